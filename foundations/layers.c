@@ -1,0 +1,355 @@
+// The layers of foundations/layers.h. Each forward sits next to its backward; the comment
+// above a backward restates the forward and gives the derivative the code implements.
+#include "foundations/layers.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "foundations/matmul.h"
+
+// Loops over fewer elements than this run on one thread: starting a team costs more.
+enum { PARALLEL_THRESHOLD = 1 << 15 };
+
+// ----------------------------------------------------------------------------
+// linear and embedding
+
+void linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC) {
+    matmul_forward(out, inp, weight, bias, N, C, OC);
+}
+
+void linear_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                     const float *weight, int N, int C, int OC) {
+    matmul_backward(d_inp, d_weight, d_bias, d_out, inp, weight, N, C, OC);
+}
+
+void embedding_forward(float *out, const int *ids, const float *table, int N, int C) {
+    for (int n = 0; n < N; n++) memcpy(out + (long)n * C, table + (long)ids[n] * C, sizeof(float) * (size_t)C);
+}
+
+// The same row can be looked up many times; its gradient is the sum of theirs. Serial, so
+// that repeated ids add up in a fixed order.
+void embedding_backward(float *d_table, const float *d_out, const int *ids, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        float *row = d_table + (long)ids[n] * C;
+        const float *g = d_out + (long)n * C;
+        for (int c = 0; c < C; c++) row[c] += g[c];
+    }
+}
+
+// ----------------------------------------------------------------------------
+// elementwise activations
+
+void relu_forward(float *out, const float *inp, long n) {
+    for (long i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+// d relu(x)/dx = 1 for x > 0, else 0
+void relu_backward(float *d_inp, const float *d_out, const float *inp, long n) {
+    for (long i = 0; i < n; i++) d_inp[i] += inp[i] > 0.0f ? d_out[i] : 0.0f;
+}
+
+void sigmoid_forward(float *out, const float *inp, long n) {
+    for (long i = 0; i < n; i++) out[i] = 1.0f / (1.0f + expf(-inp[i]));
+}
+
+// s = sigmoid(x): ds/dx = s (1 - s)
+void sigmoid_backward(float *d_inp, const float *d_out, const float *out, long n) {
+    for (long i = 0; i < n; i++) d_inp[i] += d_out[i] * out[i] * (1.0f - out[i]);
+}
+
+void tanh_forward(float *out, const float *inp, long n) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) out[i] = tanhf(inp[i]);
+}
+
+// y = tanh(x): dy/dx = 1 - y^2
+void tanh_backward(float *d_inp, const float *d_out, const float *out, long n) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) d_inp[i] += d_out[i] * (1.0f - out[i] * out[i]);
+}
+
+static const float GELU_SCALE = 0.7978845608028654f;  // sqrt(2 / pi)
+
+void gelu_forward(float *out, const float *inp, long n) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(GELU_SCALE * (x + 0.044715f * x * x * x)));
+    }
+}
+
+// With u = sqrt(2/pi) (x + 0.044715 x^3) and y = 0.5 x (1 + tanh u):
+//   dy/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+void gelu_backward(float *d_inp, const float *d_out, const float *inp, long n) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) {
+        float x = inp[i];
+        float t = tanhf(GELU_SCALE * (x + 0.044715f * x * x * x));
+        float local = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+        d_inp[i] += local * d_out[i];
+    }
+}
+
+// ----------------------------------------------------------------------------
+// softmax, log-softmax, cross-entropy
+
+void softmax_forward(float *out, const float *inp, int N, int V) {
+#pragma omp parallel for if ((long)N * V > PARALLEL_THRESHOLD)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (long)n * V;
+        float *y = out + (long)n * V;
+        float max = -INFINITY;
+        for (int i = 0; i < V; i++) max = x[i] > max ? x[i] : max;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) {
+            y[i] = expf(x[i] - max);
+            sum += y[i];
+        }
+        float inverse = (float)(1.0 / sum);
+        for (int i = 0; i < V; i++) y[i] *= inverse;
+    }
+}
+
+// y = softmax(x): dy_i/dx_j = y_i (delta_ij - y_j), so dx_j = y_j (dy_j - sum_i dy_i y_i)
+void softmax_backward(float *d_inp, const float *d_out, const float *out, int N, int V) {
+#pragma omp parallel for if ((long)N * V > PARALLEL_THRESHOLD)
+    for (int n = 0; n < N; n++) {
+        const float *y = out + (long)n * V, *dy = d_out + (long)n * V;
+        double dot = 0.0;
+        for (int i = 0; i < V; i++) dot += (double)dy[i] * y[i];
+        for (int i = 0; i < V; i++) d_inp[(long)n * V + i] += y[i] * (dy[i] - (float)dot);
+    }
+}
+
+void log_softmax_forward(float *out, const float *inp, int N, int V) {
+#pragma omp parallel for if ((long)N * V > PARALLEL_THRESHOLD)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (long)n * V;
+        float max = -INFINITY;
+        for (int i = 0; i < V; i++) max = x[i] > max ? x[i] : max;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) sum += exp((double)x[i] - max);
+        float log_sum = max + (float)log(sum);
+        for (int i = 0; i < V; i++) out[(long)n * V + i] = x[i] - log_sum;
+    }
+}
+
+// y = x - logsumexp(x): dx_j = dy_j - softmax(x)_j sum_i dy_i, with softmax = exp(y)
+void log_softmax_backward(float *d_inp, const float *d_out, const float *out, int N, int V) {
+#pragma omp parallel for if ((long)N * V > PARALLEL_THRESHOLD)
+    for (int n = 0; n < N; n++) {
+        const float *y = out + (long)n * V, *dy = d_out + (long)n * V;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) sum += dy[i];
+        for (int i = 0; i < V; i++) d_inp[(long)n * V + i] += dy[i] - expf(y[i]) * (float)sum;
+    }
+}
+
+float cross_entropy_forward(float *losses, float *probs, const float *logits, const int *targets, int N, int V) {
+    softmax_forward(probs, logits, N, V);
+    double total = 0.0;
+    for (int n = 0; n < N; n++) {
+        // -log p_y straight from the logits, so a tiny probability does not underflow to 0.
+        const float *x = logits + (long)n * V;
+        float max = -INFINITY;
+        for (int i = 0; i < V; i++) max = x[i] > max ? x[i] : max;
+        double sum = 0.0;
+        for (int i = 0; i < V; i++) sum += exp((double)x[i] - max);
+        losses[n] = (float)(max + log(sum) - x[targets[n]]);
+        total += losses[n];
+    }
+    return N > 0 ? (float)(total / N) : 0.0f;
+}
+
+// loss = -log softmax(x)_y: d loss / dx_i = p_i - [i == y]
+void cross_entropy_backward(float *d_logits, const float *probs, const int *targets, float scale, int N, int V) {
+#pragma omp parallel for if ((long)N * V > PARALLEL_THRESHOLD)
+    for (int n = 0; n < N; n++) {
+        float *d = d_logits + (long)n * V;
+        const float *p = probs + (long)n * V;
+        for (int i = 0; i < V; i++) d[i] += scale * p[i];
+        d[targets[n]] -= scale;
+    }
+}
+
+// ----------------------------------------------------------------------------
+// layernorm
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, int N, int C) {
+#pragma omp parallel for if ((long)N * C > PARALLEL_THRESHOLD)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (long)n * C;
+        float m = 0.0f;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= (float)C;
+        float variance = 0.0f;
+        for (int c = 0; c < C; c++) variance += (x[c] - m) * (x[c] - m);
+        variance /= (float)C;
+        float s = 1.0f / sqrtf(variance + 1e-5f);
+        float *y = out + (long)n * C;
+        for (int c = 0; c < C; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+// With xhat = (x - mean) * rstd and out = w * xhat + b:
+//   d_w += dout * xhat,  d_b += dout,
+//   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  where dxhat = dout * w.
+// d_weight and d_bias sum over rows; that part runs on one thread to keep the order fixed.
+void layernorm_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                        const float *weight, const float *mean, const float *rstd, int N, int C) {
+#pragma omp parallel for if ((long)N * C > PARALLEL_THRESHOLD)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (long)n * C, *dy = d_out + (long)n * C;
+        float mean_dxhat = 0.0f, mean_dxhat_xhat = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float xhat = (x[c] - mean[n]) * rstd[n];
+            float dxhat = dy[c] * weight[c];
+            mean_dxhat += dxhat;
+            mean_dxhat_xhat += dxhat * xhat;
+        }
+        mean_dxhat /= (float)C;
+        mean_dxhat_xhat /= (float)C;
+        float *dx = d_inp + (long)n * C;
+        for (int c = 0; c < C; c++) {
+            float xhat = (x[c] - mean[n]) * rstd[n];
+            dx[c] += rstd[n] * (dy[c] * weight[c] - mean_dxhat - xhat * mean_dxhat_xhat);
+        }
+    }
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (long)n * C, *dy = d_out + (long)n * C;
+        for (int c = 0; c < C; c++) {
+            d_weight[c] += dy[c] * (x[c] - mean[n]) * rstd[n];
+            d_bias[c] += dy[c];
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------
+// residual and dropout
+
+void residual_forward(float *out, const float *a, const float *b, long n) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void residual_backward(float *d_a, float *d_b, const float *d_out, long n) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) {
+        d_a[i] += d_out[i];
+        d_b[i] += d_out[i];
+    }
+}
+
+void dropout_forward(float *out, float *mask, const float *inp, long n, float p, Random *rng) {
+    float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    for (long i = 0; i < n; i++) {
+        mask[i] = (p > 0.0f && random_uniform(rng) < p) ? 0.0f : keep_scale;
+        out[i] = inp[i] * mask[i];
+    }
+}
+
+void dropout_backward(float *d_inp, const float *d_out, const float *mask, long n) {
+    for (long i = 0; i < n; i++) d_inp[i] += d_out[i] * mask[i];
+}
+
+// ----------------------------------------------------------------------------
+// attention
+
+void attention_forward(float *out, float *att, const float *q, long q_stride, const float *k, const float *v,
+                       long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal) {
+    int HS = C / NH;
+    float scale = 1.0f / sqrtf((float)HS);
+    int offset = Tk - Tq;  // query t is at position t + offset of the keys' sequence
+#pragma omp parallel for collapse(3) if ((long)B * NH * Tq * Tk * HS > PARALLEL_THRESHOLD)
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            for (int t = 0; t < Tq; t++) {
+                const float *query = q + ((long)b * Tq + t) * q_stride + h * HS;
+                float *probs = att + (((long)b * NH + h) * Tq + t) * Tk;
+                int last = causal ? t + offset : Tk - 1;  // last visible key
+                if (last > Tk - 1) last = Tk - 1;
+                // scores, then a stable softmax over the visible keys
+                float max = -INFINITY;
+                for (int s = 0; s <= last; s++) {
+                    const float *key = k + ((long)b * Tk + s) * kv_stride + h * HS;
+                    float dot = 0.0f;
+                    for (int i = 0; i < HS; i++) dot += query[i] * key[i];
+                    probs[s] = dot * scale;
+                    if (probs[s] > max) max = probs[s];
+                }
+                float sum = 0.0f;
+                for (int s = 0; s <= last; s++) {
+                    probs[s] = expf(probs[s] - max);
+                    sum += probs[s];
+                }
+                float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
+                for (int s = 0; s <= last; s++) probs[s] *= inverse;
+                for (int s = last + 1; s < Tk; s++) probs[s] = 0.0f;
+                // weighted sum of the values
+                float *o = out + ((long)b * Tq + t) * C + h * HS;
+                for (int i = 0; i < HS; i++) o[i] = 0.0f;
+                for (int s = 0; s <= last; s++) {
+                    const float *value = v + ((long)b * Tk + s) * kv_stride + h * HS;
+                    for (int i = 0; i < HS; i++) o[i] += probs[s] * value[i];
+                }
+            }
+        }
+    }
+}
+
+// Forward, per head: score_ts = q_t · k_s * scale, att_t = softmax(score_t), out_t = sum_s att_ts v_s.
+// Backward:
+//   d_v_s   += sum_t att_ts d_out_t          d_att_ts = d_out_t · v_s
+//   d_score_ts = att_ts (d_att_ts - sum_r att_tr d_att_tr)          (softmax backward)
+//   d_q_t   += scale * sum_s d_score_ts k_s    d_k_s += scale * sum_t d_score_ts q_t
+// Each (b, h) touches only its own head's columns, so the pairs run in parallel safely.
+void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const float *q,
+                        long q_stride, const float *k, const float *v, long kv_stride, int B, int Tq, int Tk, int C,
+                        int NH, int causal) {
+    int HS = C / NH;
+    float scale = 1.0f / sqrtf((float)HS);
+    int offset = Tk - Tq;
+#pragma omp parallel if ((long)B * NH * Tq * Tk * HS > PARALLEL_THRESHOLD)
+    {
+        float *d_att = malloc(sizeof(float) * (size_t)(Tk > 0 ? Tk : 1));
+#pragma omp for collapse(2)
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < NH; h++) {
+                for (int t = 0; t < Tq; t++) {
+                    const float *probs = att + (((long)b * NH + h) * Tq + t) * Tk;
+                    const float *dy = d_out + ((long)b * Tq + t) * C + h * HS;
+                    const float *query = q + ((long)b * Tq + t) * q_stride + h * HS;
+                    float *d_query = d_q + ((long)b * Tq + t) * q_stride + h * HS;
+                    int last = causal ? t + offset : Tk - 1;
+                    if (last > Tk - 1) last = Tk - 1;
+                    float weighted = 0.0f;
+                    for (int s = 0; s <= last; s++) {
+                        const float *value = v + ((long)b * Tk + s) * kv_stride + h * HS;
+                        float *d_value = d_v + ((long)b * Tk + s) * kv_stride + h * HS;
+                        float dot = 0.0f;
+                        for (int i = 0; i < HS; i++) {
+                            dot += dy[i] * value[i];
+                            d_value[i] += probs[s] * dy[i];
+                        }
+                        d_att[s] = dot;
+                        weighted += probs[s] * dot;
+                    }
+                    for (int s = 0; s <= last; s++) {
+                        float d_score = probs[s] * (d_att[s] - weighted) * scale;
+                        const float *key = k + ((long)b * Tk + s) * kv_stride + h * HS;
+                        float *d_key = d_k + ((long)b * Tk + s) * kv_stride + h * HS;
+                        for (int i = 0; i < HS; i++) {
+                            d_query[i] += d_score * key[i];
+                            d_key[i] += d_score * query[i];
+                        }
+                    }
+                }
+            }
+        }
+        free(d_att);
+    }
+}

@@ -1,0 +1,86 @@
+// The layers of a neural network, each a forward/backward pair (llm.c's convention).
+//
+// Argument order everywhere: outputs first, then caches the backward needs, then inputs,
+// then weights, then sizes. Backward functions ACCUMULATE (+=) into every gradient they
+// are given, because one tensor can feed several places and its gradients add up; the
+// caller zeroes gradients once per step. All tensors are row-major, contiguous unless a
+// stride is given. Size letters: N rows (often N = B*T), B batch, T time, C channels,
+// V vocabulary, NH heads.
+//
+// Large loops are split over threads with OpenMP; results do not depend on the thread
+// count except where noted (sums over rows in a different order).
+#ifndef FOUNDATIONS_LAYERS_H
+#define FOUNDATIONS_LAYERS_H
+
+#include "foundations/random.h"
+
+// Linear: inp (N,C), weight (OC,C), bias (OC) or NULL -> out (N,OC). out = inp · Wᵀ + b.
+// (The fast matmul in foundations/matmul.h does the work.)
+void linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC);
+void linear_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                     const float *weight, int N, int C, int OC);
+
+// Embedding: ids (N) in [0, V), table (V,C) -> out (N,C), out[n] = table[ids[n]].
+void embedding_forward(float *out, const int *ids, const float *table, int N, int C);
+void embedding_backward(float *d_table, const float *d_out, const int *ids, int N, int C);
+
+// Elementwise activations over n values. Sigmoid and tanh take their own output in the
+// backward (the derivative is cheaper from it); ReLU and GELU take the input.
+void relu_forward(float *out, const float *inp, long n);
+void relu_backward(float *d_inp, const float *d_out, const float *inp, long n);
+void sigmoid_forward(float *out, const float *inp, long n);
+void sigmoid_backward(float *d_inp, const float *d_out, const float *out, long n);
+void tanh_forward(float *out, const float *inp, long n);
+void tanh_backward(float *d_inp, const float *d_out, const float *out, long n);
+// GELU, tanh approximation (as GPT-2): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+void gelu_forward(float *out, const float *inp, long n);
+void gelu_backward(float *d_inp, const float *d_out, const float *inp, long n);
+
+// Softmax and log-softmax over the last axis: inp (N,V) -> out (N,V). Stable: the row
+// maximum is subtracted first. Backward takes the forward's output.
+void softmax_forward(float *out, const float *inp, int N, int V);
+void softmax_backward(float *d_inp, const float *d_out, const float *out, int N, int V);
+void log_softmax_forward(float *out, const float *inp, int N, int V);
+void log_softmax_backward(float *d_inp, const float *d_out, const float *out, int N, int V);
+
+// Softmax cross-entropy, fused: logits (N,V), targets (N) -> losses (N), probs (N,V) kept
+// for the backward. Returns the mean loss. losses[n] = logsumexp(logits[n]) - logits[n][y],
+// computed with the maximum subtracted, so logits of 1e4 are fine.
+float cross_entropy_forward(float *losses, float *probs, const float *logits, const int *targets, int N, int V);
+// d_logits (N,V) += scale * (probs - onehot(targets)); scale = 1/N for the mean loss.
+void cross_entropy_backward(float *d_logits, const float *probs, const int *targets, float scale, int N, int V);
+
+// LayerNorm over C: inp (N,C), weight (C), bias (C) -> out (N,C); mean (N), rstd (N) cached.
+// out = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + 1e-5), var the biased variance.
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, int N, int C);
+void layernorm_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                        const float *weight, const float *mean, const float *rstd, int N, int C);
+
+// Residual: out (n) = a (n) + b (n); the gradient flows unchanged to both.
+void residual_forward(float *out, const float *a, const float *b, long n);
+void residual_backward(float *d_a, float *d_b, const float *d_out, long n);
+
+// Inverted dropout: each value is zeroed with probability p, the survivors scaled by
+// 1/(1-p) so the expectation is unchanged; at p = 0 it is the identity. mask (n) keeps
+// the factor (0 or 1/(1-p)) for the backward. Seeded by the caller's generator.
+void dropout_forward(float *out, float *mask, const float *inp, long n, float p, Random *rng);
+void dropout_backward(float *d_inp, const float *d_out, const float *mask, long n);
+
+// Multi-head scaled dot-product attention, NH heads of size HS = C / NH.
+//   q (B,Tq,C) with row stride q_stride; k, v (B,Tk,C) with row stride kv_stride
+//   -> out (B,Tq,C) (stride C), att (B,NH,Tq,Tk) the attention probabilities.
+// att[b,h,t,s] = softmax_s(q_t · k_s / sqrt(HS)); out_t = sum_s att[t,s] v_s (per head).
+// Self-attention passes the same sequence for both (GPT-2's packed qkv (B,T,3C): q = qkv,
+// k = qkv + C, v = qkv + 2C, both strides 3C); cross-attention passes another for k, v.
+// causal: the Tq queries are the last Tq positions of the Tk keys' sequence, and query t
+// sees keys s <= t + (Tk - Tq); masked probabilities are 0. Tq = 1 is a decoding step
+// against a key/value cache.
+void attention_forward(float *out, float *att, const float *q, long q_stride, const float *k, const float *v,
+                       long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal);
+// d_q has q's layout (stride q_stride); d_k and d_v have k's and v's (stride kv_stride).
+void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const float *q,
+                        long q_stride, const float *k, const float *v, long kv_stride, int B, int Tq, int Tk, int C,
+                        int NH, int causal);
+
+#endif

@@ -1,0 +1,215 @@
+// Matrix multiply: the reference (the definition, three loops) and the fast version.
+//
+// How the fast version goes fast (in the spirit of GotoBLAS / BLIS, written from scratch):
+//   1. The output is cut into tiles of TILE_ROWS x TILE_COLS; OpenMP hands tiles to threads,
+//      so no two threads ever write the same element.
+//   2. For each slice of BLOCK_K along the inner dimension, the thread copies ("packs") the
+//      part of A and of B its tile needs into small contiguous buffers that stay in L1/L2,
+//      laid out in the exact order the kernel reads them. Packing is also where transposes
+//      disappear: A and B can have any strides.
+//   3. The kernel computes a KERNEL_ROWS x KERNEL_COLS block of C with all 6x16 partial sums
+//      in registers: per step of k it broadcasts 6 values of A and does 6 x 16 fused
+//      multiply-adds on one row of B, written with the compiler's 8-wide vector type.
+//   Decoding (one token at a time) is M = 1: there is nothing to reuse, the weight matrix is
+//   read once from memory, so a separate path does plain dot products, split over outputs.
+#include "foundations/matmul.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    KERNEL_ROWS = 6,
+    KERNEL_COLS = 16,
+    TILE_ROWS = 96,   // multiple of KERNEL_ROWS
+    TILE_COLS = 128,  // multiple of KERNEL_COLS
+    BLOCK_K = 256,
+    MATVEC_MAX_ROWS = 4,
+};
+
+// ----------------------------------------------------------------------------
+// reference
+
+void matmul_forward_reference(float *out, const float *inp, const float *weight, const float *bias, int M, int K, int N) {
+    for (int m = 0; m < M; m++) {
+        for (int n = 0; n < N; n++) {
+            double sum = bias ? bias[n] : 0.0;
+            for (int k = 0; k < K; k++) sum += (double)inp[(long)m * K + k] * weight[(long)n * K + k];
+            out[(long)m * N + n] = (float)sum;
+        }
+    }
+}
+
+void matmul_backward_reference(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                               const float *weight, int M, int K, int N) {
+    for (int m = 0; m < M; m++) {
+        for (int n = 0; n < N; n++) {
+            float g = d_out[(long)m * N + n];
+            if (d_bias) d_bias[n] += g;
+            for (int k = 0; k < K; k++) {
+                if (d_inp) d_inp[(long)m * K + k] += g * weight[(long)n * K + k];
+                if (d_weight) d_weight[(long)n * K + k] += g * inp[(long)m * K + k];
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------
+// packing
+
+// Rows i0..i0+rows of A, columns k0..k0+depth, as consecutive panels of KERNEL_ROWS rows:
+// panel p holds packed[p*depth*KR + k*KR + r] = A[i0 + p*KR + r][k0 + k], zero past the edge.
+static void pack_a(float *packed, const float *a, long a_row, long a_col, int i0, int rows, int k0, int depth) {
+    for (int p = 0; p < rows; p += KERNEL_ROWS) {
+        float *panel = packed + (long)p * depth;
+        for (int r = 0; r < KERNEL_ROWS; r++) {
+            if (p + r < rows) {
+                const float *source = a + (long)(i0 + p + r) * a_row + (long)k0 * a_col;
+                for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS + r] = source[k * a_col];
+            } else {
+                for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS + r] = 0.0f;
+            }
+        }
+    }
+}
+
+// Columns j0..j0+cols of B, rows k0..k0+depth, as panels of KERNEL_COLS columns:
+// packed[p*depth*KC + k*KC + c] = B[k0 + k][j0 + p*KC + c], zero past the edge.
+static void pack_b(float *packed, const float *b, long b_row, long b_col, int j0, int cols, int k0, int depth) {
+    for (int p = 0; p < cols; p += KERNEL_COLS) {
+        float *panel = packed + (long)p * depth;
+        for (int c = 0; c < KERNEL_COLS; c++) {
+            if (p + c < cols) {
+                const float *source = b + (long)k0 * b_row + (long)(j0 + p + c) * b_col;
+                for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS + c] = source[k * b_row];
+            } else {
+                for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS + c] = 0.0f;
+            }
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------
+// the kernel: this is the hot loop of training.
+
+// Eight floats as one value: gcc and clang turn arithmetic on it into one AVX register
+// operation (or two SSE ones on older CPUs), a fused multiply-add where the CPU has FMA.
+typedef float float8 __attribute__((vector_size(32)));
+
+// C block (rows <= 6, cols <= 16) (+)= packed A panel (depth x 6) · packed B panel (depth x 16)
+// The 6 x 16 sums are twelve float8 values: with the two rows of B and one broadcast value
+// of A, fifteen of the sixteen AVX registers.
+static void kernel_6x16(int depth, const float *restrict a_panel, const float *restrict b_panel, float *restrict c,
+                        long ldc, int rows, int cols, int accumulate) {
+    float8 sums[KERNEL_ROWS][2] = {{{0}}};
+    for (int k = 0; k < depth; k++) {
+        const float *a = a_panel + k * KERNEL_ROWS;
+        float8 b_low, b_high;
+        memcpy(&b_low, b_panel + k * KERNEL_COLS, sizeof b_low);
+        memcpy(&b_high, b_panel + k * KERNEL_COLS + 8, sizeof b_high);
+        for (int r = 0; r < KERNEL_ROWS; r++) {
+            float8 a_broadcast = {a[r], a[r], a[r], a[r], a[r], a[r], a[r], a[r]};
+            sums[r][0] += a_broadcast * b_low;
+            sums[r][1] += a_broadcast * b_high;
+        }
+    }
+    float block[KERNEL_ROWS][KERNEL_COLS];
+    memcpy(block, sums, sizeof block);
+    for (int r = 0; r < rows; r++)
+        for (int col = 0; col < cols; col++)
+            c[r * ldc + col] = accumulate ? c[r * ldc + col] + block[r][col] : block[r][col];
+}
+
+void gemm(int M, int N, int K, const float *a, long a_row, long a_col, const float *b, long b_row, long b_col,
+          float *c, long ldc, int accumulate) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate)
+            for (int i = 0; i < M; i++) memset(c + (long)i * ldc, 0, sizeof(float) * (size_t)N);
+        return;
+    }
+    int tiles_m = (M + TILE_ROWS - 1) / TILE_ROWS, tiles_n = (N + TILE_COLS - 1) / TILE_COLS;
+    int n_tiles = tiles_m * tiles_n;
+#pragma omp parallel if (n_tiles > 1 && (long)M * N * K > 100000)
+    {
+        float *packed_a = aligned_alloc(64, sizeof(float) * TILE_ROWS * BLOCK_K);
+        float *packed_b = aligned_alloc(64, sizeof(float) * TILE_COLS * BLOCK_K);
+#pragma omp for schedule(dynamic)
+        for (int tile = 0; tile < n_tiles; tile++) {
+            int i0 = (tile / tiles_n) * TILE_ROWS, j0 = (tile % tiles_n) * TILE_COLS;
+            int rows = M - i0 < TILE_ROWS ? M - i0 : TILE_ROWS;
+            int cols = N - j0 < TILE_COLS ? N - j0 : TILE_COLS;
+            for (int k0 = 0; k0 < K; k0 += BLOCK_K) {
+                int depth = K - k0 < BLOCK_K ? K - k0 : BLOCK_K;
+                pack_a(packed_a, a, a_row, a_col, i0, rows, k0, depth);
+                pack_b(packed_b, b, b_row, b_col, j0, cols, k0, depth);
+                int add = accumulate || k0 > 0;
+                for (int j = 0; j < cols; j += KERNEL_COLS) {
+                    for (int i = 0; i < rows; i += KERNEL_ROWS) {
+                        int r = rows - i < KERNEL_ROWS ? rows - i : KERNEL_ROWS;
+                        int cc = cols - j < KERNEL_COLS ? cols - j : KERNEL_COLS;
+                        kernel_6x16(depth, packed_a + (long)i * depth, packed_b + (long)j * depth,
+                                    c + (long)(i0 + i) * ldc + j0 + j, ldc, r, cc, add);
+                    }
+                }
+            }
+        }
+        free(packed_a);
+        free(packed_b);
+    }
+}
+
+// ----------------------------------------------------------------------------
+// matrix-vector: few rows, so each weight row is used once; read it once, at memory speed.
+
+// Dot product with 16 independent partial sums, so the compiler can vectorise without
+// reassociating a single sum (which it may not do for floats without -ffast-math).
+static float dot(const float *restrict x, const float *restrict y, int n) {
+    float partial[16] = {0};
+    int k = 0;
+    for (; k + 16 <= n; k += 16)
+        for (int j = 0; j < 16; j++) partial[j] += x[k + j] * y[k + j];
+    float sum = 0.0f;
+    for (int j = 0; j < 16; j++) sum += partial[j];
+    for (; k < n; k++) sum += x[k] * y[k];
+    return sum;
+}
+
+static void matvec_forward(float *out, const float *inp, const float *weight, const float *bias, int M, int K, int N) {
+#pragma omp parallel for schedule(static) if ((long)N * K > 65536)
+    for (int n = 0; n < N; n++) {
+        const float *w = weight + (long)n * K;
+        for (int m = 0; m < M; m++) out[(long)m * N + n] = (bias ? bias[n] : 0.0f) + dot(inp + (long)m * K, w, K);
+    }
+}
+
+// ----------------------------------------------------------------------------
+// the public forward and backward
+
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int M, int K, int N) {
+    if (M <= MATVEC_MAX_ROWS) {
+        matvec_forward(out, inp, weight, bias, M, K, N);
+        return;
+    }
+    // B[k][n] = weight[n][k]: the weight read as its transpose.
+    gemm(M, N, K, inp, K, 1, weight, 1, K, out, N, 0);
+    if (bias) {
+#pragma omp parallel for schedule(static) if ((long)M * N > 65536)
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) out[(long)m * N + n] += bias[n];
+    }
+}
+
+void matmul_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                     const float *weight, int M, int K, int N) {
+    if (d_inp) gemm(M, K, N, d_out, N, 1, weight, K, 1, d_inp, K, 1);
+    // d_weight (N,K) = d_outᵀ (N,M) · inp (M,K): A[i][m] = d_out[m][i].
+    if (d_weight) gemm(N, K, M, d_out, 1, N, inp, K, 1, d_weight, K, 1);
+    if (d_bias) {
+#pragma omp parallel for schedule(static) if ((long)M * N > 65536)
+        for (int n = 0; n < N; n++) {
+            float sum = 0.0f;
+            for (int m = 0; m < M; m++) sum += d_out[(long)m * N + n];
+            d_bias[n] += sum;
+        }
+    }
+}

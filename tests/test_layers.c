@@ -1,0 +1,179 @@
+// Every backward in foundations/layers.h against central finite differences.
+//
+// Each case wraps one layer as a scalar function f = sum_i proj_i * out_i with a fixed
+// random projection, so d f / d out = proj: the backward is fed d_out = proj and its
+// gradient compared with (f(x + h) - f(x - h)) / 2h for every input and weight.
+#include <stdlib.h>
+#include <string.h>
+
+#include "foundations/gradcheck.h"
+#include "foundations/layers.h"
+#include "foundations/random.h"
+#include "tests/check.h"
+
+enum { LINEAR, EMBEDDING, RELU, SIGMOID, TANH, GELU, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, LAYERNORM, RESIDUAL,
+       DROPOUT, ATTENTION, CROSS_ATTENTION, N_LAYERS };
+static const char *layer_names[] = {"linear", "embedding", "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
+                                    "cross_entropy", "layernorm", "residual", "dropout", "attention",
+                                    "cross_attention"};
+
+// Sizes shared by the cases: N rows of C channels; attention B x T x C with NH heads.
+enum { N = 5, C = 8, OC = 6, V = 7, B = 2, T = 5, TK = 4, NH = 2 };
+
+typedef struct Case {
+    int layer;
+    float *x, *y, *w, *b;  // inputs and weights (which are used depends on the layer)
+    int ids[N], targets[N];
+    float *out, *cache1, *cache2;
+    float *proj;
+    long n_out;
+    uint64_t dropout_seed;
+} Case;
+
+static void forward(Case *c) {
+    Random rng;
+    switch (c->layer) {
+    case LINEAR: linear_forward(c->out, c->x, c->w, c->b, N, C, OC); break;
+    case EMBEDDING: embedding_forward(c->out, c->ids, c->w, N, C); break;
+    case RELU: relu_forward(c->out, c->x, N * C); break;
+    case SIGMOID: sigmoid_forward(c->out, c->x, N * C); break;
+    case TANH: tanh_forward(c->out, c->x, N * C); break;
+    case GELU: gelu_forward(c->out, c->x, N * C); break;
+    case SOFTMAX: softmax_forward(c->out, c->x, N, C); break;
+    case LOG_SOFTMAX: log_softmax_forward(c->out, c->x, N, C); break;
+    case CROSS_ENTROPY: cross_entropy_forward(c->out, c->cache1, c->x, c->targets, N, V); break;
+    case LAYERNORM: layernorm_forward(c->out, c->cache1, c->cache2, c->x, c->w, c->b, N, C); break;
+    case RESIDUAL: residual_forward(c->out, c->x, c->y, N * C); break;
+    case DROPOUT:
+        random_seed(&rng, c->dropout_seed);  // the same mask on every evaluation
+        dropout_forward(c->out, c->cache1, c->x, N * C, 0.3f, &rng);
+        break;
+    case ATTENTION:  // packed qkv (B,T,3C)
+        attention_forward(c->out, c->cache1, c->x, 3 * C, c->x + C, c->x + 2 * C, 3 * C, B, T, T, C, NH, 1);
+        break;
+    case CROSS_ATTENTION:  // q (B,T,C) from x, k/v (B,TK,2C) packed in y, no mask
+        attention_forward(c->out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, T, TK, C, NH, 0);
+        break;
+    }
+}
+
+static double objective(void *context) {
+    Case *c = context;
+    forward(c);
+    double sum = 0.0;
+    for (long i = 0; i < c->n_out; i++) sum += (double)c->proj[i] * c->out[i];
+    return sum;
+}
+
+// Fills d_x, d_y, d_w, d_b (zeroed first) with the analytic gradient of the objective.
+static void backward(Case *c, float *d_x, float *d_y, float *d_w, float *d_b) {
+    forward(c);
+    const float *d_out = c->proj;
+    switch (c->layer) {
+    case LINEAR: linear_backward(d_x, d_w, d_b, d_out, c->x, c->w, N, C, OC); break;
+    case EMBEDDING: embedding_backward(d_w, d_out, c->ids, N, C); break;
+    case RELU: relu_backward(d_x, d_out, c->x, N * C); break;
+    case SIGMOID: sigmoid_backward(d_x, d_out, c->out, N * C); break;
+    case TANH: tanh_backward(d_x, d_out, c->out, N * C); break;
+    case GELU: gelu_backward(d_x, d_out, c->x, N * C); break;
+    case SOFTMAX: softmax_backward(d_x, d_out, c->out, N, C); break;
+    case LOG_SOFTMAX: log_softmax_backward(d_x, d_out, c->out, N, C); break;
+    case CROSS_ENTROPY:
+        // The fused backward takes one scale for all rows; the per-row losses here have
+        // different weights proj[n], so apply it row by row.
+        for (int n = 0; n < N; n++)
+            cross_entropy_backward(d_x + n * V, c->cache1 + n * V, c->targets + n, c->proj[n], 1, V);
+        break;
+    case LAYERNORM: layernorm_backward(d_x, d_w, d_b, d_out, c->x, c->w, c->cache1, c->cache2, N, C); break;
+    case RESIDUAL: residual_backward(d_x, d_y, d_out, N * C); break;
+    case DROPOUT: dropout_backward(d_x, d_out, c->cache1, N * C); break;
+    case ATTENTION:
+        attention_backward(d_x, d_x + C, d_x + 2 * C, d_out, c->cache1, c->x, 3 * C, c->x + C, c->x + 2 * C, 3 * C, B,
+                           T, T, C, NH, 1);
+        break;
+    case CROSS_ATTENTION:
+        attention_backward(d_x, d_y, d_y + C, d_out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, T, TK, C, NH, 0);
+        break;
+    }
+}
+
+static void check_gradient(Case *c, const char *what, float *params, const float *analytic, long n) {
+    // float forward passes: a step of 1e-2 balances truncation (h^2) against rounding (eps/h);
+    // what is left is ~1e-5 absolute, so 5e-3 relative (with a 1e-2 floor) catches any real error
+    GradcheckResult r = gradcheck(objective, c, params, analytic, n, 1e-2f, 1e-2);
+    CHECK(r.max_rel_error < 5e-3, "%s: d_%s relative error %g at %ld (abs %g)", layer_names[c->layer], what,
+          r.max_rel_error, r.worst_index, r.max_abs_error);
+}
+
+int main(void) {
+    enum { BIG = 3 * B * T * C * 2 };  // room for the largest input
+    Random rng;
+    random_seed(&rng, 7);
+    for (int layer = 0; layer < N_LAYERS; layer++) {
+        Case c = {.layer = layer, .dropout_seed = 99};
+        float *buffers[9];
+        for (int i = 0; i < 9; i++) {
+            buffers[i] = calloc(BIG * 4, sizeof(float));
+            random_fill_normal(&rng, buffers[i], BIG * 4, 0.0f, 1.0f);
+        }
+        c.x = buffers[0], c.y = buffers[1], c.w = buffers[2], c.b = buffers[3];
+        c.out = buffers[4], c.cache1 = buffers[5], c.cache2 = buffers[6], c.proj = buffers[7];
+        for (int n = 0; n < N; n++) {
+            c.ids[n] = (int)random_below(&rng, V);
+            c.targets[n] = (int)random_below(&rng, V);
+        }
+        c.ids[3] = c.ids[1];  // a repeated id: its gradients must add up
+        long n_x = N * C, n_y = 0, n_w = 0, n_b = 0;
+        switch (layer) {
+        case LINEAR: c.n_out = N * OC, n_w = OC * C, n_b = OC; break;
+        case EMBEDDING: c.n_out = N * C, n_x = 0, n_w = V * C; break;
+        case CROSS_ENTROPY: c.n_out = N, n_x = N * V; break;
+        case LAYERNORM: c.n_out = N * C, n_w = n_b = C; break;
+        case RESIDUAL: c.n_out = N * C, n_y = N * C; break;
+        case ATTENTION: c.n_out = B * T * C, n_x = B * T * 3 * C; break;
+        case CROSS_ATTENTION: c.n_out = B * T * C, n_x = B * T * C, n_y = B * TK * 2 * C; break;
+        case RELU:  // keep inputs away from the kink at 0, where the derivative jumps
+            for (long i = 0; i < n_x; i++) c.x[i] += c.x[i] > 0 ? 0.1f : -0.1f;
+            c.n_out = N * C;
+            break;
+        default: c.n_out = N * C;
+        }
+        if (layer == CROSS_ENTROPY) c.x[0] = 30.0f;  // a large logit must stay finite and exact
+        float *d_x = calloc(BIG * 4, sizeof(float)), *d_y = calloc(BIG * 4, sizeof(float));
+        float *d_w = calloc(BIG * 4, sizeof(float)), *d_b = calloc(BIG * 4, sizeof(float));
+        backward(&c, d_x, d_y, d_w, d_b);
+        if (n_x) check_gradient(&c, "inp", c.x, d_x, n_x);
+        if (n_y) check_gradient(&c, "inp2", c.y, d_y, n_y);
+        if (n_w) check_gradient(&c, "weight", c.w, d_w, n_w);
+        if (n_b) check_gradient(&c, "bias", c.b, d_b, n_b);
+        for (int i = 0; i < 9; i++) free(buffers[i]);
+        free(d_x), free(d_y), free(d_w), free(d_b);
+    }
+
+    // Cross-entropy stays exact for huge logits: logits (0, 1e4) with target 0 -> loss 1e4.
+    float logits[2] = {0.0f, 1e4f}, probs[2], loss[1];
+    int target = 0;
+    float mean = cross_entropy_forward(loss, probs, logits, &target, 1, 2);
+    CHECK_NEAR(mean, 1e4, 1e-2);
+    CHECK_NEAR(probs[1], 1.0, 1e-7);
+
+    // Causal attention: the first query sees only the first key, so its output is v_0.
+    float qkv[1 * 3 * 3 * 4], out[3 * 4], att[2 * 3 * 3];
+    random_fill_normal(&rng, qkv, 36, 0.0f, 1.0f);
+    attention_forward(out, att, qkv, 12, qkv + 4, qkv + 8, 12, 1, 3, 3, 4, 2, 1);
+    for (int i = 0; i < 4; i++) CHECK_NEAR(out[i], qkv[8 + i], 1e-6);
+    CHECK_NEAR(att[1], 0.0, 0.0);  // query 0, key 1 masked
+
+    // Dropout keeps the expectation: the mean of many dropped ones stays 1.
+    enum { MANY = 100000 };
+    float *ones = malloc(sizeof(float) * MANY), *dropped = malloc(sizeof(float) * MANY), *mask = malloc(sizeof(float) * MANY);
+    for (int i = 0; i < MANY; i++) ones[i] = 1.0f;
+    dropout_forward(dropped, mask, ones, MANY, 0.25f, &rng);
+    double sum = 0.0;
+    int zeros = 0;
+    for (int i = 0; i < MANY; i++) sum += dropped[i], zeros += dropped[i] == 0.0f;
+    CHECK_NEAR(sum / MANY, 1.0, 0.01);
+    CHECK_NEAR((double)zeros / MANY, 0.25, 0.01);
+    free(ones), free(dropped), free(mask);
+    return check_report("test_layers");
+}

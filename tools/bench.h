@@ -1,0 +1,10 @@
+// The benchmarks behind `groundup bench <what>`, one function each (argv[0] is its name).
+#ifndef TOOLS_BENCH_H
+#define TOOLS_BENCH_H
+
+int bench_matmul(int argc, char **argv);
+
+// Wall-clock seconds from a monotonic clock.
+double bench_now(void);
+
+#endif

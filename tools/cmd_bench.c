@@ -1,0 +1,25 @@
+// groundup bench <what>: speed measurements (never tests). Each benchmark prints a table on
+// stdout; the README quotes them with the command that made them.
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/bench.h"
+#include "tools/commands.h"
+
+static const Command benchmarks[] = {
+    {"matmul", "GFLOP/s of the fast matmul on GPT-2 shapes, 1 and 2 threads", bench_matmul},
+};
+static const int n_benchmarks = (int)(sizeof benchmarks / sizeof benchmarks[0]);
+
+int command_bench(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        FILE *out = argc < 2 ? stderr : stdout;
+        fprintf(out, "usage: groundup bench <benchmark> [options]\n\nbenchmarks:\n");
+        for (int i = 0; i < n_benchmarks; i++) fprintf(out, "  %-12s %s\n", benchmarks[i].name, benchmarks[i].summary);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < n_benchmarks; i++)
+        if (strcmp(argv[1], benchmarks[i].name) == 0) return benchmarks[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "groundup: bench: unknown benchmark '%s' (groundup bench --help lists them)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,15 @@
+// Every subcommand of `groundup`: a function taking its own argc/argv (argv[0] is the
+// command's name) and returning the exit status. main.c lists them in one table.
+#ifndef TOOLS_COMMANDS_H
+#define TOOLS_COMMANDS_H
+
+typedef struct Command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} Command;
+
+int command_optimizers(int argc, char **argv);
+int command_bench(int argc, char **argv);
+
+#endif

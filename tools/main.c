@@ -1,0 +1,31 @@
+// groundup: one program, many commands. This file only finds the command and hands over.
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/commands.h"
+
+static const Command commands[] = {
+    {"bench", "benchmarks: matmul, tokenizer, train, generate, linalg", command_bench},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void print_usage(FILE *out) {
+    fprintf(out, "usage: groundup <command> [options]   (groundup <command> --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "groundup: unknown command '%s'\n", argv[1]);
+    print_usage(stderr);
+    return 2;
+}
