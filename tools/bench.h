@@ -3,6 +3,8 @@
 #define TOOLS_BENCH_H
 
 int bench_matmul(int argc, char **argv);
+int bench_train(int argc, char **argv);
+int bench_generate(int argc, char **argv);
 
 // Wall-clock seconds from a monotonic clock.
 double bench_now(void);

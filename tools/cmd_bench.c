@@ -8,6 +8,8 @@
 
 static const Command benchmarks[] = {
     {"matmul", "GFLOP/s of the fast matmul on GPT-2 shapes, 1 and 2 threads", bench_matmul},
+    {"train", "ms per GPT-2 training step (forward, backward, AdamW) and tokens/s", bench_train},
+    {"generate", "GPT-2 decoding tokens/s against the memory-bandwidth bound", bench_generate},
 };
 static const int n_benchmarks = (int)(sizeof benchmarks / sizeof benchmarks[0]);
 

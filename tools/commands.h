@@ -11,5 +11,6 @@ typedef struct Command {
 
 int command_optimizers(int argc, char **argv);
 int command_bench(int argc, char **argv);
+int command_verify(int argc, char **argv);
 
 #endif

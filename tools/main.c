@@ -5,7 +5,9 @@
 #include "tools/commands.h"
 
 static const Command commands[] = {
+    {"verify", "check the C GPT-2 against a PyTorch reference's logits, loss, gradients and AdamW steps", command_verify},
     {"bench", "benchmarks: matmul, tokenizer, train, generate, linalg", command_bench},
+    {"optimizers", "every optimizer on Rosenbrock, a quadratic, logistic regression: table + SVG", command_optimizers},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -1,0 +1,535 @@
+// GPT-2 in one file: the model, its forward and backward passes, and decoding with a
+// key/value cache. The capstone stage: the same ModelOps interface as the bigram and the
+// MLP, so the shared training loop, sampler, evaluator and checkpoints serve it unchanged.
+//
+// The architecture (Radford et al. 2019), as llm.c's train_gpt2.c lays it out:
+//   x = wte[token] + wpe[position]
+//   for each of L blocks:           (pre-LayerNorm)
+//       x = x + attention_projection(causal_self_attention(qkv(layernorm_1(x))))
+//       x = x + mlp_projection(gelu(mlp(layernorm_2(x))))
+//   logits = layernorm_final(x) · wteᵀ     (the output matrix is tied to the token embedding)
+// LayerNorm eps 1e-5, biases everywhere, GELU in its tanh form.
+//
+// Also here: reading and writing llm.c's checkpoint format and its test_gpt2 debug state,
+// so weights converted by llm.c's tools (e.g. the released GPT-2 124M) load unchanged.
+// Not here: dropout (GPT-2 fine-tuning rarely needs it at this scale), mixed precision.
+//
+// Size letters: B batch, T time, C channels (d_model), NH heads, HS = C/NH head size,
+// L layers, V vocabulary, maxT the context length.
+#include "gpt/gpt2.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "foundations/layers.h"
+#include "foundations/matmul.h"
+
+// ----------------------------------------------------------------------------
+// parameters: one flat buffer, sixteen named tensors, in llm.c's order
+
+enum { N_GPT2_TENSORS = 16 };
+
+// Indices into the tensor table, in the order llm.c stores them.
+enum { WTE, WPE, LN1W, LN1B, QKVW, QKVB, ATTPROJW, ATTPROJB, LN2W, LN2B, FCW, FCB, FCPROJW, FCPROJB, LNFW, LNFB };
+
+static void set_tensor(TensorInfo *tensor, const char *name, long *offset, int n_dims, int d0, int d1, int d2) {
+    memset(tensor, 0, sizeof *tensor);
+    snprintf(tensor->name, sizeof tensor->name, "%s", name);
+    tensor->n_dims = n_dims;
+    int dims[3] = {d0, d1, d2};
+    tensor->size = 1;
+    for (int i = 0; i < n_dims; i++) {
+        tensor->shape[i] = dims[i];
+        tensor->size *= dims[i];
+    }
+    tensor->offset = *offset;
+    *offset += tensor->size;
+}
+
+// The tensor table for a config. wte is (V, C) here; llm.c's file pads it to (Vp, C).
+static void gpt2_layout(TensorInfo *t, const ModelConfig *cfg, long *n_params) {
+    int V = cfg->vocab_size, C = cfg->d_model, L = cfg->n_layers, maxT = cfg->context_length;
+    long offset = 0;
+    set_tensor(&t[WTE], "wte", &offset, 2, V, C, 0);
+    set_tensor(&t[WPE], "wpe", &offset, 2, maxT, C, 0);
+    set_tensor(&t[LN1W], "ln1w", &offset, 2, L, C, 0);
+    set_tensor(&t[LN1B], "ln1b", &offset, 2, L, C, 0);
+    set_tensor(&t[QKVW], "qkvw", &offset, 3, L, 3 * C, C);
+    set_tensor(&t[QKVB], "qkvb", &offset, 2, L, 3 * C, 0);
+    set_tensor(&t[ATTPROJW], "attprojw", &offset, 3, L, C, C);
+    set_tensor(&t[ATTPROJB], "attprojb", &offset, 2, L, C, 0);
+    set_tensor(&t[LN2W], "ln2w", &offset, 2, L, C, 0);
+    set_tensor(&t[LN2B], "ln2b", &offset, 2, L, C, 0);
+    set_tensor(&t[FCW], "fcw", &offset, 3, L, 4 * C, C);
+    set_tensor(&t[FCB], "fcb", &offset, 2, L, 4 * C, 0);
+    set_tensor(&t[FCPROJW], "fcprojw", &offset, 3, L, C, 4 * C);
+    set_tensor(&t[FCPROJB], "fcprojb", &offset, 2, L, C, 0);
+    set_tensor(&t[LNFW], "lnfw", &offset, 1, C, 0, 0);
+    set_tensor(&t[LNFB], "lnfb", &offset, 1, C, 0, 0);
+    *n_params = offset;
+}
+
+// Pointers to the sixteen tensors of one buffer (params or grads).
+typedef struct Weights {
+    float *wte, *wpe, *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb;
+    float *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb, *lnfw, *lnfb;
+} Weights;
+
+static Weights weights_of(const Model *model, float *base) {
+    const TensorInfo *t = model->tensors;
+    Weights w = {
+        base + t[WTE].offset,  base + t[WPE].offset,      base + t[LN1W].offset,     base + t[LN1B].offset,
+        base + t[QKVW].offset, base + t[QKVB].offset,     base + t[ATTPROJW].offset, base + t[ATTPROJB].offset,
+        base + t[LN2W].offset, base + t[LN2B].offset,     base + t[FCW].offset,      base + t[FCB].offset,
+        base + t[FCPROJW].offset, base + t[FCPROJB].offset, base + t[LNFW].offset,   base + t[LNFB].offset,
+    };
+    return w;
+}
+
+// ----------------------------------------------------------------------------
+// activations: what the forward keeps for the backward, per layer, for B x T
+
+typedef struct Activations {
+    float *encoded;                        // (B,T,C)
+    float *ln1, *ln1_mean, *ln1_rstd;      // (L,B,T,C), (L,B,T), (L,B,T)
+    float *qkv;                            // (L,B,T,3C)
+    float *atty;                           // (L,B,T,C) attention output before the projection
+    float *att;                            // (L,B,NH,T,T) attention probabilities
+    float *attproj;                        // (L,B,T,C)
+    float *residual2;                      // (L,B,T,C) after the attention's residual add
+    float *ln2, *ln2_mean, *ln2_rstd;      // (L,B,T,C), (L,B,T), (L,B,T)
+    float *fch, *fch_gelu;                 // (L,B,T,4C)
+    float *fcproj;                         // (L,B,T,C)
+    float *residual3;                      // (L,B,T,C) the block's output
+    float *lnf, *lnf_mean, *lnf_rstd;      // (B,T,C), (B,T), (B,T)
+    float *logits, *probs;                 // (B,T,V)
+    float *losses;                         // (B,T)
+} Activations;
+
+// Gradients of activations for the backward. One layer's worth, reused layer after layer,
+// since a layer's activation gradients are dead once its weights' gradients are done.
+typedef struct ActivationGrads {
+    float *d_logits;                       // (B,T,V)
+    float *d_lnf;                          // (B,T,C)
+    float *d_residual;                     // (B,T,C) gradient flowing down the residual stream
+    float *d_ln, *d_atty;                  // (B,T,C)
+    float *d_qkv;                          // (B,T,3C)
+    float *d_fch, *d_fch_gelu;             // (B,T,4C)
+} ActivationGrads;
+
+// Decoding state: the key/value cache and single-chunk scratch buffers.
+typedef struct Decoder {
+    float *key_cache, *value_cache;        // (L, maxT, C) each
+    int *cached_tokens;                    // (maxT) the tokens whose keys/values are cached
+    int n_cached;
+    float *x, *ln, *qkv, *atty, *proj, *fch; // (chunk, C / 3C / 4C) scratch for new tokens
+    float *att;                            // (NH, chunk, maxT)
+    float *mean, *rstd;                    // (chunk)
+} Decoder;
+
+// Prompt tokens are processed together in chunks of at most this many, so the scratch
+// stays small while the matmuls still see many rows.
+enum { DECODE_CHUNK = 64 };
+
+typedef struct Gpt2State {
+    Activations acts;
+    ActivationGrads grads;
+    int *inputs, *targets;                 // (B,T) copies of the last forward's batch
+    int has_targets;
+    int B, T;                              // the sizes of the last forward
+    Decoder decoder;
+    float *activation_memory, *grad_memory;
+} Gpt2State;
+
+static void free_activations(Gpt2State *state) {
+    free(state->activation_memory);
+    free(state->grad_memory);
+    free(state->inputs);
+    free(state->targets);
+    state->activation_memory = state->grad_memory = NULL;
+    state->inputs = state->targets = NULL;
+}
+
+static void free_decoder(Decoder *d) {
+    free(d->key_cache), free(d->value_cache), free(d->cached_tokens);
+    free(d->x), free(d->ln), free(d->qkv), free(d->atty), free(d->proj), free(d->fch), free(d->att);
+    free(d->mean), free(d->rstd);
+    memset(d, 0, sizeof *d);
+}
+
+static void gpt2_free_state(Model *model) {
+    Gpt2State *state = model->state;
+    if (!state) return;
+    free_activations(state);
+    free_decoder(&state->decoder);
+    free(state);
+    model->state = NULL;
+}
+
+// Carves consecutive pieces out of one allocation.
+static float *take(float **cursor, long n) {
+    float *piece = *cursor;
+    *cursor += n;
+    return piece;
+}
+
+static int gpt2_prepare(Model *model, int B, int T, Error *error) {
+    const ModelConfig *cfg = &model->config;
+    if (B < 1 || T < 1) return error_set(error, "gpt2: batch %d x %d must be at least 1 x 1", B, T);
+    if (T > cfg->context_length)
+        return error_set(error, "gpt2: context %d is longer than the model's %d", T, cfg->context_length);
+    Gpt2State *state = model->state;
+    free_activations(state);
+    long L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, V = cfg->vocab_size, BT = (long)B * T;
+    // per layer: 18 (B,T,C)-sized tensors (ln1, atty, attproj, residual2, ln2, fcproj, residual3,
+    // qkv x3, fch and fch_gelu x4 each), 4 row statistics and the attention matrix
+    long n_acts = 18 * L * BT * C + 4 * L * BT + L * B * NH * T * T + BT * C /* encoded */ + BT * C + 2 * BT /* lnf */ +
+                  2 * BT * V /* logits, probs */ + BT /* losses */;
+    state->activation_memory = malloc(sizeof(float) * (size_t)n_acts);
+    state->inputs = malloc(sizeof(int) * (size_t)BT);
+    state->targets = malloc(sizeof(int) * (size_t)BT);
+    if (!state->activation_memory || !state->inputs || !state->targets) {
+        free_activations(state);
+        return error_set(error, "gpt2: out of memory for activations of batch %d x %d", B, T);
+    }
+    float *cursor = state->activation_memory;
+    Activations *a = &state->acts;
+    a->encoded = take(&cursor, BT * C);
+    a->ln1 = take(&cursor, L * BT * C);
+    a->ln1_mean = take(&cursor, L * BT);
+    a->ln1_rstd = take(&cursor, L * BT);
+    a->qkv = take(&cursor, L * BT * 3 * C);
+    a->atty = take(&cursor, L * BT * C);
+    a->att = take(&cursor, L * B * NH * T * T);
+    a->attproj = take(&cursor, L * BT * C);
+    a->residual2 = take(&cursor, L * BT * C);
+    a->ln2 = take(&cursor, L * BT * C);
+    a->ln2_mean = take(&cursor, L * BT);
+    a->ln2_rstd = take(&cursor, L * BT);
+    a->fch = take(&cursor, L * BT * 4 * C);
+    a->fch_gelu = take(&cursor, L * BT * 4 * C);
+    a->fcproj = take(&cursor, L * BT * C);
+    a->residual3 = take(&cursor, L * BT * C);
+    a->lnf = take(&cursor, BT * C);
+    a->lnf_mean = take(&cursor, BT);
+    a->lnf_rstd = take(&cursor, BT);
+    a->logits = take(&cursor, BT * V);
+    a->probs = take(&cursor, BT * V);
+    a->losses = take(&cursor, BT);
+    if (model->training) {
+        long n_grads = BT * V + 4 * BT * C + BT * 3 * C + 2 * BT * 4 * C;
+        state->grad_memory = malloc(sizeof(float) * (size_t)n_grads);
+        if (!state->grad_memory) {
+            free_activations(state);
+            return error_set(error, "gpt2: out of memory for the gradients of batch %d x %d", B, T);
+        }
+        cursor = state->grad_memory;
+        ActivationGrads *g = &state->grads;
+        g->d_logits = take(&cursor, BT * V);
+        g->d_lnf = take(&cursor, BT * C);
+        g->d_residual = take(&cursor, BT * C);
+        g->d_ln = take(&cursor, BT * C);
+        g->d_atty = take(&cursor, BT * C);
+        g->d_qkv = take(&cursor, BT * 3 * C);
+        g->d_fch = take(&cursor, BT * 4 * C);
+        g->d_fch_gelu = take(&cursor, BT * 4 * C);
+    }
+    model->batch_size = B;
+    model->seq_len = T;
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// the layers GPT-2 adds to the foundations
+
+// Token plus position embedding: inputs (B,T), wte (V,C), wpe (maxT,C) -> out (B,T,C)
+static void encoder_forward(float *out, const int *inputs, const float *wte, const float *wpe, int B, int T, int C,
+                            int first_position) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            float *o = out + ((long)b * T + t) * C;
+            const float *token = wte + (long)inputs[b * T + t] * C, *position = wpe + (long)(first_position + t) * C;
+            for (int c = 0; c < C; c++) o[c] = token[c] + position[c];
+        }
+}
+
+// out = wte[token] + wpe[t]: each receives d_out; repeated tokens add up (serially, so the
+// order, and with it the result, is the same on every run).
+static void encoder_backward(float *d_wte, float *d_wpe, const float *d_out, const int *inputs, int B, int T, int C) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const float *g = d_out + ((long)b * T + t) * C;
+            float *d_token = d_wte + (long)inputs[b * T + t] * C, *d_position = d_wpe + (long)t * C;
+            for (int c = 0; c < C; c++) {
+                d_token[c] += g[c];
+                d_position[c] += g[c];
+            }
+        }
+}
+
+// ----------------------------------------------------------------------------
+// forward and backward over a batch (training and evaluation)
+
+static int gpt2_forward(Model *model, const int *inputs, const int *targets, int B, int T, Error *error) {
+    const ModelConfig *cfg = &model->config;
+    Gpt2State *state = model->state;
+    if (!state->activation_memory || B > model->batch_size || T > model->seq_len || (long)B * T > (long)model->batch_size * model->seq_len)
+        return error_set(error, "gpt2: batch %d x %d exceeds the prepared %d x %d", B, T, model->batch_size, model->seq_len);
+    int L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, V = cfg->vocab_size;
+    long BT = (long)B * T;
+    for (long i = 0; i < BT; i++) {
+        if (inputs[i] < 0 || inputs[i] >= V) return error_set(error, "gpt2: input token %d outside [0, %d)", inputs[i], V);
+        if (targets && (targets[i] < 0 || targets[i] >= V))
+            return error_set(error, "gpt2: target token %d outside [0, %d)", targets[i], V);
+    }
+    memcpy(state->inputs, inputs, sizeof(int) * (size_t)BT);
+    if (targets) memcpy(state->targets, targets, sizeof(int) * (size_t)BT);
+    state->has_targets = targets != NULL;
+    state->B = B, state->T = T;
+
+    Weights w = weights_of(model, model->params);
+    Activations *a = &state->acts;
+    encoder_forward(a->encoded, inputs, w.wte, w.wpe, B, T, C, 0);
+    for (int l = 0; l < L; l++) {
+        const float *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
+        // this layer's weights
+        const float *ln1w = w.ln1w + l * C, *ln1b = w.ln1b + l * C;
+        const float *qkvw = w.qkvw + (long)l * 3 * C * C, *qkvb = w.qkvb + l * 3 * C;
+        const float *attprojw = w.attprojw + (long)l * C * C, *attprojb = w.attprojb + l * C;
+        const float *ln2w = w.ln2w + l * C, *ln2b = w.ln2b + l * C;
+        const float *fcw = w.fcw + (long)l * 4 * C * C, *fcb = w.fcb + l * 4 * C;
+        const float *fcprojw = w.fcprojw + (long)l * C * 4 * C, *fcprojb = w.fcprojb + l * C;
+        // this layer's activations
+        float *ln1 = a->ln1 + l * BT * C, *ln1_mean = a->ln1_mean + l * BT, *ln1_rstd = a->ln1_rstd + l * BT;
+        float *qkv = a->qkv + l * BT * 3 * C, *atty = a->atty + l * BT * C;
+        float *att = a->att + (long)l * B * NH * T * T, *attproj = a->attproj + l * BT * C;
+        float *residual2 = a->residual2 + l * BT * C;
+        float *ln2 = a->ln2 + l * BT * C, *ln2_mean = a->ln2_mean + l * BT, *ln2_rstd = a->ln2_rstd + l * BT;
+        float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
+        float *fcproj = a->fcproj + l * BT * C, *residual3 = a->residual3 + l * BT * C;
+
+        layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, ln1w, ln1b, (int)BT, C);
+        matmul_forward(qkv, ln1, qkvw, qkvb, (int)BT, C, 3 * C);
+        attention_forward(atty, att, qkv, 3 * C, qkv + C, qkv + 2 * C, 3 * C, B, T, T, C, NH, 1);
+        matmul_forward(attproj, atty, attprojw, attprojb, (int)BT, C, C);
+        residual_forward(residual2, residual, attproj, BT * C);
+        layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, ln2w, ln2b, (int)BT, C);
+        matmul_forward(fch, ln2, fcw, fcb, (int)BT, C, 4 * C);
+        gelu_forward(fch_gelu, fch, BT * 4 * C);
+        matmul_forward(fcproj, fch_gelu, fcprojw, fcprojb, (int)BT, 4 * C, C);
+        residual_forward(residual3, residual2, fcproj, BT * C);
+    }
+    const float *last = a->residual3 + (L - 1) * BT * C;
+    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, last, w.lnfw, w.lnfb, (int)BT, C);
+    matmul_forward(a->logits, a->lnf, w.wte, NULL, (int)BT, C, V);
+    model->logits = a->logits;
+    model->loss = targets ? cross_entropy_forward(a->losses, a->probs, a->logits, targets, (int)BT, V) : -1.0f;
+    return 0;
+}
+
+// The chain rule through the forward above, last layer first. Gradients of the weights
+// accumulate into model->grads (the caller zeroes them once per step).
+static void gpt2_backward(Model *model) {
+    const ModelConfig *cfg = &model->config;
+    Gpt2State *state = model->state;
+    int B = state->B, T = state->T, L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, V = cfg->vocab_size;
+    long BT = (long)B * T;
+    Weights w = weights_of(model, model->params), dw = weights_of(model, model->grads);
+    Activations *a = &state->acts;
+    ActivationGrads *g = &state->grads;
+
+    // the mean loss: each position's loss has weight 1/(B T)
+    memset(g->d_logits, 0, sizeof(float) * (size_t)(BT * V));
+    cross_entropy_backward(g->d_logits, a->probs, state->targets, 1.0f / (float)BT, (int)BT, V);
+    memset(g->d_lnf, 0, sizeof(float) * (size_t)(BT * C));
+    matmul_backward(g->d_lnf, dw.wte, NULL, g->d_logits, a->lnf, w.wte, (int)BT, C, V);
+    memset(g->d_residual, 0, sizeof(float) * (size_t)(BT * C));
+    const float *last = a->residual3 + (L - 1) * BT * C;
+    layernorm_backward(g->d_residual, dw.lnfw, dw.lnfb, g->d_lnf, last, w.lnfw, a->lnf_mean, a->lnf_rstd, (int)BT, C);
+
+    for (int l = L - 1; l >= 0; l--) {
+        const float *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
+        const float *ln1w = w.ln1w + l * C, *qkvw = w.qkvw + (long)l * 3 * C * C;
+        const float *attprojw = w.attprojw + (long)l * C * C, *ln2w = w.ln2w + l * C;
+        const float *fcw = w.fcw + (long)l * 4 * C * C, *fcprojw = w.fcprojw + (long)l * C * 4 * C;
+        float *d_ln1w = dw.ln1w + l * C, *d_ln1b = dw.ln1b + l * C;
+        float *d_qkvw = dw.qkvw + (long)l * 3 * C * C, *d_qkvb = dw.qkvb + l * 3 * C;
+        float *d_attprojw = dw.attprojw + (long)l * C * C, *d_attprojb = dw.attprojb + l * C;
+        float *d_ln2w = dw.ln2w + l * C, *d_ln2b = dw.ln2b + l * C;
+        float *d_fcw = dw.fcw + (long)l * 4 * C * C, *d_fcb = dw.fcb + l * 4 * C;
+        float *d_fcprojw = dw.fcprojw + (long)l * C * 4 * C, *d_fcprojb = dw.fcprojb + l * C;
+        const float *ln1 = a->ln1 + l * BT * C, *ln1_mean = a->ln1_mean + l * BT, *ln1_rstd = a->ln1_rstd + l * BT;
+        const float *qkv = a->qkv + l * BT * 3 * C, *atty = a->atty + l * BT * C;
+        const float *att = a->att + (long)l * B * NH * T * T, *residual2 = a->residual2 + l * BT * C;
+        const float *ln2 = a->ln2 + l * BT * C, *ln2_mean = a->ln2_mean + l * BT, *ln2_rstd = a->ln2_rstd + l * BT;
+        const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
+
+        // residual3 = residual2 + fcproj: d_residual reaches both unchanged, so it stays
+        // where it is for residual2 and is read as d_fcproj.
+        memset(g->d_fch_gelu, 0, sizeof(float) * (size_t)(BT * 4 * C));
+        matmul_backward(g->d_fch_gelu, d_fcprojw, d_fcprojb, g->d_residual, fch_gelu, fcprojw, (int)BT, 4 * C, C);
+        memset(g->d_fch, 0, sizeof(float) * (size_t)(BT * 4 * C));
+        gelu_backward(g->d_fch, g->d_fch_gelu, fch, BT * 4 * C);
+        memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
+        matmul_backward(g->d_ln, d_fcw, d_fcb, g->d_fch, ln2, fcw, (int)BT, C, 4 * C);
+        layernorm_backward(g->d_residual, d_ln2w, d_ln2b, g->d_ln, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT, C);
+        // residual2 = residual + attproj: the same trick.
+        memset(g->d_atty, 0, sizeof(float) * (size_t)(BT * C));
+        matmul_backward(g->d_atty, d_attprojw, d_attprojb, g->d_residual, atty, attprojw, (int)BT, C, C);
+        memset(g->d_qkv, 0, sizeof(float) * (size_t)(BT * 3 * C));
+        attention_backward(g->d_qkv, g->d_qkv + C, g->d_qkv + 2 * C, g->d_atty, att, qkv, 3 * C, qkv + C, qkv + 2 * C,
+                           3 * C, B, T, T, C, NH, 1);
+        memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
+        matmul_backward(g->d_ln, d_qkvw, d_qkvb, g->d_qkv, ln1, qkvw, (int)BT, C, 3 * C);
+        layernorm_backward(g->d_residual, d_ln1w, d_ln1b, g->d_ln, residual, ln1w, ln1_mean, ln1_rstd, (int)BT, C);
+    }
+    encoder_backward(dw.wte, dw.wpe, g->d_residual, state->inputs, B, T, C);
+}
+
+// ----------------------------------------------------------------------------
+// decoding with a key/value cache: each new token costs one row, not the whole context
+
+static int decoder_allocate(Model *model, Error *error) {
+    Decoder *d = &((Gpt2State *)model->state)->decoder;
+    if (d->key_cache) return 0;
+    const ModelConfig *cfg = &model->config;
+    long L = cfg->n_layers, C = cfg->d_model, maxT = cfg->context_length, NH = cfg->n_heads;
+    d->key_cache = malloc(sizeof(float) * (size_t)(L * maxT * C));
+    d->value_cache = malloc(sizeof(float) * (size_t)(L * maxT * C));
+    d->cached_tokens = malloc(sizeof(int) * (size_t)maxT);
+    d->x = malloc(sizeof(float) * DECODE_CHUNK * (size_t)C);
+    d->ln = malloc(sizeof(float) * DECODE_CHUNK * (size_t)C);
+    d->qkv = malloc(sizeof(float) * DECODE_CHUNK * (size_t)(3 * C));
+    d->atty = malloc(sizeof(float) * DECODE_CHUNK * (size_t)C);
+    d->proj = malloc(sizeof(float) * DECODE_CHUNK * (size_t)C);
+    d->fch = malloc(sizeof(float) * DECODE_CHUNK * (size_t)(4 * C));
+    d->att = malloc(sizeof(float) * DECODE_CHUNK * (size_t)(NH * maxT));
+    d->mean = malloc(sizeof(float) * DECODE_CHUNK);
+    d->rstd = malloc(sizeof(float) * DECODE_CHUNK);
+    if (!d->key_cache || !d->value_cache || !d->cached_tokens || !d->x || !d->ln || !d->qkv || !d->atty || !d->proj ||
+        !d->fch || !d->att || !d->mean || !d->rstd) {
+        free_decoder(d);
+        return error_set(error, "gpt2: out of memory for the key/value cache");
+    }
+    d->n_cached = 0;
+    return 0;
+}
+
+// Runs n tokens at positions start.. through every layer, appending their keys and values
+// to the cache; leaves the last token's final hidden state (before lnf) in d->x[n-1].
+// The same arithmetic as gpt2_forward, with attention over the cache instead of the batch.
+static void decode_chunk(Model *model, const int *tokens, int n, int start) {
+    const ModelConfig *cfg = &model->config;
+    Decoder *d = &((Gpt2State *)model->state)->decoder;
+    int L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads;
+    long maxT = cfg->context_length;
+    Weights w = weights_of(model, model->params);
+    encoder_forward(d->x, tokens, w.wte, w.wpe, 1, n, C, start);
+    for (int l = 0; l < L; l++) {
+        float *keys = d->key_cache + l * maxT * C, *values = d->value_cache + l * maxT * C;
+        layernorm_forward(d->ln, d->mean, d->rstd, d->x, w.ln1w + l * C, w.ln1b + l * C, n, C);
+        matmul_forward(d->qkv, d->ln, w.qkvw + (long)l * 3 * C * C, w.qkvb + l * 3 * C, n, C, 3 * C);
+        for (int i = 0; i < n; i++) {
+            memcpy(keys + (long)(start + i) * C, d->qkv + (long)i * 3 * C + C, sizeof(float) * (size_t)C);
+            memcpy(values + (long)(start + i) * C, d->qkv + (long)i * 3 * C + 2 * C, sizeof(float) * (size_t)C);
+        }
+        attention_forward(d->atty, d->att, d->qkv, 3 * C, keys, values, C, 1, n, start + n, C, NH, 1);
+        matmul_forward(d->proj, d->atty, w.attprojw + (long)l * C * C, w.attprojb + l * C, n, C, C);
+        residual_forward(d->x, d->x, d->proj, (long)n * C);
+        layernorm_forward(d->ln, d->mean, d->rstd, d->x, w.ln2w + l * C, w.ln2b + l * C, n, C);
+        matmul_forward(d->fch, d->ln, w.fcw + (long)l * 4 * C * C, w.fcb + l * 4 * C, n, C, 4 * C);
+        gelu_forward(d->fch, d->fch, (long)n * 4 * C);
+        matmul_forward(d->proj, d->fch, w.fcprojw + (long)l * C * 4 * C, w.fcprojb + l * C, n, 4 * C, C);
+        residual_forward(d->x, d->x, d->proj, (long)n * C);
+    }
+}
+
+static int gpt2_next_logits(Model *model, const int *tokens, int n, float *logits, Error *error) {
+    const ModelConfig *cfg = &model->config;
+    int C = cfg->d_model, V = cfg->vocab_size;
+    if (n < 1 || n > cfg->context_length)
+        return error_set(error, "gpt2: %d context tokens, the model takes 1 to %d", n, cfg->context_length);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= V) return error_set(error, "gpt2: token %d outside [0, %d)", tokens[i], V);
+    if (decoder_allocate(model, error)) return -1;
+    Decoder *d = &((Gpt2State *)model->state)->decoder;
+    // Reuse the cache for the longest common prefix; always run at least the last token,
+    // whose hidden state gives the logits.
+    int keep = 0;
+    while (keep < d->n_cached && keep < n - 1 && d->cached_tokens[keep] == tokens[keep]) keep++;
+    d->n_cached = keep;
+    while (d->n_cached < n) {
+        int chunk = n - d->n_cached < DECODE_CHUNK ? n - d->n_cached : DECODE_CHUNK;
+        decode_chunk(model, tokens + d->n_cached, chunk, d->n_cached);
+        memcpy(d->cached_tokens + d->n_cached, tokens + d->n_cached, sizeof(int) * (size_t)chunk);
+        d->n_cached += chunk;
+        if (d->n_cached == n) {
+            Weights w = weights_of(model, model->params);
+            const float *last = d->x + (long)(chunk - 1) * C;
+            layernorm_forward(d->ln, d->mean, d->rstd, last, w.lnfw, w.lnfb, 1, C);
+            matmul_forward(logits, d->ln, w.wte, NULL, 1, C, V);
+        }
+    }
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// creation
+
+static const ModelOps gpt2_ops = {
+    .name = "gpt2",
+    .prepare = gpt2_prepare,
+    .forward = gpt2_forward,
+    .backward = gpt2_backward,
+    .next_logits = gpt2_next_logits,
+    .fit = NULL,
+    .free_state = gpt2_free_state,
+};
+
+int gpt2_check_config(const ModelConfig *cfg, Error *error) {
+    if (cfg->vocab_size < 1 || cfg->context_length < 1 || cfg->n_layers < 1 || cfg->n_heads < 1 || cfg->d_model < 1)
+        return error_set(error, "gpt2: vocab %d, context %d, layers %d, heads %d, width %d must all be positive",
+                         cfg->vocab_size, cfg->context_length, cfg->n_layers, cfg->n_heads, cfg->d_model);
+    if (cfg->d_model % cfg->n_heads)
+        return error_set(error, "gpt2: width %d is not a multiple of the %d heads", cfg->d_model, cfg->n_heads);
+    double n = (double)cfg->vocab_size * cfg->d_model + (double)cfg->context_length * cfg->d_model +
+               12.0 * cfg->n_layers * (double)cfg->d_model * cfg->d_model;
+    if (n > 4e9) return error_set(error, "gpt2: %.3g parameters is more than this program handles", n);
+    return 0;
+}
+
+int gpt2_create(Model *model, Random *rng, Error *error) {
+    const ModelConfig *cfg = &model->config;
+    if (gpt2_check_config(cfg, error)) return -1;
+    model->ops = &gpt2_ops;
+    model->n_tensors = N_GPT2_TENSORS;
+    model->tensors = calloc(N_GPT2_TENSORS, sizeof(TensorInfo));
+    model->state = calloc(1, sizeof(Gpt2State));
+    if (!model->tensors || !model->state) return error_set(error, "gpt2: out of memory");
+    gpt2_layout(model->tensors, cfg, &model->n_params);
+    model->params = malloc(sizeof(float) * (size_t)model->n_params);
+    if (!model->params) return error_set(error, "gpt2: out of memory for %ld parameters", model->n_params);
+    if (!rng) {
+        memset(model->params, 0, sizeof(float) * (size_t)model->n_params);
+        return 0;
+    }
+    // nanoGPT's initialisation: weights N(0, 0.02), the two projections into the residual
+    // stream scaled by 1/sqrt(2L) (2L of them add up along the stream), biases 0, LN 1 and 0.
+    float residual_std = 0.02f / sqrtf(2.0f * (float)cfg->n_layers);
+    for (int i = 0; i < N_GPT2_TENSORS; i++) {
+        const TensorInfo *t = &model->tensors[i];
+        float *p = model->params + t->offset;
+        if (i == LN1W || i == LN2W || i == LNFW) {
+            for (long j = 0; j < t->size; j++) p[j] = 1.0f;
+        } else if (t->n_dims == 1 || i == LN1B || i == LN2B || i == QKVB || i == ATTPROJB || i == FCB || i == FCPROJB) {
+            memset(p, 0, sizeof(float) * (size_t)t->size);
+        } else {
+            float std = (i == ATTPROJW || i == FCPROJW) ? residual_std : 0.02f;
+            random_fill_normal(rng, p, t->size, 0.0f, std);
+        }
+    }
+    return 0;
+}

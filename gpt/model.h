@@ -1,0 +1,113 @@
+// The interface every model stage implements (bigram, MLP, GPT-2), so that one training
+// loop, one sampler, one evaluator and one checkpoint format serve them all.
+//
+// A model is a language model over token ids in [0, vocab_size): given inputs (B,T) it
+// produces logits (B,T,V) where logits[b,t] predicts the token after inputs[b,0..t] (a
+// stage may look at fewer previous tokens: the bigram at one, the MLP at block_size).
+//
+// Memory follows llm.c: all parameters live in one flat buffer `params` (n_params floats)
+// with a table of named tensors pointing into it; the gradients `grads` have the same
+// layout. This makes saving, loading, zeroing and the optimizer one loop each.
+#ifndef GPT_MODEL_H
+#define GPT_MODEL_H
+
+#include "foundations/error.h"
+#include "foundations/random.h"
+
+typedef enum { ARCH_BIGRAM = 1, ARCH_MLP = 2, ARCH_GPT2 = 3 } Architecture;
+
+// The hyper-parameters of every stage in one struct; each stage reads its own fields.
+typedef struct ModelConfig {
+    Architecture arch;
+    int vocab_size;      // V
+    int context_length;  // the longest T a forward accepts (GPT-2: max_seq_len)
+    // GPT-2
+    int n_layers;        // L
+    int n_heads;         // NH
+    int d_model;         // C
+    // MLP (Bengio et al. 2003)
+    int block_size;      // how many previous tokens the MLP sees
+    int d_embed;         // embedding width per token
+    int d_hidden;        // hidden tanh layer width
+    int batch_norm;      // 1: batch normalisation before the tanh
+    // bigram
+    int counting;        // 1: the counting bigram (no gradients), 0: the neural bigram
+    float smoothing;     // add-k smoothing of the counting bigram
+} ModelConfig;
+
+enum { TENSOR_MAX_DIMS = 4, TENSOR_NAME_LENGTH = 48 };
+
+// One named tensor inside the flat parameter buffer.
+typedef struct TensorInfo {
+    char name[TENSOR_NAME_LENGTH];
+    int n_dims;
+    int shape[TENSOR_MAX_DIMS];
+    long offset;  // in floats, from the start of params
+    long size;    // product of the shape
+} TensorInfo;
+
+typedef struct Model Model;
+
+// What a stage provides. Every function that can fail on user data returns 0 / -1 + Error.
+typedef struct ModelOps {
+    const char *name;  // "bigram", "mlp", "gpt2"
+    // Allocates (or reallocates) the stage's activations for up to B x T; when
+    // model->training is set, also what the backward needs. Called by model_prepare.
+    int (*prepare)(Model *model, int B, int T, Error *error);
+    // Runs the model on inputs (B,T); fills model->logits (B,T,V). With targets (B,T) also
+    // computes the mean cross-entropy into model->loss (else model->loss = -1). Keeps the
+    // activations the backward needs. B*T must fit what model_prepare allocated.
+    int (*forward)(Model *model, const int *inputs, const int *targets, int B, int T, Error *error);
+    // After a forward with targets: grads += d loss / d params (the caller zeroes grads).
+    void (*backward)(Model *model);
+    // Logits (V) for the token after tokens[0..n) (n >= 1). Stages may keep a cache between
+    // calls (GPT-2's key/value cache): when tokens extends the previous call's tokens only
+    // the new ones are processed. n must be <= context_length (the sampler slides).
+    int (*next_logits)(Model *model, const int *tokens, int n, float *logits, Error *error);
+    // Counting models are fitted, not trained by gradient descent (NULL for the others):
+    // accumulate the statistics of inputs/targets (B,T).
+    void (*fit)(Model *model, const int *inputs, const int *targets, int B, int T);
+    // Frees the stage's own state (activations, caches), not params/grads/tensors.
+    void (*free_state)(Model *model);
+} ModelOps;
+
+struct Model {
+    ModelConfig config;
+    const ModelOps *ops;
+    float *params;  // (n_params)
+    float *grads;   // (n_params), NULL until model_prepare with training = 1
+    long n_params;
+    // params[0, n_trainable) are trained; the rest (the MLP's batch-norm running statistics)
+    // are updated by forward only and left alone by the optimizer. A stage may leave it 0:
+    // model_create then sets it to n_params.
+    long n_trainable;
+    TensorInfo *tensors;
+    int n_tensors;
+    // Set by forward:
+    float *logits;  // (B,T,V) of the last forward
+    float loss;     // mean loss of the last forward with targets, -1 otherwise
+    int batch_size, seq_len;  // B, T the activations are allocated for
+    int training;   // activations for backward (and dropout / batch-norm statistics) wanted
+    void *state;    // the stage's activations and caches
+};
+
+// Creates a model for config with parameters initialised from rng (rng may be NULL when
+// the parameters will be loaded). Checks the config (sizes positive, heads divide width...).
+int model_create(Model *model, const ModelConfig *config, Random *rng, Error *error);
+// Allocates activations for up to B x T (and grads when training). Safe to call again with
+// other sizes. Forward fails cleanly if called with more.
+int model_prepare(Model *model, int B, int T, int training, Error *error);
+void model_free(Model *model);
+// The tensor called name, or NULL.
+const TensorInfo *model_find_tensor(const Model *model, const char *name);
+// "bigram" / "mlp" / "gpt2" and back.
+const char *architecture_name(Architecture arch);
+int architecture_parse(const char *name, Architecture *arch, Error *error);
+
+// Stage constructors used by model_create: each fills ops, tensors, n_params and
+// allocates and initialises params.
+int bigram_create(Model *model, Random *rng, Error *error);
+int mlp_create(Model *model, Random *rng, Error *error);
+int gpt2_create(Model *model, Random *rng, Error *error);
+
+#endif

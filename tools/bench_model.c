@@ -1,0 +1,174 @@
+// groundup bench train / bench generate: the speed of a GPT-2 training step and of decoding,
+// on a randomly initialised model of a given shape (or a checkpoint, for generate).
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "foundations/optimizer.h"
+#include "gpt/gpt2.h"
+#include "tools/bench.h"
+#include "tools/options.h"
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, int n) {
+    qsort(values, (size_t)n, sizeof(double), compare_doubles);
+    return values[n / 2];
+}
+
+// The default shape is the small model `groundup train` trains by default.
+typedef struct Shape {
+    int layers, heads, dim, context, vocab;
+} Shape;
+
+static int create_random_gpt2(Model *model, const Shape *shape, Error *error) {
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = shape->vocab, .context_length = shape->context,
+                          .n_layers = shape->layers, .n_heads = shape->heads, .d_model = shape->dim};
+    Random rng;
+    random_seed(&rng, 1);
+    return model_create(model, &config, &rng, error);
+}
+
+int bench_train(int argc, char **argv) {
+    Shape shape = {4, 4, 256, 128, 4096};
+    int batch = 8, threads = 0, steps = 6;
+    Option options[] = {
+        {"--layers", OPTION_INT, &shape.layers, "transformer blocks"},
+        {"--heads", OPTION_INT, &shape.heads, "attention heads"},
+        {"--dim", OPTION_INT, &shape.dim, "model width C"},
+        {"--context", OPTION_INT, &shape.context, "sequence length T of each batch row (and the model's context)"},
+        {"--vocab", OPTION_INT, &shape.vocab, "vocabulary size V"},
+        {"--batch", OPTION_INT, &batch, "batch size B"},
+        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
+        {"--steps", OPTION_INT, &steps, "timed steps after one warm-up step (median reported)"},
+    };
+    const char *usage = "groundup bench train [--layers L --heads H --dim C --context T --vocab V] [--batch B] [--threads N]";
+    int status = options_parse(argc, argv, usage, options, 8, NULL, 0, NULL);
+    if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
+    if (batch < 1 || steps < 1 || steps > 1000 || threads < 0)
+        return fail("bench train", "--batch and --steps must be positive, --threads non-negative");
+    if (threads) omp_set_num_threads(threads);
+
+    Error error;
+    Model model;
+    if (create_random_gpt2(&model, &shape, &error) || model_prepare(&model, batch, shape.context, 1, &error))
+        return fail("bench train", error.message);
+    Optimizer optimizer;
+    OptimizerConfig config = optimizer_default_config(OPTIMIZER_ADAMW);
+    if (optimizer_init(&optimizer, &config, model.n_params, &error)) return fail("bench train", error.message);
+    long BT = (long)batch * shape.context;
+    int *inputs = malloc(sizeof(int) * (size_t)BT), *targets = malloc(sizeof(int) * (size_t)BT);
+    double *times = malloc(sizeof(double) * (size_t)steps);
+    Random rng;
+    random_seed(&rng, 2);
+    for (long i = 0; i < BT; i++) inputs[i] = (int)random_below(&rng, (uint32_t)shape.vocab);
+    for (long i = 0; i < BT; i++) targets[i] = (int)random_below(&rng, (uint32_t)shape.vocab);
+    fprintf(stderr, "bench train: %ld parameters, B=%d T=%d, %d threads\n", model.n_params, batch, shape.context,
+            omp_get_max_threads());
+    for (int step = -1; step < steps; step++) {
+        double start = bench_now();
+        model.ops->forward(&model, inputs, targets, batch, shape.context, &error);
+        memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
+        model.ops->backward(&model);
+        optimizer_step(&optimizer, model.params, model.grads, model.n_params, 1e-4f);
+        if (step >= 0) times[step] = bench_now() - start;
+    }
+    double ms = median(times, steps) * 1e3;
+    printf("groundup train: %.1f ms/step (median of %d), %.0f tokens/s, threads %d\n", ms, steps, BT / ms * 1e3,
+           omp_get_max_threads());
+    free(inputs), free(targets), free(times);
+    optimizer_free(&optimizer);
+    model_free(&model);
+    return 0;
+}
+
+// Streaming read bandwidth: the sum of a buffer much larger than the caches, in GB/s
+// (median of a few passes), with the current thread count.
+static double measure_read_bandwidth(void) {
+    long n = 1L << 27;  // 512 MiB of floats
+    float *buffer = malloc(sizeof(float) * (size_t)n);
+    if (!buffer) return 0.0;
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) buffer[i] = (float)(i & 7);
+    double times[5], total = 0.0;
+    for (int pass = 0; pass < 5; pass++) {
+        double start = bench_now(), sum = 0.0;
+#pragma omp parallel for schedule(static) reduction(+ : sum)
+        for (long i = 0; i < n; i += 16) {
+            float partial = 0.0f;
+            for (int j = 0; j < 16; j++) partial += buffer[i + j];
+            sum += partial;
+        }
+        times[pass] = bench_now() - start;
+        total += sum;
+    }
+    free(buffer);
+    if (total < 0) return 0.0;  // keeps the sums alive
+    return (double)n * sizeof(float) / median(times, 5) * 1e-9;
+}
+
+int bench_generate(int argc, char **argv) {
+    Shape shape = {12, 12, 768, 1024, 50257};
+    const char *model_path = NULL;
+    int tokens = 64, threads = 0, prompt_tokens = 1;
+    Option options[] = {
+        {"--model", OPTION_STRING, &model_path, "checkpoint to decode with (default: a random model of the shape)"},
+        {"--layers", OPTION_INT, &shape.layers, "transformer blocks"},
+        {"--heads", OPTION_INT, &shape.heads, "attention heads"},
+        {"--dim", OPTION_INT, &shape.dim, "model width C"},
+        {"--context", OPTION_INT, &shape.context, "the model's context length"},
+        {"--vocab", OPTION_INT, &shape.vocab, "vocabulary size V"},
+        {"--tokens", OPTION_INT, &tokens, "tokens to decode"},
+        {"--prompt-tokens", OPTION_INT, &prompt_tokens, "tokens in the prompt, processed as one batch first"},
+        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
+    };
+    const char *usage = "groundup bench generate (--model FILE | shape options) [--tokens N] [--threads N]";
+    int status = options_parse(argc, argv, usage, options, 9, NULL, 0, NULL);
+    if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
+    if (tokens < 1 || prompt_tokens < 1 || threads < 0)
+        return fail("bench generate", "--tokens and --prompt-tokens must be positive, --threads non-negative");
+    if (threads) omp_set_num_threads(threads);
+
+    Error error;
+    Model model;
+    if (model_path ? llmc_read_checkpoint(&model, model_path, &error) : create_random_gpt2(&model, &shape, &error))
+        return fail("bench generate", error.message);
+    if (model_prepare(&model, 1, 1, 0, &error)) return fail("bench generate", error.message);
+    int context = model.config.context_length, V = model.config.vocab_size;
+    if (prompt_tokens + tokens > context) {
+        model_free(&model);
+        return fail("bench generate", "--prompt-tokens + --tokens exceed the model's context");
+    }
+    int *sequence = malloc(sizeof(int) * (size_t)context);
+    float *logits = malloc(sizeof(float) * (size_t)V);
+    for (int i = 0; i < prompt_tokens; i++) sequence[i] = i % V;
+    double start = bench_now();
+    if (model.ops->next_logits(&model, sequence, prompt_tokens, logits, &error)) return fail("bench generate", error.message);
+    double prompt_seconds = bench_now() - start;
+    start = bench_now();
+    int n = prompt_tokens;
+    for (int i = 0; i < tokens; i++) {
+        int best = 0;  // greedy: the work per token does not depend on the choice
+        for (int v = 1; v < V; v++) best = logits[v] > logits[best] ? v : best;
+        sequence[n++] = best;
+        if (model.ops->next_logits(&model, sequence, n, logits, &error)) return fail("bench generate", error.message);
+    }
+    double seconds = bench_now() - start;
+    double tokens_per_second = tokens / seconds;
+    double bytes_per_token = (double)model.n_params * sizeof(float);
+    double bandwidth = measure_read_bandwidth();
+    double bound = bandwidth * 1e9 / bytes_per_token;
+    printf("model: %ld parameters, %.1f MB of weights read per token; %d threads\n", model.n_params, bytes_per_token / 1e6,
+           omp_get_max_threads());
+    printf("prompt: %d tokens in %.1f ms\n", prompt_tokens, prompt_seconds * 1e3);
+    printf("decode: %.2f tok/s (%d tokens in %.2f s)\n", tokens_per_second, tokens, seconds);
+    printf("memory: streaming read %.1f GB/s -> bound %.1f tok/s; decode reaches %.0f%% of it\n", bandwidth, bound,
+           100.0 * tokens_per_second / bound);
+    free(sequence), free(logits);
+    model_free(&model);
+    return 0;
+}
