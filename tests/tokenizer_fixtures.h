@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 // The whole file as a malloc'ed buffer (NUL-terminated), or NULL if it cannot be read.
-static unsigned char *read_file(const char *path, size_t *n) {
+static inline unsigned char *read_file(const char *path, size_t *n) {
     FILE *file = fopen(path, "rb");
     if (!file) return NULL;
     fseek(file, 0, SEEK_END);
@@ -24,7 +24,7 @@ static unsigned char *read_file(const char *path, size_t *n) {
 }
 
 // Decimal ids, one per line -> malloc'ed ints (count in *n), or NULL if unreadable.
-static int *read_id_lines(const char *path, size_t *n) {
+static inline int *read_id_lines(const char *path, size_t *n) {
     size_t length;
     char *text = (char *)read_file(path, &length);
     if (!text) return NULL;
@@ -42,7 +42,7 @@ static int *read_id_lines(const char *path, size_t *n) {
 }
 
 // Raw uint32 little-endian ids -> malloc'ed ints, or NULL if unreadable.
-static int *read_id_binary(const char *path, size_t *n) {
+static inline int *read_id_binary(const char *path, size_t *n) {
     size_t length;
     unsigned char *bytes = read_file(path, &length);
     if (!bytes) return NULL;

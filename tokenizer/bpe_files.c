@@ -156,6 +156,8 @@ typedef struct LineReader {
 static int next_line(LineReader *reader, Error *error, const char *expected) {
     reader->length = (long)getline(&reader->line, &reader->capacity, reader->file);
     reader->number++;
+    if (reader->length < 0 && ferror(reader->file))
+        return error_set(error, "cannot read %s: %s", reader->name, strerror(errno));
     if (reader->length < 0)
         return error_set(error, "%s: truncated: ends before line %d (%s expected)", reader->name, reader->number,
                          expected);
