@@ -1,0 +1,53 @@
+// Test problems for optimizers: small objectives with a known minimum, where the
+// behaviour of each update rule is easy to see. Used by `groundup optimizers` and the tests.
+//
+//   Rosenbrock        f(x, y) = (1 - x)² + 100 (y - x²)²       n = 2, minimum 0 at (1, 1),
+//                     start (-1.2, 1): a narrow curved valley, the classic hard case.
+//   ill-conditioned   f(x) = ½ xᵀ A x,  A = Q diag(λ) Qᵀ       n = dim, minimum 0 at 0,
+//   quadratic         λ log-spaced from 1 to `condition`, Q a random rotation (so the
+//                     axes of the valley are not the coordinate axes and per-coordinate
+//                     scaling, as in Adam, cannot simply undo the conditioning).
+//   logistic          f(w) = mean_i [log(1 + e^{z_i}) - y_i z_i],  z_i = w · [x_i, 1]
+//   regression        n = n_features + 1 (the last weight is the bias); data x_i ~ N(0, 1),
+//                     labels y_i ~ Bernoulli(σ(w_true · [x_i, 1])). The minimum is found
+//                     by Newton's method in double at setup (the problem is convex).
+//
+// Each problem is a LossGradientFunction plus its context; losses are accumulated in double.
+// Not here: stochastic (minibatch) gradients; every gradient is the exact full gradient.
+#ifndef FOUNDATIONS_OPTIMIZER_PROBLEMS_H
+#define FOUNDATIONS_OPTIMIZER_PROBLEMS_H
+
+#include <stdint.h>
+
+#include "foundations/error.h"
+#include "foundations/optimizer.h"
+
+typedef struct OptimizerProblem {
+    const char *name;
+    long n;                 // number of parameters
+    float *start;           // (n) where every run starts
+    double loss_minimum;    // the lowest loss (exact or from Newton's method)
+    LossGradientFunction loss_and_gradient;
+    void *context;          // owned by the problem
+} OptimizerProblem;
+
+int optimizer_problem_rosenbrock(OptimizerProblem *problem, Error *error);
+// dim >= 2, condition >= 1.
+int optimizer_problem_quadratic(OptimizerProblem *problem, int dim, double condition, uint64_t seed, Error *error);
+// n_samples >= 1, n_features >= 1.
+int optimizer_problem_logistic(OptimizerProblem *problem, int n_samples, int n_features, uint64_t seed, Error *error);
+void optimizer_problem_free(OptimizerProblem *problem);
+
+typedef struct OptimizerRun {
+    int steps_to_tolerance;  // first step s from which on loss - minimum <= tolerance up to the
+                             // end (a loss that dips below and climbs back does not count); -1 if never
+    double final_loss;       // loss after the last step (NaN/inf if it diverged)
+} OptimizerRun;
+
+// Runs n_steps updates of the optimizer at a constant lr from problem->start. losses, when
+// not NULL, receives n_steps + 1 losses: before the first step and after each. A run stops
+// early once the loss is no longer finite (the rest of losses is filled with that value).
+int optimizer_run(const OptimizerProblem *problem, const OptimizerConfig *config, float lr, int n_steps, double tolerance,
+                  double *losses, OptimizerRun *run, Error *error);
+
+#endif

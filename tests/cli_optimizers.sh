@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# groundup optimizers: the table on stdout, the SVG written, bad options rejected cleanly.
+set -u
+groundup="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# A short run (the full default is the README's demo); every optimizer on every problem.
+if "$groundup" optimizers --out "$tmp/x.svg" --steps 300 --seed 3 >"$tmp/out" 2>"$tmp/err"; then :; else fail "exit status $?"; fi
+grep -q '^| problem | optimizer | lr | steps to tol | final loss - min | LR finder |$' "$tmp/out" || fail "no table header"
+rows=$(grep -cE '^\| (rosenbrock|quadratic|logistic) \| (sgd|momentum|nesterov|rmsprop|adam|adamw) \|' "$tmp/out")
+[ "$rows" -eq 18 ] || fail "expected 18 table rows, got $rows"
+grep -q '^| quadratic | nesterov | [0-9.e-]* | [0-9][0-9]* |' "$tmp/out" || fail "nesterov did not reach the tolerance on the quadratic"
+[ -s "$tmp/x.svg" ] || fail "no SVG written"
+grep -q '</svg>' "$tmp/x.svg" || fail "SVG not complete"
+[ "$(grep -c 'class="series"' "$tmp/x.svg")" -ge 18 ] || fail "SVG lacks a curve per optimizer and problem"
+[ ! -e "$tmp/x.svg.tmp" ] || fail "temporary file left behind"
+grep -q 'wrote' "$tmp/err" || fail "no 'wrote' line on stderr"
+
+# --help works and exits 0.
+"$groundup" optimizers --help >"$tmp/help" 2>&1 || fail "--help exit status"
+grep -q -- '--steps' "$tmp/help" || fail "--help does not list --steps"
+
+# Bad options: non-zero exit, one 'groundup:' error line, nothing on stdout, no crash.
+check_bad() {
+    "$groundup" optimizers "$@" >"$tmp/bad_out" 2>"$tmp/bad_err"
+    status=$?
+    [ "$status" -ne 0 ] && [ "$status" -lt 128 ] || fail "'$*': exit status $status"
+    grep -q '^groundup: ' "$tmp/bad_err" || fail "'$*': no error line"
+    [ ! -s "$tmp/bad_out" ] || fail "'$*': output on stdout"
+}
+check_bad --bogus
+check_bad --steps abc
+check_bad --steps 0
+check_bad --steps
+check_bad --out /nonexistent-groundup-directory/x.svg --steps 10
+
+[ "$failures" -eq 0 ] && echo "cli_optimizers: all checks passed" >&2
+exit $((failures > 0))

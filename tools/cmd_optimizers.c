@@ -1,0 +1,164 @@
+// groundup optimizers: every optimizer on the same three problems (Rosenbrock, an
+// ill-conditioned quadratic, logistic regression on generated data). For each pair it picks
+// the learning rate from a grid (fewest steps to the tolerance, else the lowest final loss),
+// prints a markdown table, and writes one SVG with a panel of loss curves per problem.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "foundations/optimizer.h"
+#include "foundations/optimizer_problems.h"
+#include "foundations/plot.h"
+#include "tools/commands.h"
+#include "tools/options.h"
+
+enum { N_PROBLEMS = 3, N_GRID = 11 };
+static const double TOLERANCE = 1e-6;  // on loss - minimum
+static const float ADAMW_WEIGHT_DECAY = 0.01f;
+static const double PLOT_FLOOR = 1e-12;
+
+// Learning rates tried: 1e-4 ... 10 in half decades.
+static float grid_lr(int i) { return (float)pow(10.0, -4.0 + 0.5 * i); }
+
+typedef struct Result {
+    float lr;
+    OptimizerRun run;
+    float finder_lr;  // the LR finder's steepest-descent suggestion
+} Result;
+
+// Better run: reached the tolerance in fewer steps; otherwise the lower finite final loss.
+static int is_better(const OptimizerRun *a, const OptimizerRun *b) {
+    if (a->steps_to_tolerance >= 0 || b->steps_to_tolerance >= 0) {
+        if (a->steps_to_tolerance < 0) return 0;
+        if (b->steps_to_tolerance < 0) return 1;
+        return a->steps_to_tolerance < b->steps_to_tolerance;
+    }
+    if (!isfinite(a->final_loss)) return 0;
+    return !isfinite(b->final_loss) || a->final_loss < b->final_loss;
+}
+
+int command_optimizers(int argc, char **argv) {
+    const char *out_path = "optimizers.svg";
+    int n_steps = 2000;
+    long seed = 1;
+    const Option options[] = {
+        {"--out", OPTION_STRING, &out_path, "SVG file for the loss curves"},
+        {"--steps", OPTION_INT, &n_steps, "optimizer steps per run"},
+        {"--seed", OPTION_LONG, &seed, "seed of the generated problems"},
+    };
+    const char *usage = "groundup optimizers [--out FILE.svg] [--steps N] [--seed S]";
+    int status = options_parse(argc, argv, usage, options, 3, NULL, 0, NULL);
+    if (status == OPTIONS_HELP) return 0;
+    if (status == OPTIONS_ERROR) return 2;
+    if (n_steps < 1 || n_steps > 1000000) return fail("optimizers", "--steps must be in [1, 1000000]");
+
+    Error error;
+    OptimizerProblem problems[N_PROBLEMS];
+    const char *titles[N_PROBLEMS] = {"Rosenbrock (start -1.2, 1)", "Quadratic, dim 10, condition 100",
+                                      "Logistic regression, 500 x 5"};
+    if (optimizer_problem_rosenbrock(&problems[0], &error) ||
+        optimizer_problem_quadratic(&problems[1], 10, 100.0, (uint64_t)seed, &error))
+        return fail("optimizers", error.message);
+    if (optimizer_problem_logistic(&problems[2], 500, 5, (uint64_t)seed + 1, &error)) {
+        optimizer_problem_free(&problems[0]);
+        optimizer_problem_free(&problems[1]);
+        return fail("optimizers", error.message);
+    }
+
+    // curves[p][k] (n_steps + 1): loss - minimum of the chosen run; steps (n_steps + 1): the x axis.
+    float *curves = malloc((size_t)N_PROBLEMS * N_OPTIMIZER_KINDS * (n_steps + 1) * sizeof(float));
+    float *steps = malloc((size_t)(n_steps + 1) * sizeof(float));
+    double *losses = malloc((size_t)(n_steps + 1) * sizeof(double));
+    Result results[N_PROBLEMS][N_OPTIMIZER_KINDS];
+    int exit_status = 0;
+    if (!curves || !steps || !losses) {
+        exit_status = fail("optimizers", "out of memory");
+        goto done;
+    }
+    for (int i = 0; i <= n_steps; i++) steps[i] = (float)i;
+
+    for (int p = 0; p < N_PROBLEMS; p++) {
+        const OptimizerProblem *problem = &problems[p];
+        for (int k = 0; k < N_OPTIMIZER_KINDS; k++) {
+            OptimizerConfig config = optimizer_default_config((OptimizerKind)k);
+            // AdamW with its decay on, to show what decoupling does (with 0 it is Adam).
+            if (k == OPTIMIZER_ADAMW) config.weight_decay = ADAMW_WEIGHT_DECAY;
+            Result *best = &results[p][k];
+            best->lr = grid_lr(0);
+            best->run.steps_to_tolerance = -1;
+            best->run.final_loss = NAN;
+            for (int g = 0; g < N_GRID; g++) {
+                OptimizerRun run;
+                if (optimizer_run(problem, &config, grid_lr(g), n_steps, TOLERANCE, NULL, &run, &error)) {
+                    exit_status = fail("optimizers", error.message);
+                    goto done;
+                }
+                if (g == 0 || is_better(&run, &best->run)) {
+                    best->run = run;
+                    best->lr = grid_lr(g);
+                }
+            }
+            // The chosen run again, this time keeping its curve.
+            if (optimizer_run(problem, &config, best->lr, n_steps, TOLERANCE, losses, &best->run, &error)) {
+                exit_status = fail("optimizers", error.message);
+                goto done;
+            }
+            float *curve = curves + ((size_t)p * N_OPTIMIZER_KINDS + k) * (n_steps + 1);
+            // Floored for the log axis: below 1e-12 the differences are rounding in float parameters.
+            for (int i = 0; i <= n_steps; i++) curve[i] = (float)fmax(losses[i] - problem->loss_minimum, PLOT_FLOOR);
+
+            LrFinderConfig finder = {.lr_start = 1e-6f, .lr_end = 10.0f, .n_steps = 100, .divergence_factor = 4.0f, .smoothing = 0.9f};
+            LrFinderResult found;
+            if (lr_finder(&config, &finder, problem->start, problem->n, problem->loss_and_gradient, problem->context, &found, &error)) {
+                exit_status = fail("optimizers", error.message);
+                goto done;
+            }
+            best->finder_lr = found.steepest_lr;
+            lr_finder_result_free(&found);
+        }
+        fprintf(stderr, "optimizers: %s done\n", problem->name);
+    }
+
+    // The SVG first: if it cannot be written, stdout stays empty.
+    {
+        PlotSeries series[N_PROBLEMS][N_OPTIMIZER_KINDS];
+        PlotChart charts[N_PROBLEMS];
+        for (int p = 0; p < N_PROBLEMS; p++) {
+            for (int k = 0; k < N_OPTIMIZER_KINDS; k++) {
+                series[p][k] = (PlotSeries){.name = optimizer_kind_name((OptimizerKind)k), .x = steps,
+                                            .y = curves + ((size_t)p * N_OPTIMIZER_KINDS + k) * (n_steps + 1), .n = n_steps + 1};
+            }
+            charts[p] = (PlotChart){.title = titles[p], .x_label = "step", .y_label = "loss - minimum (log, floor 1e-12)", .log_y = 1,
+                                    .series = series[p], .n_series = N_OPTIMIZER_KINDS};
+        }
+        if (plot_write_svg(out_path, charts, N_PROBLEMS, N_PROBLEMS, &error)) {
+            exit_status = fail("optimizers", error.message);
+            goto done;
+        }
+        fprintf(stderr, "optimizers: wrote %s\n", out_path);
+    }
+
+    printf("Each optimizer at the best learning rate of the grid 1e-4, 3e-4, ..., 10 (half decades), %d steps from the same start;\n"
+           "\"steps\": loss - minimum <= %g from that step to the end (— if never). Defaults: momentum 0.9, rho 0.99, betas 0.9/0.999,\n"
+           "eps 1e-8; AdamW with weight decay %g (the others 0). LR finder: steepest-descent suggestion of a 100-step range\n"
+           "test from 1e-6 to 10.\n\n",
+           n_steps, TOLERANCE, ADAMW_WEIGHT_DECAY);
+    printf("| problem | optimizer | lr | steps to tol | final loss - min | LR finder |\n");
+    printf("|---|---|---:|---:|---:|---:|\n");
+    for (int p = 0; p < N_PROBLEMS; p++)
+        for (int k = 0; k < N_OPTIMIZER_KINDS; k++) {
+            const Result *r = &results[p][k];
+            char steps_text[32];
+            if (r->run.steps_to_tolerance >= 0) snprintf(steps_text, sizeof steps_text, "%d", r->run.steps_to_tolerance);
+            else snprintf(steps_text, sizeof steps_text, "—");
+            printf("| %s | %s | %.2g | %s | %.2e | %.2g |\n", problems[p].name, optimizer_kind_name((OptimizerKind)k), r->lr,
+                   steps_text, r->run.final_loss - problems[p].loss_minimum, r->finder_lr);
+        }
+
+done:
+    free(curves);
+    free(steps);
+    free(losses);
+    for (int p = 0; p < N_PROBLEMS; p++) optimizer_problem_free(&problems[p]);
+    return exit_status;
+}
