@@ -3,6 +3,7 @@
 #define TOOLS_BENCH_H
 
 int bench_matmul(int argc, char **argv);
+int bench_tokenizer(int argc, char **argv);
 int bench_train(int argc, char **argv);
 int bench_generate(int argc, char **argv);
 

@@ -8,6 +8,7 @@
 
 static const Command benchmarks[] = {
     {"matmul", "GFLOP/s of the fast matmul on GPT-2 shapes, 1 and 2 threads", bench_matmul},
+    {"tokenizer", "GPT-2 tokenizer encode MB/s (one thread) and BPE training time on Moby-Dick", bench_tokenizer},
     {"train", "ms per GPT-2 training step (forward, backward, AdamW) and tokens/s", bench_train},
     {"generate", "GPT-2 decoding tokens/s against the memory-bandwidth bound", bench_generate},
 };

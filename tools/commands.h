@@ -11,6 +11,7 @@ typedef struct Command {
 
 int command_optimizers(int argc, char **argv);
 int command_bench(int argc, char **argv);
+int command_tokenizer(int argc, char **argv);
 int command_verify(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 
 static const Command commands[] = {
     {"verify", "check the C GPT-2 against a PyTorch reference's logits, loss, gradients and AdamW steps", command_verify},
+    {"tokenizer", "byte-level BPE: train, encode, decode, stats (GPT-2 compatible)", command_tokenizer},
     {"bench", "benchmarks: matmul, tokenizer, train, generate, linalg", command_bench},
     {"optimizers", "every optimizer on Rosenbrock, a quadratic, logistic regression: table + SVG", command_optimizers},
 };

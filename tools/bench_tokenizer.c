@@ -1,0 +1,119 @@
+// groundup bench tokenizer: encoding speed (MB/s, one thread) of GPT-2's tokenizer on
+// data/mobydick.txt, and training time on the same file: to 4096 tokens, and to as many
+// tokens as the text allows (what Hugging Face's trainer does when asked for more).
+// Encoding is timed over whole calls of bpe_encode (each starts with an empty chunk cache).
+// tools/bench_tokenizer.sh runs this next to tiktoken-rs and Hugging Face tokenizers.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/bpe.h"
+#include "tools/bench.h"
+#include "tools/options.h"
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// Median seconds of `repeats` encodings of text[n]; *n_ids gets the id count.
+static double time_encode(const Bpe *bpe, const unsigned char *text, size_t n, int repeats, size_t *n_ids, Error *error) {
+    double *times = malloc(sizeof(double) * (size_t)repeats);
+    if (!times) return -1;
+    for (int r = 0; r < repeats; r++) {
+        int *ids = NULL;
+        double start = bench_now();
+        if (bpe_encode(bpe, text, n, 0, &ids, n_ids, error) != 0) {
+            free(times);
+            return -1;
+        }
+        times[r] = bench_now() - start;
+        free(ids);
+    }
+    qsort(times, (size_t)repeats, sizeof(double), compare_doubles);
+    double median = times[repeats / 2];
+    free(times);
+    return median;
+}
+
+static int read_text(const char *path, unsigned char **text, size_t *n) {
+    FILE *file = fopen(path, "rb");
+    if (!file) return -1;
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fseek(file, 0, SEEK_SET);
+    *text = malloc((size_t)size + 1);
+    int ok = *text && size >= 0 && fread(*text, 1, (size_t)size, file) == (size_t)size;
+    fclose(file);
+    *n = (size_t)size;
+    return ok ? 0 : -1;
+}
+
+int bench_tokenizer(int argc, char **argv) {
+    const char *command = "bench tokenizer";
+    const char *data = "data/mobydick.txt", *data_dir = "data";
+    const char *cl100k = "tests/fixtures/tokenizer/cl100k_base/cl100k_base.tiktoken";
+    int repeats = 5, train_vocab = 4096, skip_max = 0;
+    Option options[] = {
+        {"--data", OPTION_STRING, &data, "text to encode and train on"},
+        {"--data-dir", OPTION_STRING, &data_dir, "where gpt2/ is"},
+        {"--cl100k", OPTION_STRING, &cl100k, "cl100k_base.tiktoken, also timed if it exists"},
+        {"--repeats", OPTION_INT, &repeats, "timed encodings (the median is reported)"},
+        {"--train-vocab", OPTION_INT, &train_vocab, "vocabulary size of the timed training"},
+        {"--skip-max", OPTION_FLAG, &skip_max, "do not time training to the largest vocabulary"},
+    };
+    int status = options_parse(argc, argv, "groundup bench tokenizer [--data FILE] [--repeats N] [--train-vocab N]",
+                               options, 6, NULL, 0, NULL);
+    if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
+    if (repeats < 1 || repeats > 1000) return fail(command, "--repeats must be 1..1000");
+    unsigned char *text;
+    size_t n;
+    if (read_text(data, &text, &n) != 0) {
+        char message[600];
+        snprintf(message, sizeof message, "cannot read %s", data);
+        return fail(command, message);
+    }
+    Error error = {{0}};
+    char encoder[1024], vocab[1024];
+    snprintf(encoder, sizeof encoder, "%s/gpt2/encoder.json", data_dir);
+    snprintf(vocab, sizeof vocab, "%s/gpt2/vocab.bpe", data_dir);
+
+    printf("| measurement (%s, %.2f MB) | result |\n|---|---|\n", data, (double)n / 1e6);
+    Bpe bpe;
+    double start = bench_now();
+    if (bpe_load_gpt2(&bpe, encoder, vocab, &error) != 0) return fail(command, error.message);
+    printf("| load GPT-2 encoder.json + vocab.bpe | %.3f s |\n", bench_now() - start);
+    size_t n_ids = 0;
+    double seconds = time_encode(&bpe, text, n, repeats, &n_ids, &error);
+    bpe_free(&bpe);
+    if (seconds < 0) return fail(command, error.message);
+    printf("| encode, GPT-2, one thread | %.1f MB/s (%.3f s, %zu tokens) |\n", (double)n / 1e6 / seconds, seconds, n_ids);
+    fflush(stdout);
+
+    FILE *probe = fopen(cl100k, "rb");
+    if (probe) {
+        fclose(probe);
+        if (bpe_load_tiktoken(&bpe, cl100k, PATTERN_CL100K, &error) != 0) return fail(command, error.message);
+        seconds = time_encode(&bpe, text, n, repeats, &n_ids, &error);
+        bpe_free(&bpe);
+        if (seconds < 0) return fail(command, error.message);
+        printf("| encode, cl100k_base, one thread | %.1f MB/s (%.3f s, %zu tokens) |\n", (double)n / 1e6 / seconds,
+               seconds, n_ids);
+        fflush(stdout);
+    }
+
+    start = bench_now();
+    if (bpe_train(&bpe, text, n, train_vocab, PATTERN_GPT2, NULL, NULL, &error) != 0) return fail(command, error.message);
+    printf("| train to %d tokens, gpt2 pattern | %.3f s |\n", train_vocab, bench_now() - start);
+    bpe_free(&bpe);
+    fflush(stdout);
+    if (!skip_max) {
+        start = bench_now();
+        if (bpe_train(&bpe, text, n, 0, PATTERN_GPT2, NULL, NULL, &error) != 0) return fail(command, error.message);
+        printf("| train to every merge the text allows (%d tokens), gpt2 pattern | %.3f s |\n", bpe.n_tokens,
+               bench_now() - start);
+        bpe_free(&bpe);
+    }
+    free(text);
+    return 0;
+}
