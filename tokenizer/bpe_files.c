@@ -196,7 +196,10 @@ static int read_body(Bpe *bpe, LineReader *reader, TokenList *list, Error *error
     if (token_list_init(list, n_tokens) != 0) return error_set(error, "%s: out of memory", name);
     unsigned char *bytes = NULL;
     for (int id = 0; id < n_tokens; id++) {
-        if (next_line(reader, error, "a token line") != 0) return -1;
+        if (next_line(reader, error, "a token line") != 0) {
+            free(bytes);
+            return -1;
+        }
         unsigned char *grown = realloc(bytes, (size_t)reader->length / 2 + 1);
         if (!grown) {
             free(bytes);
