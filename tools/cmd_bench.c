@@ -11,6 +11,7 @@ static const Command benchmarks[] = {
     {"tokenizer", "GPT-2 tokenizer encode MB/s (one thread) and BPE training time on Moby-Dick", bench_tokenizer},
     {"train", "ms per GPT-2 training step (forward, backward, AdamW) and tokens/s", bench_train},
     {"generate", "GPT-2 decoding tokens/s against the memory-bandwidth bound", bench_generate},
+    {"linalg", "SVD of 256x256 and 1024x512 matrices: Golub-Kahan and Jacobi (bench/linalg.sh adds LAPACK)", bench_linalg},
 };
 static const int n_benchmarks = (int)(sizeof benchmarks / sizeof benchmarks[0]);
 

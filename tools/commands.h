@@ -13,5 +13,6 @@ int command_optimizers(int argc, char **argv);
 int command_bench(int argc, char **argv);
 int command_tokenizer(int argc, char **argv);
 int command_verify(int argc, char **argv);
+int command_svd_compress(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const Command commands[] = {
     {"tokenizer", "byte-level BPE: train, encode, decode, stats (GPT-2 compatible)", command_tokenizer},
     {"bench", "benchmarks: matmul, tokenizer, train, generate, linalg", command_bench},
     {"optimizers", "every optimizer on Rosenbrock, a quadratic, logistic regression: table + SVG", command_optimizers},
+    {"svd-compress", "compress a PGM/PPM image by rank-K SVD per channel: storage, PSNR, --sweep SVG", command_svd_compress},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
