@@ -147,16 +147,23 @@ void log_softmax_backward(float *d_inp, const float *d_out, const float *out, in
 }
 
 float cross_entropy_forward(float *losses, float *probs, const float *logits, const int *targets, int N, int V) {
-    softmax_forward(probs, logits, N, V);
     double total = 0.0;
+#pragma omp parallel for reduction(+ : total) if ((long)N * V > PARALLEL_THRESHOLD)
     for (int n = 0; n < N; n++) {
-        // -log p_y straight from the logits, so a tiny probability does not underflow to 0.
         const float *x = logits + (long)n * V;
+        float *p = probs + (long)n * V;
         float max = -INFINITY;
         for (int i = 0; i < V; i++) max = x[i] > max ? x[i] : max;
-        double sum = 0.0;
-        for (int i = 0; i < V; i++) sum += exp((double)x[i] - max);
-        losses[n] = (float)(max + log(sum) - x[targets[n]]);
+        float sum = 0.0f;
+        for (int i = 0; i < V; i++) {
+            p[i] = expf(x[i] - max);
+            sum += p[i];
+        }
+        float inverse = 1.0f / sum;
+        for (int i = 0; i < V; i++) p[i] *= inverse;
+        // -log p_y from the logits, log(sum) - (x_y - max), so a tiny probability does not
+        // underflow to 0 and give an infinite loss.
+        losses[n] = logf(sum) - (x[targets[n]] - max);
         total += losses[n];
     }
     return N > 0 ? (float)(total / N) : 0.0f;
@@ -182,9 +189,11 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
     for (int n = 0; n < N; n++) {
         const float *x = inp + (long)n * C;
         float m = 0.0f;
+#pragma omp simd reduction(+ : m)
         for (int c = 0; c < C; c++) m += x[c];
         m /= (float)C;
         float variance = 0.0f;
+#pragma omp simd reduction(+ : variance)
         for (int c = 0; c < C; c++) variance += (x[c] - m) * (x[c] - m);
         variance /= (float)C;
         float s = 1.0f / sqrtf(variance + 1e-5f);
@@ -277,6 +286,9 @@ void attention_forward(float *out, float *att, const float *q, long q_stride, co
                 for (int s = 0; s <= last; s++) {
                     const float *key = k + ((long)b * Tk + s) * kv_stride + h * HS;
                     float dot = 0.0f;
+                    // simd reduction: lets the compiler split the sum into vector lanes,
+                    // which plain C forbids for floats (it changes the rounding order).
+#pragma omp simd reduction(+ : dot)
                     for (int i = 0; i < HS; i++) dot += query[i] * key[i];
                     probs[s] = dot * scale;
                     if (probs[s] > max) max = probs[s];
@@ -331,6 +343,7 @@ void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, 
                         const float *value = v + ((long)b * Tk + s) * kv_stride + h * HS;
                         float *d_value = d_v + ((long)b * Tk + s) * kv_stride + h * HS;
                         float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
                         for (int i = 0; i < HS; i++) {
                             dot += dy[i] * value[i];
                             d_value[i] += probs[s] * dy[i];

@@ -58,32 +58,51 @@ void matmul_backward_reference(float *d_inp, float *d_weight, float *d_bias, con
 
 // Rows i0..i0+rows of A, columns k0..k0+depth, as consecutive panels of KERNEL_ROWS rows:
 // panel p holds packed[p*depth*KR + k*KR + r] = A[i0 + p*KR + r][k0 + k], zero past the edge.
+// The loops walk A along whichever of its axes is contiguous in memory: when A is a
+// transpose (a_row == 1), reading it row by row would touch a new page for every element.
 static void pack_a(float *packed, const float *a, long a_row, long a_col, int i0, int rows, int k0, int depth) {
-    for (int p = 0; p < rows; p += KERNEL_ROWS) {
-        float *panel = packed + (long)p * depth;
-        for (int r = 0; r < KERNEL_ROWS; r++) {
-            if (p + r < rows) {
-                const float *source = a + (long)(i0 + p + r) * a_row + (long)k0 * a_col;
-                for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS + r] = source[k * a_col];
-            } else {
-                for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS + r] = 0.0f;
-            }
+    int padded_rows = (rows + KERNEL_ROWS - 1) / KERNEL_ROWS * KERNEL_ROWS;
+    if (a_row == 1) {
+        for (int k = 0; k < depth; k++) {
+            const float *source = a + (long)(k0 + k) * a_col + i0;
+            for (int i = 0; i < padded_rows; i++)
+                packed[(long)(i / KERNEL_ROWS) * depth * KERNEL_ROWS + k * KERNEL_ROWS + i % KERNEL_ROWS] =
+                    i < rows ? source[i] : 0.0f;
+        }
+        return;
+    }
+    for (int i = 0; i < padded_rows; i++) {
+        float *panel = packed + (long)(i / KERNEL_ROWS) * depth * KERNEL_ROWS + i % KERNEL_ROWS;
+        if (i < rows) {
+            const float *source = a + (long)(i0 + i) * a_row + (long)k0 * a_col;
+            for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS] = source[k * a_col];
+        } else {
+            for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS] = 0.0f;
         }
     }
 }
 
 // Columns j0..j0+cols of B, rows k0..k0+depth, as panels of KERNEL_COLS columns:
 // packed[p*depth*KC + k*KC + c] = B[k0 + k][j0 + p*KC + c], zero past the edge.
+// As for A, the loops follow B's contiguous axis.
 static void pack_b(float *packed, const float *b, long b_row, long b_col, int j0, int cols, int k0, int depth) {
-    for (int p = 0; p < cols; p += KERNEL_COLS) {
-        float *panel = packed + (long)p * depth;
-        for (int c = 0; c < KERNEL_COLS; c++) {
-            if (p + c < cols) {
-                const float *source = b + (long)k0 * b_row + (long)(j0 + p + c) * b_col;
-                for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS + c] = source[k * b_row];
-            } else {
-                for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS + c] = 0.0f;
-            }
+    int padded_cols = (cols + KERNEL_COLS - 1) / KERNEL_COLS * KERNEL_COLS;
+    if (b_col == 1) {
+        for (int k = 0; k < depth; k++) {
+            const float *source = b + (long)(k0 + k) * b_row + j0;
+            for (int j = 0; j < padded_cols; j++)
+                packed[(long)(j / KERNEL_COLS) * depth * KERNEL_COLS + k * KERNEL_COLS + j % KERNEL_COLS] =
+                    j < cols ? source[j] : 0.0f;
+        }
+        return;
+    }
+    for (int j = 0; j < padded_cols; j++) {
+        float *panel = packed + (long)(j / KERNEL_COLS) * depth * KERNEL_COLS + j % KERNEL_COLS;
+        if (j < cols) {
+            const float *source = b + (long)k0 * b_row + (long)(j0 + j) * b_col;
+            for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS] = source[k * b_row];
+        } else {
+            for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS] = 0.0f;
         }
     }
 }
@@ -131,8 +150,10 @@ void gemm(int M, int N, int K, const float *a, long a_row, long a_col, const flo
     int n_tiles = tiles_m * tiles_n;
 #pragma omp parallel if (n_tiles > 1 && (long)M * N * K > 100000)
     {
-        float *packed_a = aligned_alloc(64, sizeof(float) * TILE_ROWS * BLOCK_K);
-        float *packed_b = aligned_alloc(64, sizeof(float) * TILE_COLS * BLOCK_K);
+        // On the stack (224 KiB): from the heap, buffers this size come from mmap, and every
+        // call would pay for fresh zeroed pages.
+        float packed_a[TILE_ROWS * BLOCK_K] __attribute__((aligned(64)));
+        float packed_b[TILE_COLS * BLOCK_K] __attribute__((aligned(64)));
 #pragma omp for schedule(dynamic)
         for (int tile = 0; tile < n_tiles; tile++) {
             int i0 = (tile / tiles_n) * TILE_ROWS, j0 = (tile % tiles_n) * TILE_COLS;
@@ -153,8 +174,6 @@ void gemm(int M, int N, int K, const float *a, long a_row, long a_col, const flo
                 }
             }
         }
-        free(packed_a);
-        free(packed_b);
     }
 }
 

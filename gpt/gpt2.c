@@ -46,7 +46,9 @@ static void set_tensor(TensorInfo *tensor, const char *name, long *offset, int n
         tensor->size *= dims[i];
     }
     tensor->offset = *offset;
-    *offset += tensor->size;
+    // Each tensor starts on a 64-byte boundary, as in groundup's checkpoint files, so the
+    // whole buffer can be memory-mapped straight from a file.
+    *offset += (tensor->size + 15) / 16 * 16;
 }
 
 // The tensor table for a config. wte is (V, C) here; llm.c's file pads it to (Vp, C).

@@ -22,15 +22,25 @@ enum {
 
 static int padded_vocab(int V) { return (V + 127) / 128 * 128; }
 
-// Reads the parameter buffer of model (wte padded to Vp rows in the file) from file.
+// Reads the parameters of model, tensor by tensor in llm.c's order, into params (the
+// model's layout, in which tensors start on 64-byte boundaries); wte has Vp rows in the file.
 static int read_parameters(float *params, const Model *model, int Vp, FILE *file, const char *path, Error *error) {
     const ModelConfig *cfg = &model->config;
-    long wte_size = (long)cfg->vocab_size * cfg->d_model;
-    if (read_exact(file, params, sizeof(float) * (size_t)wte_size, path, "wte", error)) return -1;
-    if (fseek(file, (long)(Vp - cfg->vocab_size) * cfg->d_model * (long)sizeof(float), SEEK_CUR) != 0)
-        return error_set(error, "%s: cannot skip the vocabulary padding", path);
-    return read_exact(file, params + wte_size, sizeof(float) * (size_t)(model->n_params - wte_size), path,
-                      "parameters", error);
+    memset(params, 0, sizeof(float) * (size_t)model->n_params);
+    for (int i = 0; i < model->n_tensors; i++) {
+        const TensorInfo *t = &model->tensors[i];
+        if (read_exact(file, params + t->offset, sizeof(float) * (size_t)t->size, path, t->name, error)) return -1;
+        if (i == 0 && fseek(file, (long)(Vp - cfg->vocab_size) * cfg->d_model * (long)sizeof(float), SEEK_CUR) != 0)
+            return error_set(error, "%s: cannot skip the vocabulary padding", path);
+    }
+    return 0;
+}
+
+// The number of floats llm.c stores: every tensor, wte with its padding rows.
+static long llmc_parameter_count(const Model *model, int Vp) {
+    long n = (long)(Vp - model->config.vocab_size) * model->config.d_model;
+    for (int i = 0; i < model->n_tensors; i++) n += model->tensors[i].size;
+    return n;
 }
 
 int llmc_read_checkpoint(Model *model, const char *path, Error *error) {
@@ -63,7 +73,7 @@ int llmc_read_checkpoint(Model *model, const char *path, Error *error) {
     }
     model->config = config;
     if (gpt2_create(model, NULL, error)) goto done;
-    long expected = (long)sizeof header + (long)sizeof(float) * (model->n_params + (long)(Vp - config.vocab_size) * config.d_model);
+    long expected = (long)sizeof header + (long)sizeof(float) * llmc_parameter_count(model, Vp);
     long actual = file_size(file, path, error);
     if (actual < 0) goto done;
     if (actual != expected) {
@@ -93,15 +103,17 @@ int llmc_write_checkpoint(const Model *model, const char *path, Error *error) {
     header[7] = Vp;
     SafeFile out;
     if (safe_file_open(&out, path, error)) return -1;
-    long wte_size = (long)cfg->vocab_size * cfg->d_model;
     fwrite(header, sizeof header, 1, out.file);
-    fwrite(model->params, sizeof(float), (size_t)wte_size, out.file);
-    float zero_row[256] = {0};
-    for (long i = 0; i < (long)(Vp - cfg->vocab_size) * cfg->d_model; i += 256) {
-        long n = (long)(Vp - cfg->vocab_size) * cfg->d_model - i;
-        fwrite(zero_row, sizeof(float), (size_t)(n < 256 ? n : 256), out.file);
+    for (int i = 0; i < model->n_tensors; i++) {
+        const TensorInfo *t = &model->tensors[i];
+        fwrite(model->params + t->offset, sizeof(float), (size_t)t->size, out.file);
+        if (i > 0) continue;
+        float zero_row[256] = {0};
+        for (long j = 0; j < (long)(Vp - cfg->vocab_size) * cfg->d_model; j += 256) {
+            long n = (long)(Vp - cfg->vocab_size) * cfg->d_model - j;
+            fwrite(zero_row, sizeof(float), (size_t)(n < 256 ? n : 256), out.file);
+        }
     }
-    fwrite(model->params + wte_size, sizeof(float), (size_t)(model->n_params - wte_size), out.file);
     return safe_file_commit(&out, error);
 }
 
@@ -124,7 +136,7 @@ int llmc_read_debug_state(DebugState *state, const Model *model, const char *pat
         goto done;
     }
     long BT = (long)B * T;
-    long expected = (long)sizeof header + 8 * BT + 4 * BT * V + 4 + 4 * (model->n_params + (long)(Vp - V) * cfg->d_model);
+    long expected = (long)sizeof header + 8 * BT + 4 * BT * V + 4 + 4 * llmc_parameter_count(model, Vp);
     long actual = file_size(file, path, error);
     if (actual < 0) goto done;
     if (actual != expected) {

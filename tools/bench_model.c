@@ -69,15 +69,26 @@ int bench_train(int argc, char **argv) {
     for (long i = 0; i < BT; i++) targets[i] = (int)random_below(&rng, (uint32_t)shape.vocab);
     fprintf(stderr, "bench train: %ld parameters, B=%d T=%d, %d threads\n", model.n_params, batch, shape.context,
             omp_get_max_threads());
+    double *forward_times = malloc(sizeof(double) * (size_t)steps), *backward_times = malloc(sizeof(double) * (size_t)steps);
     for (int step = -1; step < steps; step++) {
         double start = bench_now();
         model.ops->forward(&model, inputs, targets, batch, shape.context, &error);
+        double forward_done = bench_now();
         memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
         model.ops->backward(&model);
+        double backward_done = bench_now();
         optimizer_step(&optimizer, model.params, model.grads, model.n_params, 1e-4f);
-        if (step >= 0) times[step] = bench_now() - start;
+        if (step >= 0) {
+            times[step] = bench_now() - start;
+            forward_times[step] = forward_done - start;
+            backward_times[step] = backward_done - forward_done;
+        }
     }
     double ms = median(times, steps) * 1e3;
+    fprintf(stderr, "bench train: forward %.1f ms, zero grads + backward %.1f ms, optimizer and the rest %.1f ms\n",
+            median(forward_times, steps) * 1e3, median(backward_times, steps) * 1e3,
+            ms - median(forward_times, steps) * 1e3 - median(backward_times, steps) * 1e3);
+    free(forward_times), free(backward_times);
     printf("groundup train: %.1f ms/step (median of %d), %.0f tokens/s, threads %d\n", ms, steps, BT / ms * 1e3,
            omp_get_max_threads());
     free(inputs), free(targets), free(times);
