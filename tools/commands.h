@@ -11,6 +11,9 @@ typedef struct Command {
 
 int command_optimizers(int argc, char **argv);
 int command_bench(int argc, char **argv);
+int command_train(int argc, char **argv);
+int command_generate(int argc, char **argv);
+int command_eval(int argc, char **argv);
 int command_tokenizer(int argc, char **argv);
 int command_verify(int argc, char **argv);
 int command_svd_compress(int argc, char **argv);

@@ -1,0 +1,330 @@
+// The training loop (gpt/train.h): batches, forward, backward, clipping, AdamW, validation,
+// checkpoints, stop flag, NaN detection, loss curves.
+#include "gpt/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "foundations/plot.h"
+#include "gpt/checkpoint.h"
+
+TrainConfig train_default_config(void) {
+    TrainConfig c;
+    memset(&c, 0, sizeof c);
+    c.batch_size = 32;
+    c.seq_len = 64;
+    c.max_steps = 1000;
+    c.learning_rate = 1e-3f;
+    c.min_learning_rate = 1e-4f;
+    c.warmup_steps = -1;  // automatic: 10% of the steps, at most 100 (50 with a time budget)
+    c.grad_clip = 1.0f;
+    c.beta1 = 0.9f;
+    c.beta2 = 0.999f;
+    c.eps = 1e-8f;
+    c.eval_every = 100;
+    c.eval_batches = 10;
+    c.seed = 1;
+    return c;
+}
+
+// ----------------------------------------------------------------------------
+// curves and state
+
+int loss_curve_add(LossCurve *curve, float step, float loss, Error *error) {
+    if (curve->n == curve->capacity) {
+        int capacity = curve->capacity ? 2 * curve->capacity : 256;
+        float *steps = realloc(curve->steps, sizeof(float) * (size_t)capacity);
+        if (steps) curve->steps = steps;
+        float *losses = realloc(curve->losses, sizeof(float) * (size_t)capacity);
+        if (losses) curve->losses = losses;
+        if (!steps || !losses) return error_set(error, "out of memory for the loss curve");
+        curve->capacity = capacity;
+    }
+    curve->steps[curve->n] = step;
+    curve->losses[curve->n] = loss;
+    curve->n++;
+    return 0;
+}
+
+void loss_curve_free(LossCurve *curve) {
+    free(curve->steps);
+    free(curve->losses);
+    memset(curve, 0, sizeof *curve);
+}
+
+int train_state_init(TrainState *state, const TrainConfig *config, const Model *model, const char *data_path,
+                     Error *error) {
+    memset(state, 0, sizeof *state);
+    state->config = *config;
+    if (strlen(data_path) >= sizeof state->data_path) return error_set(error, "%s: path too long", data_path);
+    snprintf(state->data_path, sizeof state->data_path, "%s", data_path);
+    random_seed(&state->rng, config->seed);
+    OptimizerConfig optimizer_config = optimizer_default_config(OPTIMIZER_ADAMW);
+    optimizer_config.beta1 = config->beta1;
+    optimizer_config.beta2 = config->beta2;
+    optimizer_config.eps = config->eps;
+    optimizer_config.weight_decay = config->weight_decay;
+    return optimizer_init(&state->optimizer, &optimizer_config, model->n_trainable, error);
+}
+
+void train_state_free(TrainState *state) {
+    optimizer_free(&state->optimizer);
+    loss_curve_free(&state->train_curve);
+    loss_curve_free(&state->val_curve);
+    memset(state, 0, sizeof *state);
+}
+
+// ----------------------------------------------------------------------------
+// checks
+
+static int config_check(const TrainConfig *c, const Model *model, Error *error) {
+    if (c->batch_size < 1 || c->batch_size > 1 << 16) return error_set(error, "batch size %d must be in [1, 65536]", c->batch_size);
+    if (c->seq_len < 1) return error_set(error, "context %d must be at least 1", c->seq_len);
+    if (c->seq_len > model->config.context_length)
+        return error_set(error, "context %d is longer than the model's %d", c->seq_len, model->config.context_length);
+    if (c->max_steps < 0 || (c->max_steps == 0 && !(c->max_seconds > 0.0)) || !(c->max_seconds >= 0.0))
+        return error_set(error, "give a positive number of steps or seconds");
+    if (!(c->learning_rate > 0.0f) || !isfinite(c->learning_rate))
+        return error_set(error, "learning rate %g must be positive", (double)c->learning_rate);
+    if (!(c->min_learning_rate >= 0.0f) || c->min_learning_rate > c->learning_rate)
+        return error_set(error, "minimum learning rate %g must be in [0, lr]", (double)c->min_learning_rate);
+    if (c->max_steps > 0 && c->warmup_steps >= c->max_steps)
+        return error_set(error, "warmup of %ld steps must be shorter than the %ld steps", c->warmup_steps, c->max_steps);
+    if (!(c->grad_clip >= 0.0f)) return error_set(error, "gradient clip %g must be >= 0", (double)c->grad_clip);
+    if (c->eval_every < 0 || c->eval_batches < 1)
+        return error_set(error, "validation every %d steps over %d batches: need >= 0 and >= 1", c->eval_every, c->eval_batches);
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// validation
+
+// Mean loss over n_batches batches of fixed windows: window k starts at k*T (wrapping
+// around), so every call sees the same ids. Inference mode (batch norm uses its running
+// statistics and does not update them).
+static int fixed_windows_loss(Model *model, const int *tokens, long n, int B, int T, int n_batches, float *loss,
+                              Error *error) {
+    if (T > n - 1) T = (int)(n - 1);
+    long n_windows = (n - 1) / T;
+    int *inputs = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
+    if (!inputs || !targets) {
+        free(inputs);
+        free(targets);
+        return error_set(error, "out of memory");
+    }
+    int training = model->training;
+    model->training = 0;
+    double total = 0.0;
+    int status = 0;
+    for (int i = 0; i < n_batches && status == 0; i++) {
+        for (int b = 0; b < B; b++) {
+            long start = (((long)i * B + b) % n_windows) * T;
+            memcpy(inputs + (long)b * T, tokens + start, sizeof(int) * (size_t)T);
+            memcpy(targets + (long)b * T, tokens + start + 1, sizeof(int) * (size_t)T);
+        }
+        status = model->ops->forward(model, inputs, targets, B, T, error);
+        total += model->loss;
+    }
+    model->training = training;
+    free(inputs);
+    free(targets);
+    *loss = (float)(total / n_batches);
+    return status;
+}
+
+int train_validation_loss(Model *model, const Dataset *data, const TrainConfig *config, float *loss, Error *error) {
+    if (data->n_val < 2) return error_set(error, "the held-out split has %ld tokens, too few to validate", data->n_val);
+    return fixed_windows_loss(model, data->val, data->n_val, config->batch_size, config->seq_len, config->eval_batches,
+                              loss, error);
+}
+
+// ----------------------------------------------------------------------------
+// the loop
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static long warmup_steps(const TrainConfig *c) {
+    if (c->warmup_steps >= 0) return c->warmup_steps;
+    if (c->max_steps > 0) return c->max_steps / 10 < 100 ? c->max_steps / 10 : 100;
+    return 50;
+}
+
+// The learning rate of 0-based step s (see train.h): warmup, then a cosine over the steps
+// or over the time budget.
+static float learning_rate(const TrainConfig *c, long step, double elapsed) {
+    long warmup = warmup_steps(c);
+    Schedule schedule = {SCHEDULE_WARMUP_COSINE, c->learning_rate, 1, 1.0f, warmup, c->max_steps, c->min_learning_rate};
+    if (c->max_steps > 0) return schedule_lr(&schedule, step);
+    if (step < warmup) return c->learning_rate * (float)(step + 1) / (float)warmup;
+    // Time budget: the cosine's progress r is the fraction of the time spent.
+    double r = elapsed / c->max_seconds;
+    if (r > 1.0) r = 1.0;
+    return c->min_learning_rate + 0.5f * (1.0f + cosf((float)(3.14159265358979323846 * r))) * (c->learning_rate - c->min_learning_rate);
+}
+
+static void notify(TrainRun *run, TrainProgress *progress) {
+    if (run->callback) run->callback(run->callback_context, progress);
+}
+
+static int save(TrainRun *run, TrainProgress *progress, Error *error) {
+    if (!run->out_path) return 0;
+    if (checkpoint_save(run->out_path, run->model, run->tokenizer, run->state, error)) return -1;
+    progress->event = TRAIN_EVENT_SAVED;
+    progress->path = run->out_path;
+    notify(run, progress);
+    return 0;
+}
+
+static int write_svg(TrainRun *run, Error *error) {
+    if (!run->svg_path) return 0;
+    const TrainState *s = run->state;
+    PlotSeries series[2] = {
+        {"train", s->train_curve.steps, s->train_curve.losses, s->train_curve.n},
+        {"validation", s->val_curve.steps, s->val_curve.losses, s->val_curve.n},
+    };
+    char title[160];
+    snprintf(title, sizeof title, "%s: loss", architecture_name(run->model->config.arch));
+    PlotChart chart = {title, "step", "loss (nats per token)", 0, series, 2};
+    return plot_write_svg(run->svg_path, &chart, 1, 1, error);
+}
+
+// A counting model: one pass of counts over the training split, then its losses.
+static int fit_counting(TrainRun *run, Error *error) {
+    Model *model = run->model;
+    TrainState *s = run->state;
+    const TrainConfig *c = &s->config;
+    const Dataset *data = run->data;
+    double start = now_seconds();
+    model->ops->fit(model, data->train, data->train + 1, 1, (int)(data->n_train - 1));
+    s->elapsed_seconds += now_seconds() - start;
+    if (model_prepare(model, c->batch_size, c->seq_len, 0, error)) return -1;
+    float train_loss, val_loss;
+    if (fixed_windows_loss(model, data->train, data->n_train, c->batch_size, c->seq_len, c->eval_batches, &train_loss,
+                           error) ||
+        train_validation_loss(model, data, c, &val_loss, error))
+        return -1;
+    s->step = 1;
+    s->optimizer.step = 1;
+    if (loss_curve_add(&s->train_curve, 1.0f, train_loss, error) || loss_curve_add(&s->val_curve, 1.0f, val_loss, error))
+        return -1;
+    TrainProgress progress = {TRAIN_EVENT_FITTED, 1, 1, train_loss, val_loss, 0.0f,
+                              (double)data->n_train / (s->elapsed_seconds > 0 ? s->elapsed_seconds : 1e-9),
+                              s->elapsed_seconds, 0.0, NULL};
+    notify(run, &progress);
+    if (save(run, &progress, error)) return -1;
+    return write_svg(run, error) ? -1 : TRAIN_FINISHED;
+}
+
+static int finished(const TrainConfig *c, const TrainState *s) {
+    return c->max_steps > 0 ? s->step >= c->max_steps : s->elapsed_seconds >= c->max_seconds;
+}
+
+int train_check(const TrainRun *run, Error *error) {
+    const TrainState *s = run->state;
+    const TrainConfig *c = &s->config;
+    const Dataset *data = run->data;
+    if (config_check(c, run->model, error)) return -1;
+    if (data->n_train < (long)c->seq_len + 1)
+        return error_set(error, "%s: the training split has %ld tokens, fewer than one sequence of %d + 1", s->data_path,
+                         data->n_train, c->seq_len);
+    if (data->n_val < 2)
+        return error_set(error, "%s: the held-out split has %ld tokens, too few to validate", s->data_path, data->n_val);
+    if (!run->model->ops->fit && s->optimizer.n != run->model->n_trainable)
+        return error_set(error, "optimizer state for %ld parameters, the model trains %ld", s->optimizer.n,
+                         run->model->n_trainable);
+    return 0;
+}
+
+int train_run(TrainRun *run, Error *error) {
+    Model *model = run->model;
+    TrainState *s = run->state;
+    TrainConfig *c = &s->config;
+    const Dataset *data = run->data;
+    if (train_check(run, error)) return -1;
+    if (model->ops->fit) return fit_counting(run, error);
+
+    int B = c->batch_size, T = c->seq_len;
+    if (model_prepare(model, B, T, 1, error)) return -1;
+    int *inputs = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
+    if (!inputs || !targets) {
+        free(inputs);
+        free(targets);
+        return error_set(error, "out of memory for a batch of %d x %d", B, T);
+    }
+    TrainProgress progress;
+    memset(&progress, 0, sizeof progress);
+    int status = 0;
+    long first_step = s->step;
+    double run_seconds = 0.0;
+    float val_loss = 0.0f;
+
+    // The validation loss before any step, so the curve starts where training starts.
+    if (s->step == 0 && c->eval_every > 0) {
+        status = train_validation_loss(model, data, c, &val_loss, error);
+        if (status == 0) status = loss_curve_add(&s->val_curve, 0.0f, val_loss, error);
+    }
+    while (status == 0 && !finished(c, s)) {
+        if (run->stop && *run->stop) {
+            status = save(run, &progress, error);
+            if (status == 0) status = write_svg(run, error);
+            free(inputs);
+            free(targets);
+            return status ? -1 : TRAIN_STOPPED;
+        }
+        double start = now_seconds();
+        float lr = learning_rate(c, s->step, s->elapsed_seconds);
+        data_sample_batch(data->train, data->n_train, B, T, &s->rng, inputs, targets);
+        if ((status = model->ops->forward(model, inputs, targets, B, T, error))) break;
+        if (!isfinite(model->loss)) {
+            status = error_set(error, "step %ld: the loss is %s; training stopped (lower --lr?)%s%s", s->step + 1,
+                               isnan(model->loss) ? "nan" : "infinite", run->out_path ? "; the last good checkpoint is " : "",
+                               run->out_path ? run->out_path : "");
+            break;
+        }
+        memset(model->grads, 0, sizeof(float) * (size_t)model->n_params);
+        model->ops->backward(model);
+        if (c->grad_clip > 0.0f) gradient_clip_global_norm(model->grads, model->n_trainable, c->grad_clip);
+        optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, lr);
+        s->step++;
+        double seconds = now_seconds() - start;
+        s->elapsed_seconds += seconds;
+        run_seconds += seconds;
+        if ((status = loss_curve_add(&s->train_curve, (float)s->step, model->loss, error))) break;
+
+        progress.event = TRAIN_EVENT_STEP;
+        progress.step = s->step;
+        progress.loss = model->loss;
+        progress.lr = lr;
+        progress.tokens_per_second = (double)(s->step - first_step) * B * T / (run_seconds > 0 ? run_seconds : 1e-9);
+        progress.elapsed_seconds = s->elapsed_seconds;
+        if (c->max_steps > 0) {
+            progress.total_steps = c->max_steps;
+            progress.remaining_seconds = (double)(c->max_steps - s->step) * run_seconds / (double)(s->step - first_step);
+        } else {
+            progress.remaining_seconds = c->max_seconds > s->elapsed_seconds ? c->max_seconds - s->elapsed_seconds : 0.0;
+            progress.total_steps = (long)((double)s->step * c->max_seconds / s->elapsed_seconds);
+        }
+        notify(run, &progress);
+
+        int last = finished(c, s);
+        if ((c->eval_every > 0 && s->step % c->eval_every == 0) || last) {
+            if ((status = train_validation_loss(model, data, c, &val_loss, error))) break;
+            if ((status = loss_curve_add(&s->val_curve, (float)s->step, val_loss, error))) break;
+            progress.event = TRAIN_EVENT_EVAL;
+            progress.val_loss = val_loss;
+            notify(run, &progress);
+            if (!last && (status = save(run, &progress, error))) break;
+        }
+    }
+    free(inputs);
+    free(targets);
+    if (status) return -1;
+    if (save(run, &progress, error) || write_svg(run, error)) return -1;
+    return TRAIN_FINISHED;
+}

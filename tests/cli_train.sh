@@ -1,0 +1,129 @@
+#!/bin/bash
+# groundup train / generate / eval from the command line: a small run of each stage, the
+# outputs they promise, Ctrl-C and --resume, and every kind of bad input giving one line
+# "groundup: <command>: ..." and a non-zero exit without damaging existing files.
+# Usage: bash tests/cli_train.sh path/to/groundup   (from the repository root)
+set -u
+G=${1:-./build/groundup}
+D=$(mktemp -d /tmp/groundup_cli_train_XXXXXX)
+trap 'rm -rf "$D"' EXIT
+failures=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# expect_error DESCRIPTION PATTERN COMMAND...: non-zero exit, stderr one line matching PATTERN.
+expect_error() {
+    local description=$1 pattern=$2
+    shift 2
+    local err
+    err=$("$@" 2>&1 >/dev/null)
+    local status=$?
+    [ $status -ne 0 ] || fail "$description: exit status 0"
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "$description: not one line: $err"
+    printf '%s' "$err" | grep -q "^groundup: " || fail "$description: not 'groundup: ...': $err"
+    printf '%s' "$err" | grep -q -- "$pattern" || fail "$description: '$err' lacks '$pattern'"
+}
+
+# --- the stages work -----------------------------------------------------------------
+"$G" train --arch bigram --counting --data data/names.txt --context 16 --out "$D/bigram.ckpt" --samples 1 \
+    --sample-tokens 30 >"$D/bigram.out" 2>"$D/bigram.err" || fail "bigram train: $(cat "$D/bigram.err")"
+grep -q "validation loss 2\.[345]" "$D/bigram.out" || fail "bigram validation loss near 2.45: $(cat "$D/bigram.out")"
+[ -s "$D/bigram.ckpt" ] && [ -s "$D/bigram.svg" ] || fail "bigram checkpoint and SVG written"
+grep -q "sample 1" "$D/bigram.out" || fail "bigram prints samples"
+
+"$G" train --arch mlp --data data/names.txt --context 16 --batch 8 --steps 60 --eval-every 20 --block 3 \
+    --embed 8 --hidden 32 --batch-norm --out "$D/mlp.ckpt" --samples 1 --sample-tokens 30 \
+    >"$D/mlp.out" 2>"$D/mlp.err" || fail "mlp train: $(cat "$D/mlp.err")"
+grep -q "step 60: validation loss" "$D/mlp.err" || fail "mlp logs validation: $(cat "$D/mlp.err")"
+grep -q "step 20/60" "$D/mlp.err" || fail "mlp logs progress lines"
+[ -s "$D/mlp.ckpt" ] && grep -q "<polyline" "$D/mlp.svg" || fail "mlp checkpoint and SVG with curves"
+
+a=$("$G" generate --model "$D/mlp.ckpt" --prompt "mar" -n 40 --temperature 0 2>/dev/null)
+b=$("$G" generate --model "$D/mlp.ckpt" --prompt "mar" -n 40 --temperature 0 2>/dev/null)
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "greedy generation is deterministic"
+case "$a" in mar*) ;; *) fail "generation starts with the prompt: $a" ;; esac
+"$G" generate --model "$D/mlp.ckpt" -n 20 --top-k 5 --top-p 0.9 --seed 3 2>"$D/gen.err" >/dev/null ||
+    fail "sampling with top-k and top-p"
+grep -q "tok/s" "$D/gen.err" || fail "generate reports tokens/s on stderr"
+
+"$G" eval --model "$D/bigram.ckpt" >"$D/eval.out" 2>&1 || fail "eval: $(cat "$D/eval.out")"
+grep -q "bits per byte" "$D/eval.out" && grep -q "perplexity" "$D/eval.out" && grep -q "mean loss" "$D/eval.out" ||
+    fail "eval prints loss, perplexity, bits per byte"
+
+# --- Ctrl-C saves, --resume continues --------------------------------------------------
+"$G" train --arch mlp --data data/names.txt --context 16 --batch 8 --steps 1000000 --eval-every 1000 --block 3 \
+    --embed 8 --hidden 32 --out "$D/interrupted.ckpt" >"$D/int.out" 2>"$D/int.err" &
+pid=$!
+for _ in $(seq 100); do
+    grep -q "^step 1/" "$D/int.err" 2>/dev/null && break
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid
+status=$?
+[ $status -eq 130 ] || fail "Ctrl-C exit status $status, expected 130: $(cat "$D/int.err")"
+grep -q "interrupted at step" "$D/int.err" || fail "Ctrl-C says where it stopped"
+[ -s "$D/interrupted.ckpt" ] || fail "Ctrl-C saved a checkpoint"
+step=$(sed -n 's/.*interrupted at step \([0-9]*\).*/\1/p' "$D/int.err")
+"$G" train --resume "$D/interrupted.ckpt" --steps $((step + 5)) --samples 0 >"$D/resume.out" 2>"$D/resume.err" ||
+    fail "resume: $(cat "$D/resume.err")"
+grep -q "resuming .* at step $step" "$D/resume.err" || fail "resume starts at step $step: $(cat "$D/resume.err")"
+grep -q "step $((step + 5)):" "$D/resume.out" || fail "resume runs to step $((step + 5))"
+
+# --- bad input ------------------------------------------------------------------------
+expect_error "missing data" "cannot open" "$G" train --arch bigram --data "$D/none.txt" --out "$D/x.ckpt"
+: >"$D/empty.txt"
+expect_error "empty data" "empty file" "$G" train --arch bigram --data "$D/empty.txt" --out "$D/x.ckpt"
+printf 'ab\ncd\nef\nab\ncd\nef\nab\ncd\nef\nab\n' >"$D/short.txt"
+expect_error "text shorter than one batch" "fewer than one sequence" \
+    "$G" train --arch mlp --data "$D/short.txt" --context 32 --out "$D/x.ckpt"
+expect_error "unknown architecture" "unknown architecture" "$G" train --arch lstm --out "$D/x.ckpt"
+expect_error "steps and time" "not both" "$G" train --arch bigram --steps 5 --time 3
+expect_error "bad bpe spec" "bpe:N" "$G" train --arch bigram --data data/names.txt --tokenizer bpe:3 --out "$D/x.ckpt"
+expect_error "negative temperature" "temperature" "$G" generate --model "$D/mlp.ckpt" --temperature -1
+expect_error "top-p 0" "top-p" "$G" generate --model "$D/mlp.ckpt" --top-p 0
+expect_error "top-p above 1" "top-p" "$G" generate --model "$D/mlp.ckpt" --top-p 1.5
+expect_error "negative top-k" "top-k" "$G" generate --model "$D/mlp.ckpt" --top-k -2
+expect_error "prompt outside the vocabulary" "not in the model's character vocabulary" \
+    "$G" generate --model "$D/mlp.ckpt" --prompt "XYZ"
+expect_error "no model" "--model" "$G" generate
+expect_error "missing model" "cannot open" "$G" eval --model "$D/none.ckpt"
+expect_error "eval context too long" "longer than the model's" "$G" eval --model "$D/mlp.ckpt" --context 17
+expect_error "resume another architecture" "is a mlp checkpoint, not gpt2" \
+    "$G" train --arch gpt2 --resume "$D/mlp.ckpt"
+expect_error "eval text with unknown bytes" "not in the model's character vocabulary" \
+    "$G" eval --model "$D/mlp.ckpt" --data data/mobydick.txt
+
+size=$(stat -c %s "$D/mlp.ckpt")
+for cut in 0 10 255 256 400 $((size / 2)) $((size - 1)); do
+    head -c $cut "$D/mlp.ckpt" >"$D/cut.ckpt"
+    expect_error "checkpoint truncated at $cut" "cut.ckpt" "$G" generate --model "$D/cut.ckpt" -n 1
+done
+cp "$D/mlp.ckpt" "$D/v2.ckpt"
+printf '\002' | dd of="$D/v2.ckpt" bs=1 seek=8 conv=notrunc status=none
+expect_error "checkpoint of another version" "version 2" "$G" eval --model "$D/v2.ckpt"
+for offset in 0 3 17 24 30 90 100 200; do
+    cp "$D/mlp.ckpt" "$D/flip.ckpt"
+    printf '\377' | dd of="$D/flip.ckpt" bs=1 seek=$offset conv=notrunc status=none
+    expect_error "header byte $offset corrupted" "flip.ckpt" "$G" generate --model "$D/flip.ckpt" -n 1
+done
+expect_error "not a checkpoint" "not a groundup checkpoint" "$G" generate --model data/names.txt
+
+# A diverging run stops at a named step (after its progress lines) and leaves the existing
+# checkpoint as it was.
+cp "$D/mlp.ckpt" "$D/good.ckpt"
+"$G" train --arch mlp --data data/names.txt --context 16 --batch 8 --steps 100 --eval-every 50 --block 3 \
+    --embed 8 --hidden 32 --batch-norm --lr 1e30 --warmup 0 --clip 0 --out "$D/good.ckpt" >/dev/null 2>"$D/nan.err" &&
+    fail "a diverging run exits 0"
+tail -n 1 "$D/nan.err" | grep -q "^groundup: train: step [0-9]*: the loss is nan" ||
+    fail "NaN named with its step: $(cat "$D/nan.err")"
+cmp -s "$D/mlp.ckpt" "$D/good.ckpt" || fail "the checkpoint survives a diverging run"
+
+if [ $failures -ne 0 ]; then
+    echo "cli_train: $failures failure(s)"
+    exit 1
+fi
+echo "cli_train: all checks passed"

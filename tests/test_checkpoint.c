@@ -1,0 +1,201 @@
+// Checkpoints: a round trip restores the model, tokenizer and training state exactly; a
+// truncated file, any flipped header byte, another version or a tensor table that does not
+// fit the config are one-line errors naming the file; a failed save leaves the previous
+// file as it was.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gpt/checkpoint.h"
+#include "tests/check.h"
+
+static unsigned char *read_all(const char *path, long *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    rewind(f);
+    unsigned char *bytes = malloc((size_t)*size);
+    if (fread(bytes, 1, (size_t)*size, f) != (size_t)*size) *size = -1;
+    fclose(f);
+    return bytes;
+}
+
+static void write_all(const char *path, const unsigned char *bytes, long size) {
+    FILE *f = fopen(path, "wb");
+    fwrite(bytes, 1, (size_t)size, f);
+    fclose(f);
+}
+
+// Loading path must fail with a message that names it.
+static void expect_load_error(const char *path, const char *what) {
+    Model model;
+    TextTokenizer tokenizer;
+    TrainState state;
+    int has_training;
+    Error error = {{0}};
+    int status = checkpoint_load(path, &model, &tokenizer, &state, &has_training, &error);
+    CHECK(status != 0, "%s: loaded", what);
+    if (status == 0) {
+        model_free(&model);
+        text_tokenizer_free(&tokenizer);
+        train_state_free(&state);
+        return;
+    }
+    CHECK(strstr(error.message, path) != NULL, "%s: message '%s' does not name the file", what, error.message);
+    CHECK(strchr(error.message, '\n') == NULL, "%s: message has several lines", what);
+}
+
+int main(void) {
+    Error error = {{0}};
+    char directory[] = "/tmp/groundup_test_checkpoint_XXXXXX";
+    CHECK(mkdtemp(directory) != NULL, "mkdtemp");
+    char path[256], damaged[256];
+    snprintf(path, sizeof path, "%s/model.ckpt", directory);
+    snprintf(damaged, sizeof damaged, "%s/damaged.ckpt", directory);
+
+    // An MLP with batch norm, a char tokenizer and a training state with some history.
+    const char *text = "hello world, the quick brown fox\n";
+    TextTokenizer tokenizer;
+    CHECK(text_tokenizer_chars(&tokenizer, (const unsigned char *)text, strlen(text), &error) == 0, "%s", error.message);
+    ModelConfig config = {.arch = ARCH_MLP, .vocab_size = text_vocab_size(&tokenizer), .context_length = 16,
+                          .block_size = 3, .d_embed = 4, .d_hidden = 6, .batch_norm = 1};
+    Random rng;
+    random_seed(&rng, 3);
+    Model model;
+    CHECK(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    random_fill_normal(&rng, model.params, model.n_params, 0.0f, 1.0f);
+    TrainConfig train_config = train_default_config();
+    TrainState state;
+    CHECK(train_state_init(&state, &train_config, &model, "data/names.txt", &error) == 0, "%s", error.message);
+    state.step = state.optimizer.step = 42;
+    state.elapsed_seconds = 12.5;
+    random_u32(&state.rng);
+    random_fill_normal(&rng, state.optimizer.m, state.optimizer.n, 0.0f, 1.0f);
+    random_fill_normal(&rng, state.optimizer.v, state.optimizer.n, 0.0f, 1.0f);
+    for (int i = 0; i < 5; i++) loss_curve_add(&state.train_curve, (float)i, 3.0f - 0.1f * (float)i, &error);
+    loss_curve_add(&state.val_curve, 0.0f, 3.2f, &error);
+    CHECK(checkpoint_save(path, &model, &tokenizer, &state, &error) == 0, "%s", error.message);
+
+    // Round trip.
+    Model loaded;
+    TextTokenizer loaded_tokenizer;
+    TrainState loaded_state;
+    int has_training = 0;
+    CHECK(checkpoint_load(path, &loaded, &loaded_tokenizer, &loaded_state, &has_training, &error) == 0, "%s",
+          error.message);
+    CHECK(has_training, "training state present");
+    CHECK(loaded.n_params == model.n_params && memcmp(loaded.params, model.params, sizeof(float) * model.n_params) == 0,
+          "parameters identical");
+    CHECK(memcmp(&loaded.config, &model.config, sizeof config) == 0, "config identical");
+    CHECK(loaded_tokenizer.n_chars == tokenizer.n_chars &&
+              memcmp(loaded_tokenizer.chars, tokenizer.chars, (size_t)tokenizer.n_chars) == 0,
+          "tokenizer identical");
+    CHECK(loaded_state.step == 42 && loaded_state.optimizer.step == 42 && loaded_state.elapsed_seconds == 12.5, "step, time");
+    CHECK(loaded_state.rng.state == state.rng.state && loaded_state.rng.increment == state.rng.increment, "generator");
+    CHECK(memcmp(loaded_state.optimizer.m, state.optimizer.m, sizeof(float) * state.optimizer.n) == 0 &&
+              memcmp(loaded_state.optimizer.v, state.optimizer.v, sizeof(float) * state.optimizer.n) == 0,
+          "optimizer moments");
+    CHECK(loaded_state.train_curve.n == 5 && loaded_state.train_curve.losses[4] == state.train_curve.losses[4], "curve");
+    CHECK(memcmp(&loaded_state.config, &state.config, sizeof state.config) == 0, "train config");
+    CHECK(strcmp(loaded_state.data_path, "data/names.txt") == 0, "data path");
+    model_free(&loaded);
+    text_tokenizer_free(&loaded_tokenizer);
+    train_state_free(&loaded_state);
+
+    // A BPE tokenizer rides along too.
+    TextTokenizer bpe;
+    const char *bpe_text = "the theme of the thesis is the theory of the the";
+    CHECK(text_tokenizer_train_bpe(&bpe, (const unsigned char *)bpe_text, strlen(bpe_text), 262, &error) == 0, "%s",
+          error.message);
+    ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = text_vocab_size(&bpe), .context_length = 8};
+    Model bigram;
+    CHECK(model_create(&bigram, &bigram_config, &rng, &error) == 0, "%s", error.message);
+    char bpe_path[300];
+    snprintf(bpe_path, sizeof bpe_path, "%s/bpe.ckpt", directory);
+    CHECK(checkpoint_save(bpe_path, &bigram, &bpe, NULL, &error) == 0, "%s", error.message);
+    CHECK(checkpoint_load(bpe_path, &loaded, &loaded_tokenizer, &loaded_state, &has_training, &error) == 0, "%s",
+          error.message);
+    CHECK(!has_training, "no training state saved");
+    int *a = NULL, *b = NULL;
+    size_t n_a = 0, n_b = 0;
+    text_encode(&bpe, (const unsigned char *)bpe_text, strlen(bpe_text), &a, &n_a, &error);
+    text_encode(&loaded_tokenizer, (const unsigned char *)bpe_text, strlen(bpe_text), &b, &n_b, &error);
+    CHECK(n_a == n_b && n_a < strlen(bpe_text) && memcmp(a, b, sizeof(int) * n_a) == 0, "BPE encodes the same");
+    free(a);
+    free(b);
+    model_free(&loaded);
+    text_tokenizer_free(&loaded_tokenizer);
+    model_free(&bigram);
+    text_tokenizer_free(&bpe);
+
+    // Damage: truncation at many points, each header byte flipped, another version.
+    long size = 0;
+    unsigned char *bytes = read_all(path, &size);
+    CHECK(bytes && size > 256, "read back");
+    long cuts[] = {0, 1, 7, 100, 255, 256, 300, size / 2, size - 100, size - 1};
+    for (int i = 0; i < (int)(sizeof cuts / sizeof cuts[0]); i++) {
+        write_all(damaged, bytes, cuts[i]);
+        char what[64];
+        snprintf(what, sizeof what, "truncated at %ld", cuts[i]);
+        expect_load_error(damaged, what);
+    }
+    for (int i = 0; i < 256; i++) {
+        bytes[i] ^= 0x5a;
+        write_all(damaged, bytes, size);
+        char what[64];
+        snprintf(what, sizeof what, "header byte %d flipped", i);
+        expect_load_error(damaged, what);
+        bytes[i] ^= 0x5a;
+    }
+    // A flipped byte in the tokenizer or table is caught by the checksum.
+    bytes[260] ^= 1;
+    write_all(damaged, bytes, size);
+    expect_load_error(damaged, "tokenizer byte flipped");
+    bytes[260] ^= 1;
+    // Another version: the message says so.
+    bytes[8] = 2;
+    write_all(damaged, bytes, size);
+    Model m;
+    TextTokenizer t;
+    CHECK(checkpoint_load(damaged, &m, &t, NULL, NULL, &error) != 0 && strstr(error.message, "version 2"),
+          "version message: %s", error.message);
+    bytes[8] = 1;
+    // Trailing garbage.
+    unsigned char *longer = malloc((size_t)size + 3);
+    memcpy(longer, bytes, (size_t)size);
+    write_all(damaged, longer, size + 3);
+    expect_load_error(damaged, "3 bytes appended");
+    free(longer);
+    expect_load_error("/nonexistent/model.ckpt", "missing file");
+
+    // A failed save leaves the old file: the temporary name is too long for the file system
+    // (the final name fits), so the save fails before touching the target.
+    char long_path[600];
+    char name[251];
+    memset(name, 'c', 250);
+    name[250] = '\0';
+    snprintf(long_path, sizeof long_path, "%s/%s", directory, name);
+    write_all(long_path, bytes, size);
+    long before_size = 0;
+    unsigned char *before = read_all(long_path, &before_size);
+    state.step = state.optimizer.step = 43;
+    CHECK(checkpoint_save(long_path, &model, &tokenizer, &state, &error) != 0, "save to an impossible temp name fails");
+    long after_size = 0;
+    unsigned char *after = read_all(long_path, &after_size);
+    CHECK(after && after_size == before_size && memcmp(before, after, (size_t)before_size) == 0, "old file intact");
+    free(before);
+    free(after);
+    remove(long_path);
+
+    free(bytes);
+    remove(path);
+    remove(damaged);
+    remove(bpe_path);
+    rmdir(directory);
+    train_state_free(&state);
+    model_free(&model);
+    text_tokenizer_free(&tokenizer);
+    return check_report("test_checkpoint");
+}

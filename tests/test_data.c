@@ -1,0 +1,150 @@
+// Data: llm.c token files (write, read, header checks), the deterministic split, the char
+// tokenizer's exact round trip and its serialisation, the token cache, batches, and bad
+// input (missing, empty, malformed files; a token file with a char tokenizer).
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gpt/data.h"
+#include "tests/check.h"
+
+static void write_bytes(const char *path, const void *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    fwrite(bytes, 1, n, f);
+    fclose(f);
+}
+
+int main(void) {
+    Error error = {{0}};
+    char directory[] = "/tmp/groundup_test_data_XXXXXX";
+    CHECK(mkdtemp(directory) != NULL, "mkdtemp");
+    char path[256], cache[256];
+    snprintf(cache, sizeof cache, "%s/cache", directory);
+
+    // Token files: the layout is llm.c's, byte for byte.
+    int ids[5] = {0, 1, 65535, 50256, 7};
+    snprintf(path, sizeof path, "%s/tokens.bin", directory);
+    CHECK(token_file_write(path, ids, 5, &error) == 0, "%s", error.message);
+    FILE *f = fopen(path, "rb");
+    int32_t header[256];
+    uint16_t body[5];
+    CHECK(fread(header, 4, 256, f) == 256 && fread(body, 2, 5, f) == 5 && fgetc(f) == EOF, "file is 1024 + 10 bytes");
+    fclose(f);
+    CHECK(header[0] == 20240520 && header[1] == 1 && header[2] == 5, "header %d %d %d", header[0], header[1], header[2]);
+    CHECK(body[2] == 65535 && body[3] == 50256, "uint16 body");
+    int *read_ids = NULL;
+    long n_read = 0;
+    CHECK(token_file_read(path, &read_ids, &n_read, &error) == 0 && n_read == 5 && memcmp(read_ids, ids, sizeof ids) == 0,
+          "token file round trip");
+    free(read_ids);
+    int too_big = 70000;
+    CHECK(token_file_write(path, &too_big, 1, &error) != 0, "id 70000 does not fit uint16");
+    // Malformed: a wrong version, a count that does not match the length.
+    header[1] = 2;
+    write_bytes(path, header, sizeof header);
+    CHECK(token_file_read(path, &read_ids, &n_read, &error) != 0 && strstr(error.message, "version"), "%s", error.message);
+    header[1] = 1;
+    header[2] = 1000;
+    write_bytes(path, header, sizeof header);
+    DataSource source;
+    CHECK(data_source_load(&source, path, &error) != 0 && strstr(error.message, "1000 tokens"), "%s", error.message);
+
+    // Missing and empty files.
+    CHECK(data_source_load(&source, "/nonexistent/text.txt", &error) != 0 && strstr(error.message, "/nonexistent/text.txt"),
+          "missing: %s", error.message);
+    snprintf(path, sizeof path, "%s/empty.txt", directory);
+    write_bytes(path, "", 0);
+    CHECK(data_source_load(&source, path, &error) != 0 && strstr(error.message, "empty"), "empty: %s", error.message);
+
+    // A text: split after the newline that follows 90%, char tokenizer, exact round trip.
+    CHECK(data_source_load(&source, "data/names.txt", &error) == 0, "%s", error.message);
+    CHECK(source.split >= source.n_text - source.n_text / 10 && source.text[source.split - 1] == '\n', "split after a newline");
+    size_t split = source.split;
+    DataSource again;
+    data_source_load(&again, "data/names.txt", &error);
+    CHECK(again.split == split && again.hash == source.hash, "deterministic");
+    data_source_free(&again);
+    TextTokenizer tokenizer;
+    CHECK(data_make_tokenizer(&source, "char", "data/gpt2", NULL, &tokenizer, &error) == 0, "%s", error.message);
+    CHECK(text_vocab_size(&tokenizer) == 28, "28 symbols");
+    CHECK(tokenizer.chars[0] == '\n' && tokenizer.chars[1] == '-' && tokenizer.chars[2] == 'a', "ids in byte order");
+    int *encoded = NULL;
+    size_t n_encoded = 0;
+    unsigned char *decoded = NULL;
+    size_t n_decoded = 0;
+    CHECK(text_encode(&tokenizer, source.text, source.n_text, &encoded, &n_encoded, &error) == 0, "%s", error.message);
+    CHECK(text_decode(&tokenizer, encoded, n_encoded, &decoded, &n_decoded, &error) == 0, "%s", error.message);
+    CHECK(n_decoded == source.n_text && memcmp(decoded, source.text, n_decoded) == 0, "exact round trip");
+    free(encoded);
+    free(decoded);
+    CHECK(text_encode(&tokenizer, (const unsigned char *)"ABC", 3, &encoded, &n_encoded, &error) != 0 &&
+              strstr(error.message, "0x41"),
+          "unknown byte named: %s", error.message);
+    // Saved and loaded.
+    snprintf(path, sizeof path, "%s/chars.tok", directory);
+    CHECK(text_tokenizer_save(&tokenizer, path, &error) == 0, "%s", error.message);
+    TextTokenizer loaded;
+    CHECK(text_tokenizer_load(&loaded, path, &error) == 0 && loaded.n_chars == 28 &&
+              memcmp(loaded.chars, tokenizer.chars, 28) == 0,
+          "char tokenizer file round trip: %s", error.message);
+    text_tokenizer_free(&loaded);
+
+    // Dataset with the cache: the second build reads the cache and gets the same ids.
+    Dataset first, second;
+    CHECK(dataset_build(&first, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
+    CHECK(first.val[0] == text_start_token(&tokenizer), "held-out ids start with the start token");
+    CHECK(first.val_bytes == (long)(source.n_text - split), "held-out bytes");
+    CHECK(first.n_train == (long)split && first.n_val == (long)(source.n_text - split) + 1, "one id per byte, plus start");
+    CHECK(dataset_build(&second, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
+    CHECK(second.n_train == first.n_train && memcmp(second.train, first.train, sizeof(int) * first.n_train) == 0 &&
+              second.n_val == first.n_val && memcmp(second.val, first.val, sizeof(int) * first.n_val) == 0,
+          "cache gives the same ids");
+    // The cache files are llm.c token files named after the data.
+    char listing[512];
+    snprintf(listing, sizeof listing, "ls %s | grep -c '^names.txt\\.[0-9a-f]\\{16\\}\\.\\(train\\|val\\)\\.bin$'", cache);
+    FILE *ls = popen(listing, "r");
+    int n_files = 0;
+    CHECK(ls && fscanf(ls, "%d", &n_files) == 1 && n_files == 2, "two cache files, found %d", n_files);
+    if (ls) pclose(ls);
+
+    // Batches: windows of T+1 consecutive ids.
+    Random rng;
+    random_seed(&rng, 1);
+    int inputs[4 * 8], targets[4 * 8];
+    data_sample_batch(first.train, first.n_train, 4, 8, &rng, inputs, targets);
+    for (int b = 0; b < 4; b++)
+        for (int t = 0; t < 7; t++) CHECK(targets[b * 8 + t] == inputs[b * 8 + t + 1], "targets are inputs shifted");
+    // A window at the very end is possible and never overruns (n = T+1: one start).
+    data_sample_batch(first.train, 9, 4, 8, &rng, inputs, targets);
+    CHECK(memcmp(inputs, first.train, sizeof(int) * 8) == 0 && targets[7] == first.train[8], "single window");
+    dataset_free(&first);
+    dataset_free(&second);
+
+    // A token file trains with GPT-2's tokenizer id space but not with char or bpe:N.
+    snprintf(path, sizeof path, "%s/text.bin", directory);
+    int small[20];
+    for (int i = 0; i < 20; i++) small[i] = 100 + i;
+    token_file_write(path, small, 20, &error);
+    DataSource tokens;
+    CHECK(data_source_load(&tokens, path, &error) == 0 && tokens.is_tokens && tokens.n_tokens == 20, "%s", error.message);
+    TextTokenizer wrong;
+    CHECK(data_make_tokenizer(&tokens, "char", "data/gpt2", NULL, &wrong, &error) != 0, "char on a token file rejected");
+    // The held-out part of a token file is its last 10%; ids beyond the tokenizer are errors.
+    Dataset token_data;
+    CHECK(dataset_build(&token_data, &tokens, &tokenizer, NULL, &error) != 0 && strstr(error.message, "vocabulary"),
+          "ids beyond a 28-symbol vocabulary: %s", error.message);
+    data_source_free(&tokens);
+
+    // bpe:N specs are checked.
+    CHECK(data_make_tokenizer(&source, "bpe:12", "data/gpt2", NULL, &wrong, &error) != 0, "bpe:12 rejected");
+    CHECK(data_make_tokenizer(&source, "bpe:x", "data/gpt2", NULL, &wrong, &error) != 0, "bpe:x rejected");
+
+    text_tokenizer_free(&tokenizer);
+    data_source_free(&source);
+    char remove_command[300];
+    snprintf(remove_command, sizeof remove_command, "rm -rf %s", directory);
+    CHECK(system(remove_command) == 0, "cleanup");
+    return check_report("test_data");
+}

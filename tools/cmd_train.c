@@ -1,0 +1,335 @@
+// groundup train: trains a model stage (bigram, mlp, gpt2) on a text file or an llm.c token
+// file, shows progress, writes the checkpoint and the loss-curve SVG, prints samples.
+// Parses arguments, calls gpt/, prints; the loop itself is gpt/train.c.
+//
+// Ctrl-C: the first one asks the loop to stop after the current step, save and return (exit
+// status 130); a second one kills the program as usual.
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpt/checkpoint.h"
+#include "gpt/data.h"
+#include "gpt/model.h"
+#include "gpt/sample.h"
+#include "gpt/train.h"
+#include "tools/commands.h"
+#include "tools/options.h"
+
+// The one global: a signal handler can only talk through one.
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_interrupt(int signal_number) {
+    (void)signal_number;
+    interrupted = 1;
+}
+
+// ----------------------------------------------------------------------------
+// progress
+
+typedef struct Printer {
+    int terminal;        // stderr is a terminal: one live line
+    double last_update;  // when the live line was last redrawn
+    long log_every;      // not a terminal: a line every this many steps
+} Printer;
+
+static double wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// 75 -> "1:15", 3725 -> "1:02:05"
+static void format_duration(double seconds, char *out, size_t size) {
+    long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    if (s >= 3600) snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+static void format_step_line(const TrainProgress *p, char *line, size_t size) {
+    char elapsed[32], remaining[32];
+    format_duration(p->elapsed_seconds, elapsed, sizeof elapsed);
+    format_duration(p->remaining_seconds, remaining, sizeof remaining);
+    snprintf(line, size, "step %ld/%ld  loss %.4f  lr %.2e  %.1fk tok/s  %s elapsed  %s left", p->step, p->total_steps,
+             (double)p->loss, (double)p->lr, p->tokens_per_second / 1e3, elapsed, remaining);
+}
+
+static void on_progress(void *context, const TrainProgress *p) {
+    Printer *printer = context;
+    char line[256];
+    switch (p->event) {
+    case TRAIN_EVENT_STEP:
+        format_step_line(p, line, sizeof line);
+        if (printer->terminal) {
+            double now = wall_seconds();
+            if (now - printer->last_update < 0.1 && p->step != p->total_steps) return;
+            printer->last_update = now;
+            fprintf(stderr, "\r%s\033[K", line);
+        } else if (p->step == 1 || p->step % printer->log_every == 0) {
+            fprintf(stderr, "%s\n", line);
+        }
+        break;
+    case TRAIN_EVENT_EVAL:
+        fprintf(stderr, "%sstep %ld: validation loss %.4f\n", printer->terminal ? "\r\033[K" : "", p->step,
+                (double)p->val_loss);
+        break;
+    case TRAIN_EVENT_FITTED:
+        fprintf(stderr, "fitted the counts in %.2f s: train loss %.4f, validation loss %.4f\n", p->elapsed_seconds,
+                (double)p->loss, (double)p->val_loss);
+        break;
+    case TRAIN_EVENT_SAVED: break;
+    }
+    fflush(stderr);
+}
+
+// ----------------------------------------------------------------------------
+// samples
+
+typedef struct SampleOutput {
+    const TextTokenizer *tokenizer;
+} SampleOutput;
+
+static int print_token(void *context, int token) {
+    SampleOutput *out = context;
+    size_t length = 0;
+    const unsigned char *bytes = text_token_bytes(out->tokenizer, token, &length);
+    if (bytes) fwrite(bytes, 1, length, stdout);
+    return 0;
+}
+
+static int print_samples(Model *model, const TextTokenizer *tokenizer, int n_samples, int n_tokens, uint64_t seed,
+                         Error *error) {
+    SamplerConfig config = {1.0f, 0, 1.0f};
+    Sampler sampler;
+    if (sampler_init(&sampler, &config, model->config.vocab_size, error)) return -1;
+    Random rng;
+    random_seed(&rng, seed);
+    int start = text_start_token(tokenizer);
+    SampleOutput out = {tokenizer};
+    int status = 0;
+    for (int i = 0; i < n_samples && status == 0; i++) {
+        printf("--- sample %d (temperature 1) ---\n", i + 1);
+        status = generate(model, &start, 1, n_tokens, &sampler, &rng, print_token, &out, NULL, error);
+        printf("\n");
+    }
+    sampler_free(&sampler);
+    return status;
+}
+
+// ----------------------------------------------------------------------------
+// the command
+
+// "out/mlp.ckpt" -> "out/mlp.svg"; "out/model" -> "out/model.svg"
+static void svg_path_for(const char *checkpoint, char *out, size_t size) {
+    snprintf(out, size, "%s", checkpoint);
+    char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+    if (dot && (!slash || dot > slash)) *dot = '\0';
+    size_t length = strlen(out);
+    snprintf(out + length, size - length, ".svg");
+}
+
+// The directory of path ("." when none).
+static void directory_of(const char *path, char *out, size_t size) {
+    snprintf(out, size, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+    else snprintf(out, size, ".");
+}
+
+static int fail_with(const char *message) { return fail("train", message); }
+
+int command_train(int argc, char **argv) {
+    const char *arch_name = NULL, *data_path = NULL, *tokenizer_spec = NULL, *out_path = NULL, *resume_path = NULL;
+    const char *gpt2_directory = "data/gpt2";
+    long steps = 0, warmup = -1;
+    double seconds = 0.0;
+    int batch = 32, context = 64, threads = 0, eval_every = 100, eval_batches = 10, n_samples = 3, sample_tokens = 200;
+    long seed = 1;
+    float lr = 1e-3f, min_lr = -1.0f, weight_decay = 0.0f, clip = 1.0f;
+    int layers = 4, heads = 4, dim = 128;                        // gpt2
+    int block = 8, embed = 16, hidden = 200, batch_norm = 0;     // mlp
+    int counting = 0;                                            // bigram
+    float smoothing = 1.0f;
+    const Option options[] = {
+        {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's)"},
+        {"--data", OPTION_STRING, &data_path, "text file or llm.c token file (default data/mobydick.txt)"},
+        {"--tokenizer", OPTION_STRING, &tokenizer_spec, "char | bpe:N | gpt2 | FILE (default char; gpt2 for token files)"},
+        {"--steps", OPTION_LONG, &steps, "optimizer steps (default 1000 unless --time)"},
+        {"--time", OPTION_DOUBLE, &seconds, "train for this many seconds instead of a number of steps"},
+        {"--batch", OPTION_INT, &batch, "sequences per step B"},
+        {"--context", OPTION_INT, &context, "tokens per sequence T (the model's context length)"},
+        {"--lr", OPTION_FLOAT, &lr, "peak learning rate (AdamW)"},
+        {"--min-lr", OPTION_FLOAT, &min_lr, "final learning rate of the cosine (default lr/10)"},
+        {"--warmup", OPTION_LONG, &warmup, "warmup steps (default 10% of the steps, at most 100)"},
+        {"--weight-decay", OPTION_FLOAT, &weight_decay, "AdamW's decoupled weight decay"},
+        {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--seed", OPTION_LONG, &seed, "seed of the initialisation and the batches"},
+        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
+        {"--out", OPTION_STRING, &out_path, "checkpoint to write (default out/<arch>.ckpt; the SVG goes beside it)"},
+        {"--resume", OPTION_STRING, &resume_path, "continue the run saved in this checkpoint"},
+        {"--eval-every", OPTION_INT, &eval_every, "validation loss and a checkpoint every K steps (0: at the end only)"},
+        {"--eval-batches", OPTION_INT, &eval_batches, "validation batches averaged"},
+        {"--samples", OPTION_INT, &n_samples, "samples printed at the end"},
+        {"--sample-tokens", OPTION_INT, &sample_tokens, "tokens per sample"},
+        {"--layers", OPTION_INT, &layers, "gpt2: layers"},
+        {"--heads", OPTION_INT, &heads, "gpt2: attention heads"},
+        {"--dim", OPTION_INT, &dim, "gpt2: width"},
+        {"--block", OPTION_INT, &block, "mlp: tokens of context the MLP sees"},
+        {"--embed", OPTION_INT, &embed, "mlp: embedding width per token"},
+        {"--hidden", OPTION_INT, &hidden, "mlp: hidden tanh units"},
+        {"--batch-norm", OPTION_FLAG, &batch_norm, "mlp: batch normalisation before the tanh"},
+        {"--counting", OPTION_FLAG, &counting, "bigram: the counting model (fitted, no gradient steps)"},
+        {"--smoothing", OPTION_FLOAT, &smoothing, "bigram: add-k smoothing of the counting model"},
+        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "where GPT-2's encoder.json and vocab.bpe are"},
+    };
+    const char *usage = "groundup train --arch bigram|mlp|gpt2 [--data FILE] [--tokenizer char|bpe:N|FILE|gpt2] "
+                        "[--steps N | --time SECONDS] [--batch B] [--context T] [--lr X] [--seed S] [--out FILE] "
+                        "[--resume FILE] [model size options]";
+    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    if (parsed == OPTIONS_HELP) return 0;
+    if (parsed != OPTIONS_OK) return 2;
+
+    if (steps < 0) return fail_with("--steps must be positive");
+    if (seconds < 0.0) return fail_with("--time must be positive");
+    if (steps > 0 && seconds > 0.0) return fail_with("give --steps or --time, not both");
+    if (threads < 0) return fail_with("--threads must be >= 0");
+    if (n_samples < 0 || sample_tokens < 0) return fail_with("--samples and --sample-tokens must be >= 0");
+    if (threads > 0) omp_set_num_threads(threads);
+
+    Error error = {{0}};
+    Model model;
+    TextTokenizer tokenizer;
+    TrainState state;
+    DataSource source;
+    Dataset data;
+    memset(&model, 0, sizeof model);
+    memset(&tokenizer, 0, sizeof tokenizer);
+    memset(&state, 0, sizeof state);
+    memset(&source, 0, sizeof source);
+    memset(&data, 0, sizeof data);
+    char default_out[256], cache_dir[1100], svg_path[1100];
+    int status = 1;
+
+    if (resume_path) {
+        int has_training = 0;
+        if (checkpoint_load(resume_path, &model, &tokenizer, &state, &has_training, &error)) goto done;
+        if (!has_training) {
+            error_set(&error, "%s has no training state to resume (an inference-only checkpoint)", resume_path);
+            goto done;
+        }
+        Architecture wanted;
+        if (arch_name && architecture_parse(arch_name, &wanted, &error)) goto done;
+        if (arch_name && wanted != model.config.arch) {
+            error_set(&error, "%s is a %s checkpoint, not %s", resume_path, architecture_name(model.config.arch), arch_name);
+            goto done;
+        }
+        // The run continues as saved; only its length can change.
+        if (steps > 0) state.config.max_steps = steps, state.config.max_seconds = 0.0;
+        if (seconds > 0.0) state.config.max_steps = 0, state.config.max_seconds = seconds;
+        if (!data_path) data_path = state.data_path;
+        if (!out_path) out_path = resume_path;
+        if (data_source_load(&source, data_path, &error)) goto done;
+        if (data_path != state.data_path) snprintf(state.data_path, sizeof state.data_path, "%s", data_path);
+    } else {
+        Architecture arch = ARCH_GPT2;
+        if (arch_name && architecture_parse(arch_name, &arch, &error)) goto done;
+        if (!data_path) data_path = "data/mobydick.txt";
+        if (!out_path) {
+            snprintf(default_out, sizeof default_out, "out/%s.ckpt", architecture_name(arch));
+            out_path = default_out;
+        }
+        directory_of(out_path, cache_dir, sizeof cache_dir);
+        strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
+        if (data_source_load(&source, data_path, &error)) goto done;
+        if (!tokenizer_spec) tokenizer_spec = source.is_tokens ? "gpt2" : "char";
+        if (data_make_tokenizer(&source, tokenizer_spec, gpt2_directory, cache_dir, &tokenizer, &error)) goto done;
+
+        ModelConfig config;
+        memset(&config, 0, sizeof config);
+        config.arch = arch;
+        config.vocab_size = text_vocab_size(&tokenizer);
+        config.context_length = context;
+        config.n_layers = layers;
+        config.n_heads = heads;
+        config.d_model = dim;
+        config.block_size = block;
+        config.d_embed = embed;
+        config.d_hidden = hidden;
+        config.batch_norm = batch_norm;
+        config.counting = counting;
+        config.smoothing = smoothing;
+        Random init;
+        random_seed(&init, (uint64_t)seed ^ 0x5eed1a17ULL);  // its own stream, apart from the batches'
+        if (model_create(&model, &config, &init, &error)) goto done;
+
+        TrainConfig train_config = train_default_config();
+        train_config.batch_size = batch;
+        train_config.seq_len = context;
+        train_config.max_steps = seconds > 0.0 ? 0 : steps > 0 ? steps : 1000;
+        train_config.max_seconds = seconds;
+        train_config.learning_rate = lr;
+        train_config.min_learning_rate = min_lr >= 0.0f ? min_lr : lr / 10.0f;
+        train_config.warmup_steps = warmup;
+        train_config.weight_decay = weight_decay;
+        train_config.grad_clip = clip;
+        train_config.eval_every = eval_every;
+        train_config.eval_batches = eval_batches;
+        train_config.seed = (uint64_t)seed;
+        if (train_state_init(&state, &train_config, &model, data_path, &error)) goto done;
+    }
+    directory_of(out_path, cache_dir, sizeof cache_dir);
+    if (data_make_directory(cache_dir, &error)) goto done;
+    strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
+    if (dataset_build(&data, &source, &tokenizer, cache_dir, &error)) goto done;
+    svg_path_for(out_path, svg_path, sizeof svg_path);
+
+    Printer printer = {isatty(fileno(stderr)), 0.0, state.config.eval_every > 0 ? (state.config.eval_every + 4) / 5 : 100};
+    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, &interrupted, on_progress, &printer};
+    if (train_check(&run, &error)) goto done;
+
+    char description[96];
+    text_tokenizer_describe(&tokenizer, description, sizeof description);
+    fprintf(stderr, "%s: %ld parameters, tokenizer %s, %ld train / %ld validation tokens from %s, %d threads\n",
+            architecture_name(model.config.arch), model.n_params, description, data.n_train, data.n_val, data_path,
+            omp_get_max_threads());
+    if (resume_path) fprintf(stderr, "resuming %s at step %ld\n", resume_path, state.step);
+
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    action.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills as usual
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+
+    int result = train_run(&run, &error);
+    signal(SIGINT, SIG_DFL);
+    if (printer.terminal) fprintf(stderr, "\n");
+    if (result < 0) goto done;
+
+    const LossCurve *val = &state.val_curve, *train = &state.train_curve;
+    printf("%s, %ld parameters, tokenizer %s\n", architecture_name(model.config.arch), model.n_params, description);
+    if (train->n > 0 && val->n > 0)
+        printf("step %ld: train loss %.4f, validation loss %.4f (nats per token)\n", state.step,
+               (double)train->losses[train->n - 1], (double)val->losses[val->n - 1]);
+    printf("checkpoint %s\nloss curves %s\n", out_path, svg_path);
+    if (result == TRAIN_STOPPED) {
+        fprintf(stderr, "groundup: train: interrupted at step %ld; saved %s (continue with --resume %s)\n", state.step,
+                out_path, out_path);
+        status = 130;
+        goto done;
+    }
+    if (n_samples > 0 && print_samples(&model, &tokenizer, n_samples, sample_tokens, (uint64_t)seed, &error)) goto done;
+    status = 0;
+done:
+    if (status == 1) fail("train", error.message);
+    dataset_free(&data);
+    data_source_free(&source);
+    train_state_free(&state);
+    text_tokenizer_free(&tokenizer);
+    model_free(&model);
+    return status;
+}
