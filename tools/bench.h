@@ -7,6 +7,7 @@ int bench_tokenizer(int argc, char **argv);
 int bench_train(int argc, char **argv);
 int bench_generate(int argc, char **argv);
 int bench_linalg(int argc, char **argv);
+int bench_quant(int argc, char **argv);
 
 // Wall-clock seconds from a monotonic clock.
 double bench_now(void);
