@@ -52,13 +52,13 @@ int quant_check_shape(QuantType type, int rows, int cols, Error *error) {
 // 32 weights -> Q8_0: d = max|w| / 127, q = round(w / d) with d as stored in fp16.
 static void quantize_block_q8_0(const float *weight, QuantBlockQ8_0 *block) {
     float max_abs = 0.0f;
-    for (int j = 0; j < QUANT_BLOCK; j++) max_abs = fmaxf(max_abs, fabsf(weight[j]));
+    for (int j = 0; j < QUANT_BLOCK; j++) max_abs = fabsf(weight[j]) > max_abs ? fabsf(weight[j]) : max_abs;
     block->scale = quant_fp32_to_fp16(max_abs / 127.0f);
     float scale = quant_fp16_to_fp32(block->scale);
     for (int j = 0; j < QUANT_BLOCK; j++) {
         // fp16 rounding of d can put max|w| / d a hair above 127: clamp (still within d / 2).
         float q = scale > 0.0f ? nearbyintf(weight[j] / scale) : 0.0f;
-        block->values[j] = (int8_t)fminf(fmaxf(q, -127.0f), 127.0f);
+        block->values[j] = (int8_t)(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
     }
 }
 
@@ -73,7 +73,7 @@ static void quantize_block_q4_0(const float *weight, QuantBlockQ4_0 *block) {
     uint8_t q[QUANT_BLOCK];
     for (int j = 0; j < QUANT_BLOCK; j++) {
         float level = scale != 0.0f ? nearbyintf(weight[j] / scale) + 8.0f : 8.0f;
-        q[j] = (uint8_t)fminf(fmaxf(level, 0.0f), 15.0f);
+        q[j] = (uint8_t)(level > 15.0f ? 15.0f : level < 0.0f ? 0.0f : level);
     }
     for (int j = 0; j < QUANT_BLOCK / 2; j++) block->packed[j] = (uint8_t)(q[j] | q[j + QUANT_BLOCK / 2] << 4);
 }

@@ -107,12 +107,15 @@ static void quantize_input_row(const float *x, int n_blocks, int paired, int8_t 
                                int32_t *sums) {
     for (int b = 0; b < n_blocks; b++) {
         const float *block = x + b * QUANT_BLOCK;
+        // Comparisons rather than fmaxf / fminf, which are library calls (NaN rules) and
+        // kept this loop from vectorizing; decoding quantizes every input on the way.
         float max_abs = 0.0f;
-        for (int j = 0; j < QUANT_BLOCK; j++) max_abs = fmaxf(max_abs, fabsf(block[j]));
+        for (int j = 0; j < QUANT_BLOCK; j++) max_abs = fabsf(block[j]) > max_abs ? fabsf(block[j]) : max_abs;
         float inverse = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
         int32_t sum = 0;
         for (int j = 0; j < QUANT_BLOCK; j++) {
-            float q = fminf(fmaxf(nearbyintf(block[j] * inverse), -127.0f), 127.0f);
+            float q = nearbyintf(block[j] * inverse);
+            q = q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q;
             values[value_position(paired, b, j)] = (int8_t)q;
             sum += (int32_t)q;
         }
@@ -198,6 +201,8 @@ typedef enum { ISA_AVX2, ISA_VNNI } Isa;
 static inline __attribute__((always_inline)) __m256i dot_u8_s8(Isa isa, __m256i u, __m256i s) {
 #if defined(QUANT_HAS_VNNI)
     if (isa == ISA_VNNI) return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+    (void)isa;
 #endif
     // pairs of u·s in int16 (at most 2 · 255 · 127 would saturate, so callers keep u·s
     // within 2 · 128 · 127), then pairs of those in int32.
@@ -310,24 +315,23 @@ static inline __attribute__((always_inline)) void group_dots_q4_0(Isa isa, int r
     }
 }
 
-// rows input rows from m0 (1..INPUT_TILE) times weight_rows consecutive weight rows (1..4,
-// more than 1 only when rows is 1: decoding gets its parallelism across weight rows)
-// -> sums[r · weight_rows + c]. type, isa, rows and weight_rows are constants where this
-// is inlined, so the loops over them unroll and the vectors stay in registers.
-static inline __attribute__((always_inline)) void tile_simd(QuantType type, Isa isa, int rows, int weight_rows,
-                                                              const char *weight, size_t row_bytes,
+// rows input rows from m0 (1..INPUT_TILE) · one weight row -> sums[rows]. type, isa and
+// rows are constants where this is inlined, so the loops over rows unroll and the vectors
+// stay in registers. (Decoding, rows = 1, reads the weight row as one sequential stream;
+// interleaving several weight rows was measured to stream memory worse.)
+static inline __attribute__((always_inline)) void tile_simd(QuantType type, Isa isa, int rows, const char *weight,
                                                               const QuantizedInput *input, int m0, float *sums) {
     const size_t block_bytes = type == QUANT_Q8_0 ? sizeof(QuantBlockQ8_0) : sizeof(QuantBlockQ4_0);
     const int8_t *x[INPUT_TILE];
     const float *x_scales[INPUT_TILE];
     const int32_t *x_sums[INPUT_TILE];
-    __m256 acc[INPUT_TILE];  // [r · weight_rows + c], rows · weight_rows <= 4
+    __m256 acc[INPUT_TILE];
     for (int r = 0; r < rows; r++) {
         x[r] = input->values + (size_t)(m0 + r) * input->padded_blocks * QUANT_BLOCK;
         x_scales[r] = input->scales + (size_t)(m0 + r) * input->padded_blocks;
         x_sums[r] = input->sums + (size_t)(m0 + r) * input->padded_blocks;
     }
-    for (int i = 0; i < rows * weight_rows; i++) acc[i] = _mm256_setzero_ps();
+    for (int r = 0; r < rows; r++) acc[r] = _mm256_setzero_ps();
     // The last group of a row may be short: its blocks are copied into zeroed storage, and
     // the missing blocks (scale 0, input blocks 0) add exactly nothing.
     union {
@@ -335,96 +339,77 @@ static inline __attribute__((always_inline)) void tile_simd(QuantType type, Isa 
         QuantBlockQ4_0 q4[GROUP_BLOCKS];
     } padded;
     for (int b0 = 0; b0 < input->n_blocks; b0 += GROUP_BLOCKS) {
-        for (int c = 0; c < weight_rows; c++) {
-            const char *group = weight + c * row_bytes + (size_t)b0 * block_bytes;
-            int count = input->n_blocks - b0;
-            if (count < GROUP_BLOCKS) {
-                memset(&padded, 0, sizeof padded);
-                memcpy(&padded, group, (size_t)count * block_bytes);
-                group = (const char *)&padded;
-            }
-            __m256i dots[INPUT_TILE];
-            if (type == QUANT_Q4_0) group_dots_q4_0(isa, rows, (const QuantBlockQ4_0 *)group, x, b0, dots);
-            else group_dots_q8_0(isa, rows, (const QuantBlockQ8_0 *)group, x, b0, dots);
+        const char *group = weight + (size_t)b0 * block_bytes;
+        int count = input->n_blocks - b0;
+        if (count < GROUP_BLOCKS) {
+            memset(&padded, 0, sizeof padded);
+            memcpy(&padded, group, (size_t)count * block_bytes);
+            group = (const char *)&padded;
+        }
+        __m256i dots[INPUT_TILE];
+        if (type == QUANT_Q4_0) group_dots_q4_0(isa, rows, (const QuantBlockQ4_0 *)group, x, b0, dots);
+        else group_dots_q8_0(isa, rows, (const QuantBlockQ8_0 *)group, x, b0, dots);
 #if defined(QUANT_HAS_VNNI)
-            __m256 w_scales = isa == ISA_VNNI ? group_scales_avx512(type, group) : group_scales(group, block_bytes);
+        __m256 w_scales = isa == ISA_VNNI ? group_scales_avx512(type, group) : group_scales(group, block_bytes);
 #else
-            __m256 w_scales = group_scales(group, block_bytes);
+        __m256 w_scales = group_scales(group, block_bytes);
 #endif
-            for (int r = 0; r < rows; r++) {
-                __m256i x_sum = _mm256_loadu_si256((const __m256i *)(x_sums[r] + b0));
-                if (type == QUANT_Q4_0) dots[r] = _mm256_sub_epi32(dots[r], _mm256_slli_epi32(x_sum, 3));
-                else if (isa == ISA_VNNI) dots[r] = _mm256_sub_epi32(dots[r], _mm256_slli_epi32(x_sum, 7));
-                __m256 scales = _mm256_mul_ps(w_scales, _mm256_loadu_ps(x_scales[r] + b0));
-                acc[r * weight_rows + c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dots[r]), scales, acc[r * weight_rows + c]);
-            }
+        for (int r = 0; r < rows; r++) {
+            __m256i x_sum = _mm256_loadu_si256((const __m256i *)(x_sums[r] + b0));
+            if (type == QUANT_Q4_0) dots[r] = _mm256_sub_epi32(dots[r], _mm256_slli_epi32(x_sum, 3));
+            else if (isa == ISA_VNNI) dots[r] = _mm256_sub_epi32(dots[r], _mm256_slli_epi32(x_sum, 7));
+            __m256 scales = _mm256_mul_ps(w_scales, _mm256_loadu_ps(x_scales[r] + b0));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dots[r]), scales, acc[r]);
         }
     }
-    // Up to 4 accumulators reduced together in the tree of add_partial_sums:
+    // The (up to 4) accumulators reduced together in the tree of add_partial_sums:
     // s = lower half + upper half, then hadd, hadd: (s0 + s1) + (s2 + s3) for each.
     __m128 halves[4];
     for (int i = 0; i < 4; i++)
-        halves[i] = i < rows * weight_rows
+        halves[i] = i < rows
                         ? _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1))
                         : _mm_setzero_ps();
     __m128 totals = _mm_hadd_ps(_mm_hadd_ps(halves[0], halves[1]), _mm_hadd_ps(halves[2], halves[3]));
     float lanes[4];
     _mm_storeu_ps(lanes, totals);
-    for (int i = 0; i < rows * weight_rows; i++) sums[i] = lanes[i];
+    for (int r = 0; r < rows; r++) sums[r] = lanes[r];
 }
 
-// One function per (type, instruction set), with the tile shape made a constant: rows
-// input rows times one weight row, or one input row times weight_rows weight rows.
-static void tile_q8_0_avx2(int rows, int weight_rows, const char *w, size_t row_bytes, const QuantizedInput *input,
-                           int m0, float *sums) {
-    switch (rows == 1 ? 4 + weight_rows : rows) {
-    case 2: tile_simd(QUANT_Q8_0, ISA_AVX2, 2, 1, w, row_bytes, input, m0, sums); break;
-    case 3: tile_simd(QUANT_Q8_0, ISA_AVX2, 3, 1, w, row_bytes, input, m0, sums); break;
-    case 4: tile_simd(QUANT_Q8_0, ISA_AVX2, 4, 1, w, row_bytes, input, m0, sums); break;
-    case 5: tile_simd(QUANT_Q8_0, ISA_AVX2, 1, 1, w, row_bytes, input, m0, sums); break;
-    case 6: tile_simd(QUANT_Q8_0, ISA_AVX2, 1, 2, w, row_bytes, input, m0, sums); break;
-    case 7: tile_simd(QUANT_Q8_0, ISA_AVX2, 1, 3, w, row_bytes, input, m0, sums); break;
-    default: tile_simd(QUANT_Q8_0, ISA_AVX2, 1, 4, w, row_bytes, input, m0, sums); break;
+// One function per (type, instruction set), with the row count made a constant.
+static void tile_q8_0_avx2(int rows, const char *w, const QuantizedInput *input, int m0, float *sums) {
+    switch (rows) {
+    case 1: tile_simd(QUANT_Q8_0, ISA_AVX2, 1, w, input, m0, sums); break;
+    case 2: tile_simd(QUANT_Q8_0, ISA_AVX2, 2, w, input, m0, sums); break;
+    case 3: tile_simd(QUANT_Q8_0, ISA_AVX2, 3, w, input, m0, sums); break;
+    default: tile_simd(QUANT_Q8_0, ISA_AVX2, 4, w, input, m0, sums); break;
     }
 }
 
-static void tile_q4_0_avx2(int rows, int weight_rows, const char *w, size_t row_bytes, const QuantizedInput *input,
-                           int m0, float *sums) {
-    switch (rows == 1 ? 4 + weight_rows : rows) {
-    case 2: tile_simd(QUANT_Q4_0, ISA_AVX2, 2, 1, w, row_bytes, input, m0, sums); break;
-    case 3: tile_simd(QUANT_Q4_0, ISA_AVX2, 3, 1, w, row_bytes, input, m0, sums); break;
-    case 4: tile_simd(QUANT_Q4_0, ISA_AVX2, 4, 1, w, row_bytes, input, m0, sums); break;
-    case 5: tile_simd(QUANT_Q4_0, ISA_AVX2, 1, 1, w, row_bytes, input, m0, sums); break;
-    case 6: tile_simd(QUANT_Q4_0, ISA_AVX2, 1, 2, w, row_bytes, input, m0, sums); break;
-    case 7: tile_simd(QUANT_Q4_0, ISA_AVX2, 1, 3, w, row_bytes, input, m0, sums); break;
-    default: tile_simd(QUANT_Q4_0, ISA_AVX2, 1, 4, w, row_bytes, input, m0, sums); break;
+static void tile_q4_0_avx2(int rows, const char *w, const QuantizedInput *input, int m0, float *sums) {
+    switch (rows) {
+    case 1: tile_simd(QUANT_Q4_0, ISA_AVX2, 1, w, input, m0, sums); break;
+    case 2: tile_simd(QUANT_Q4_0, ISA_AVX2, 2, w, input, m0, sums); break;
+    case 3: tile_simd(QUANT_Q4_0, ISA_AVX2, 3, w, input, m0, sums); break;
+    default: tile_simd(QUANT_Q4_0, ISA_AVX2, 4, w, input, m0, sums); break;
     }
 }
 
 #if defined(QUANT_HAS_VNNI)
-static void tile_q8_0_vnni(int rows, int weight_rows, const char *w, size_t row_bytes, const QuantizedInput *input,
-                           int m0, float *sums) {
-    switch (rows == 1 ? 4 + weight_rows : rows) {
-    case 2: tile_simd(QUANT_Q8_0, ISA_VNNI, 2, 1, w, row_bytes, input, m0, sums); break;
-    case 3: tile_simd(QUANT_Q8_0, ISA_VNNI, 3, 1, w, row_bytes, input, m0, sums); break;
-    case 4: tile_simd(QUANT_Q8_0, ISA_VNNI, 4, 1, w, row_bytes, input, m0, sums); break;
-    case 5: tile_simd(QUANT_Q8_0, ISA_VNNI, 1, 1, w, row_bytes, input, m0, sums); break;
-    case 6: tile_simd(QUANT_Q8_0, ISA_VNNI, 1, 2, w, row_bytes, input, m0, sums); break;
-    case 7: tile_simd(QUANT_Q8_0, ISA_VNNI, 1, 3, w, row_bytes, input, m0, sums); break;
-    default: tile_simd(QUANT_Q8_0, ISA_VNNI, 1, 4, w, row_bytes, input, m0, sums); break;
+static void tile_q8_0_vnni(int rows, const char *w, const QuantizedInput *input, int m0, float *sums) {
+    switch (rows) {
+    case 1: tile_simd(QUANT_Q8_0, ISA_VNNI, 1, w, input, m0, sums); break;
+    case 2: tile_simd(QUANT_Q8_0, ISA_VNNI, 2, w, input, m0, sums); break;
+    case 3: tile_simd(QUANT_Q8_0, ISA_VNNI, 3, w, input, m0, sums); break;
+    default: tile_simd(QUANT_Q8_0, ISA_VNNI, 4, w, input, m0, sums); break;
     }
 }
 
-static void tile_q4_0_vnni(int rows, int weight_rows, const char *w, size_t row_bytes, const QuantizedInput *input,
-                           int m0, float *sums) {
-    switch (rows == 1 ? 4 + weight_rows : rows) {
-    case 2: tile_simd(QUANT_Q4_0, ISA_VNNI, 2, 1, w, row_bytes, input, m0, sums); break;
-    case 3: tile_simd(QUANT_Q4_0, ISA_VNNI, 3, 1, w, row_bytes, input, m0, sums); break;
-    case 4: tile_simd(QUANT_Q4_0, ISA_VNNI, 4, 1, w, row_bytes, input, m0, sums); break;
-    case 5: tile_simd(QUANT_Q4_0, ISA_VNNI, 1, 1, w, row_bytes, input, m0, sums); break;
-    case 6: tile_simd(QUANT_Q4_0, ISA_VNNI, 1, 2, w, row_bytes, input, m0, sums); break;
-    case 7: tile_simd(QUANT_Q4_0, ISA_VNNI, 1, 3, w, row_bytes, input, m0, sums); break;
-    default: tile_simd(QUANT_Q4_0, ISA_VNNI, 1, 4, w, row_bytes, input, m0, sums); break;
+static void tile_q4_0_vnni(int rows, const char *w, const QuantizedInput *input, int m0, float *sums) {
+    switch (rows) {
+    case 1: tile_simd(QUANT_Q4_0, ISA_VNNI, 1, w, input, m0, sums); break;
+    case 2: tile_simd(QUANT_Q4_0, ISA_VNNI, 2, w, input, m0, sums); break;
+    case 3: tile_simd(QUANT_Q4_0, ISA_VNNI, 3, w, input, m0, sums); break;
+    default: tile_simd(QUANT_Q4_0, ISA_VNNI, 4, w, input, m0, sums); break;
     }
 }
 #endif
@@ -433,27 +418,24 @@ static void tile_q4_0_vnni(int rows, int weight_rows, const char *w, size_t row_
 // ----------------------------------------------------------------------------
 // the product
 
-// rows input rows from m0 · weight_rows weight rows from weight -> sums[r · weight_rows + c],
-// with the chosen kernel (weight_rows > 1 only when rows is 1).
-static void tile(QuantKernel kernel, QuantType type, int rows, int weight_rows, const char *weight, size_t row_bytes,
-                 const QuantizedInput *input, int m0, float *sums) {
+// rows input rows from m0 · one weight row -> sums[rows], with the chosen kernel.
+static void tile(QuantKernel kernel, QuantType type, int rows, const char *weight, const QuantizedInput *input, int m0,
+                 float *sums) {
     switch (kernel) {
 #if defined(QUANT_HAS_AVX2)
     case QUANT_KERNEL_AVX2:
-        if (type == QUANT_Q8_0) tile_q8_0_avx2(rows, weight_rows, weight, row_bytes, input, m0, sums);
-        else tile_q4_0_avx2(rows, weight_rows, weight, row_bytes, input, m0, sums);
+        if (type == QUANT_Q8_0) tile_q8_0_avx2(rows, weight, input, m0, sums);
+        else tile_q4_0_avx2(rows, weight, input, m0, sums);
         return;
 #endif
 #if defined(QUANT_HAS_VNNI)
     case QUANT_KERNEL_AVX512_VNNI:
-        if (type == QUANT_Q8_0) tile_q8_0_vnni(rows, weight_rows, weight, row_bytes, input, m0, sums);
-        else tile_q4_0_vnni(rows, weight_rows, weight, row_bytes, input, m0, sums);
+        if (type == QUANT_Q8_0) tile_q8_0_vnni(rows, weight, input, m0, sums);
+        else tile_q4_0_vnni(rows, weight, input, m0, sums);
         return;
 #endif
     default:
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < weight_rows; c++)
-                sums[r * weight_rows + c] = row_dot_scalar(type, weight + c * row_bytes, input, m0 + r);
+        for (int r = 0; r < rows; r++) sums[r] = row_dot_scalar(type, weight, input, m0 + r);
         return;
     }
 }
@@ -477,17 +459,10 @@ void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp,
         int n_start = band * WEIGHT_BAND, n_end = n_start + WEIGHT_BAND < N ? n_start + WEIGHT_BAND : N;
         for (int m0 = 0; m0 < M; m0 += INPUT_TILE) {
             int rows = M - m0 < INPUT_TILE ? M - m0 : INPUT_TILE;
-            int weight_tile = rows == 1 ? 4 : 1;
-            for (int n = n_start; n < n_end; n += weight_tile) {
-                int weight_rows = n_end - n < weight_tile ? n_end - n : weight_tile;
-                float sums[4];
-                tile(kernel, weight->type, rows, weight_rows, (const char *)weight->data + (size_t)n * row_bytes,
-                     row_bytes, &input, m0, sums);
-                for (int r = 0; r < rows; r++)
-                    for (int c = 0; c < weight_rows; c++) {
-                        float sum = sums[r * weight_rows + c];
-                        out[(size_t)(m0 + r) * N + n + c] = bias ? sum + bias[n + c] : sum;
-                    }
+            for (int n = n_start; n < n_end; n++) {
+                float sums[INPUT_TILE];
+                tile(kernel, weight->type, rows, (const char *)weight->data + (size_t)n * row_bytes, &input, m0, sums);
+                for (int r = 0; r < rows; r++) out[(size_t)(m0 + r) * N + n] = bias ? sums[r] + bias[n] : sums[r];
             }
         }
     }
