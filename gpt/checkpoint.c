@@ -50,6 +50,8 @@ static void config_to_fields(const ModelConfig *c, int32_t fields[CONFIG_FIELDS]
     fields[8] = c->batch_norm;
     fields[9] = c->counting;
     memcpy(&fields[10], &c->smoothing, 4);
+    fields[11] = c->weight_type;
+    fields[12] = c->embedding_type;
 }
 
 static void config_from_fields(ModelConfig *c, const int32_t fields[CONFIG_FIELDS]) {
@@ -64,6 +66,20 @@ static void config_from_fields(ModelConfig *c, const int32_t fields[CONFIG_FIELD
     c->batch_norm = fields[8];
     c->counting = fields[9];
     memcpy(&c->smoothing, &fields[10], 4);
+    c->weight_type = fields[11];
+    c->embedding_type = fields[12];
+}
+
+// Where tensor t's bytes are in memory and how many: fp32 values in params, or the blocks
+// of its quantized matrix.
+static void *tensor_bytes(const Model *model, int t, uint64_t *bytes) {
+    const TensorInfo *tensor = &model->tensors[t];
+    if (tensor->type == TENSOR_TYPE_F32) {
+        *bytes = (uint64_t)tensor->size * 4;
+        return model->params + tensor->offset;
+    }
+    *bytes = model->quantized[t].bytes;
+    return model->quantized[t].data;
 }
 
 // ----------------------------------------------------------------------------
@@ -236,12 +252,14 @@ int checkpoint_save(const char *path, const Model *model, const TextTokenizer *t
         const TensorInfo *t = &model->tensors[i];
         unsigned char *entry = table + (size_t)i * CHECKPOINT_TENSOR_ENTRY_BYTES;
         memcpy(entry, t->name, strnlen(t->name, TENSOR_NAME_LENGTH - 1));
-        put_u32(entry, 48, TENSOR_TYPE_F32);
+        uint64_t bytes;
+        tensor_bytes(model, i, &bytes);
+        put_u32(entry, 48, (uint32_t)t->type);
         put_u32(entry, 52, (uint32_t)t->n_dims);
         for (int d = 0; d < TENSOR_MAX_DIMS; d++) put_u32(entry, 56 + 4 * (size_t)d, (uint32_t)(d < t->n_dims ? t->shape[d] : 0));
         put_u64(entry, 72, data_bytes);
-        put_u64(entry, 80, (uint64_t)t->size * 4);
-        data_bytes = align_up(data_bytes + (uint64_t)t->size * 4);
+        put_u64(entry, 80, bytes);
+        data_bytes = align_up(data_bytes + bytes);
     }
 
     uint64_t tokenizer_offset = CHECKPOINT_HEADER_BYTES;
@@ -288,9 +306,10 @@ int checkpoint_save(const char *path, const Model *model, const TextTokenizer *t
     write_bytes(out.file, zeros, (size_t)(data_offset - table_offset - table_size));
     uint64_t written = 0;
     for (int i = 0; i < n_tensors; i++) {
-        const TensorInfo *t = &model->tensors[i];
-        write_bytes(out.file, model->params + t->offset, sizeof(float) * (size_t)t->size);
-        written += (uint64_t)t->size * 4;
+        uint64_t bytes;
+        const void *data = tensor_bytes(model, i, &bytes);
+        write_bytes(out.file, data, (size_t)bytes);
+        written += bytes;
         write_bytes(out.file, zeros, (size_t)(align_up(written) - written));
         written = align_up(written);
     }
@@ -442,20 +461,22 @@ int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, Tr
         else if (!(t = model_find_tensor(model, name)))
             error_set(error, "%s: tensor '%s' is not part of a %s model", path, name, architecture_name(config.arch));
         else if (seen[t - model->tensors]++) error_set(error, "%s: tensor '%s' appears twice", path, name);
-        else if (type != TENSOR_TYPE_F32)
-            error_set(error, "%s: tensor '%s' has type %u; this loader reads f32 (0) only", path, name, type);
+        else if (type != (uint32_t)t->type)
+            error_set(error, "%s: tensor '%s' has type %u, the config gives %d", path, name, type, t->type);
         else if ((int)n_dims != t->n_dims) error_set(error, "%s: tensor '%s' has %u dimensions, expected %d", path, name, n_dims, t->n_dims);
         else {
             status = 0;
             for (int d = 0; d < t->n_dims; d++)
                 if ((int)get_u32(entry, 56 + 4 * (size_t)d) != t->shape[d]) status = -1;
+            uint64_t expected_bytes;
+            void *destination = tensor_bytes(model, (int)(t - model->tensors), &expected_bytes);
             if (status) error_set(error, "%s: tensor '%s' has another shape than the config gives", path, name);
-            else if (bytes != (uint64_t)t->size * 4 || offset % DATA_ALIGNMENT || offset > data_bytes || bytes > data_bytes - offset)
+            else if (bytes != expected_bytes || offset % DATA_ALIGNMENT || offset > data_bytes || bytes > data_bytes - offset)
                 status = error_set(error, "%s: tensor '%s' has a bad size or offset", path, name);
+            else if (fseek(file, (long)(data_offset + offset), SEEK_SET) != 0 ||
+                     read_exact(file, destination, bytes, path, name, error))
+                status = -1;
         }
-        if (status == 0 && (fseek(file, (long)(data_offset + offset), SEEK_SET) != 0 ||
-                            read_exact(file, model->params + t->offset, bytes, path, name, error)))
-            status = -1;
         if (status) {
             free(seen);
             return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);

@@ -14,13 +14,13 @@
 //     72   u64      training offset       80  u64  training bytes   (both 0: no training state)
 //     88   i32[16]  ModelConfig: vocab_size, context_length, n_layers, n_heads, d_model,
 //                   block_size, d_embed, d_hidden, batch_norm, counting, smoothing (f32 bits),
-//                   then 5 reserved zeros
+//                   weight_type, embedding_type (0 f32, 1 q8_0, 2 q4_0), then 3 reserved zeros
 //     152  u64      number of parameters (floats)   160  u64  trained parameters
 //     168  ...      reserved zeros
 //     248  u64      FNV-1a 64 of header[0..248), the tokenizer and the tensor table
 //   tokenizer       gpt/text.h's serialised form (text lines)
 //   tensor table    per tensor: char[48] name (NUL-padded), u32 type (0 = f32; 1 = q8_0 and
-//                   2 = q4_0 reserved for quantized weights), u32 n_dims, i32[4] shape,
+//                   2 = q4_0, quant/quant.h's blocks row after row), u32 n_dims, i32[4] shape,
 //                   u64 offset from the data start, u64 bytes, 8 reserved zero bytes
 //   tensor data     each tensor 64-byte aligned (so the data can be memory-mapped)
 //   training        (optional) i64 step, f64 elapsed seconds, u64 generator state and

@@ -35,8 +35,10 @@ enum { N_GPT2_TENSORS = 16 };
 // Indices into the tensor table, in the order llm.c stores them.
 enum { WTE, WPE, LN1W, LN1B, QKVW, QKVB, ATTPROJW, ATTPROJB, LN2W, LN2B, FCW, FCB, FCPROJW, FCPROJB, LNFW, LNFB };
 
-static void set_tensor(TensorInfo *tensor, const char *name, long *offset, int n_dims, int d0, int d1, int d2) {
+static void set_tensor(TensorInfo *tensor, const char *name, long *offset, int n_dims, int d0, int d1, int d2,
+                       int type) {
     memset(tensor, 0, sizeof *tensor);
+    tensor->type = type;
     snprintf(tensor->name, sizeof tensor->name, "%s", name);
     tensor->n_dims = n_dims;
     int dims[3] = {d0, d1, d2};
@@ -47,30 +49,32 @@ static void set_tensor(TensorInfo *tensor, const char *name, long *offset, int n
     }
     tensor->offset = *offset;
     // Each tensor starts on a 64-byte boundary, as in groundup's checkpoint files, so the
-    // whole buffer can be memory-mapped straight from a file.
-    *offset += (tensor->size + 15) / 16 * 16;
+    // whole buffer can be memory-mapped straight from a file. A quantized tensor takes no
+    // room in params: its blocks are in model->quant_data.
+    if (type == TENSOR_F32) *offset += (tensor->size + 15) / 16 * 16;
 }
 
 // The tensor table for a config. wte is (V, C) here; llm.c's file pads it to (Vp, C).
 static void gpt2_layout(TensorInfo *t, const ModelConfig *cfg, long *n_params) {
     int V = cfg->vocab_size, C = cfg->d_model, L = cfg->n_layers, maxT = cfg->context_length;
+    int matrix = cfg->weight_type, embedding = cfg->embedding_type, f32 = TENSOR_F32;
     long offset = 0;
-    set_tensor(&t[WTE], "wte", &offset, 2, V, C, 0);
-    set_tensor(&t[WPE], "wpe", &offset, 2, maxT, C, 0);
-    set_tensor(&t[LN1W], "ln1w", &offset, 2, L, C, 0);
-    set_tensor(&t[LN1B], "ln1b", &offset, 2, L, C, 0);
-    set_tensor(&t[QKVW], "qkvw", &offset, 3, L, 3 * C, C);
-    set_tensor(&t[QKVB], "qkvb", &offset, 2, L, 3 * C, 0);
-    set_tensor(&t[ATTPROJW], "attprojw", &offset, 3, L, C, C);
-    set_tensor(&t[ATTPROJB], "attprojb", &offset, 2, L, C, 0);
-    set_tensor(&t[LN2W], "ln2w", &offset, 2, L, C, 0);
-    set_tensor(&t[LN2B], "ln2b", &offset, 2, L, C, 0);
-    set_tensor(&t[FCW], "fcw", &offset, 3, L, 4 * C, C);
-    set_tensor(&t[FCB], "fcb", &offset, 2, L, 4 * C, 0);
-    set_tensor(&t[FCPROJW], "fcprojw", &offset, 3, L, C, 4 * C);
-    set_tensor(&t[FCPROJB], "fcprojb", &offset, 2, L, C, 0);
-    set_tensor(&t[LNFW], "lnfw", &offset, 1, C, 0, 0);
-    set_tensor(&t[LNFB], "lnfb", &offset, 1, C, 0, 0);
+    set_tensor(&t[WTE], "wte", &offset, 2, V, C, 0, embedding);
+    set_tensor(&t[WPE], "wpe", &offset, 2, maxT, C, 0, f32);
+    set_tensor(&t[LN1W], "ln1w", &offset, 2, L, C, 0, f32);
+    set_tensor(&t[LN1B], "ln1b", &offset, 2, L, C, 0, f32);
+    set_tensor(&t[QKVW], "qkvw", &offset, 3, L, 3 * C, C, matrix);
+    set_tensor(&t[QKVB], "qkvb", &offset, 2, L, 3 * C, 0, f32);
+    set_tensor(&t[ATTPROJW], "attprojw", &offset, 3, L, C, C, matrix);
+    set_tensor(&t[ATTPROJB], "attprojb", &offset, 2, L, C, 0, f32);
+    set_tensor(&t[LN2W], "ln2w", &offset, 2, L, C, 0, f32);
+    set_tensor(&t[LN2B], "ln2b", &offset, 2, L, C, 0, f32);
+    set_tensor(&t[FCW], "fcw", &offset, 3, L, 4 * C, C, matrix);
+    set_tensor(&t[FCB], "fcb", &offset, 2, L, 4 * C, 0, f32);
+    set_tensor(&t[FCPROJW], "fcprojw", &offset, 3, L, C, 4 * C, matrix);
+    set_tensor(&t[FCPROJB], "fcprojb", &offset, 2, L, C, 0, f32);
+    set_tensor(&t[LNFW], "lnfw", &offset, 1, C, 0, 0, f32);
+    set_tensor(&t[LNFB], "lnfb", &offset, 1, C, 0, 0, f32);
     *n_params = offset;
 }
 
@@ -80,15 +84,38 @@ typedef struct Weights {
     float *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb, *lnfw, *lnfb;
 } Weights;
 
+// Quantized tensors have no fp32 values: their pointers are NULL (use linear_of below).
 static Weights weights_of(const Model *model, float *base) {
     const TensorInfo *t = model->tensors;
-    Weights w = {
-        base + t[WTE].offset,  base + t[WPE].offset,      base + t[LN1W].offset,     base + t[LN1B].offset,
-        base + t[QKVW].offset, base + t[QKVB].offset,     base + t[ATTPROJW].offset, base + t[ATTPROJB].offset,
-        base + t[LN2W].offset, base + t[LN2B].offset,     base + t[FCW].offset,      base + t[FCB].offset,
-        base + t[FCPROJW].offset, base + t[FCPROJB].offset, base + t[LNFW].offset,   base + t[LNFB].offset,
-    };
+    float *p[N_GPT2_TENSORS];
+    for (int i = 0; i < N_GPT2_TENSORS; i++) p[i] = t[i].type == TENSOR_F32 ? base + t[i].offset : NULL;
+    Weights w = {p[WTE],  p[WPE],    p[LN1W], p[LN1B], p[QKVW],    p[QKVB],    p[ATTPROJW], p[ATTPROJB],
+                 p[LN2W], p[LN2B],   p[FCW],  p[FCB],  p[FCPROJW], p[FCPROJB], p[LNFW],     p[LNFB]};
     return w;
+}
+
+// The layer-th (N,K) matrix of a weight tensor (L,N,K) (layer 0 for wte), as a quantized
+// matrix view. Only for quantized tensors.
+static QuantMatrix quantized_layer(const Model *model, int tensor, int layer, int N, int K) {
+    QuantMatrix matrix = model->quantized[tensor];
+    size_t bytes = (size_t)N * quant_row_bytes(matrix.type, K);
+    matrix.data = (unsigned char *)matrix.data + (size_t)layer * bytes;
+    matrix.rows = N;
+    matrix.bytes = bytes;
+    matrix.owns_data = 0;
+    return matrix;
+}
+
+// out (M,N) = inp (M,K) · Wᵀ + bias, W the layer-th (N,K) matrix of tensor, fp32 or quantized.
+static void linear_of(float *out, const float *inp, const Model *model, int tensor, int layer, const float *bias,
+                      int M, int K, int N) {
+    const TensorInfo *t = &model->tensors[tensor];
+    if (t->type == TENSOR_F32) {
+        matmul_forward(out, inp, model->params + t->offset + (long)layer * N * K, bias, M, K, N);
+    } else {
+        QuantMatrix matrix = quantized_layer(model, tensor, layer, N, K);
+        quant_matmul_forward(out, inp, &matrix, bias, M, K, N);
+    }
 }
 
 // ----------------------------------------------------------------------------
@@ -247,14 +274,17 @@ static int gpt2_prepare(Model *model, int B, int T, Error *error) {
 // ----------------------------------------------------------------------------
 // the layers GPT-2 adds to the foundations
 
-// Token plus position embedding: inputs (B,T), wte (V,C), wpe (maxT,C) -> out (B,T,C)
-static void encoder_forward(float *out, const int *inputs, const float *wte, const float *wpe, int B, int T, int C,
-                            int first_position) {
+// Token plus position embedding: inputs (B,T), wte (V,C), wpe (maxT,C) -> out (B,T,C).
+// A quantized wte gives its rows dequantized.
+static void encoder_forward(float *out, const int *inputs, const Model *model, int B, int T, int C, int first_position) {
+    Weights w = weights_of(model, model->params);
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             float *o = out + ((long)b * T + t) * C;
-            const float *token = wte + (long)inputs[b * T + t] * C, *position = wpe + (long)(first_position + t) * C;
-            for (int c = 0; c < C; c++) o[c] = token[c] + position[c];
+            const float *position = w.wpe + (long)(first_position + t) * C;
+            if (w.wte) memcpy(o, w.wte + (long)inputs[b * T + t] * C, sizeof(float) * (size_t)C);
+            else quant_dequantize_row(&model->quantized[WTE], inputs[b * T + t], o);
+            for (int c = 0; c < C; c++) o[c] += position[c];
         }
 }
 
@@ -294,16 +324,14 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
 
     Weights w = weights_of(model, model->params);
     Activations *a = &state->acts;
-    encoder_forward(a->encoded, inputs, w.wte, w.wpe, B, T, C, 0);
+    encoder_forward(a->encoded, inputs, model, B, T, C, 0);
     for (int l = 0; l < L; l++) {
         const float *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
         // this layer's weights
         const float *ln1w = w.ln1w + l * C, *ln1b = w.ln1b + l * C;
-        const float *qkvw = w.qkvw + (long)l * 3 * C * C, *qkvb = w.qkvb + l * 3 * C;
-        const float *attprojw = w.attprojw + (long)l * C * C, *attprojb = w.attprojb + l * C;
+        const float *qkvb = w.qkvb + l * 3 * C, *attprojb = w.attprojb + l * C;
         const float *ln2w = w.ln2w + l * C, *ln2b = w.ln2b + l * C;
-        const float *fcw = w.fcw + (long)l * 4 * C * C, *fcb = w.fcb + l * 4 * C;
-        const float *fcprojw = w.fcprojw + (long)l * C * 4 * C, *fcprojb = w.fcprojb + l * C;
+        const float *fcb = w.fcb + l * 4 * C, *fcprojb = w.fcprojb + l * C;
         // this layer's activations
         float *ln1 = a->ln1 + l * BT * C, *ln1_mean = a->ln1_mean + l * BT, *ln1_rstd = a->ln1_rstd + l * BT;
         float *qkv = a->qkv + l * BT * 3 * C, *atty = a->atty + l * BT * C;
@@ -314,19 +342,19 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
         float *fcproj = a->fcproj + l * BT * C, *residual3 = a->residual3 + l * BT * C;
 
         layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, ln1w, ln1b, (int)BT, C);
-        matmul_forward(qkv, ln1, qkvw, qkvb, (int)BT, C, 3 * C);
+        linear_of(qkv, ln1, model, QKVW, l, qkvb, (int)BT, C, 3 * C);
         attention_forward(atty, att, qkv, 3 * C, qkv + C, qkv + 2 * C, 3 * C, B, T, T, C, NH, 1);
-        matmul_forward(attproj, atty, attprojw, attprojb, (int)BT, C, C);
+        linear_of(attproj, atty, model, ATTPROJW, l, attprojb, (int)BT, C, C);
         residual_forward(residual2, residual, attproj, BT * C);
         layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, ln2w, ln2b, (int)BT, C);
-        matmul_forward(fch, ln2, fcw, fcb, (int)BT, C, 4 * C);
+        linear_of(fch, ln2, model, FCW, l, fcb, (int)BT, C, 4 * C);
         gelu_forward(fch_gelu, fch, BT * 4 * C);
-        matmul_forward(fcproj, fch_gelu, fcprojw, fcprojb, (int)BT, 4 * C, C);
+        linear_of(fcproj, fch_gelu, model, FCPROJW, l, fcprojb, (int)BT, 4 * C, C);
         residual_forward(residual3, residual2, fcproj, BT * C);
     }
     const float *last = a->residual3 + (L - 1) * BT * C;
     layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, last, w.lnfw, w.lnfb, (int)BT, C);
-    matmul_forward(a->logits, a->lnf, w.wte, NULL, (int)BT, C, V);
+    linear_of(a->logits, a->lnf, model, WTE, 0, NULL, (int)BT, C, V);
     model->logits = a->logits;
     model->loss = targets ? cross_entropy_forward(a->losses, a->probs, a->logits, targets, (int)BT, V) : -1.0f;
     return 0;
@@ -429,22 +457,22 @@ static void decode_chunk(Model *model, const int *tokens, int n, int start) {
     int L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads;
     long maxT = cfg->context_length;
     Weights w = weights_of(model, model->params);
-    encoder_forward(d->x, tokens, w.wte, w.wpe, 1, n, C, start);
+    encoder_forward(d->x, tokens, model, 1, n, C, start);
     for (int l = 0; l < L; l++) {
         float *keys = d->key_cache + l * maxT * C, *values = d->value_cache + l * maxT * C;
         layernorm_forward(d->ln, d->mean, d->rstd, d->x, w.ln1w + l * C, w.ln1b + l * C, n, C);
-        matmul_forward(d->qkv, d->ln, w.qkvw + (long)l * 3 * C * C, w.qkvb + l * 3 * C, n, C, 3 * C);
+        linear_of(d->qkv, d->ln, model, QKVW, l, w.qkvb + l * 3 * C, n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             memcpy(keys + (long)(start + i) * C, d->qkv + (long)i * 3 * C + C, sizeof(float) * (size_t)C);
             memcpy(values + (long)(start + i) * C, d->qkv + (long)i * 3 * C + 2 * C, sizeof(float) * (size_t)C);
         }
         attention_forward(d->atty, d->att, d->qkv, 3 * C, keys, values, C, 1, n, start + n, C, NH, 1);
-        matmul_forward(d->proj, d->atty, w.attprojw + (long)l * C * C, w.attprojb + l * C, n, C, C);
+        linear_of(d->proj, d->atty, model, ATTPROJW, l, w.attprojb + l * C, n, C, C);
         residual_forward(d->x, d->x, d->proj, (long)n * C);
         layernorm_forward(d->ln, d->mean, d->rstd, d->x, w.ln2w + l * C, w.ln2b + l * C, n, C);
-        matmul_forward(d->fch, d->ln, w.fcw + (long)l * 4 * C * C, w.fcb + l * 4 * C, n, C, 4 * C);
+        linear_of(d->fch, d->ln, model, FCW, l, w.fcb + l * 4 * C, n, C, 4 * C);
         gelu_forward(d->fch, d->fch, (long)n * 4 * C);
-        matmul_forward(d->proj, d->fch, w.fcprojw + (long)l * C * 4 * C, w.fcprojb + l * C, n, 4 * C, C);
+        linear_of(d->proj, d->fch, model, FCPROJW, l, w.fcprojb + l * C, n, 4 * C, C);
         residual_forward(d->x, d->x, d->proj, (long)n * C);
     }
 }
@@ -472,7 +500,7 @@ static int gpt2_next_logits(Model *model, const int *tokens, int n, float *logit
             Weights w = weights_of(model, model->params);
             const float *last = d->x + (long)(chunk - 1) * C;
             layernorm_forward(d->ln, d->mean, d->rstd, last, w.lnfw, w.lnfb, 1, C);
-            matmul_forward(logits, d->ln, w.wte, NULL, 1, C, V);
+            linear_of(logits, d->ln, model, WTE, 0, NULL, 1, C, V);
         }
     }
     return 0;
@@ -497,6 +525,15 @@ int gpt2_check_config(const ModelConfig *cfg, Error *error) {
                          cfg->vocab_size, cfg->context_length, cfg->n_layers, cfg->n_heads, cfg->d_model);
     if (cfg->d_model % cfg->n_heads)
         return error_set(error, "gpt2: width %d is not a multiple of the %d heads", cfg->d_model, cfg->n_heads);
+    int types[2] = {cfg->weight_type, cfg->embedding_type};
+    for (int i = 0; i < 2; i++) {
+        if (types[i] == TENSOR_F32) continue;
+        if (types[i] != QUANT_Q8_0 && types[i] != QUANT_Q4_0)
+            return error_set(error, "gpt2: unknown weight type %d", types[i]);
+        if (cfg->d_model % QUANT_BLOCK)
+            return error_set(error, "gpt2: width %d is not a multiple of %d, so the weights cannot be quantized",
+                             cfg->d_model, QUANT_BLOCK);
+    }
     double n = (double)cfg->vocab_size * cfg->d_model + (double)cfg->context_length * cfg->d_model +
                12.0 * cfg->n_layers * (double)cfg->d_model * cfg->d_model;
     if (n > 4e9) return error_set(error, "gpt2: %.3g parameters is more than this program handles", n);
@@ -512,12 +549,35 @@ int gpt2_create(Model *model, Random *rng, Error *error) {
     model->state = calloc(1, sizeof(Gpt2State));
     if (!model->tensors || !model->state) return error_set(error, "gpt2: out of memory");
     gpt2_layout(model->tensors, cfg, &model->n_params);
-    model->params = malloc(sizeof(float) * (size_t)model->n_params);
+    model->params = malloc(sizeof(float) * (size_t)(model->n_params > 0 ? model->n_params : 1));
     if (!model->params) return error_set(error, "gpt2: out of memory for %ld parameters", model->n_params);
-    if (!rng) {
-        memset(model->params, 0, sizeof(float) * (size_t)model->n_params);
-        return 0;
+    memset(model->params, 0, sizeof(float) * (size_t)model->n_params);
+    if (cfg->weight_type != TENSOR_F32 || cfg->embedding_type != TENSOR_F32) {
+        // quantized tensors: one block of bytes, each tensor 64-byte aligned within it
+        size_t offsets[N_GPT2_TENSORS], total = 0;
+        for (int i = 0; i < N_GPT2_TENSORS; i++) {
+            const TensorInfo *t = &model->tensors[i];
+            offsets[i] = total;
+            if (t->type == TENSOR_F32) continue;
+            int cols = t->shape[t->n_dims - 1];
+            total += ((size_t)(t->size / cols) * quant_row_bytes(t->type, cols) + 63) / 64 * 64;
+        }
+        model->quantized = calloc(N_GPT2_TENSORS, sizeof(QuantMatrix));
+        model->quant_data = aligned_alloc(64, total);
+        if (!model->quantized || !model->quant_data) return error_set(error, "gpt2: out of memory for %zu bytes", total);
+        memset(model->quant_data, 0, total);
+        model->quant_bytes = total;
+        for (int i = 0; i < N_GPT2_TENSORS; i++) {
+            const TensorInfo *t = &model->tensors[i];
+            if (t->type == TENSOR_F32) continue;
+            int cols = t->shape[t->n_dims - 1], rows = (int)(t->size / cols);
+            if (quant_matrix_view(&model->quantized[i], t->type, rows, cols, model->quant_data + offsets[i],
+                                  (size_t)rows * quant_row_bytes(t->type, cols), error))
+                return -1;
+        }
     }
+    if (!rng) return 0;
+    if (model->quantized) return error_set(error, "gpt2: a quantized model is made by quantizing a trained one");
     // nanoGPT's initialisation: weights N(0, 0.02), the two projections into the residual
     // stream scaled by 1/sqrt(2L) (2L of them add up along the stream), biases 0, LN 1 and 0.
     float residual_std = 0.02f / sqrtf(2.0f * (float)cfg->n_layers);

@@ -100,6 +100,8 @@ void model_free(Model *model) {
     free(model->params);
     free(model->grads);
     free(model->tensors);
+    free(model->quantized);  // views into quant_data, which is freed once
+    free(model->quant_data);
     memset(model, 0, sizeof *model);
 }
 

@@ -13,6 +13,7 @@
 
 #include "foundations/error.h"
 #include "foundations/random.h"
+#include "quant/quant.h"
 
 typedef enum { ARCH_BIGRAM = 1, ARCH_MLP = 2, ARCH_GPT2 = 3 } Architecture;
 
@@ -33,7 +34,13 @@ typedef struct ModelConfig {
     // bigram
     int counting;        // 1: the counting bigram (no gradients), 0: the neural bigram
     float smoothing;     // add-k smoothing of the counting bigram
+    // Storage of GPT-2's weights (TENSOR_F32, or a quant/ type for inference and LoRA):
+    int weight_type;     // the matrices of the linear layers (qkvw, attprojw, fcw, fcprojw)
+    int embedding_type;  // the token embedding, which is also the output matrix
 } ModelConfig;
+
+// How a tensor is stored: fp32 in params, or quantized (quant/quant.h's QuantType values).
+enum { TENSOR_F32 = 0 };
 
 enum { TENSOR_MAX_DIMS = 4, TENSOR_NAME_LENGTH = 48 };
 
@@ -42,8 +49,9 @@ typedef struct TensorInfo {
     char name[TENSOR_NAME_LENGTH];
     int n_dims;
     int shape[TENSOR_MAX_DIMS];
-    long offset;  // in floats, from the start of params
+    long offset;  // in floats, from the start of params (fp32 tensors)
     long size;    // product of the shape
+    int type;     // TENSOR_F32, QUANT_Q8_0 or QUANT_Q4_0
 } TensorInfo;
 
 typedef struct Model Model;
@@ -83,6 +91,11 @@ struct Model {
     long n_trainable;
     TensorInfo *tensors;
     int n_tensors;
+    // Quantized tensors (type != TENSOR_F32) live outside params: quantized[i] is tensor i's
+    // matrix (rows = the product of all but the last dimension), its bytes in quant_data.
+    QuantMatrix *quantized;  // (n_tensors) or NULL when every tensor is fp32
+    unsigned char *quant_data;
+    size_t quant_bytes;
     // Set by forward:
     float *logits;  // (B,T,V) of the last forward
     float loss;     // mean loss of the last forward with targets, -1 otherwise
