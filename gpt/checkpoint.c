@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "foundations/file.h"
+#include "gpt/gpt2.h"
 
 static const char CHECKPOINT_MAGIC[8] = {'g', 'r', 'o', 'u', 'n', 'd', 'u', 'p'};
 enum { CHECKSUM_OFFSET = 248, CONFIG_OFFSET = 88, CONFIG_FIELDS = 16, DATA_ALIGNMENT = 64 };
@@ -345,8 +347,48 @@ static int prefix_error(Error *error, const char *path) {
     return error_set(error, "%s: %s", path, inner);
 }
 
-int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, TrainState *training, int *has_training,
-                    Error *error) {
+// Replaces the model's weight buffers by a private memory mapping of the file: the tensors
+// are read from the page cache as they are used, and not copied. file_offsets[i] is tensor
+// i's position in the file. GPT-2 only (its code reaches every tensor through its offset).
+static int map_weights(Model *model, FILE *file, long size, const uint64_t *file_offsets, const char *path,
+                       Error *error) {
+    void *mapping = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fileno(file), 0);
+    if (mapping == MAP_FAILED) return error_set(error, "%s: cannot memory-map: %s", path, strerror(errno));
+    free(model->params);
+    free(model->quant_data);
+    model->params = mapping;
+    model->quant_data = mapping;
+    model->mapping = mapping;
+    model->mapping_bytes = (size_t)size;
+    for (int i = 0; i < model->n_tensors; i++) {
+        TensorInfo *t = &model->tensors[i];
+        if (t->type == TENSOR_TYPE_F32) t->offset = (long)(file_offsets[i] / sizeof(float));
+        else model->quantized[i].data = (unsigned char *)mapping + file_offsets[i];
+    }
+    return 0;
+}
+
+// The data path at the end of a training section (empty if there is none), skipping the
+// optimizer state rather than reading it: the fields before it have fixed sizes, then n and
+// m, v (n floats each), then the two curves (a count, then 8 bytes a point).
+static void read_data_path(FILE *file, uint64_t training_offset, uint64_t training_size, char *out, size_t size) {
+    out[0] = '\0';
+    if (training_size == 0) return;
+    const long fixed = 8 + 8 + 16 + 76 + 4 + 8;  // step, time, generator, TrainConfig, kind, step
+    int64_t n;
+    int32_t count;
+    uint32_t length;
+    if (fseek(file, (long)training_offset + fixed, SEEK_SET) != 0 || fread(&n, 8, 1, file) != 1 || n < 0 ||
+        fseek(file, 8 * (long)n, SEEK_CUR) != 0)
+        return;
+    for (int curve = 0; curve < 2; curve++)
+        if (fread(&count, 4, 1, file) != 1 || count < 0 || fseek(file, 8 * (long)count, SEEK_CUR) != 0) return;
+    if (fread(&length, 4, 1, file) != 1 || length >= size || fread(out, 1, length, file) != length) return;
+    out[length] = '\0';
+}
+
+static int load(const char *path, Model *model, TextTokenizer *tokenizer, TrainState *training, int *has_training,
+                int map, Error *error) {
     memset(model, 0, sizeof *model);
     memset(tokenizer, 0, sizeof *tokenizer);
     if (training) memset(training, 0, sizeof *training);
@@ -445,7 +487,11 @@ int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, Tr
 
     // The tensors: each entry must name one of the model's tensors with its shape.
     int *seen = calloc((size_t)model->n_tensors + 1, sizeof(int));
-    if (!seen) {
+    uint64_t *file_offsets = calloc((size_t)model->n_tensors + 1, sizeof(uint64_t));
+    map = map && config.arch == ARCH_GPT2;
+    if (!seen || !file_offsets) {
+        free(seen);
+        free(file_offsets);
         error_set(error, "%s: out of memory", path);
         return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);
     }
@@ -473,25 +519,71 @@ int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, Tr
             if (status) error_set(error, "%s: tensor '%s' has another shape than the config gives", path, name);
             else if (bytes != expected_bytes || offset % DATA_ALIGNMENT || offset > data_bytes || bytes > data_bytes - offset)
                 status = error_set(error, "%s: tensor '%s' has a bad size or offset", path, name);
+            else if (map)
+                file_offsets[t - model->tensors] = data_offset + offset;
             else if (fseek(file, (long)(data_offset + offset), SEEK_SET) != 0 ||
                      read_exact(file, destination, bytes, path, name, error))
                 status = -1;
         }
         if (status) {
             free(seen);
+            free(file_offsets);
             return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);
         }
     }
     free(seen);
+    if (map && map_weights(model, file, size, file_offsets, path, error)) {
+        free(file_offsets);
+        return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);
+    }
+    free(file_offsets);
     free(tokenizer_text);
     free(table);
 
-    if (training && training_size > 0) {
+    if (map && training) read_data_path(file, training_offset, training_size, training->data_path, sizeof training->data_path);
+    else if (training && training_size > 0) {
         SectionReader reader = {file, path, training_size};
         if (fseek(file, (long)training_offset, SEEK_SET) != 0 || read_training(&reader, training, model, error))
             return load_failed(file, model, tokenizer, training, NULL, NULL);
         if (has_training) *has_training = 1;
     }
     fclose(file);
+    return 0;
+}
+
+int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, TrainState *training, int *has_training,
+                    Error *error) {
+    return load(path, model, tokenizer, training, has_training, 0, error);
+}
+
+int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, Model *model, TextTokenizer *tokenizer,
+                                  char *data_path, size_t data_path_size, Error *error) {
+    memset(model, 0, sizeof *model);
+    memset(tokenizer, 0, sizeof *tokenizer);
+    if (data_path && data_path_size) data_path[0] = '\0';
+    FILE *file = fopen(path, "rb");
+    if (!file) return error_set(error, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char magic[8] = {0};
+    size_t got = fread(magic, 1, sizeof magic, file);
+    fclose(file);
+    int32_t llmc_magic = 20240326;
+    if (got >= 4 && memcmp(magic, &llmc_magic, 4) == 0) {
+        if (llmc_read_checkpoint(model, path, error)) return -1;
+        // llm.c's files hold no tokenizer; GPT-2's vocabulary is the one they are made with.
+        if (model->config.vocab_size != 50257) {
+            model_free(model);
+            return error_set(error, "%s: an llm.c checkpoint with a %d-token vocabulary, not GPT-2's 50257: convert "
+                             "it with its tokenizer (groundup convert --tokenizer FILE)", path, model->config.vocab_size);
+        }
+        if (text_tokenizer_gpt2(tokenizer, gpt2_directory, error)) {
+            model_free(model);
+            return -1;
+        }
+        return 0;
+    }
+    TrainState training;
+    memset(&training, 0, sizeof training);
+    if (load(path, model, tokenizer, &training, NULL, 1, error)) return -1;
+    if (data_path && data_path_size) snprintf(data_path, data_path_size, "%s", training.data_path);
     return 0;
 }

@@ -549,9 +549,10 @@ int gpt2_create(Model *model, Random *rng, Error *error) {
     model->state = calloc(1, sizeof(Gpt2State));
     if (!model->tensors || !model->state) return error_set(error, "gpt2: out of memory");
     gpt2_layout(model->tensors, cfg, &model->n_params);
-    model->params = malloc(sizeof(float) * (size_t)(model->n_params > 0 ? model->n_params : 1));
+    // calloc: large zeroed blocks come straight from the kernel, untouched until written, so a
+    // model that is then loaded (or memory-mapped) does not pay for zeroing them.
+    model->params = calloc((size_t)(model->n_params > 0 ? model->n_params : 1), sizeof(float));
     if (!model->params) return error_set(error, "gpt2: out of memory for %ld parameters", model->n_params);
-    memset(model->params, 0, sizeof(float) * (size_t)model->n_params);
     if (cfg->weight_type != TENSOR_F32 || cfg->embedding_type != TENSOR_F32) {
         // quantized tensors: one block of bytes, each tensor 64-byte aligned within it
         size_t offsets[N_GPT2_TENSORS], total = 0;
@@ -563,9 +564,8 @@ int gpt2_create(Model *model, Random *rng, Error *error) {
             total += ((size_t)(t->size / cols) * quant_row_bytes(t->type, cols) + 63) / 64 * 64;
         }
         model->quantized = calloc(N_GPT2_TENSORS, sizeof(QuantMatrix));
-        model->quant_data = aligned_alloc(64, total);
+        model->quant_data = calloc(total, 1);  // 64-byte aligned offsets within; the blocks need 2
         if (!model->quantized || !model->quant_data) return error_set(error, "gpt2: out of memory for %zu bytes", total);
-        memset(model->quant_data, 0, total);
         model->quant_bytes = total;
         for (int i = 0; i < N_GPT2_TENSORS; i++) {
             const TensorInfo *t = &model->tensors[i];

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *architecture_name(Architecture arch) {
     switch (arch) {
@@ -97,11 +98,15 @@ int model_prepare(Model *model, int B, int T, int training, Error *error) {
 
 void model_free(Model *model) {
     if (model->ops && model->ops->free_state) model->ops->free_state(model);
-    free(model->params);
+    if (model->mapping) {
+        munmap(model->mapping, model->mapping_bytes);
+    } else {
+        free(model->params);
+        free(model->quant_data);
+    }
     free(model->grads);
     free(model->tensors);
-    free(model->quantized);  // views into quant_data, which is freed once
-    free(model->quant_data);
+    free(model->quantized);  // views into quant_data or the mapping
     memset(model, 0, sizeof *model);
 }
 

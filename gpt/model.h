@@ -96,6 +96,11 @@ struct Model {
     QuantMatrix *quantized;  // (n_tensors) or NULL when every tensor is fp32
     unsigned char *quant_data;
     size_t quant_bytes;
+    // A model loaded for inference may have its weights memory-mapped from the checkpoint:
+    // then params and quant_data point into this mapping (and tensor offsets are file
+    // offsets), and model_free unmaps it instead of freeing them.
+    void *mapping;
+    size_t mapping_bytes;
     // Set by forward:
     float *logits;  // (B,T,V) of the last forward
     float loss;     // mean loss of the last forward with targets, -1 otherwise

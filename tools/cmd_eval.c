@@ -11,14 +11,15 @@
 #include "tools/options.h"
 
 int command_eval(int argc, char **argv) {
-    const char *model_path = NULL, *data_path = NULL, *split = "val";
+    const char *model_path = NULL, *data_path = NULL, *split = "val", *gpt2_directory = "data/gpt2";
     int context = 0, threads = 0;
     const Option options[] = {
-        {"--model", OPTION_STRING, &model_path, "checkpoint (groundup's format)"},
+        {"--model", OPTION_STRING, &model_path, "checkpoint (groundup's format, or llm.c's for GPT-2)"},
         {"--data", OPTION_STRING, &data_path, "text or token file (default: the data the model was trained on)"},
         {"--split", OPTION_STRING, &split, "val: the held-out last 10% (as in training); all: the whole file"},
         {"--context", OPTION_INT, &context, "window length (0: the model's context)"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
+        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
     };
     const char *usage = "groundup eval --model FILE [--data FILE] [--split val|all] [--context T]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
@@ -34,9 +35,9 @@ int command_eval(int argc, char **argv) {
     Error error = {{0}};
     Model model;
     TextTokenizer tokenizer;
-    TrainState training;
-    int has_training = 0;
-    if (checkpoint_load(model_path, &model, &tokenizer, &training, &has_training, &error)) return fail("eval", error.message);
+    char trained_on[1024];
+    if (checkpoint_load_for_inference(model_path, gpt2_directory, &model, &tokenizer, trained_on, sizeof trained_on, &error))
+        return fail("eval", error.message);
     DataSource source;
     Dataset data;
     memset(&source, 0, sizeof source);
@@ -46,7 +47,7 @@ int command_eval(int argc, char **argv) {
         error_set(&error, "--context %d is longer than the model's context of %d", context, model.config.context_length);
         goto done;
     }
-    if (!data_path) data_path = has_training && training.data_path[0] ? training.data_path : "data/mobydick.txt";
+    if (!data_path) data_path = trained_on[0] ? trained_on : "data/mobydick.txt";
     EvalResult result;
     if (data_source_load(&source, data_path, &error) || dataset_build_heldout(&data, &source, &tokenizer, whole, &error))
         goto done;
@@ -66,7 +67,6 @@ done:
     if (status) fail("eval", error.message);
     dataset_free(&data);
     data_source_free(&source);
-    train_state_free(&training);
     text_tokenizer_free(&tokenizer);
     model_free(&model);
     return status;

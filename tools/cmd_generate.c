@@ -31,12 +31,12 @@ static double wall_seconds(void) {
 }
 
 int command_generate(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = "";
+    const char *model_path = NULL, *prompt = "", *gpt2_directory = "data/gpt2";
     int n_tokens = 200, top_k = 0, threads = 0;
     float temperature = 1.0f, top_p = 1.0f;
     long seed = 1;
     const Option options[] = {
-        {"--model", OPTION_STRING, &model_path, "checkpoint (groundup's format)"},
+        {"--model", OPTION_STRING, &model_path, "checkpoint (groundup's format, or llm.c's for GPT-2)"},
         {"--prompt", OPTION_STRING, &prompt, "text to continue (default: the start of a text)"},
         {"-n", OPTION_INT, &n_tokens, "tokens to generate"},
         {"--temperature", OPTION_FLOAT, &temperature, "0: greedy; higher: more random"},
@@ -44,6 +44,7 @@ int command_generate(int argc, char **argv) {
         {"--top-p", OPTION_FLOAT, &top_p, "sample among the most probable tokens holding this mass, in (0, 1]"},
         {"--seed", OPTION_LONG, &seed, "seed of the sampler"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
+        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
     };
     const char *usage = "groundup generate --model FILE [--prompt TEXT] [-n TOKENS] [--temperature X] [--top-k K] "
                         "[--top-p P] [--seed S]";
@@ -60,7 +61,8 @@ int command_generate(int argc, char **argv) {
 
     Model model;
     TextTokenizer tokenizer;
-    if (checkpoint_load(model_path, &model, &tokenizer, NULL, NULL, &error)) return fail("generate", error.message);
+    if (checkpoint_load_for_inference(model_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+        return fail("generate", error.message);
     Sampler sampler;
     int *ids = NULL;
     size_t n_ids = 0;
