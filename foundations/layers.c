@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/fastmath.h"
 #include "foundations/matmul.h"
 
 // Loops over fewer elements than this run on one thread: starting a team costs more.
@@ -75,7 +76,7 @@ void gelu_forward(float *out, const float *inp, long n) {
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (long i = 0; i < n; i++) {
         float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + tanhf(GELU_SCALE * (x + 0.044715f * x * x * x)));
+        out[i] = 0.5f * x * (1.0f + fast_tanh(GELU_SCALE * (x + 0.044715f * x * x * x)));
     }
 }
 
@@ -85,7 +86,7 @@ void gelu_backward(float *d_inp, const float *d_out, const float *inp, long n) {
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (long i = 0; i < n; i++) {
         float x = inp[i];
-        float t = tanhf(GELU_SCALE * (x + 0.044715f * x * x * x));
+        float t = fast_tanh(GELU_SCALE * (x + 0.044715f * x * x * x));
         float local = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
         d_inp[i] += local * d_out[i];
     }
@@ -94,21 +95,27 @@ void gelu_backward(float *d_inp, const float *d_out, const float *inp, long n) {
 // ----------------------------------------------------------------------------
 // softmax, log-softmax, cross-entropy
 
+// One row of a stable softmax: y = exp(x - max) / sum. Returns log(sum exp(x)) (the log of
+// the normaliser), which the cross-entropy needs. The simd reductions let the compiler keep
+// several partial maxima and sums in vector lanes.
+static float softmax_row(float *y, const float *x, int V) {
+    float max = -INFINITY;
+#pragma omp simd reduction(max : max)
+    for (int i = 0; i < V; i++) max = x[i] > max ? x[i] : max;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int i = 0; i < V; i++) {
+        y[i] = fast_exp(x[i] - max);
+        sum += y[i];
+    }
+    float inverse = 1.0f / sum;
+    for (int i = 0; i < V; i++) y[i] *= inverse;
+    return max + logf(sum);
+}
+
 void softmax_forward(float *out, const float *inp, int N, int V) {
 #pragma omp parallel for if ((long)N * V > PARALLEL_THRESHOLD)
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (long)n * V;
-        float *y = out + (long)n * V;
-        float max = -INFINITY;
-        for (int i = 0; i < V; i++) max = x[i] > max ? x[i] : max;
-        double sum = 0.0;
-        for (int i = 0; i < V; i++) {
-            y[i] = expf(x[i] - max);
-            sum += y[i];
-        }
-        float inverse = (float)(1.0 / sum);
-        for (int i = 0; i < V; i++) y[i] *= inverse;
-    }
+    for (int n = 0; n < N; n++) softmax_row(out + (long)n * V, inp + (long)n * V, V);
 }
 
 // y = softmax(x): dy_i/dx_j = y_i (delta_ij - y_j), so dx_j = y_j (dy_j - sum_i dy_i y_i)
@@ -150,20 +157,10 @@ float cross_entropy_forward(float *losses, float *probs, const float *logits, co
     double total = 0.0;
 #pragma omp parallel for reduction(+ : total) if ((long)N * V > PARALLEL_THRESHOLD)
     for (int n = 0; n < N; n++) {
-        const float *x = logits + (long)n * V;
-        float *p = probs + (long)n * V;
-        float max = -INFINITY;
-        for (int i = 0; i < V; i++) max = x[i] > max ? x[i] : max;
-        float sum = 0.0f;
-        for (int i = 0; i < V; i++) {
-            p[i] = expf(x[i] - max);
-            sum += p[i];
-        }
-        float inverse = 1.0f / sum;
-        for (int i = 0; i < V; i++) p[i] *= inverse;
-        // -log p_y from the logits, log(sum) - (x_y - max), so a tiny probability does not
-        // underflow to 0 and give an infinite loss.
-        losses[n] = logf(sum) - (x[targets[n]] - max);
+        // -log p_y = log(sum exp(x)) - x_y, straight from the logits, so a tiny probability
+        // does not underflow to 0 and give an infinite loss.
+        float log_normaliser = softmax_row(probs + (long)n * V, logits + (long)n * V, V);
+        losses[n] = log_normaliser - logits[(long)n * V + targets[n]];
         total += losses[n];
     }
     return N > 0 ? (float)(total / N) : 0.0f;
@@ -295,7 +292,7 @@ void attention_forward(float *out, float *att, const float *q, long q_stride, co
                 }
                 float sum = 0.0f;
                 for (int s = 0; s <= last; s++) {
-                    probs[s] = expf(probs[s] - max);
+                    probs[s] = fast_exp(probs[s] - max);
                     sum += probs[s];
                 }
                 float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;

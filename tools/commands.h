@@ -16,6 +16,8 @@ int command_generate(int argc, char **argv);
 int command_eval(int argc, char **argv);
 int command_tokenizer(int argc, char **argv);
 int command_verify(int argc, char **argv);
+int command_quantize(int argc, char **argv);
+int command_convert(int argc, char **argv);
 int command_svd_compress(int argc, char **argv);
 
 #endif

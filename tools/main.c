@@ -8,6 +8,8 @@ static const Command commands[] = {
     {"train", "train a model stage (bigram, mlp, gpt2) on a text: progress, checkpoint, loss SVG, samples", command_train},
     {"generate", "stream text from a checkpoint (temperature, top-k, top-p)", command_generate},
     {"eval", "mean loss, perplexity and bits per byte of a checkpoint on held-out text", command_eval},
+    {"quantize", "GPT-2 checkpoint -> q8_0 / q4_0 weights, with each tensor's size and error", command_quantize},
+    {"convert", "GPT-2 checkpoints between llm.c's format and groundup's", command_convert},
     {"verify", "check the C GPT-2 against a PyTorch reference's logits, loss, gradients and AdamW steps", command_verify},
     {"tokenizer", "byte-level BPE: train, encode, decode, stats (GPT-2 compatible)", command_tokenizer},
     {"bench", "benchmarks: matmul, tokenizer, train, generate, linalg", command_bench},
