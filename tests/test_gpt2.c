@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "foundations/gradcheck.h"
+#include "gpt/checkpoint.h"
 #include "gpt/gpt2.h"
+#include "gpt/quantize.h"
 #include "tests/check.h"
 
 enum { V = 37, MAX_T = 12, L = 2, NH = 2, C = 8, B = 2, T = 5 };
@@ -122,11 +124,88 @@ static void check_llmc_round_trip(Random *rng) {
     CHECK(model_create(&model, &config, rng, &error) != 0, "heads must divide the width");
 }
 
+// Largest |a - b| over the next-token logits of the same context, as a fraction of the
+// largest |a|.
+static double relative_logit_difference(const float *a, const float *b, int n) {
+    double difference = 0.0, scale = 0.0;
+    for (int i = 0; i < n; i++) {
+        difference = fmax(difference, fabs((double)a[i] - b[i]));
+        scale = fmax(scale, fabs((double)a[i]));
+    }
+    return difference / scale;
+}
+
+// Quantized models: close to their fp32 original (q8_0 closer than q4_0), the cached decoding
+// of a quantized model equals its full forward, and a quantized checkpoint saved, loaded and
+// memory-mapped gives the same logits.
+static void check_quantized(Random *rng) {
+    enum { WIDE = 64, CONTEXT = 10 };
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = V, .context_length = CONTEXT, .n_layers = 2, .n_heads = 2,
+                          .d_model = WIDE};
+    Model model, q8, q4, loaded;
+    Error error;
+    CHECK(model_create(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.05f);
+    QuantReport reports[16];
+    CHECK(model_quantize(&q8, &model, QUANT_Q8_0, QUANT_Q8_0, reports, &error) == 0, "q8_0: %s", error.message);
+    CHECK(model_quantize(&q4, &model, QUANT_Q4_0, TENSOR_F32, NULL, &error) == 0, "q4_0: %s", error.message);
+    CHECK(reports[0].type == QUANT_Q8_0 && reports[0].bytes_after * 3 < reports[0].bytes_before, "wte shrinks");
+    CHECK(reports[1].type == TENSOR_F32 && reports[1].bytes_after == reports[1].bytes_before, "wpe stays fp32");
+    CHECK(q4.tensors[0].type == TENSOR_F32, "--keep-embedding-fp32 keeps wte");
+    int tokens[CONTEXT];
+    for (int i = 0; i < CONTEXT; i++) tokens[i] = (int)random_below(rng, V);
+    float reference[V], logits8[V], logits4[V], cached[V];
+    model_prepare(&model, 1, CONTEXT, 0, &error);
+    model_prepare(&q8, 1, CONTEXT, 0, &error);
+    model_prepare(&q4, 1, CONTEXT, 0, &error);
+    full_forward_logits(&model, tokens, CONTEXT, reference);
+    full_forward_logits(&q8, tokens, CONTEXT, logits8);
+    full_forward_logits(&q4, tokens, CONTEXT, logits4);
+    double error8 = relative_logit_difference(reference, logits8, V), error4 = relative_logit_difference(reference, logits4, V);
+    CHECK(error8 < 0.02, "q8_0 logits differ from fp32 by %g of their scale", error8);
+    CHECK(error4 < 0.2 && error4 > error8, "q4_0 logits differ by %g (q8_0 %g)", error4, error8);
+    CHECK(q8.ops->next_logits(&q8, tokens, CONTEXT, cached, &error) == 0, "q8_0 decoding: %s", error.message);
+    CHECK(relative_logit_difference(logits8, cached, V) < 1e-5, "q8_0 cached decoding differs from its forward");
+
+    // through a checkpoint file, read and memory-mapped
+    TextTokenizer tokenizer;
+    const unsigned char text[] = "a small text for a character vocabulary";
+    CHECK(text_tokenizer_chars(&tokenizer, text, sizeof text - 1, &error) == 0, "tokenizer: %s", error.message);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/groundup_test_q8_%d.ckpt", (int)getpid());
+    CHECK(checkpoint_save(path, &q8, &tokenizer, NULL, &error) == 0, "save: %s", error.message);
+    TextTokenizer loaded_tokenizer;
+    for (int mapped = 0; mapped < 2; mapped++) {
+        int status = mapped ? checkpoint_load_for_inference(path, "data/gpt2", &loaded, &loaded_tokenizer, NULL, 0, &error)
+                            : checkpoint_load(path, &loaded, &loaded_tokenizer, NULL, NULL, &error);
+        CHECK(status == 0, "load (mapped %d): %s", mapped, error.message);
+        if (status) continue;
+        CHECK((loaded.mapping != NULL) == mapped, "memory-mapped only for inference");
+        model_prepare(&loaded, 1, CONTEXT, 0, &error);
+        full_forward_logits(&loaded, tokens, CONTEXT, cached);
+        CHECK(memcmp(cached, logits8, sizeof cached) == 0, "loaded q8_0 model (mapped %d) gives other logits", mapped);
+        text_tokenizer_free(&loaded_tokenizer);
+        model_free(&loaded);
+    }
+    remove(path);
+    CHECK(model_quantize(&loaded, &q8, QUANT_Q4_0, QUANT_Q4_0, NULL, &error) != 0, "quantizing a quantized model");
+    ModelConfig narrow = tiny_config();  // width 8: not a multiple of 32
+    Model small;
+    model_create(&small, &narrow, rng, &error);
+    CHECK(model_quantize(&loaded, &small, QUANT_Q8_0, QUANT_Q8_0, NULL, &error) != 0, "width 8 cannot be quantized");
+    model_free(&small);
+    text_tokenizer_free(&tokenizer);
+    model_free(&model);
+    model_free(&q8);
+    model_free(&q4);
+}
+
 int main(void) {
     Random rng;
     random_seed(&rng, 5);
     check_gradients(&rng);
     check_decoding(&rng);
     check_llmc_round_trip(&rng);
+    check_quantized(&rng);
     return check_report("test_gpt2");
 }

@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "foundations/optimizer.h"
+#include "gpt/checkpoint.h"
+#include "gpt/quantize.h"
 #include "gpt/gpt2.h"
 #include "tools/bench.h"
 #include "tools/options.h"
@@ -124,7 +127,7 @@ static double measure_read_bandwidth(void) {
 
 int bench_generate(int argc, char **argv) {
     Shape shape = {12, 12, 768, 1024, 50257};
-    const char *model_path = NULL;
+    const char *model_path = NULL, *quantize_to = NULL;
     int tokens = 64, threads = 0, prompt_tokens = 1;
     Option options[] = {
         {"--model", OPTION_STRING, &model_path, "checkpoint to decode with (default: a random model of the shape)"},
@@ -136,9 +139,11 @@ int bench_generate(int argc, char **argv) {
         {"--tokens", OPTION_INT, &tokens, "tokens to decode"},
         {"--prompt-tokens", OPTION_INT, &prompt_tokens, "tokens in the prompt, processed as one batch first"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
+        {"--quantize", OPTION_STRING, &quantize_to, "q8_0 or q4_0: quantize the model in memory first"},
     };
-    const char *usage = "groundup bench generate (--model FILE | shape options) [--tokens N] [--threads N]";
-    int status = options_parse(argc, argv, usage, options, 9, NULL, 0, NULL);
+    const char *usage = "groundup bench generate (--model FILE | shape options) [--quantize q8_0|q4_0] [--tokens N] "
+                        "[--threads N]";
+    int status = options_parse(argc, argv, usage, options, 10, NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (tokens < 1 || prompt_tokens < 1 || threads < 0)
         return fail("bench generate", "--tokens and --prompt-tokens must be positive, --threads non-negative");
@@ -146,8 +151,22 @@ int bench_generate(int argc, char **argv) {
 
     Error error;
     Model model;
-    if (model_path ? llmc_read_checkpoint(&model, model_path, &error) : create_random_gpt2(&model, &shape, &error))
+    TextTokenizer tokenizer;
+    memset(&tokenizer, 0, sizeof tokenizer);
+    if (model_path ? checkpoint_load_for_inference(model_path, "data/gpt2", &model, &tokenizer, NULL, 0, &error)
+                   : create_random_gpt2(&model, &shape, &error))
         return fail("bench generate", error.message);
+    text_tokenizer_free(&tokenizer);
+    if (quantize_to) {
+        QuantType type;
+        Model quantized;
+        if (quant_type_parse(quantize_to, &type, &error) || model_quantize(&quantized, &model, type, type, NULL, &error)) {
+            model_free(&model);
+            return fail("bench generate", error.message);
+        }
+        model_free(&model);
+        model = quantized;
+    }
     if (model_prepare(&model, 1, 1, 0, &error)) return fail("bench generate", error.message);
     int context = model.config.context_length, V = model.config.vocab_size;
     if (prompt_tokens + tokens > context) {
@@ -170,7 +189,11 @@ int bench_generate(int argc, char **argv) {
     }
     double seconds = bench_now() - start;
     double tokens_per_second = tokens / seconds;
-    double bytes_per_token = (double)model.n_params * sizeof(float);
+    // Every weight is read once per token: the fp32 tensors and the quantized blocks.
+    double bytes_per_token = 0.0;
+    for (int t = 0; t < model.n_tensors; t++)
+        bytes_per_token += model.tensors[t].type == TENSOR_F32 ? (double)model.tensors[t].size * sizeof(float)
+                                                               : (double)model.quantized[t].bytes;
     double bandwidth = measure_read_bandwidth();
     double bound = bandwidth * 1e9 / bytes_per_token;
     printf("model: %ld parameters, %.1f MB of weights read per token; %d threads\n", model.n_params, bytes_per_token / 1e6,
@@ -179,6 +202,9 @@ int bench_generate(int argc, char **argv) {
     printf("decode: %.2f tok/s (%d tokens in %.2f s)\n", tokens_per_second, tokens, seconds);
     printf("memory: streaming read %.1f GB/s -> bound %.1f tok/s; decode reaches %.0f%% of it\n", bandwidth, bound,
            100.0 * tokens_per_second / bound);
+    struct rusage usage_after;
+    getrusage(RUSAGE_SELF, &usage_after);
+    printf("peak resident memory: %.0f MB (the bandwidth test's 512 MB buffer included)\n", usage_after.ru_maxrss / 1024.0);
     free(sequence), free(logits);
     model_free(&model);
     return 0;

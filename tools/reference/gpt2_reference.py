@@ -192,18 +192,23 @@ def read_tokens(path):
 
 
 def train_text(args):
-    """Trains for --seconds on a token file, then reports validation loss on another."""
+    """Trains for --seconds on a token file with groundup train's recipe (AdamW betas 0.9/0.999,
+    50 warmup steps, then a cosine over the time budget down to lr/10, gradient clipping at 1,
+    no weight decay), then scores the validation token file as groundup eval does: windows of
+    the context length with stride half of it, each token scored once, with all the context
+    its window gives it. Prints nats per token and, with --val-bytes, bits per byte."""
     torch.manual_seed(args.seed)
     train, val = read_tokens(args.train_text), read_tokens(args.val_text)
     model = GPT2(args.vocab, args.context, args.layers, args.heads, args.dim)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     rng = np.random.default_rng(args.seed)
-    start, step = time.perf_counter(), 0
-    warmup = 20
+    start, step, warmup, min_lr = time.perf_counter(), 0, 50, args.lr / 10
     while time.perf_counter() - start < args.seconds:
-        # the same warmup then cosine schedule over the time budget as groundup train
-        progress = min(1.0, (time.perf_counter() - start) / args.seconds)
-        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        if step < warmup:
+            lr = args.lr * (step + 1) / warmup
+        else:
+            progress = min(1.0, (time.perf_counter() - start) / args.seconds)
+            lr = min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (args.lr - min_lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
         offsets = rng.integers(0, len(train) - args.seq - 1, args.batch)
@@ -216,17 +221,28 @@ def train_text(args):
         optimizer.step()
         step += 1
     model.eval()
-    total, count = 0.0, 0
+    total, scored = 0.0, 1  # token 0 is the start token: it is context, never a target
+    T, stride = args.context, max(1, args.context // 2)
     with torch.no_grad():
-        stride = args.seq
-        for o in range(0, len(val) - args.seq - 1, stride):
-            x = torch.from_numpy(val[o:o + args.seq][None])
-            y = torch.from_numpy(val[o + 1:o + 1 + args.seq][None])
-            _, loss = model(x, y)
-            total += loss.item() * args.seq
-            count += args.seq
-    print(f"pytorch: {step} steps in {args.seconds:.0f} s, validation loss {total / count:.4f} nats/token "
-          f"over {count} tokens")
+        window_start = 0
+        while scored < len(val):
+            begin = max(0, min(window_start, len(val) - 1 - T))
+            end = min(begin + T, len(val) - 1)
+            x = torch.from_numpy(val[begin:end][None])
+            logits, _ = model(x)
+            log_probs = F.log_softmax(logits[0], dim=-1)
+            # position i predicts val[begin + i + 1]; score the targets not scored yet
+            for i in range(end - begin):
+                target = begin + i + 1
+                if target >= scored:
+                    total -= log_probs[i, val[target]].item()
+            scored = end + 1
+            window_start += stride
+    n = len(val) - 1
+    line = f"pytorch: {step} steps in {args.seconds:.0f} s, held-out {total / n:.4f} nats/token over {n} tokens"
+    if args.val_bytes:
+        line += f", {total / math.log(2) / args.val_bytes:.4f} bits per byte"
+    print(line)
 
 
 def main():
@@ -247,6 +263,7 @@ def main():
     p.add_argument("--train-text", help="uint16 llm.c token file to train on for --seconds")
     p.add_argument("--val-text", help="uint16 llm.c token file for the validation loss")
     p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--val-bytes", type=int, default=0, help="bytes of the validation text, for bits per byte")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
