@@ -11,7 +11,7 @@
 #include "gpt/gpt2.h"
 
 static const char CHECKPOINT_MAGIC[8] = {'g', 'r', 'o', 'u', 'n', 'd', 'u', 'p'};
-enum { CHECKSUM_OFFSET = 248, CONFIG_OFFSET = 88, CONFIG_FIELDS = 16, DATA_ALIGNMENT = 64 };
+enum { CHECKSUM_OFFSET = 248, CONFIG_OFFSET = 88, CONFIG_FIELDS = 16, DATA_ALIGNMENT = 64, LORA_BASE_CHECKSUM_OFFSET = 168 };
 
 // ----------------------------------------------------------------------------
 // little-endian fields in a byte buffer (the machines this runs on are little-endian;
@@ -54,6 +54,9 @@ static void config_to_fields(const ModelConfig *c, int32_t fields[CONFIG_FIELDS]
     memcpy(&fields[10], &c->smoothing, 4);
     fields[11] = c->weight_type;
     fields[12] = c->embedding_type;
+    fields[13] = c->lora_rank;
+    memcpy(&fields[14], &c->lora_alpha, 4);
+    fields[15] = c->lora_targets;
 }
 
 static void config_from_fields(ModelConfig *c, const int32_t fields[CONFIG_FIELDS]) {
@@ -70,6 +73,9 @@ static void config_from_fields(ModelConfig *c, const int32_t fields[CONFIG_FIELD
     memcpy(&c->smoothing, &fields[10], 4);
     c->weight_type = fields[11];
     c->embedding_type = fields[12];
+    c->lora_rank = fields[13];
+    memcpy(&c->lora_alpha, &fields[14], 4);
+    c->lora_targets = fields[15];
 }
 
 // Where tensor t's bytes are in memory and how many: fp32 values in params, or the blocks
@@ -290,6 +296,7 @@ int checkpoint_save(const char *path, const Model *model, const TextTokenizer *t
     memcpy(header + CONFIG_OFFSET, fields, sizeof fields);
     put_u64(header, 152, (uint64_t)model->n_params);
     put_u64(header, 160, (uint64_t)model->n_trainable);
+    put_u64(header, LORA_BASE_CHECKSUM_OFFSET, model->config.lora_base_checksum);
     uint64_t checksum = fnv1a(FNV_OFFSET, header, CHECKSUM_OFFSET);
     checksum = fnv1a(checksum, tokenizer_text, tokenizer_size);
     checksum = fnv1a(checksum, table, table_size);
@@ -456,6 +463,7 @@ static int load(const char *path, Model *model, TextTokenizer *tokenizer, TrainS
     int32_t fields[CONFIG_FIELDS];
     memcpy(fields, header + CONFIG_OFFSET, sizeof fields);
     config_from_fields(&config, fields);
+    config.lora_base_checksum = get_u64(header, LORA_BASE_CHECKSUM_OFFSET);
     if (model_create(model, &config, NULL, error)) {
         prefix_error(error, path);
         return load_failed(file, NULL, NULL, NULL, tokenizer_text, table);

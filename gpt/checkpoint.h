@@ -6,7 +6,7 @@
 //     8    u32      format version (1)
 //     12   u32      header bytes (256)
 //     16   u64      file bytes (the whole file; catches truncation at once)
-//     24   u32      architecture: 1 bigram, 2 mlp, 3 gpt2
+//     24   u32      architecture: 1 bigram, 2 mlp, 3 gpt2, 4 lora (adapters, gpt/lora.h)
 //     28   u32      number of tensors
 //     32   u64      tokenizer offset      40  u64  tokenizer bytes
 //     48   u64      tensor table offset   (entries of 96 bytes)
@@ -14,9 +14,11 @@
 //     72   u64      training offset       80  u64  training bytes   (both 0: no training state)
 //     88   i32[16]  ModelConfig: vocab_size, context_length, n_layers, n_heads, d_model,
 //                   block_size, d_embed, d_hidden, batch_norm, counting, smoothing (f32 bits),
-//                   weight_type, embedding_type (0 f32, 1 q8_0, 2 q4_0), then 3 reserved zeros
+//                   weight_type, embedding_type (0 f32, 1 q8_0, 2 q4_0), lora_rank,
+//                   lora_alpha (f32 bits), lora_targets (1 attn, 2 mlp, 3 both; all 0 but for lora)
 //     152  u64      number of parameters (floats)   160  u64  trained parameters
-//     168  ...      reserved zeros
+//     168  u64      lora: the base's identity, FNV-1a 64 of its tensor bytes (0 for the others)
+//     176  ...      reserved zeros
 //     248  u64      FNV-1a 64 of header[0..248), the tokenizer and the tensor table
 //   tokenizer       gpt/text.h's serialised form (text lines)
 //   tensor table    per tensor: char[48] name (NUL-padded), u32 type (0 = f32; 1 = q8_0 and

@@ -18,6 +18,7 @@
 // L layers, V vocabulary, maxT the context length.
 #include "gpt/gpt2.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,16 +107,32 @@ static QuantMatrix quantized_layer(const Model *model, int tensor, int layer, in
     return matrix;
 }
 
-// out (M,N) = inp (M,K) · Wᵀ + bias, W the layer-th (N,K) matrix of tensor, fp32 or quantized.
-static void linear_of(float *out, const float *inp, const Model *model, int tensor, int layer, const float *bias,
-                      int M, int K, int N) {
-    const TensorInfo *t = &model->tensors[tensor];
-    if (t->type == TENSOR_F32) {
-        matmul_forward(out, inp, model->params + t->offset + (long)layer * N * K, bias, M, K, N);
-    } else {
-        QuantMatrix matrix = quantized_layer(model, tensor, layer, N, K);
-        quant_matmul_forward(out, inp, &matrix, bias, M, K, N);
+// The adapters' index of a weight tensor (gpt2.h's Gpt2Matrix), or -1 (wte has none).
+static int matrix_of_tensor(int tensor) {
+    switch (tensor) {
+    case QKVW: return GPT2_QKVW;
+    case ATTPROJW: return GPT2_ATTPROJW;
+    case FCW: return GPT2_FCW;
+    case FCPROJW: return GPT2_FCPROJW;
     }
+    return -1;
+}
+
+int gpt2_matrix_tensor(Gpt2Matrix matrix) {
+    static const int tensors[GPT2_N_MATRICES] = {QKVW, ATTPROJW, FCW, FCPROJW};
+    return tensors[matrix];
+}
+
+const char *gpt2_matrix_name(Gpt2Matrix matrix) {
+    static const char *names[GPT2_N_MATRICES] = {"qkvw", "attprojw", "fcw", "fcprojw"};
+    return names[matrix];
+}
+
+void gpt2_matrix_shape(const ModelConfig *config, Gpt2Matrix matrix, int *N, int *K) {
+    int C = config->d_model;
+    static const int outputs[GPT2_N_MATRICES] = {3, 1, 4, 1}, inputs[GPT2_N_MATRICES] = {1, 1, 1, 4};
+    *N = outputs[matrix] * C;
+    *K = inputs[matrix] * C;
 }
 
 // ----------------------------------------------------------------------------
@@ -147,6 +164,7 @@ typedef struct ActivationGrads {
     float *d_ln, *d_atty;                  // (B,T,C)
     float *d_qkv;                          // (B,T,3C)
     float *d_fch, *d_fch_gelu;             // (B,T,4C)
+    float *frozen_sink;                    // (2C) where a frozen base's LayerNorm gradients go
 } ActivationGrads;
 
 // Decoding state: the key/value cache and single-chunk scratch buffers.
@@ -171,6 +189,16 @@ typedef struct Gpt2State {
     int B, T;                              // the sizes of the last forward
     Decoder decoder;
     float *activation_memory, *grad_memory;
+    // LoRA (gpt2.h): the adapters, or NULL, and their scratch: h and d_h, (rows, r) each, for
+    // up to max(B·T, DECODE_CHUNK) rows.
+    const Gpt2Adapters *adapters;
+    float *adapter_scratch;
+    long adapter_scratch_floats;
+    // The backward cannot return an error (ModelOps), so a failure there (out of memory for
+    // a quantized layer's gradient) is kept and returned by the next forward, before the
+    // training loop could save anything computed from it.
+    int backward_failed;
+    Error backward_error;
 } Gpt2State;
 
 static void free_activations(Gpt2State *state) {
@@ -194,8 +222,21 @@ static void gpt2_free_state(Model *model) {
     if (!state) return;
     free_activations(state);
     free_decoder(&state->decoder);
+    free(state->adapter_scratch);
     free(state);
     model->state = NULL;
+}
+
+// Makes the adapters' scratch hold h and d_h for rows rows (none needed without adapters).
+static int adapter_scratch_reserve(Gpt2State *state, long rows, Error *error) {
+    if (!state->adapters) return 0;
+    long floats = 2 * rows * state->adapters->rank;
+    if (floats <= state->adapter_scratch_floats) return 0;
+    float *scratch = realloc(state->adapter_scratch, sizeof(float) * (size_t)floats);
+    if (!scratch) return error_set(error, "gpt2: out of memory for the adapters' scratch of %ld floats", floats);
+    state->adapter_scratch = scratch;
+    state->adapter_scratch_floats = floats;
+    return 0;
 }
 
 // Carves consecutive pieces out of one allocation.
@@ -249,7 +290,7 @@ static int gpt2_prepare(Model *model, int B, int T, Error *error) {
     a->probs = take(&cursor, BT * V);
     a->losses = take(&cursor, BT);
     if (model->training) {
-        long n_grads = BT * V + 4 * BT * C + BT * 3 * C + 2 * BT * 4 * C;
+        long n_grads = BT * V + 4 * BT * C + BT * 3 * C + 2 * BT * 4 * C + 2 * C;
         state->grad_memory = malloc(sizeof(float) * (size_t)n_grads);
         if (!state->grad_memory) {
             free_activations(state);
@@ -265,10 +306,42 @@ static int gpt2_prepare(Model *model, int B, int T, Error *error) {
         g->d_qkv = take(&cursor, BT * 3 * C);
         g->d_fch = take(&cursor, BT * 4 * C);
         g->d_fch_gelu = take(&cursor, BT * 4 * C);
+        g->frozen_sink = take(&cursor, 2 * C);
+    }
+    if (adapter_scratch_reserve(state, BT > DECODE_CHUNK ? BT : DECODE_CHUNK, error)) {
+        free_activations(state);
+        return -1;
     }
     model->batch_size = B;
     model->seq_len = T;
     return 0;
+}
+
+// ----------------------------------------------------------------------------
+// the linear layers, with their adapters
+
+// out (M,N) = inp (M,K) · Wᵀ + bias, W the layer-th (N,K) matrix of tensor, fp32 or quantized,
+// plus its adapter's scale·(inp·Aᵀ)·Bᵀ when it has one.
+static void linear_of(float *out, const float *inp, const Model *model, int tensor, int layer, const float *bias,
+                      int M, int K, int N) {
+    const TensorInfo *t = &model->tensors[tensor];
+    if (t->type == TENSOR_F32) {
+        matmul_forward(out, inp, model->params + t->offset + (long)layer * N * K, bias, M, K, N);
+    } else {
+        QuantMatrix matrix = quantized_layer(model, tensor, layer, N, K);
+        quant_matmul_forward(out, inp, &matrix, bias, M, K, N);
+    }
+    const Gpt2State *state = model->state;
+    const Gpt2Adapters *adapters = state->adapters;
+    int m = matrix_of_tensor(tensor);
+    if (!adapters || m < 0 || !adapters->a[m]) return;
+    int r = adapters->rank;
+    const float *A = adapters->a[m] + (long)layer * r * K, *B = adapters->b[m] + (long)layer * N * r;
+    float *h = state->adapter_scratch;  // (M,r); prepare and gpt2_set_adapters size it
+    matmul_forward(h, inp, A, NULL, M, K, r);
+    for (long i = 0; i < (long)M * r; i++) h[i] *= adapters->scale;
+    // out (M,N) += h (M,r) · Bᵀ (r,N): Bᵀ[k][j] = B[j·r + k]
+    gemm(M, N, r, h, r, 1, B, 1, r, out, N, 1);
 }
 
 // ----------------------------------------------------------------------------
@@ -308,6 +381,10 @@ static void encoder_backward(float *d_wte, float *d_wpe, const float *d_out, con
 static int gpt2_forward(Model *model, const int *inputs, const int *targets, int B, int T, Error *error) {
     const ModelConfig *cfg = &model->config;
     Gpt2State *state = model->state;
+    if (state->backward_failed) {
+        state->backward_failed = 0;
+        return error_set(error, "gpt2: the last backward pass failed: %s", state->backward_error.message);
+    }
     if (!state->activation_memory || B > model->batch_size || T > model->seq_len || (long)B * T > (long)model->batch_size * model->seq_len)
         return error_set(error, "gpt2: batch %d x %d exceeds the prepared %d x %d", B, T, model->batch_size, model->seq_len);
     int L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, V = cfg->vocab_size;
@@ -360,37 +437,95 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
     return 0;
 }
 
+// A gradient of the base's own parameters (offset floats into tensor), or NULL when the base
+// is frozen (see gpt2.h).
+static float *grad_of(const Model *model, int tensor, long offset) {
+    if (!model->grads || model->quantized) return NULL;
+    return model->grads + model->tensors[tensor].offset + offset;
+}
+
+// LayerNorm's weight and bias gradients of layer `layer`, or the sink for a frozen base.
+static void layernorm_grads(const Model *model, int weight, int bias, int layer, float **d_weight, float **d_bias) {
+    const Gpt2State *state = model->state;
+    long C = model->config.d_model;
+    *d_weight = grad_of(model, weight, layer * C);
+    *d_bias = grad_of(model, bias, layer * C);
+    if (!*d_weight) *d_weight = state->grads.frozen_sink, *d_bias = state->grads.frozen_sink + C;
+}
+
+// The backward of the adapter on (tensor, layer), s its scale, h = inp·Aᵀ (M,r) recomputed:
+//   d_B (N,r) += s · d_outᵀ · h      d_h (M,r) = s · d_out · B
+//   d_A (r,K) += d_hᵀ · inp          d_inp (M,K) += d_h · A
+static void adapter_backward(float *d_inp, const float *d_out, const float *inp, const Model *model, int tensor,
+                             int layer, int M, int K, int N) {
+    const Gpt2State *state = model->state;
+    const Gpt2Adapters *adapters = state->adapters;
+    int m = matrix_of_tensor(tensor);
+    if (!adapters || m < 0 || !adapters->a[m]) return;
+    int r = adapters->rank;
+    float s = adapters->scale;
+    const float *A = adapters->a[m] + (long)layer * r * K, *B = adapters->b[m] + (long)layer * N * r;
+    float *h = state->adapter_scratch, *d_h = state->adapter_scratch + (long)M * r;
+    if (adapters->d_b[m]) {
+        matmul_forward(h, inp, A, NULL, M, K, r);
+        for (long i = 0; i < (long)M * r; i++) h[i] *= s;
+        // d_B (N,r) += d_outᵀ (N,M) · (s h) (M,r): A[i][k] = d_out[k·N + i]
+        gemm(N, r, M, d_out, 1, N, h, r, 1, adapters->d_b[m] + (long)layer * N * r, r, 1);
+    }
+    gemm(M, r, N, d_out, N, 1, B, r, 1, d_h, r, 0);
+    for (long i = 0; i < (long)M * r; i++) d_h[i] *= s;
+    // d_A (r,K) += d_hᵀ (r,M) · inp (M,K)
+    if (adapters->d_a[m]) gemm(r, K, M, d_h, 1, r, inp, K, 1, adapters->d_a[m] + (long)layer * r * K, K, 1);
+    gemm(M, K, r, d_h, r, 1, A, K, 1, d_inp, K, 1);
+}
+
+// The backward of linear_of, for d_out (M,N) and the forward's input inp (M,K):
+//   d_inp (M,K) += d_out · W     (W fp32, or quantized: dequantized band by band)
+//   d_W (N,K) += d_outᵀ · inp, d_bias (N) += Σ_rows d_out     (a trainable base only)
+// and the adapter's gradients and its share of d_inp. bias is the bias tensor or -1.
+static void linear_backward_of(float *d_inp, const float *d_out, const float *inp, Model *model, int tensor, int bias,
+                               int layer, int M, int K, int N) {
+    Gpt2State *state = model->state;
+    const TensorInfo *t = &model->tensors[tensor];
+    float *d_weight = grad_of(model, tensor, (long)layer * N * K);
+    float *d_bias = bias >= 0 ? grad_of(model, bias, (long)layer * N) : NULL;
+    if (t->type == TENSOR_F32) {
+        matmul_backward(d_inp, d_weight, d_bias, d_out, inp, model->params + t->offset + (long)layer * N * K, M, K, N);
+    } else {
+        QuantMatrix matrix = quantized_layer(model, tensor, layer, N, K);
+        if (!state->backward_failed &&
+            quant_matmul_backward_input(d_inp, d_out, &matrix, M, K, N, &state->backward_error))
+            state->backward_failed = 1;
+    }
+    adapter_backward(d_inp, d_out, inp, model, tensor, layer, M, K, N);
+}
+
 // The chain rule through the forward above, last layer first. Gradients of the weights
-// accumulate into model->grads (the caller zeroes them once per step).
+// accumulate into model->grads (the caller zeroes them once per step); a frozen base (gpt2.h)
+// computes only the activations' gradients and the adapters'.
 static void gpt2_backward(Model *model) {
     const ModelConfig *cfg = &model->config;
     Gpt2State *state = model->state;
     int B = state->B, T = state->T, L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, V = cfg->vocab_size;
     long BT = (long)B * T;
-    Weights w = weights_of(model, model->params), dw = weights_of(model, model->grads);
+    Weights w = weights_of(model, model->params);
     Activations *a = &state->acts;
     ActivationGrads *g = &state->grads;
+    float *d_weight, *d_bias;
 
     // the mean loss: each position's loss has weight 1/(B T)
     memset(g->d_logits, 0, sizeof(float) * (size_t)(BT * V));
     cross_entropy_backward(g->d_logits, a->probs, state->targets, 1.0f / (float)BT, (int)BT, V);
     memset(g->d_lnf, 0, sizeof(float) * (size_t)(BT * C));
-    matmul_backward(g->d_lnf, dw.wte, NULL, g->d_logits, a->lnf, w.wte, (int)BT, C, V);
+    linear_backward_of(g->d_lnf, g->d_logits, a->lnf, model, WTE, -1, 0, (int)BT, C, V);
     memset(g->d_residual, 0, sizeof(float) * (size_t)(BT * C));
     const float *last = a->residual3 + (L - 1) * BT * C;
-    layernorm_backward(g->d_residual, dw.lnfw, dw.lnfb, g->d_lnf, last, w.lnfw, a->lnf_mean, a->lnf_rstd, (int)BT, C);
+    layernorm_grads(model, LNFW, LNFB, 0, &d_weight, &d_bias);
+    layernorm_backward(g->d_residual, d_weight, d_bias, g->d_lnf, last, w.lnfw, a->lnf_mean, a->lnf_rstd, (int)BT, C);
 
     for (int l = L - 1; l >= 0; l--) {
         const float *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
-        const float *ln1w = w.ln1w + l * C, *qkvw = w.qkvw + (long)l * 3 * C * C;
-        const float *attprojw = w.attprojw + (long)l * C * C, *ln2w = w.ln2w + l * C;
-        const float *fcw = w.fcw + (long)l * 4 * C * C, *fcprojw = w.fcprojw + (long)l * C * 4 * C;
-        float *d_ln1w = dw.ln1w + l * C, *d_ln1b = dw.ln1b + l * C;
-        float *d_qkvw = dw.qkvw + (long)l * 3 * C * C, *d_qkvb = dw.qkvb + l * 3 * C;
-        float *d_attprojw = dw.attprojw + (long)l * C * C, *d_attprojb = dw.attprojb + l * C;
-        float *d_ln2w = dw.ln2w + l * C, *d_ln2b = dw.ln2b + l * C;
-        float *d_fcw = dw.fcw + (long)l * 4 * C * C, *d_fcb = dw.fcb + l * 4 * C;
-        float *d_fcprojw = dw.fcprojw + (long)l * C * 4 * C, *d_fcprojb = dw.fcprojb + l * C;
+        const float *ln1w = w.ln1w + l * C, *ln2w = w.ln2w + l * C;
         const float *ln1 = a->ln1 + l * BT * C, *ln1_mean = a->ln1_mean + l * BT, *ln1_rstd = a->ln1_rstd + l * BT;
         const float *qkv = a->qkv + l * BT * 3 * C, *atty = a->atty + l * BT * C;
         const float *att = a->att + (long)l * B * NH * T * T, *residual2 = a->residual2 + l * BT * C;
@@ -400,23 +535,26 @@ static void gpt2_backward(Model *model) {
         // residual3 = residual2 + fcproj: d_residual reaches both unchanged, so it stays
         // where it is for residual2 and is read as d_fcproj.
         memset(g->d_fch_gelu, 0, sizeof(float) * (size_t)(BT * 4 * C));
-        matmul_backward(g->d_fch_gelu, d_fcprojw, d_fcprojb, g->d_residual, fch_gelu, fcprojw, (int)BT, 4 * C, C);
+        linear_backward_of(g->d_fch_gelu, g->d_residual, fch_gelu, model, FCPROJW, FCPROJB, l, (int)BT, 4 * C, C);
         memset(g->d_fch, 0, sizeof(float) * (size_t)(BT * 4 * C));
         gelu_backward(g->d_fch, g->d_fch_gelu, fch, BT * 4 * C);
         memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
-        matmul_backward(g->d_ln, d_fcw, d_fcb, g->d_fch, ln2, fcw, (int)BT, C, 4 * C);
-        layernorm_backward(g->d_residual, d_ln2w, d_ln2b, g->d_ln, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT, C);
+        linear_backward_of(g->d_ln, g->d_fch, ln2, model, FCW, FCB, l, (int)BT, C, 4 * C);
+        layernorm_grads(model, LN2W, LN2B, l, &d_weight, &d_bias);
+        layernorm_backward(g->d_residual, d_weight, d_bias, g->d_ln, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT, C);
         // residual2 = residual + attproj: the same trick.
         memset(g->d_atty, 0, sizeof(float) * (size_t)(BT * C));
-        matmul_backward(g->d_atty, d_attprojw, d_attprojb, g->d_residual, atty, attprojw, (int)BT, C, C);
+        linear_backward_of(g->d_atty, g->d_residual, atty, model, ATTPROJW, ATTPROJB, l, (int)BT, C, C);
         memset(g->d_qkv, 0, sizeof(float) * (size_t)(BT * 3 * C));
         attention_backward(g->d_qkv, g->d_qkv + C, g->d_qkv + 2 * C, g->d_atty, att, qkv, 3 * C, qkv + C, qkv + 2 * C,
                            3 * C, B, T, T, C, NH, 1);
         memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
-        matmul_backward(g->d_ln, d_qkvw, d_qkvb, g->d_qkv, ln1, qkvw, (int)BT, C, 3 * C);
-        layernorm_backward(g->d_residual, d_ln1w, d_ln1b, g->d_ln, residual, ln1w, ln1_mean, ln1_rstd, (int)BT, C);
+        linear_backward_of(g->d_ln, g->d_qkv, ln1, model, QKVW, QKVB, l, (int)BT, C, 3 * C);
+        layernorm_grads(model, LN1W, LN1B, l, &d_weight, &d_bias);
+        layernorm_backward(g->d_residual, d_weight, d_bias, g->d_ln, residual, ln1w, ln1_mean, ln1_rstd, (int)BT, C);
     }
-    encoder_backward(dw.wte, dw.wpe, g->d_residual, state->inputs, B, T, C);
+    float *d_wte = grad_of(model, WTE, 0), *d_wpe = grad_of(model, WPE, 0);
+    if (d_wte) encoder_backward(d_wte, d_wpe, g->d_residual, state->inputs, B, T, C);
 }
 
 // ----------------------------------------------------------------------------
@@ -504,6 +642,15 @@ static int gpt2_next_logits(Model *model, const int *tokens, int n, float *logit
         }
     }
     return 0;
+}
+
+int gpt2_set_adapters(Model *model, const Gpt2Adapters *adapters, Error *error) {
+    Gpt2State *state = model->state;
+    assert(model->config.arch == ARCH_GPT2 && state);
+    state->adapters = adapters;
+    state->decoder.n_cached = 0;  // keys and values computed without these adapters
+    long rows = (long)model->batch_size * model->seq_len;
+    return adapter_scratch_reserve(state, rows > DECODE_CHUNK ? rows : DECODE_CHUNK, error);
 }
 
 // ----------------------------------------------------------------------------

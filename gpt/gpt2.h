@@ -13,6 +13,36 @@
 // Checks a GPT-2 config: positive sizes, heads divide the width.
 int gpt2_check_config(const ModelConfig *config, Error *error);
 
+// Low-rank adapters (LoRA, gpt/lora.h makes them) on the four kinds of linear matrices. The
+// matrix m of layer l, W (N,K), acts as W + scale·B·A, with A (r,K) = a[m] + l·r·K and
+// B (N,r) = b[m] + l·N·r; a[m] == NULL: no adapter on m. The base applies them in its forward
+// and in decoding (out += scale·(inp·Aᵀ)·Bᵀ) without ever merging them into W; its backward
+// accumulates d_a and d_b (same layouts; skipped when NULL).
+//
+// A base with no grads (model_prepare never gave it any) or with quantized weights is frozen:
+// its backward computes only what the adapters need, the gradients of the activations (through
+// fp32 or quantized weights: quant_matmul_backward_input), and none of its own weights', so a
+// quantized base is never expanded to fp32 (QLoRA) and its weights are only ever read.
+typedef enum { GPT2_QKVW, GPT2_ATTPROJW, GPT2_FCW, GPT2_FCPROJW, GPT2_N_MATRICES } Gpt2Matrix;
+
+typedef struct Gpt2Adapters {
+    int rank;     // r
+    float scale;  // alpha / r
+    const float *a[GPT2_N_MATRICES], *b[GPT2_N_MATRICES];
+    float *d_a[GPT2_N_MATRICES], *d_b[GPT2_N_MATRICES];
+} Gpt2Adapters;
+
+// "qkvw", "attprojw", "fcw", "fcprojw", and the shape (N outputs, K inputs) of one layer's matrix.
+const char *gpt2_matrix_name(Gpt2Matrix matrix);
+void gpt2_matrix_shape(const ModelConfig *config, Gpt2Matrix matrix, int *N, int *K);
+// The base's tensor index of a matrix (into model->tensors).
+int gpt2_matrix_tensor(Gpt2Matrix matrix);
+
+// Makes a GPT-2 model's linear layers add adapters (NULL: none again). The pointer is kept:
+// the caller may change what it points to between calls (new buffers, trained values); the
+// rank must stay the same. Drops the key/value cache.
+int gpt2_set_adapters(Model *model, const Gpt2Adapters *adapters, Error *error);
+
 // llm.c's checkpoint: 256 int32 header (magic 20240326, version 3, maxT, V, L, NH, C, Vp),
 // then the fp32 parameters in the order above with wte padded to (Vp, C).
 // Reading creates the model (the caller frees it with model_free); it checks the magic,

@@ -12,6 +12,7 @@ const char *architecture_name(Architecture arch) {
     case ARCH_BIGRAM: return "bigram";
     case ARCH_MLP: return "mlp";
     case ARCH_GPT2: return "gpt2";
+    case ARCH_LORA: return "lora";
     }
     return "unknown";
 }
@@ -35,7 +36,7 @@ static int check_range(const char *field, int value, int low, int high, Error *e
 
 // Checks the fields the config's architecture uses; the others are ignored.
 static int config_check(const ModelConfig *c, Error *error) {
-    if (c->arch != ARCH_BIGRAM && c->arch != ARCH_MLP && c->arch != ARCH_GPT2)
+    if (c->arch != ARCH_BIGRAM && c->arch != ARCH_MLP && c->arch != ARCH_GPT2 && c->arch != ARCH_LORA)
         return error_set(error, "config: unknown architecture %d", (int)c->arch);
     if (check_range("vocab_size", c->vocab_size, 2, MAX_VOCAB, error)) return -1;
     if (check_range("context_length", c->context_length, 1, MAX_SIZE, error)) return -1;
@@ -54,6 +55,7 @@ static int config_check(const ModelConfig *c, Error *error) {
         if (c->batch_norm != 0 && c->batch_norm != 1) return error_set(error, "config: batch_norm = %d, must be 0 or 1", c->batch_norm);
         break;
     case ARCH_GPT2:
+    case ARCH_LORA:  // the base's GPT-2 fields; lora_create checks the adapters' own
         if (check_range("n_layers", c->n_layers, 1, 1024, error)) return -1;
         if (check_range("n_heads", c->n_heads, 1, 1024, error)) return -1;
         if (check_range("d_model", c->d_model, 1, 65536, error)) return -1;
@@ -74,6 +76,7 @@ int model_create(Model *model, const ModelConfig *config, Random *rng, Error *er
     case ARCH_BIGRAM: status = bigram_create(model, rng, error); break;
     case ARCH_MLP: status = mlp_create(model, rng, error); break;
     case ARCH_GPT2: status = gpt2_create(model, rng, error); break;
+    case ARCH_LORA: status = lora_create(model, rng, error); break;
     }
     if (status) {
         model_free(model);

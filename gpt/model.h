@@ -11,11 +11,14 @@
 #ifndef GPT_MODEL_H
 #define GPT_MODEL_H
 
+#include <stdint.h>
+
 #include "foundations/error.h"
 #include "foundations/random.h"
 #include "quant/quant.h"
 
-typedef enum { ARCH_BIGRAM = 1, ARCH_MLP = 2, ARCH_GPT2 = 3 } Architecture;
+// ARCH_LORA: low-rank adapters on a frozen GPT-2 (gpt/lora.h); its GPT-2 fields describe the base.
+typedef enum { ARCH_BIGRAM = 1, ARCH_MLP = 2, ARCH_GPT2 = 3, ARCH_LORA = 4 } Architecture;
 
 // The hyper-parameters of every stage in one struct; each stage reads its own fields.
 typedef struct ModelConfig {
@@ -37,6 +40,12 @@ typedef struct ModelConfig {
     // Storage of GPT-2's weights (TENSOR_F32, or a quant/ type for inference and LoRA):
     int weight_type;     // the matrices of the linear layers (qkvw, attprojw, fcw, fcprojw)
     int embedding_type;  // the token embedding, which is also the output matrix
+    // LoRA adapters (gpt/lora.h), with the GPT-2 fields above (and the weight types) the base's:
+    int lora_rank;       // r
+    float lora_alpha;    // the update is (alpha / r) B A
+    int lora_targets;    // LORA_TARGET_ATTN | LORA_TARGET_MLP
+    int lora_reserved;   // 0: keeps the struct free of hidden padding (configs are compared with memcmp)
+    uint64_t lora_base_checksum;  // FNV-1a 64 of the base's tensor bytes: its identity
 } ModelConfig;
 
 // How a tensor is stored: fp32 in params, or quantized (quant/quant.h's QuantType values).
@@ -127,5 +136,6 @@ int architecture_parse(const char *name, Architecture *arch, Error *error);
 int bigram_create(Model *model, Random *rng, Error *error);
 int mlp_create(Model *model, Random *rng, Error *error);
 int gpt2_create(Model *model, Random *rng, Error *error);
+int lora_create(Model *model, Random *rng, Error *error);
 
 #endif
