@@ -7,11 +7,12 @@
 #include "gpt/checkpoint.h"
 #include "gpt/data.h"
 #include "gpt/eval.h"
+#include "gpt/lora.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 
 int command_eval(int argc, char **argv) {
-    const char *model_path = NULL, *data_path = NULL, *split = "val", *gpt2_directory = "data/gpt2";
+    const char *model_path = NULL, *data_path = NULL, *split = "val", *gpt2_directory = "data/gpt2", *lora_path = NULL;
     int context = 0, threads = 0;
     const Option options[] = {
         {"--model", OPTION_STRING, &model_path, "checkpoint (groundup's format, or llm.c's for GPT-2)"},
@@ -20,8 +21,9 @@ int command_eval(int argc, char **argv) {
         {"--context", OPTION_INT, &context, "window length (0: the model's context)"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--lora", OPTION_STRING, &lora_path, "LoRA adapters to apply to the model, unmerged (default data: theirs)"},
     };
-    const char *usage = "groundup eval --model FILE [--data FILE] [--split val|all] [--context T]";
+    const char *usage = "groundup eval --model FILE [--lora ADAPTERS] [--data FILE] [--split val|all] [--context T]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
@@ -38,6 +40,11 @@ int command_eval(int argc, char **argv) {
     char trained_on[1024];
     if (checkpoint_load_for_inference(model_path, gpt2_directory, &model, &tokenizer, trained_on, sizeof trained_on, &error))
         return fail("eval", error.message);
+    if (lora_path && lora_load(lora_path, &model, trained_on, sizeof trained_on, &error)) {
+        text_tokenizer_free(&tokenizer);
+        model_free(&model);
+        return fail("eval", error.message);
+    }
     DataSource source;
     Dataset data;
     memset(&source, 0, sizeof source);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "gpt/checkpoint.h"
+#include "gpt/lora.h"
 #include "gpt/sample.h"
 #include "tools/commands.h"
 #include "tools/options.h"
@@ -31,7 +32,7 @@ static double wall_seconds(void) {
 }
 
 int command_generate(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = "", *gpt2_directory = "data/gpt2";
+    const char *model_path = NULL, *prompt = "", *gpt2_directory = "data/gpt2", *lora_path = NULL;
     int n_tokens = 200, top_k = 0, threads = 0;
     float temperature = 1.0f, top_p = 1.0f;
     long seed = 1;
@@ -45,8 +46,9 @@ int command_generate(int argc, char **argv) {
         {"--seed", OPTION_LONG, &seed, "seed of the sampler"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--lora", OPTION_STRING, &lora_path, "LoRA adapters (groundup lora train) to apply to the model, unmerged"},
     };
-    const char *usage = "groundup generate --model FILE [--prompt TEXT] [-n TOKENS] [--temperature X] [--top-k K] "
+    const char *usage = "groundup generate --model FILE [--lora ADAPTERS] [--prompt TEXT] [-n TOKENS] [--temperature X] [--top-k K] "
                         "[--top-p P] [--seed S]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed == OPTIONS_HELP) return 0;
@@ -63,6 +65,11 @@ int command_generate(int argc, char **argv) {
     TextTokenizer tokenizer;
     if (checkpoint_load_for_inference(model_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
         return fail("generate", error.message);
+    if (lora_path && lora_load(lora_path, &model, NULL, 0, &error)) {
+        text_tokenizer_free(&tokenizer);
+        model_free(&model);
+        return fail("generate", error.message);
+    }
     Sampler sampler;
     int *ids = NULL;
     size_t n_ids = 0;

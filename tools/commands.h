@@ -19,5 +19,6 @@ int command_verify(int argc, char **argv);
 int command_quantize(int argc, char **argv);
 int command_convert(int argc, char **argv);
 int command_svd_compress(int argc, char **argv);
+int command_lora(int argc, char **argv);
 
 #endif

@@ -1,0 +1,321 @@
+// groundup lora: fine-tunes a trained GPT-2 with low-rank adapters while its weights stay
+// frozen (gpt/lora.h), and merges adapters into a plain checkpoint.
+//   groundup lora train --base MODEL --data FILE [--rank R] [--alpha A] [--targets attn,mlp] ...
+//   groundup lora merge --base MODEL --lora ADAPTERS --out MERGED
+// Training goes through the shared loop (gpt/train.c): progress, validation, loss SVG, the
+// adapter file saved as a checkpoint. `lora train --full` instead trains every parameter of
+// the (fp32) base on the same data with the same settings: the full fine-tuning LoRA is
+// measured against. Parses arguments, calls gpt/, prints.
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpt/checkpoint.h"
+#include "gpt/data.h"
+#include "gpt/eval.h"
+#include "gpt/lora.h"
+#include "gpt/train.h"
+#include "tools/commands.h"
+#include "tools/options.h"
+
+// The one global: a signal handler can only talk through one.
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_interrupt(int signal_number) {
+    (void)signal_number;
+    interrupted = 1;
+}
+
+static double wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Progress as `groundup train` shows it: one live line on a terminal, else a line now and then.
+typedef struct Printer {
+    int terminal;
+    double last_update;
+    long log_every;
+} Printer;
+
+static void on_progress(void *context, const TrainProgress *p) {
+    Printer *printer = context;
+    if (p->event == TRAIN_EVENT_STEP) {
+        char line[200];
+        snprintf(line, sizeof line, "step %ld/%ld  loss %.4f  lr %.2e  %.1fk tok/s  %.0f s elapsed  %.0f s left", p->step,
+                 p->total_steps, (double)p->loss, (double)p->lr, p->tokens_per_second / 1e3, p->elapsed_seconds,
+                 p->remaining_seconds);
+        if (printer->terminal) {
+            double now = wall_seconds();
+            if (now - printer->last_update < 0.1 && p->step != p->total_steps) return;
+            printer->last_update = now;
+            fprintf(stderr, "\r%s\033[K", line);
+        } else if (p->step == 1 || p->step % printer->log_every == 0) {
+            fprintf(stderr, "%s\n", line);
+        }
+    } else if (p->event == TRAIN_EVENT_EVAL) {
+        fprintf(stderr, "%sstep %ld: validation loss %.4f\n", printer->terminal ? "\r\033[K" : "", p->step,
+                (double)p->val_loss);
+    }
+    fflush(stderr);
+}
+
+// "out/names.lora" -> "out/names.svg"
+static void svg_path_for(const char *path, char *out, size_t size) {
+    snprintf(out, size, "%s", path);
+    char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+    if (dot && (!slash || dot > slash)) *dot = '\0';
+    size_t length = strlen(out);
+    snprintf(out + length, size - length, ".svg");
+}
+
+// The directory of path ("." when none).
+static void directory_of(const char *path, char *out, size_t size) {
+    snprintf(out, size, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+    else snprintf(out, size, ".");
+}
+
+static double file_megabytes(const char *path) {
+    struct stat info;
+    return stat(path, &info) == 0 ? (double)info.st_size / 1e6 : 0.0;
+}
+
+// Every parameter of a GPT-2, fp32 or quantized.
+static long count_parameters(const Model *model) {
+    long n = 0;
+    for (int i = 0; i < model->n_tensors; i++) n += model->tensors[i].size;
+    return n;
+}
+
+static const char *weight_type_name(int type) { return type == TENSOR_F32 ? "fp32" : quant_type_name((QuantType)type); }
+
+// ----------------------------------------------------------------------------
+// lora train
+
+static int lora_train(int argc, char **argv) {
+    const char *base_path = NULL, *data_path = NULL, *targets_text = "attn,mlp", *out_path = NULL;
+    const char *gpt2_directory = "data/gpt2";
+    long steps = 0, warmup = -1, seed = 1;
+    double seconds = 0.0;
+    int rank = 8, batch = 16, context = 0, threads = 0, eval_every = 100, eval_batches = 10, full = 0;
+    float alpha = 16.0f, lr = 2e-3f, min_lr = -1.0f, weight_decay = 0.0f, clip = 1.0f;
+    const Option options[] = {
+        {"--base", OPTION_STRING, &base_path, "the trained GPT-2 to adapt (fp32, q8_0 or q4_0 weights)"},
+        {"--data", OPTION_STRING, &data_path, "text (encoded with the base's tokenizer) or token file to fine-tune on"},
+        {"--rank", OPTION_INT, &rank, "rank r of every adapter, 1 <= r <= the width"},
+        {"--alpha", OPTION_FLOAT, &alpha, "the adapters add (alpha / r) B A"},
+        {"--targets", OPTION_STRING, &targets_text, "attn (qkvw, attprojw), mlp (fcw, fcprojw) or attn,mlp"},
+        {"--steps", OPTION_LONG, &steps, "optimizer steps (default 300 unless --time)"},
+        {"--time", OPTION_DOUBLE, &seconds, "train for this many seconds instead of a number of steps"},
+        {"--batch", OPTION_INT, &batch, "sequences per step B"},
+        {"--context", OPTION_INT, &context, "tokens per sequence T (0: the base's context)"},
+        {"--lr", OPTION_FLOAT, &lr, "peak learning rate (AdamW)"},
+        {"--min-lr", OPTION_FLOAT, &min_lr, "final learning rate of the cosine (default lr/10)"},
+        {"--warmup", OPTION_LONG, &warmup, "warmup steps (default 10% of the steps, at most 100)"},
+        {"--weight-decay", OPTION_FLOAT, &weight_decay, "AdamW's decoupled weight decay"},
+        {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--seed", OPTION_LONG, &seed, "seed of A's initialisation and of the batches"},
+        {"--eval-every", OPTION_INT, &eval_every, "validation loss and a save every K steps (0: at the end only)"},
+        {"--eval-batches", OPTION_INT, &eval_batches, "validation batches averaged"},
+        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
+        {"--out", OPTION_STRING, &out_path, "adapter file to write (default out/adapters.lora; the SVG goes beside it)"},
+        {"--full", OPTION_FLAG, &full, "for comparison: train every parameter of the fp32 base instead (writes a checkpoint)"},
+        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+    };
+    const char *usage = "groundup lora train --base MODEL --data FILE [--rank R] [--alpha A] [--targets attn,mlp] "
+                        "[--steps N | --time S] [--lr X] [--batch B] [--context T] [--out ADAPTERS] [--full]";
+    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    if (parsed == OPTIONS_HELP) return 0;
+    if (parsed != OPTIONS_OK) return 2;
+    if (!base_path || !data_path) return fail("lora train", "--base MODEL and --data FILE are required");
+    if (steps < 0 || seconds < 0.0) return fail("lora train", "--steps and --time must be positive");
+    if (steps > 0 && seconds > 0.0) return fail("lora train", "give --steps or --time, not both");
+    if (threads < 0 || context < 0) return fail("lora train", "--threads and --context must be >= 0");
+    Error error = {{0}};
+    int targets = 0;
+    if (!full && lora_parse_targets(targets_text, &targets, &error)) return fail("lora train", error.message);
+    if (threads > 0) omp_set_num_threads(threads);
+    if (!out_path) out_path = full ? "out/full-finetune.ckpt" : "out/adapters.lora";
+
+    Model model;
+    TextTokenizer tokenizer;
+    TrainState state;
+    DataSource source;
+    Dataset data;
+    memset(&model, 0, sizeof model);
+    memset(&tokenizer, 0, sizeof tokenizer);
+    memset(&state, 0, sizeof state);
+    memset(&source, 0, sizeof source);
+    memset(&data, 0, sizeof data);
+    int status = 1;
+    char cache_dir[1100], svg_path[1100];
+
+    // The base: memory-mapped and only read for LoRA; read into memory to be trained with --full.
+    if (full ? checkpoint_load(base_path, &model, &tokenizer, NULL, NULL, &error)
+             : checkpoint_load_for_inference(base_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+        goto done;
+    if (model.config.arch != ARCH_GPT2) {
+        error_set(&error, "%s is a %s checkpoint; LoRA adapts a GPT-2", base_path, architecture_name(model.config.arch));
+        goto done;
+    }
+    if (full && model.quantized) {
+        error_set(&error, "%s has quantized weights, which only LoRA can fine-tune (drop --full)", base_path);
+        goto done;
+    }
+    if (context == 0) context = model.config.context_length;
+    if (context > model.config.context_length) {
+        error_set(&error, "--context %d is longer than the base's %d", context, model.config.context_length);
+        goto done;
+    }
+    directory_of(out_path, cache_dir, sizeof cache_dir);
+    if (data_make_directory(cache_dir, &error)) goto done;
+    strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
+    if (data_source_load(&source, data_path, &error) || dataset_build(&data, &source, &tokenizer, cache_dir, &error))
+        goto done;
+    if (data.n_val < 2) {
+        error_set(&error, "%s: the held-out split has %ld tokens, too few to validate", data_path, data.n_val);
+        goto done;
+    }
+
+    EvalResult before, after;
+    long base_parameters = count_parameters(&model);
+    int weight_type = model.config.weight_type;
+    if (!full) {
+        Random init;
+        random_seed(&init, (uint64_t)seed ^ 0x10a4ULL);  // its own stream, apart from the batches'
+        Model base = model;
+        if (lora_new(&model, &base, rank, alpha, targets, &init, &error)) {
+            model = base;
+            goto done;
+        }
+    }
+    // The held-out text before training, as `groundup eval` scores it (with B = 0 the adapted
+    // model is the base, bit for bit).
+    if (evaluate(&model, data.val, data.n_val, data.val_bytes, 0, &before, &error)) goto done;
+
+    TrainConfig config = train_default_config();
+    config.batch_size = batch;
+    config.seq_len = context;
+    config.max_steps = seconds > 0.0 ? 0 : steps > 0 ? steps : 300;
+    config.max_seconds = seconds;
+    config.learning_rate = lr;
+    config.min_learning_rate = min_lr >= 0.0f ? min_lr : lr / 10.0f;
+    config.warmup_steps = warmup;
+    config.weight_decay = weight_decay;
+    config.grad_clip = clip;
+    config.eval_every = eval_every;
+    config.eval_batches = eval_batches;
+    config.seed = (uint64_t)seed;
+    if (train_state_init(&state, &config, &model, data_path, &error)) goto done;
+    svg_path_for(out_path, svg_path, sizeof svg_path);
+    Printer printer = {isatty(fileno(stderr)), 0.0, eval_every > 0 ? (eval_every + 4) / 5 : 100};
+    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, &interrupted, on_progress, &printer};
+    if (train_check(&run, &error)) goto done;
+    fprintf(stderr, "%s: %ld of the base's %ld parameters trained, %ld train / %ld validation tokens from %s, %d threads\n",
+            full ? "full fine-tuning" : "lora", model.n_trainable, base_parameters, data.n_train, data.n_val, data_path,
+            omp_get_max_threads());
+
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    action.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills as usual
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    double start = wall_seconds();
+    int result = train_run(&run, &error);
+    double train_seconds = wall_seconds() - start;
+    signal(SIGINT, SIG_DFL);
+    if (printer.terminal) fprintf(stderr, "\n");
+    if (result < 0) goto done;
+    if (result == TRAIN_STOPPED) {
+        fprintf(stderr, "groundup: lora train: interrupted at step %ld; saved %s\n", state.step, out_path);
+        status = 130;
+        goto done;
+    }
+    if (evaluate(&model, data.val, data.n_val, data.val_bytes, 0, &after, &error)) goto done;
+
+    if (full)
+        printf("full fine-tuning of %s: all %ld parameters trained\n", base_path, model.n_trainable);
+    else
+        printf("lora on %s (%s weights): rank %d, alpha %g, targets %s: %ld trained parameters, %.2f%% of the base's %ld\n",
+               base_path, weight_type_name(weight_type), rank, (double)alpha, lora_targets_name(targets),
+               model.n_trainable, 100.0 * (double)model.n_trainable / (double)base_parameters, base_parameters);
+    printf("held-out %s (%ld tokens): %.4f -> %.4f nats/token, %.4f -> %.4f bits per byte\n", data_path,
+           before.n_tokens, before.mean_loss, after.mean_loss, before.bits_per_byte, after.bits_per_byte);
+    printf("%ld steps in %.1f s; %s %s: %.2f MB (base %s: %.2f MB)\nloss curves %s\n", state.step, train_seconds,
+           full ? "checkpoint" : "adapters", out_path, file_megabytes(out_path), base_path, file_megabytes(base_path),
+           svg_path);
+    status = 0;
+done:
+    if (status == 1) fail("lora train", error.message);
+    dataset_free(&data);
+    data_source_free(&source);
+    train_state_free(&state);
+    text_tokenizer_free(&tokenizer);
+    model_free(&model);
+    return status;
+}
+
+// ----------------------------------------------------------------------------
+// lora merge
+
+static int lora_merge_command(int argc, char **argv) {
+    const char *base_path = NULL, *lora_path = NULL, *out_path = NULL, *gpt2_directory = "data/gpt2";
+    const Option options[] = {
+        {"--base", OPTION_STRING, &base_path, "the GPT-2 the adapters were trained on"},
+        {"--lora", OPTION_STRING, &lora_path, "adapter file (from groundup lora train)"},
+        {"--out", OPTION_STRING, &out_path, "the merged fp32 checkpoint to write"},
+        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+    };
+    const char *usage = "groundup lora merge --base MODEL --lora ADAPTERS --out MERGED";
+    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    if (parsed == OPTIONS_HELP) return 0;
+    if (parsed != OPTIONS_OK) return 2;
+    if (!base_path || !lora_path || !out_path) return fail("lora merge", "--base, --lora and --out are required");
+    Error error = {{0}};
+    Model model, merged;
+    TextTokenizer tokenizer;
+    memset(&merged, 0, sizeof merged);
+    if (checkpoint_load_for_inference(base_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+        return fail("lora merge", error.message);
+    int status = 1;
+    if (lora_load(lora_path, &model, NULL, 0, &error) || lora_merge(&merged, &model, &error) ||
+        checkpoint_save(out_path, &merged, &tokenizer, NULL, &error))
+        goto done;
+    printf("merged %s into %s: %s, fp32 GPT-2, %ld parameters, %.2f MB\n", lora_path, base_path, out_path,
+           merged.n_params, file_megabytes(out_path));
+    status = 0;
+done:
+    if (status) fail("lora merge", error.message);
+    model_free(&merged);
+    model_free(&model);
+    text_tokenizer_free(&tokenizer);
+    return status;
+}
+
+int command_lora(int argc, char **argv) {
+    const char *usage = "usage: groundup lora train|merge [options]   (groundup lora <sub-command> --help)\n"
+                        "  train   fine-tune a GPT-2 checkpoint with low-rank adapters, its weights frozen\n"
+                        "  merge   write base + adapters as one plain fp32 checkpoint\n";
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "train") == 0) return lora_train(argc - 1, argv + 1);
+    if (strcmp(argv[1], "merge") == 0) return lora_merge_command(argc - 1, argv + 1);
+    char message[160];
+    snprintf(message, sizeof message, "unknown sub-command '%s' (train or merge)", argv[1]);
+    return fail("lora", message);
+}
