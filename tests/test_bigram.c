@@ -10,19 +10,7 @@
 #include "gpt/data.h"
 #include "gpt/model.h"
 #include "tests/check.h"
-
-typedef struct LossContext {
-    Model *model;
-    const int *inputs, *targets;
-    int B, T;
-} LossContext;
-
-static double model_loss(void *context) {
-    LossContext *c = context;
-    Error error;
-    c->model->ops->forward(c->model, c->inputs, c->targets, c->B, c->T, &error);
-    return c->model->loss;
-}
+#include "tests/model_loss.h"
 
 int main(void) {
     Error error = {{0}};
@@ -73,7 +61,7 @@ int main(void) {
     CHECK(model_create(&neural, &config, &rng, &error) == 0, "%s", error.message);
     CHECK(model_prepare(&neural, 1, N, 1, &error) == 0, "%s", error.message);
     random_fill_normal(&rng, neural.params, neural.n_params, 0.0f, 1.0f);
-    LossContext small = {&neural, inputs, targets, 2, 20};
+    ModelLoss small = {&neural, inputs, targets, 2, 20};
     model_loss(&small);
     memset(neural.grads, 0, sizeof(float) * (size_t)neural.n_params);
     neural.ops->backward(&neural);

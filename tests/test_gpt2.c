@@ -10,6 +10,7 @@
 #include "gpt/gpt2.h"
 #include "gpt/quantize.h"
 #include "tests/check.h"
+#include "tests/model_loss.h"
 
 enum { V = 37, MAX_T = 12, L = 2, NH = 2, C = 8, B = 2, T = 5 };
 
@@ -17,18 +18,6 @@ static ModelConfig tiny_config(void) {
     ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = V, .context_length = MAX_T, .n_layers = L, .n_heads = NH,
                           .d_model = C};
     return config;
-}
-
-typedef struct LossContext {
-    Model *model;
-    int inputs[B * T], targets[B * T];
-} LossContext;
-
-static double loss_at(void *context) {
-    LossContext *c = context;
-    Error error;
-    if (c->model->ops->forward(c->model, c->inputs, c->targets, B, T, &error)) return NAN;
-    return c->model->loss;
 }
 
 static void check_gradients(Random *rng) {
@@ -39,19 +28,20 @@ static void check_gradients(Random *rng) {
     // Larger weights than the 0.02 initialisation so every path carries a visible gradient.
     for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.3f);
     CHECK(model_prepare(&model, B, T, 1, &error) == 0, "prepare: %s", error.message);
-    LossContext context = {.model = &model};
+    int inputs[B * T], targets[B * T];
     for (int i = 0; i < B * T; i++) {
-        context.inputs[i] = (int)random_below(rng, V);
-        context.targets[i] = (int)random_below(rng, V);
+        inputs[i] = (int)random_below(rng, V);
+        targets[i] = (int)random_below(rng, V);
     }
-    loss_at(&context);
+    ModelLoss context = {&model, inputs, targets, B, T};
+    model_loss(&context);
     memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
     model.ops->backward(&model);
     float *analytic = malloc(sizeof(float) * (size_t)model.n_params);
     memcpy(analytic, model.grads, sizeof(float) * (size_t)model.n_params);
     for (int t = 0; t < model.n_tensors; t++) {
         const TensorInfo *tensor = &model.tensors[t];
-        GradcheckResult r = gradcheck(loss_at, &context, model.params + tensor->offset, analytic + tensor->offset,
+        GradcheckResult r = gradcheck(model_loss, &context, model.params + tensor->offset, analytic + tensor->offset,
                                       tensor->size, 1e-2f, 1e-2);
         CHECK(r.max_rel_error < 2e-2, "d_%s: relative error %g at %ld (abs %g)", tensor->name, r.max_rel_error,
               r.worst_index, r.max_abs_error);

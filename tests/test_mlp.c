@@ -9,30 +9,7 @@
 #include "foundations/gradcheck.h"
 #include "gpt/model.h"
 #include "tests/check.h"
-
-typedef struct LossContext {
-    Model *model;
-    const int *inputs, *targets;
-    int B, T;
-} LossContext;
-
-// The loss in double: the mean of the per-position losses recomputed from the logits,
-// so the finite differences are not limited by the float mean.
-static double model_loss(void *context) {
-    LossContext *c = context;
-    Error error;
-    c->model->ops->forward(c->model, c->inputs, c->targets, c->B, c->T, &error);
-    int V = c->model->config.vocab_size, N = c->B * c->T;
-    double total = 0.0;
-    for (int n = 0; n < N; n++) {
-        const float *x = c->model->logits + (long)n * V;
-        double max = x[0], sum = 0.0;
-        for (int v = 1; v < V; v++) max = x[v] > max ? x[v] : max;
-        for (int v = 0; v < V; v++) sum += exp(x[v] - max);
-        total += max + log(sum) - x[c->targets[n]];
-    }
-    return total / N;
-}
+#include "tests/model_loss.h"
 
 static void check_gradients(int batch_norm) {
     Error error = {{0}};
@@ -50,7 +27,7 @@ static void check_gradients(int batch_norm) {
         inputs[i] = (int)random_below(&rng, 7);
         targets[i] = (int)random_below(&rng, 7);
     }
-    LossContext context = {&model, inputs, targets, 2, 6};
+    ModelLoss context = {&model, inputs, targets, 2, 6};
     model_loss(&context);
     memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
     model.ops->backward(&model);

@@ -11,5 +11,7 @@ int bench_quant(int argc, char **argv);
 
 // Wall-clock seconds from a monotonic clock.
 double bench_now(void);
+// The median of values (n >= 1), which it sorts in place.
+double bench_median(double *values, int n);
 
 #endif

@@ -10,11 +10,6 @@
 #include "tools/bench.h"
 #include "tools/options.h"
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int bench_linalg(int argc, char **argv) {
     int repeats = 3, skip_jacobi = 0;
     Option options[] = {
@@ -49,8 +44,7 @@ int bench_linalg(int argc, char **argv) {
                 if (failed) return fail("bench linalg", error.message);
                 if (r >= 0) times[r] = bench_now() - start;
             }
-            qsort(times, (size_t)repeats, sizeof(double), compare_doubles);
-            printf("| %dx%d | %s | %.1f |\n", m, n, methods[method], times[repeats / 2] * 1e3);
+            printf("| %dx%d | %s | %.1f |\n", m, n, methods[method], bench_median(times, repeats) * 1e3);
             fflush(stdout);
         }
         matrix_free(&a), matrix_free(&u), matrix_free(&vt);

@@ -9,11 +9,6 @@
 #include "tools/bench.h"
 #include "tools/options.h"
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int bench_matmul(int argc, char **argv) {
     int repeats = 7, rows = 256, max_threads = 2;
     Option options[] = {
@@ -48,8 +43,7 @@ int bench_matmul(int argc, char **argv) {
                 matmul_forward(out, inp, weight, bias, rows, K, N);
                 times[r] = bench_now() - start;
             }
-            qsort(times, (size_t)repeats, sizeof(double), compare_doubles);
-            double median = times[repeats / 2];
+            double median = bench_median(times, repeats);
             printf("| %d | %d | %d | %d | %.2f | %.1f |\n", rows, K, N, threads, median * 1e3,
                    2.0 * rows * K * N / median * 1e-9);
             fflush(stdout);

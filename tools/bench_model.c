@@ -13,16 +13,6 @@
 #include "tools/bench.h"
 #include "tools/options.h"
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, int n) {
-    qsort(values, (size_t)n, sizeof(double), compare_doubles);
-    return values[n / 2];
-}
-
 // The default shape is the small model `groundup train` trains by default.
 typedef struct Shape {
     int layers, heads, dim, context, vocab;
@@ -87,10 +77,10 @@ int bench_train(int argc, char **argv) {
             backward_times[step] = backward_done - forward_done;
         }
     }
-    double ms = median(times, steps) * 1e3;
+    double ms = bench_median(times, steps) * 1e3;
     fprintf(stderr, "bench train: forward %.1f ms, zero grads + backward %.1f ms, optimizer and the rest %.1f ms\n",
-            median(forward_times, steps) * 1e3, median(backward_times, steps) * 1e3,
-            ms - median(forward_times, steps) * 1e3 - median(backward_times, steps) * 1e3);
+            bench_median(forward_times, steps) * 1e3, bench_median(backward_times, steps) * 1e3,
+            ms - bench_median(forward_times, steps) * 1e3 - bench_median(backward_times, steps) * 1e3);
     free(forward_times), free(backward_times);
     printf("groundup train: %.1f ms/step (median of %d), %.0f tokens/s, threads %d\n", ms, steps, BT / ms * 1e3,
            omp_get_max_threads());
@@ -122,7 +112,7 @@ static double measure_read_bandwidth(void) {
     }
     free(buffer);
     if (total < 0) return 0.0;  // keeps the sums alive
-    return (double)n * sizeof(float) / median(times, 5) * 1e-9;
+    return (double)n * sizeof(float) / bench_median(times, 5) * 1e-9;
 }
 
 int bench_generate(int argc, char **argv) {

@@ -23,11 +23,6 @@ typedef struct Layer {
     QuantMatrix quantized[N_FORMATS];  // [FORMAT_Q8_0], [FORMAT_Q4_0]
 } Layer;
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 // One pass: every matrix times its input (rows of K), into out.
 static void run_pass(const Layer *layers, int n_matrices, int format, const float *inp, float *out, int rows) {
     for (int i = 0; i < n_matrices; i++) {
@@ -46,8 +41,7 @@ static double time_passes(const Layer *layers, int n_matrices, int format, const
         run_pass(layers, n_matrices, format, inp, out, rows);
         times[r] = bench_now() - start;
     }
-    qsort(times, (size_t)repeats, sizeof(double), compare_doubles);
-    return times[repeats / 2];
+    return bench_median(times, repeats);
 }
 
 int bench_quant(int argc, char **argv) {

@@ -11,11 +11,6 @@
 #include "tools/bench.h"
 #include "tools/options.h"
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 // Median seconds of `repeats` encodings of text[n]; *n_ids gets the id count.
 static double time_encode(const Bpe *bpe, const unsigned char *text, size_t n, int repeats, size_t *n_ids, Error *error) {
     double *times = malloc(sizeof(double) * (size_t)repeats);
@@ -30,8 +25,7 @@ static double time_encode(const Bpe *bpe, const unsigned char *text, size_t n, i
         times[r] = bench_now() - start;
         free(ids);
     }
-    qsort(times, (size_t)repeats, sizeof(double), compare_doubles);
-    double median = times[repeats / 2];
+    double median = bench_median(times, repeats);
     free(times);
     return median;
 }
