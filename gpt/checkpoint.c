@@ -469,8 +469,9 @@ static int load(const char *path, Model *model, TextTokenizer *tokenizer, TrainS
         return load_failed(file, NULL, NULL, NULL, tokenizer_text, table);
     }
     if (get_u64(header, 152) != (uint64_t)model->n_params || get_u64(header, 160) != (uint64_t)model->n_trainable) {
-        error_set(error, "%s: %llu parameters in the file, the config makes %ld", path,
-                  (unsigned long long)get_u64(header, 152), model->n_params);
+        error_set(error, "%s: %llu parameters (%llu trained) in the file, the config makes %ld (%ld)", path,
+                  (unsigned long long)get_u64(header, 152), (unsigned long long)get_u64(header, 160), model->n_params,
+                  model->n_trainable);
         return load_failed(file, model, NULL, NULL, tokenizer_text, table);
     }
     if ((int)n_tensors != model->n_tensors) {

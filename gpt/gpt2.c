@@ -696,6 +696,7 @@ int gpt2_create(Model *model, Random *rng, Error *error) {
     model->state = calloc(1, sizeof(Gpt2State));
     if (!model->tensors || !model->state) return error_set(error, "gpt2: out of memory");
     gpt2_layout(model->tensors, cfg, &model->n_params);
+    model->n_trainable = model->n_params;
     // calloc: large zeroed blocks come straight from the kernel, untouched until written, so a
     // model that is then loaded (or memory-mapped) does not pay for zeroing them.
     model->params = calloc((size_t)(model->n_params > 0 ? model->n_params : 1), sizeof(float));

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# GPT-2 checkpoints through the program: quantize (q8_0, q4_0), eval and generate on the
+# quantized files, convert to llm.c's format and back, and the errors of each command.
+set -u
+groundup=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+expect_error() {  # pattern, command...: non-zero exit, one error line containing the pattern
+    local pattern=$1; shift
+    if "$@" > /dev/null 2> "$tmp/err"; then fail "succeeded: $*"; return; fi
+    [ "$(grep -v '^usage:' "$tmp/err" | wc -l)" -eq 1 ] || { fail "not one line: $*"; cat "$tmp/err" >&2; }
+    grep -q -- "$pattern" "$tmp/err" || { fail "no '$pattern' in the error of: $*"; cat "$tmp/err" >&2; }
+}
+
+# A tiny GPT-2 on names with its own BPE (width 64: a multiple of the 32-weight blocks).
+"$groundup" tokenizer train --data data/names.txt --vocab-size 300 --out "$tmp/names.bpe" > /dev/null 2>&1 ||
+    fail "tokenizer train"
+"$groundup" train --arch gpt2 --data data/names.txt --tokenizer "$tmp/names.bpe" --layers 2 --heads 2 --dim 64 \
+    --context 16 --batch 8 --steps 30 --lr 3e-3 --eval-every 0 --samples 0 --out "$tmp/m.ckpt" > /dev/null 2>&1 ||
+    fail "train"
+
+eval_loss() { "$groundup" eval --model "$1" --data data/names.txt | sed -n 's/^mean loss *\([0-9.]*\).*/\1/p'; }
+base=$(eval_loss "$tmp/m.ckpt")
+[ -n "$base" ] || fail "eval of the fp32 model printed no loss"
+for type in q8_0 q4_0; do
+    "$groundup" quantize --model "$tmp/m.ckpt" --type $type --out "$tmp/$type.ckpt" > "$tmp/$type.table" ||
+        fail "quantize $type"
+    grep -q "^| qkvw | $type |" "$tmp/$type.table" || fail "no qkvw row in the $type table"
+    grep -q "^| ln1w | f32 |" "$tmp/$type.table" || fail "LayerNorm weights must stay f32"
+    [ "$(stat -c %s "$tmp/$type.ckpt")" -lt "$(stat -c %s "$tmp/m.ckpt")" ] || fail "$type file is not smaller"
+    loss=$(eval_loss "$tmp/$type.ckpt")
+    awk -v a="$loss" -v b="$base" 'BEGIN { exit !(a > 0 && (a - b) / b < 0.05 && (b - a) / b < 0.05) }' ||
+        fail "$type loss $loss is not within 5% of fp32's $base"
+    "$groundup" generate --model "$tmp/$type.ckpt" -n 20 --seed 3 > "$tmp/$type.txt" 2> /dev/null || fail "generate $type"
+    [ -s "$tmp/$type.txt" ] || fail "generate $type printed nothing"
+done
+"$groundup" quantize --model "$tmp/m.ckpt" --type q4_0 --keep-embedding-fp32 --out "$tmp/keep.ckpt" > "$tmp/keep.table" ||
+    fail "quantize --keep-embedding-fp32"
+grep -q "^| wte | f32 |" "$tmp/keep.table" || fail "--keep-embedding-fp32 must keep wte in f32"
+
+# groundup -> llm.c -> groundup keeps the weights: the same loss to the last digit.
+"$groundup" convert --in "$tmp/m.ckpt" --out "$tmp/m.bin" 2> /dev/null || fail "convert to llm.c"
+[ "$(head -c 4 "$tmp/m.bin" | od -An -tu4 | tr -d ' ')" = 20240326 ] || fail "llm.c magic"
+"$groundup" convert --in "$tmp/m.bin" --tokenizer "$tmp/names.bpe" --out "$tmp/back.ckpt" 2> /dev/null ||
+    fail "convert back"
+[ "$(eval_loss "$tmp/back.ckpt")" = "$base" ] || fail "the round trip through llm.c's format changed the model"
+
+expect_error "q8_0 or q4_0" "$groundup" quantize --model "$tmp/m.ckpt" --type q5 --out "$tmp/x.ckpt"
+expect_error "already quantized" "$groundup" quantize --model "$tmp/q8_0.ckpt" --type q4_0 --out "$tmp/x.ckpt"
+expect_error "cannot open" "$groundup" quantize --model "$tmp/missing.ckpt" --type q8_0 --out "$tmp/x.ckpt"
+expect_error "required" "$groundup" quantize --model "$tmp/m.ckpt"
+expect_error "fp32 only" "$groundup" convert --in "$tmp/q8_0.ckpt" --to llmc --out "$tmp/x.bin"
+expect_error "50257" "$groundup" generate --model "$tmp/m.bin"
+expect_error "--to must be" "$groundup" convert --in "$tmp/m.ckpt" --to onnx --out "$tmp/x.bin"
+head -c 3000 "$tmp/q4_0.ckpt" > "$tmp/truncated.ckpt"
+expect_error "truncated" "$groundup" eval --model "$tmp/truncated.ckpt"
+[ ! -e "$tmp/x.ckpt" ] && [ ! -e "$tmp/x.bin" ] || fail "a failed command left an output file"
+
+exit $((failures > 0))
