@@ -265,8 +265,11 @@ void dropout_backward(float *d_inp, const float *d_out, const float *mask, long 
 // ----------------------------------------------------------------------------
 // attention
 
-void attention_forward(float *out, float *att, const float *q, long q_stride, const float *k, const float *v,
-                       long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal) {
+// Attention computed query by query: dot products, softmax, weighted sum. This is the path
+// for a few queries (decoding one token against the key/value cache), where there is no
+// matrix worth multiplying.
+static void attention_forward_rows(float *out, float *att, const float *q, long q_stride, const float *k,
+                                   const float *v, long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal) {
     int HS = C / NH;
     float scale = 1.0f / sqrtf((float)HS);
     int offset = Tk - Tq;  // query t is at position t + offset of the keys' sequence
@@ -316,9 +319,9 @@ void attention_forward(float *out, float *att, const float *q, long q_stride, co
 //   d_score_ts = att_ts (d_att_ts - sum_r att_tr d_att_tr)          (softmax backward)
 //   d_q_t   += scale * sum_s d_score_ts k_s    d_k_s += scale * sum_t d_score_ts q_t
 // Each (b, h) touches only its own head's columns, so the pairs run in parallel safely.
-void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const float *q,
-                        long q_stride, const float *k, const float *v, long kv_stride, int B, int Tq, int Tk, int C,
-                        int NH, int causal) {
+static void attention_backward_rows(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att,
+                                    const float *q, long q_stride, const float *k, const float *v, long kv_stride, int B,
+                                    int Tq, int Tk, int C, int NH, int causal) {
     int HS = C / NH;
     float scale = 1.0f / sqrtf((float)HS);
     int offset = Tk - Tq;
@@ -361,5 +364,101 @@ void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, 
             }
         }
         free(d_att);
+    }
+}
+
+// ----------------------------------------------------------------------------
+// attention as matrix products, per (batch, head): S = Q Kᵀ / sqrt(HS), P = softmax(S) with
+// the causal mask, O = P V. For many queries (training, prompts, evaluation) this runs the
+// packed gemm on each head's (Tq x HS) and (Tk x HS) slices, about ten times faster than the
+// row-by-row loops. The heads run in parallel; each gemm inside runs on its own thread.
+
+// Fewer queries than this go row by row.
+enum { ATTENTION_GEMM_MIN_QUERIES = 8 };
+
+// Softmax of one row of scores in place over the visible keys [0, visible), zero after.
+static void masked_softmax_row(float *row, int visible, int Tk, float scale) {
+    float max = -INFINITY;
+    for (int s = 0; s < visible; s++) {
+        row[s] *= scale;
+        max = row[s] > max ? row[s] : max;
+    }
+    float sum = 0.0f;
+    for (int s = 0; s < visible; s++) {
+        row[s] = fast_exp(row[s] - max);
+        sum += row[s];
+    }
+    float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (int s = 0; s < visible; s++) row[s] *= inverse;
+    for (int s = visible; s < Tk; s++) row[s] = 0.0f;
+}
+
+// The keys query t sees: s < visible_keys(t).
+static int visible_keys(int t, int Tq, int Tk, int causal) {
+    if (!causal) return Tk;
+    int visible = t + (Tk - Tq) + 1;
+    return visible < Tk ? visible : Tk;
+}
+
+void attention_forward(float *out, float *att, const float *q, long q_stride, const float *k, const float *v,
+                       long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal) {
+    if (Tq < ATTENTION_GEMM_MIN_QUERIES) {
+        attention_forward_rows(out, att, q, q_stride, k, v, kv_stride, B, Tq, Tk, C, NH, causal);
+        return;
+    }
+    int HS = C / NH;
+    float scale = 1.0f / sqrtf((float)HS);
+#pragma omp parallel for collapse(2) schedule(dynamic)
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            const float *query = q + (long)b * Tq * q_stride + h * HS;
+            const float *key = k + (long)b * Tk * kv_stride + h * HS, *value = v + (long)b * Tk * kv_stride + h * HS;
+            float *probs = att + ((long)b * NH + h) * Tq * Tk;
+            // S (Tq,Tk) = Q (Tq,HS) · Kᵀ: B[i][s] = K[s][i]
+            gemm(Tq, Tk, HS, query, q_stride, 1, key, 1, kv_stride, probs, Tk, 0);
+            for (int t = 0; t < Tq; t++) masked_softmax_row(probs + (long)t * Tk, visible_keys(t, Tq, Tk, causal), Tk, scale);
+            // O (Tq,HS) = P (Tq,Tk) · V (Tk,HS)
+            gemm(Tq, HS, Tk, probs, Tk, 1, value, kv_stride, 1, out + (long)b * Tq * C + h * HS, C, 0);
+        }
+    }
+}
+
+// Per head, with S, P, O as in the forward:
+//   dP = dO Vᵀ,   dV += Pᵀ dO,   dS = P ∘ (dP - rowsum(P ∘ dP)) / sqrt(HS)   (softmax backward),
+//   dQ += dS K,   dK += dSᵀ Q
+void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const float *q,
+                        long q_stride, const float *k, const float *v, long kv_stride, int B, int Tq, int Tk, int C,
+                        int NH, int causal) {
+    if (Tq < ATTENTION_GEMM_MIN_QUERIES) {
+        attention_backward_rows(d_q, d_k, d_v, d_out, att, q, q_stride, k, v, kv_stride, B, Tq, Tk, C, NH, causal);
+        return;
+    }
+    int HS = C / NH;
+    float scale = 1.0f / sqrtf((float)HS);
+#pragma omp parallel
+    {
+        float *d_scores = malloc(sizeof(float) * (size_t)Tq * (size_t)Tk);  // dP, then dS in place
+#pragma omp for collapse(2) schedule(dynamic)
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < NH; h++) {
+                long q_offset = (long)b * Tq * q_stride + h * HS, kv_offset = (long)b * Tk * kv_stride + h * HS;
+                const float *probs = att + ((long)b * NH + h) * Tq * Tk;
+                const float *dy = d_out + (long)b * Tq * C + h * HS;
+                gemm(Tq, Tk, HS, dy, C, 1, v + kv_offset, 1, kv_stride, d_scores, Tk, 0);
+                gemm(Tk, HS, Tq, probs, 1, Tk, dy, C, 1, d_v + kv_offset, kv_stride, 1);
+                for (int t = 0; t < Tq; t++) {
+                    const float *p = probs + (long)t * Tk;
+                    float *d = d_scores + (long)t * Tk;
+                    int visible = visible_keys(t, Tq, Tk, causal);
+                    float weighted = 0.0f;
+                    for (int s = 0; s < visible; s++) weighted += p[s] * d[s];
+                    for (int s = 0; s < visible; s++) d[s] = p[s] * (d[s] - weighted) * scale;
+                    for (int s = visible; s < Tk; s++) d[s] = 0.0f;
+                }
+                gemm(Tq, HS, Tk, d_scores, Tk, 1, k + kv_offset, kv_stride, 1, d_q + q_offset, q_stride, 1);
+                gemm(Tk, HS, Tq, d_scores, 1, Tk, q + q_offset, q_stride, 1, d_k + kv_offset, kv_stride, 1);
+            }
+        }
+        free(d_scores);
     }
 }

@@ -12,13 +12,14 @@
 #include "tests/check.h"
 
 enum { LINEAR, EMBEDDING, RELU, SIGMOID, TANH, GELU, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, LAYERNORM, RESIDUAL,
-       DROPOUT, ATTENTION, CROSS_ATTENTION, N_LAYERS };
+       DROPOUT, ATTENTION, CROSS_ATTENTION, ATTENTION_FEW_QUERIES, N_LAYERS };
 static const char *layer_names[] = {"linear", "embedding", "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
                                     "cross_entropy", "layernorm", "residual", "dropout", "attention",
-                                    "cross_attention"};
+                                    "cross_attention", "attention_few_queries"};
 
-// Sizes shared by the cases: N rows of C channels; attention B x T x C with NH heads.
-enum { N = 5, C = 8, OC = 6, V = 7, B = 2, T = 5, TK = 4, NH = 2 };
+// Sizes shared by the cases: N rows of C channels; attention B x T x C with NH heads (T = 9
+// queries take the matrix-product path, TF = 5 the row-by-row one).
+enum { N = 5, C = 8, OC = 6, V = 7, B = 2, T = 9, TF = 5, TK = 4, NH = 2 };
 
 typedef struct Case {
     int layer;
@@ -53,6 +54,9 @@ static void forward(Case *c) {
         break;
     case CROSS_ATTENTION:  // q (B,T,C) from x, k/v (B,TK,2C) packed in y, no mask
         attention_forward(c->out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, T, TK, C, NH, 0);
+        break;
+    case ATTENTION_FEW_QUERIES:  // the last TF queries of a causal sequence of T keys
+        attention_forward(c->out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, TF, T, C, NH, 1);
         break;
     }
 }
@@ -94,6 +98,9 @@ static void backward(Case *c, float *d_x, float *d_y, float *d_w, float *d_b) {
     case CROSS_ATTENTION:
         attention_backward(d_x, d_y, d_y + C, d_out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, T, TK, C, NH, 0);
         break;
+    case ATTENTION_FEW_QUERIES:
+        attention_backward(d_x, d_y, d_y + C, d_out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, TF, T, C, NH, 1);
+        break;
     }
 }
 
@@ -132,6 +139,7 @@ int main(void) {
         case RESIDUAL: c.n_out = N * C, n_y = N * C; break;
         case ATTENTION: c.n_out = B * T * C, n_x = B * T * 3 * C; break;
         case CROSS_ATTENTION: c.n_out = B * T * C, n_x = B * T * C, n_y = B * TK * 2 * C; break;
+        case ATTENTION_FEW_QUERIES: c.n_out = B * TF * C, n_x = B * TF * C, n_y = B * T * 2 * C; break;
         case RELU:  // keep inputs away from the kink at 0, where the derivative jumps
             for (long i = 0; i < n_x; i++) c.x[i] += c.x[i] > 0 ? 0.1f : -0.1f;
             c.n_out = N * C;
