@@ -594,5 +594,6 @@ int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, 
     memset(&training, 0, sizeof training);
     if (load(path, model, tokenizer, &training, NULL, 1, error)) return -1;
     if (data_path && data_path_size) snprintf(data_path, data_path_size, "%s", training.data_path);
+    train_state_free(&training);  // the other stages are read, not mapped: their whole training state
     return 0;
 }

@@ -125,7 +125,7 @@ static void check_gradients_fp32(void) {
 // straight-through rule of QLoRA): through x·Ŵᵀ with Ŵ the dequantized weights. So:
 //  - the last layer's fcprojw adapters, which no rounding follows (fp32 output matrix), match
 //    finite differences of the q8_0 model itself;
-//  - every adapter's gradient matches finite differences of the same network with fp32
+//  - every adapter's gradient (layer 0's) matches finite differences of the same network with fp32
 //    weights Ŵ, up to what rounding the activations changes in the forward: about 1% of the
 //    tensor's largest gradient (measured; a sign or indexing error would be 100%). Weights
 //    N(0, 0.1) rather than 0.3 keep the tiny network from amplifying those roundings.
@@ -149,18 +149,20 @@ static void check_gradients_q8_0(void) {
     float *analytic = analytic_gradients(&lora, &context);
     CHECK(lora_base_checksum(lora_base(&lora)) == lora.config.lora_base_checksum, "the base's weights are untouched");
     for (int t = 0; t < lora.n_tensors; t++) {
+        // layer 0, whose gradients come back through every quantized matrix after it
         const TensorInfo *tensor = &lora.tensors[t];
+        long layer_size = tensor->size / L;
         double largest = 0.0;
-        for (long i = 0; i < tensor->size; i++) largest = fmax(largest, fabs(analytic[tensor->offset + i]));
+        for (long i = 0; i < layer_size; i++) largest = fmax(largest, fabs(analytic[tensor->offset + i]));
         GradcheckResult r = gradcheck(loss_at, &reference_context, reference.params + tensor->offset,
-                                      analytic + tensor->offset, tensor->size, 1e-2f, largest);
+                                      analytic + tensor->offset, layer_size, 1e-2f, largest);
         CHECK(largest > 1e-2 && r.max_rel_error < 5e-2,
               "q8_0 base, d_%s against fp32 dequantized weights: error %g of the largest gradient at %ld (abs %g)",
               tensor->name, r.max_rel_error, r.worst_index, r.max_abs_error);
         if (strncmp(tensor->name, "fcprojw", 7) != 0) continue;
-        long last_layer = tensor->size / L;  // the layer L-1 block of (L, ., .)
+        long last_layer = (L - 1) * layer_size;  // the layer L-1 block of (L, ., .)
         r = gradcheck(loss_at, &context, lora.params + tensor->offset + last_layer, analytic + tensor->offset + last_layer,
-                      last_layer, 1e-2f, 1e-2);
+                      layer_size, 1e-2f, 1e-2);
         CHECK(r.max_rel_error < 2e-2, "q8_0 base, last layer d_%s: relative error %g at %ld (abs %g)", tensor->name,
               r.max_rel_error, r.worst_index, r.max_abs_error);
     }

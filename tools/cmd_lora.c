@@ -88,7 +88,7 @@ static double file_megabytes(const char *path) {
     return stat(path, &info) == 0 ? (double)info.st_size / 1e6 : 0.0;
 }
 
-// Every parameter of a GPT-2, fp32 or quantized.
+// Every parameter of a model's tensors, fp32 or quantized.
 static long count_parameters(const Model *model) {
     long n = 0;
     for (int i = 0; i < model->n_tensors; i++) n += model->tensors[i].size;
@@ -219,8 +219,9 @@ static int lora_train(int argc, char **argv) {
     Printer printer = {isatty(fileno(stderr)), 0.0, eval_every > 0 ? (eval_every + 4) / 5 : 100};
     TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, &interrupted, on_progress, &printer};
     if (train_check(&run, &error)) goto done;
+    long trained = count_parameters(&model);  // the adapters (or the base), without alignment gaps
     fprintf(stderr, "%s: %ld of the base's %ld parameters trained, %ld train / %ld validation tokens from %s, %d threads\n",
-            full ? "full fine-tuning" : "lora", model.n_trainable, base_parameters, data.n_train, data.n_val, data_path,
+            full ? "full fine-tuning" : "lora", trained, base_parameters, data.n_train, data.n_val, data_path,
             omp_get_max_threads());
 
     struct sigaction action;
@@ -243,11 +244,11 @@ static int lora_train(int argc, char **argv) {
     if (evaluate(&model, data.val, data.n_val, data.val_bytes, 0, &after, &error)) goto done;
 
     if (full)
-        printf("full fine-tuning of %s: all %ld parameters trained\n", base_path, model.n_trainable);
+        printf("full fine-tuning of %s: all %ld parameters trained\n", base_path, trained);
     else
         printf("lora on %s (%s weights): rank %d, alpha %g, targets %s: %ld trained parameters, %.2f%% of the base's %ld\n",
                base_path, weight_type_name(weight_type), rank, (double)alpha, lora_targets_name(targets),
-               model.n_trainable, 100.0 * (double)model.n_trainable / (double)base_parameters, base_parameters);
+               trained, 100.0 * (double)trained / (double)base_parameters, base_parameters);
     printf("held-out %s (%ld tokens): %.4f -> %.4f nats/token, %.4f -> %.4f bits per byte\n", data_path,
            before.n_tokens, before.mean_loss, after.mean_loss, before.bits_per_byte, after.bits_per_byte);
     printf("%ld steps in %.1f s; %s %s: %.2f MB (base %s: %.2f MB)\nloss curves %s\n", state.step, train_seconds,
