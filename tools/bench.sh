@@ -20,7 +20,8 @@ fi
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-cp "$model" "$scratch/fp32.ckpt"
+# the fp32 weights alone (a training checkpoint also holds the optimizer state)
+"$groundup" convert --in "$model" --to groundup --out "$scratch/fp32.ckpt" 2> /dev/null
 "$groundup" quantize --model "$model" --type q8_0 --out "$scratch/q8_0.ckpt" > /dev/null
 "$groundup" quantize --model "$model" --type q4_0 --out "$scratch/q4_0.ckpt" > /dev/null
 

@@ -7,13 +7,10 @@
 // the (fp32) base on the same data with the same settings: the full fine-tuning LoRA is
 // measured against. Parses arguments, calls gpt/, prints.
 #include <omp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "gpt/checkpoint.h"
 #include "gpt/data.h"
@@ -22,66 +19,7 @@
 #include "gpt/train.h"
 #include "tools/commands.h"
 #include "tools/options.h"
-
-// The one global: a signal handler can only talk through one.
-static volatile sig_atomic_t interrupted = 0;
-
-static void on_interrupt(int signal_number) {
-    (void)signal_number;
-    interrupted = 1;
-}
-
-static double wall_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-// Progress as `groundup train` shows it: one live line on a terminal, else a line now and then.
-typedef struct Printer {
-    int terminal;
-    double last_update;
-    long log_every;
-} Printer;
-
-static void on_progress(void *context, const TrainProgress *p) {
-    Printer *printer = context;
-    if (p->event == TRAIN_EVENT_STEP) {
-        char line[200];
-        snprintf(line, sizeof line, "step %ld/%ld  loss %.4f  lr %.2e  %.1fk tok/s  %.0f s elapsed  %.0f s left", p->step,
-                 p->total_steps, (double)p->loss, (double)p->lr, p->tokens_per_second / 1e3, p->elapsed_seconds,
-                 p->remaining_seconds);
-        if (printer->terminal) {
-            double now = wall_seconds();
-            if (now - printer->last_update < 0.1 && p->step != p->total_steps) return;
-            printer->last_update = now;
-            fprintf(stderr, "\r%s\033[K", line);
-        } else if (p->step == 1 || p->step % printer->log_every == 0) {
-            fprintf(stderr, "%s\n", line);
-        }
-    } else if (p->event == TRAIN_EVENT_EVAL) {
-        fprintf(stderr, "%sstep %ld: validation loss %.4f\n", printer->terminal ? "\r\033[K" : "", p->step,
-                (double)p->val_loss);
-    }
-    fflush(stderr);
-}
-
-// "out/names.lora" -> "out/names.svg"
-static void svg_path_for(const char *path, char *out, size_t size) {
-    snprintf(out, size, "%s", path);
-    char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
-    if (dot && (!slash || dot > slash)) *dot = '\0';
-    size_t length = strlen(out);
-    snprintf(out + length, size - length, ".svg");
-}
-
-// The directory of path ("." when none).
-static void directory_of(const char *path, char *out, size_t size) {
-    snprintf(out, size, "%s", path);
-    char *slash = strrchr(out, '/');
-    if (slash) *slash = '\0';
-    else snprintf(out, size, ".");
-}
+#include "tools/run.h"
 
 static double file_megabytes(const char *path) {
     struct stat info;
@@ -216,25 +154,17 @@ static int lora_train(int argc, char **argv) {
     config.seed = (uint64_t)seed;
     if (train_state_init(&state, &config, &model, data_path, &error)) goto done;
     svg_path_for(out_path, svg_path, sizeof svg_path);
-    Printer printer = {isatty(fileno(stderr)), 0.0, eval_every > 0 ? (eval_every + 4) / 5 : 100};
-    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, &interrupted, on_progress, &printer};
+    Printer printer = printer_for(eval_every);
+    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL};
     if (train_check(&run, &error)) goto done;
     long trained = count_parameters(&model);  // the adapters (or the base), without alignment gaps
     fprintf(stderr, "%s: %ld of the base's %ld parameters trained, %ld train / %ld validation tokens from %s, %d threads\n",
             full ? "full fine-tuning" : "lora", trained, base_parameters, data.n_train, data.n_val, data_path,
             omp_get_max_threads());
 
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_interrupt;
-    action.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills as usual
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
     double start = wall_seconds();
-    int result = train_run(&run, &error);
+    int result = run_training(&run, &printer, &error);
     double train_seconds = wall_seconds() - start;
-    signal(SIGINT, SIG_DFL);
-    if (printer.terminal) fprintf(stderr, "\n");
     if (result < 0) goto done;
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: lora train: interrupted at step %ld; saved %s\n", state.step, out_path);

@@ -1,0 +1,145 @@
+#include "tools/run.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpt/sample.h"
+
+// The one global: a signal handler can only talk through one.
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_interrupt(int signal_number) {
+    (void)signal_number;
+    interrupted = 1;
+}
+
+// ----------------------------------------------------------------------------
+// progress
+
+double wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// 75 -> "1:15", 3725 -> "1:02:05"
+static void format_duration(double seconds, char *out, size_t size) {
+    long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    if (s >= 3600) snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+static void format_step_line(const TrainProgress *p, char *line, size_t size) {
+    char elapsed[32], remaining[32];
+    format_duration(p->elapsed_seconds, elapsed, sizeof elapsed);
+    format_duration(p->remaining_seconds, remaining, sizeof remaining);
+    snprintf(line, size, "step %ld/%ld  loss %.4f  lr %.2e  %.1fk tok/s  %s elapsed  %s left", p->step, p->total_steps,
+             (double)p->loss, (double)p->lr, p->tokens_per_second / 1e3, elapsed, remaining);
+}
+
+static void on_progress(void *context, const TrainProgress *p) {
+    Printer *printer = context;
+    char line[256];
+    switch (p->event) {
+    case TRAIN_EVENT_STEP:
+        format_step_line(p, line, sizeof line);
+        if (printer->terminal) {
+            double now = wall_seconds();
+            if (now - printer->last_update < 0.1 && p->step != p->total_steps) return;
+            printer->last_update = now;
+            fprintf(stderr, "\r%s\033[K", line);
+        } else if (p->step == 1 || p->step % printer->log_every == 0) {
+            fprintf(stderr, "%s\n", line);
+        }
+        break;
+    case TRAIN_EVENT_EVAL:
+        fprintf(stderr, "%sstep %ld: validation loss %.4f\n", printer->terminal ? "\r\033[K" : "", p->step,
+                (double)p->val_loss);
+        break;
+    case TRAIN_EVENT_FITTED:
+        fprintf(stderr, "fitted the counts in %.2f s: train loss %.4f, validation loss %.4f\n", p->elapsed_seconds,
+                (double)p->loss, (double)p->val_loss);
+        break;
+    case TRAIN_EVENT_SAVED: break;
+    }
+    fflush(stderr);
+}
+
+Printer printer_for(long eval_every) {
+    Printer printer = {isatty(fileno(stderr)), 0.0, eval_every > 0 ? (eval_every + 4) / 5 : 100};
+    return printer;
+}
+
+int run_training(TrainRun *run, Printer *printer, Error *error) {
+    interrupted = 0;
+    run->stop = &interrupted;
+    run->callback = on_progress;
+    run->callback_context = printer;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    action.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills as usual
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    int result = train_run(run, error);
+    signal(SIGINT, SIG_DFL);
+    if (printer->terminal) fprintf(stderr, "\n");
+    return result;
+}
+
+// ----------------------------------------------------------------------------
+// samples
+
+typedef struct SampleOutput {
+    const TextTokenizer *tokenizer;
+} SampleOutput;
+
+static int print_token(void *context, int token) {
+    SampleOutput *out = context;
+    size_t length = 0;
+    const unsigned char *bytes = text_token_bytes(out->tokenizer, token, &length);
+    if (bytes) fwrite(bytes, 1, length, stdout);
+    return 0;
+}
+
+int print_samples(Model *model, const TextTokenizer *tokenizer, int n_samples, int n_tokens, uint64_t seed,
+                         Error *error) {
+    SamplerConfig config = {1.0f, 0, 1.0f};
+    Sampler sampler;
+    if (sampler_init(&sampler, &config, model->config.vocab_size, error)) return -1;
+    Random rng;
+    random_seed(&rng, seed);
+    int start = text_start_token(tokenizer);
+    SampleOutput out = {tokenizer};
+    int status = 0;
+    for (int i = 0; i < n_samples && status == 0; i++) {
+        printf("--- sample %d (temperature 1) ---\n", i + 1);
+        status = generate(model, &start, 1, n_tokens, &sampler, &rng, print_token, &out, NULL, error);
+        printf("\n");
+    }
+    sampler_free(&sampler);
+    return status;
+}
+
+// ----------------------------------------------------------------------------
+// paths
+
+// "out/mlp.ckpt" -> "out/mlp.svg"; "out/model" -> "out/model.svg"
+void svg_path_for(const char *checkpoint, char *out, size_t size) {
+    snprintf(out, size, "%s", checkpoint);
+    char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+    if (dot && (!slash || dot > slash)) *dot = '\0';
+    size_t length = strlen(out);
+    snprintf(out + length, size - length, ".svg");
+}
+
+// The directory of path ("." when none).
+void directory_of(const char *path, char *out, size_t size) {
+    snprintf(out, size, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+    else snprintf(out, size, ".");
+}
