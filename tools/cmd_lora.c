@@ -41,28 +41,28 @@ static const char *weight_type_name(int type) { return type == TENSOR_F32 ? "fp3
 static int lora_train(int argc, char **argv) {
     const char *base_path = NULL, *data_path = NULL, *targets_text = "attn,mlp", *out_path = NULL;
     const char *gpt2_directory = "data/gpt2";
-    long steps = 0, warmup = -1, seed = 1;
-    double seconds = 0.0;
-    int rank = 8, batch = 16, context = 0, threads = 0, eval_every = 100, eval_batches = 10, full = 0;
-    float alpha = 16.0f, lr = 2e-3f, min_lr = -1.0f, weight_decay = 0.0f, clip = 1.0f;
+    TrainOptions train = {.batch = 16, .context = 0, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
+                          .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
+    int rank = 8, threads = 0, full = 0;
+    float alpha = 16.0f;
     const Option options[] = {
         {"--base", OPTION_STRING, &base_path, "the trained GPT-2 to adapt (fp32, q8_0 or q4_0 weights)"},
         {"--data", OPTION_STRING, &data_path, "text (encoded with the base's tokenizer) or token file to fine-tune on"},
         {"--rank", OPTION_INT, &rank, "rank r of every adapter, 1 <= r <= the width"},
         {"--alpha", OPTION_FLOAT, &alpha, "the adapters add (alpha / r) B A"},
         {"--targets", OPTION_STRING, &targets_text, "attn (qkvw, attprojw), mlp (fcw, fcprojw) or attn,mlp"},
-        {"--steps", OPTION_LONG, &steps, "optimizer steps (default 300 unless --time)"},
-        {"--time", OPTION_DOUBLE, &seconds, "train for this many seconds instead of a number of steps"},
-        {"--batch", OPTION_INT, &batch, "sequences per step B"},
-        {"--context", OPTION_INT, &context, "tokens per sequence T (0: the base's context)"},
-        {"--lr", OPTION_FLOAT, &lr, "peak learning rate (AdamW)"},
-        {"--min-lr", OPTION_FLOAT, &min_lr, "final learning rate of the cosine (default lr/10)"},
-        {"--warmup", OPTION_LONG, &warmup, "warmup steps (default 10% of the steps, at most 100)"},
-        {"--weight-decay", OPTION_FLOAT, &weight_decay, "AdamW's decoupled weight decay"},
-        {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
-        {"--seed", OPTION_LONG, &seed, "seed of A's initialisation and of the batches"},
-        {"--eval-every", OPTION_INT, &eval_every, "validation loss and a save every K steps (0: at the end only)"},
-        {"--eval-batches", OPTION_INT, &eval_batches, "validation batches averaged"},
+        {"--steps", OPTION_LONG, &train.steps, "optimizer steps (default 300 unless --time)"},
+        {"--time", OPTION_DOUBLE, &train.seconds, "train for this many seconds instead of a number of steps"},
+        {"--batch", OPTION_INT, &train.batch, "sequences per step B"},
+        {"--context", OPTION_INT, &train.context, "tokens per sequence T (0: the base's context)"},
+        {"--lr", OPTION_FLOAT, &train.lr, "peak learning rate (AdamW)"},
+        {"--min-lr", OPTION_FLOAT, &train.min_lr, "final learning rate of the cosine (default lr/10)"},
+        {"--warmup", OPTION_LONG, &train.warmup, "warmup steps (default 10% of the steps, at most 100)"},
+        {"--weight-decay", OPTION_FLOAT, &train.weight_decay, "AdamW's decoupled weight decay"},
+        {"--clip", OPTION_FLOAT, &train.clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--seed", OPTION_LONG, &train.seed, "seed of A's initialisation and of the batches"},
+        {"--eval-every", OPTION_INT, &train.eval_every, "validation loss and a save every K steps (0: at the end only)"},
+        {"--eval-batches", OPTION_INT, &train.eval_batches, "validation batches averaged"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out_path, "adapter file to write (default out/adapters.lora; the SVG goes beside it)"},
         {"--full", OPTION_FLAG, &full, "for comparison: train every parameter of the fp32 base instead (writes a checkpoint)"},
@@ -74,9 +74,9 @@ static int lora_train(int argc, char **argv) {
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
     if (!base_path || !data_path) return fail("lora train", "--base MODEL and --data FILE are required");
-    if (steps < 0 || seconds < 0.0) return fail("lora train", "--steps and --time must be positive");
-    if (steps > 0 && seconds > 0.0) return fail("lora train", "give --steps or --time, not both");
-    if (threads < 0 || context < 0) return fail("lora train", "--threads and --context must be >= 0");
+    if (train.steps < 0 || train.seconds < 0.0) return fail("lora train", "--steps and --time must be positive");
+    if (train.steps > 0 && train.seconds > 0.0) return fail("lora train", "give --steps or --time, not both");
+    if (threads < 0 || train.context < 0) return fail("lora train", "--threads and --context must be >= 0");
     Error error = {{0}};
     int targets = 0;
     if (!full && lora_parse_targets(targets_text, &targets, &error)) return fail("lora train", error.message);
@@ -108,9 +108,9 @@ static int lora_train(int argc, char **argv) {
         error_set(&error, "%s has quantized weights, which only LoRA can fine-tune (drop --full)", base_path);
         goto done;
     }
-    if (context == 0) context = model.config.context_length;
-    if (context > model.config.context_length) {
-        error_set(&error, "--context %d is longer than the base's %d", context, model.config.context_length);
+    if (train.context == 0) train.context = model.config.context_length;
+    if (train.context > model.config.context_length) {
+        error_set(&error, "--context %d is longer than the base's %d", train.context, model.config.context_length);
         goto done;
     }
     directory_of(out_path, cache_dir, sizeof cache_dir);
@@ -128,7 +128,7 @@ static int lora_train(int argc, char **argv) {
     int weight_type = model.config.weight_type;
     if (!full) {
         Random init;
-        random_seed(&init, (uint64_t)seed ^ 0x10a4ULL);  // its own stream, apart from the batches'
+        random_seed(&init, (uint64_t)train.seed ^ 0x10a4ULL);  // its own stream, apart from the batches'
         Model base = model;
         if (lora_new(&model, &base, rank, alpha, targets, &init, &error)) {
             model = base;
@@ -139,22 +139,10 @@ static int lora_train(int argc, char **argv) {
     // model is the base, bit for bit).
     if (evaluate(&model, data.val, data.n_val, data.val_bytes, 0, &before, &error)) goto done;
 
-    TrainConfig config = train_default_config();
-    config.batch_size = batch;
-    config.seq_len = context;
-    config.max_steps = seconds > 0.0 ? 0 : steps > 0 ? steps : 300;
-    config.max_seconds = seconds;
-    config.learning_rate = lr;
-    config.min_learning_rate = min_lr >= 0.0f ? min_lr : lr / 10.0f;
-    config.warmup_steps = warmup;
-    config.weight_decay = weight_decay;
-    config.grad_clip = clip;
-    config.eval_every = eval_every;
-    config.eval_batches = eval_batches;
-    config.seed = (uint64_t)seed;
+    TrainConfig config = train_config_from(&train, 300);
     if (train_state_init(&state, &config, &model, data_path, &error)) goto done;
     svg_path_for(out_path, svg_path, sizeof svg_path);
-    Printer printer = printer_for(eval_every);
+    Printer printer = printer_for(train.eval_every);
     TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL};
     if (train_check(&run, &error)) goto done;
     long trained = count_parameters(&model);  // the adapters (or the base), without alignment gaps

@@ -24,12 +24,10 @@ static int fail_with(const char *message) { return fail("train", message); }
 int command_train(int argc, char **argv) {
     const char *arch_name = NULL, *data_path = NULL, *tokenizer_spec = NULL, *out_path = NULL, *resume_path = NULL;
     const char *gpt2_directory = "data/gpt2";
-    long steps = 0, warmup = -1;
-    double seconds = 0.0;
     // The defaults are the main job: a small GPT-2 on Moby-Dick with a 4096-token BPE for 5 minutes.
-    int batch = 16, context = 128, threads = 0, eval_every = 100, eval_batches = 10, n_samples = 3, sample_tokens = 200;
-    long seed = 1;
-    float lr = 2e-3f, min_lr = -1.0f, weight_decay = 0.0f, clip = 1.0f;
+    TrainOptions train = {.batch = 16, .context = 128, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
+                          .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
+    int threads = 0, n_samples = 3, sample_tokens = 200;
     int layers = 4, heads = 4, dim = 256;                        // gpt2
     int block = 8, embed = 16, hidden = 200, batch_norm = 0;     // mlp
     int counting = 0;                                            // bigram
@@ -38,21 +36,21 @@ int command_train(int argc, char **argv) {
         {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's)"},
         {"--data", OPTION_STRING, &data_path, "text file or llm.c token file (default data/mobydick.txt)"},
         {"--tokenizer", OPTION_STRING, &tokenizer_spec, "char | bpe:N | gpt2 | FILE (default bpe:4096 for gpt2, char for mlp and bigram; gpt2 for token files)"},
-        {"--steps", OPTION_LONG, &steps, "optimizer steps (default: gpt2 trains for 300 seconds, the others 1000 steps)"},
-        {"--time", OPTION_DOUBLE, &seconds, "train for this many seconds instead of a number of steps"},
-        {"--batch", OPTION_INT, &batch, "sequences per step B"},
-        {"--context", OPTION_INT, &context, "tokens per sequence T (the model's context length)"},
-        {"--lr", OPTION_FLOAT, &lr, "peak learning rate (AdamW)"},
-        {"--min-lr", OPTION_FLOAT, &min_lr, "final learning rate of the cosine (default lr/10)"},
-        {"--warmup", OPTION_LONG, &warmup, "warmup steps (default 10% of the steps, at most 100)"},
-        {"--weight-decay", OPTION_FLOAT, &weight_decay, "AdamW's decoupled weight decay"},
-        {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
-        {"--seed", OPTION_LONG, &seed, "seed of the initialisation and the batches"},
+        {"--steps", OPTION_LONG, &train.steps, "optimizer steps (default: gpt2 trains for 300 seconds, the others 1000 steps)"},
+        {"--time", OPTION_DOUBLE, &train.seconds, "train for this many seconds instead of a number of steps"},
+        {"--batch", OPTION_INT, &train.batch, "sequences per step B"},
+        {"--context", OPTION_INT, &train.context, "tokens per sequence T (the model's context length)"},
+        {"--lr", OPTION_FLOAT, &train.lr, "peak learning rate (AdamW)"},
+        {"--min-lr", OPTION_FLOAT, &train.min_lr, "final learning rate of the cosine (default lr/10)"},
+        {"--warmup", OPTION_LONG, &train.warmup, "warmup steps (default 10% of the steps, at most 100)"},
+        {"--weight-decay", OPTION_FLOAT, &train.weight_decay, "AdamW's decoupled weight decay"},
+        {"--clip", OPTION_FLOAT, &train.clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--seed", OPTION_LONG, &train.seed, "seed of the initialisation and the batches"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out_path, "checkpoint to write (default out/<arch>.ckpt; the SVG goes beside it)"},
         {"--resume", OPTION_STRING, &resume_path, "continue the run saved in this checkpoint"},
-        {"--eval-every", OPTION_INT, &eval_every, "validation loss and a checkpoint every K steps (0: at the end only)"},
-        {"--eval-batches", OPTION_INT, &eval_batches, "validation batches averaged"},
+        {"--eval-every", OPTION_INT, &train.eval_every, "validation loss and a checkpoint every K steps (0: at the end only)"},
+        {"--eval-batches", OPTION_INT, &train.eval_batches, "validation batches averaged"},
         {"--samples", OPTION_INT, &n_samples, "samples printed at the end"},
         {"--sample-tokens", OPTION_INT, &sample_tokens, "tokens per sample"},
         {"--layers", OPTION_INT, &layers, "gpt2: layers"},
@@ -73,9 +71,9 @@ int command_train(int argc, char **argv) {
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
 
-    if (steps < 0) return fail_with("--steps must be positive");
-    if (seconds < 0.0) return fail_with("--time must be positive");
-    if (steps > 0 && seconds > 0.0) return fail_with("give --steps or --time, not both");
+    if (train.steps < 0) return fail_with("--steps must be positive");
+    if (train.seconds < 0.0) return fail_with("--time must be positive");
+    if (train.steps > 0 && train.seconds > 0.0) return fail_with("give --steps or --time, not both");
     if (threads < 0) return fail_with("--threads must be >= 0");
     if (n_samples < 0 || sample_tokens < 0) return fail_with("--samples and --sample-tokens must be >= 0");
     if (threads > 0) omp_set_num_threads(threads);
@@ -108,8 +106,8 @@ int command_train(int argc, char **argv) {
             goto done;
         }
         // The run continues as saved; only its length can change.
-        if (steps > 0) state.config.max_steps = steps, state.config.max_seconds = 0.0;
-        if (seconds > 0.0) state.config.max_steps = 0, state.config.max_seconds = seconds;
+        if (train.steps > 0) state.config.max_steps = train.steps, state.config.max_seconds = 0.0;
+        if (train.seconds > 0.0) state.config.max_steps = 0, state.config.max_seconds = train.seconds;
         if (!data_path) data_path = state.data_path;
         if (!out_path) out_path = resume_path;
         if (data_source_load(&source, data_path, &error)) goto done;
@@ -126,14 +124,14 @@ int command_train(int argc, char **argv) {
         strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
         if (data_source_load(&source, data_path, &error)) goto done;
         if (!tokenizer_spec) tokenizer_spec = source.is_tokens ? "gpt2" : arch == ARCH_GPT2 ? "bpe:4096" : "char";
-        if (arch == ARCH_GPT2 && steps == 0 && seconds == 0.0) seconds = 300.0;
+        if (arch == ARCH_GPT2 && train.steps == 0 && train.seconds == 0.0) train.seconds = 300.0;
         if (data_make_tokenizer(&source, tokenizer_spec, gpt2_directory, cache_dir, &tokenizer, &error)) goto done;
 
         ModelConfig config;
         memset(&config, 0, sizeof config);
         config.arch = arch;
         config.vocab_size = text_vocab_size(&tokenizer);
-        config.context_length = context;
+        config.context_length = train.context;
         config.n_layers = layers;
         config.n_heads = heads;
         config.d_model = dim;
@@ -144,22 +142,10 @@ int command_train(int argc, char **argv) {
         config.counting = counting;
         config.smoothing = smoothing;
         Random init;
-        random_seed(&init, (uint64_t)seed ^ 0x5eed1a17ULL);  // its own stream, apart from the batches'
+        random_seed(&init, (uint64_t)train.seed ^ 0x5eed1a17ULL);  // its own stream, apart from the batches'
         if (model_create(&model, &config, &init, &error)) goto done;
 
-        TrainConfig train_config = train_default_config();
-        train_config.batch_size = batch;
-        train_config.seq_len = context;
-        train_config.max_steps = seconds > 0.0 ? 0 : steps > 0 ? steps : 1000;
-        train_config.max_seconds = seconds;
-        train_config.learning_rate = lr;
-        train_config.min_learning_rate = min_lr >= 0.0f ? min_lr : lr / 10.0f;
-        train_config.warmup_steps = warmup;
-        train_config.weight_decay = weight_decay;
-        train_config.grad_clip = clip;
-        train_config.eval_every = eval_every;
-        train_config.eval_batches = eval_batches;
-        train_config.seed = (uint64_t)seed;
+        TrainConfig train_config = train_config_from(&train, 1000);
         if (train_state_init(&state, &train_config, &model, data_path, &error)) goto done;
     }
     directory_of(out_path, cache_dir, sizeof cache_dir);
@@ -182,11 +168,11 @@ int command_train(int argc, char **argv) {
     int result = run_training(&run, &printer, &error);
     if (result < 0) goto done;
 
-    const LossCurve *val = &state.val_curve, *train = &state.train_curve;
+    const LossCurve *val_curve = &state.val_curve, *train_curve = &state.train_curve;
     printf("%s, %ld parameters, tokenizer %s\n", architecture_name(model.config.arch), model.n_params, description);
-    if (train->n > 0 && val->n > 0)
+    if (train_curve->n > 0 && val_curve->n > 0)
         printf("step %ld: train loss %.4f, validation loss %.4f (nats per token)\n", state.step,
-               (double)train->losses[train->n - 1], (double)val->losses[val->n - 1]);
+               (double)train_curve->losses[train_curve->n - 1], (double)val_curve->losses[val_curve->n - 1]);
     printf("checkpoint %s\nloss curves %s\n", out_path, svg_path);
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: train: interrupted at step %ld; saved %s (continue with --resume %s)\n", state.step,
@@ -202,7 +188,7 @@ int command_train(int argc, char **argv) {
         printf("held-out text: %.4f nats/token, perplexity %.2f, %.4f bits per byte (%ld tokens, %ld bytes)\n",
                heldout.mean_loss, heldout.perplexity, heldout.bits_per_byte, heldout.n_tokens, heldout.n_bytes);
     }
-    if (n_samples > 0 && print_samples(&model, &tokenizer, n_samples, sample_tokens, (uint64_t)seed, &error)) goto done;
+    if (n_samples > 0 && print_samples(&model, &tokenizer, n_samples, sample_tokens, (uint64_t)train.seed, &error)) goto done;
     status = 0;
 done:
     if (status == 1) fail("train", error.message);

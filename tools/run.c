@@ -68,6 +68,23 @@ static void on_progress(void *context, const TrainProgress *p) {
     fflush(stderr);
 }
 
+TrainConfig train_config_from(const TrainOptions *options, long default_steps) {
+    TrainConfig config = train_default_config();
+    config.batch_size = options->batch;
+    config.seq_len = options->context;
+    config.max_steps = options->seconds > 0.0 ? 0 : options->steps > 0 ? options->steps : default_steps;
+    config.max_seconds = options->seconds;
+    config.learning_rate = options->lr;
+    config.min_learning_rate = options->min_lr >= 0.0f ? options->min_lr : options->lr / 10.0f;
+    config.warmup_steps = options->warmup;
+    config.weight_decay = options->weight_decay;
+    config.grad_clip = options->clip;
+    config.eval_every = options->eval_every;
+    config.eval_batches = options->eval_batches;
+    config.seed = (uint64_t)options->seed;
+    return config;
+}
+
 Printer printer_for(long eval_every) {
     Printer printer = {isatty(fileno(stderr)), 0.0, eval_every > 0 ? (eval_every + 4) / 5 : 100};
     return printer;

@@ -9,6 +9,18 @@
 
 #include "gpt/train.h"
 
+// The options of a training run that every training command takes; each command sets its
+// own defaults and option table over these fields.
+typedef struct TrainOptions {
+    int batch, context, eval_every, eval_batches;
+    long steps, warmup, seed;  // steps 0: by time, or the command's default
+    double seconds;            // 0: by steps
+    float lr, min_lr, weight_decay, clip;  // min_lr < 0: lr / 10
+} TrainOptions;
+
+// The training loop's config for these options; without --steps or --time, default_steps.
+TrainConfig train_config_from(const TrainOptions *options, long default_steps);
+
 // Progress on stderr: one live line on a terminal, otherwise a plain line now and then.
 typedef struct Printer {
     int terminal;        // stderr is a terminal: one live line
