@@ -47,6 +47,18 @@ grep -q "^| wte | f32 |" "$tmp/keep.table" || fail "--keep-embedding-fp32 must k
     fail "convert back"
 [ "$(eval_loss "$tmp/back.ckpt")" = "$base" ] || fail "the round trip through llm.c's format changed the model"
 
+# A GPT-2-vocabulary model as llm.c would hand it over: its file holds no tokenizer, and
+# generate reads it with GPT-2's own files from data/gpt2/, giving the same text as the
+# groundup checkpoint it came from.
+"$groundup" train --arch gpt2 --tokenizer gpt2 --layers 1 --heads 2 --dim 32 --context 16 --batch 2 --steps 2 \
+    --eval-every 0 --samples 0 --out "$tmp/vocab.ckpt" > /dev/null 2>&1 || fail "train with GPT-2's tokenizer"
+"$groundup" convert --in "$tmp/vocab.ckpt" --to llmc --out "$tmp/vocab.bin" 2> /dev/null || fail "convert to llm.c"
+"$groundup" generate --model "$tmp/vocab.ckpt" --prompt "Call me Ishmael." -n 12 --seed 5 > "$tmp/from_groundup.txt" 2> /dev/null
+"$groundup" generate --model "$tmp/vocab.bin" --prompt "Call me Ishmael." -n 12 --seed 5 > "$tmp/from_llmc.txt" 2> /dev/null ||
+    fail "generate from an llm.c checkpoint"
+cmp -s "$tmp/from_groundup.txt" "$tmp/from_llmc.txt" || fail "the llm.c file generates other text than its origin"
+grep -q "^Call me Ishmael." "$tmp/from_llmc.txt" || fail "generate did not echo the prompt"
+
 expect_error "q8_0 or q4_0" "$groundup" quantize --model "$tmp/m.ckpt" --type q5 --out "$tmp/x.ckpt"
 expect_error "already quantized" "$groundup" quantize --model "$tmp/q8_0.ckpt" --type q4_0 --out "$tmp/x.ckpt"
 expect_error "cannot open" "$groundup" quantize --model "$tmp/missing.ckpt" --type q8_0 --out "$tmp/x.ckpt"
