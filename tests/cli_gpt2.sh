@@ -50,7 +50,7 @@ grep -q "^| wte | f32 |" "$tmp/keep.table" || fail "--keep-embedding-fp32 must k
 # A GPT-2-vocabulary model as llm.c would hand it over: its file holds no tokenizer, and
 # generate reads it with GPT-2's own files from data/gpt2/, giving the same text as the
 # groundup checkpoint it came from.
-"$groundup" train --arch gpt2 --tokenizer gpt2 --layers 1 --heads 2 --dim 32 --context 16 --batch 2 --steps 2 \
+"$groundup" train --arch gpt2 --tokenizer gpt2 --data data/names.txt --layers 1 --heads 2 --dim 32 --context 16 --batch 2 --steps 1 \
     --eval-every 0 --samples 0 --out "$tmp/vocab.ckpt" > /dev/null 2>&1 || fail "train with GPT-2's tokenizer"
 "$groundup" convert --in "$tmp/vocab.ckpt" --to llmc --out "$tmp/vocab.bin" 2> /dev/null || fail "convert to llm.c"
 "$groundup" generate --model "$tmp/vocab.ckpt" --prompt "Call me Ishmael." -n 12 --seed 5 > "$tmp/from_groundup.txt" 2> /dev/null
