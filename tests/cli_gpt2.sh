@@ -5,14 +5,7 @@ set -u
 groundup=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-expect_error() {  # pattern, command...: non-zero exit, one error line containing the pattern
-    local pattern=$1; shift
-    if "$@" > /dev/null 2> "$tmp/err"; then fail "succeeded: $*"; return; fi
-    [ "$(grep -v '^usage:' "$tmp/err" | wc -l)" -eq 1 ] || { fail "not one line: $*"; cat "$tmp/err" >&2; }
-    grep -q -- "$pattern" "$tmp/err" || { fail "no '$pattern' in the error of: $*"; cat "$tmp/err" >&2; }
-}
+source "$(dirname "$0")/cli_common.bash"
 
 # A tiny GPT-2 on names with its own BPE (width 64: a multiple of the 32-weight blocks).
 "$groundup" tokenizer train --data data/names.txt --vocab-size 300 --out "$tmp/names.bpe" > /dev/null 2>&1 ||
@@ -59,15 +52,15 @@ grep -q "^| wte | f32 |" "$tmp/keep.table" || fail "--keep-embedding-fp32 must k
 cmp -s "$tmp/from_groundup.txt" "$tmp/from_llmc.txt" || fail "the llm.c file generates other text than its origin"
 grep -q "^Call me Ishmael." "$tmp/from_llmc.txt" || fail "generate did not echo the prompt"
 
-expect_error "q8_0 or q4_0" "$groundup" quantize --model "$tmp/m.ckpt" --type q5 --out "$tmp/x.ckpt"
-expect_error "already quantized" "$groundup" quantize --model "$tmp/q8_0.ckpt" --type q4_0 --out "$tmp/x.ckpt"
-expect_error "cannot open" "$groundup" quantize --model "$tmp/missing.ckpt" --type q8_0 --out "$tmp/x.ckpt"
-expect_error "required" "$groundup" quantize --model "$tmp/m.ckpt"
-expect_error "fp32 only" "$groundup" convert --in "$tmp/q8_0.ckpt" --to llmc --out "$tmp/x.bin"
-expect_error "50257" "$groundup" generate --model "$tmp/m.bin"
-expect_error "--to must be" "$groundup" convert --in "$tmp/m.ckpt" --to onnx --out "$tmp/x.bin"
+expect_error "unknown type" "q8_0 or q4_0" "$groundup" quantize --model "$tmp/m.ckpt" --type q5 --out "$tmp/x.ckpt"
+expect_error "quantizing a quantized file" "already quantized" "$groundup" quantize --model "$tmp/q8_0.ckpt" --type q4_0 --out "$tmp/x.ckpt"
+expect_error "missing model" "cannot open" "$groundup" quantize --model "$tmp/missing.ckpt" --type q8_0 --out "$tmp/x.ckpt"
+expect_error "no --type or --out" "required" "$groundup" quantize --model "$tmp/m.ckpt"
+expect_error "quantized to llm.c" "fp32 only" "$groundup" convert --in "$tmp/q8_0.ckpt" --to llmc --out "$tmp/x.bin"
+expect_error "llm.c file without GPT-2 vocabulary" "50257" "$groundup" generate --model "$tmp/m.bin"
+expect_error "unknown format" "--to must be" "$groundup" convert --in "$tmp/m.ckpt" --to onnx --out "$tmp/x.bin"
 head -c 3000 "$tmp/q4_0.ckpt" > "$tmp/truncated.ckpt"
-expect_error "truncated" "$groundup" eval --model "$tmp/truncated.ckpt"
+expect_error "truncated checkpoint" "truncated" "$groundup" eval --model "$tmp/truncated.ckpt"
 [ ! -e "$tmp/x.ckpt" ] && [ ! -e "$tmp/x.bin" ] || fail "a failed command left an output file"
 
 exit $((failures > 0))

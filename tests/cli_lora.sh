@@ -8,25 +8,7 @@ set -u
 G=${1:-./build/groundup}
 D=$(mktemp -d /tmp/groundup_cli_lora_XXXXXX)
 trap 'rm -rf "$D"' EXIT
-failures=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# expect_error DESCRIPTION PATTERN COMMAND...: non-zero exit, stderr one line matching PATTERN.
-expect_error() {
-    local description=$1 pattern=$2
-    shift 2
-    local err
-    err=$("$@" 2>&1 >/dev/null)
-    local status=$?
-    [ $status -ne 0 ] || fail "$description: exit status 0"
-    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "$description: not one line: $err"
-    printf '%s' "$err" | grep -q "^groundup: " || fail "$description: not 'groundup: ...': $err"
-    printf '%s' "$err" | grep -q -- "$pattern" || fail "$description: '$err' lacks '$pattern'"
-}
+source "$(dirname "$0")/cli_common.bash"
 
 # --- a tiny base, its quantized copies, and a second base ---------------------------------
 # A fifth of the names keeps the evaluations (each held-out token scored) fast under ASan.

@@ -7,25 +7,7 @@ set -u
 G=${1:-./build/groundup}
 D=$(mktemp -d /tmp/groundup_cli_train_XXXXXX)
 trap 'rm -rf "$D"' EXIT
-failures=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# expect_error DESCRIPTION PATTERN COMMAND...: non-zero exit, stderr one line matching PATTERN.
-expect_error() {
-    local description=$1 pattern=$2
-    shift 2
-    local err
-    err=$("$@" 2>&1 >/dev/null)
-    local status=$?
-    [ $status -ne 0 ] || fail "$description: exit status 0"
-    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "$description: not one line: $err"
-    printf '%s' "$err" | grep -q "^groundup: " || fail "$description: not 'groundup: ...': $err"
-    printf '%s' "$err" | grep -q -- "$pattern" || fail "$description: '$err' lacks '$pattern'"
-}
+source "$(dirname "$0")/cli_common.bash"
 
 # --- the stages work -----------------------------------------------------------------
 "$G" train --arch bigram --counting --data data/names.txt --context 16 --out "$D/bigram.ckpt" --samples 1 \

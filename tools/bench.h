@@ -9,8 +9,6 @@ int bench_generate(int argc, char **argv);
 int bench_linalg(int argc, char **argv);
 int bench_quant(int argc, char **argv);
 
-// Wall-clock seconds from a monotonic clock.
-double bench_now(void);
 // The median of values (n >= 1), which it sorts in place.
 double bench_median(double *values, int n);
 

@@ -1,14 +1,8 @@
 // Helpers shared by the benchmarks.
 #include <stdlib.h>
-#include <time.h>
 
 #include "tools/bench.h"
-
-double bench_now(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
+#include "tools/run.h"
 
 static int compare_doubles(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

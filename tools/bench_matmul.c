@@ -7,6 +7,7 @@
 #include "foundations/matmul.h"
 #include "foundations/random.h"
 #include "tools/bench.h"
+#include "tools/run.h"
 #include "tools/options.h"
 
 int bench_matmul(int argc, char **argv) {
@@ -39,9 +40,9 @@ int bench_matmul(int argc, char **argv) {
             omp_set_num_threads(threads);
             matmul_forward(out, inp, weight, bias, rows, K, N);  // warm-up
             for (int r = 0; r < repeats; r++) {
-                double start = bench_now();
+                double start = wall_seconds();
                 matmul_forward(out, inp, weight, bias, rows, K, N);
-                times[r] = bench_now() - start;
+                times[r] = wall_seconds() - start;
             }
             double median = bench_median(times, repeats);
             printf("| %d | %d | %d | %d | %.2f | %.1f |\n", rows, K, N, threads, median * 1e3,

@@ -12,6 +12,7 @@
 #include "foundations/random.h"
 #include "quant/quant.h"
 #include "tools/bench.h"
+#include "tools/run.h"
 #include "tools/options.h"
 
 enum { FORMAT_F32, FORMAT_Q8_0, FORMAT_Q4_0, N_FORMATS };
@@ -37,9 +38,9 @@ static double time_passes(const Layer *layers, int n_matrices, int format, const
                           int repeats, double *times) {
     run_pass(layers, n_matrices, format, inp, out, rows);
     for (int r = 0; r < repeats; r++) {
-        double start = bench_now();
+        double start = wall_seconds();
         run_pass(layers, n_matrices, format, inp, out, rows);
-        times[r] = bench_now() - start;
+        times[r] = wall_seconds() - start;
     }
     return bench_median(times, repeats);
 }

@@ -9,6 +9,7 @@
 
 #include "tokenizer/bpe.h"
 #include "tools/bench.h"
+#include "tools/run.h"
 #include "tools/options.h"
 
 // Median seconds of `repeats` encodings of text[n]; *n_ids gets the id count.
@@ -17,12 +18,12 @@ static double time_encode(const Bpe *bpe, const unsigned char *text, size_t n, i
     if (!times) return -1;
     for (int r = 0; r < repeats; r++) {
         int *ids = NULL;
-        double start = bench_now();
+        double start = wall_seconds();
         if (bpe_encode(bpe, text, n, 0, &ids, n_ids, error) != 0) {
             free(times);
             return -1;
         }
-        times[r] = bench_now() - start;
+        times[r] = wall_seconds() - start;
         free(ids);
     }
     double median = bench_median(times, repeats);
@@ -74,9 +75,9 @@ int bench_tokenizer(int argc, char **argv) {
 
     printf("| measurement (%s, %.2f MB) | result |\n|---|---|\n", data, (double)n / 1e6);
     Bpe bpe;
-    double start = bench_now();
+    double start = wall_seconds();
     if (bpe_load_gpt2(&bpe, encoder, vocab, &error) != 0) return fail(command, error.message);
-    printf("| load GPT-2 encoder.json + vocab.bpe | %.3f s |\n", bench_now() - start);
+    printf("| load GPT-2 encoder.json + vocab.bpe | %.3f s |\n", wall_seconds() - start);
     size_t n_ids = 0;
     double seconds = time_encode(&bpe, text, n, repeats, &n_ids, &error);
     bpe_free(&bpe);
@@ -96,16 +97,16 @@ int bench_tokenizer(int argc, char **argv) {
         fflush(stdout);
     }
 
-    start = bench_now();
+    start = wall_seconds();
     if (bpe_train(&bpe, text, n, train_vocab, PATTERN_GPT2, NULL, NULL, &error) != 0) return fail(command, error.message);
-    printf("| train to %d tokens, gpt2 pattern | %.3f s |\n", train_vocab, bench_now() - start);
+    printf("| train to %d tokens, gpt2 pattern | %.3f s |\n", train_vocab, wall_seconds() - start);
     bpe_free(&bpe);
     fflush(stdout);
     if (!skip_max) {
-        start = bench_now();
+        start = wall_seconds();
         if (bpe_train(&bpe, text, n, 0, PATTERN_GPT2, NULL, NULL, &error) != 0) return fail(command, error.message);
         printf("| train to every merge the text allows (%d tokens), gpt2 pattern | %.3f s |\n", bpe.n_tokens,
-               bench_now() - start);
+               wall_seconds() - start);
         bpe_free(&bpe);
     }
     free(text);

@@ -4,32 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gpt/checkpoint.h"
 #include "gpt/lora.h"
 #include "gpt/sample.h"
 #include "tools/commands.h"
 #include "tools/options.h"
-
-typedef struct Stream {
-    const TextTokenizer *tokenizer;
-} Stream;
-
-static int write_token(void *context, int token) {
-    Stream *stream = context;
-    size_t length = 0;
-    const unsigned char *bytes = text_token_bytes(stream->tokenizer, token, &length);
-    if (bytes) fwrite(bytes, 1, length, stdout);
-    fflush(stdout);
-    return 0;
-}
-
-static double wall_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "tools/run.h"
 
 int command_generate(int argc, char **argv) {
     const char *model_path = NULL, *prompt = "", *gpt2_directory = "data/gpt2", *lora_path = NULL;
@@ -90,10 +71,9 @@ int command_generate(int argc, char **argv) {
 
     Random rng;
     random_seed(&rng, (uint64_t)seed);
-    Stream stream = {&tokenizer};
     int n_generated = 0;
     double begin = wall_seconds();
-    if (generate(&model, context, n_context, n_tokens, &sampler, &rng, write_token, &stream, &n_generated, &error))
+    if (generate(&model, context, n_context, n_tokens, &sampler, &rng, write_token, &tokenizer, &n_generated, &error))
         goto done;
     double seconds = wall_seconds() - begin;
     printf("\n");

@@ -17,6 +17,7 @@
 
 #include "tokenizer/bpe.h"
 #include "tools/bench.h"
+#include "tools/run.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 
@@ -112,15 +113,15 @@ static int fail_with(const char *command, const Error *error) { return fail(comm
 
 // ------------------------------------------------------------------ train
 
-typedef struct TrainProgress {
+typedef struct MergeProgress {
     double start;
     int live;  // stderr is a terminal
-} TrainProgress;
+} MergeProgress;
 
 static void show_progress(void *context, int merges_done, int merges_wanted) {
-    TrainProgress *p = context;
+    MergeProgress *p = context;
     if (!p->live) return;
-    double seconds = bench_now() - p->start;
+    double seconds = wall_seconds() - p->start;
     if (merges_wanted) fprintf(stderr, "\r  merges %d/%d  %.0f merges/s   ", merges_done, merges_wanted, merges_done / (seconds + 1e-9));
     else fprintf(stderr, "\r  merges %d  %.0f merges/s   ", merges_done, merges_done / (seconds + 1e-9));
     fflush(stderr);
@@ -148,7 +149,7 @@ static int tokenizer_train(int argc, char **argv) {
     unsigned char *text;
     size_t n;
     if (read_input(data, &text, &n, &error) != 0) return fail_with(command, &error);
-    TrainProgress progress = {bench_now(), isatty(fileno(stderr))};
+    MergeProgress progress = {wall_seconds(), isatty(fileno(stderr))};
     Bpe bpe;
     status = bpe_train(&bpe, text, n, vocab_size, pattern, show_progress, &progress, &error);
     if (progress.live) fprintf(stderr, "\n");
@@ -158,7 +159,7 @@ static int tokenizer_train(int argc, char **argv) {
         snprintf(message, sizeof message, "%s: %s", data, error.message);
         return fail(command, message);
     }
-    double seconds = bench_now() - progress.start;
+    double seconds = wall_seconds() - progress.start;
     if (special && bpe_add_special(&bpe, special, bpe.n_tokens, &error) != 0) status = -1;
     if (status == 0) status = bpe_save(&bpe, out, &error);
     if (status == 0)
@@ -329,16 +330,16 @@ static int tokenizer_stats(int argc, char **argv) {
     if (!in) return fail(command, "--in is required");
     Error error = {{0}};
     Bpe bpe;
-    double start = bench_now();
+    double start = wall_seconds();
     if (load_tokenizer(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
-    double load_seconds = bench_now() - start;
+    double load_seconds = wall_seconds() - start;
     unsigned char *text = NULL;
     size_t n = 0, n_ids = 0;
     int *ids = NULL;
     status = read_input(in, &text, &n, &error);
-    start = bench_now();
+    start = wall_seconds();
     if (status == 0) status = bpe_encode(&bpe, text, n, 0, &ids, &n_ids, &error);
-    double seconds = bench_now() - start;
+    double seconds = wall_seconds() - start;
     if (status == 0) {
         printf("tokenizer        %s (%d tokens, pattern %s)\n", name, bpe_vocab_size(&bpe), pattern_name(bpe.pattern));
         printf("input            %s, %zu bytes\n", in, n);

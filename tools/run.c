@@ -110,15 +110,11 @@ int run_training(TrainRun *run, Printer *printer, Error *error) {
 // ----------------------------------------------------------------------------
 // samples
 
-typedef struct SampleOutput {
-    const TextTokenizer *tokenizer;
-} SampleOutput;
-
-static int print_token(void *context, int token) {
-    SampleOutput *out = context;
+int write_token(void *tokenizer, int token) {
     size_t length = 0;
-    const unsigned char *bytes = text_token_bytes(out->tokenizer, token, &length);
+    const unsigned char *bytes = text_token_bytes(tokenizer, token, &length);
     if (bytes) fwrite(bytes, 1, length, stdout);
+    fflush(stdout);
     return 0;
 }
 
@@ -130,11 +126,10 @@ int print_samples(Model *model, const TextTokenizer *tokenizer, int n_samples, i
     Random rng;
     random_seed(&rng, seed);
     int start = text_start_token(tokenizer);
-    SampleOutput out = {tokenizer};
     int status = 0;
     for (int i = 0; i < n_samples && status == 0; i++) {
         printf("--- sample %d (temperature 1) ---\n", i + 1);
-        status = generate(model, &start, 1, n_tokens, &sampler, &rng, print_token, &out, NULL, error);
+        status = generate(model, &start, 1, n_tokens, &sampler, &rng, write_token, (void *)tokenizer, NULL, error);
         printf("\n");
     }
     sampler_free(&sampler);

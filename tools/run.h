@@ -43,6 +43,10 @@ void directory_of(const char *path, char *out, size_t size);
 // Wall-clock seconds from a monotonic clock.
 double wall_seconds(void);
 
+// A TokenCallback (gpt/sample.h) for generate(): the token's bytes to stdout, flushed so the
+// text streams; context is the TextTokenizer.
+int write_token(void *tokenizer, int token);
+
 // n_samples samples of n_tokens from the start token at temperature 1, on stdout.
 int print_samples(Model *model, const TextTokenizer *tokenizer, int n_samples, int n_tokens, uint64_t seed,
                   Error *error);

@@ -1,0 +1,23 @@
+# Sourced by the tests/cli_*.sh scripts: a failure counter and the check that a command
+# fails the way groundup promises (named .bash so the cli_*.sh glob does not run it).
+failures=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# expect_error DESCRIPTION PATTERN COMMAND...: a non-zero exit, and on stderr exactly one line
+# "groundup: ..." containing PATTERN (a wrong option may add its usage line after it).
+expect_error() {
+    local description=$1 pattern=$2
+    shift 2
+    local err status
+    err=$("$@" 2>&1 >/dev/null)
+    status=$?
+    err=$(printf '%s\n' "$err" | grep -v '^usage:')
+    [ $status -ne 0 ] || fail "$description: exit status 0"
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "$description: not one line: $err"
+    printf '%s' "$err" | grep -q "^groundup: " || fail "$description: not 'groundup: ...': $err"
+    printf '%s' "$err" | grep -q -- "$pattern" || fail "$description: '$err' lacks '$pattern'"
+}
