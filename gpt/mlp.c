@@ -349,15 +349,9 @@ static const ModelOps MLP_OPS = {
     mlp_prepare, mlp_forward, mlp_backward, mlp_next_logits, NULL, mlp_free_state,
 };
 
+// A matrix (rows, columns), or a vector (rows) when columns is 0.
 static void add_tensor(Model *model, const char *name, int rows, int columns) {
-    TensorInfo *t = &model->tensors[model->n_tensors++];
-    strcpy(t->name, name);
-    t->n_dims = columns > 0 ? 2 : 1;
-    t->shape[0] = rows;
-    if (columns > 0) t->shape[1] = columns;
-    t->size = (long)rows * (columns > 0 ? columns : 1);
-    t->offset = model->n_params;
-    model->n_params += t->size;
+    model_add_tensor(model, name, TENSOR_F32, columns > 0 ? 2 : 1, (int[]){rows, columns});
 }
 
 // Initialisation (makemore's, after Kaiming He et al. 2015 for tanh):
