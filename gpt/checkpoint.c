@@ -204,11 +204,7 @@ static int read_training(SectionReader *r, TrainState *s, const Model *model, Er
     optimizer_config.beta2 = c->beta2;
     optimizer_config.eps = c->eps;
     optimizer_config.weight_decay = c->weight_decay;
-    if (optimizer_init(&s->optimizer, &optimizer_config, n, error)) {
-        char inner[sizeof error->message];
-        snprintf(inner, sizeof inner, "%s", error->message);
-        return error_set(error, "%s: %s", r->path, inner);
-    }
+    if (optimizer_init(&s->optimizer, &optimizer_config, n, error)) return error_prefix(error, "%s", r->path);
     s->optimizer.step = step;
     if (section_read(r, s->optimizer.m, 4 * (uint64_t)n, "the optimizer's m", error) ||
         section_read(r, s->optimizer.v, 4 * (uint64_t)n, "the optimizer's v", error) ||
@@ -346,14 +342,6 @@ static int load_failed(FILE *file, Model *model, TextTokenizer *tokenizer, Train
     return -1;
 }
 
-// Copies the message so it can be prefixed with the path.
-static int prefix_error(Error *error, const char *path) {
-    if (!error) return -1;
-    char inner[sizeof error->message];
-    snprintf(inner, sizeof inner, "%s", error->message);
-    return error_set(error, "%s: %s", path, inner);
-}
-
 // Replaces the model's weight buffers by a private memory mapping of the file: the tensors
 // are read from the page cache as they are used, and not copied. file_offsets[i] is tensor
 // i's position in the file. GPT-2 only (its code reaches every tensor through its offset).
@@ -465,7 +453,7 @@ static int load(const char *path, Model *model, TextTokenizer *tokenizer, TrainS
     config_from_fields(&config, fields);
     config.lora_base_checksum = get_u64(header, LORA_BASE_CHECKSUM_OFFSET);
     if (model_create(model, &config, NULL, error)) {
-        prefix_error(error, path);
+        error_prefix(error, "%s", path);
         return load_failed(file, NULL, NULL, NULL, tokenizer_text, table);
     }
     if (get_u64(header, 152) != (uint64_t)model->n_params || get_u64(header, 160) != (uint64_t)model->n_trainable) {
