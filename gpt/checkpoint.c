@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "foundations/file.h"
+#include "foundations/hash.h"
 #include "gpt/gpt2.h"
 
 static const char CHECKPOINT_MAGIC[8] = {'g', 'r', 'o', 'u', 'n', 'd', 'u', 'p'};
@@ -181,14 +182,6 @@ static void *tensor_bytes(const Model *model, int t, uint64_t *bytes) {
     }
     *bytes = model->quantized[t].bytes;
     return model->quantized[t].data;
-}
-
-// Copies the message so it can be prefixed with the path.
-static int prefix_error(Error *error, const char *path) {
-    if (!error) return -1;
-    char inner[sizeof error->message];
-    snprintf(inner, sizeof inner, "%s", error->message);
-    return error_set(error, "%s: %s", path, inner);
 }
 
 // ----------------------------------------------------------------------------
@@ -396,7 +389,7 @@ static int read_header(Loader *l, Error *error) {
 // The model the config describes, and the tokenizer; both must agree with the header.
 static int create_model(Loader *l, Error *error) {
     const Header *h = &l->header;
-    if (model_create(l->model, &h->config, NULL, error)) return prefix_error(error, l->path);
+    if (model_create(l->model, &h->config, NULL, error)) return error_prefix(error, "%s", l->path);
     l->model_created = 1;
     if ((int)h->n_tensors != l->model->n_tensors)
         return error_set(error, "%s: %u tensors in the file, a %s of this config has %d", l->path, h->n_tensors,
@@ -565,7 +558,7 @@ static int read_training(SectionReader *r, TrainState *s, const Model *model, in
         optimizer_config.eps = s->config.eps;
         optimizer_config.weight_decay = s->config.weight_decay;
         long step = s->optimizer.step;
-        if (optimizer_init(&s->optimizer, &optimizer_config, n, error)) return prefix_error(error, r->path);
+        if (optimizer_init(&s->optimizer, &optimizer_config, n, error)) return error_prefix(error, "%s", r->path);
         s->optimizer.step = step;
         if (section_read(r, s->optimizer.m, 4 * (uint64_t)n, "the optimizer's m", error) ||
             section_read(r, s->optimizer.v, 4 * (uint64_t)n, "the optimizer's v", error) ||

@@ -285,9 +285,7 @@ int lora_load(const char *path, Model *model, char *data_path, size_t data_path_
         return -1;
     }
     if (lora_attach(&adapters, model, error)) {
-        char inner[sizeof error->message];
-        snprintf(inner, sizeof inner, "%s", error->message);
-        error_set(error, "%s: %s", path, inner);
+        error_prefix(error, "%s", path);
         model_free(&adapters);
         return -1;
     }
