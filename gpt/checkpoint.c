@@ -605,7 +605,7 @@ int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, Tr
     return load(path, model, tokenizer, training, has_training, 0, error);
 }
 
-int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, Model *model, TextTokenizer *tokenizer,
+int checkpoint_load_for_inference(const char *path, const char *data_directory, Model *model, TextTokenizer *tokenizer,
                                   char *data_path, size_t data_path_size, Error *error) {
     memset(model, 0, sizeof *model);
     memset(tokenizer, 0, sizeof *tokenizer);
@@ -625,7 +625,7 @@ int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, 
             return error_set(error, "%s: an llm.c checkpoint with a %d-token vocabulary, not GPT-2's 50257: convert "
                              "it with its tokenizer (groundup convert --tokenizer FILE)", path, vocab_size);
         }
-        if (text_tokenizer_gpt2(tokenizer, gpt2_directory, error)) {
+        if (text_tokenizer_gpt2(tokenizer, data_directory, error)) {
             model_free(model);
             return -1;
         }

@@ -62,9 +62,9 @@ int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, Tr
 
 // For generation and evaluation: a groundup checkpoint (GPT-2's weights memory-mapped rather
 // than read, so they are not copied and pages are shared between processes), or an llm.c
-// GPT-2 checkpoint (with GPT-2's tokenizer from gpt2_directory). Of the training state only
+// GPT-2 checkpoint (with GPT-2's tokenizer from data_directory/gpt2/, NULL: the bundled data). Of the training state only
 // the path of the data it trained on is read, into data_path (may be NULL; "" if unknown).
-int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, Model *model, TextTokenizer *tokenizer,
+int checkpoint_load_for_inference(const char *path, const char *data_directory, Model *model, TextTokenizer *tokenizer,
                                   char *data_path, size_t data_path_size, Error *error);
 
 #endif

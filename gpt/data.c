@@ -146,10 +146,10 @@ static int file_exists(const char *path) {
     return stat(path, &info) == 0;
 }
 
-int data_make_tokenizer(const DataSource *source, const char *spec, const char *gpt2_directory,
+int data_make_tokenizer(const DataSource *source, const char *spec, const char *data_directory,
                         const char *cache_dir, TextTokenizer *tokenizer, Error *error) {
     memset(tokenizer, 0, sizeof *tokenizer);
-    if (strcmp(spec, "gpt2") == 0) return text_tokenizer_gpt2(tokenizer, gpt2_directory, error);
+    if (strcmp(spec, "gpt2") == 0) return text_tokenizer_gpt2(tokenizer, data_directory, error);
     int is_char = strcmp(spec, "char") == 0, is_bpe = strncmp(spec, "bpe:", 4) == 0;
     if (source->is_tokens && (is_char || is_bpe))
         return error_set(error, "%s: a token file needs the tokenizer that made it (--tokenizer gpt2 or a file), not %s",

@@ -61,10 +61,10 @@ void data_source_free(DataSource *source);
 //   "char"    the bytes occurring in the whole text (held-out part included, so that
 //             evaluation never meets an unknown byte)
 //   "bpe:N"   a BPE of N tokens trained on the training part (cached when cache_dir is set)
-//   "gpt2"    GPT-2's tokenizer from gpt2_directory
+//   "gpt2"    GPT-2's tokenizer from data_directory/gpt2/ (NULL: the bundled data)
 //   anything else: a tokenizer file (tokenizer/bpe.h's format or a saved TextTokenizer)
 // Token files accept only "gpt2" or a file (their ids were made by some existing tokenizer).
-int data_make_tokenizer(const DataSource *source, const char *spec, const char *gpt2_directory,
+int data_make_tokenizer(const DataSource *source, const char *spec, const char *data_directory,
                         const char *cache_dir, TextTokenizer *tokenizer, Error *error);
 
 // Tokenizes (or reads from the cache, when cache_dir is not NULL) both parts. Checks that

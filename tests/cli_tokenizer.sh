@@ -81,5 +81,14 @@ check_bad "whole number" decode --in "$tmp/odd.bin" --binary uint16
 check_bad "unknown subcommand" frobnicate
 check_bad "unknown option" encode --bogus
 
+# The bundled data is found from any folder: GPT-2's tokenizer by name from /tmp gives the
+# same ids as from the repository's root, and an llm.c-vocabulary name needs no path.
+program=$(cd "$(dirname "$groundup")" && pwd)/$(basename "$groundup")
+printf 'Hello, world' > "$tmp/from_anywhere.txt"
+here=$("$groundup" tokenizer encode --tokenizer gpt2 --in "$tmp/from_anywhere.txt" | tr "\n" " ")
+there=$(cd "$tmp" && env -u GROUNDUP_DATA "$program" tokenizer encode --tokenizer gpt2 --in from_anywhere.txt | tr "\n" " ")
+[ "$here" = "15496 11 995 " ] || fail "GPT-2 ids of 'Hello, world': $here"
+[ "$there" = "$here" ] || fail "from another folder: '$there', expected '$here'"
+
 [ "$failures" -eq 0 ] && echo "cli_tokenizer: all checks passed" >&2
 [ "$failures" -eq 0 ]

@@ -158,7 +158,7 @@ int bench_generate(int argc, char **argv) {
     Model model;
     TextTokenizer tokenizer;
     memset(&tokenizer, 0, sizeof tokenizer);
-    if (model_path ? checkpoint_load_for_inference(model_path, "data/gpt2", &model, &tokenizer, NULL, 0, &error)
+    if (model_path ? checkpoint_load_for_inference(model_path, NULL, &model, &tokenizer, NULL, 0, &error)
                    : create_random_gpt2(&model, &shape, &error))
         return fail("bench generate", error.message);
     text_tokenizer_free(&tokenizer);

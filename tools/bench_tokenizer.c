@@ -9,6 +9,7 @@
 
 #include "foundations/clock.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/named.h"
 #include "tools/bench.h"
 #include "tools/run.h"
 #include "tools/options.h"
@@ -47,12 +48,12 @@ static int read_text(const char *path, unsigned char **text, size_t *n) {
 
 int bench_tokenizer(int argc, char **argv) {
     const char *command = "bench tokenizer";
-    const char *data = "data/mobydick.txt", *data_dir = "data";
+    const char *data = "data/mobydick.txt", *data_dir = NULL;
     const char *cl100k = "tests/fixtures/tokenizer/cl100k_base/cl100k_base.tiktoken";
     int repeats = 5, train_vocab = 4096, skip_max = 0;
     Option options[] = {
         {"--data", OPTION_STRING, &data, "text to encode and train on"},
-        {"--data-dir", OPTION_STRING, &data_dir, "where gpt2/ is"},
+        {"--data-dir", OPTION_STRING, &data_dir, "the bundled data (gpt2/); default: found"},
         {"--cl100k", OPTION_STRING, &cl100k, "cl100k_base.tiktoken, also timed if it exists"},
         {"--repeats", OPTION_INT, &repeats, "timed encodings (the median is reported)"},
         {"--train-vocab", OPTION_INT, &train_vocab, "vocabulary size of the timed training"},
@@ -71,6 +72,7 @@ int bench_tokenizer(int argc, char **argv) {
     }
     Error error = {{0}};
     char encoder[1024], vocab[1024];
+    if (!data_dir) data_dir = bundled_data_directory();
     snprintf(encoder, sizeof encoder, "%s/gpt2/encoder.json", data_dir);
     snprintf(vocab, sizeof vocab, "%s/gpt2/vocab.bpe", data_dir);
 

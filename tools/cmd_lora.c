@@ -42,7 +42,7 @@ static const char *weight_type_name(int type) { return type == TENSOR_F32 ? "fp3
 
 static int lora_train(int argc, char **argv) {
     const char *base_path = NULL, *data_path = NULL, *targets_text = "attn,mlp", *out_path = NULL;
-    const char *gpt2_directory = "data/gpt2";
+    const char *data_directory = NULL;
     TrainOptions train = {.batch = 16, .context = 0, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
                           .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
     int rank = 8, threads = 0, full = 0;
@@ -68,7 +68,7 @@ static int lora_train(int argc, char **argv) {
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out_path, "adapter file to write (default out/adapters.lora; the SVG goes beside it)"},
         {"--full", OPTION_FLAG, &full, "for comparison: train every parameter of the fp32 base instead (writes a checkpoint)"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup lora train --base MODEL --data FILE [--rank R] [--alpha A] [--targets attn,mlp] "
                         "[--steps N | --time S] [--lr X] [--batch B] [--context T] [--out ADAPTERS] [--full]";
@@ -100,7 +100,7 @@ static int lora_train(int argc, char **argv) {
 
     // The base: memory-mapped and only read for LoRA; read into memory to be trained with --full.
     if (full ? checkpoint_load(base_path, &model, &tokenizer, NULL, NULL, &error)
-             : checkpoint_load_for_inference(base_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+             : checkpoint_load_for_inference(base_path, data_directory, &model, &tokenizer, NULL, 0, &error))
         goto done;
     if (model.config.arch != ARCH_GPT2) {
         error_set(&error, "%s is a %s checkpoint; LoRA adapts a GPT-2", base_path, architecture_name(model.config.arch));
@@ -189,12 +189,12 @@ done:
 // lora merge
 
 static int lora_merge_command(int argc, char **argv) {
-    const char *base_path = NULL, *lora_path = NULL, *out_path = NULL, *gpt2_directory = "data/gpt2";
+    const char *base_path = NULL, *lora_path = NULL, *out_path = NULL, *data_directory = NULL;
     const Option options[] = {
         {"--base", OPTION_STRING, &base_path, "the GPT-2 the adapters were trained on"},
         {"--lora", OPTION_STRING, &lora_path, "adapter file (from groundup lora train)"},
         {"--out", OPTION_STRING, &out_path, "the merged fp32 checkpoint to write"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup lora merge --base MODEL --lora ADAPTERS --out MERGED";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
@@ -205,7 +205,7 @@ static int lora_merge_command(int argc, char **argv) {
     Model model, merged;
     TextTokenizer tokenizer;
     memset(&merged, 0, sizeof merged);
-    if (checkpoint_load_for_inference(base_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+    if (checkpoint_load_for_inference(base_path, data_directory, &model, &tokenizer, NULL, 0, &error))
         return fail("lora merge", error.message);
     int status = 1;
     if (lora_load(lora_path, &model, NULL, 0, &error) || lora_merge(&merged, &model, &error) ||

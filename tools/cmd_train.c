@@ -24,7 +24,7 @@ static int fail_with(const char *message) { return fail("train", message); }
 
 int command_train(int argc, char **argv) {
     const char *arch_name = NULL, *data_path = NULL, *tokenizer_spec = NULL, *out_path = NULL, *resume_path = NULL;
-    const char *gpt2_directory = "data/gpt2";
+    const char *data_directory = NULL;
     // The defaults are the main job: a small GPT-2 on Moby-Dick with a 4096-token BPE for 5 minutes.
     TrainOptions train = {.batch = 16, .context = 128, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
                           .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
@@ -63,7 +63,7 @@ int command_train(int argc, char **argv) {
         {"--batch-norm", OPTION_FLAG, &batch_norm, "mlp: batch normalisation before the tanh"},
         {"--counting", OPTION_FLAG, &counting, "bigram: the counting model (fitted, no gradient steps)"},
         {"--smoothing", OPTION_FLOAT, &smoothing, "bigram: add-k smoothing of the counting model"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "where GPT-2's encoder.json and vocab.bpe are"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for --tokenizer gpt2); default: found"},
     };
     const char *usage = "groundup train --arch bigram|mlp|gpt2 [--data FILE] [--tokenizer char|bpe:N|FILE|gpt2] "
                         "[--steps N | --time SECONDS] [--batch B] [--context T] [--lr X] [--seed S] [--out FILE] "
@@ -126,7 +126,7 @@ int command_train(int argc, char **argv) {
         if (data_source_load(&source, data_path, &error)) goto done;
         if (!tokenizer_spec) tokenizer_spec = source.is_tokens ? "gpt2" : arch == ARCH_GPT2 ? "bpe:4096" : "char";
         if (arch == ARCH_GPT2 && train.steps == 0 && train.seconds == 0.0) train.seconds = 300.0;
-        if (data_make_tokenizer(&source, tokenizer_spec, gpt2_directory, cache_dir, &tokenizer, &error)) goto done;
+        if (data_make_tokenizer(&source, tokenizer_spec, data_directory, cache_dir, &tokenizer, &error)) goto done;
 
         ModelConfig config;
         memset(&config, 0, sizeof config);
