@@ -18,7 +18,7 @@ int bench_linalg(int argc, char **argv) {
         {"--repeats", OPTION_INT, &repeats, "timed runs per shape and method (the median is reported)"},
         {"--no-jacobi", OPTION_FLAG, &skip_jacobi, "skip the (slow) one-sided Jacobi SVD"},
     };
-    int status = options_parse(argc, argv, "groundup bench linalg [--repeats N] [--no-jacobi]", options, 2, NULL, 0, NULL);
+    int status = options_parse(argc, argv, "groundup bench linalg [--repeats N] [--no-jacobi]", options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (repeats < 1 || repeats > 100) return fail("bench linalg", "--repeats must be 1..100");
 

@@ -60,7 +60,7 @@ int bench_tokenizer(int argc, char **argv) {
         {"--skip-max", OPTION_FLAG, &skip_max, "do not time training to the largest vocabulary"},
     };
     int status = options_parse(argc, argv, "groundup bench tokenizer [--data FILE] [--repeats N] [--train-vocab N]",
-                               options, 6, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (repeats < 1 || repeats > 1000) return fail(command, "--repeats must be 1..1000");
     unsigned char *text;

@@ -19,7 +19,7 @@ int command_convert(int argc, char **argv) {
         {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup convert --in FILE --out FILE [--to llmc|groundup] [--tokenizer FILE]";
-    int parsed = options_parse(argc, argv, usage, options, 5, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!in_path || !out_path) return fail("convert", "--in and --out are required");
     if (to && strcmp(to, "llmc") != 0 && strcmp(to, "groundup") != 0) return fail("convert", "--to must be llmc or groundup");

@@ -45,44 +45,33 @@ static int lora_train(int argc, char **argv) {
     const char *data_directory = NULL;
     TrainOptions train = {.batch = 16, .context = 0, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
                           .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
-    int rank = 8, threads = 0, full = 0;
+    int rank = 8, full = 0;
     float alpha = 16.0f;
-    const Option options[] = {
+    const Option own[] = {
         {"--base", OPTION_STRING, &base_path, "the trained GPT-2 to adapt (fp32, q8_0 or q4_0 weights)"},
         {"--data", OPTION_STRING, &data_path, "text (encoded with the base's tokenizer) or token file to fine-tune on"},
         {"--rank", OPTION_INT, &rank, "rank r of every adapter, 1 <= r <= the width"},
         {"--alpha", OPTION_FLOAT, &alpha, "the adapters add (alpha / r) B A"},
         {"--targets", OPTION_STRING, &targets_text, "attn (qkvw, attprojw), mlp (fcw, fcprojw) or attn,mlp"},
-        {"--steps", OPTION_LONG, &train.steps, "optimizer steps (default 300 unless --time)"},
-        {"--time", OPTION_DOUBLE, &train.seconds, "train for this many seconds instead of a number of steps"},
-        {"--batch", OPTION_INT, &train.batch, "sequences per step B"},
-        {"--context", OPTION_INT, &train.context, "tokens per sequence T (0: the base's context)"},
-        {"--lr", OPTION_FLOAT, &train.lr, "peak learning rate (AdamW)"},
-        {"--min-lr", OPTION_FLOAT, &train.min_lr, "final learning rate of the cosine (default lr/10)"},
-        {"--warmup", OPTION_LONG, &train.warmup, "warmup steps (default 10% of the steps, at most 100)"},
-        {"--weight-decay", OPTION_FLOAT, &train.weight_decay, "AdamW's decoupled weight decay"},
-        {"--clip", OPTION_FLOAT, &train.clip, "clip gradients to this global norm (0: no clipping)"},
-        {"--seed", OPTION_LONG, &train.seed, "seed of A's initialisation and of the batches"},
-        {"--eval-every", OPTION_INT, &train.eval_every, "validation loss and a save every K steps (0: at the end only)"},
-        {"--eval-batches", OPTION_INT, &train.eval_batches, "validation batches averaged"},
-        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out_path, "adapter file to write (default out/adapters.lora; the SVG goes beside it)"},
         {"--full", OPTION_FLAG, &full, "for comparison: train every parameter of the fp32 base instead (writes a checkpoint)"},
         {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup lora train --base MODEL --data FILE [--rank R] [--alpha A] [--targets attn,mlp] "
                         "[--steps N | --time S] [--lr X] [--batch B] [--context T] [--out ADAPTERS] [--full]";
-    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    enum { N_OWN = sizeof own / sizeof own[0] };
+    Option options[N_OWN + TRAIN_OPTION_COUNT];
+    memcpy(options, own, sizeof own);
+    int n_options = N_OWN + train_options_table(&train, options + N_OWN);
+    int parsed = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
     if (!base_path || !data_path) return fail("lora train", "--base MODEL and --data FILE are required");
-    if (train.steps < 0 || train.seconds < 0.0) return fail("lora train", "--steps and --time must be positive");
-    if (train.steps > 0 && train.seconds > 0.0) return fail("lora train", "give --steps or --time, not both");
-    if (threads < 0 || train.context < 0) return fail("lora train", "--threads and --context must be >= 0");
+    if (train_options_problem(&train)) return fail("lora train", train_options_problem(&train));
     Error error = {{0}};
     int targets = 0;
     if (!full && lora_parse_targets(targets_text, &targets, &error)) return fail("lora train", error.message);
-    if (threads > 0) omp_set_num_threads(threads);
+    if (train.threads > 0) omp_set_num_threads(train.threads);
     if (!out_path) out_path = full ? "out/full-finetune.ckpt" : "out/adapters.lora";
 
     Model model;

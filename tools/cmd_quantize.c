@@ -19,7 +19,7 @@ int command_quantize(int argc, char **argv) {
         {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup quantize --model IN --type q8_0|q4_0 --out OUT [--keep-embedding-fp32]";
-    int parsed = options_parse(argc, argv, usage, options, 5, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!model_path || !out_path || !type_name) return fail("quantize", "--model, --type and --out are required");
     Error error;

@@ -93,7 +93,7 @@ static int tokenizer_train(int argc, char **argv) {
     };
     int status = options_parse(argc, argv,
                                "groundup tokenizer train --data FILE --vocab-size N --out FILE [--pattern gpt2|cl100k|none] [--special TEXT]",
-                               options, 5, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (!data || !out) return fail(command, "--data and --out are required");
     int pattern = pattern_from_name(pattern_text);
@@ -156,7 +156,7 @@ static int tokenizer_encode(int argc, char **argv) {
     };
     int status = options_parse(argc, argv,
                                "groundup tokenizer encode --tokenizer FILE|gpt2 [--in FILE] [--out FILE] [--binary uint32|uint16] [--allow-special]",
-                               options, 6, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     int width = binary_width(binary, command);
     if (width < 0) return 2;
@@ -237,7 +237,7 @@ static int tokenizer_decode(int argc, char **argv) {
     };
     int status = options_parse(argc, argv,
                                "groundup tokenizer decode --tokenizer FILE|gpt2 [--in FILE] [--out FILE] [--binary uint32|uint16]",
-                               options, 5, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     int width = binary_width(binary, command);
     if (width < 0) return 2;
@@ -274,7 +274,7 @@ static int tokenizer_stats(int argc, char **argv) {
         {"--in", OPTION_STRING, &in, "text to measure (required)"},
         {"--data-dir", OPTION_STRING, &data_dir, "the bundled data (gpt2/, cl100k_base/); default: found"},
     };
-    int status = options_parse(argc, argv, "groundup tokenizer stats --tokenizer FILE|gpt2 --in FILE", options, 3, NULL,
+    int status = options_parse(argc, argv, "groundup tokenizer stats --tokenizer FILE|gpt2 --in FILE", options, (int)(sizeof options / sizeof options[0]), NULL,
                                0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (!in) return fail(command, "--in is required");

@@ -28,30 +28,17 @@ int command_train(int argc, char **argv) {
     // The defaults are the main job: a small GPT-2 on Moby-Dick with a 4096-token BPE for 5 minutes.
     TrainOptions train = {.batch = 16, .context = 128, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
                           .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
-    int threads = 0, n_samples = 3, sample_tokens = 200;
+    int n_samples = 3, sample_tokens = 200;
     int layers = 4, heads = 4, dim = 256;                        // gpt2
     int block = 8, embed = 16, hidden = 200, batch_norm = 0;     // mlp
     int counting = 0;                                            // bigram
     float smoothing = 1.0f;
-    const Option options[] = {
+    const Option own[] = {
         {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's)"},
         {"--data", OPTION_STRING, &data_path, "text file or llm.c token file (default data/mobydick.txt)"},
         {"--tokenizer", OPTION_STRING, &tokenizer_spec, "char | bpe:N | gpt2 | FILE (default bpe:4096 for gpt2, char for mlp and bigram; gpt2 for token files)"},
-        {"--steps", OPTION_LONG, &train.steps, "optimizer steps (default: gpt2 trains for 300 seconds, the others 1000 steps)"},
-        {"--time", OPTION_DOUBLE, &train.seconds, "train for this many seconds instead of a number of steps"},
-        {"--batch", OPTION_INT, &train.batch, "sequences per step B"},
-        {"--context", OPTION_INT, &train.context, "tokens per sequence T (the model's context length)"},
-        {"--lr", OPTION_FLOAT, &train.lr, "peak learning rate (AdamW)"},
-        {"--min-lr", OPTION_FLOAT, &train.min_lr, "final learning rate of the cosine (default lr/10)"},
-        {"--warmup", OPTION_LONG, &train.warmup, "warmup steps (default 10% of the steps, at most 100)"},
-        {"--weight-decay", OPTION_FLOAT, &train.weight_decay, "AdamW's decoupled weight decay"},
-        {"--clip", OPTION_FLOAT, &train.clip, "clip gradients to this global norm (0: no clipping)"},
-        {"--seed", OPTION_LONG, &train.seed, "seed of the initialisation and the batches"},
-        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out_path, "checkpoint to write (default out/<arch>.ckpt; the SVG goes beside it)"},
         {"--resume", OPTION_STRING, &resume_path, "continue the run saved in this checkpoint"},
-        {"--eval-every", OPTION_INT, &train.eval_every, "validation loss and a checkpoint every K steps (0: at the end only)"},
-        {"--eval-batches", OPTION_INT, &train.eval_batches, "validation batches averaged"},
         {"--samples", OPTION_INT, &n_samples, "samples printed at the end"},
         {"--sample-tokens", OPTION_INT, &sample_tokens, "tokens per sample"},
         {"--layers", OPTION_INT, &layers, "gpt2: layers"},
@@ -68,16 +55,17 @@ int command_train(int argc, char **argv) {
     const char *usage = "groundup train --arch bigram|mlp|gpt2 [--data FILE] [--tokenizer char|bpe:N|FILE|gpt2] "
                         "[--steps N | --time SECONDS] [--batch B] [--context T] [--lr X] [--seed S] [--out FILE] "
                         "[--resume FILE] [model size options]";
-    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    enum { N_OWN = sizeof own / sizeof own[0] };
+    Option options[N_OWN + TRAIN_OPTION_COUNT];
+    memcpy(options, own, sizeof own);
+    int n_options = N_OWN + train_options_table(&train, options + N_OWN);
+    int parsed = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
 
-    if (train.steps < 0) return fail_with("--steps must be positive");
-    if (train.seconds < 0.0) return fail_with("--time must be positive");
-    if (train.steps > 0 && train.seconds > 0.0) return fail_with("give --steps or --time, not both");
-    if (threads < 0) return fail_with("--threads must be >= 0");
+    if (train_options_problem(&train)) return fail_with(train_options_problem(&train));
     if (n_samples < 0 || sample_tokens < 0) return fail_with("--samples and --sample-tokens must be >= 0");
-    if (threads > 0) omp_set_num_threads(threads);
+    if (train.threads > 0) omp_set_num_threads(train.threads);
 
     Error error = {{0}};
     Model model;
