@@ -19,15 +19,15 @@ int image_svd(const Image *image, ImageSvd *out, Error *error) {
         return error_set(error, "image_svd: %d channels, expected 1 to 3", image->channels);
     out->channels = image->channels, out->height = m, out->width = n, out->p = p;
     Matrix channel;
-    if (matrix_alloc(&channel, m, n, error)) return -1;
+    if (matrix_init(&channel, m, n, error)) return -1;
     int status = 0;
     for (int c = 0; c < image->channels && status == 0; c++) {
         for (long i = 0; i < (long)m * n; i++) channel.values[i] = image->pixels[(size_t)i * image->channels + c];
         out->s[c] = malloc(sizeof(double) * (size_t)(p > 0 ? p : 1));
         if (!out->s[c]) status = error_set(error, "image_svd: out of memory");
-        if (status == 0) status = matrix_alloc(&out->u[c], m, p, error);
-        if (status == 0) status = matrix_alloc(&out->vt[c], p, n, error);
-        if (status == 0) status = matrix_alloc(&out->sums[c], m, n, error);
+        if (status == 0) status = matrix_init(&out->u[c], m, p, error);
+        if (status == 0) status = matrix_init(&out->vt[c], p, n, error);
+        if (status == 0) status = matrix_init(&out->sums[c], m, n, error);
         if (status == 0) status = svd_golub_kahan(&channel, &out->u[c], out->s[c], &out->vt[c], error);
     }
     matrix_free(&channel);
@@ -62,7 +62,7 @@ int image_montage(const Image *images, int n, int gap, Image *out, Error *error)
                              height, channels, maxval);
         width += images[t].width + (t ? gap : 0);
     }
-    if (image_alloc(out, width, height, channels, maxval, error)) return -1;
+    if (image_init(out, width, height, channels, maxval, error)) return -1;
     for (size_t i = 0; i < (size_t)width * height * channels; i++) out->pixels[i] = (float)maxval;
     int left = 0;
     for (int t = 0; t < n; t++) {

@@ -403,7 +403,7 @@ int svd_low_rank_float(float *out, const float *a, int m, int n, int k, Error *e
     for (int i = 0; i < 4; i++) all[i]->values = NULL;
     double *s = malloc(sizeof(double) * ((size_t)p + 1));
     int status = s ? 0 : error_set(error, "out of memory for the SVD of a %d x %d matrix", m, n);
-    for (int i = 0; i < 4 && status == 0; i++) status = matrix_alloc(all[i], sizes[i][0], sizes[i][1], error);
+    for (int i = 0; i < 4 && status == 0; i++) status = matrix_init(all[i], sizes[i][0], sizes[i][1], error);
     if (status == 0) {
         for (size_t i = 0; i < (size_t)m * n; i++) copy.values[i] = a[i];
         status = svd_golub_kahan(&copy, &u, s, &vt, error);

@@ -34,7 +34,7 @@
 //                   u32 length + the data path
 //
 // Loading checks the magic, version, checksum, every offset and size against the file's
-// length, the config (as model_create does), and the tensor table against the model the
+// length, the config (as model_init does), and the tensor table against the model the
 // config makes (same names, shapes, types); any failure is one line "<path>: <problem>".
 // The tensor data is not checksummed (a flipped weight byte loads).
 // Saving writes "<path>.tmp.<pid>" and renames it, so a failed or interrupted save leaves
@@ -48,7 +48,6 @@
 #include "gpt/train.h"
 
 enum { CHECKPOINT_FORMAT_VERSION = 1, CHECKPOINT_HEADER_BYTES = 256, CHECKPOINT_TENSOR_ENTRY_BYTES = 96 };
-enum { TENSOR_TYPE_F32 = 0, TENSOR_TYPE_Q8_0 = 1, TENSOR_TYPE_Q4_0 = 2 };
 
 // training may be NULL (a model for inference only).
 int checkpoint_save(const char *path, const Model *model, const TextTokenizer *tokenizer, const TrainState *training,

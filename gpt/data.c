@@ -234,7 +234,7 @@ static int decoded_bytes(const TextTokenizer *tokenizer, const int *ids, long n,
     return 0;
 }
 
-int dataset_build(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
+int dataset_init(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
                   Error *error) {
     memset(dataset, 0, sizeof *dataset);
     int V = text_vocab_size(tokenizer);
@@ -294,7 +294,7 @@ int dataset_build(Dataset *dataset, const DataSource *source, const TextTokenize
     return 0;
 }
 
-int dataset_build_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
+int dataset_init_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
                           Error *error) {
     memset(dataset, 0, sizeof *dataset);
     if (source->is_tokens) {

@@ -69,10 +69,10 @@ int data_make_tokenizer(const DataSource *source, const char *spec, const char *
 
 // Tokenizes (or reads from the cache, when cache_dir is not NULL) both parts. Checks that
 // every id fits the tokenizer's vocabulary.
-int dataset_build(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
+int dataset_init(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
                   Error *error);
 // Only the held-out part (for evaluation); whole = 1 takes the whole text instead.
-int dataset_build_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
+int dataset_init_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
                           Error *error);
 void dataset_free(Dataset *dataset);
 

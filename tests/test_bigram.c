@@ -32,7 +32,7 @@ int main(void) {
     const double k = 0.1;
     ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = V, .context_length = N, .counting = 1, .smoothing = (float)k};
     Model counting;
-    CHECK(model_create(&counting, &config, NULL, &error) == 0, "%s", error.message);
+    CHECK(model_init(&counting, &config, NULL, &error) == 0, "%s", error.message);
     counting.ops->fit(&counting, inputs, targets, 1, N);
     CHECK(model_prepare(&counting, 1, N, 0, &error) == 0, "%s", error.message);
     CHECK(counting.ops->forward(&counting, inputs, targets, 1, N, &error) == 0, "%s", error.message);
@@ -58,7 +58,7 @@ int main(void) {
     config.counting = 0;
     config.smoothing = 0.0f;
     Model neural;
-    CHECK(model_create(&neural, &config, &rng, &error) == 0, "%s", error.message);
+    CHECK(model_init(&neural, &config, &rng, &error) == 0, "%s", error.message);
     CHECK(model_prepare(&neural, 1, N, 1, &error) == 0, "%s", error.message);
     random_fill_normal(&rng, neural.params, neural.n_params, 0.0f, 1.0f);
     ModelLoss small = {&neural, inputs, targets, 2, 20};

@@ -64,7 +64,7 @@ int main(void) {
     Random rng;
     random_seed(&rng, 3);
     Model model;
-    CHECK(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    CHECK(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
     random_fill_normal(&rng, model.params, model.n_params, 0.0f, 1.0f);
     TrainConfig train_config = train_default_config();
     TrainState state;
@@ -134,7 +134,7 @@ int main(void) {
           error.message);
     ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = text_vocab_size(&bpe), .context_length = 8};
     Model bigram;
-    CHECK(model_create(&bigram, &bigram_config, &rng, &error) == 0, "%s", error.message);
+    CHECK(model_init(&bigram, &bigram_config, &rng, &error) == 0, "%s", error.message);
     char bpe_path[300];
     snprintf(bpe_path, sizeof bpe_path, "%s/bpe.ckpt", directory);
     CHECK(checkpoint_save(bpe_path, &bigram, &bpe, NULL, &error) == 0, "%s", error.message);

@@ -93,11 +93,11 @@ int main(void) {
 
     // Dataset with the cache: the second build reads the cache and gets the same ids.
     Dataset first, second;
-    CHECK(dataset_build(&first, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
+    CHECK(dataset_init(&first, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
     CHECK(first.val[0] == text_start_token(&tokenizer), "held-out ids start with the start token");
     CHECK(first.val_bytes == (long)(source.n_text - split), "held-out bytes");
     CHECK(first.n_train == (long)split && first.n_val == (long)(source.n_text - split) + 1, "one id per byte, plus start");
-    CHECK(dataset_build(&second, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
+    CHECK(dataset_init(&second, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
     CHECK(second.n_train == first.n_train && memcmp(second.train, first.train, sizeof(int) * first.n_train) == 0 &&
               second.n_val == first.n_val && memcmp(second.val, first.val, sizeof(int) * first.n_val) == 0,
           "cache gives the same ids");
@@ -133,7 +133,7 @@ int main(void) {
     CHECK(data_make_tokenizer(&tokens, "char", "data/gpt2", NULL, &wrong, &error) != 0, "char on a token file rejected");
     // The held-out part of a token file is its last 10%; ids beyond the tokenizer are errors.
     Dataset token_data;
-    CHECK(dataset_build(&token_data, &tokens, &tokenizer, NULL, &error) != 0 && strstr(error.message, "vocabulary"),
+    CHECK(dataset_init(&token_data, &tokens, &tokenizer, NULL, &error) != 0 && strstr(error.message, "vocabulary"),
           "ids beyond a 28-symbol vocabulary: %s", error.message);
     data_source_free(&tokens);
 

@@ -36,14 +36,14 @@ int main(void) {
     TextTokenizer tokenizer;
     text_tokenizer_chars(&tokenizer, source.text, source.n_text, &error);
     Dataset data;
-    CHECK(dataset_build(&data, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
+    CHECK(dataset_init(&data, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
     int V = text_vocab_size(&tokenizer);
     long n = 1500;  // a slice of the held-out ids, many windows long
 
     // Counting bigram, context 8: 1499 tokens scored, the total is the table lookups'.
     ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = V, .context_length = 8, .counting = 1, .smoothing = 1.0f};
     Model bigram;
-    CHECK(model_create(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
+    CHECK(model_init(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
     bigram.ops->fit(&bigram, data.train, data.train + 1, 1, (int)data.n_train - 1);
     EvalResult result;
     CHECK(evaluate(&bigram, data.val, n, 1499, 0, &result, &error) == 0, "%s", error.message);
@@ -68,7 +68,7 @@ int main(void) {
     Random rng;
     random_seed(&rng, 17);
     Model mlp;
-    CHECK(model_create(&mlp, &mlp_config, &rng, &error) == 0, "%s", error.message);
+    CHECK(model_init(&mlp, &mlp_config, &rng, &error) == 0, "%s", error.message);
     random_fill_normal(&rng, mlp.params, mlp.n_trainable, 0.0f, 0.5f);
     CHECK(evaluate(&mlp, data.val, n, 1499, 0, &result, &error) == 0, "%s", error.message);
     expected = reference_nats(&mlp, data.val, n);

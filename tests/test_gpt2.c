@@ -24,7 +24,7 @@ static void check_gradients(Random *rng) {
     Model model;
     Error error;
     ModelConfig config = tiny_config();
-    CHECK(model_create(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     // Larger weights than the 0.02 initialisation so every path carries a visible gradient.
     for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.3f);
     CHECK(model_prepare(&model, B, T, 1, &error) == 0, "prepare: %s", error.message);
@@ -61,7 +61,7 @@ static void check_decoding(Random *rng) {
     Model model;
     Error error;
     ModelConfig config = tiny_config();
-    CHECK(model_create(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.3f);
     CHECK(model_prepare(&model, 1, MAX_T, 0, &error) == 0, "prepare: %s", error.message);
     int tokens[MAX_T];
@@ -92,7 +92,7 @@ static void check_llmc_round_trip(Random *rng) {
     Model model, loaded;
     Error error;
     ModelConfig config = tiny_config();  // V = 37: padded to 128 rows in the file
-    CHECK(model_create(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     char path[64];
     snprintf(path, sizeof path, "/tmp/groundup_test_gpt2_%d.bin", (int)getpid());
     CHECK(llmc_write_checkpoint(&model, path, &error) == 0, "write: %s", error.message);
@@ -111,7 +111,7 @@ static void check_llmc_round_trip(Random *rng) {
     model_free(&loaded);
     // a config that cannot be: heads that do not divide the width
     config.n_heads = 3;
-    CHECK(model_create(&model, &config, rng, &error) != 0, "heads must divide the width");
+    CHECK(model_init(&model, &config, rng, &error) != 0, "heads must divide the width");
 }
 
 // Largest |a - b| over the next-token logits of the same context, as a fraction of the
@@ -134,7 +134,7 @@ static void check_quantized(Random *rng) {
                           .d_model = WIDE};
     Model model, q8, q4, loaded;
     Error error;
-    CHECK(model_create(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.05f);
     QuantReport reports[16];
     CHECK(model_quantize(&q8, &model, QUANT_Q8_0, QUANT_Q8_0, reports, &error) == 0, "q8_0: %s", error.message);
@@ -181,7 +181,7 @@ static void check_quantized(Random *rng) {
     CHECK(model_quantize(&loaded, &q8, QUANT_Q4_0, QUANT_Q4_0, NULL, &error) != 0, "quantizing a quantized model");
     ModelConfig narrow = tiny_config();  // width 8: not a multiple of 32
     Model small;
-    model_create(&small, &narrow, rng, &error);
+    model_init(&small, &narrow, rng, &error);
     CHECK(model_quantize(&loaded, &small, QUANT_Q8_0, QUANT_Q8_0, NULL, &error) != 0, "width 8 cannot be quantized");
     model_free(&small);
     text_tokenizer_free(&tokenizer);

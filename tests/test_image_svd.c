@@ -12,12 +12,12 @@ int main(void) {
     Random rng;
     random_seed(&rng, 5);
     Image image, out, again;
-    CHECK(image_alloc(&image, 7, 5, 3, 255, &error) == 0, "%s", error.message);
+    CHECK(image_init(&image, 7, 5, 3, 255, &error) == 0, "%s", error.message);
     for (size_t i = 0; i < 7 * 5 * 3; i++) image.pixels[i] = (float)random_below(&rng, 256);
     ImageSvd svd;
     CHECK(image_svd(&image, &svd, &error) == 0, "%s", error.message);
     CHECK(svd.p == 5 && svd.channels == 3, "p %d, channels %d", svd.p, svd.channels);
-    CHECK(image_alloc(&out, 7, 5, 3, 255, &error) == 0 && image_alloc(&again, 7, 5, 3, 255, &error) == 0, "%s",
+    CHECK(image_init(&out, 7, 5, 3, 255, &error) == 0 && image_init(&again, 7, 5, 3, 255, &error) == 0, "%s",
           error.message);
     image_svd_rank(&svd, 5, &out);
     CHECK(memcmp(out.pixels, image.pixels, sizeof(float) * 7 * 5 * 3) == 0, "full rank gives the image back");
@@ -34,7 +34,7 @@ int main(void) {
 
     // A rank-1 picture (outer product of two ramps) is its own rank-1 approximation.
     Image ramp, ramp_1;
-    CHECK(image_alloc(&ramp, 6, 4, 1, 255, &error) == 0 && image_alloc(&ramp_1, 6, 4, 1, 255, &error) == 0, "%s",
+    CHECK(image_init(&ramp, 6, 4, 1, 255, &error) == 0 && image_init(&ramp_1, 6, 4, 1, 255, &error) == 0, "%s",
           error.message);
     for (int y = 0; y < 4; y++)
         for (int x = 0; x < 6; x++) ramp.pixels[y * 6 + x] = (float)((y + 1) * (x + 2) * 5);

@@ -15,7 +15,7 @@ static const double pi = 3.14159265358979323846;
 static Matrix new_matrix(int rows, int cols) {
     Matrix m;
     Error error;
-    if (matrix_alloc(&m, rows, cols, &error)) {
+    if (matrix_init(&m, rows, cols, &error)) {
         fprintf(stderr, "test_linalg: %s\n", error.message);
         exit(1);
     }
@@ -479,7 +479,7 @@ static void test_bad_input(Random *rng) {
         matrix_free(&short_b), matrix_free(&wide), matrix_free(&x5), matrix_free(&dependent), matrix_free(&q2),
         matrix_free(&r2);
     Matrix negative;
-    CHECK(fails_with(matrix_alloc(&negative, -1, 3, &error), &error, "negative"), "%s", error.message);
+    CHECK(fails_with(matrix_init(&negative, -1, 3, &error), &error, "negative"), "%s", error.message);
 }
 
 int main(void) {

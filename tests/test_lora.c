@@ -28,7 +28,7 @@ static void make_base_with(Model *base, uint64_t seed, int C, int n_layers, int 
     ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = V, .context_length = MAX_T, .n_layers = n_layers,
                           .n_heads = NH, .d_model = C};
     Model fp32;
-    CHECK(model_create(&fp32, &config, &rng, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(&fp32, &config, &rng, &error) == 0, "create: %s", error.message);
     for (long i = 0; i < fp32.n_params; i++) fp32.params[i] += random_normal(&rng, 0.0f, spread);
     if (weight_type == TENSOR_F32) {
         *base = fp32;
@@ -45,7 +45,7 @@ static void make_base(Model *base, uint64_t seed, int C, int n_layers, int weigh
 // Adapters on base with B random too (with B = 0 the gradient of A would be 0).
 static void make_lora(Model *lora, Model *base, Random *rng, int targets) {
     Error error;
-    CHECK(lora_new(lora, base, RANK, ALPHA, targets, rng, &error) == 0, "lora_new: %s", error.message);
+    CHECK(lora_init_fresh(lora, base, RANK, ALPHA, targets, rng, &error) == 0, "lora_init_fresh: %s", error.message);
     for (int t = 0; t < lora->n_tensors; t++)
         if (strstr(lora->tensors[t].name, "lora_b"))
             random_fill_normal(rng, lora->params + lora->tensors[t].offset, lora->tensors[t].size, 0.0f, 0.3f);
@@ -72,7 +72,7 @@ static void dequantized_copy(Model *out, const Model *model) {
     Error error;
     ModelConfig config = model->config;
     config.weight_type = config.embedding_type = TENSOR_F32;
-    CHECK(model_create(out, &config, NULL, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(out, &config, NULL, &error) == 0, "create: %s", error.message);
     for (int i = 0; i < model->n_tensors; i++) {
         const TensorInfo *t = &model->tensors[i];
         float *to = out->params + out->tensors[i].offset;
@@ -138,7 +138,7 @@ static void check_gradients_q8_0(void) {
     make_base_with(&base, 5, 32, L, QUANT_Q8_0, 0.1f);
     dequantized_copy(&dequantized, &base);
     make_lora(&lora, &base, &rng, LORA_TARGET_ALL);
-    CHECK(lora_new(&reference, &dequantized, RANK, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "%s", error.message);
+    CHECK(lora_init_fresh(&reference, &dequantized, RANK, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "%s", error.message);
     memcpy(reference.params, lora.params, sizeof(float) * (size_t)lora.n_params);
     CHECK(model_prepare(&lora, B, T, 1, &error) == 0 && model_prepare(&reference, B, T, 1, &error) == 0, "prepare");
     CHECK(lora_base(&lora)->grads == NULL && lora_base(&lora)->quantized, "a frozen quantized base");
@@ -187,7 +187,7 @@ static void check_zero_b(int C, int weight_type) {
     float *expected = malloc(sizeof(float) * B * T * V), decoded[V], adapted[V];
     memcpy(expected, base.logits, sizeof(float) * B * T * V);
     CHECK(base.ops->next_logits(&base, tokens, T, decoded, &error) == 0, "next_logits: %s", error.message);
-    CHECK(lora_new(&lora, &base, RANK, ALPHA, LORA_TARGET_ALL, &rng, &error) == 0, "lora_new: %s", error.message);
+    CHECK(lora_init_fresh(&lora, &base, RANK, ALPHA, LORA_TARGET_ALL, &rng, &error) == 0, "lora_init_fresh: %s", error.message);
     CHECK(model_prepare(&lora, B, T, 0, &error) == 0, "prepare: %s", error.message);
     CHECK(lora.ops->forward(&lora, tokens, NULL, B, T, &error) == 0, "forward: %s", error.message);
     CHECK(memcmp(lora.logits, expected, sizeof(float) * B * T * V) == 0, "B = 0: the logits are the base's bit for bit");
@@ -358,20 +358,20 @@ static void check_bad_input(void) {
     make_base(&base, 3, 8, L, TENSOR_F32);
     int ranks[2] = {0, 9};  // the width is 8: every targeted matrix has min(N, K) = 8
     for (int i = 0; i < 2; i++) {
-        CHECK(lora_new(&lora, &base, ranks[i], ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 &&
+        CHECK(lora_init_fresh(&lora, &base, ranks[i], ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 &&
                   strstr(error.message, "rank") && strstr(error.message, "[1, 8]"),
               "rank %d refused: %s", ranks[i], error.message);
         CHECK(base.params && base.config.arch == ARCH_GPT2, "the base survives a refused rank");
     }
-    CHECK(lora_new(&lora, &base, 8, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "rank 8 = C is fine: %s", error.message);
+    CHECK(lora_init_fresh(&lora, &base, 8, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "rank 8 = C is fine: %s", error.message);
     model_free(&lora);
     make_base(&base, 3, 8, L, TENSOR_F32);
-    CHECK(lora_new(&lora, &base, 2, ALPHA, 4, NULL, &error) != 0 && strstr(error.message, "targets"), "targets 4");
-    CHECK(lora_new(&lora, &base, 2, 0.0f, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "alpha"),
+    CHECK(lora_init_fresh(&lora, &base, 2, ALPHA, 4, NULL, &error) != 0 && strstr(error.message, "targets"), "targets 4");
+    CHECK(lora_init_fresh(&lora, &base, 2, 0.0f, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "alpha"),
           "alpha 0");
     Model adapters;
-    CHECK(lora_new(&lora, &base, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "lora_new: %s", error.message);
-    CHECK(lora_new(&adapters, &lora, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "GPT-2"),
+    CHECK(lora_init_fresh(&lora, &base, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "lora_init_fresh: %s", error.message);
+    CHECK(lora_init_fresh(&adapters, &lora, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "GPT-2"),
           "adapters on adapters are refused");
     model_free(&lora);
 }

@@ -18,7 +18,7 @@ static void check_gradients(int batch_norm) {
     Random rng;
     random_seed(&rng, 11 + batch_norm);
     Model model;
-    CHECK(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    CHECK(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
     CHECK(model_prepare(&model, 2, 6, 1, &error) == 0, "%s", error.message);
     // Larger output weights than the initialisation's, so every gradient is well above noise.
     random_fill_normal(&rng, model.params, model.n_trainable, 0.0f, 0.7f);
@@ -53,7 +53,7 @@ int main(void) {
     Random rng;
     random_seed(&rng, 5);
     Model model;
-    CHECK(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    CHECK(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
     CHECK(model.n_trainable < model.n_params, "running statistics after the trained parameters");
     const TensorInfo *table = model_find_tensor(&model, "embedding");
     CHECK(table && table->shape[0] == V + 1, "embedding has the padding row");

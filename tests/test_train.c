@@ -70,7 +70,7 @@ int main(void) {
     TextTokenizer tokenizer;
     CHECK(text_tokenizer_chars(&tokenizer, source.text, source.n_text, &error) == 0, "%s", error.message);
     Dataset data;
-    CHECK(dataset_build(&data, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
+    CHECK(dataset_init(&data, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
     ModelConfig config = tiny_mlp(text_vocab_size(&tokenizer));
     TrainConfig train_config = tiny_run();
 
@@ -79,7 +79,7 @@ int main(void) {
     random_seed(&init, 99);
     Model a;
     TrainState state_a;
-    CHECK(model_create(&a, &config, &init, &error) == 0, "%s", error.message);
+    CHECK(model_init(&a, &config, &init, &error) == 0, "%s", error.message);
     CHECK(train_state_init(&state_a, &train_config, &a, "data/names.txt", &error) == 0, "%s", error.message);
     TrainRun run_a = {&a, &tokenizer, &data, &state_a, path_a, NULL, NULL, NULL, NULL};
     CHECK(train_run(&run_a, &error) == TRAIN_FINISHED, "%s", error.message);
@@ -90,7 +90,7 @@ int main(void) {
     random_seed(&init, 99);
     Model b;
     TrainState state_b;
-    CHECK(model_create(&b, &config, &init, &error) == 0, "%s", error.message);
+    CHECK(model_init(&b, &config, &init, &error) == 0, "%s", error.message);
     CHECK(train_state_init(&state_b, &train_config, &b, "data/names.txt", &error) == 0, "%s", error.message);
     volatile sig_atomic_t stop = 0;
     StopAt stopper = {&stop, 13};
@@ -176,7 +176,7 @@ int main(void) {
     ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = text_vocab_size(&tokenizer), .context_length = 32,
                                  .counting = 1, .smoothing = 1.0f};
     Model bigram;
-    CHECK(model_create(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
+    CHECK(model_init(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
     TrainConfig fit_config = train_default_config();
     fit_config.seq_len = 32;
     TrainState fit_state;
@@ -190,7 +190,7 @@ int main(void) {
                               .block_size = 4, .d_embed = 10, .d_hidden = 48};
     random_seed(&init, 5);
     Model mlp;
-    CHECK(model_create(&mlp, &mlp_config, &init, &error) == 0, "%s", error.message);
+    CHECK(model_init(&mlp, &mlp_config, &init, &error) == 0, "%s", error.message);
     TrainConfig mlp_train = train_default_config();
     mlp_train.seq_len = 32;
     mlp_train.batch_size = 16;

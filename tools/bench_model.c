@@ -25,7 +25,7 @@ static int create_random_gpt2(Model *model, const Shape *shape, Error *error) {
                           .n_layers = shape->layers, .n_heads = shape->heads, .d_model = shape->dim};
     Random rng;
     random_seed(&rng, 1);
-    return model_create(model, &config, &rng, error);
+    return model_init(model, &config, &rng, error);
 }
 
 int bench_train(int argc, char **argv) {

@@ -56,7 +56,7 @@ int command_eval(int argc, char **argv) {
     }
     if (!data_path) data_path = trained_on[0] ? trained_on : "data/mobydick.txt";
     EvalResult result;
-    if (data_source_load(&source, data_path, &error) || dataset_build_heldout(&data, &source, &tokenizer, whole, &error))
+    if (data_source_load(&source, data_path, &error) || dataset_init_heldout(&data, &source, &tokenizer, whole, &error))
         goto done;
     if (data.n_val < 2) {
         error_set(&error, "%s: the %s text has %ld tokens, too few to evaluate", data_path, whole ? "whole" : "held-out",

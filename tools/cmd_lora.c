@@ -107,7 +107,7 @@ static int lora_train(int argc, char **argv) {
     directory_of(out_path, cache_dir, sizeof cache_dir);
     if (make_directories(cache_dir, &error)) goto done;
     strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
-    if (data_source_load(&source, data_path, &error) || dataset_build(&data, &source, &tokenizer, cache_dir, &error))
+    if (data_source_load(&source, data_path, &error) || dataset_init(&data, &source, &tokenizer, cache_dir, &error))
         goto done;
     if (data.n_val < 2) {
         error_set(&error, "%s: the held-out split has %ld tokens, too few to validate", data_path, data.n_val);
@@ -121,7 +121,7 @@ static int lora_train(int argc, char **argv) {
         Random init;
         random_seed(&init, (uint64_t)train.seed ^ 0x10a4ULL);  // its own stream, apart from the batches'
         Model base = model;
-        if (lora_new(&model, &base, rank, alpha, targets, &init, &error)) {
+        if (lora_init_fresh(&model, &base, rank, alpha, targets, &init, &error)) {
             model = base;
             goto done;
         }

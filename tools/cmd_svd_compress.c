@@ -29,7 +29,7 @@ static int write_montage(const char *path, const Image *original, ImageSvd *svd,
     Image panels[8], montage;
     int n = 0, status = 0;
     for (; n < n_ranks && status == 0; n++) {
-        status = image_alloc(&panels[n], original->width, original->height, original->channels, original->maxval, error);
+        status = image_init(&panels[n], original->width, original->height, original->channels, original->maxval, error);
         if (status == 0) image_svd_rank(svd, ranks[n], &panels[n]);
         else n--;
     }
@@ -52,7 +52,7 @@ static int sweep(const char *input, const char *prefix, const Image *image, Imag
     ranks[n_ranks++] = p;
     float x[32], psnr_values[32], storage_values[32];
     Image approximation;
-    if (image_alloc(&approximation, n, m, image->channels, image->maxval, error)) return -1;
+    if (image_init(&approximation, n, m, image->channels, image->maxval, error)) return -1;
     printf("\n| rank | storage | PSNR (dB) |\n|---|---|---|\n");
     int status = 0;
     for (int i = 0; i < n_ranks && status == 0; i++) {
@@ -132,7 +132,7 @@ int command_svd_compress(int argc, char **argv) {
     ImageSvd svd;
     Image compressed = {0, 0, 0, 0, NULL};
     status = image_svd(&image, &svd, &error);
-    if (status == 0) status = image_alloc(&compressed, n, m, image.channels, image.maxval, &error);
+    if (status == 0) status = image_init(&compressed, n, m, image.channels, image.maxval, &error);
     double psnr = 0.0;
     if (status == 0) {
         image_svd_rank(&svd, rank, &compressed);

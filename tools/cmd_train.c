@@ -132,7 +132,7 @@ int command_train(int argc, char **argv) {
         config.smoothing = smoothing;
         Random init;
         random_seed(&init, (uint64_t)train.seed ^ 0x5eed1a17ULL);  // its own stream, apart from the batches'
-        if (model_create(&model, &config, &init, &error)) goto done;
+        if (model_init(&model, &config, &init, &error)) goto done;
 
         TrainConfig train_config = train_config_from(&train, 1000);
         if (train_state_init(&state, &train_config, &model, data_path, &error)) goto done;
@@ -140,7 +140,7 @@ int command_train(int argc, char **argv) {
     directory_of(out_path, cache_dir, sizeof cache_dir);
     if (make_directories(cache_dir, &error)) goto done;
     strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
-    if (dataset_build(&data, &source, &tokenizer, cache_dir, &error)) goto done;
+    if (dataset_init(&data, &source, &tokenizer, cache_dir, &error)) goto done;
     svg_path_for(out_path, svg_path, sizeof svg_path);
 
     Printer printer = printer_for(state.config.eval_every);
