@@ -36,7 +36,7 @@ int model_quantize(Model *quantized, const Model *model, int weight_type, int em
         if (quant_matrix_quantize_into(matrix, matrix->data, matrix->bytes, (QuantType)to->type, values, matrix->rows,
                                        matrix->cols, error)) {
             model_free(quantized);
-            return -1;
+            return error_prefix(error, "tensor %s", from->name);
         }
         if (report) {
             QuantErrorStats stats = quant_error_stats(matrix, values);
