@@ -41,7 +41,8 @@ static int token_list_init(TokenList *list, int count) {
 }
 
 static int token_list_set(TokenList *list, int id, const unsigned char *bytes, size_t length) {
-    if (array_reserve(&list->bytes, &list->capacity, list->used + length, 1)) return -1;
+    if (list->used + length > list->capacity && array_reserve(&list->bytes, &list->capacity, list->used + length, 1))
+        return -1;
     memcpy(list->bytes + list->used, bytes, length);
     list->offsets[id] = list->used;
     list->lengths[id] = length;
