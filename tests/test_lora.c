@@ -376,13 +376,23 @@ static void check_bad_input(void) {
     model_free(&lora);
 }
 
-int main(void) {
-    check_gradients_fp32();
-    check_gradients_q8_0();
+// The cases; those that draw random numbers start from the same seed each.
+static void zero_b_fp32(void) {
     check_zero_b(8, TENSOR_F32);
-    check_zero_b(32, QUANT_Q4_0);
-    check_merge_and_decoding();
-    check_files();
-    check_bad_input();
-    return check_report("test_lora");
 }
+
+static void zero_b_q4_0(void) {
+    check_zero_b(32, QUANT_Q4_0);
+}
+
+static const CheckCase CASES[] = {
+    {"gradients with an fp32 base", check_gradients_fp32},
+    {"gradients with a q8_0 base", check_gradients_q8_0},
+    {"B = 0 leaves an fp32 base unchanged", zero_b_fp32},
+    {"B = 0 leaves a q4_0 base unchanged", zero_b_q4_0},
+    {"merge and decoding", check_merge_and_decoding},
+    {"adapter files", check_files},
+    {"bad input is an error", check_bad_input},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

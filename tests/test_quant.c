@@ -386,15 +386,39 @@ static void test_bad_shapes(void) {
           error.message);
 }
 
-int main(void) {
+// The cases; those that draw random numbers start from the same seed each.
+static void round_trip(void) {
     Random rng;
     random_seed(&rng, 6);
-    test_fp16();
     test_round_trip(&rng);
-    test_packing();
-    test_q4_0_scale_choice(&rng);
-    test_kernels(&rng);
-    test_backward_input(&rng);
-    test_bad_shapes();
-    return check_report("test_quant");
 }
+
+static void q4_0_scale_choice(void) {
+    Random rng;
+    random_seed(&rng, 6);
+    test_q4_0_scale_choice(&rng);
+}
+
+static void kernels(void) {
+    Random rng;
+    random_seed(&rng, 6);
+    test_kernels(&rng);
+}
+
+static void backward_input(void) {
+    Random rng;
+    random_seed(&rng, 6);
+    test_backward_input(&rng);
+}
+
+static const CheckCase CASES[] = {
+    {"fp16 conversions", test_fp16},
+    {"quantize round trips", round_trip},
+    {"packing", test_packing},
+    {"q4_0 scale choice", q4_0_scale_choice},
+    {"kernels match the dequantized product", kernels},
+    {"backward to the input", backward_input},
+    {"bad shapes are errors", test_bad_shapes},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
