@@ -10,15 +10,30 @@
 #include "foundations/image.h"
 #include "foundations/random.h"
 #include "tests/check.h"
-#include "tests/temporary_directory.h"
 
-static void write_file(const char *name, const void *bytes, size_t size) {
-    FILE *file = fopen(temporary_path(name), "wb");
-    if (!file || fwrite(bytes, 1, size, file) != size) {
-        fprintf(stderr, "test_image: cannot write %s\n", temporary_path(name));
-        exit(1);
+// The temporary directory, made by the first case that needs it ("" when it cannot be).
+static char directory[64];
+
+static const char *scratch_directory(void) {
+    if (!directory[0]) {
+        snprintf(directory, sizeof directory, "/tmp/test_image_XXXXXX");
+        if (!mkdtemp(directory)) directory[0] = '\0';
     }
-    fclose(file);
+    return directory;
+}
+
+static const char *temporary_path(const char *name) {
+    static char path[160];
+    snprintf(path, sizeof path, "%s/%s", directory, name);
+    return path;
+}
+
+// 0, or -1 when the file cannot be written.
+static int write_file(const char *name, const void *bytes, size_t size) {
+    FILE *file = fopen(temporary_path(name), "wb");
+    if (!file) return -1;
+    int ok = fwrite(bytes, 1, size, file) == size;
+    return fclose(file) == 0 && ok ? 0 : -1;
 }
 
 static void test_round_trips(Random *rng) {
@@ -31,15 +46,15 @@ static void test_round_trips(Random *rng) {
     for (int s = 0; s < 8; s++) {
         Image image, back;
         Error error;
-        CHECK(image_init(&image, shapes[s].width, shapes[s].height, shapes[s].channels, shapes[s].maxval, &error) == 0,
+        REQUIRE(image_alloc(&image, shapes[s].width, shapes[s].height, shapes[s].channels, shapes[s].maxval, &error) == 0,
               "%s", error.message);
         int count = shapes[s].width * shapes[s].height * shapes[s].channels;
         for (int i = 0; i < count; i++) image.pixels[i] = (float)random_below(rng, (uint32_t)shapes[s].maxval + 1);
         image.pixels[0] = (float)shapes[s].maxval;  // the extremes are always there
         if (count > 1) image.pixels[1] = 0.0f;
         CHECK(image_write(&image, temporary_path(shapes[s].name), shapes[s].plain_text, &error) == 0, "%s", error.message);
-        char temporary_name[64];
-        snprintf(temporary_name, sizeof temporary_name, "%s.tmp", shapes[s].name);
+        char temporary_name[64];  // foundations/file.h's: <path>.tmp.<pid>
+        snprintf(temporary_name, sizeof temporary_name, "%s.tmp.%ld", shapes[s].name, (long)getpid());
         CHECK(access(temporary_path(temporary_name), F_OK) != 0, "%s: temporary file left behind", shapes[s].name);
         CHECK(image_read(&back, temporary_path(shapes[s].name), &error) == 0, "%s: %s", shapes[s].name, error.message);
         if (back.pixels) {
@@ -65,7 +80,7 @@ static void test_round_trips(Random *rng) {
 
 static void test_comments_and_values(void) {
     const char text[] = "P2 # plain gray\n# a comment line\n3 2\n# maxval next\n9\n0 1 2\n3   4\t9\n";
-    write_file("comments.pgm", text, sizeof text - 1);
+    REQUIRE(write_file("comments.pgm", text, sizeof text - 1) == 0, "cannot write comments.pgm");
     Image image;
     Error error;
     CHECK(image_read(&image, temporary_path("comments.pgm"), &error) == 0, "%s", error.message);
@@ -77,7 +92,7 @@ static void test_comments_and_values(void) {
     }
     // Binary with 2-byte big-endian samples: 0x0102 = 258, 0x03e8 = 1000.
     const unsigned char binary[] = "P5\n2 1\n1000\n\x01\x02\x03\xe8";
-    write_file("wide.pgm", binary, sizeof binary - 1);
+    REQUIRE(write_file("wide.pgm", binary, sizeof binary - 1) == 0, "cannot write wide.pgm");
     CHECK(image_read(&image, temporary_path("wide.pgm"), &error) == 0, "%s", error.message);
     if (image.pixels) {
         CHECK(image.pixels[0] == 258.0f && image.pixels[1] == 1000.0f, "2-byte samples %g %g", image.pixels[0],
@@ -101,7 +116,7 @@ static void test_psnr(void) {
     // All 0 against all 2 at maxval 255: MSE 4, PSNR = 10 log10(255² / 4).
     Image a, b, c;
     Error error;
-    image_init(&a, 3, 2, 1, 255, &error), image_init(&b, 3, 2, 1, 255, &error), image_init(&c, 2, 3, 1, 255, &error);
+    image_alloc(&a, 3, 2, 1, 255, &error), image_alloc(&b, 3, 2, 1, 255, &error), image_alloc(&c, 2, 3, 1, 255, &error);
     for (int i = 0; i < 6; i++) b.pixels[i] = 2.0f;
     double psnr = 0.0;
     CHECK(image_psnr(&a, &b, &psnr, &error) == 0, "%s", error.message);
@@ -111,7 +126,7 @@ static void test_psnr(void) {
 }
 
 static void expect_error(const char *name, const void *bytes, size_t size, const char *words) {
-    write_file(name, bytes, size);
+    REQUIRE(write_file(name, bytes, size) == 0, "cannot write %s", temporary_path(name));
     Image image;
     Error error = {""};
     int status = image_read(&image, temporary_path(name), &error);
@@ -149,22 +164,45 @@ static void test_malformed(void) {
     CHECK(image_read(&image, temporary_path("does_not_exist.pgm"), &error) == -1 && strstr(error.message, "cannot open"),
           "missing file: '%s'", error.message);
     Image small;
-    image_init(&small, 1, 1, 1, 255, &error);
+    image_alloc(&small, 1, 1, 1, 255, &error);
     CHECK(image_write(&small, "/nonexistent-directory/x.pgm", 0, &error) == -1 && strstr(error.message, "cannot create"),
           "unwritable path: '%s'", error.message);
-    CHECK(image_init(&image, 2, 2, 2, 255, &error) == -1, "2 channels should fail");
+    CHECK(image_alloc(&image, 2, 2, 2, 255, &error) == -1, "2 channels should fail");
     image_free(&small);
 }
 
-int main(void) {
-    temporary_directory_create("test_image");
+// The cases that write files need the temporary directory first.
+static void round_trips(void) {
+    REQUIRE(scratch_directory()[0], "cannot create a temporary directory");
     Random rng;
     random_seed(&rng, 11);
     test_round_trips(&rng);
+}
+
+static void comments_and_values(void) {
+    REQUIRE(scratch_directory()[0], "cannot create a temporary directory");
     test_comments_and_values();
-    test_bundled_photograph();
-    test_psnr();
+}
+
+static void malformed(void) {
+    REQUIRE(scratch_directory()[0], "cannot create a temporary directory");
     test_malformed();
-    temporary_directory_remove();
-    return check_report("test_image");
+}
+
+static const CheckCase CASES[] = {
+    {"round trips in every format", round_trips},
+    {"comments and values", comments_and_values},
+    {"the bundled photograph", test_bundled_photograph},
+    {"psnr", test_psnr},
+    {"malformed files are errors", malformed},
+};
+
+int main(int argc, char **argv) {
+    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
+    if (directory[0]) {
+        char command[128];
+        snprintf(command, sizeof command, "rm -rf '%s'", directory);
+        if (system(command) != 0) fprintf(stderr, "test_image: could not remove %s\n", directory);
+    }
+    return status;
 }

@@ -8,20 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "foundations/file.h"
 #include "foundations/plot.h"
 #include "tests/check.h"
 
+// The file as a string, or NULL.
 static char *read_all(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc(size + 1);
-    size_t got = fread(text, 1, size, f);
-    text[got] = '\0';
-    fclose(f);
-    return text;
+    unsigned char *data = NULL;
+    size_t n = 0;
+    Error error;
+    return file_read_all(path, &data, &n, &error) == 0 ? (char *)data : NULL;
 }
 
 // Every opening tag is closed in order, self-closing tags and <?...?> aside, and every
@@ -264,16 +260,41 @@ static void test_errors(const char *directory) {
     remove(path);
 }
 
-int main(void) {
-    char directory[] = "/tmp/groundup-test-plot-XXXXXX";
-    if (!mkdtemp(directory)) {
-        fprintf(stderr, "cannot make a temporary directory\n");
-        return 1;
+// The temporary directory, made by the first case that needs it ("" when it cannot be).
+static char directory[64];
+
+static const char *scratch_directory(void) {
+    if (!directory[0]) {
+        snprintf(directory, sizeof directory, "/tmp/groundup-test-plot-XXXXXX");
+        if (!mkdtemp(directory)) directory[0] = '\0';
     }
+    return directory;
+}
+
+static void linear_chart(void) {
+    REQUIRE(scratch_directory()[0], "cannot make a temporary directory");
     test_linear_chart(directory);
+}
+
+static void log_chart(void) {
+    REQUIRE(scratch_directory()[0], "cannot make a temporary directory");
     test_log_chart(directory);
-    test_nice_ticks();
+}
+
+static void errors(void) {
+    REQUIRE(scratch_directory()[0], "cannot make a temporary directory");
     test_errors(directory);
-    rmdir(directory);
-    return check_report("test_plot");
+}
+
+static const CheckCase CASES[] = {
+    {"a linear chart maps back to its data", linear_chart},
+    {"a log chart maps back to its data", log_chart},
+    {"nice ticks", test_nice_ticks},
+    {"errors: unwritable path, no series", errors},
+};
+
+int main(int argc, char **argv) {
+    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
+    if (directory[0]) rmdir(directory);
+    return status;
 }
