@@ -113,6 +113,7 @@ static void neural_gradient_passes_finite_differences(void) {
     REQUIRE(neural_create(&neural, &names, &rng) == 0, "cannot create the neural bigram");
     random_fill_normal(&rng, neural.params, neural.n_params, 0.0f, 1.0f);
     ModelLoss small = {&neural, names.ids, names.ids + 1, 2, 20};
+    Error error = {{0}};
     model_loss(&small);
     memset(neural.grads, 0, sizeof(float) * (size_t)neural.n_params);
     CHECK(model_backward(&neural, &error) == 0, "%s", error.message);

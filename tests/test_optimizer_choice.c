@@ -8,8 +8,7 @@
 #include "foundations/optimizer_problems.h"
 #include "tests/check.h"
 
-int main(void) {
-    Error error;
+static void runs_compare_by_their_rule(void) {
     OptimizerRun reached_10 = {10, 1e-9}, reached_20 = {20, 1e-9}, never_low = {-1, 1e-3}, never_high = {-1, 1.0},
                  diverged = {-1, NAN};
     CHECK(optimizer_run_is_better(&reached_10, &reached_20) && !optimizer_run_is_better(&reached_20, &reached_10),
@@ -19,13 +18,17 @@ int main(void) {
     CHECK(optimizer_run_is_better(&never_low, &never_high) && optimizer_run_is_better(&never_high, &diverged) &&
               !optimizer_run_is_better(&diverged, &never_high),
           "then the lower finite loss");
+}
 
+static void sgd_on_the_quadratic_picks_the_largest_stable_rate(void) {
+    Error error;
     OptimizerProblem quadratic;
-    CHECK(optimizer_problem_quadratic(&quadratic, 10, 100.0, 1, &error) == 0, "%s", error.message);
+    REQUIRE(optimizer_problem_quadratic(&quadratic, 10, 100.0, 1, &error) == 0, "%s", error.message);
     OptimizerConfig sgd = optimizer_default_config(OPTIMIZER_SGD);
     const float grid[5] = {0.001f, 0.005f, 0.015f, 0.03f, 0.1f};
     enum { STEPS = 2000 };
     double *losses = malloc(sizeof(double) * (STEPS + 1));
+    REQUIRE(losses, "out of memory");
     OptimizerChoice choice;
     CHECK(optimizer_choose_lr(&quadratic, &sgd, grid, 5, STEPS, 1e-6, losses, &choice, &error) == 0, "%s", error.message);
     CHECK(choice.lr == 0.015f, "chose lr %g, expected 0.015 (the largest below 2/100)", choice.lr);
@@ -35,5 +38,12 @@ int main(void) {
     CHECK(optimizer_choose_lr(&quadratic, &sgd, grid, 0, STEPS, 1e-6, NULL, &choice, &error) != 0, "an empty grid is an error");
     free(losses);
     optimizer_problem_free(&quadratic);
-    return check_report("test_optimizer_choice");
 }
+
+static const CheckCase CASES[] = {
+    {"runs compare by their rule", runs_compare_by_their_rule},
+    {"SGD on the quadratic picks the largest stable rate", sgd_on_the_quadratic_picks_the_largest_stable_rate},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
+
