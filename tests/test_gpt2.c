@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "foundations/file.h"
 #include "foundations/gradcheck.h"
 #include "gpt/checkpoint.h"
 #include "gpt/gpt2.h"
@@ -96,10 +97,11 @@ static void check_llmc_round_trip(Random *rng) {
     char path[64];
     snprintf(path, sizeof path, "/tmp/groundup_test_gpt2_%d.bin", (int)getpid());
     CHECK(llmc_write_checkpoint(&model, path, &error) == 0, "write: %s", error.message);
-    FILE *file = fopen(path, "rb");
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fclose(file);
+    unsigned char *bytes = NULL;
+    size_t n_bytes = 0;
+    CHECK(file_read_all(path, &bytes, &n_bytes, &error) == 0, "%s", error.message);
+    free(bytes);
+    long size = (long)n_bytes;
     long expected = 1024 + 4L * (128 * C + MAX_T * C + L * (12L * C * C + 13L * C) + 2 * C);
     CHECK(size == expected, "file size %ld, expected %ld", size, expected);
     CHECK(llmc_read_checkpoint(&loaded, path, &error) == 0, "read: %s", error.message);

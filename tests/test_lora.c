@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "foundations/file.h"
 #include "foundations/gradcheck.h"
 #include "gpt/checkpoint.h"
 #include "gpt/gpt2.h"
@@ -299,13 +300,11 @@ static void check_files(void) {
           "another base's config is refused: %s", error.message);
 
     // truncated: every length short of the whole file fails with one line
-    FILE *file = fopen(path, "rb");
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    unsigned char *bytes = malloc((size_t)size);
-    CHECK(fread(bytes, 1, (size_t)size, file) == (size_t)size, "read back");
-    fclose(file);
+    unsigned char *bytes = NULL;
+    size_t n_bytes = 0;
+    REQUIRE(file_read_all(path, &bytes, &n_bytes, &error) == 0, "read back: %s", error.message);
+    long size = (long)n_bytes;
+    FILE *file;
     long cuts[3] = {100, size / 2, size - 1};
     for (int i = 0; i < 3; i++) {
         file = fopen(truncated, "wb");

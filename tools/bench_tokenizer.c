@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "foundations/clock.h"
+#include "foundations/file.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/named.h"
 #include "tools/bench.h"
@@ -33,19 +34,6 @@ static double time_encode(const Bpe *bpe, const unsigned char *text, size_t n, i
     return median;
 }
 
-static int read_text(const char *path, unsigned char **text, size_t *n) {
-    FILE *file = fopen(path, "rb");
-    if (!file) return -1;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    *text = malloc((size_t)size + 1);
-    int ok = *text && size >= 0 && fread(*text, 1, (size_t)size, file) == (size_t)size;
-    fclose(file);
-    *n = (size_t)size;
-    return ok ? 0 : -1;
-}
-
 int bench_tokenizer(int argc, char **argv) {
     const char *command = "bench tokenizer";
     const char *data = "data/mobydick.txt", *data_dir = NULL;
@@ -65,12 +53,8 @@ int bench_tokenizer(int argc, char **argv) {
     if (repeats < 1 || repeats > 1000) return fail(command, "--repeats must be 1..1000");
     unsigned char *text;
     size_t n;
-    if (read_text(data, &text, &n) != 0) {
-        char message[600];
-        snprintf(message, sizeof message, "cannot read %s", data);
-        return fail(command, message);
-    }
     Error error = {{0}};
+    if (file_read_all(data, &text, &n, &error) != 0) return fail(command, error.message);
     char encoder[1024], vocab[1024];
     if (!data_dir) data_dir = bundled_data_directory();
     snprintf(encoder, sizeof encoder, "%s/gpt2/encoder.json", data_dir);
