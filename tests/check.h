@@ -16,11 +16,15 @@
 //
 // `test_x` runs every case; `test_x softmax layernorm` only the cases whose names contain
 // one of the words. The exit status is 0 when every check of every case passed.
+//
+// check_directory() is a temporary directory for the cases' files, made when first asked
+// for; check_run removes it, with everything in it, after the last case.
 #ifndef TESTS_CHECK_H
 #define TESTS_CHECK_H
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct CheckCase {
@@ -70,6 +74,35 @@ static inline void check_failed(const char *file, int line) {
         }                                                       \
     } while (0)
 
+static char check_directory_path[64] = "";
+
+// "/tmp/groundup-test-XXXXXX", made on the first call; "" when it cannot be made (a case
+// then REQUIREs it: REQUIRE(check_directory()[0], "no temporary directory")).
+static inline const char *check_directory(void) {
+    if (!check_directory_path[0]) {
+        snprintf(check_directory_path, sizeof check_directory_path, "/tmp/groundup-test-XXXXXX");
+        if (!mkdtemp(check_directory_path)) check_directory_path[0] = '\0';
+    }
+    return check_directory_path;
+}
+
+// <check_directory()>/name, in one of four rotating buffers (so a call can take two paths).
+static inline const char *check_path(const char *name) {
+    static char paths[4][256];
+    static int next = 0;
+    char *path = paths[next++ % 4];
+    snprintf(path, sizeof paths[0], "%s/%s", check_directory(), name);
+    return path;
+}
+
+static inline void check_remove_directory(void) {
+    if (!check_directory_path[0]) return;
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", check_directory_path);
+    if (system(command) != 0) fprintf(stderr, "could not remove %s\n", check_directory_path);
+    check_directory_path[0] = '\0';
+}
+
 static inline int check_selected(const char *name, int argc, char **argv) {
     if (argc < 2) return 1;
     for (int i = 1; i < argc; i++)
@@ -95,6 +128,7 @@ static inline int check_run(int argc, char **argv, const CheckCase *cases, size_
         else fprintf(stderr, "%s: ok   %s\n", program, cases[i].name);
     }
     check_case_name = "";
+    check_remove_directory();
     if (n_run == 0) {
         fprintf(stderr, "%s: no case matches the arguments\n", program);
         return 1;

@@ -58,9 +58,9 @@ typedef struct Saved {
 static int saved_create(Saved *saved) {
     Error error = {{0}};
     memset(saved, 0, sizeof *saved);
-    snprintf(saved->directory, sizeof saved->directory, "/tmp/groundup_test_checkpoint_XXXXXX");
-    int ok = mkdtemp(saved->directory) != NULL;
-    CHECK(ok, "mkdtemp");
+    snprintf(saved->directory, sizeof saved->directory, "%s", check_directory());
+    int ok = saved->directory[0] != '\0';
+    CHECK(ok, "no temporary directory");
     if (!ok) return -1;
     snprintf(saved->path, sizeof saved->path, "%s/model.ckpt", saved->directory);
     snprintf(saved->damaged, sizeof saved->damaged, "%s/damaged.ckpt", saved->directory);
@@ -95,7 +95,6 @@ static int saved_create(Saved *saved) {
 static void saved_free(Saved *saved) {
     remove(saved->path);
     remove(saved->damaged);
-    rmdir(saved->directory);
     train_state_free(&saved->state);
     model_free(&saved->model);
     text_tokenizer_free(&saved->tokenizer);

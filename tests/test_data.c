@@ -17,25 +17,14 @@ static void write_bytes(const char *path, const void *bytes, size_t n) {
     fclose(f);
 }
 
-// The temporary directory, made by the first case that needs it ("" when it cannot be).
-static char directory[64];
-
-static const char *scratch_directory(void) {
-    if (!directory[0]) {
-        snprintf(directory, sizeof directory, "/tmp/groundup_test_data_XXXXXX");
-        if (!mkdtemp(directory)) directory[0] = '\0';
-    }
-    return directory;
-}
-
 // Token files: the layout is llm.c's, byte for byte; a wrong version or a count that does
 // not match the length is an error.
 static void token_files_are_llmc_layout(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Error error = {{0}};
     char path[256];
     int ids[5] = {0, 1, 65535, 50256, 7};
-    snprintf(path, sizeof path, "%s/tokens.bin", directory);
+    snprintf(path, sizeof path, "%s/tokens.bin", check_directory());
     CHECK(token_file_write(path, ids, 5, &error) == 0, "%s", error.message);
     FILE *f = fopen(path, "rb");
     REQUIRE(f, "cannot open %s", path);
@@ -63,13 +52,13 @@ static void token_files_are_llmc_layout(void) {
 }
 
 static void missing_and_empty_files_are_errors(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Error error = {{0}};
     DataSource source;
     CHECK(data_source_load(&source, "/nonexistent/text.txt", &error) != 0 && strstr(error.message, "/nonexistent/text.txt"),
           "missing: %s", error.message);
     char path[256];
-    snprintf(path, sizeof path, "%s/empty.txt", directory);
+    snprintf(path, sizeof path, "%s/empty.txt", check_directory());
     write_bytes(path, "", 0);
     CHECK(data_source_load(&source, path, &error) != 0 && strstr(error.message, "empty"), "empty: %s", error.message);
 }
@@ -88,7 +77,7 @@ static int names_load(DataSource *source, TextTokenizer *tokenizer) {
 // A text: split after the newline that follows 90%, char tokenizer, exact round trip, an
 // unknown byte named, the tokenizer saved and loaded.
 static void split_and_char_tokenizer(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer;
@@ -114,7 +103,7 @@ static void split_and_char_tokenizer(void) {
               strstr(error.message, "0x41"),
           "unknown byte named: %s", error.message);
     char path[256];
-    snprintf(path, sizeof path, "%s/chars.tok", directory);
+    snprintf(path, sizeof path, "%s/chars.tok", check_directory());
     CHECK(text_tokenizer_save(&tokenizer, path, &error) == 0, "%s", error.message);
     TextTokenizer loaded;
     CHECK(text_tokenizer_load(&loaded, path, &error) == 0 && loaded.n_chars == 28 &&
@@ -128,14 +117,14 @@ static void split_and_char_tokenizer(void) {
 // Dataset with the cache: the second build reads the cache and gets the same ids; the
 // cache files are llm.c token files named after the data.
 static void the_cache_gives_the_same_ids(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer;
     REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
     size_t split = source.split;
     char cache[256];
-    snprintf(cache, sizeof cache, "%s/cache", directory);
+    snprintf(cache, sizeof cache, "%s/cache", check_directory());
     Dataset first, second;
     REQUIRE(dataset_build(&first, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
     CHECK(first.val[0] == text_start_token(&tokenizer), "held-out ids start with the start token");
@@ -182,13 +171,13 @@ static void batches_are_windows_of_consecutive_ids(void) {
 // A token file trains with GPT-2's tokenizer id space but not with char or bpe:N; the
 // held-out part of a token file is its last 10%; ids beyond the tokenizer are errors.
 static void a_token_file_needs_its_tokenizer(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer;
     REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
     char path[256];
-    snprintf(path, sizeof path, "%s/text.bin", directory);
+    snprintf(path, sizeof path, "%s/text.bin", check_directory());
     int small[20];
     for (int i = 0; i < 20; i++) small[i] = 100 + i;
     token_file_write(path, small, 20, &error);
@@ -225,13 +214,4 @@ static const CheckCase CASES[] = {
     {"bpe:N specs are checked", bpe_specs_are_checked},
 };
 
-int main(int argc, char **argv) {
-    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
-    if (directory[0]) {
-        char remove_command[300];
-        snprintf(remove_command, sizeof remove_command, "rm -rf %s", directory);
-        CHECK(system(remove_command) == 0, "cleanup");
-        if (check_failures) status = 1;
-    }
-    return status;
-}
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

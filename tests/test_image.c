@@ -12,26 +12,9 @@
 #include "foundations/random.h"
 #include "tests/check.h"
 
-// The temporary directory, made by the first case that needs it ("" when it cannot be).
-static char directory[64];
-
-static const char *scratch_directory(void) {
-    if (!directory[0]) {
-        snprintf(directory, sizeof directory, "/tmp/test_image_XXXXXX");
-        if (!mkdtemp(directory)) directory[0] = '\0';
-    }
-    return directory;
-}
-
-static const char *temporary_path(const char *name) {
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", directory, name);
-    return path;
-}
-
 // 0, or -1 when the file cannot be written.
 static int write_file(const char *name, const void *bytes, size_t size) {
-    FILE *file = fopen(temporary_path(name), "wb");
+    FILE *file = fopen(check_path(name), "wb");
     if (!file) return -1;
     int ok = fwrite(bytes, 1, size, file) == size;
     return fclose(file) == 0 && ok ? 0 : -1;
@@ -53,14 +36,14 @@ static void test_round_trips(Random *rng) {
         for (int i = 0; i < count; i++) image.pixels[i] = (float)random_below(rng, (uint32_t)shapes[s].maxval + 1);
         image.pixels[0] = (float)shapes[s].maxval;  // the extremes are always there
         if (count > 1) image.pixels[1] = 0.0f;
-        CHECK(image_write(&image, temporary_path(shapes[s].name), shapes[s].plain_text, &error) == 0, "%s", error.message);
+        CHECK(image_write(&image, check_path(shapes[s].name), shapes[s].plain_text, &error) == 0, "%s", error.message);
         char temporary_name[64];  // any "<name>.tmp..." (foundations/file.h writes <path>.tmp.<pid>)
         snprintf(temporary_name, sizeof temporary_name, "%s.tmp*", shapes[s].name);
         glob_t found;
-        CHECK(glob(temporary_path(temporary_name), 0, NULL, &found) == GLOB_NOMATCH, "%s: temporary file left behind",
+        CHECK(glob(check_path(temporary_name), 0, NULL, &found) == GLOB_NOMATCH, "%s: temporary file left behind",
               shapes[s].name);
         globfree(&found);
-        CHECK(image_read(&back, temporary_path(shapes[s].name), &error) == 0, "%s: %s", shapes[s].name, error.message);
+        CHECK(image_read(&back, check_path(shapes[s].name), &error) == 0, "%s: %s", shapes[s].name, error.message);
         if (back.pixels) {
             CHECK(back.width == image.width && back.height == image.height && back.channels == image.channels &&
                       back.maxval == image.maxval,
@@ -76,7 +59,7 @@ static void test_round_trips(Random *rng) {
         image_free(&image);
     }
     // The magic and header the writer chose.
-    FILE *file = fopen(temporary_path("p3.ppm"), "rb");
+    FILE *file = fopen(check_path("p3.ppm"), "rb");
     char header[16] = "";
     CHECK(file && fread(header, 1, 11, file) == 11 && strncmp(header, "P3\n4 2\n255\n", 11) == 0, "P3 header: %.11s", header);
     if (file) fclose(file);
@@ -87,7 +70,7 @@ static void test_comments_and_values(void) {
     REQUIRE(write_file("comments.pgm", text, sizeof text - 1) == 0, "cannot write comments.pgm");
     Image image;
     Error error;
-    CHECK(image_read(&image, temporary_path("comments.pgm"), &error) == 0, "%s", error.message);
+    CHECK(image_read(&image, check_path("comments.pgm"), &error) == 0, "%s", error.message);
     if (image.pixels) {
         CHECK(image.width == 3 && image.height == 2 && image.maxval == 9 && image.channels == 1, "header");
         const float expected[] = {0, 1, 2, 3, 4, 9};
@@ -97,7 +80,7 @@ static void test_comments_and_values(void) {
     // Binary with 2-byte big-endian samples: 0x0102 = 258, 0x03e8 = 1000.
     const unsigned char binary[] = "P5\n2 1\n1000\n\x01\x02\x03\xe8";
     REQUIRE(write_file("wide.pgm", binary, sizeof binary - 1) == 0, "cannot write wide.pgm");
-    CHECK(image_read(&image, temporary_path("wide.pgm"), &error) == 0, "%s", error.message);
+    CHECK(image_read(&image, check_path("wide.pgm"), &error) == 0, "%s", error.message);
     if (image.pixels) {
         CHECK(image.pixels[0] == 258.0f && image.pixels[1] == 1000.0f, "2-byte samples %g %g", image.pixels[0],
               image.pixels[1]);
@@ -130,10 +113,10 @@ static void test_psnr(void) {
 }
 
 static void expect_error(const char *name, const void *bytes, size_t size, const char *words) {
-    REQUIRE(write_file(name, bytes, size) == 0, "cannot write %s", temporary_path(name));
+    REQUIRE(write_file(name, bytes, size) == 0, "cannot write %s", check_path(name));
     Image image;
     Error error = {""};
-    int status = image_read(&image, temporary_path(name), &error);
+    int status = image_read(&image, check_path(name), &error);
     CHECK(status == -1 && strstr(error.message, words) != NULL && strstr(error.message, name) != NULL,
           "%s: status %d, message '%s' (expected '%s')", name, status, error.message, words);
     CHECK(image.pixels == NULL, "%s: pixels left allocated", name);
@@ -165,7 +148,7 @@ static void test_malformed(void) {
     expect_error("above_binary.pgm", BYTES("P5\n2 1\n300\n\x00\x05\x01\x2d"), "above maxval");
     Image image;
     Error error = {""};
-    CHECK(image_read(&image, temporary_path("does_not_exist.pgm"), &error) == -1 && strstr(error.message, "cannot open"),
+    CHECK(image_read(&image, check_path("does_not_exist.pgm"), &error) == -1 && strstr(error.message, "cannot open"),
           "missing file: '%s'", error.message);
     Image small;
     image_alloc(&small, 1, 1, 1, 255, &error);
@@ -177,19 +160,19 @@ static void test_malformed(void) {
 
 // The cases that write files need the temporary directory first.
 static void round_trips(void) {
-    REQUIRE(scratch_directory()[0], "cannot create a temporary directory");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Random rng;
     random_seed(&rng, 11);
     test_round_trips(&rng);
 }
 
 static void comments_and_values(void) {
-    REQUIRE(scratch_directory()[0], "cannot create a temporary directory");
+    REQUIRE(check_directory()[0], "no temporary directory");
     test_comments_and_values();
 }
 
 static void malformed(void) {
-    REQUIRE(scratch_directory()[0], "cannot create a temporary directory");
+    REQUIRE(check_directory()[0], "no temporary directory");
     test_malformed();
 }
 
@@ -201,12 +184,4 @@ static const CheckCase CASES[] = {
     {"malformed files are errors", malformed},
 };
 
-int main(int argc, char **argv) {
-    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
-    if (directory[0]) {
-        char command[128];
-        snprintf(command, sizeof command, "rm -rf '%s'", directory);
-        if (system(command) != 0) fprintf(stderr, "test_image: could not remove %s\n", directory);
-    }
-    return status;
-}
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -263,30 +263,19 @@ static void test_errors(const char *directory) {
     remove(path);
 }
 
-// The temporary directory, made by the first case that needs it ("" when it cannot be).
-static char directory[64];
-
-static const char *scratch_directory(void) {
-    if (!directory[0]) {
-        snprintf(directory, sizeof directory, "/tmp/groundup-test-plot-XXXXXX");
-        if (!mkdtemp(directory)) directory[0] = '\0';
-    }
-    return directory;
-}
-
 static void linear_chart(void) {
-    REQUIRE(scratch_directory()[0], "cannot make a temporary directory");
-    test_linear_chart(directory);
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_linear_chart(check_directory());
 }
 
 static void log_chart(void) {
-    REQUIRE(scratch_directory()[0], "cannot make a temporary directory");
-    test_log_chart(directory);
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_log_chart(check_directory());
 }
 
 static void errors(void) {
-    REQUIRE(scratch_directory()[0], "cannot make a temporary directory");
-    test_errors(directory);
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_errors(check_directory());
 }
 
 static const CheckCase CASES[] = {
@@ -296,8 +285,4 @@ static const CheckCase CASES[] = {
     {"errors: unwritable path, no series", errors},
 };
 
-int main(int argc, char **argv) {
-    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
-    if (directory[0]) rmdir(directory);
-    return status;
-}
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -8,25 +8,6 @@
 #include "tests/tokenizer_fixtures.h"
 #include "tokenizer/bpe.h"
 
-// The temporary directory, made by the first case that needs it ("" when it cannot be).
-static char directory[64];
-
-static const char *scratch_directory(void) {
-    if (!directory[0]) {
-        snprintf(directory, sizeof directory, "/tmp/groundup-tokenizer-errors-XXXXXX");
-        if (!mkdtemp(directory)) directory[0] = '\0';
-    }
-    return directory;
-}
-
-static const char *temporary_path(const char *name) {
-    static char path[4][512];
-    static int next = 0;
-    char *out = path[next++ % 4];
-    snprintf(out, 512, "%s/%s", directory, name);
-    return out;
-}
-
 static void write_file(const char *path, const void *data, size_t n) {
     FILE *file = fopen(path, "wb");
     CHECK(file != NULL, "cannot create %s", path);
@@ -56,14 +37,14 @@ static void test_gpt2_files(void) {
     unsigned char *json = read_file(encoder, &n);
     CHECK(json != NULL, "cannot read %s", encoder);
     if (!json) return;
-    const char *truncated = temporary_path("truncated.json");
+    const char *truncated = check_path("truncated.json");
     write_file(truncated, json, n / 2);
     expect_error("truncated encoder.json", bpe_load_gpt2(&bpe, truncated, vocab, &error), &error, truncated, NULL);
     write_file(truncated, json, 0);
     expect_error("empty encoder.json", bpe_load_gpt2(&bpe, truncated, vocab, &error), &error, truncated, "truncated");
 
     // Two tokens with the same id: give "\u0120the" the id of "the" (both exist).
-    const char *duplicate = temporary_path("duplicate.json");
+    const char *duplicate = check_path("duplicate.json");
     const char *entry = strstr((const char *)json, "\"\\u0120the\": 262,");
     CHECK(entry != NULL, "encoder.json should hold \"\\u0120the\": 262");
     if (entry) {
@@ -82,7 +63,7 @@ static void test_gpt2_files(void) {
     unsigned char *merges = read_file(vocab, &n);
     CHECK(merges != NULL, "cannot read %s", vocab);
     if (!merges) return;
-    const char *bad_merge = temporary_path("bad_merge.bpe");
+    const char *bad_merge = check_path("bad_merge.bpe");
     // A first merge "qqqqqq e": qqqqqq is no token.
     char *first_merge = strchr((char *)merges, '\n') + 1;
     size_t header = (size_t)(first_merge - (char *)merges);
@@ -119,7 +100,7 @@ static void test_tiktoken_files(void) {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (int b = 0; b < 256; b++)
         at += (size_t)snprintf(text + at, sizeof text - at, "%c%c== %d\n", alphabet[b >> 2], alphabet[(b & 3) << 4], b);
-    const char *path = temporary_path("ranks.tiktoken");
+    const char *path = check_path("ranks.tiktoken");
     write_file(path, text, at);
     int status = bpe_load_tiktoken(&bpe, path, PATTERN_GPT2, &error);
     CHECK(status == 0, "256 byte ranks should load: %s", error.message);
@@ -143,14 +124,14 @@ static void test_own_format(void) {
     int status = bpe_train(&bpe, text, sizeof text - 1, 260, PATTERN_GPT2, NULL, NULL, &error);
     CHECK(status == 0, "train: %s", error.message);
     if (status != 0) return;
-    const char *path = temporary_path("tokenizer.bpe");
+    const char *path = check_path("tokenizer.bpe");
     CHECK(bpe_save(&bpe, path, &error) == 0, "save: %s", error.message);
     bpe_free(&bpe);
     expect_error("missing file", bpe_load(&loaded, "no/such/file.bpe", &error), &error, "no/such/file.bpe", NULL);
     expect_error("directory", bpe_load(&loaded, "data", &error), &error, "data", NULL);
     size_t n = 0;
     unsigned char *saved = read_file(path, &n);
-    const char *bad = temporary_path("bad.bpe");
+    const char *bad = check_path("bad.bpe");
     write_file(bad, saved, n - 30);
     expect_error("truncated", bpe_load(&loaded, bad, &error), &error, bad, "truncated");
     write_file(bad, "hello\n", 6);
@@ -199,17 +180,17 @@ static void test_training_and_ids(void) {
 }
 
 static void gpt2_files(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     test_gpt2_files();
 }
 
 static void tiktoken_files(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     test_tiktoken_files();
 }
 
 static void own_format(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     test_own_format();
 }
 
@@ -220,13 +201,4 @@ static const CheckCase CASES[] = {
     {"training sizes, empty text, unknown ids", test_training_and_ids},
 };
 
-int main(int argc, char **argv) {
-    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
-    if (directory[0]) {
-        const char *names[] = {"truncated.json", "duplicate.json", "bad_merge.bpe", "ranks.tiktoken", "tokenizer.bpe",
-                               "bad.bpe"};
-        for (int k = 0; k < 6; k++) remove(temporary_path(names[k]));
-        rmdir(directory);
-    }
-    return status;
-}
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

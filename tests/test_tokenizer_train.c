@@ -276,8 +276,8 @@ static void trained_tokenizers_round_trip(void) {
     size_t book_length = 0;
     unsigned char *book = read_file("data/mobydick.txt", &book_length);
     REQUIRE(book != NULL, "cannot read data/mobydick.txt");
-    char directory[] = "/tmp/groundup-tokenizer-test-XXXXXX";
-    REQUIRE(mkdtemp(directory) != NULL, "mkdtemp");
+    const char *directory = check_directory();
+    REQUIRE(directory[0], "no temporary directory");
     Random rng;
     random_seed(&rng, 8);
     unsigned char text[3000];
@@ -296,14 +296,13 @@ static void trained_tokenizers_round_trip(void) {
         check_save_load(&bpe, directory);
         bpe_free(&bpe);
     }
-    rmdir(directory);
     free(book);
 }
 
 // Round trips on random bytes with GPT-2's tokenizer; saved, loaded, written and read back.
 static void gpt2_round_trips(void) {
-    char directory[] = "/tmp/groundup-tokenizer-test-XXXXXX";
-    REQUIRE(mkdtemp(directory) != NULL, "mkdtemp");
+    const char *directory = check_directory();
+    REQUIRE(directory[0], "no temporary directory");
     Random rng;
     random_seed(&rng, 9);
     unsigned char text[3000];
@@ -319,7 +318,6 @@ static void gpt2_round_trips(void) {
         check_save_load(&gpt2, directory);
         bpe_free(&gpt2);
     }
-    rmdir(directory);
 }
 
 // Training to every merge the text allows leaves each distinct chunk one token.

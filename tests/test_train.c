@@ -51,17 +51,6 @@ static long file_bytes(const char *path, unsigned char **bytes) {
     return file_read_all(path, bytes, &n, &error) == 0 ? (long)n : -1;
 }
 
-// The temporary directory, made by the first case that needs it ("" when it cannot be).
-static char directory[64];
-
-static const char *scratch_directory(void) {
-    if (!directory[0]) {
-        snprintf(directory, sizeof directory, "/tmp/groundup_test_train_XXXXXX");
-        if (!mkdtemp(directory)) directory[0] = '\0';
-    }
-    return directory;
-}
-
 // names.txt, the char tokenizer and its dataset.
 typedef struct Names {
     DataSource source;
@@ -105,14 +94,14 @@ static int run_a(Model *a, TrainState *state_a, Names *names, const char *path) 
 // Run B, the same as A, stopped after step 13 and resumed from its checkpoint, ends with
 // bit-identical losses and parameters.
 static void stopped_and_resumed_equals_uninterrupted(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Names names;
     REQUIRE(names_load(&names) == 0, "cannot load the names");
     Error error = {{0}};
     char path_a[256], path_b[256], svg[256];
-    snprintf(path_a, sizeof path_a, "%s/a.ckpt", directory);
-    snprintf(path_b, sizeof path_b, "%s/b.ckpt", directory);
-    snprintf(svg, sizeof svg, "%s/b.svg", directory);
+    snprintf(path_a, sizeof path_a, "%s/a.ckpt", check_directory());
+    snprintf(path_b, sizeof path_b, "%s/b.ckpt", check_directory());
+    snprintf(svg, sizeof svg, "%s/b.svg", check_directory());
     Model a;
     TrainState state_a;
     REQUIRE(run_a(&a, &state_a, &names, path_a) == 0, "run A failed");
@@ -173,12 +162,12 @@ static void stopped_and_resumed_equals_uninterrupted(void) {
 // NaN: an absurd learning rate blows the loss up; the run names the step and the
 // checkpoint saved before (run A's file) is untouched.
 static void a_nan_loss_stops_and_keeps_the_checkpoint(void) {
-    REQUIRE(scratch_directory()[0], "mkdtemp");
+    REQUIRE(check_directory()[0], "no temporary directory");
     Names names;
     REQUIRE(names_load(&names) == 0, "cannot load the names");
     Error error = {{0}};
     char path_a[256];
-    snprintf(path_a, sizeof path_a, "%s/nan.ckpt", directory);
+    snprintf(path_a, sizeof path_a, "%s/nan.ckpt", check_directory());
     Model a;
     TrainState state_a;
     REQUIRE(run_a(&a, &state_a, &names, path_a) == 0, "run A failed");
@@ -292,8 +281,4 @@ static const CheckCase CASES[] = {
     {"the MLP beats the counting bigram", the_mlp_beats_the_counting_bigram},
 };
 
-int main(int argc, char **argv) {
-    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
-    if (directory[0]) rmdir(directory);
-    return status;
-}
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

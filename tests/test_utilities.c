@@ -20,16 +20,6 @@
 #include "foundations/random.h"
 #include "tests/check.h"
 
-// A fresh directory under /tmp for the file cases ("" when it cannot be made).
-static const char *scratch_directory(void) {
-    static char directory[64] = "";
-    if (!directory[0]) {
-        snprintf(directory, sizeof directory, "/tmp/groundup_utilities_XXXXXX");
-        if (!mkdtemp(directory)) directory[0] = '\0';
-    }
-    return directory;
-}
-
 static int write_bytes(const char *path, const void *bytes, size_t n) {
     FILE *file = fopen(path, "wb");
     if (!file) return -1;
@@ -41,8 +31,8 @@ static int write_bytes(const char *path, const void *bytes, size_t n) {
 // files
 
 static void file_read_all_reads_every_byte(void) {
-    const char *directory = scratch_directory();
-    REQUIRE(directory[0], "cannot make a scratch directory");
+    const char *directory = check_directory();
+    REQUIRE(directory[0], "no temporary directory");
     char path[128];
     snprintf(path, sizeof path, "%s/bytes.bin", directory);
     // 200000 bytes (more than the first 64 KiB buffer, so it grows) with zeros inside
@@ -93,8 +83,8 @@ static void file_read_stream_reads_to_the_end(void) {
 }
 
 static void safe_file_replaces_only_on_commit(void) {
-    const char *directory = scratch_directory();
-    REQUIRE(directory[0], "cannot make a scratch directory");
+    const char *directory = check_directory();
+    REQUIRE(directory[0], "no temporary directory");
     char path[128];
     snprintf(path, sizeof path, "%s/safe.txt", directory);
     REQUIRE(write_bytes(path, "old", 3) == 0, "cannot write %s", path);
@@ -125,8 +115,8 @@ static void safe_file_replaces_only_on_commit(void) {
 }
 
 static void make_directories_creates_the_parents(void) {
-    const char *directory = scratch_directory();
-    REQUIRE(directory[0], "cannot make a scratch directory");
+    const char *directory = check_directory();
+    REQUIRE(directory[0], "no temporary directory");
     char path[160];
     snprintf(path, sizeof path, "%s/a/b/c", directory);
     Error error = {""};
@@ -290,18 +280,4 @@ static const CheckCase CASES[] = {
     {"schedule at a progress matches the steps", schedule_at_progress_matches_steps},
 };
 
-int main(int argc, char **argv) {
-    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
-    // the scratch directory's files, then the directory (best effort)
-    const char *directory = scratch_directory();
-    if (directory[0]) {
-        const char *names[] = {"bytes.bin", "empty.bin", "safe.txt", "a/file", "a/b/c", "a/b", "a"};
-        char path[192];
-        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-            snprintf(path, sizeof path, "%s/%s", directory, names[i]);
-            remove(path);
-        }
-        remove(directory);
-    }
-    return status;
-}
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
