@@ -53,7 +53,7 @@ static int counting_fit(Model *counting, const Names *names) {
     Error error = {{0}};
     ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = names->V, .context_length = names->N, .counting = 1,
                           .smoothing = (float)SMOOTHING};
-    int ok = model_create(counting, &config, NULL, &error) == 0;
+    int ok = model_init(counting, &config, NULL, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
     const int *inputs = names->ids, *targets = names->ids + 1;
@@ -99,7 +99,7 @@ static void counting_loss_equals_the_smoothed_counts(void) {
 static int neural_create(Model *neural, const Names *names, Random *rng) {
     Error error = {{0}};
     ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = names->V, .context_length = names->N};
-    int ok = model_create(neural, &config, rng, &error) == 0 && model_prepare(neural, 1, names->N, 1, &error) == 0;
+    int ok = model_init(neural, &config, rng, &error) == 0 && model_prepare(neural, 1, names->N, 1, &error) == 0;
     CHECK(ok, "%s", error.message);
     return ok ? 0 : -1;
 }

@@ -71,7 +71,7 @@ static int saved_create(Saved *saved) {
     ModelConfig config = {.arch = ARCH_MLP, .vocab_size = text_vocab_size(&saved->tokenizer), .context_length = 16,
                           .block_size = 3, .d_embed = 4, .d_hidden = 6, .batch_norm = 1};
     random_seed(&saved->rng, 3);
-    ok = model_create(&saved->model, &config, &saved->rng, &error) == 0;
+    ok = model_init(&saved->model, &config, &saved->rng, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
     random_fill_normal(&saved->rng, saved->model.params, saved->model.n_params, 0.0f, 1.0f);
@@ -182,7 +182,7 @@ static void a_bpe_tokenizer_rides_along(void) {
     TextTokenizer loaded_tokenizer;
     TrainState loaded_state;
     int has_training = 0;
-    REQUIRE(model_create(&bigram, &bigram_config, &saved.rng, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&bigram, &bigram_config, &saved.rng, &error) == 0, "%s", error.message);
     char bpe_path[300];
     snprintf(bpe_path, sizeof bpe_path, "%s/bpe.ckpt", saved.directory);
     CHECK(checkpoint_save(bpe_path, &bigram, &bpe, NULL, &error) == 0, "%s", error.message);

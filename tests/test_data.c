@@ -126,11 +126,11 @@ static void the_cache_gives_the_same_ids(void) {
     char cache[256];
     snprintf(cache, sizeof cache, "%s/cache", check_directory());
     Dataset first, second;
-    REQUIRE(dataset_build(&first, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
+    REQUIRE(dataset_init(&first, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
     CHECK(first.val[0] == text_start_token(&tokenizer), "held-out ids start with the start token");
     CHECK(first.val_bytes == (long)(source.n_text - split), "held-out bytes");
     CHECK(first.n_train == (long)split && first.n_val == (long)(source.n_text - split) + 1, "one id per byte, plus start");
-    REQUIRE(dataset_build(&second, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
+    REQUIRE(dataset_init(&second, &source, &tokenizer, cache, &error) == 0, "%s", error.message);
     CHECK(second.n_train == first.n_train && memcmp(second.train, first.train, sizeof(int) * first.n_train) == 0 &&
               second.n_val == first.n_val && memcmp(second.val, first.val, sizeof(int) * first.n_val) == 0,
           "cache gives the same ids");
@@ -154,7 +154,7 @@ static void batches_are_windows_of_consecutive_ids(void) {
     TextTokenizer tokenizer;
     REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
     Dataset first;
-    REQUIRE(dataset_build(&first, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
+    REQUIRE(dataset_init(&first, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
     Random rng;
     random_seed(&rng, 1);
     int inputs[4 * 8], targets[4 * 8];
@@ -186,7 +186,7 @@ static void a_token_file_needs_its_tokenizer(void) {
     TextTokenizer wrong;
     CHECK(data_make_tokenizer(&tokens, "char", "data/gpt2", NULL, &wrong, &error) != 0, "char on a token file rejected");
     Dataset token_data;
-    CHECK(dataset_build(&token_data, &tokens, &tokenizer, NULL, &error) != 0 && strstr(error.message, "vocabulary"),
+    CHECK(dataset_init(&token_data, &tokens, &tokenizer, NULL, &error) != 0 && strstr(error.message, "vocabulary"),
           "ids beyond a 28-symbol vocabulary: %s", error.message);
     data_source_free(&tokens);
     text_tokenizer_free(&tokenizer);

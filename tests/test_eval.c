@@ -44,7 +44,7 @@ static int names_load(Names *names) {
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
     text_tokenizer_chars(&names->tokenizer, names->source.text, names->source.n_text, &error);
-    ok = dataset_build(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
+    ok = dataset_init(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
     names->V = text_vocab_size(&names->tokenizer);
@@ -61,7 +61,7 @@ static void names_free(Names *names) {
 static int bigram_fit(Model *bigram, const Names *names) {
     Error error = {{0}};
     ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = names->V, .context_length = 8, .counting = 1, .smoothing = 1.0f};
-    int ok = model_create(bigram, &config, NULL, &error) == 0;
+    int ok = model_init(bigram, &config, NULL, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
     bigram->ops->fit(bigram, names->data.train, names->data.train + 1, 1, (int)names->data.n_train - 1);
@@ -122,7 +122,7 @@ static void mlp_windows_give_the_full_context(void) {
     random_seed(&rng, 17);
     Model mlp;
     Error error = {{0}};
-    REQUIRE(model_create(&mlp, &mlp_config, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&mlp, &mlp_config, &rng, &error) == 0, "%s", error.message);
     random_fill_normal(&rng, mlp.params, mlp.n_trainable, 0.0f, 0.5f);
     long n = N_SCORED;
     EvalResult result;

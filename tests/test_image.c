@@ -30,7 +30,7 @@ static void test_round_trips(Random *rng) {
     for (int s = 0; s < 8; s++) {
         Image image, back;
         Error error;
-        REQUIRE(image_alloc(&image, shapes[s].width, shapes[s].height, shapes[s].channels, shapes[s].maxval, &error) == 0,
+        REQUIRE(image_init(&image, shapes[s].width, shapes[s].height, shapes[s].channels, shapes[s].maxval, &error) == 0,
               "%s", error.message);
         int count = shapes[s].width * shapes[s].height * shapes[s].channels;
         for (int i = 0; i < count; i++) image.pixels[i] = (float)random_below(rng, (uint32_t)shapes[s].maxval + 1);
@@ -103,7 +103,7 @@ static void test_psnr(void) {
     // All 0 against all 2 at maxval 255: MSE 4, PSNR = 10 log10(255² / 4).
     Image a, b, c;
     Error error;
-    image_alloc(&a, 3, 2, 1, 255, &error), image_alloc(&b, 3, 2, 1, 255, &error), image_alloc(&c, 2, 3, 1, 255, &error);
+    image_init(&a, 3, 2, 1, 255, &error), image_init(&b, 3, 2, 1, 255, &error), image_init(&c, 2, 3, 1, 255, &error);
     for (int i = 0; i < 6; i++) b.pixels[i] = 2.0f;
     double psnr = 0.0;
     CHECK(image_psnr(&a, &b, &psnr, &error) == 0, "%s", error.message);
@@ -151,10 +151,10 @@ static void test_malformed(void) {
     CHECK(image_read(&image, check_path("does_not_exist.pgm"), &error) == -1 && strstr(error.message, "cannot open"),
           "missing file: '%s'", error.message);
     Image small;
-    image_alloc(&small, 1, 1, 1, 255, &error);
+    image_init(&small, 1, 1, 1, 255, &error);
     CHECK(image_write(&small, "/nonexistent-directory/x.pgm", 0, &error) == -1 && strstr(error.message, "cannot create"),
           "unwritable path: '%s'", error.message);
-    CHECK(image_alloc(&image, 2, 2, 2, 255, &error) == -1, "2 channels should fail");
+    CHECK(image_init(&image, 2, 2, 2, 255, &error) == -1, "2 channels should fail");
     image_free(&small);
 }
 

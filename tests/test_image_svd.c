@@ -14,12 +14,12 @@ static void ranks_of_a_random_image(void) {
     Random rng;
     random_seed(&rng, 5);
     Image image, out, again;
-    REQUIRE(image_alloc(&image, 7, 5, 3, 255, &error) == 0, "%s", error.message);
+    REQUIRE(image_init(&image, 7, 5, 3, 255, &error) == 0, "%s", error.message);
     for (size_t i = 0; i < 7 * 5 * 3; i++) image.pixels[i] = (float)random_below(&rng, 256);
     ImageSvd svd;
     REQUIRE(image_svd(&image, &svd, &error) == 0, "%s", error.message);
     CHECK(svd.p == 5 && svd.channels == 3, "p %d, channels %d", svd.p, svd.channels);
-    REQUIRE(image_alloc(&out, 7, 5, 3, 255, &error) == 0 && image_alloc(&again, 7, 5, 3, 255, &error) == 0, "%s",
+    REQUIRE(image_init(&out, 7, 5, 3, 255, &error) == 0 && image_init(&again, 7, 5, 3, 255, &error) == 0, "%s",
             error.message);
     image_svd_rank(&svd, 5, &out);
     CHECK(memcmp(out.pixels, image.pixels, sizeof(float) * 7 * 5 * 3) == 0, "full rank gives the image back");
@@ -39,7 +39,7 @@ static void ranks_of_a_random_image(void) {
 // The outer product of two ramps (a rank-1 picture), 6 x 4.
 static int ramp_picture(Image *ramp, Image *ramp_1) {
     Error error;
-    int ok = image_alloc(ramp, 6, 4, 1, 255, &error) == 0 && image_alloc(ramp_1, 6, 4, 1, 255, &error) == 0;
+    int ok = image_init(ramp, 6, 4, 1, 255, &error) == 0 && image_init(ramp_1, 6, 4, 1, 255, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
     for (int y = 0; y < 4; y++)
@@ -70,7 +70,7 @@ static void the_montage_layout(void) {
     REQUIRE(image_svd(&ramp, &svd, &error) == 0, "%s", error.message);
     image_svd_rank(&svd, 1, &ramp_1);
     image_svd_free(&svd);
-    REQUIRE(image_alloc(&image, 7, 5, 3, 255, &error) == 0, "%s", error.message);
+    REQUIRE(image_init(&image, 7, 5, 3, 255, &error) == 0, "%s", error.message);
     Image panels[2] = {ramp, ramp_1}, montage;
     CHECK(image_montage(panels, 2, 2, &montage, &error) == 0, "%s", error.message);
     CHECK(montage.width == 14 && montage.height == 4, "montage %d x %d", montage.width, montage.height);

@@ -18,7 +18,7 @@ static void check_gradients(int batch_norm) {
     Random rng;
     random_seed(&rng, 11 + batch_norm);
     Model model;
-    REQUIRE(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
     REQUIRE(model_prepare(&model, 2, 6, 1, &error) == 0, "%s", error.message);
     // Larger output weights than the initialisation's, so every gradient is well above noise.
     random_fill_normal(&rng, model.params, model.n_trainable, 0.0f, 0.7f);
@@ -54,7 +54,7 @@ static int small_model(Model *model) {
                           .d_hidden = 8, .batch_norm = 1};
     Random rng;
     random_seed(&rng, 5);
-    int ok = model_create(model, &config, &rng, &error) == 0;
+    int ok = model_init(model, &config, &rng, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
     ok = model_prepare(model, 1, T, 0, &error) == 0;

@@ -63,7 +63,7 @@ static int names_load(Names *names) {
     memset(names, 0, sizeof *names);
     int ok = data_source_load(&names->source, "data/names.txt", &error) == 0 &&
              text_tokenizer_chars(&names->tokenizer, names->source.text, names->source.n_text, &error) == 0 &&
-             dataset_build(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
+             dataset_init(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
     CHECK(ok, "%s", error.message);
     return ok ? 0 : -1;
 }
@@ -81,7 +81,7 @@ static int run_a(Model *a, TrainState *state_a, Names *names, const char *path) 
     TrainConfig train_config = tiny_run();
     Random init;
     random_seed(&init, 99);
-    int ok = model_create(a, &config, &init, &error) == 0 &&
+    int ok = model_init(a, &config, &init, &error) == 0 &&
              train_state_init(state_a, &train_config, a, "data/names.txt", &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
@@ -114,7 +114,7 @@ static void stopped_and_resumed_equals_uninterrupted(void) {
     random_seed(&init, 99);
     Model b;
     TrainState state_b;
-    REQUIRE(model_create(&b, &config, &init, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&b, &config, &init, &error) == 0, "%s", error.message);
     REQUIRE(train_state_init(&state_b, &train_config, &b, "data/names.txt", &error) == 0, "%s", error.message);
     volatile sig_atomic_t stop = 0;
     StopAt stopper = {&stop, 13};
@@ -207,7 +207,7 @@ static void too_little_data_and_too_long_a_context(void) {
     Random init;
     random_seed(&init, 99);
     Model a;
-    REQUIRE(model_create(&a, &config, &init, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&a, &config, &init, &error) == 0, "%s", error.message);
     TrainConfig train_config = tiny_run();
     Dataset short_data = names.data;
     short_data.n_train = 10;
@@ -237,7 +237,7 @@ static void the_mlp_beats_the_counting_bigram(void) {
     ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = text_vocab_size(&names.tokenizer),
                                  .context_length = 32, .counting = 1, .smoothing = 1.0f};
     Model bigram;
-    REQUIRE(model_create(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
     TrainConfig fit_config = train_default_config();
     fit_config.seq_len = 32;
     TrainState fit_state;
@@ -252,7 +252,7 @@ static void the_mlp_beats_the_counting_bigram(void) {
     Random init;
     random_seed(&init, 5);
     Model mlp;
-    REQUIRE(model_create(&mlp, &mlp_config, &init, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&mlp, &mlp_config, &init, &error) == 0, "%s", error.message);
     TrainConfig mlp_train = train_default_config();
     mlp_train.seq_len = 32;
     mlp_train.batch_size = 16;
