@@ -134,10 +134,31 @@ static void mlp_windows_give_the_full_context(void) {
     names_free(&names);
 }
 
+// A NaN weight gives a NaN loss: evaluation is an error, not "perplexity nan".
+static void non_finite_loss_is_an_error(void) {
+    Error error;
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = 11, .context_length = 8, .n_layers = 1, .n_heads = 2,
+                          .d_model = 8};
+    Random rng;
+    random_seed(&rng, 4);
+    Model model;
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    int tokens[40];
+    for (int i = 0; i < 40; i++) tokens[i] = (i * 7) % 11;
+    EvalResult result;
+    REQUIRE(evaluate(&model, tokens, 40, 40, 8, &result, &error) == 0, "%s", error.message);
+    CHECK(isfinite(result.perplexity), "finite before: %g", result.perplexity);
+    model.params[model_find_tensor(&model, "ln2w")->offset] = NAN;
+    CHECK(evaluate(&model, tokens, 40, 40, 8, &result, &error) != 0 && strstr(error.message, "not finite"),
+          "a NaN weight: '%s'", error.message);
+    model_free(&model);
+}
+
 static const CheckCase CASES[] = {
     {"bigram scores every token once", bigram_scores_every_token_once},
     {"window lengths and bad input", window_lengths_and_bad_input},
     {"mlp windows give the full context", mlp_windows_give_the_full_context},
+    {"a non-finite loss is an error", non_finite_loss_is_an_error},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

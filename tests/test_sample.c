@@ -223,6 +223,31 @@ static void generation_slides_its_window(void) {
     sampler_free(&sampler);
 }
 
+// A model whose weights hold a NaN makes non-finite logits: generation stops with an error
+// naming them instead of printing tokens the sampler did not really choose.
+static void non_finite_logits_are_an_error(void) {
+    Error error;
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = 11, .context_length = 8, .n_layers = 1, .n_heads = 2,
+                          .d_model = 8};
+    Random rng;
+    random_seed(&rng, 3);
+    Model model;
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(model_prepare(&model, 1, 8, 0, &error) == 0, "%s", error.message);
+    const TensorInfo *fcw = model_find_tensor(&model, "fcw");
+    model.params[fcw->offset + 7] = NAN;
+    Sampler sampler;
+    SamplerConfig sampling = {1.0f, 0, 1.0f};
+    REQUIRE(sampler_init(&sampler, &sampling, 11, &error) == 0, "%s", error.message);
+    int prompt[2] = {1, 2}, generated = -1;
+    CHECK(generate(&model, prompt, 2, 5, &sampler, &rng, NULL, NULL, &generated, &error) != 0 &&
+              strstr(error.message, "generate: token 3: the model's logits") && strstr(error.message, "not finite"),
+          "a NaN weight: '%s'", error.message);
+    CHECK(generated == 0, "no token generated, %d were", generated);
+    sampler_free(&sampler);
+    model_free(&model);
+}
+
 static const CheckCase CASES[] = {
     {"draws follow the softmax", draws_follow_the_softmax},
     {"top-k keeps the k largest", top_k_keeps_the_k_largest},
@@ -230,6 +255,7 @@ static const CheckCase CASES[] = {
     {"temperature 0 is the argmax", temperature_zero_is_the_argmax},
     {"bad options are rejected", bad_options_are_rejected},
     {"generation slides its window", generation_slides_its_window},
+    {"non-finite logits are an error", non_finite_logits_are_an_error},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
