@@ -9,9 +9,12 @@
 // the evaluator (which scores tokens[1..n) given what precedes them).
 //
 // A token file in llm.c's format is used as is: the last 10% of its ids are held out.
-//   header  256 int32: [0] magic 20240520, [1] version 1, [2] number of tokens
-//   body    the tokens, uint16 each (so ids < 65536)
-// Token files made for llm.c (GPT-2 tokenizer) train here with --data file.bin.
+//   header  256 int32: [0] magic, [1] version, [2] number of tokens
+//   body    the tokens: uint16 each (magic 20240520, version 1: GPT-2's layout), or uint32
+//           each (magic 20240801, version 7: llm.c's Llama-3 layout)
+// Token files made for llm.c train here with --data file.bin. A file shaped like one (a 1 KiB
+// int32 header whose count matches the bytes after it) with another magic or version is
+// refused, not read as text.
 //
 // Cache: tokenizing Moby Dick with a BPE (and training that BPE) takes seconds, so the ids
 // are cached as token files in a cache directory, named after the data file plus a 64-bit
@@ -30,7 +33,11 @@
 #include "foundations/random.h"
 #include "gpt/text.h"
 
-enum { TOKEN_FILE_MAGIC = 20240520, TOKEN_FILE_VERSION = 1, TOKEN_FILE_HEADER_INTS = 256 };
+enum {
+    TOKEN_FILE_MAGIC = 20240520, TOKEN_FILE_VERSION = 1,                // GPT-2's layout, uint16 ids
+    LLAMA3_TOKEN_FILE_MAGIC = 20240801, LLAMA3_TOKEN_FILE_VERSION = 7,  // Llama-3's layout, uint32 ids
+    TOKEN_FILE_HEADER_INTS = 256,
+};
 
 // A data file as read: text (split into train and held-out bytes) or token ids.
 typedef struct DataSource {

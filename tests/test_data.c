@@ -51,6 +51,39 @@ static void token_files_are_llmc_layout(void) {
     CHECK(data_source_load(&source, path, &error) != 0 && strstr(error.message, "1000 tokens"), "%s", error.message);
 }
 
+// llm.c's Llama-3 layout (magic 20240801, version 7, uint32 ids) is read; a file shaped like
+// a token file (1 KiB int32 header, a count that fills the rest) with another magic is
+// refused with what its header says, not tokenized as text.
+static void other_token_file_layouts(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Error error = {{0}};
+    char path[256];
+    snprintf(path, sizeof path, "%s/llama3.bin", check_directory());
+    struct {
+        int32_t header[256];
+        uint32_t ids[4];
+    } llama3 = {{20240801, 7, 4}, {128000, 9906, 1917, 0}};
+    write_bytes(path, &llama3, sizeof llama3);
+    DataSource source;
+    REQUIRE(data_source_load(&source, path, &error) == 0, "%s", error.message);
+    CHECK(source.is_tokens && source.n_tokens == 4 && source.tokens[0] == 128000 && source.tokens[2] == 1917,
+          "Llama-3 ids read: %d tokens, first %d", (int)source.n_tokens, source.n_tokens ? source.tokens[0] : -1);
+    data_source_free(&source);
+    struct {
+        int32_t header[256];
+        uint16_t ids[6];
+    } other = {{20240521, 1, 6}, {1, 2, 3, 4, 5, 6}};
+    snprintf(path, sizeof path, "%s/badmagic.bin", check_directory());
+    write_bytes(path, &other, sizeof other);
+    CHECK(data_source_load(&source, path, &error) != 0 && strstr(error.message, "magic 20240521, version 1, 6 ids") &&
+              strstr(error.message, "does not read"),
+          "another magic: %s", error.message);
+    other.header[0] = 20240801;  // Llama-3's magic with GPT-2's version
+    write_bytes(path, &other, sizeof other);
+    CHECK(data_source_load(&source, path, &error) != 0 && strstr(error.message, "does not read"), "mixed header: %s",
+          error.message);
+}
+
 static void missing_and_empty_files_are_errors(void) {
     REQUIRE(check_directory()[0], "no temporary directory");
     Error error = {{0}};
@@ -206,6 +239,7 @@ static void bpe_specs_are_checked(void) {
 
 static const CheckCase CASES[] = {
     {"token files are llm.c's layout", token_files_are_llmc_layout},
+    {"other token file layouts", other_token_file_layouts},
     {"missing and empty files are errors", missing_and_empty_files_are_errors},
     {"the split and the char tokenizer", split_and_char_tokenizer},
     {"the cache gives the same ids", the_cache_gives_the_same_ids},
