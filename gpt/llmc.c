@@ -67,7 +67,8 @@ int llmc_read_checkpoint(Model *model, const char *path, Error *error) {
     int Vp = header[7];
     if (gpt2_check_config(&config, error)) goto done;
     if (Vp < config.vocab_size || Vp > config.vocab_size + 100000) {
-        error_set(error, "%s: padded vocabulary %d is smaller than the vocabulary %d", path, Vp, config.vocab_size);
+        error_set(error, "%s: padded vocabulary %d is %s the vocabulary %d", path, Vp,
+                  Vp < config.vocab_size ? "smaller than" : "more than 100000 rows above", config.vocab_size);
         goto done;
     }
     model->config = config;

@@ -221,11 +221,44 @@ static void quantized(void) {
     check_quantized(&rng);
 }
 
+// The errors say what is wrong: a padded vocabulary too small or too large, and a non-GPT-2
+// vocabulary read for inference (the size read before the model is freed).
+static void llmc_errors_state_facts(void) {
+    Random rng;
+    random_seed(&rng, 8);
+    Error error;
+    Model model, loaded;
+    TextTokenizer tokenizer;
+    ModelConfig config = tiny_config();  // V = 37
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    const char *path = check_path("vocab.bin");
+    REQUIRE(check_directory()[0] && llmc_write_checkpoint(&model, path, &error) == 0, "write: %s", error.message);
+    CHECK(checkpoint_load_for_inference(path, NULL, &loaded, &tokenizer, NULL, 0, &error) != 0 &&
+              strstr(error.message, "a 37-token vocabulary"),
+          "the vocabulary named: %s", error.message);
+    unsigned char *bytes = NULL;
+    size_t n = 0;
+    REQUIRE(file_read_all(path, &bytes, &n, &error) == 0, "%s", error.message);
+    int32_t padded[2] = {36, 37 + 200000};
+    const char *expected[2] = {"padded vocabulary 36 is smaller than the vocabulary 37",
+                               "padded vocabulary 200037 is more than 100000 rows above the vocabulary 37"};
+    for (int k = 0; k < 2; k++) {
+        memcpy(bytes + 7 * 4, &padded[k], 4);
+        FILE *file = fopen(path, "wb");
+        REQUIRE(file && fwrite(bytes, 1, n, file) == n, "rewrite");
+        fclose(file);
+        CHECK(llmc_read_checkpoint(&loaded, path, &error) != 0 && strstr(error.message, expected[k]), "%s", error.message);
+    }
+    free(bytes);
+    model_free(&model);
+}
+
 static const CheckCase CASES[] = {
     {"gradients against finite differences", gradients},
     {"decoding with the cache equals the forward", decoding},
     {"llm.c format round trip", llmc_round_trip},
     {"quantized model", quantized},
+    {"llm.c errors state facts", llmc_errors_state_facts},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
