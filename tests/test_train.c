@@ -274,7 +274,51 @@ static void the_mlp_beats_the_counting_bigram(void) {
     names_free(&names);
 }
 
+// Poisons a weight after the run's first save, so the next step's loss is NaN.
+typedef struct Poison {
+    Model *model;
+} Poison;
+
+static void poison_after_save(void *context, const TrainProgress *progress) {
+    Poison *p = context;
+    if (progress->event == TRAIN_EVENT_SAVED) p->model->params[0] = NAN;
+}
+
+// A run that diverges after a save names that checkpoint and its step; the checkpoint is
+// the state of that step (it loads, and holds no NaN).
+static void divergence_names_the_last_save(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    const char *path = check_path("diverged.ckpt");
+    ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
+    TrainConfig train_config = tiny_run();
+    Random init;
+    random_seed(&init, 5);
+    Model model;
+    TrainState state;
+    REQUIRE(model_init(&model, &config, &init, &error) == 0 &&
+                train_state_init(&state, &train_config, &model, "data/names.txt", &error) == 0,
+            "%s", error.message);
+    Poison poison = {&model};
+    TrainRun run = {&model, &names.tokenizer, &names.data, &state, path, NULL, NULL, poison_after_save, &poison};
+    CHECK(train_run(&run, &error) < 0 && strstr(error.message, "step 11: the loss is nan") &&
+              strstr(error.message, "the last good checkpoint is") && strstr(error.message, "(step 10)"),
+          "%s", error.message);
+    Model saved;
+    TextTokenizer tokenizer;
+    TrainState saved_state;
+    int has_training = 0;
+    CHECK(checkpoint_load(path, &saved, &tokenizer, &saved_state, &has_training, &error) == 0 && has_training &&
+              saved_state.step == 10 && isfinite(saved.params[0]),
+          "the checkpoint of step 10: %s", error.message);
+    model_free(&saved), text_tokenizer_free(&tokenizer), train_state_free(&saved_state);
+    model_free(&model), train_state_free(&state), names_free(&names);
+}
+
 static const CheckCase CASES[] = {
+    {"divergence names the last save", divergence_names_the_last_save},
     {"stopped and resumed equals uninterrupted", stopped_and_resumed_equals_uninterrupted},
     {"a NaN loss stops the run and keeps the checkpoint", a_nan_loss_stops_and_keeps_the_checkpoint},
     {"too little data and too long a context are errors", too_little_data_and_too_long_a_context},
