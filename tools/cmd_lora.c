@@ -147,7 +147,7 @@ static int lora_train(int argc, char **argv) {
     if (result < 0) goto done;
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: lora train: interrupted at step %ld; saved %s\n", state.step, out_path);
-        status = 130;
+        status = stopped_exit_status();
         goto done;
     }
     if (evaluate(&model, data.val, data.n_val, data.val_bytes, 0, &after, &error)) goto done;

@@ -176,7 +176,7 @@ int command_train(int argc, char **argv) {
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: train: interrupted at step %ld; saved %s (continue with --resume %s)\n", state.step,
                 out_path, out_path);
-        status = 130;
+        status = stopped_exit_status();
         goto done;
     }
     // The whole held-out text, every token scored once with as much context as the model has:
