@@ -377,6 +377,91 @@ static void an_inference_file_keeps_its_data_path(void) {
     saved_free(&saved);
 }
 
+// Recomputes the header's FNV checksum of a checkpoint without a data-path section, so that a
+// forged file passes it and the checks behind it are the ones tested.
+static void sign(unsigned char *bytes) {
+    uint64_t tokenizer_bytes, table_offset;
+    uint32_t n_tensors;
+    memcpy(&tokenizer_bytes, bytes + 40, 8);
+    memcpy(&table_offset, bytes + 48, 8);
+    memcpy(&n_tensors, bytes + 28, 4);
+    uint64_t checksum = fnv1a(FNV_OFFSET, bytes, 248);
+    checksum = fnv1a(checksum, bytes + 256, (size_t)tokenizer_bytes);
+    checksum = fnv1a(checksum, bytes + table_offset, (size_t)n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES);
+    memcpy(bytes + 248, &checksum, 8);
+}
+
+// Loading forged must fail, for training and for inference (memory-mapped), with a message
+// holding expected.
+static void expect_forged_error(const char *path, const unsigned char *bytes, long size, const char *what,
+                                const char *expected) {
+    write_all(path, bytes, size);
+    Error error = {{0}};
+    Model model;
+    TextTokenizer tokenizer;
+    TrainState state;
+    int has_training = 0;
+    int loaded = checkpoint_load(path, &model, &tokenizer, &state, &has_training, &error) == 0;
+    CHECK(!loaded && strstr(error.message, expected), "%s (training load): '%s' lacks '%s'", what, error.message, expected);
+    if (loaded) model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
+    loaded = checkpoint_load_for_inference(path, NULL, &model, &tokenizer, NULL, 0, &error) == 0;
+    CHECK(!loaded && strstr(error.message, expected), "%s (mapped): '%s' lacks '%s'", what, error.message, expected);
+    if (loaded) model_free(&model), text_tokenizer_free(&tokenizer);
+}
+
+// Forged files with valid checksums, one for each validation of the tensor table and config:
+// every field the loader trusts is checked against the file and the config, not just hashed.
+static void forged_files_with_valid_checksums(void) {
+    Saved saved;
+    REQUIRE(saved_create(&saved) == 0, "cannot save the checkpoint");
+    long size;
+    unsigned char *original = read_all(saved.path, &size);
+    unsigned char *bytes = malloc((size_t)size);
+    REQUIRE(original && bytes, "read back");
+    uint64_t table_offset, data_bytes;
+    memcpy(&table_offset, original + 48, 8);
+    memcpy(&data_bytes, original + 64, 8);
+    unsigned char *entry0 = bytes + table_offset, *entry1 = entry0 + CHECKPOINT_TENSOR_ENTRY_BYTES;
+    struct {
+        const char *what, *expected;
+        long at;          // byte to change, from the first table entry (or the file's start when from_start)
+        int from_start;
+        uint64_t value;   // written as 8 bytes (offsets, sizes) or 4 (the rest): size below
+        int width;
+    } forgeries[] = {
+        {"tensor 0's data 64 MB past the end", "bad size or offset", 48 + 24, 0, data_bytes + (64u << 20), 8},
+        {"tensor 0's data one block past the end", "bad size or offset", 48 + 24, 0, data_bytes, 8},
+        {"tensor 0's offset not aligned", "bad size or offset", 48 + 24, 0, 4, 8},
+        {"tensor 0's size 4 bytes more", "bad size or offset", 48 + 32, 0, 0, 8},
+        {"tensor 0's first dimension", "another shape", 48 + 8, 0, 3, 4},
+        {"tensor 0's type", "has type 1", 48, 0, 1, 4},
+        {"tensor 0's dimensions", "3 dimensions", 48 + 4, 0, 3, 4},
+        {"batch norm off in the config (another tensor count)", "tensors in the file", 120, 1, 0, 4},
+        {"the vocabulary in the config", "tensor", 88, 1, 0, 4},
+    };
+    for (size_t k = 0; k < sizeof forgeries / sizeof forgeries[0]; k++) {
+        memcpy(bytes, original, (size_t)size);
+        unsigned char *at = (forgeries[k].from_start ? bytes : entry0) + forgeries[k].at;
+        uint64_t value = forgeries[k].value;
+        if (k == 3) memcpy(&value, at, 8), value += 4;                         // size + 4
+        if (k == 8) memcpy(&value, at, 4), value += 1;                         // vocabulary + 1
+        memcpy(at, &value, (size_t)forgeries[k].width);
+        sign(bytes);
+        expect_forged_error(saved.damaged, bytes, size, forgeries[k].what, forgeries[k].expected);
+    }
+    // Names: unknown, and the same tensor twice.
+    memcpy(bytes, original, (size_t)size);
+    memcpy(entry0, "no_such_tensor", 15);
+    sign(bytes);
+    expect_forged_error(saved.damaged, bytes, size, "an unknown tensor name", "is not part of a mlp model");
+    memcpy(bytes, original, (size_t)size);
+    memcpy(entry1, entry0, TENSOR_NAME_LENGTH);
+    sign(bytes);
+    expect_forged_error(saved.damaged, bytes, size, "a tensor named twice", "appears twice");
+    free(bytes), free(original);
+    saved_free(&saved);
+}
+
 static const CheckCase CASES[] = {
     {"round trip restores model, tokenizer and training state", round_trip_restores_everything},
     {"the mlp memory-mapped predicts the same", the_mlp_memory_mapped_predicts_the_same},
@@ -384,6 +469,7 @@ static const CheckCase CASES[] = {
     {"damaged files are one-line errors naming the file", damaged_files_are_one_line_errors},
     {"a failed save leaves the old file", a_failed_save_leaves_the_old_file},
     {"a flipped weight bit is an error", a_flipped_weight_bit_is_an_error},
+    {"forged files with valid checksums", forged_files_with_valid_checksums},
     {"an inference file keeps its data path", an_inference_file_keeps_its_data_path},
 };
 
