@@ -82,6 +82,7 @@ static void test_bundled_mnist(void) {
 
 // The same small set written plain and compressed reads the same; plain files win over .gz.
 static void test_plain_and_gzip(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     static unsigned char bytes[4096];
     const int image_dims[3] = {5, 3, 4}, label_dims[1] = {5};
     for (int compress = 0; compress < 2; compress++) {
@@ -134,6 +135,7 @@ static void expect_idx_error(const char *path, const char *expected) {
 }
 
 static void test_idx_errors(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     static unsigned char bytes[4096];
     const int dims[3] = {3, 4, 5};
     for (int compress = 0; compress < 2; compress++) {
@@ -203,6 +205,7 @@ static void expect_mnist_error(const char *dir, const char *split, const char *e
 }
 
 static void test_mnist_errors(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     char expected[300];
     snprintf(expected, sizeof expected, "%s/train-images-idx3-ubyte: no such file (nor train-images-idx3-ubyte.gz)",
              check_directory());
