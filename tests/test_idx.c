@@ -114,7 +114,7 @@ static void test_plain_and_gzip(void) {
     write_bytes(check_path("four.idx"), bytes, n, 0);
     Idx idx;
     Error error;
-    CHECK(idx_read(&idx, check_path("four.idx"), &error) == 0, "%s", error.message);
+    REQUIRE(idx_read(&idx, check_path("four.idx"), &error) == 0, "%s", error.message);
     CHECK(idx.type == 0x08 && idx.ndim == 4 && idx.count == 12 && idx.dims[3] == 2, "4-d file");
     for (int k = 0; k < 12 && idx.data; k++) CHECK(idx.data[k] == (k * 7 + 3) % 256, "element %d", k);
     idx_free(&idx);

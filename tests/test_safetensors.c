@@ -49,7 +49,7 @@ static void test_round_trip(void) {
     const char *path = check_path("round_trip.safetensors");
     CHECK(safetensors_write(path, tensors, n, metadata, 2, &error) == 0, "%s", error.message);
     Safetensors file;
-    CHECK(safetensors_read(&file, path, &error) == 0, "%s", error.message);
+    REQUIRE(safetensors_read(&file, path, &error) == 0, "%s", error.message);
     CHECK(file.n_tensors == n, "%d tensors", file.n_tensors);
     CHECK(file.n_metadata == 2, "%d metadata", file.n_metadata);
     CHECK(safetensors_metadata(&file, "format") && strcmp(safetensors_metadata(&file, "format"), "pt") == 0, "format");
@@ -95,7 +95,7 @@ static void test_round_trip(void) {
 
     // No metadata, no tensors: "{}" padded to 8 bytes.
     CHECK(safetensors_write(path, NULL, 0, NULL, 0, &error) == 0, "%s", error.message);
-    CHECK(safetensors_read(&file, path, &error) == 0, "%s", error.message);
+    REQUIRE(safetensors_read(&file, path, &error) == 0, "%s", error.message);
     CHECK(file.n_tensors == 0 && file.n_metadata == 0, "empty file");
     safetensors_free(&file);
 }
