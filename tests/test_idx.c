@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "foundations/file.h"
 #include "foundations/idx.h"
 #include "tests/check.h"
 
@@ -88,7 +89,8 @@ static void test_plain_and_gzip(void) {
     for (int compress = 0; compress < 2; compress++) {
         char sub[160];
         snprintf(sub, sizeof sub, "%s/%s", check_directory(), compress ? "gz" : "plain");
-        mkdir(sub, 0700);
+        Error error;
+        REQUIRE(make_directories(sub, &error) == 0, "%s", error.message);
         char path[200];
         size_t n = make_idx(bytes, 0x08, 3, image_dims, 0, 256);
         snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte%s", sub, compress ? ".gz" : "");
@@ -97,7 +99,6 @@ static void test_plain_and_gzip(void) {
         snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte%s", sub, compress ? ".gz" : "");
         write_bytes(path, bytes, n, compress);
         MnistSet set;
-        Error error;
         if (mnist_load(sub, "test", &set, &error) != 0) {
             CHECK(0, "%s", error.message);
             continue;
@@ -178,7 +179,8 @@ static const char *make_split(const char *name, int image_ndim, int n_images, in
     static unsigned char bytes[4096];
     static char sub[160];
     snprintf(sub, sizeof sub, "%s/%s", check_directory(), name);
-    mkdir(sub, 0700);
+    Error error;
+    CHECK(make_directories(sub, &error) == 0, "%s", error.message);
     char path[200];
     const int image_dims[3] = {n_images, 2, 2}, label_dims[1] = {n_labels};
     size_t n = make_idx(bytes, 0x08, image_ndim, image_dims, 0, 256);
