@@ -23,8 +23,12 @@ int error_prefix(Error *error, const char *format, ...) {
         va_start(args, format);
         int length = vsnprintf(error->message, sizeof error->message, format, args);
         va_end(args);
-        if (length >= 0 && (size_t)length < sizeof error->message)
-            snprintf(error->message + length, sizeof error->message - (size_t)length, ": %s", inner);
+        // Then ": " and the callee's message, as much as fits.
+        size_t at = length < 0 ? 0 : (size_t)length;
+        const char *rest[2] = {": ", inner};
+        for (int part = 0; part < 2; part++)
+            for (const char *c = rest[part]; *c && at + 1 < sizeof error->message; c++) error->message[at++] = *c;
+        if (at < sizeof error->message) error->message[at] = '\0';
     }
     return -1;
 }

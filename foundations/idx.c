@@ -10,6 +10,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "foundations/array.h"
+
 // At most 2^31 elements (2 GB of bytes): far above any dataset this is for.
 #define IDX_MAX_ELEMENTS ((size_t)1 << 31)
 
@@ -95,11 +97,12 @@ static int read_data(gzFile file, Idx *out, const char *path, Error *error) {
     char dims[80];
     format_dims(out, dims, sizeof dims);
     while (got < out->count) {
-        if (got == capacity) {
-            capacity = capacity * 2 < out->count ? capacity * 2 : out->count;
-            unsigned char *grown = realloc(out->data, capacity);
-            if (!grown) return error_set(error, "%s: out of memory for %zu elements", path, out->count);
-            out->data = grown;
+        if (got == capacity) {  // doubling, but never past the count the header gave
+            size_t grown = array_grown_capacity(capacity, got + 1);
+            if (grown == 0 || grown > out->count) grown = out->count;
+            if (array_resize(&out->data, grown, 1))
+                return error_set(error, "%s: out of memory for %zu elements", path, out->count);
+            capacity = grown;
         }
         long long n = read_some(file, out->data + got, capacity - got, path, error);
         if (n < 0) return -1;

@@ -23,6 +23,7 @@
 #define TESTS_CHECK_H
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,42 +37,41 @@ typedef struct CheckCase {
 static const char *check_case_name = "";
 static int check_failures = 0;
 
-static inline void check_failed(const char *file, int line) {
+// Counts a failure and prints "FAIL [case] file:line: what: why" (why: a printf format).
+static inline void check_failed(const char *file, int line, const char *what, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+static inline void check_failed(const char *file, int line, const char *what, const char *format, ...) {
     check_failures++;
-    fprintf(stderr, "FAIL [%s] %s:%d: ", check_case_name, file, line);
+    fprintf(stderr, "FAIL [%s] %s:%d: %s: ", check_case_name, file, line, what);
+    va_list args;
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\n");
 }
 
-#define CHECK(condition, ...)                                   \
-    do {                                                        \
-        if (!(condition)) {                                     \
-            check_failed(__FILE__, __LINE__);                   \
-            fprintf(stderr, "%s: ", #condition);                \
-            fprintf(stderr, __VA_ARGS__);                       \
-            fprintf(stderr, "\n");                              \
-        }                                                       \
+#define CHECK(condition, ...)                                                   \
+    do {                                                                        \
+        if (!(condition)) check_failed(__FILE__, __LINE__, #condition, __VA_ARGS__); \
     } while (0)
 
 // |actual - expected| <= tolerance (absolute), NaN fails.
-#define CHECK_NEAR(actual, expected, tolerance)                                                     \
-    do {                                                                                            \
-        double check_a_ = (actual), check_e_ = (expected);                                          \
-        if (!(fabs(check_a_ - check_e_) <= (tolerance))) {                                          \
-            check_failed(__FILE__, __LINE__);                                                       \
-            fprintf(stderr, "%s = %.9g, expected %.9g (tolerance %g)\n", #actual, check_a_, check_e_, \
-                    (double)(tolerance));                                                           \
-        }                                                                                           \
+#define CHECK_NEAR(actual, expected, tolerance)                                                        \
+    do {                                                                                               \
+        double check_a_ = (actual), check_e_ = (expected);                                             \
+        if (!(fabs(check_a_ - check_e_) <= (tolerance)))                                               \
+            check_failed(__FILE__, __LINE__, #actual, "%.9g, expected %.9g (tolerance %g)", check_a_, check_e_, \
+                         (double)(tolerance));                                                         \
     } while (0)
 
-// As CHECK, and on failure the case stops here (returns).
-#define REQUIRE(condition, ...)                                 \
-    do {                                                        \
-        if (!(condition)) {                                     \
-            check_failed(__FILE__, __LINE__);                   \
-            fprintf(stderr, "%s: ", #condition);                \
-            fprintf(stderr, __VA_ARGS__);                       \
-            fprintf(stderr, " (setup failed: the case stops)\n"); \
-            return;                                             \
-        }                                                       \
+// As CHECK, and on failure the function it is in returns: the case stops (setup failed).
+#define REQUIRE(condition, ...)                                                 \
+    do {                                                                        \
+        if (!(condition)) {                                                     \
+            check_failed(__FILE__, __LINE__, #condition, __VA_ARGS__);          \
+            fprintf(stderr, "  (setup failed: the case stops)\n");             \
+            return;                                                             \
+        }                                                                       \
     } while (0)
 
 static char check_directory_path[64] = "";

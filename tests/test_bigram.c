@@ -10,56 +10,50 @@
 #include "gpt/data.h"
 #include "gpt/model.h"
 #include "tests/check.h"
+#include "tests/names_fixture.h"
 #include "tests/model_loss.h"
 
 static const double SMOOTHING = 0.1;  // k of the counting model
 
 // The first 12000 characters of names.txt as one long row of pairs (x_i, x_{i+1}).
-typedef struct Names {
-    DataSource source;
-    TextTokenizer tokenizer;
+typedef struct Pairs {
+    Names names;
     int *ids;
     int N, V;  // N pairs, V symbols
-} Names;
+} Pairs;
 
-// Loads the names; 0, or -1 after the failed checks said why.
-static int names_load(Names *names) {
+// 0, or -1 after the failed checks said why.
+static int pairs_load(Pairs *pairs) {
     Error error = {{0}};
-    memset(names, 0, sizeof *names);
-    int ok = data_source_load(&names->source, "data/names.txt", &error) == 0;
-    CHECK(ok, "%s", error.message);
-    if (!ok) return -1;
-    ok = text_tokenizer_chars(&names->tokenizer, names->source.text, names->source.n_text, &error) == 0;
-    CHECK(ok, "%s", error.message);
-    if (!ok) return -1;
-    names->V = text_vocab_size(&names->tokenizer);
-    CHECK(names->V == 28, "names use a-z, '-' and newline: %d symbols", names->V);
+    memset(pairs, 0, sizeof *pairs);
+    if (names_load(&pairs->names)) return -1;
+    pairs->V = pairs->names.V;
+    CHECK(pairs->V == 28, "names use a-z, '-' and newline: %d symbols", pairs->V);
     size_t n_ids = 0;
-    ok = text_encode(&names->tokenizer, names->source.text, 12001, &names->ids, &n_ids, &error) == 0;
+    int ok = text_encode(&pairs->names.tokenizer, pairs->names.source.text, 12001, &pairs->ids, &n_ids, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
-    names->N = (int)n_ids - 1;
+    pairs->N = (int)n_ids - 1;
     return 0;
 }
 
-static void names_free(Names *names) {
-    free(names->ids);
-    text_tokenizer_free(&names->tokenizer);
-    data_source_free(&names->source);
+static void pairs_free(Pairs *pairs) {
+    free(pairs->ids);
+    names_free(&pairs->names);
 }
 
 // The counting model with smoothing k, fitted to the pairs and run forward on them.
-static int counting_fit(Model *counting, const Names *names) {
+static int counting_fit(Model *counting, const Pairs *pairs) {
     Error error = {{0}};
-    ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = names->V, .context_length = names->N, .counting = 1,
+    ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = pairs->V, .context_length = pairs->N, .counting = 1,
                           .smoothing = (float)SMOOTHING};
     int ok = model_init(counting, &config, NULL, &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
-    const int *inputs = names->ids, *targets = names->ids + 1;
-    counting->ops->fit(counting, inputs, targets, 1, names->N);
-    ok = model_prepare(counting, 1, names->N, 0, &error) == 0 &&
-         counting->ops->forward(counting, inputs, targets, 1, names->N, &error) == 0;
+    const int *inputs = pairs->ids, *targets = pairs->ids + 1;
+    counting->ops->fit(counting, inputs, targets, 1, pairs->N);
+    ok = model_prepare(counting, 1, pairs->N, 0, &error) == 0 &&
+         counting->ops->forward(counting, inputs, targets, 1, pairs->N, &error) == 0;
     CHECK(ok, "%s", error.message);
     return ok ? 0 : -1;
 }
@@ -67,12 +61,12 @@ static int counting_fit(Model *counting, const Names *names) {
 // The counting model's loss vs the smoothed counts computed here; next_logits is the row
 // of the last token.
 static void counting_loss_equals_the_smoothed_counts(void) {
-    Names names;
-    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Pairs pairs;
+    REQUIRE(pairs_load(&pairs) == 0, "cannot load the names");
     Model counting;
-    REQUIRE(counting_fit(&counting, &names) == 0, "cannot fit the counting model");
-    int N = names.N, V = names.V;
-    const int *inputs = names.ids, *targets = names.ids + 1;
+    REQUIRE(counting_fit(&counting, &pairs) == 0, "cannot fit the counting model");
+    int N = pairs.N, V = pairs.V;
+    const int *inputs = pairs.ids, *targets = pairs.ids + 1;
     const double k = SMOOTHING;
     double *counts = calloc((size_t)V * V, sizeof(double));
     REQUIRE(counts, "out of memory");
@@ -92,27 +86,27 @@ static void counting_loss_equals_the_smoothed_counts(void) {
     CHECK(memcmp(logits, counting.logits + 4 * V, sizeof(float) * (size_t)V) == 0, "next_logits = forward's row");
     free(counts);
     model_free(&counting);
-    names_free(&names);
+    pairs_free(&pairs);
 }
 
 // The neural bigram (a V x V table of logits), random parameters, ready for a batch of N.
-static int neural_create(Model *neural, const Names *names, Random *rng) {
+static int neural_create(Model *neural, const Pairs *pairs, Random *rng) {
     Error error = {{0}};
-    ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = names->V, .context_length = names->N};
-    int ok = model_init(neural, &config, rng, &error) == 0 && model_prepare(neural, 1, names->N, 1, &error) == 0;
+    ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = pairs->V, .context_length = pairs->N};
+    int ok = model_init(neural, &config, rng, &error) == 0 && model_prepare(neural, 1, pairs->N, 1, &error) == 0;
     CHECK(ok, "%s", error.message);
     return ok ? 0 : -1;
 }
 
 static void neural_gradient_passes_finite_differences(void) {
-    Names names;
-    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Pairs pairs;
+    REQUIRE(pairs_load(&pairs) == 0, "cannot load the names");
     Random rng;
     random_seed(&rng, 7);
     Model neural;
-    REQUIRE(neural_create(&neural, &names, &rng) == 0, "cannot create the neural bigram");
+    REQUIRE(neural_create(&neural, &pairs, &rng) == 0, "cannot create the neural bigram");
     random_fill_normal(&rng, neural.params, neural.n_params, 0.0f, 1.0f);
-    ModelLoss small = {&neural, names.ids, names.ids + 1, 2, 20};
+    ModelLoss small = {&neural, pairs.ids, pairs.ids + 1, 2, 20};
     Error error = {{0}};
     model_loss(&small);
     memset(neural.grads, 0, sizeof(float) * (size_t)neural.n_params);
@@ -121,18 +115,18 @@ static void neural_gradient_passes_finite_differences(void) {
     CHECK(check.max_abs_error < 2e-3, "neural bigram gradient: max abs error %g at %ld", check.max_abs_error,
           check.worst_index);
     model_free(&neural);
-    names_free(&names);
+    pairs_free(&pairs);
 }
 
 // Trained full-batch with AdamW from zero, the neural bigram reaches the counting loss.
 static void neural_bigram_trained_reaches_the_counting_loss(void) {
-    Names names;
-    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Pairs pairs;
+    REQUIRE(pairs_load(&pairs) == 0, "cannot load the names");
     Model counting, neural;
-    REQUIRE(counting_fit(&counting, &names) == 0, "cannot fit the counting model");
-    REQUIRE(neural_create(&neural, &names, NULL) == 0, "cannot create the neural bigram");
-    int N = names.N;
-    const int *inputs = names.ids, *targets = names.ids + 1;
+    REQUIRE(counting_fit(&counting, &pairs) == 0, "cannot fit the counting model");
+    REQUIRE(neural_create(&neural, &pairs, NULL) == 0, "cannot create the neural bigram");
+    int N = pairs.N;
+    const int *inputs = pairs.ids, *targets = pairs.ids + 1;
     memset(neural.params, 0, sizeof(float) * (size_t)neural.n_params);
     OptimizerConfig adam = optimizer_default_config(OPTIMIZER_ADAMW);
     Optimizer optimizer;
@@ -151,7 +145,7 @@ static void neural_bigram_trained_reaches_the_counting_loss(void) {
     optimizer_free(&optimizer);
     model_free(&neural);
     model_free(&counting);
-    names_free(&names);
+    pairs_free(&pairs);
 }
 
 static const CheckCase CASES[] = {

@@ -96,8 +96,8 @@ static void missing_and_empty_files_are_errors(void) {
     CHECK(data_source_load(&source, path, &error) != 0 && strstr(error.message, "empty"), "empty: %s", error.message);
 }
 
-// names.txt with the char tokenizer.
-static int names_load(DataSource *source, TextTokenizer *tokenizer) {
+// names.txt with the tokenizer data_make_tokenizer makes for "char".
+static int names_by_char_spec(DataSource *source, TextTokenizer *tokenizer) {
     Error error = {{0}};
     int ok = data_source_load(source, "data/names.txt", &error) == 0;
     CHECK(ok, "%s", error.message);
@@ -114,7 +114,7 @@ static void split_and_char_tokenizer(void) {
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer;
-    REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
+    REQUIRE(names_by_char_spec(&source, &tokenizer) == 0, "cannot load the names");
     CHECK(source.split >= source.n_text - source.n_text / 10 && source.text[source.split - 1] == '\n', "split after a newline");
     size_t split = source.split;
     DataSource again;
@@ -154,7 +154,7 @@ static void the_cache_gives_the_same_ids(void) {
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer;
-    REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
+    REQUIRE(names_by_char_spec(&source, &tokenizer) == 0, "cannot load the names");
     size_t split = source.split;
     char cache[256];
     snprintf(cache, sizeof cache, "%s/cache", check_directory());
@@ -235,7 +235,7 @@ static void batches_are_windows_of_consecutive_ids(void) {
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer;
-    REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
+    REQUIRE(names_by_char_spec(&source, &tokenizer) == 0, "cannot load the names");
     Dataset first;
     REQUIRE(dataset_init(&first, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
     Random rng;
@@ -258,7 +258,7 @@ static void a_token_file_needs_its_tokenizer(void) {
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer;
-    REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
+    REQUIRE(names_by_char_spec(&source, &tokenizer) == 0, "cannot load the names");
     char path[256];
     snprintf(path, sizeof path, "%s/text.bin", check_directory());
     int small[20];
@@ -280,7 +280,7 @@ static void bpe_specs_are_checked(void) {
     Error error = {{0}};
     DataSource source;
     TextTokenizer tokenizer, wrong;
-    REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
+    REQUIRE(names_by_char_spec(&source, &tokenizer) == 0, "cannot load the names");
     CHECK(data_make_tokenizer(&source, "bpe:12", NULL, NULL, &wrong, &error) != 0, "bpe:12 rejected");
     CHECK(data_make_tokenizer(&source, "bpe:x", NULL, NULL, &wrong, &error) != 0, "bpe:x rejected");
     text_tokenizer_free(&tokenizer);

@@ -10,6 +10,7 @@
 #include "gpt/eval.h"
 #include "gpt/model.h"
 #include "tests/check.h"
+#include "tests/names_fixture.h"
 
 // Sum over i >= 1 of -log softmax(next_logits(tokens[0..i)))[tokens[i]], in double.
 static double reference_nats(Model *model, const int *tokens, long n) {
@@ -27,34 +28,6 @@ static double reference_nats(Model *model, const int *tokens, long n) {
     }
     free(logits);
     return total;
-}
-
-// The names' held-out ids, tokenized by characters; V the vocabulary.
-typedef struct Names {
-    DataSource source;
-    TextTokenizer tokenizer;
-    Dataset data;
-    int V;
-} Names;
-
-static int names_load(Names *names) {
-    Error error = {{0}};
-    memset(names, 0, sizeof *names);
-    int ok = data_source_load(&names->source, "data/names.txt", &error) == 0;
-    CHECK(ok, "%s", error.message);
-    if (!ok) return -1;
-    text_tokenizer_chars(&names->tokenizer, names->source.text, names->source.n_text, &error);
-    ok = dataset_init(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
-    CHECK(ok, "%s", error.message);
-    if (!ok) return -1;
-    names->V = text_vocab_size(&names->tokenizer);
-    return 0;
-}
-
-static void names_free(Names *names) {
-    dataset_free(&names->data);
-    text_tokenizer_free(&names->tokenizer);
-    data_source_free(&names->source);
 }
 
 // The counting bigram of context 8, fitted to the training ids.

@@ -25,10 +25,10 @@ static void check_gradients(Random *rng) {
     Model model;
     Error error;
     ModelConfig config = tiny_config();
-    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    REQUIRE(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     // Larger weights than the 0.02 initialisation so every path carries a visible gradient.
     for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.3f);
-    CHECK(model_prepare(&model, B, T, 1, &error) == 0, "prepare: %s", error.message);
+    REQUIRE(model_prepare(&model, B, T, 1, &error) == 0, "prepare: %s", error.message);
     int inputs[B * T], targets[B * T];
     for (int i = 0; i < B * T; i++) {
         inputs[i] = (int)random_below(rng, V);
@@ -62,9 +62,9 @@ static void check_decoding(Random *rng) {
     Model model;
     Error error;
     ModelConfig config = tiny_config();
-    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    REQUIRE(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.3f);
-    CHECK(model_prepare(&model, 1, MAX_T, 0, &error) == 0, "prepare: %s", error.message);
+    REQUIRE(model_prepare(&model, 1, MAX_T, 0, &error) == 0, "prepare: %s", error.message);
     int tokens[MAX_T];
     for (int i = 0; i < MAX_T; i++) tokens[i] = (int)random_below(rng, V);
     float cached[V], full[V];
@@ -93,7 +93,7 @@ static void check_llmc_round_trip(Random *rng) {
     Model model, loaded;
     Error error;
     ModelConfig config = tiny_config();  // V = 37: padded to 128 rows in the file
-    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    REQUIRE(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     char path[64];
     snprintf(path, sizeof path, "/tmp/groundup_test_gpt2_%d.bin", (int)getpid());
     CHECK(llmc_write_checkpoint(&model, path, &error) == 0, "write: %s", error.message);
@@ -104,7 +104,7 @@ static void check_llmc_round_trip(Random *rng) {
     long size = (long)n_bytes;
     long expected = 1024 + 4L * (128 * C + MAX_T * C + L * (12L * C * C + 13L * C) + 2 * C);
     CHECK(size == expected, "file size %ld, expected %ld", size, expected);
-    CHECK(llmc_read_checkpoint(&loaded, path, &error) == 0, "read: %s", error.message);
+    REQUIRE(llmc_read_checkpoint(&loaded, path, &error) == 0, "read: %s", error.message);
     CHECK(loaded.n_params == model.n_params, "parameter count");
     CHECK(memcmp(loaded.params, model.params, sizeof(float) * (size_t)model.n_params) == 0, "parameters differ");
     CHECK(loaded.config.n_heads == NH && loaded.config.context_length == MAX_T, "config");
@@ -136,11 +136,11 @@ static void check_quantized(Random *rng) {
                           .d_model = WIDE};
     Model model, q8, q4, loaded;
     Error error;
-    CHECK(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
+    REQUIRE(model_init(&model, &config, rng, &error) == 0, "create: %s", error.message);
     for (long i = 0; i < model.n_params; i++) model.params[i] += random_normal(rng, 0.0f, 0.05f);
     QuantReport reports[16];
-    CHECK(model_quantize(&q8, &model, QUANT_Q8_0, QUANT_Q8_0, reports, &error) == 0, "q8_0: %s", error.message);
-    CHECK(model_quantize(&q4, &model, QUANT_Q4_0, TENSOR_F32, NULL, &error) == 0, "q4_0: %s", error.message);
+    REQUIRE(model_quantize(&q8, &model, QUANT_Q8_0, QUANT_Q8_0, reports, &error) == 0, "q8_0: %s", error.message);
+    REQUIRE(model_quantize(&q4, &model, QUANT_Q4_0, TENSOR_F32, NULL, &error) == 0, "q4_0: %s", error.message);
     CHECK(reports[0].type == QUANT_Q8_0 && reports[0].bytes_after * 3 < reports[0].bytes_before, "wte shrinks");
     CHECK(reports[1].type == TENSOR_F32 && reports[1].bytes_after == reports[1].bytes_before, "wpe stays fp32");
     CHECK(q4.tensors[0].type == TENSOR_F32, "--keep-embedding-fp32 keeps wte");
@@ -162,7 +162,7 @@ static void check_quantized(Random *rng) {
     // through a checkpoint file, read and memory-mapped
     TextTokenizer tokenizer;
     const unsigned char text[] = "a small text for a character vocabulary";
-    CHECK(text_tokenizer_chars(&tokenizer, text, sizeof text - 1, &error) == 0, "tokenizer: %s", error.message);
+    REQUIRE(text_tokenizer_chars(&tokenizer, text, sizeof text - 1, &error) == 0, "tokenizer: %s", error.message);
     char path[64];
     snprintf(path, sizeof path, "/tmp/groundup_test_q8_%d.ckpt", (int)getpid());
     CHECK(checkpoint_save(path, &q8, &tokenizer, NULL, &error) == 0, "save: %s", error.message);

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "foundations/file.h"
 #include "foundations/idx.h"
 #include "tests/check.h"
 
@@ -82,12 +82,14 @@ static void test_bundled_mnist(void) {
 
 // The same small set written plain and compressed reads the same; plain files win over .gz.
 static void test_plain_and_gzip(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     static unsigned char bytes[4096];
     const int image_dims[3] = {5, 3, 4}, label_dims[1] = {5};
     for (int compress = 0; compress < 2; compress++) {
         char sub[160];
         snprintf(sub, sizeof sub, "%s/%s", check_directory(), compress ? "gz" : "plain");
-        mkdir(sub, 0700);
+        Error error;
+        REQUIRE(make_directories(sub, &error) == 0, "%s", error.message);
         char path[200];
         size_t n = make_idx(bytes, 0x08, 3, image_dims, 0, 256);
         snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte%s", sub, compress ? ".gz" : "");
@@ -96,7 +98,6 @@ static void test_plain_and_gzip(void) {
         snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte%s", sub, compress ? ".gz" : "");
         write_bytes(path, bytes, n, compress);
         MnistSet set;
-        Error error;
         if (mnist_load(sub, "test", &set, &error) != 0) {
             CHECK(0, "%s", error.message);
             continue;
@@ -113,7 +114,7 @@ static void test_plain_and_gzip(void) {
     write_bytes(check_path("four.idx"), bytes, n, 0);
     Idx idx;
     Error error;
-    CHECK(idx_read(&idx, check_path("four.idx"), &error) == 0, "%s", error.message);
+    REQUIRE(idx_read(&idx, check_path("four.idx"), &error) == 0, "%s", error.message);
     CHECK(idx.type == 0x08 && idx.ndim == 4 && idx.count == 12 && idx.dims[3] == 2, "4-d file");
     for (int k = 0; k < 12 && idx.data; k++) CHECK(idx.data[k] == (k * 7 + 3) % 256, "element %d", k);
     idx_free(&idx);
@@ -134,6 +135,7 @@ static void expect_idx_error(const char *path, const char *expected) {
 }
 
 static void test_idx_errors(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     static unsigned char bytes[4096];
     const int dims[3] = {3, 4, 5};
     for (int compress = 0; compress < 2; compress++) {
@@ -176,7 +178,8 @@ static const char *make_split(const char *name, int image_ndim, int n_images, in
     static unsigned char bytes[4096];
     static char sub[160];
     snprintf(sub, sizeof sub, "%s/%s", check_directory(), name);
-    mkdir(sub, 0700);
+    Error error;
+    CHECK(make_directories(sub, &error) == 0, "%s", error.message);
     char path[200];
     const int image_dims[3] = {n_images, 2, 2}, label_dims[1] = {n_labels};
     size_t n = make_idx(bytes, 0x08, image_ndim, image_dims, 0, 256);
@@ -203,6 +206,7 @@ static void expect_mnist_error(const char *dir, const char *split, const char *e
 }
 
 static void test_mnist_errors(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     char expected[300];
     snprintf(expected, sizeof expected, "%s/train-images-idx3-ubyte: no such file (nor train-images-idx3-ubyte.gz)",
              check_directory());

@@ -102,7 +102,7 @@ static void check_gradients_fp32(void) {
     make_base(&base, 5, 8, L, TENSOR_F32);
     make_lora(&lora, &base, &rng, LORA_TARGET_ALL);
     CHECK(lora.n_tensors == 8, "8 adapter tensors for attn,mlp, got %d", lora.n_tensors);
-    CHECK(model_prepare(&lora, B, T, 1, &error) == 0, "prepare: %s", error.message);
+    REQUIRE(model_prepare(&lora, B, T, 1, &error) == 0, "prepare: %s", error.message);
     const Model *frozen = lora_base(&lora);
     CHECK(frozen && frozen->grads == NULL, "the base has no gradient buffer");
     LossContext context = {.model = &lora};
@@ -139,9 +139,9 @@ static void check_gradients_q8_0(void) {
     make_base_with(&base, 5, 32, L, QUANT_Q8_0, 0.1f);
     dequantized_copy(&dequantized, &base);
     make_lora(&lora, &base, &rng, LORA_TARGET_ALL);
-    CHECK(lora_init_fresh(&reference, &dequantized, RANK, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "%s", error.message);
+    REQUIRE(lora_init_fresh(&reference, &dequantized, RANK, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "%s", error.message);
     memcpy(reference.params, lora.params, sizeof(float) * (size_t)lora.n_params);
-    CHECK(model_prepare(&lora, B, T, 1, &error) == 0 && model_prepare(&reference, B, T, 1, &error) == 0, "prepare");
+    REQUIRE(model_prepare(&lora, B, T, 1, &error) == 0 && model_prepare(&reference, B, T, 1, &error) == 0, "prepare");
     CHECK(lora_base(&lora)->grads == NULL && lora_base(&lora)->quantized, "a frozen quantized base");
     LossContext context = {.model = &lora}, reference_context = {.model = &reference};
     random_tokens(&rng, context.inputs, B * T);
@@ -183,13 +183,13 @@ static void check_zero_b(int C, int weight_type) {
     make_base(&base, 6, C, L, weight_type);
     int tokens[B * T];
     random_tokens(&rng, tokens, B * T);
-    CHECK(model_prepare(&base, B, T, 0, &error) == 0, "prepare: %s", error.message);
+    REQUIRE(model_prepare(&base, B, T, 0, &error) == 0, "prepare: %s", error.message);
     CHECK(base.ops->forward(&base, tokens, NULL, B, T, &error) == 0, "forward: %s", error.message);
     float *expected = malloc(sizeof(float) * B * T * V), decoded[V], adapted[V];
     memcpy(expected, base.logits, sizeof(float) * B * T * V);
     CHECK(base.ops->next_logits(&base, tokens, T, decoded, &error) == 0, "next_logits: %s", error.message);
-    CHECK(lora_init_fresh(&lora, &base, RANK, ALPHA, LORA_TARGET_ALL, &rng, &error) == 0, "lora_init_fresh: %s", error.message);
-    CHECK(model_prepare(&lora, B, T, 0, &error) == 0, "prepare: %s", error.message);
+    REQUIRE(lora_init_fresh(&lora, &base, RANK, ALPHA, LORA_TARGET_ALL, &rng, &error) == 0, "lora_init_fresh: %s", error.message);
+    REQUIRE(model_prepare(&lora, B, T, 0, &error) == 0, "prepare: %s", error.message);
     CHECK(lora.ops->forward(&lora, tokens, NULL, B, T, &error) == 0, "forward: %s", error.message);
     CHECK(memcmp(lora.logits, expected, sizeof(float) * B * T * V) == 0, "B = 0: the logits are the base's bit for bit");
     CHECK(lora.ops->next_logits(&lora, tokens, T, adapted, &error) == 0, "next_logits: %s", error.message);
@@ -219,7 +219,7 @@ static void check_merge_and_decoding(void) {
     CHECK(lora_merge(&merged, &lora, &error) == 0, "merge: %s", error.message);
     int tokens[MAX_T];
     random_tokens(&rng, tokens, MAX_T);
-    CHECK(model_prepare(&lora, 1, MAX_T, 0, &error) == 0 && model_prepare(&merged, 1, MAX_T, 0, &error) == 0, "prepare");
+    REQUIRE(model_prepare(&lora, 1, MAX_T, 0, &error) == 0 && model_prepare(&merged, 1, MAX_T, 0, &error) == 0, "prepare");
     lora.ops->forward(&lora, tokens, NULL, 1, MAX_T, &error);
     merged.ops->forward(&merged, tokens, NULL, 1, MAX_T, &error);
     double worst = max_difference(lora.logits, merged.logits, (long)MAX_T * V);
@@ -268,7 +268,7 @@ static void check_files(void) {
     random_seed(&rng, 14);
     TextTokenizer tokenizer;
     const char *text = "the quick brown fox jumps over the lazy dog";
-    CHECK(text_tokenizer_chars(&tokenizer, (const unsigned char *)text, strlen(text), &error) == 0, "%s", error.message);
+    REQUIRE(text_tokenizer_chars(&tokenizer, (const unsigned char *)text, strlen(text), &error) == 0, "%s", error.message);
     char path[64], truncated[64], plain[64];
     snprintf(path, sizeof path, "/tmp/test_lora_%d.lora", (int)getpid());
     snprintf(truncated, sizeof truncated, "/tmp/test_lora_%d.cut", (int)getpid());
@@ -327,7 +327,7 @@ static void check_files(void) {
     model_free(&again);
     // the adapters alone (a checkpoint load, no base) refuse to run
     TextTokenizer loaded_tokenizer;
-    CHECK(checkpoint_load(path, &again, &loaded_tokenizer, NULL, NULL, &error) == 0, "load: %s", error.message);
+    REQUIRE(checkpoint_load(path, &again, &loaded_tokenizer, NULL, NULL, &error) == 0, "load: %s", error.message);
     CHECK(again.ops->next_logits(&again, tokens, T, got, &error) != 0 && strstr(error.message, "no base"),
           "adapters without a base: %s", error.message);
     CHECK(model_prepare(&again, 1, T, 0, &error) != 0, "adapters without a base cannot be prepared");
@@ -362,14 +362,14 @@ static void check_bad_input(void) {
               "rank %d refused: %s", ranks[i], error.message);
         CHECK(base.params && base.config.arch == ARCH_GPT2, "the base survives a refused rank");
     }
-    CHECK(lora_init_fresh(&lora, &base, 8, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "rank 8 = C is fine: %s", error.message);
+    REQUIRE(lora_init_fresh(&lora, &base, 8, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "rank 8 = C is fine: %s", error.message);
     model_free(&lora);
     make_base(&base, 3, 8, L, TENSOR_F32);
     CHECK(lora_init_fresh(&lora, &base, 2, ALPHA, 4, NULL, &error) != 0 && strstr(error.message, "targets"), "targets 4");
     CHECK(lora_init_fresh(&lora, &base, 2, 0.0f, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "alpha"),
           "alpha 0");
     Model adapters;
-    CHECK(lora_init_fresh(&lora, &base, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "lora_init_fresh: %s", error.message);
+    REQUIRE(lora_init_fresh(&lora, &base, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "lora_init_fresh: %s", error.message);
     CHECK(lora_init_fresh(&adapters, &lora, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "GPT-2"),
           "adapters on adapters are refused");
     model_free(&lora);

@@ -63,7 +63,7 @@ static void test_hand_computed_steps(void) {
         config.eps = 1e-3f;  // large enough to matter in the comparison
         Optimizer optimizer;
         Error error;
-        CHECK(optimizer_init(&optimizer, &config, n, &error) == 0, "init %s: %s", optimizer_kind_name((OptimizerKind)k), error.message);
+        REQUIRE(optimizer_init(&optimizer, &config, n, &error) == 0, "init %s: %s", optimizer_kind_name((OptimizerKind)k), error.message);
         float params[4];
         memcpy(params, start, sizeof params);
         Reference reference = {0};
@@ -89,7 +89,7 @@ static void test_adamw_first_step_by_hand(void) {
     config.weight_decay = 0.1f;
     Optimizer optimizer;
     Error error;
-    CHECK(optimizer_init(&optimizer, &config, 2, &error) == 0, "%s", error.message);
+    REQUIRE(optimizer_init(&optimizer, &config, 2, &error) == 0, "%s", error.message);
     float params[2] = {1.0f, -2.0f}, grads[2] = {0.5f, -0.25f};
     optimizer_step(&optimizer, params, grads, 2, 1e-2f);
     // p0: 1 - 0.01 (1 + 0.1) = 0.989;  p1: -2 - 0.01 (-1 - 0.2) = -1.988 (eps negligible)
@@ -100,7 +100,7 @@ static void test_adamw_first_step_by_hand(void) {
     CHECK_NEAR(optimizer.v[1], 0.001 * 0.0625, 1e-9);
     // Restoring {step, m, v} into a fresh optimizer continues identically.
     Optimizer restored;
-    CHECK(optimizer_init(&restored, &config, 2, &error) == 0, "%s", error.message);
+    REQUIRE(optimizer_init(&restored, &config, 2, &error) == 0, "%s", error.message);
     restored.step = optimizer.step;
     memcpy(restored.m, optimizer.m, 2 * sizeof(float));
     memcpy(restored.v, optimizer.v, 2 * sizeof(float));
@@ -124,7 +124,7 @@ static void test_parallel_adamw(void) {
     config.weight_decay = 0.1f;
     Optimizer optimizer;
     Error error;
-    CHECK(optimizer_init(&optimizer, &config, n, &error) == 0, "%s", error.message);
+    REQUIRE(optimizer_init(&optimizer, &config, n, &error) == 0, "%s", error.message);
     float *before = malloc(n * sizeof(float));
     memcpy(before, params, n * sizeof(float));
     optimizer_step(&optimizer, params, grads, n, 1e-3f);
@@ -406,9 +406,9 @@ static void check_gradient(const OptimizerProblem *problem, const float *at) {
 static void test_problems(void) {
     Error error;
     OptimizerProblem problems[3];
-    CHECK(optimizer_problem_rosenbrock(&problems[0], &error) == 0, "%s", error.message);
-    CHECK(optimizer_problem_quadratic(&problems[1], 6, 50.0, 5, &error) == 0, "%s", error.message);
-    CHECK(optimizer_problem_logistic(&problems[2], 300, 4, 9, &error) == 0, "%s", error.message);
+    REQUIRE(optimizer_problem_rosenbrock(&problems[0], &error) == 0, "%s", error.message);
+    REQUIRE(optimizer_problem_quadratic(&problems[1], 6, 50.0, 5, &error) == 0, "%s", error.message);
+    REQUIRE(optimizer_problem_logistic(&problems[2], 300, 4, 9, &error) == 0, "%s", error.message);
     float point[8] = {0.3f, -0.7f, 0.2f, 1.1f, -0.4f, 0.9f, 0.1f, 0.0f};
     for (int p = 0; p < 3; p++) {
         check_gradient(&problems[p], problems[p].start);

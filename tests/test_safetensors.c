@@ -24,6 +24,7 @@ static uint32_t bits_of(float value) {
 // Round trips.
 
 static void test_round_trip(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     enum { N = 24 };
     float floats[N];
     int32_t ints[N];
@@ -48,7 +49,7 @@ static void test_round_trip(void) {
     const char *path = check_path("round_trip.safetensors");
     CHECK(safetensors_write(path, tensors, n, metadata, 2, &error) == 0, "%s", error.message);
     Safetensors file;
-    CHECK(safetensors_read(&file, path, &error) == 0, "%s", error.message);
+    REQUIRE(safetensors_read(&file, path, &error) == 0, "%s", error.message);
     CHECK(file.n_tensors == n, "%d tensors", file.n_tensors);
     CHECK(file.n_metadata == 2, "%d metadata", file.n_metadata);
     CHECK(safetensors_metadata(&file, "format") && strcmp(safetensors_metadata(&file, "format"), "pt") == 0, "format");
@@ -94,7 +95,7 @@ static void test_round_trip(void) {
 
     // No metadata, no tensors: "{}" padded to 8 bytes.
     CHECK(safetensors_write(path, NULL, 0, NULL, 0, &error) == 0, "%s", error.message);
-    CHECK(safetensors_read(&file, path, &error) == 0, "%s", error.message);
+    REQUIRE(safetensors_read(&file, path, &error) == 0, "%s", error.message);
     CHECK(file.n_tensors == 0 && file.n_metadata == 0, "empty file");
     safetensors_free(&file);
 }
@@ -256,10 +257,8 @@ static void test_mlp_fixture(void) {
 static const char *make_file(const char *name, long long header_length, const char *header, size_t data_size) {
     const char *path = check_path(name);
     FILE *file = fopen(path, "wb");
-    if (!file) {
-        fprintf(stderr, "test_safetensors: cannot write %s\n", path);
-        exit(1);
-    }
+    CHECK(file != NULL, "cannot write %s", path);
+    if (!file) return path;
     uint64_t length = header_length < 0 ? strlen(header) : (uint64_t)header_length;
     for (int k = 0; k < 8; k++) putc((int)(length >> 8 * k) & 255, file);
     fputs(header, file);
@@ -287,6 +286,7 @@ static void expect_error(const char *path, const char *expected) {
     "\"" name "\":{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":[" begin "," end "]}"
 
 static void test_malformed(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     expect_error(check_path("absent.safetensors"), "cannot open");
     const char *path = check_path("short.safetensors");
     FILE *file = fopen(path, "wb");
@@ -391,6 +391,7 @@ static void expect_write_error(const SafetensorsTensor *tensors, int n, const Sa
 }
 
 static void test_write_errors(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     float value = 1.0f;
     SafetensorsTensor good = {.name = "w", .dtype = SAFETENSORS_F32, .ndim = 1, .shape = {1}, .floats = &value};
     Error error;

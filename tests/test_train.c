@@ -12,6 +12,7 @@
 #include "gpt/checkpoint.h"
 #include "gpt/train.h"
 #include "tests/check.h"
+#include "tests/names_fixture.h"
 
 typedef struct StopAt {
     volatile sig_atomic_t *flag;
@@ -49,29 +50,6 @@ static long file_bytes(const char *path, unsigned char **bytes) {
     size_t n = 0;
     Error error;
     return file_read_all(path, bytes, &n, &error) == 0 ? (long)n : -1;
-}
-
-// names.txt, the char tokenizer and its dataset.
-typedef struct Names {
-    DataSource source;
-    TextTokenizer tokenizer;
-    Dataset data;
-} Names;
-
-static int names_load(Names *names) {
-    Error error = {{0}};
-    memset(names, 0, sizeof *names);
-    int ok = data_source_load(&names->source, "data/names.txt", &error) == 0 &&
-             text_tokenizer_chars(&names->tokenizer, names->source.text, names->source.n_text, &error) == 0 &&
-             dataset_init(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
-    CHECK(ok, "%s", error.message);
-    return ok ? 0 : -1;
-}
-
-static void names_free(Names *names) {
-    dataset_free(&names->data);
-    text_tokenizer_free(&names->tokenizer);
-    data_source_free(&names->source);
 }
 
 // Run A: the tiny MLP (initialised from seed 99), 30 steps without a break, saved to path.
