@@ -200,7 +200,8 @@ static void the_cache_key_is_text_split_and_tokenizer(void) {
     Error error = {{0}};
     DataSource source;
     TextTokenizer chars, bpe;
-    REQUIRE(names_load(&source, &chars) == 0, "cannot load the names");
+    REQUIRE(data_source_load(&source, "data/names.txt", &error) == 0, "%s", error.message);
+    REQUIRE(data_make_tokenizer(&source, "char", NULL, NULL, &chars, &error) == 0, "%s", error.message);
     REQUIRE(data_make_tokenizer(&source, "bpe:300", NULL, NULL, &bpe, &error) == 0, "%s", error.message);
     const char *cache = check_path("key-cache");
     Dataset cached_chars, cached_bpe, expected;
