@@ -13,18 +13,13 @@
 //   Decoding (one token at a time) is M = 1: there is nothing to reuse, the weight matrix is
 //   read once from memory, so a separate path does plain dot products, split over outputs.
 #include "foundations/matmul.h"
+#include "foundations/matmul_kernels.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    KERNEL_ROWS = 6,
-    KERNEL_COLS = 16,
-    TILE_ROWS = 192,  // multiple of KERNEL_ROWS; measured best of 96..264 on GPT-2 shapes
-    TILE_COLS = 128,  // multiple of KERNEL_COLS
-    BLOCK_K = 256,
-    MATVEC_MAX_ROWS = 4,
-};
+enum { MATVEC_MAX_ROWS = 4 };
 
 // ----------------------------------------------------------------------------
 // reference
@@ -56,133 +51,93 @@ void matmul_backward_reference(float *d_inp, float *d_weight, float *d_bias, con
 // ----------------------------------------------------------------------------
 // packing
 
-// Rows i0..i0+rows of A, columns k0..k0+depth, as consecutive panels of KERNEL_ROWS rows:
-// panel p holds packed[p*depth*KR + k*KR + r] = A[i0 + p*KR + r][k0 + k], zero past the edge.
-// The loops walk A along whichever of its axes is contiguous in memory: when A is a
-// transpose (a_row == 1), reading it row by row would touch a new page for every element.
-static void pack_a(float *packed, const float *a, long a_row, long a_col, int i0, int rows, int k0, int depth) {
-    int padded_rows = (rows + KERNEL_ROWS - 1) / KERNEL_ROWS * KERNEL_ROWS;
-    if (a_row == 1) {
+// One panel, depth x width: panel[k*width + c] = source[k*k_step + c*c_step] for c < count,
+// zero for count <= c < width. The loops walk the source along whichever of its axes is
+// contiguous in memory; the transposing case (k_step == 1) has a vector version per CPU.
+static void pack_panel(const GemmKernelInfo *kernel, float *panel, int width, const float *source, long k_step,
+                       long c_step, int count, int depth) {
+    if (c_step == 1) {
         for (int k = 0; k < depth; k++) {
-            const float *source = a + (long)(k0 + k) * a_col + i0;
-            for (int i = 0; i < padded_rows; i++)
-                packed[(long)(i / KERNEL_ROWS) * depth * KERNEL_ROWS + k * KERNEL_ROWS + i % KERNEL_ROWS] =
-                    i < rows ? source[i] : 0.0f;
+            const float *row = source + (long)k * k_step;
+            for (int c = 0; c < count; c++) panel[k * width + c] = row[c];
+            for (int c = count; c < width; c++) panel[k * width + c] = 0.0f;
         }
         return;
     }
-    for (int i = 0; i < padded_rows; i++) {
-        float *panel = packed + (long)(i / KERNEL_ROWS) * depth * KERNEL_ROWS + i % KERNEL_ROWS;
-        if (i < rows) {
-            const float *source = a + (long)(i0 + i) * a_row + (long)k0 * a_col;
-            for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS] = source[k * a_col];
-        } else {
-            for (int k = 0; k < depth; k++) panel[k * KERNEL_ROWS] = 0.0f;
-        }
+    if (k_step == 1) {
+        kernel->pack_transposed(panel, width, source, c_step, count, depth);
+        return;
     }
+    for (int k = 0; k < depth; k++)
+        for (int c = 0; c < width; c++) panel[k * width + c] = c < count ? source[(long)k * k_step + c * c_step] : 0.0f;
 }
 
-// Columns j0..j0+cols of B, rows k0..k0+depth, as panels of KERNEL_COLS columns:
-// packed[p*depth*KC + k*KC + c] = B[k0 + k][j0 + p*KC + c], zero past the edge.
-// As for A, the loops follow B's contiguous axis.
-static void pack_b(float *packed, const float *b, long b_row, long b_col, int j0, int cols, int k0, int depth) {
-    int padded_cols = (cols + KERNEL_COLS - 1) / KERNEL_COLS * KERNEL_COLS;
-    if (b_col == 1) {
-        for (int k = 0; k < depth; k++) {
-            const float *source = b + (long)(k0 + k) * b_row + j0;
-            for (int j = 0; j < padded_cols; j++)
-                packed[(long)(j / KERNEL_COLS) * depth * KERNEL_COLS + k * KERNEL_COLS + j % KERNEL_COLS] =
-                    j < cols ? source[j] : 0.0f;
-        }
-        return;
+// panel[k*width + c] = source[c*stride + k]: each of the count columns of the panel is a
+// contiguous run of depth floats in the source.
+static void pack_transposed_portable(float *panel, int width, const float *source, long stride, int count,
+                                     int depth) {
+    for (int c = 0; c < count; c++) {
+        const float *column = source + c * stride;
+        for (int k = 0; k < depth; k++) panel[k * width + c] = column[k];
     }
-    for (int j = 0; j < padded_cols; j++) {
-        float *panel = packed + (long)(j / KERNEL_COLS) * depth * KERNEL_COLS + j % KERNEL_COLS;
-        if (j < cols) {
-            const float *source = b + (long)k0 * b_row + (long)(j0 + j) * b_col;
-            for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS] = source[k * b_row];
-        } else {
-            for (int k = 0; k < depth; k++) panel[k * KERNEL_COLS] = 0.0f;
-        }
+    for (int k = 0; k < depth; k++)
+        for (int c = count; c < width; c++) panel[k * width + c] = 0.0f;
+}
+
+// Rows i0..i0+rows of A, columns k0..k0+depth, as consecutive panels of kernel_rows rows:
+// panel p holds packed[p*depth*KR + k*KR + r] = A[i0 + p*KR + r][k0 + k], zero past the edge.
+static void pack_a_panel(const GemmKernelInfo *kernel, float *packed, int p, const float *a, long a_row, long a_col,
+                         int i0, int rows, int k0, int depth) {
+    int kr = kernel->kernel_rows, height = rows - p * kr < kr ? rows - p * kr : kr;
+    pack_panel(kernel, packed + (long)p * depth * kr, kr, a + (long)(i0 + p * kr) * a_row + (long)k0 * a_col, a_col,
+               a_row, height, depth);
+}
+
+// Columns j0..j0+cols of B, rows k0..k0+depth, as panels of kernel_cols columns:
+// packed[p*depth*KC + k*KC + c] = B[k0 + k][j0 + p*KC + c], zero past the edge.
+static void pack_b(const GemmKernelInfo *kernel, float *packed, const float *b, long b_row, long b_col, int j0,
+                   int cols, int k0, int depth) {
+    int kc = kernel->kernel_cols;
+    for (int p = 0; p * kc < cols; p++) {
+        int width = cols - p * kc < kc ? cols - p * kc : kc;
+        pack_panel(kernel, packed + (long)p * depth * kc, kc, b + (long)k0 * b_row + (long)(j0 + p * kc) * b_col,
+                   b_row, b_col, width, depth);
     }
 }
 
 // ----------------------------------------------------------------------------
-// the kernel: this is the hot loop of training.
+// the portable kernel: the C compiler's own vectors, for CPUs without AVX2 (or not x86).
 
-// Eight floats as one value: gcc and clang turn arithmetic on it into one AVX register
-// operation (or two SSE ones on older CPUs), a fused multiply-add where the CPU has FMA.
+// Eight floats as one value: gcc and clang turn arithmetic on it into vector instructions of
+// whatever width the build targets (two SSE operations on a baseline x86-64 build).
 typedef float float8 __attribute__((vector_size(32)));
 
 // C block (rows <= 6, cols <= 16) (+)= packed A panel (depth x 6) · packed B panel (depth x 16)
-// The 6 x 16 sums are twelve float8 values: with the two rows of B and one broadcast value
-// of A, fifteen of the sixteen AVX registers.
-static void kernel_6x16(int depth, const float *restrict a_panel, const float *restrict b_panel, float *restrict c,
-                        long ldc, int rows, int cols, int accumulate) {
-    float8 sums[KERNEL_ROWS][2] = {{{0}}};
+static void gemm_block_portable(int depth, const float *a_panel, const float *b_panel, float *c, long ldc, int rows,
+                                int cols, int accumulate) {
+    enum { ROWS = 6, COLS = 16 };
+    float8 sums[ROWS][2] = {{{0}}};
     for (int k = 0; k < depth; k++) {
-        const float *a = a_panel + k * KERNEL_ROWS;
+        const float *a = a_panel + k * ROWS;
         float8 b_low, b_high;
-        memcpy(&b_low, b_panel + k * KERNEL_COLS, sizeof b_low);
-        memcpy(&b_high, b_panel + k * KERNEL_COLS + 8, sizeof b_high);
-        for (int r = 0; r < KERNEL_ROWS; r++) {
+        memcpy(&b_low, b_panel + k * COLS, sizeof b_low);
+        memcpy(&b_high, b_panel + k * COLS + 8, sizeof b_high);
+        for (int r = 0; r < ROWS; r++) {
             float8 a_broadcast = {a[r], a[r], a[r], a[r], a[r], a[r], a[r], a[r]};
             sums[r][0] += a_broadcast * b_low;
             sums[r][1] += a_broadcast * b_high;
         }
     }
-    float block[KERNEL_ROWS][KERNEL_COLS];
+    float block[ROWS][COLS];
     memcpy(block, sums, sizeof block);
     for (int r = 0; r < rows; r++)
         for (int col = 0; col < cols; col++)
             c[r * ldc + col] = accumulate ? c[r * ldc + col] + block[r][col] : block[r][col];
 }
 
-void gemm(int M, int N, int K, const float *a, long a_row, long a_col, const float *b, long b_row, long b_col,
-          float *c, long ldc, int accumulate) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        if (!accumulate)
-            for (int i = 0; i < M; i++) memset(c + (long)i * ldc, 0, sizeof(float) * (size_t)N);
-        return;
-    }
-    int tiles_m = (M + TILE_ROWS - 1) / TILE_ROWS, tiles_n = (N + TILE_COLS - 1) / TILE_COLS;
-    int n_tiles = tiles_m * tiles_n;
-#pragma omp parallel if (n_tiles > 1 && (long)M * N * K > 100000)
-    {
-        // On the stack (320 KiB): from the heap, buffers this size come from mmap, and every
-        // call would pay for fresh zeroed pages.
-        float packed_a[TILE_ROWS * BLOCK_K] __attribute__((aligned(64)));
-        float packed_b[TILE_COLS * BLOCK_K] __attribute__((aligned(64)));
-#pragma omp for schedule(dynamic)
-        for (int tile = 0; tile < n_tiles; tile++) {
-            int i0 = (tile / tiles_n) * TILE_ROWS, j0 = (tile % tiles_n) * TILE_COLS;
-            int rows = M - i0 < TILE_ROWS ? M - i0 : TILE_ROWS;
-            int cols = N - j0 < TILE_COLS ? N - j0 : TILE_COLS;
-            for (int k0 = 0; k0 < K; k0 += BLOCK_K) {
-                int depth = K - k0 < BLOCK_K ? K - k0 : BLOCK_K;
-                pack_a(packed_a, a, a_row, a_col, i0, rows, k0, depth);
-                pack_b(packed_b, b, b_row, b_col, j0, cols, k0, depth);
-                int add = accumulate || k0 > 0;
-                for (int j = 0; j < cols; j += KERNEL_COLS) {
-                    for (int i = 0; i < rows; i += KERNEL_ROWS) {
-                        int r = rows - i < KERNEL_ROWS ? rows - i : KERNEL_ROWS;
-                        int cc = cols - j < KERNEL_COLS ? cols - j : KERNEL_COLS;
-                        kernel_6x16(depth, packed_a + (long)i * depth, packed_b + (long)j * depth,
-                                    c + (long)(i0 + i) * ldc + j0 + j, ldc, r, cc, add);
-                    }
-                }
-            }
-        }
-    }
-}
-
-// ----------------------------------------------------------------------------
-// matrix-vector: few rows, so each weight row is used once; read it once, at memory speed.
-
 // Dot product with 16 independent partial sums, so the compiler can vectorise without
 // reassociating a single sum (which it may not do for floats without -ffast-math).
-static float dot(const float *restrict x, const float *restrict y, int n) {
+static float dot_portable(const float *restrict x, const float *restrict y, int n) {
     float partial[16] = {0};
     int k = 0;
     for (; k + 16 <= n; k += 16)
@@ -193,7 +148,157 @@ static float dot(const float *restrict x, const float *restrict y, int n) {
     return sum;
 }
 
-static void matvec_forward(float *out, const float *inp, const float *weight, const float *bias, int M, int K, int N) {
+// ----------------------------------------------------------------------------
+// choosing the kernel
+
+// Tile and block sizes: measured with `groundup bench matmul` on GPT-2 shapes (README).
+static const GemmKernelInfo kernel_info[GEMM_KERNEL_COUNT] = {
+    [GEMM_KERNEL_PORTABLE] = {6, 16, 192, 128, 256, gemm_block_portable, dot_portable, pack_transposed_portable},
+#if defined(GEMM_HAS_X86)
+    [GEMM_KERNEL_AVX2] = {AVX2_KERNEL_ROWS, AVX2_KERNEL_COLS, 192, 128, 256, gemm_block_avx2, dot_avx2,
+                          pack_transposed_avx2},
+    [GEMM_KERNEL_AVX512] = {AVX512_KERNEL_ROWS, AVX512_KERNEL_COLS, 256, 192, 256, gemm_block_avx512, dot_avx512,
+                            pack_transposed_avx2},
+#endif
+};
+
+const char *gemm_kernel_name(GemmKernel kernel) {
+    switch (kernel) {
+    case GEMM_KERNEL_PORTABLE: return "portable";
+    case GEMM_KERNEL_AVX2: return "avx2";
+    case GEMM_KERNEL_AVX512: return "avx512";
+    default: return "?";
+    }
+}
+
+int gemm_kernel_supported(GemmKernel kernel) {
+    switch (kernel) {
+    case GEMM_KERNEL_PORTABLE: return 1;
+#if defined(GEMM_HAS_X86)
+    case GEMM_KERNEL_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case GEMM_KERNEL_AVX512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+#endif
+    default: return 0;
+    }
+}
+
+// The fastest kernel this CPU runs, or the one GROUNDUP_GEMM names (portable, avx2, avx512;
+// for measuring one kernel against another) if the CPU supports it. Decided once: the CPU
+// does not change while the program runs.
+GemmKernel gemm_kernel_best(void) {
+    static int chosen = -1;  // a cache of a pure function of the CPU and the environment
+    int kernel = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+    if (kernel >= 0) return (GemmKernel)kernel;
+    kernel = GEMM_KERNEL_PORTABLE;
+    for (int k = GEMM_KERNEL_COUNT - 1; k >= 0; k--)
+        if (gemm_kernel_supported((GemmKernel)k)) {
+            kernel = k;
+            break;
+        }
+    const char *wanted = getenv("GROUNDUP_GEMM");
+    for (int k = 0; wanted && k < GEMM_KERNEL_COUNT; k++)
+        if (strcmp(wanted, gemm_kernel_name((GemmKernel)k)) == 0 && gemm_kernel_supported((GemmKernel)k)) kernel = k;
+    __atomic_store_n(&chosen, kernel, __ATOMIC_RELAXED);
+    return (GemmKernel)kernel;
+}
+
+static const GemmKernelInfo *kernel_for(GemmKernel kernel) {
+    if (kernel < 0 || kernel >= GEMM_KERNEL_COUNT || !gemm_kernel_supported(kernel)) kernel = gemm_kernel_best();
+    return &kernel_info[kernel];
+}
+
+// ----------------------------------------------------------------------------
+// the driver
+
+// C (M x N) (+)= A · B without packing, if the buffers could not be had.
+static void gemm_unpacked(int M, int N, int K, const float *a, long a_row, long a_col, const float *b, long b_row,
+                          long b_col, float *c, long ldc, int accumulate) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float sum = 0.0f;
+            for (int k = 0; k < K; k++) sum += a[i * a_row + k * a_col] * b[k * b_row + j * b_col];
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+        }
+}
+
+// One strip of C: the rows x cols block at (i0, j0), from the packed A block (all its rows,
+// one slice of depth) and the packed B slice of these columns.
+static void gemm_strip(const GemmKernelInfo *kernel, const float *packed_a, const float *packed_b, int depth, int rows,
+                       int cols, float *c, long ldc, int accumulate) {
+    int kr = kernel->kernel_rows, kc = kernel->kernel_cols;
+    for (int i = 0; i < rows; i += kr) {
+        int r = rows - i < kr ? rows - i : kr;
+        for (int j = 0; j < cols; j += kc) {
+            int cc = cols - j < kc ? cols - j : kc;
+            kernel->block(depth, packed_a + (long)i * depth, packed_b + (long)j * depth, c + (long)i * ldc + j, ldc, r,
+                          cc, accumulate);
+        }
+    }
+}
+
+// The loops, in the manner of GotoBLAS (written from scratch): for each block of tile_rows
+// rows of A and each slice of block_k of the depth, the threads pack that block of A together
+// (it is shared, and stays in the caches), then take strips of tile_cols columns of C in turn;
+// each packs its slice of B and runs the kernel over the strip. A is packed once; B once per
+// block of rows.
+void gemm_with(GemmKernel which, int M, int N, int K, const float *a, long a_row, long a_col, const float *b,
+               long b_row, long b_col, float *c, long ldc, int accumulate) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate)
+            for (int i = 0; i < M; i++) memset(c + (long)i * ldc, 0, sizeof(float) * (size_t)N);
+        return;
+    }
+    const GemmKernelInfo *kernel = kernel_for(which);
+    int kr = kernel->kernel_rows, kc = kernel->kernel_cols;
+    int block_rows = M < kernel->tile_rows ? M : kernel->tile_rows, depth_max = K < kernel->block_k ? K : kernel->block_k;
+    int strip_cols = N < kernel->tile_cols ? N : kernel->tile_cols, strips = (N + strip_cols - 1) / strip_cols;
+    int parallel = !omp_in_parallel() && (long)M * N * K > 100000 && (strips > 1 || M > block_rows);
+    int threads = parallel ? omp_get_max_threads() : 1;
+    size_t a_floats = (size_t)((block_rows + kr - 1) / kr * kr) * depth_max;
+    size_t b_floats = (size_t)((strip_cols + kc - 1) / kc * kc) * depth_max;
+    // 64-byte aligned, from the heap: malloc hands back the same memory on the next call.
+    float *packed_a = aligned_alloc(64, (a_floats * sizeof(float) + 63) / 64 * 64);
+    float *packed_b = aligned_alloc(64, (b_floats * sizeof(float) + 63) / 64 * 64 * threads);
+    if (!packed_a || !packed_b) {
+        free(packed_a), free(packed_b);
+        gemm_unpacked(M, N, K, a, a_row, a_col, b, b_row, b_col, c, ldc, accumulate);
+        return;
+    }
+    long b_stride = (long)((b_floats + 15) / 16 * 16);
+#pragma omp parallel num_threads(threads) if (parallel)
+    {
+        float *my_b = packed_b + (long)omp_get_thread_num() * b_stride;
+        for (int i0 = 0; i0 < M; i0 += block_rows) {
+            int rows = M - i0 < block_rows ? M - i0 : block_rows, panels = (rows + kr - 1) / kr;
+            for (int k0 = 0; k0 < K; k0 += kernel->block_k) {
+                int depth = K - k0 < kernel->block_k ? K - k0 : kernel->block_k;
+#pragma omp for schedule(static)
+                for (int p = 0; p < panels; p++) pack_a_panel(kernel, packed_a, p, a, a_row, a_col, i0, rows, k0, depth);
+#pragma omp for schedule(dynamic)
+                for (int strip = 0; strip < strips; strip++) {
+                    int j0 = strip * strip_cols, cols = N - j0 < strip_cols ? N - j0 : strip_cols;
+                    pack_b(kernel, my_b, b, b_row, b_col, j0, cols, k0, depth);
+                    gemm_strip(kernel, packed_a, my_b, depth, rows, cols, c + (long)i0 * ldc + j0, ldc,
+                               accumulate || k0 > 0);
+                }
+            }
+        }
+    }
+    free(packed_a);
+    free(packed_b);
+}
+
+void gemm(int M, int N, int K, const float *a, long a_row, long a_col, const float *b, long b_row, long b_col,
+          float *c, long ldc, int accumulate) {
+    gemm_with(gemm_kernel_best(), M, N, K, a, a_row, a_col, b, b_row, b_col, c, ldc, accumulate);
+}
+
+// ----------------------------------------------------------------------------
+// matrix-vector: few rows, so each weight row is used once; read it once, at memory speed.
+
+static void matvec_forward(DotFunction *dot, float *out, const float *inp, const float *weight, const float *bias,
+                           int M, int K, int N) {
 #pragma omp parallel for schedule(static) if ((long)N * K > 65536)
     for (int n = 0; n < N; n++) {
         const float *w = weight + (long)n * K;
@@ -204,25 +309,35 @@ static void matvec_forward(float *out, const float *inp, const float *weight, co
 // ----------------------------------------------------------------------------
 // the public forward and backward
 
-void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int M, int K, int N) {
+void matmul_forward_with(GemmKernel kernel, float *out, const float *inp, const float *weight, const float *bias,
+                         int M, int K, int N) {
     if (M <= MATVEC_MAX_ROWS) {
-        matvec_forward(out, inp, weight, bias, M, K, N);
+        matvec_forward(kernel_for(kernel)->dot, out, inp, weight, bias, M, K, N);
         return;
     }
-    // B[k][n] = weight[n][k]: the weight read as its transpose.
-    gemm(M, N, K, inp, K, 1, weight, 1, K, out, N, 0);
+    // out starts as the bias, and the product is added to it; B[k][n] = weight[n][k]: the
+    // weight read as its transpose.
     if (bias) {
 #pragma omp parallel for schedule(static) if ((long)M * N > 65536)
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) out[(long)m * N + n] += bias[n];
+        for (int m = 0; m < M; m++) memcpy(out + (long)m * N, bias, sizeof(float) * (size_t)N);
     }
+    gemm_with(kernel, M, N, K, inp, K, 1, weight, 1, K, out, N, bias != NULL);
+}
+
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int M, int K, int N) {
+    matmul_forward_with(gemm_kernel_best(), out, inp, weight, bias, M, K, N);
 }
 
 void matmul_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
                      const float *weight, int M, int K, int N) {
-    if (d_inp) gemm(M, K, N, d_out, N, 1, weight, K, 1, d_inp, K, 1);
+    matmul_backward_with(gemm_kernel_best(), d_inp, d_weight, d_bias, d_out, inp, weight, M, K, N);
+}
+
+void matmul_backward_with(GemmKernel kernel, float *d_inp, float *d_weight, float *d_bias, const float *d_out,
+                          const float *inp, const float *weight, int M, int K, int N) {
+    if (d_inp) gemm_with(kernel, M, K, N, d_out, N, 1, weight, K, 1, d_inp, K, 1);
     // d_weight (N,K) = d_outᵀ (N,M) · inp (M,K): A[i][m] = d_out[m][i].
-    if (d_weight) gemm(N, K, M, d_out, 1, N, inp, K, 1, d_weight, K, 1);
+    if (d_weight) gemm_with(kernel, N, K, M, d_out, 1, N, inp, K, 1, d_weight, K, 1);
     if (d_bias) {
         // Column sums of d_out, a block of 64 columns per task, rows in order: reading along
         // rows keeps the accesses sequential, and the order (so the result) is fixed.
