@@ -54,8 +54,11 @@ TARGET_AVX2 void gemm_block_avx2(int depth, const float *a_panel, const float *b
         return;
     }
     // an edge block: through memory, element by element
+    // (unrolled, so that sums stays in registers in the loop above)
     float block[ROWS][AVX2_KERNEL_COLS];
+#pragma GCC unroll 8
     for (int r = 0; r < ROWS; r++)
+#pragma GCC unroll 4
         for (int v = 0; v < VECTORS; v++) _mm256_storeu_ps(block[r] + 8 * v, sums[r][v]);
     for (int r = 0; r < rows; r++)
         for (int col = 0; col < cols; col++)
