@@ -242,11 +242,47 @@ static void gemm_strip(const GemmKernelInfo *kernel, const float *packed_a, cons
     }
 }
 
+// Strips of C's columns, one at a time to whichever thread is free, each through the depth
+// slices from k0_first to k0_end: pack the strip's slice of B, run the kernel over it.
+// packed_a holds the block of A from slice k0_first on, slice after slice.
+static void gemm_strips(const GemmKernelInfo *kernel, const float *packed_a, float *my_b, int padded_rows, int rows,
+                        int N, int strip_cols, int K, int k0_first, int k0_end, const float *b, long b_row, long b_col,
+                        float *c, long ldc, int accumulate) {
+    int strips = (N + strip_cols - 1) / strip_cols;
+#pragma omp for schedule(dynamic)
+    for (int strip = 0; strip < strips; strip++) {
+        int j0 = strip * strip_cols, cols = N - j0 < strip_cols ? N - j0 : strip_cols;
+        for (int k0 = k0_first; k0 < k0_end; k0 += kernel->block_k) {
+            int depth = K - k0 < kernel->block_k ? K - k0 : kernel->block_k;
+            pack_b(kernel, my_b, b, b_row, b_col, j0, cols, k0, depth);
+            gemm_strip(kernel, packed_a + (long)padded_rows * (k0 - k0_first), my_b, depth, rows, cols, c + j0, ldc,
+                       accumulate || k0 > 0);
+        }
+    }
+}
+
+// The slices k0_first..k0_end of rows i0..i0+rows of A, packed by the threads together, slice
+// after slice (each slice as pack_a_panel lays it out).
+static void pack_a_slices(const GemmKernelInfo *kernel, float *packed_a, int padded_rows, const float *a, long a_row,
+                          long a_col, int i0, int rows, int K, int k0_first, int k0_end) {
+    int panels = padded_rows / kernel->kernel_rows, slices = (k0_end - k0_first + kernel->block_k - 1) / kernel->block_k;
+#pragma omp for schedule(dynamic) collapse(2)
+    for (int slice = 0; slice < slices; slice++)
+        for (int p = 0; p < panels; p++) {
+            int k0 = k0_first + slice * kernel->block_k, depth = K - k0 < kernel->block_k ? K - k0 : kernel->block_k;
+            pack_a_panel(kernel, packed_a + (long)padded_rows * (k0 - k0_first), p, a, a_row, a_col, i0, rows, k0, depth);
+        }
+}
+
+enum { PACKED_A_MAX_FLOATS = 4 << 20 };  // 16 MiB: A packed for the whole depth at once below this
+
 // The loops, in the manner of GotoBLAS (written from scratch): for each block of tile_rows
-// rows of A and each slice of block_k of the depth, the threads pack that block of A together
-// (it is shared, and stays in the caches), then take strips of tile_cols columns of C in turn;
-// each packs its slice of B and runs the kernel over the strip. A is packed once; B once per
-// block of rows.
+// rows of A, the threads pack that block together (it is shared, and stays in the caches),
+// then take strips of tile_cols columns of C in turn; each packs its slice of B and runs the
+// kernel over the strip. A is packed once; B once per block of rows. The block of A is packed
+// for the whole depth when it fits in PACKED_A_MAX_FLOATS, so that the threads meet only twice
+// per block (a thread the system has paused holds the other up at every meeting); else slice
+// by slice of block_k.
 void gemm_with(GemmKernel which, int M, int N, int K, const float *a, long a_row, long a_col, const float *b,
                long b_row, long b_col, float *c, long ldc, int accumulate) {
     if (M <= 0 || N <= 0) return;
@@ -257,37 +293,39 @@ void gemm_with(GemmKernel which, int M, int N, int K, const float *a, long a_row
     }
     const GemmKernelInfo *kernel = kernel_for(which);
     int kr = kernel->kernel_rows, kc = kernel->kernel_cols;
-    int block_rows = M < kernel->tile_rows ? M : kernel->tile_rows, depth_max = K < kernel->block_k ? K : kernel->block_k;
+    int block_rows = M < kernel->tile_rows ? M : kernel->tile_rows, padded_max = (block_rows + kr - 1) / kr * kr;
     int strip_cols = N < kernel->tile_cols ? N : kernel->tile_cols, strips = (N + strip_cols - 1) / strip_cols;
     int parallel = !omp_in_parallel() && (long)M * N * K > 100000 && (strips > 1 || M > block_rows);
     int threads = parallel ? omp_get_max_threads() : 1;
-    size_t a_floats = (size_t)((block_rows + kr - 1) / kr * kr) * depth_max;
-    size_t b_floats = (size_t)((strip_cols + kc - 1) / kc * kc) * depth_max;
+    int whole_depth = (long)padded_max * K <= PACKED_A_MAX_FLOATS;
+    int depth_max = K < kernel->block_k ? K : kernel->block_k;
+    size_t a_floats = (size_t)padded_max * (whole_depth ? K : depth_max);
+    size_t b_floats = (size_t)((strip_cols + kc - 1) / kc * kc) * depth_max, b_stride = (b_floats + 15) / 16 * 16;
     // 64-byte aligned, from the heap: malloc hands back the same memory on the next call.
     float *packed_a = aligned_alloc(64, (a_floats * sizeof(float) + 63) / 64 * 64);
-    float *packed_b = aligned_alloc(64, (b_floats * sizeof(float) + 63) / 64 * 64 * threads);
+    float *packed_b = aligned_alloc(64, b_stride * sizeof(float) * (size_t)threads);
     if (!packed_a || !packed_b) {
         free(packed_a), free(packed_b);
         gemm_unpacked(M, N, K, a, a_row, a_col, b, b_row, b_col, c, ldc, accumulate);
         return;
     }
-    long b_stride = (long)((b_floats + 15) / 16 * 16);
 #pragma omp parallel num_threads(threads) if (parallel)
     {
-        float *my_b = packed_b + (long)omp_get_thread_num() * b_stride;
+        float *my_b = packed_b + (long)omp_get_thread_num() * (long)b_stride;
         for (int i0 = 0; i0 < M; i0 += block_rows) {
-            int rows = M - i0 < block_rows ? M - i0 : block_rows, panels = (rows + kr - 1) / kr;
+            int rows = M - i0 < block_rows ? M - i0 : block_rows, padded_rows = (rows + kr - 1) / kr * kr;
+            float *c_block = c + (long)i0 * ldc;
+            if (whole_depth) {
+                pack_a_slices(kernel, packed_a, padded_rows, a, a_row, a_col, i0, rows, K, 0, K);
+                gemm_strips(kernel, packed_a, my_b, padded_rows, rows, N, strip_cols, K, 0, K, b, b_row, b_col,
+                            c_block, ldc, accumulate);
+                continue;
+            }
             for (int k0 = 0; k0 < K; k0 += kernel->block_k) {
-                int depth = K - k0 < kernel->block_k ? K - k0 : kernel->block_k;
-#pragma omp for schedule(static)
-                for (int p = 0; p < panels; p++) pack_a_panel(kernel, packed_a, p, a, a_row, a_col, i0, rows, k0, depth);
-#pragma omp for schedule(dynamic)
-                for (int strip = 0; strip < strips; strip++) {
-                    int j0 = strip * strip_cols, cols = N - j0 < strip_cols ? N - j0 : strip_cols;
-                    pack_b(kernel, my_b, b, b_row, b_col, j0, cols, k0, depth);
-                    gemm_strip(kernel, packed_a, my_b, depth, rows, cols, c + (long)i0 * ldc + j0, ldc,
-                               accumulate || k0 > 0);
-                }
+                int k0_end = K - k0 < kernel->block_k ? K : k0 + kernel->block_k;
+                pack_a_slices(kernel, packed_a, padded_rows, a, a_row, a_col, i0, rows, K, k0, k0_end);
+                gemm_strips(kernel, packed_a, my_b, padded_rows, rows, N, strip_cols, K, k0, k0_end, b, b_row, b_col,
+                            c_block, ldc, accumulate);
             }
         }
     }
