@@ -60,11 +60,7 @@ void matmul_backward_reference(float *d_inp, float *d_weight, float *d_bias, con
 static void pack_panel(const GemmKernelInfo *kernel, float *panel, int width, const float *source, long k_step,
                        long c_step, int count, int depth) {
     if (c_step == 1) {
-        for (int k = 0; k < depth; k++) {
-            const float *row = source + (long)k * k_step;
-            for (int c = 0; c < count; c++) panel[k * width + c] = row[c];
-            for (int c = count; c < width; c++) panel[k * width + c] = 0.0f;
-        }
+        kernel->pack_rows(panel, width, source, k_step, count, depth);
         return;
     }
     if (k_step == 1) {
@@ -73,6 +69,16 @@ static void pack_panel(const GemmKernelInfo *kernel, float *panel, int width, co
     }
     for (int k = 0; k < depth; k++)
         for (int c = 0; c < width; c++) panel[k * width + c] = c < count ? source[(long)k * k_step + c * c_step] : 0.0f;
+}
+
+// panel[k*width + c] = source[k*stride + c]: each row of the panel is a contiguous run of
+// count floats in the source.
+static void pack_rows_portable(float *panel, int width, const float *source, long stride, int count, int depth) {
+    for (int k = 0; k < depth; k++) {
+        const float *row = source + (long)k * stride;
+        for (int c = 0; c < count; c++) panel[k * width + c] = row[c];
+        for (int c = count; c < width; c++) panel[k * width + c] = 0.0f;
+    }
 }
 
 // panel[k*width + c] = source[c*stride + k]: each of the count columns of the panel is a
@@ -159,12 +165,13 @@ static float dot_portable(const float *restrict x, const float *restrict y, int 
 // cent of the best there. The AVX2 sizes keep a block of A and a slice of B within Zen 3's
 // 512 KiB L2: 264 x 256 + 256 x 128 floats = 392 KiB.
 static const GemmKernelInfo kernel_info[GEMM_KERNEL_COUNT] = {
-    [GEMM_KERNEL_PORTABLE] = {6, 16, 192, 128, 256, gemm_block_portable, dot_portable, pack_transposed_portable},
+    [GEMM_KERNEL_PORTABLE] = {6, 16, 192, 128, 256, gemm_block_portable, dot_portable, pack_transposed_portable,
+                              pack_rows_portable},
 #if defined(GEMM_HAS_X86)
     [GEMM_KERNEL_AVX2] = {AVX2_KERNEL_ROWS, AVX2_KERNEL_COLS, 264, 128, 256, gemm_block_avx2, dot_avx2,
-                          pack_transposed_avx2},
+                          pack_transposed_avx2, pack_rows_avx2},
     [GEMM_KERNEL_AVX512] = {AVX512_KERNEL_ROWS, AVX512_KERNEL_COLS, 256, 192, 384, gemm_block_avx512, dot_avx512,
-                            pack_transposed_avx2},
+                            pack_transposed_avx2, pack_rows_avx2},
 #endif
 };
 
@@ -265,7 +272,27 @@ static void gemm_strips(const GemmKernelInfo *kernel, const float *packed_a, flo
 // after slice (each slice as pack_a_panel lays it out).
 static void pack_a_slices(const GemmKernelInfo *kernel, float *packed_a, int padded_rows, const float *a, long a_row,
                           long a_col, int i0, int rows, int K, int k0_first, int k0_end) {
-    int panels = padded_rows / kernel->kernel_rows, slices = (k0_end - k0_first + kernel->block_k - 1) / kernel->block_k;
+    int kr = kernel->kernel_rows, panels = padded_rows / kr;
+    int slices = (k0_end - k0_first + kernel->block_k - 1) / kernel->block_k;
+    if (a_row == 1) {
+        // A is a transpose: its rows for one k are contiguous. Chunks of 16 k's, every panel
+        // of a chunk in turn, so that each line of A read serves all the panels it holds.
+        enum { CHUNK = 16 };
+        int chunks = (kernel->block_k + CHUNK - 1) / CHUNK;
+#pragma omp for schedule(dynamic) collapse(2)
+        for (int slice = 0; slice < slices; slice++)
+            for (int chunk = 0; chunk < chunks; chunk++) {
+                int k0 = k0_first + slice * kernel->block_k, depth = K - k0 < kernel->block_k ? K - k0 : kernel->block_k;
+                int first = chunk * CHUNK, count = depth - first < CHUNK ? depth - first : CHUNK;
+                float *slice_start = packed_a + (long)padded_rows * (k0 - k0_first);
+                for (int p = 0; count > 0 && p < panels; p++) {
+                    int height = rows - p * kr < kr ? rows - p * kr : kr;
+                    kernel->pack_rows(slice_start + (long)p * depth * kr + (long)first * kr, kr,
+                                      a + (long)(k0 + first) * a_col + i0 + p * kr, a_col, height, count);
+                }
+            }
+        return;
+    }
 #pragma omp for schedule(dynamic) collapse(2)
     for (int slice = 0; slice < slices; slice++)
         for (int p = 0; p < panels; p++) {

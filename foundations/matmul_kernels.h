@@ -14,7 +14,8 @@
 typedef void GemmBlockFunction(int depth, const float *a_panel, const float *b_panel, float *c, long ldc, int rows,
                                int cols, int accumulate);
 typedef float DotFunction(const float *x, const float *y, int n);
-// panel[k*width + c] = source[c*stride + k] for c < count, k < depth; zero for count <= c < width
+// Packing: panel[k*width + c] = source[c*stride + k] (transposed) or source[k*stride + c]
+// (rows) for c < count, k < depth; zero for count <= c < width. width is a multiple of 8.
 typedef void PackFunction(float *panel, int width, const float *source, long stride, int count, int depth);
 
 typedef struct {
@@ -23,7 +24,7 @@ typedef struct {
     int block_k;                   // depth of one packed slice of A and B
     GemmBlockFunction *block;
     DotFunction *dot;              // for the matrix-vector path (decoding)
-    PackFunction *pack_transposed;
+    PackFunction *pack_transposed, *pack_rows;
 } GemmKernelInfo;
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -38,6 +39,7 @@ void gemm_block_avx2(int depth, const float *a_panel, const float *b_panel, floa
                      int accumulate);
 float dot_avx2(const float *x, const float *y, int n);
 void pack_transposed_avx2(float *panel, int width, const float *source, long stride, int count, int depth);
+void pack_rows_avx2(float *panel, int width, const float *source, long stride, int count, int depth);
 void gemm_block_avx512(int depth, const float *a_panel, const float *b_panel, float *c, long ldc, int rows, int cols,
                        int accumulate);
 float dot_avx512(const float *x, const float *y, int n);

@@ -124,6 +124,31 @@ TARGET_AVX2 void pack_transposed_avx2(float *panel, int width, const float *sour
         for (c = count; c < width; c++) panel[(long)k * width + c] = 0.0f;
 }
 
+// Packing a row-major operand: each row of the panel is count consecutive floats of the
+// source (then zeros to width), copied 8 at a time when width allows (a copy loop of unknown
+// length 8 or 48 is left to scalar code by the compilers' vectorisers).
+TARGET_AVX2 void pack_rows_avx2(float *panel, int width, const float *source, long stride, int count, int depth) {
+    if (width % 8) {  // (AVX2's 6-row panels of A)
+        for (int k = 0; k < depth; k++)
+            for (int c = 0; c < width; c++) panel[(long)k * width + c] = c < count ? source[k * stride + c] : 0.0f;
+        return;
+    }
+    int full = count / 8 * 8, rest = count - full;
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), lanes);
+    for (int k = 0; k < depth; k++) {
+        const float *row = source + k * stride;
+        float *out = panel + (long)k * width;
+        for (int c = 0; c < full; c += 8) _mm256_storeu_ps(out + c, _mm256_loadu_ps(row + c));
+        int c = full;
+        if (rest) {
+            _mm256_storeu_ps(out + c, _mm256_maskload_ps(row + c, mask));  // zeros past count
+            c += 8;
+        }
+        for (; c < width; c += 8) _mm256_storeu_ps(out + c, _mm256_setzero_ps());
+    }
+}
+
 // ----------------------------------------------------------------------------
 // AVX-512: 8 x 48
 
