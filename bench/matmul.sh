@@ -8,13 +8,16 @@
 # (default 7) at 1 and 2 threads; a row shows the median over the rounds of each side's median,
 # so that load from elsewhere on the machine falls on both alike. OpenBLAS runs at its best
 # kernel for this CPU (bench/openblas_core.sh sets OPENBLAS_CORETYPE and prints the core it
-# chose); GROUNDUP_GEMM=avx2 (or portable) times another of groundup's kernels.
+# chose); GROUNDUP_GEMM=avx2 (or portable) times another of groundup's kernels. groundup runs
+# with OMP_WAIT_POLICY=PASSIVE (WAIT_POLICY=ACTIVE to spin instead): on a machine shared with
+# other jobs, threads that spin while their partner is descheduled lose most of the time.
 #
 # Installs Debian's libopenblas-dev if missing (only to compare; groundup never links it).
 set -euo pipefail
 build=${1:-build}
 repeats=${2:-7}
 rounds=${3:-3}
+export OMP_WAIT_POLICY=${WAIT_POLICY:-PASSIVE}
 source "$(dirname "$0")/openblas_core.sh"
 if ! ls /usr/lib/x86_64-linux-gnu/libopenblas.so > /dev/null 2>&1 && ! ldconfig -p | grep -q 'libopenblas\.so '; then
     apt-get update -qq && apt-get install -y -qq libopenblas-dev > /dev/null
