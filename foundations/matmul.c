@@ -157,6 +157,10 @@ static float dot_portable(const float *restrict x, const float *restrict y, int 
     return sum;
 }
 
+static void dot4_portable(const float *x, const float *w, long stride, int n, float *out) {
+    for (int r = 0; r < 4; r++) out[r] = dot_portable(x, w + r * stride, n);
+}
+
 // ----------------------------------------------------------------------------
 // choosing the kernel
 
@@ -165,13 +169,13 @@ static float dot_portable(const float *restrict x, const float *restrict y, int 
 // cent of the best there. The AVX2 sizes keep a block of A and a slice of B within Zen 3's
 // 512 KiB L2: 264 x 256 + 256 x 128 floats = 392 KiB.
 static const GemmKernelInfo kernel_info[GEMM_KERNEL_COUNT] = {
-    [GEMM_KERNEL_PORTABLE] = {6, 16, 192, 128, 256, gemm_block_portable, dot_portable, pack_transposed_portable,
+    [GEMM_KERNEL_PORTABLE] = {6, 16, 192, 128, 256, gemm_block_portable, dot_portable, dot4_portable, pack_transposed_portable,
                               pack_rows_portable},
 #if defined(GEMM_HAS_X86)
     [GEMM_KERNEL_AVX2] = {AVX2_KERNEL_ROWS, AVX2_KERNEL_COLS, 264, 128, 256, gemm_block_avx2, dot_avx2,
-                          pack_transposed_avx2, pack_rows_avx2},
+                          dot4_avx2, pack_transposed_avx2, pack_rows_avx2},
     [GEMM_KERNEL_AVX512] = {AVX512_KERNEL_ROWS, AVX512_KERNEL_COLS, 256, 192, 384, gemm_block_avx512, dot_avx512,
-                            pack_transposed_avx2, pack_rows_avx2},
+                            dot4_avx512, pack_transposed_avx2, pack_rows_avx2},
 #endif
 };
 
@@ -368,12 +372,22 @@ void gemm(int M, int N, int K, const float *a, long a_row, long a_col, const flo
 // ----------------------------------------------------------------------------
 // matrix-vector: few rows, so each weight row is used once; read it once, at memory speed.
 
-static void matvec_forward(DotFunction *dot, float *out, const float *inp, const float *weight, const float *bias,
-                           int M, int K, int N) {
+static void matvec_forward(const GemmKernelInfo *kernel, float *out, const float *inp, const float *weight,
+                           const float *bias, int M, int K, int N) {
+    int groups = (N + 3) / 4;
 #pragma omp parallel for schedule(static) if ((long)N * K > 65536)
-    for (int n = 0; n < N; n++) {
+    for (int group = 0; group < groups; group++) {
+        int n = group * 4;
         const float *w = weight + (long)n * K;
-        for (int m = 0; m < M; m++) out[(long)m * N + n] = (bias ? bias[n] : 0.0f) + dot(inp + (long)m * K, w, K);
+        for (int m = 0; m < M; m++) {
+            float sums[4];
+            if (n + 4 <= N) {
+                kernel->dot4(inp + (long)m * K, w, K, K, sums);
+            } else {
+                for (int r = 0; r < N - n; r++) sums[r] = kernel->dot(inp + (long)m * K, w + (long)r * K, K);
+            }
+            for (int r = 0; r < 4 && n + r < N; r++) out[(long)m * N + n + r] = (bias ? bias[n + r] : 0.0f) + sums[r];
+        }
     }
 }
 
@@ -383,7 +397,7 @@ static void matvec_forward(DotFunction *dot, float *out, const float *inp, const
 void matmul_forward_with(GemmKernel kernel, float *out, const float *inp, const float *weight, const float *bias,
                          int M, int K, int N) {
     if (M <= MATVEC_MAX_ROWS) {
-        matvec_forward(kernel_for(kernel)->dot, out, inp, weight, bias, M, K, N);
+        matvec_forward(kernel_for(kernel), out, inp, weight, bias, M, K, N);
         return;
     }
     // out starts as the bias, and the product is added to it; B[k][n] = weight[n][k]: the

@@ -14,6 +14,8 @@
 typedef void GemmBlockFunction(int depth, const float *a_panel, const float *b_panel, float *c, long ldc, int rows,
                                int cols, int accumulate);
 typedef float DotFunction(const float *x, const float *y, int n);
+// out[r] = Σ_k x[k] · w[r*stride + k] for r < 4: four rows of a weight matrix at once
+typedef void Dot4Function(const float *x, const float *w, long stride, int n, float *out);
 // Packing: panel[k*width + c] = source[c*stride + k] (transposed) or source[k*stride + c]
 // (rows) for c < count, k < depth; zero for count <= c < width. width is a multiple of 8.
 typedef void PackFunction(float *panel, int width, const float *source, long stride, int count, int depth);
@@ -24,6 +26,7 @@ typedef struct {
     int block_k;                   // depth of one packed slice of A and B
     GemmBlockFunction *block;
     DotFunction *dot;              // for the matrix-vector path (decoding)
+    Dot4Function *dot4;
     PackFunction *pack_transposed, *pack_rows;
 } GemmKernelInfo;
 
@@ -40,6 +43,8 @@ void gemm_block_avx2(int depth, const float *a_panel, const float *b_panel, floa
 float dot_avx2(const float *x, const float *y, int n);
 void pack_transposed_avx2(float *panel, int width, const float *source, long stride, int count, int depth);
 void pack_rows_avx2(float *panel, int width, const float *source, long stride, int count, int depth);
+void dot4_avx2(const float *x, const float *w, long stride, int n, float *out);
+void dot4_avx512(const float *x, const float *w, long stride, int n, float *out);
 void gemm_block_avx512(int depth, const float *a_panel, const float *b_panel, float *c, long ldc, int rows, int cols,
                        int accumulate);
 float dot_avx512(const float *x, const float *y, int n);
