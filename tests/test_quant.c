@@ -264,7 +264,7 @@ static void reference_product(double *out, double *bound, const float *inp, cons
 // From QUANT_DEQUANTIZE_MIN_ROWS rows on, quant_matmul_forward multiplies fp32 activations with
 // the dequantized weights: the fp32 product of the dequantized matrix, up to summation order.
 static void test_forward_dequantized(Random *rng) {
-    const int Ms[] = {QUANT_DEQUANTIZE_MIN_ROWS, 45, 130}, Ns[] = {7, 300, 1000};
+    const int Ms[] = {QUANT_DEQUANTIZE_MIN_ROWS, 90, 130}, Ns[] = {7, 300, 1000};
     for (int t = 0; t < 2; t++)
         for (int a = 0; a < 3; a++) {
             QuantType type = t == 0 ? QUANT_Q8_0 : QUANT_Q4_0;
