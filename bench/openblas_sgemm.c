@@ -7,6 +7,9 @@
 
 #include "foundations/clock.h"
 
+// OpenBLAS's own extension (not in every cblas.h: Debian's may be the reference one's).
+void openblas_set_num_threads(int threads);
+
 static int compare(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);

@@ -41,7 +41,7 @@ enum {
     GROUP_BLOCKS = 8,     // blocks per group: one register of 8 dot products
     INPUT_TILE = 4,       // input rows sharing each loaded weight block
     WEIGHT_BAND = 16,     // weight rows per unit of OpenMP work
-    BACKWARD_BAND = 256,  // weight rows dequantized at a time in the backward pass
+    DEQUANTIZED_BAND = 768,  // weight rows dequantized at a time (4 of the AVX-512 gemm's strips)
 };
 
 const char *quant_kernel_name(QuantKernel kernel) {
@@ -496,8 +496,37 @@ void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp,
     free(input.memory);
 }
 
+// Rows n0..n0+rows of W in fp32: band (rows, K).
+static void dequantize_band(const QuantMatrix *weight, int n0, int rows, float *band) {
+#pragma omp parallel for schedule(static) if ((long)rows * weight->cols > 65536)
+    for (int r = 0; r < rows; r++) quant_dequantize_row(weight, n0 + r, band + (size_t)r * weight->cols);
+}
+
+// Many rows (a prompt, a training batch): each weight is used M times, so it pays to turn a
+// band of W back into fp32 once and give it to the fp32 gemm, whose register tiling reuses
+// every loaded value many times. Returns 0, or -1 if the band could not be allocated.
+static int forward_dequantized(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
+                               int K, int N) {
+    int band_rows = N < DEQUANTIZED_BAND ? N : DEQUANTIZED_BAND;
+    float *band = malloc(sizeof(float) * (size_t)band_rows * K);
+    if (!band) return -1;
+    if (bias) {
+#pragma omp parallel for schedule(static) if ((long)M * N > 65536)
+        for (int m = 0; m < M; m++) memcpy(out + (size_t)m * N, bias, sizeof(float) * (size_t)N);
+    }
+    for (int n0 = 0; n0 < N; n0 += band_rows) {
+        int rows = N - n0 < band_rows ? N - n0 : band_rows;
+        dequantize_band(weight, n0, rows, band);
+        // out[:, n0:n0+rows] (M,rows) (+)= inp (M,K) · bandᵀ
+        gemm(M, rows, K, inp, K, 1, band, 1, K, out + n0, N, bias != NULL);
+    }
+    free(band);
+    return 0;
+}
+
 void quant_matmul_forward(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M, int K,
                           int N) {
+    if (M >= QUANT_DEQUANTIZE_MIN_ROWS && forward_dequantized(out, inp, weight, bias, M, K, N) == 0) return;
     quant_matmul_forward_with(QUANT_KERNEL_BEST, out, inp, weight, bias, M, K, N);
 }
 
@@ -513,13 +542,12 @@ int quant_matmul_backward_input(float *d_inp, const float *d_out, const QuantMat
                                 Error *error) {
     assert(weight->cols == K && weight->rows == N && M >= 0);
     if (M == 0) return 0;
-    int band_rows = N < BACKWARD_BAND ? N : BACKWARD_BAND;
+    int band_rows = N < DEQUANTIZED_BAND ? N : DEQUANTIZED_BAND;
     float *band = malloc(sizeof(float) * (size_t)band_rows * K);
     if (!band) return error_set(error, "out of memory for a %d x %d dequantized band", band_rows, K);
     for (int n0 = 0; n0 < N; n0 += band_rows) {
         int rows = N - n0 < band_rows ? N - n0 : band_rows;
-#pragma omp parallel for schedule(static) if ((long)rows * K > 65536)
-        for (int r = 0; r < rows; r++) quant_dequantize_row(weight, n0 + r, band + (size_t)r * K);
+        dequantize_band(weight, n0, rows, band);
         // d_inp (M,K) += d_out[:, n0:n0+rows] (M,rows) · band (rows,K)
         gemm(M, K, rows, d_out + n0, N, 1, band, K, 1, d_inp, K, 1);
     }

@@ -37,7 +37,8 @@
 // along K, to int8 with an fp32 scale (x ≈ d_x · q_x, the Q8_0 rule); each pair of blocks
 // gives an exact int32 dot product, scaled by d_w · d_x. OpenMP splits the output rows (N).
 // For M = 1 (decoding) every weight is read once, in one sequential stream per row; for
-// M > 1 each weight block, loaded and unpacked once, serves 4 rows of the input.
+// M > 1 each weight block, loaded and unpacked once, serves 4 rows of the input. (From 64
+// rows, quant_matmul_forward dequantizes and uses the fp32 gemm instead: see below.)
 //
 // There are three implementations of the same arithmetic: a portable scalar one (the
 // reference the tests compare against), AVX2 (maddubs/madd) and AVX-512 VNNI (vpdpbusd
@@ -152,8 +153,16 @@ int quant_kernel_available(QuantKernel kernel);
 // What QUANT_KERNEL_BEST means in this build.
 QuantKernel quant_kernel_best(void);
 
+// Rows from which quant_matmul_forward dequantizes instead (measured: bench/README.md).
+enum { QUANT_DEQUANTIZE_MIN_ROWS = 64 };
+
 // out (M,N) = inp (M,K) · Wᵀ + bias (N, or NULL), W (N,K) quantized. K and N must equal
-// W's cols and rows (programming error otherwise).
+// W's cols and rows (programming error otherwise). Below QUANT_DEQUANTIZE_MIN_ROWS rows, the
+// best kernel above (the activations quantized to int8). From there on (prompts, training
+// batches), W is dequantized 768 rows at a time into fp32 and multiplied with the fp32 gemm:
+// the activations stay fp32 (the result is the fp32 product with the dequantized weights, up
+// to summation order), and the gemm's register tiling reuses every value it loads. (If the
+// 768-row buffer cannot be allocated, the kernel above serves.)
 void quant_matmul_forward(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M, int K,
                           int N);
 // The portable scalar kernel: the reference for the SIMD ones (same results, bit for bit).
@@ -165,7 +174,7 @@ void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp,
 
 // For adapters on a frozen quantized base (QLoRA): the gradient reaching the input.
 //   d_inp (M,K) += d_out (M,N) · W (N,K)
-// W is dequantized a band of rows at a time into a buffer of at most 256 rows, which is
+// W is dequantized a band of rows at a time into a buffer of at most 768 rows, which is
 // multiplied with the fp32 gemm (OpenMP inside). Exact up to fp32 summation order.
 // Returns -1 (error set) only when the buffer cannot be allocated.
 int quant_matmul_backward_input(float *d_inp, const float *d_out, const QuantMatrix *weight, int M, int K, int N,

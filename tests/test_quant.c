@@ -261,6 +261,43 @@ static void reference_product(double *out, double *bound, const float *inp, cons
         }
 }
 
+// From QUANT_DEQUANTIZE_MIN_ROWS rows on, quant_matmul_forward multiplies fp32 activations with
+// the dequantized weights: the fp32 product of the dequantized matrix, up to summation order.
+static void test_forward_dequantized(Random *rng) {
+    const int Ms[] = {QUANT_DEQUANTIZE_MIN_ROWS, 90, 130}, Ns[] = {7, 300, 1000};
+    for (int t = 0; t < 2; t++)
+        for (int a = 0; a < 3; a++) {
+            QuantType type = t == 0 ? QUANT_Q8_0 : QUANT_Q4_0;
+            int M = Ms[a], K = 96 * (a + 1), N = Ns[a];
+            float *w = test_weights(rng, N, K), *inp = malloc(sizeof(float) * (size_t)M * K);
+            float *bias = malloc(sizeof(float) * (size_t)N), *out = malloc(sizeof(float) * (size_t)M * N);
+            float *dequantized = malloc(sizeof(float) * (size_t)N * K);
+            random_fill_normal(rng, inp, (long)M * K, 0.0f, 1.0f);
+            random_fill_normal(rng, bias, N, 0.0f, 1.0f);
+            QuantMatrix matrix;
+            Error error;
+            CHECK(quant_matrix_quantize(&matrix, type, w, N, K, &error) == 0, "%s", error.message);
+            quant_dequantize(&matrix, dequantized);
+            quant_matmul_forward(out, inp, &matrix, a == 1 ? NULL : bias, M, K, N);
+            double worst = 0.0;
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++) {
+                    double sum = a == 1 ? 0.0 : bias[n], magnitude = fabs(sum);
+                    for (int k = 0; k < K; k++) {
+                        sum += (double)inp[(size_t)m * K + k] * dequantized[(size_t)n * K + k];
+                        magnitude += fabs((double)inp[(size_t)m * K + k] * dequantized[(size_t)n * K + k]);
+                    }
+                    double error_here = fabs(out[(size_t)m * N + n] - sum) / (magnitude + 1e-30);
+                    if (!(error_here <= worst)) worst = error_here;  // NaN sticks
+                }
+            // fp32 sums of K terms: relative to the sum of magnitudes, within K · 2^-24
+            CHECK(worst <= K * 6e-8, "%s dequantized forward M=%d K=%d N=%d: relative error %g", quant_type_name(type), M,
+                  K, N, worst);
+            quant_matrix_free(&matrix);
+            free(w), free(inp), free(bias), free(out), free(dequantized);
+        }
+}
+
 static void test_kernels(Random *rng) {
     const int Ms[] = {1, 2, 3, 5, 17}, Ks[] = {32, 64, 96, 800}, Ns[] = {1, 7, 33, 130};
     int case_index = 0;
@@ -405,6 +442,12 @@ static void kernels(void) {
     test_kernels(&rng);
 }
 
+static void forward_dequantized(void) {
+    Random rng;
+    random_seed(&rng, 6);
+    test_forward_dequantized(&rng);
+}
+
 static void backward_input(void) {
     Random rng;
     random_seed(&rng, 6);
@@ -474,6 +517,7 @@ static const CheckCase CASES[] = {
     {"packing", test_packing},
     {"q4_0 scale choice", q4_0_scale_choice},
     {"kernels match the dequantized product", kernels},
+    {"forward from 64 rows: the fp32 product of the dequantized weights", forward_dequantized},
     {"backward to the input", backward_input},
     {"bad shapes are errors", test_bad_shapes},
     {"weights the formats cannot store are refused", unrepresentable_weights},

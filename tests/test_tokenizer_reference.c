@@ -1,6 +1,8 @@
 // The tokenizer against OpenAI's tiktoken: every fixture case and the whole of Moby-Dick,
-// id for id, with GPT-2's files (encoding "gpt2") and with cl100k_base's rank file.
+// id for id, with GPT-2's files (encoding "gpt2") and with cl100k_base's rank file; the book
+// with one thread and with three (encoding cut into pieces, tokenizer/bpe.c).
 // The expected ids were produced by tiktoken itself (tests/fixtures/tokenizer/README.md).
+#include <omp.h>
 #include <string.h>
 
 #include "tests/check.h"
@@ -65,7 +67,16 @@ static void check_book(const Bpe *bpe, const char *ids_path) {
     unsigned char *text = read_file("data/mobydick.txt", &n);
     int *expected = read_id_binary(ids_path, &n_expected);
     CHECK(text && expected, "cannot read data/mobydick.txt or %s", ids_path);
-    if (text && expected) check_encoding(bpe, ids_path, text, n, 0, expected, n_expected);
+    // Moby-Dick (1.2 MB) is past the size from which encoding runs in parallel: one thread,
+    // then several, each id for id against tiktoken.
+    for (int threads = 1; threads <= 3 && text && expected; threads += 2) {
+        omp_set_num_threads(threads);
+        char name[300];
+        snprintf(name, sizeof name, "%s, %d thread(s)", ids_path, threads);
+        check_encoding(bpe, name, text, n, 0, expected, n_expected);
+        // with the special tokens recognised too (the text has none: the same ids)
+        check_encoding(bpe, name, text, n, 1, expected, n_expected);
+    }
     free(text), free(expected);
 }
 
@@ -87,7 +98,7 @@ static void gpt2_matches_tiktoken(void) {
 static void cl100k_matches_tiktoken(void) {
     Error error = {{0}};
     Bpe cl100k;
-    int status = bpe_load_tiktoken(&cl100k, "tests/fixtures/tokenizer/cl100k_base/cl100k_base.tiktoken", PATTERN_CL100K,
+    int status = bpe_load_tiktoken(&cl100k, "data/cl100k_base/cl100k_base.tiktoken", PATTERN_CL100K,
                                    &error);
     REQUIRE(status == 0, "loading cl100k_base: %s", error.message);
     const char *names[] = {"<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|endofprompt|>"};

@@ -2,6 +2,7 @@
 // The file formats are in bpe_files.c, training in train.c. See bpe.h for the rules.
 #include "tokenizer/bpe.h"
 
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,68 @@ static int encode_ordinary(EncodeState *state, const unsigned char *text, size_t
     return 0;
 }
 
+// ------------------------------------------------------------------ encoding in parallel
+
+// Texts from this size on are cut into pieces encoded by several threads.
+enum { PARALLEL_MIN_BYTES = 1 << 20, PIECES_PER_THREAD = 1 };
+
+static int ascii_letter(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+
+// The first place at or after `target` where the text can be cut without changing a chunk:
+// an ASCII letter, then one space and an ASCII letter. Both patterns end a run of letters at
+// a space (no alternative takes letters and the space after them) and start the next chunk
+// there with " x..." (" ?\p{L}+", "[^\r\n\p{L}\p{N}]?\p{L}+"), whatever came before: the
+// pre-tokenizer's matches depend only on the text from where they start. n if there is none.
+static size_t safe_cut(const unsigned char *text, size_t n, size_t target) {
+    for (size_t i = target < 1 ? 1 : target; i + 1 < n; i++)
+        if (text[i] == ' ' && ascii_letter(text[i - 1]) && ascii_letter(text[i + 1])) return i;
+    return n;
+}
+
+static void encode_state_free(EncodeState *state) {
+    free(state->scratch.tokens), free(state->scratch.next), free(state->scratch.previous);
+    heap_free(&state->scratch.candidates);
+    if (state->cache_ready) bytes_map_free(&state->cache);
+    free(state->cache_ids.ids);
+}
+
+// encode_ordinary on a large text with every thread: pieces cut at safe_cut places, each
+// encoded on its own (own scratch and cache), their ids appended in order. The ids are the
+// serial ones, since every piece boundary is a chunk boundary.
+static int encode_ordinary_parallel(EncodeState *state, const unsigned char *text, size_t n) {
+    int pieces = omp_get_max_threads() * PIECES_PER_THREAD;
+    size_t *cuts = malloc(sizeof(size_t) * (size_t)(pieces + 1));
+    EncodeState *states = calloc((size_t)pieces, sizeof(EncodeState));
+    int status = cuts && states ? 0 : -1;
+    if (status == 0) {
+        cuts[0] = 0;
+        for (int p = 1; p < pieces; p++) {
+            size_t target = n / (size_t)pieces * (size_t)p;
+            cuts[p] = target < cuts[p - 1] ? cuts[p - 1] : safe_cut(text, n, target);
+        }
+        cuts[pieces] = n;
+#pragma omp parallel for schedule(dynamic) reduction(| : status)
+        for (int p = 0; p < pieces; p++) {
+            states[p].bpe = state->bpe;
+            status |= encode_ordinary(&states[p], text + cuts[p], cuts[p + 1] - cuts[p]);
+        }
+    }
+    for (int p = 0; states && p < pieces; p++) {
+        for (size_t k = 0; status == 0 && k < states[p].out.count; k++) status = id_buffer_push(&state->out, states[p].out.ids[k]);
+        free(states[p].out.ids);
+        encode_state_free(&states[p]);
+    }
+    free(cuts), free(states);
+    return status;
+}
+
+// encode_ordinary, in parallel when the text is large and the pattern cuts it into chunks.
+static int encode_text(EncodeState *state, const unsigned char *text, size_t n) {
+    if (n >= PARALLEL_MIN_BYTES && state->bpe->pattern != PATTERN_NONE && omp_get_max_threads() > 1 && !omp_in_parallel())
+        return encode_ordinary_parallel(state, text, n);
+    return encode_ordinary(state, text, n);
+}
+
 // The special token that starts at text[i] (the longest if several do), or -1.
 static int special_at(const Bpe *bpe, const unsigned char *text, size_t n, size_t i) {
     int best = -1;
@@ -282,19 +345,16 @@ int bpe_encode(const Bpe *bpe, const unsigned char *text, size_t n, int allow_sp
                 i++;
                 continue;
             }
-            status = encode_ordinary(&state, text + segment, i - segment);
+            status = encode_text(&state, text + segment, i - segment);
             if (status == 0) status = id_buffer_push(&state.out, bpe->specials[special].id);
             i += bpe->specials[special].length;
             segment = i;
         }
-        if (status == 0) status = encode_ordinary(&state, text + segment, n - segment);
+        if (status == 0) status = encode_text(&state, text + segment, n - segment);
     } else {
-        status = encode_ordinary(&state, text, n);
+        status = encode_text(&state, text, n);
     }
-    free(state.scratch.tokens), free(state.scratch.next), free(state.scratch.previous);
-    heap_free(&state.scratch.candidates);
-    if (state.cache_ready) bytes_map_free(&state.cache);
-    free(state.cache_ids.ids);
+    encode_state_free(&state);
     if (status != 0) {
         free(state.out.ids);
         return error_set(error, "out of memory encoding %zu bytes", n);

@@ -24,6 +24,8 @@ int bench_matmul(int argc, char **argv) {
         return fail("bench matmul", "--repeats must be 1..1000, --rows >= 1, --threads 1..256");
 
     const int shapes[][2] = {{768, 2304}, {768, 3072}, {3072, 768}, {768, 50304}};
+    fprintf(stderr, "gemm kernel: %s (GROUNDUP_GEMM=portable|avx2|avx512 chooses another)\n",
+            gemm_kernel_name(gemm_kernel_best()));
     printf("| M | K | N | threads | ms (median) | GFLOP/s |\n|---|---|---|---|---|---|\n");
     Random rng;
     random_seed(&rng, 1);
