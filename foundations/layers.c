@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "foundations/fastmath.h"
 #include "foundations/matmul.h"
 
@@ -265,47 +267,70 @@ void dropout_backward(float *d_inp, const float *d_out, const float *mask, long 
 // ----------------------------------------------------------------------------
 // attention
 
+// The keys query t sees are s < attention_visible(a, t) (the causal limit), minus any the
+// padding mask hides. The one place the causal mask is written.
+static int attention_visible(const Attention *a, int t) {
+    if (!a->causal) return a->Tk;
+    int visible = t + (a->Tk - a->Tq) + 1;
+    return visible < a->Tk ? visible : a->Tk;
+}
+
+// Softmax in place over row's visible keys [0, visible) that padding (or NULL) does not hide,
+// the scores first multiplied by scale; every hidden key gets probability exactly 0.
+static void masked_softmax_row(float *row, int visible, int Tk, float scale, const unsigned char *padding) {
+    float max = -INFINITY;
+    for (int s = 0; s < visible; s++) {
+        row[s] *= scale;
+        if (!(padding && padding[s]) && row[s] > max) max = row[s];
+    }
+    float sum = 0.0f;
+    for (int s = 0; s < visible; s++) {
+        row[s] = padding && padding[s] ? 0.0f : fast_exp(row[s] - max);
+        sum += row[s];
+    }
+    float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (int s = 0; s < visible; s++) row[s] *= inverse;
+    for (int s = visible; s < Tk; s++) row[s] = 0.0f;
+}
+
+static const unsigned char *padding_of(const Attention *a, int b) {
+    return a->key_padding ? a->key_padding + (long)b * a->Tk : NULL;
+}
+
+Attention attention_self(const float *qkv, int B, int T, int C, int NH) {
+    Attention a = {.q = qkv, .k = qkv + C, .v = qkv + 2 * C, .q_stride = 3L * C, .kv_stride = 3L * C,
+                   .B = B, .Tq = T, .Tk = T, .C = C, .NH = NH, .causal = 1, .key_padding = NULL};
+    return a;
+}
+
 // Attention computed query by query: dot products, softmax, weighted sum. This is the path
 // for a few queries (decoding one token against the key/value cache), where there is no
 // matrix worth multiplying.
-static void attention_forward_rows(float *out, float *att, const float *q, long q_stride, const float *k,
-                                   const float *v, long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal) {
-    int HS = C / NH;
+static void attention_forward_rows(float *out, float *att, const Attention *a) {
+    int B = a->B, Tq = a->Tq, Tk = a->Tk, C = a->C, NH = a->NH, HS = C / NH;
     float scale = 1.0f / sqrtf((float)HS);
-    int offset = Tk - Tq;  // query t is at position t + offset of the keys' sequence
 #pragma omp parallel for collapse(3) if ((long)B * NH * Tq * Tk * HS > PARALLEL_THRESHOLD)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
             for (int t = 0; t < Tq; t++) {
-                const float *query = q + ((long)b * Tq + t) * q_stride + h * HS;
+                const float *query = a->q + ((long)b * Tq + t) * a->q_stride + h * HS;
                 float *probs = att + (((long)b * NH + h) * Tq + t) * Tk;
-                int last = causal ? t + offset : Tk - 1;  // last visible key
-                if (last > Tk - 1) last = Tk - 1;
-                // scores, then a stable softmax over the visible keys
-                float max = -INFINITY;
-                for (int s = 0; s <= last; s++) {
-                    const float *key = k + ((long)b * Tk + s) * kv_stride + h * HS;
+                int visible = attention_visible(a, t);
+                for (int s = 0; s < visible; s++) {
+                    const float *key = a->k + ((long)b * Tk + s) * a->kv_stride + h * HS;
                     float dot = 0.0f;
                     // simd reduction: lets the compiler split the sum into vector lanes,
                     // which plain C forbids for floats (it changes the rounding order).
 #pragma omp simd reduction(+ : dot)
                     for (int i = 0; i < HS; i++) dot += query[i] * key[i];
-                    probs[s] = dot * scale;
-                    if (probs[s] > max) max = probs[s];
+                    probs[s] = dot;
                 }
-                float sum = 0.0f;
-                for (int s = 0; s <= last; s++) {
-                    probs[s] = fast_exp(probs[s] - max);
-                    sum += probs[s];
-                }
-                float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
-                for (int s = 0; s <= last; s++) probs[s] *= inverse;
-                for (int s = last + 1; s < Tk; s++) probs[s] = 0.0f;
+                masked_softmax_row(probs, visible, Tk, scale, padding_of(a, b));
                 // weighted sum of the values
                 float *o = out + ((long)b * Tq + t) * C + h * HS;
                 for (int i = 0; i < HS; i++) o[i] = 0.0f;
-                for (int s = 0; s <= last; s++) {
-                    const float *value = v + ((long)b * Tk + s) * kv_stride + h * HS;
+                for (int s = 0; s < visible; s++) {
+                    const float *value = a->v + ((long)b * Tk + s) * a->kv_stride + h * HS;
                     for (int i = 0; i < HS; i++) o[i] += probs[s] * value[i];
                 }
             }
@@ -318,105 +343,80 @@ static void attention_forward_rows(float *out, float *att, const float *q, long 
 //   d_v_s   += sum_t att_ts d_out_t          d_att_ts = d_out_t · v_s
 //   d_score_ts = att_ts (d_att_ts - sum_r att_tr d_att_tr)          (softmax backward)
 //   d_q_t   += scale * sum_s d_score_ts k_s    d_k_s += scale * sum_t d_score_ts q_t
-// Each (b, h) touches only its own head's columns, so the pairs run in parallel safely.
+// A hidden key has att_ts = 0, so it gets no gradient. Each (b, h) touches only its own
+// head's columns, so the pairs run in parallel safely.
 static void attention_backward_rows(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att,
-                                    const float *q, long q_stride, const float *k, const float *v, long kv_stride, int B,
-                                    int Tq, int Tk, int C, int NH, int causal) {
-    int HS = C / NH;
+                                    const Attention *a) {
+    int B = a->B, Tq = a->Tq, Tk = a->Tk, C = a->C, NH = a->NH, HS = C / NH;
+    long q_stride = a->q_stride, kv_stride = a->kv_stride;
     float scale = 1.0f / sqrtf((float)HS);
-    int offset = Tk - Tq;
-#pragma omp parallel if ((long)B * NH * Tq * Tk * HS > PARALLEL_THRESHOLD)
-    {
-        float *d_att = malloc(sizeof(float) * (size_t)(Tk > 0 ? Tk : 1));
-#pragma omp for collapse(2)
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < NH; h++) {
-                for (int t = 0; t < Tq; t++) {
-                    const float *probs = att + (((long)b * NH + h) * Tq + t) * Tk;
-                    const float *dy = d_out + ((long)b * Tq + t) * C + h * HS;
-                    const float *query = q + ((long)b * Tq + t) * q_stride + h * HS;
-                    float *d_query = d_q + ((long)b * Tq + t) * q_stride + h * HS;
-                    int last = causal ? t + offset : Tk - 1;
-                    if (last > Tk - 1) last = Tk - 1;
-                    float weighted = 0.0f;
-                    for (int s = 0; s <= last; s++) {
-                        const float *value = v + ((long)b * Tk + s) * kv_stride + h * HS;
-                        float *d_value = d_v + ((long)b * Tk + s) * kv_stride + h * HS;
-                        float dot = 0.0f;
+#pragma omp parallel for collapse(2) if ((long)B * NH * Tq * Tk * HS > PARALLEL_THRESHOLD)
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            for (int t = 0; t < Tq; t++) {
+                const float *probs = att + (((long)b * NH + h) * Tq + t) * Tk;
+                const float *dy = d_out + ((long)b * Tq + t) * C + h * HS;
+                const float *query = a->q + ((long)b * Tq + t) * q_stride + h * HS;
+                float *d_query = d_q + ((long)b * Tq + t) * q_stride + h * HS;
+                int visible = attention_visible(a, t);
+                // d_att_ts, then sum_s att_ts d_att_ts
+                float weighted = 0.0f;
+                for (int s = 0; s < visible; s++) {
+                    const float *value = a->v + ((long)b * Tk + s) * kv_stride + h * HS;
+                    float *d_value = d_v + ((long)b * Tk + s) * kv_stride + h * HS;
+                    float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-                        for (int i = 0; i < HS; i++) {
-                            dot += dy[i] * value[i];
-                            d_value[i] += probs[s] * dy[i];
-                        }
-                        d_att[s] = dot;
-                        weighted += probs[s] * dot;
+                    for (int i = 0; i < HS; i++) {
+                        dot += dy[i] * value[i];
+                        d_value[i] += probs[s] * dy[i];
                     }
-                    for (int s = 0; s <= last; s++) {
-                        float d_score = probs[s] * (d_att[s] - weighted) * scale;
-                        const float *key = k + ((long)b * Tk + s) * kv_stride + h * HS;
-                        float *d_key = d_k + ((long)b * Tk + s) * kv_stride + h * HS;
-                        for (int i = 0; i < HS; i++) {
-                            d_query[i] += d_score * key[i];
-                            d_key[i] += d_score * query[i];
-                        }
+                    weighted += probs[s] * dot;
+                }
+                for (int s = 0; s < visible; s++) {
+                    const float *value = a->v + ((long)b * Tk + s) * kv_stride + h * HS;
+                    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+                    for (int i = 0; i < HS; i++) dot += dy[i] * value[i];
+                    float d_score = probs[s] * (dot - weighted) * scale;
+                    const float *key = a->k + ((long)b * Tk + s) * kv_stride + h * HS;
+                    float *d_key = d_k + ((long)b * Tk + s) * kv_stride + h * HS;
+                    for (int i = 0; i < HS; i++) {
+                        d_query[i] += d_score * key[i];
+                        d_key[i] += d_score * query[i];
                     }
                 }
             }
         }
-        free(d_att);
     }
 }
 
 // ----------------------------------------------------------------------------
 // attention as matrix products, per (batch, head): S = Q Kᵀ / sqrt(HS), P = softmax(S) with
-// the causal mask, O = P V. For many queries (training, prompts, evaluation) this runs the
-// packed gemm on each head's (Tq x HS) and (Tk x HS) slices, about ten times faster than the
+// the mask, O = P V. For many queries (training, prompts, evaluation) this runs the packed
+// gemm on each head's (Tq x HS) and (Tk x HS) slices, about ten times faster than the
 // row-by-row loops. The heads run in parallel; each gemm inside runs on its own thread.
 
 // Fewer queries than this go row by row.
 enum { ATTENTION_GEMM_MIN_QUERIES = 8 };
 
-// Softmax of one row of scores in place over the visible keys [0, visible), zero after.
-static void masked_softmax_row(float *row, int visible, int Tk, float scale) {
-    float max = -INFINITY;
-    for (int s = 0; s < visible; s++) {
-        row[s] *= scale;
-        max = row[s] > max ? row[s] : max;
-    }
-    float sum = 0.0f;
-    for (int s = 0; s < visible; s++) {
-        row[s] = fast_exp(row[s] - max);
-        sum += row[s];
-    }
-    float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
-    for (int s = 0; s < visible; s++) row[s] *= inverse;
-    for (int s = visible; s < Tk; s++) row[s] = 0.0f;
-}
-
-// The keys query t sees: s < visible_keys(t).
-static int visible_keys(int t, int Tq, int Tk, int causal) {
-    if (!causal) return Tk;
-    int visible = t + (Tk - Tq) + 1;
-    return visible < Tk ? visible : Tk;
-}
-
-void attention_forward(float *out, float *att, const float *q, long q_stride, const float *k, const float *v,
-                       long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal) {
-    if (Tq < ATTENTION_GEMM_MIN_QUERIES) {
-        attention_forward_rows(out, att, q, q_stride, k, v, kv_stride, B, Tq, Tk, C, NH, causal);
+void attention_forward(float *out, float *att, const Attention *a) {
+    if (a->Tq < ATTENTION_GEMM_MIN_QUERIES) {
+        attention_forward_rows(out, att, a);
         return;
     }
-    int HS = C / NH;
+    int B = a->B, Tq = a->Tq, Tk = a->Tk, C = a->C, NH = a->NH, HS = C / NH;
+    long q_stride = a->q_stride, kv_stride = a->kv_stride;
     float scale = 1.0f / sqrtf((float)HS);
 #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
-            const float *query = q + (long)b * Tq * q_stride + h * HS;
-            const float *key = k + (long)b * Tk * kv_stride + h * HS, *value = v + (long)b * Tk * kv_stride + h * HS;
+            const float *query = a->q + (long)b * Tq * q_stride + h * HS;
+            const float *key = a->k + (long)b * Tk * kv_stride + h * HS, *value = a->v + (long)b * Tk * kv_stride + h * HS;
             float *probs = att + ((long)b * NH + h) * Tq * Tk;
             // S (Tq,Tk) = Q (Tq,HS) · Kᵀ: B[i][s] = K[s][i]
             gemm(Tq, Tk, HS, query, q_stride, 1, key, 1, kv_stride, probs, Tk, 0);
-            for (int t = 0; t < Tq; t++) masked_softmax_row(probs + (long)t * Tk, visible_keys(t, Tq, Tk, causal), Tk, scale);
+            for (int t = 0; t < Tq; t++)
+                masked_softmax_row(probs + (long)t * Tk, attention_visible(a, t), Tk, scale, padding_of(a, b));
             // O (Tq,HS) = P (Tq,Tk) · V (Tk,HS)
             gemm(Tq, HS, Tk, probs, Tk, 1, value, kv_stride, 1, out + (long)b * Tq * C + h * HS, C, 0);
         }
@@ -426,39 +426,42 @@ void attention_forward(float *out, float *att, const float *q, long q_stride, co
 // Per head, with S, P, O as in the forward:
 //   dP = dO Vᵀ,   dV += Pᵀ dO,   dS = P ∘ (dP - rowsum(P ∘ dP)) / sqrt(HS)   (softmax backward),
 //   dQ += dS K,   dK += dSᵀ Q
-void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const float *q,
-                        long q_stride, const float *k, const float *v, long kv_stride, int B, int Tq, int Tk, int C,
-                        int NH, int causal) {
-    if (Tq < ATTENTION_GEMM_MIN_QUERIES) {
-        attention_backward_rows(d_q, d_k, d_v, d_out, att, q, q_stride, k, v, kv_stride, B, Tq, Tk, C, NH, causal);
-        return;
+// Hidden keys have P = 0 and so dS = 0.
+int attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const Attention *a) {
+    if (a->Tq < ATTENTION_GEMM_MIN_QUERIES) {
+        attention_backward_rows(d_q, d_k, d_v, d_out, att, a);
+        return 0;
     }
-    int HS = C / NH;
+    int B = a->B, Tq = a->Tq, Tk = a->Tk, C = a->C, NH = a->NH, HS = C / NH;
+    long q_stride = a->q_stride, kv_stride = a->kv_stride;
     float scale = 1.0f / sqrtf((float)HS);
-#pragma omp parallel
-    {
-        float *d_scores = malloc(sizeof(float) * (size_t)Tq * (size_t)Tk);  // dP, then dS in place
-#pragma omp for collapse(2) schedule(dynamic)
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < NH; h++) {
-                long q_offset = (long)b * Tq * q_stride + h * HS, kv_offset = (long)b * Tk * kv_stride + h * HS;
-                const float *probs = att + ((long)b * NH + h) * Tq * Tk;
-                const float *dy = d_out + (long)b * Tq * C + h * HS;
-                gemm(Tq, Tk, HS, dy, C, 1, v + kv_offset, 1, kv_stride, d_scores, Tk, 0);
-                gemm(Tk, HS, Tq, probs, 1, Tk, dy, C, 1, d_v + kv_offset, kv_stride, 1);
-                for (int t = 0; t < Tq; t++) {
-                    const float *p = probs + (long)t * Tk;
-                    float *d = d_scores + (long)t * Tk;
-                    int visible = visible_keys(t, Tq, Tk, causal);
-                    float weighted = 0.0f;
-                    for (int s = 0; s < visible; s++) weighted += p[s] * d[s];
-                    for (int s = 0; s < visible; s++) d[s] = p[s] * (d[s] - weighted) * scale;
-                    for (int s = visible; s < Tk; s++) d[s] = 0.0f;
-                }
-                gemm(Tq, HS, Tk, d_scores, Tk, 1, k + kv_offset, kv_stride, 1, d_q + q_offset, q_stride, 1);
-                gemm(Tk, HS, Tq, d_scores, 1, Tk, q + q_offset, q_stride, 1, d_k + kv_offset, kv_stride, 1);
+    // dP, then dS in place: one (Tq,Tk) buffer per thread, allocated here rather than inside
+    // the parallel region, where a failure could not be reported.
+    int threads = omp_get_max_threads();
+    float *d_scores = malloc(sizeof(float) * (size_t)threads * (size_t)Tq * (size_t)Tk);
+    if (!d_scores) return -1;
+#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            long q_offset = (long)b * Tq * q_stride + h * HS, kv_offset = (long)b * Tk * kv_stride + h * HS;
+            const float *probs = att + ((long)b * NH + h) * Tq * Tk;
+            const float *dy = d_out + (long)b * Tq * C + h * HS;
+            float *d_s = d_scores + (long)omp_get_thread_num() * Tq * Tk;
+            gemm(Tq, Tk, HS, dy, C, 1, a->v + kv_offset, 1, kv_stride, d_s, Tk, 0);
+            gemm(Tk, HS, Tq, probs, 1, Tk, dy, C, 1, d_v + kv_offset, kv_stride, 1);
+            for (int t = 0; t < Tq; t++) {
+                const float *p = probs + (long)t * Tk;
+                float *d = d_s + (long)t * Tk;
+                int visible = attention_visible(a, t);
+                float weighted = 0.0f;
+                for (int s = 0; s < visible; s++) weighted += p[s] * d[s];
+                for (int s = 0; s < visible; s++) d[s] = p[s] * (d[s] - weighted) * scale;
+                for (int s = visible; s < Tk; s++) d[s] = 0.0f;
             }
+            gemm(Tq, HS, Tk, d_s, Tk, 1, a->k + kv_offset, kv_stride, 1, d_q + q_offset, q_stride, 1);
+            gemm(Tk, HS, Tq, d_s, 1, Tk, a->q + q_offset, q_stride, 1, d_k + kv_offset, kv_stride, 1);
         }
-        free(d_scores);
     }
+    free(d_scores);
+    return 0;
 }

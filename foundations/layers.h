@@ -67,20 +67,34 @@ void residual_backward(float *d_a, float *d_b, const float *d_out, long n);
 void dropout_forward(float *out, float *mask, const float *inp, long n, float p, Random *rng);
 void dropout_backward(float *d_inp, const float *d_out, const float *mask, long n);
 
-// Multi-head scaled dot-product attention, NH heads of size HS = C / NH.
-//   q (B,Tq,C) with row stride q_stride; k, v (B,Tk,C) with row stride kv_stride
-//   -> out (B,Tq,C) (stride C), att (B,NH,Tq,Tk) the attention probabilities.
-// att[b,h,t,s] = softmax_s(q_t · k_s / sqrt(HS)); out_t = sum_s att[t,s] v_s (per head).
-// Self-attention passes the same sequence for both (GPT-2's packed qkv (B,T,3C): q = qkv,
-// k = qkv + C, v = qkv + 2C, both strides 3C); cross-attention passes another for k, v.
-// causal: the Tq queries are the last Tq positions of the Tk keys' sequence, and query t
-// sees keys s <= t + (Tk - Tq); masked probabilities are 0. Tq = 1 is a decoding step
-// against a key/value cache.
-void attention_forward(float *out, float *att, const float *q, long q_stride, const float *k, const float *v,
-                       long kv_stride, int B, int Tq, int Tk, int C, int NH, int causal);
-// d_q has q's layout (stride q_stride); d_k and d_v have k's and v's (stride kv_stride).
-void attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const float *q,
-                        long q_stride, const float *k, const float *v, long kv_stride, int B, int Tq, int Tk, int C,
-                        int NH, int causal);
+// Multi-head scaled dot-product attention (Vaswani et al. 2017, eq. 1), NH heads of size
+// HS = C / NH, per head:  att = softmax(q kᵀ / sqrt(HS) + mask),  out = att v.
+// Attention says where q, k and v are and which keys each query may see:
+//   q (B,Tq,·) rows q_stride floats apart, k and v (B,Tk,·) rows kv_stride apart, each row's
+//   first C floats used; out (B,Tq,C) stride C; att (B,NH,Tq,Tk) the probabilities, masked
+//   ones exactly 0 (a query that sees no key gets zero output).
+// Self-attention passes one packed sequence for all three (GPT-2's qkv (B,T,3C): q = qkv,
+// k = qkv + C, v = qkv + 2C, both strides 3C: attention_self below); cross-attention passes
+// another sequence for k and v.
+// causal: the Tq queries are the last Tq positions of the keys' sequence, and query t sees
+// keys s <= t + (Tk - Tq) (Tq = 1 is a decoding step against a key/value cache).
+// key_padding (B,Tk), or NULL: a non-zero entry hides that key from every query (PyTorch's
+// key_padding_mask).
+typedef struct Attention {
+    const float *q, *k, *v;
+    long q_stride, kv_stride;
+    int B, Tq, Tk, C, NH;
+    int causal;
+    const unsigned char *key_padding;
+} Attention;
+
+// Causal self-attention over a packed qkv (B,T,3C), the case of GPT-2's blocks.
+Attention attention_self(const float *qkv, int B, int T, int C, int NH);
+void attention_forward(float *out, float *att, const Attention *attention);
+// d_q has q's layout, d_k and d_v have k's and v's (strides q_stride and kv_stride); they
+// may point into one packed buffer, as q, k and v may. Returns 0, or -1 when out of memory
+// for its scratch (one (Tq,Tk) matrix per thread).
+int attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att,
+                        const Attention *attention);
 
 #endif

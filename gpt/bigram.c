@@ -111,7 +111,8 @@ static int bigram_forward(Model *model, const int *inputs, const int *targets, i
 
 // loss = mean_n -log softmax(table[x_n])[y_n]:
 //   d logits = (probs - onehot(y)) / N, and row x_n of d table gathers the d logits of n.
-static void bigram_backward(Model *model) {
+static int bigram_backward(Model *model, Error *error) {
+    (void)error;
     BigramState *s = model->state;
     int V = model->config.vocab_size;
     int n = s->n_positions;
@@ -124,6 +125,7 @@ static void bigram_backward(Model *model) {
         for (int v = 0; v < V; v++) d_row[v] += scale * p[v];
         d_row[s->targets[i]] -= scale;
     }
+    return 0;
 }
 
 // tokens (n) -> logits (V) of the token after tokens[n-1]
@@ -171,10 +173,10 @@ static void counting_fit(Model *model, const int *inputs, const int *targets, in
 // construction
 
 static const ModelOps NEURAL_BIGRAM_OPS = {
-    "bigram", bigram_prepare, bigram_forward, bigram_backward, bigram_next_logits, NULL, bigram_free_state,
+    bigram_prepare, bigram_forward, bigram_backward, bigram_next_logits, NULL, bigram_free_state,
 };
 static const ModelOps COUNTING_BIGRAM_OPS = {
-    "bigram", bigram_prepare, bigram_forward, bigram_backward, bigram_next_logits, counting_fit, bigram_free_state,
+    bigram_prepare, bigram_forward, bigram_backward, bigram_next_logits, counting_fit, bigram_free_state,
 };
 
 // One tensor (V,V): "log_probs" for the counting model, "weight" for the neural one.

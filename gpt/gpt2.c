@@ -10,8 +10,9 @@
 //   logits = layernorm_final(x) · wteᵀ     (the output matrix is tied to the token embedding)
 // LayerNorm eps 1e-5, biases everywhere, GELU in its tanh form.
 //
-// Also here: reading and writing llm.c's checkpoint format and its test_gpt2 debug state,
-// so weights converted by llm.c's tools (e.g. the released GPT-2 124M) load unchanged.
+// Each linear layer is one call (gpt/linear_layer.h hides whether its weight is fp32 or
+// quantized and whether it carries a LoRA adapter); attention is foundations/layers.h's.
+// llm.c's file formats, which load the released GPT-2 weights, are in gpt/llmc.c.
 // Not here: dropout (GPT-2 fine-tuning rarely needs it at this scale), mixed precision.
 //
 // Size letters: B batch, T time, C channels (d_model), NH heads, HS = C/NH head size,
@@ -27,6 +28,7 @@
 
 #include "foundations/layers.h"
 #include "foundations/matmul.h"
+#include "gpt/linear_layer.h"
 
 // ----------------------------------------------------------------------------
 // parameters: one flat buffer, sixteen named tensors, in llm.c's order
@@ -85,7 +87,7 @@ typedef struct Weights {
     float *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb, *lnfw, *lnfb;
 } Weights;
 
-// Quantized tensors have no fp32 values: their pointers are NULL (use linear_of below).
+// Quantized tensors have no fp32 values: their pointers are NULL (linear_layer_of reads them).
 static Weights weights_of(const Model *model, float *base) {
     const TensorInfo *t = model->tensors;
     float *p[N_GPT2_TENSORS];
@@ -93,29 +95,6 @@ static Weights weights_of(const Model *model, float *base) {
     Weights w = {p[WTE],  p[WPE],    p[LN1W], p[LN1B], p[QKVW],    p[QKVB],    p[ATTPROJW], p[ATTPROJB],
                  p[LN2W], p[LN2B],   p[FCW],  p[FCB],  p[FCPROJW], p[FCPROJB], p[LNFW],     p[LNFB]};
     return w;
-}
-
-// The layer-th (N,K) matrix of a weight tensor (L,N,K) (layer 0 for wte), as a quantized
-// matrix view. Only for quantized tensors.
-static QuantMatrix quantized_layer(const Model *model, int tensor, int layer, int N, int K) {
-    QuantMatrix matrix = model->quantized[tensor];
-    size_t bytes = (size_t)N * quant_row_bytes(matrix.type, K);
-    matrix.data = (unsigned char *)matrix.data + (size_t)layer * bytes;
-    matrix.rows = N;
-    matrix.bytes = bytes;
-    matrix.owns_data = 0;
-    return matrix;
-}
-
-// The adapters' index of a weight tensor (gpt2.h's Gpt2Matrix), or -1 (wte has none).
-static int matrix_of_tensor(int tensor) {
-    switch (tensor) {
-    case QKVW: return GPT2_QKVW;
-    case ATTPROJW: return GPT2_ATTPROJW;
-    case FCW: return GPT2_FCW;
-    case FCPROJW: return GPT2_FCPROJW;
-    }
-    return -1;
 }
 
 int gpt2_matrix_tensor(Gpt2Matrix matrix) {
@@ -185,7 +164,6 @@ typedef struct Gpt2State {
     Activations acts;
     ActivationGrads grads;
     int *inputs, *targets;                 // (B,T) copies of the last forward's batch
-    int has_targets;
     int B, T;                              // the sizes of the last forward
     Decoder decoder;
     float *activation_memory, *grad_memory;
@@ -194,11 +172,6 @@ typedef struct Gpt2State {
     const Gpt2Adapters *adapters;
     float *adapter_scratch;
     long adapter_scratch_floats;
-    // The backward cannot return an error (ModelOps), so a failure there (out of memory for
-    // a quantized layer's gradient) is kept and returned by the next forward, before the
-    // training loop could save anything computed from it.
-    int backward_failed;
-    Error backward_error;
 } Gpt2State;
 
 static void free_activations(Gpt2State *state) {
@@ -318,30 +291,66 @@ static int gpt2_prepare(Model *model, int B, int T, Error *error) {
 }
 
 // ----------------------------------------------------------------------------
-// the linear layers, with their adapters
+// the linear layers: fp32 or quantized weights, perhaps with adapters (gpt/linear_layer.h)
 
-// out (M,N) = inp (M,K) · Wᵀ + bias, W the layer-th (N,K) matrix of tensor, fp32 or quantized,
-// plus its adapter's scale·(inp·Aᵀ)·Bᵀ when it has one.
-static void linear_of(float *out, const float *inp, const Model *model, int tensor, int layer, const float *bias,
-                      int M, int K, int N) {
-    const TensorInfo *t = &model->tensors[tensor];
-    if (t->type == TENSOR_F32) {
-        matmul_forward(out, inp, model->params + t->offset + (long)layer * N * K, bias, M, K, N);
-    } else {
-        QuantMatrix matrix = quantized_layer(model, tensor, layer, N, K);
-        quant_matmul_forward(out, inp, &matrix, bias, M, K, N);
-    }
+// A gradient of the base's own parameters (offset floats into tensor), or NULL when the base
+// is frozen (see gpt2.h).
+static float *grad_of(const Model *model, int tensor, long offset) {
+    if (!model->grads || model->quantized) return NULL;
+    return model->grads + model->tensors[tensor].offset + offset;
+}
+
+// The layer-th (N,K) matrix of weight tensor (L,N,K) (layer 0 for wte, which is also the
+// output matrix), its bias (bias_tensor, or -1: none), their gradients and its adapter.
+static LinearLayer linear_layer_of(const Model *model, int tensor, int bias_tensor, int layer) {
     const Gpt2State *state = model->state;
+    const TensorInfo *t = &model->tensors[tensor];
+    int N = t->shape[t->n_dims - 2], K = t->shape[t->n_dims - 1];
+    LinearLayer linear = {.in_features = K, .out_features = N};
+    if (t->type == TENSOR_F32) {
+        linear.weight = model->params + t->offset + (long)layer * N * K;
+    } else {
+        size_t bytes = (size_t)N * quant_row_bytes(t->type, K);
+        linear.quantized = model->quantized[tensor];
+        linear.quantized.data = (unsigned char *)linear.quantized.data + (size_t)layer * bytes;
+        linear.quantized.rows = N;
+        linear.quantized.bytes = bytes;
+        linear.quantized.owns_data = 0;
+    }
+    if (bias_tensor >= 0) {
+        linear.bias = model->params + model->tensors[bias_tensor].offset + (long)layer * N;
+        linear.d_bias = grad_of(model, bias_tensor, (long)layer * N);
+    }
+    linear.d_weight = grad_of(model, tensor, (long)layer * N * K);
     const Gpt2Adapters *adapters = state->adapters;
-    int m = matrix_of_tensor(tensor);
-    if (!adapters || m < 0 || !adapters->a[m]) return;
-    int r = adapters->rank;
-    const float *A = adapters->a[m] + (long)layer * r * K, *B = adapters->b[m] + (long)layer * N * r;
-    float *h = state->adapter_scratch;  // (M,r); prepare and gpt2_set_adapters size it
-    matmul_forward(h, inp, A, NULL, M, K, r);
-    for (long i = 0; i < (long)M * r; i++) h[i] *= adapters->scale;
-    // out (M,N) += h (M,r) · Bᵀ (r,N): Bᵀ[k][j] = B[j·r + k]
-    gemm(M, N, r, h, r, 1, B, 1, r, out, N, 1);
+    int m = -1;
+    for (int i = 0; i < GPT2_N_MATRICES; i++)
+        if (gpt2_matrix_tensor(i) == tensor) m = i;
+    if (adapters && m >= 0 && adapters->a[m]) {
+        int r = adapters->rank;
+        linear.rank = r;
+        linear.scale = adapters->scale;
+        linear.lora_a = adapters->a[m] + (long)layer * r * K;
+        linear.lora_b = adapters->b[m] + (long)layer * N * r;
+        linear.d_lora_a = adapters->d_a[m] ? adapters->d_a[m] + (long)layer * r * K : NULL;
+        linear.d_lora_b = adapters->d_b[m] ? adapters->d_b[m] + (long)layer * N * r : NULL;
+        linear.scratch = state->adapter_scratch;  // prepare and gpt2_set_adapters size it
+    }
+    return linear;
+}
+
+// out (M,N) = inp (M,K) · Wᵀ + bias for the layer-th matrix of tensor.
+static void linear_forward_of(float *out, const float *inp, const Model *model, int tensor, int bias, int layer,
+                              long M) {
+    LinearLayer linear = linear_layer_of(model, tensor, bias, layer);
+    linear_layer_forward(&linear, out, inp, (int)M);
+}
+
+// Its backward: d_inp (M,K) += d_out · W, and the weight's, bias's and adapter's gradients.
+static int linear_backward_of(float *d_inp, const float *d_out, const float *inp, const Model *model, int tensor,
+                              int bias, int layer, long M, Error *error) {
+    LinearLayer linear = linear_layer_of(model, tensor, bias, layer);
+    return linear_layer_backward(&linear, d_inp, d_out, inp, (int)M, error);
 }
 
 // ----------------------------------------------------------------------------
@@ -381,10 +390,6 @@ static void encoder_backward(float *d_wte, float *d_wpe, const float *d_out, con
 static int gpt2_forward(Model *model, const int *inputs, const int *targets, int B, int T, Error *error) {
     const ModelConfig *cfg = &model->config;
     Gpt2State *state = model->state;
-    if (state->backward_failed) {
-        state->backward_failed = 0;
-        return error_set(error, "gpt2: the last backward pass failed: %s", state->backward_error.message);
-    }
     if (!state->activation_memory || B > model->batch_size || T > model->seq_len || (long)B * T > (long)model->batch_size * model->seq_len)
         return error_set(error, "gpt2: batch %d x %d exceeds the prepared %d x %d", B, T, model->batch_size, model->seq_len);
     int L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, V = cfg->vocab_size;
@@ -396,7 +401,6 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
     }
     memcpy(state->inputs, inputs, sizeof(int) * (size_t)BT);
     if (targets) memcpy(state->targets, targets, sizeof(int) * (size_t)BT);
-    state->has_targets = targets != NULL;
     state->B = B, state->T = T;
 
     Weights w = weights_of(model, model->params);
@@ -406,9 +410,7 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
         const float *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
         // this layer's weights
         const float *ln1w = w.ln1w + l * C, *ln1b = w.ln1b + l * C;
-        const float *qkvb = w.qkvb + l * 3 * C, *attprojb = w.attprojb + l * C;
         const float *ln2w = w.ln2w + l * C, *ln2b = w.ln2b + l * C;
-        const float *fcb = w.fcb + l * 4 * C, *fcprojb = w.fcprojb + l * C;
         // this layer's activations
         float *ln1 = a->ln1 + l * BT * C, *ln1_mean = a->ln1_mean + l * BT, *ln1_rstd = a->ln1_rstd + l * BT;
         float *qkv = a->qkv + l * BT * 3 * C, *atty = a->atty + l * BT * C;
@@ -419,29 +421,23 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
         float *fcproj = a->fcproj + l * BT * C, *residual3 = a->residual3 + l * BT * C;
 
         layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, ln1w, ln1b, (int)BT, C);
-        linear_of(qkv, ln1, model, QKVW, l, qkvb, (int)BT, C, 3 * C);
-        attention_forward(atty, att, qkv, 3 * C, qkv + C, qkv + 2 * C, 3 * C, B, T, T, C, NH, 1);
-        linear_of(attproj, atty, model, ATTPROJW, l, attprojb, (int)BT, C, C);
+        linear_forward_of(qkv, ln1, model, QKVW, QKVB, l, BT);
+        Attention attention = attention_self(qkv, B, T, C, NH);
+        attention_forward(atty, att, &attention);
+        linear_forward_of(attproj, atty, model, ATTPROJW, ATTPROJB, l, BT);
         residual_forward(residual2, residual, attproj, BT * C);
         layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, ln2w, ln2b, (int)BT, C);
-        linear_of(fch, ln2, model, FCW, l, fcb, (int)BT, C, 4 * C);
+        linear_forward_of(fch, ln2, model, FCW, FCB, l, BT);
         gelu_forward(fch_gelu, fch, BT * 4 * C);
-        linear_of(fcproj, fch_gelu, model, FCPROJW, l, fcprojb, (int)BT, 4 * C, C);
+        linear_forward_of(fcproj, fch_gelu, model, FCPROJW, FCPROJB, l, BT);
         residual_forward(residual3, residual2, fcproj, BT * C);
     }
     const float *last = a->residual3 + (L - 1) * BT * C;
     layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, last, w.lnfw, w.lnfb, (int)BT, C);
-    linear_of(a->logits, a->lnf, model, WTE, 0, NULL, (int)BT, C, V);
+    linear_forward_of(a->logits, a->lnf, model, WTE, -1, 0, BT);
     model->logits = a->logits;
     model->loss = targets ? cross_entropy_forward(a->losses, a->probs, a->logits, targets, (int)BT, V) : -1.0f;
     return 0;
-}
-
-// A gradient of the base's own parameters (offset floats into tensor), or NULL when the base
-// is frozen (see gpt2.h).
-static float *grad_of(const Model *model, int tensor, long offset) {
-    if (!model->grads || model->quantized) return NULL;
-    return model->grads + model->tensors[tensor].offset + offset;
 }
 
 // LayerNorm's weight and bias gradients of layer `layer`, or the sink for a frozen base.
@@ -453,57 +449,10 @@ static void layernorm_grads(const Model *model, int weight, int bias, int layer,
     if (!*d_weight) *d_weight = state->grads.frozen_sink, *d_bias = state->grads.frozen_sink + C;
 }
 
-// The backward of the adapter on (tensor, layer), s its scale, h = inp·Aᵀ (M,r) recomputed:
-//   d_B (N,r) += s · d_outᵀ · h      d_h (M,r) = s · d_out · B
-//   d_A (r,K) += d_hᵀ · inp          d_inp (M,K) += d_h · A
-static void adapter_backward(float *d_inp, const float *d_out, const float *inp, const Model *model, int tensor,
-                             int layer, int M, int K, int N) {
-    const Gpt2State *state = model->state;
-    const Gpt2Adapters *adapters = state->adapters;
-    int m = matrix_of_tensor(tensor);
-    if (!adapters || m < 0 || !adapters->a[m]) return;
-    int r = adapters->rank;
-    float s = adapters->scale;
-    const float *A = adapters->a[m] + (long)layer * r * K, *B = adapters->b[m] + (long)layer * N * r;
-    float *h = state->adapter_scratch, *d_h = state->adapter_scratch + (long)M * r;
-    if (adapters->d_b[m]) {
-        matmul_forward(h, inp, A, NULL, M, K, r);
-        for (long i = 0; i < (long)M * r; i++) h[i] *= s;
-        // d_B (N,r) += d_outᵀ (N,M) · (s h) (M,r): A[i][k] = d_out[k·N + i]
-        gemm(N, r, M, d_out, 1, N, h, r, 1, adapters->d_b[m] + (long)layer * N * r, r, 1);
-    }
-    gemm(M, r, N, d_out, N, 1, B, r, 1, d_h, r, 0);
-    for (long i = 0; i < (long)M * r; i++) d_h[i] *= s;
-    // d_A (r,K) += d_hᵀ (r,M) · inp (M,K)
-    if (adapters->d_a[m]) gemm(r, K, M, d_h, 1, r, inp, K, 1, adapters->d_a[m] + (long)layer * r * K, K, 1);
-    gemm(M, K, r, d_h, r, 1, A, K, 1, d_inp, K, 1);
-}
-
-// The backward of linear_of, for d_out (M,N) and the forward's input inp (M,K):
-//   d_inp (M,K) += d_out · W     (W fp32, or quantized: dequantized band by band)
-//   d_W (N,K) += d_outᵀ · inp, d_bias (N) += Σ_rows d_out     (a trainable base only)
-// and the adapter's gradients and its share of d_inp. bias is the bias tensor or -1.
-static void linear_backward_of(float *d_inp, const float *d_out, const float *inp, Model *model, int tensor, int bias,
-                               int layer, int M, int K, int N) {
-    Gpt2State *state = model->state;
-    const TensorInfo *t = &model->tensors[tensor];
-    float *d_weight = grad_of(model, tensor, (long)layer * N * K);
-    float *d_bias = bias >= 0 ? grad_of(model, bias, (long)layer * N) : NULL;
-    if (t->type == TENSOR_F32) {
-        matmul_backward(d_inp, d_weight, d_bias, d_out, inp, model->params + t->offset + (long)layer * N * K, M, K, N);
-    } else {
-        QuantMatrix matrix = quantized_layer(model, tensor, layer, N, K);
-        if (!state->backward_failed &&
-            quant_matmul_backward_input(d_inp, d_out, &matrix, M, K, N, &state->backward_error))
-            state->backward_failed = 1;
-    }
-    adapter_backward(d_inp, d_out, inp, model, tensor, layer, M, K, N);
-}
-
 // The chain rule through the forward above, last layer first. Gradients of the weights
 // accumulate into model->grads (the caller zeroes them once per step); a frozen base (gpt2.h)
 // computes only the activations' gradients and the adapters'.
-static void gpt2_backward(Model *model) {
+static int gpt2_backward(Model *model, Error *error) {
     const ModelConfig *cfg = &model->config;
     Gpt2State *state = model->state;
     int B = state->B, T = state->T, L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, V = cfg->vocab_size;
@@ -517,7 +466,7 @@ static void gpt2_backward(Model *model) {
     memset(g->d_logits, 0, sizeof(float) * (size_t)(BT * V));
     cross_entropy_backward(g->d_logits, a->probs, state->targets, 1.0f / (float)BT, (int)BT, V);
     memset(g->d_lnf, 0, sizeof(float) * (size_t)(BT * C));
-    linear_backward_of(g->d_lnf, g->d_logits, a->lnf, model, WTE, -1, 0, (int)BT, C, V);
+    if (linear_backward_of(g->d_lnf, g->d_logits, a->lnf, model, WTE, -1, 0, BT, error)) return -1;
     memset(g->d_residual, 0, sizeof(float) * (size_t)(BT * C));
     const float *last = a->residual3 + (L - 1) * BT * C;
     layernorm_grads(model, LNFW, LNFB, 0, &d_weight, &d_bias);
@@ -535,26 +484,28 @@ static void gpt2_backward(Model *model) {
         // residual3 = residual2 + fcproj: d_residual reaches both unchanged, so it stays
         // where it is for residual2 and is read as d_fcproj.
         memset(g->d_fch_gelu, 0, sizeof(float) * (size_t)(BT * 4 * C));
-        linear_backward_of(g->d_fch_gelu, g->d_residual, fch_gelu, model, FCPROJW, FCPROJB, l, (int)BT, 4 * C, C);
+        if (linear_backward_of(g->d_fch_gelu, g->d_residual, fch_gelu, model, FCPROJW, FCPROJB, l, BT, error)) return -1;
         memset(g->d_fch, 0, sizeof(float) * (size_t)(BT * 4 * C));
         gelu_backward(g->d_fch, g->d_fch_gelu, fch, BT * 4 * C);
         memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
-        linear_backward_of(g->d_ln, g->d_fch, ln2, model, FCW, FCB, l, (int)BT, C, 4 * C);
+        if (linear_backward_of(g->d_ln, g->d_fch, ln2, model, FCW, FCB, l, BT, error)) return -1;
         layernorm_grads(model, LN2W, LN2B, l, &d_weight, &d_bias);
         layernorm_backward(g->d_residual, d_weight, d_bias, g->d_ln, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT, C);
         // residual2 = residual + attproj: the same trick.
         memset(g->d_atty, 0, sizeof(float) * (size_t)(BT * C));
-        linear_backward_of(g->d_atty, g->d_residual, atty, model, ATTPROJW, ATTPROJB, l, (int)BT, C, C);
+        if (linear_backward_of(g->d_atty, g->d_residual, atty, model, ATTPROJW, ATTPROJB, l, BT, error)) return -1;
         memset(g->d_qkv, 0, sizeof(float) * (size_t)(BT * 3 * C));
-        attention_backward(g->d_qkv, g->d_qkv + C, g->d_qkv + 2 * C, g->d_atty, att, qkv, 3 * C, qkv + C, qkv + 2 * C,
-                           3 * C, B, T, T, C, NH, 1);
+        Attention attention = attention_self(qkv, B, T, C, NH);
+        if (attention_backward(g->d_qkv, g->d_qkv + C, g->d_qkv + 2 * C, g->d_atty, att, &attention))
+            return error_set(error, "gpt2: out of memory in attention's backward");
         memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
-        linear_backward_of(g->d_ln, g->d_qkv, ln1, model, QKVW, QKVB, l, (int)BT, C, 3 * C);
+        if (linear_backward_of(g->d_ln, g->d_qkv, ln1, model, QKVW, QKVB, l, BT, error)) return -1;
         layernorm_grads(model, LN1W, LN1B, l, &d_weight, &d_bias);
         layernorm_backward(g->d_residual, d_weight, d_bias, g->d_ln, residual, ln1w, ln1_mean, ln1_rstd, (int)BT, C);
     }
     float *d_wte = grad_of(model, WTE, 0), *d_wpe = grad_of(model, WPE, 0);
     if (d_wte) encoder_backward(d_wte, d_wpe, g->d_residual, state->inputs, B, T, C);
+    return 0;
 }
 
 // ----------------------------------------------------------------------------
@@ -599,18 +550,21 @@ static void decode_chunk(Model *model, const int *tokens, int n, int start) {
     for (int l = 0; l < L; l++) {
         float *keys = d->key_cache + l * maxT * C, *values = d->value_cache + l * maxT * C;
         layernorm_forward(d->ln, d->mean, d->rstd, d->x, w.ln1w + l * C, w.ln1b + l * C, n, C);
-        linear_of(d->qkv, d->ln, model, QKVW, l, w.qkvb + l * 3 * C, n, C, 3 * C);
+        linear_forward_of(d->qkv, d->ln, model, QKVW, QKVB, l, n);
         for (int i = 0; i < n; i++) {
             memcpy(keys + (long)(start + i) * C, d->qkv + (long)i * 3 * C + C, sizeof(float) * (size_t)C);
             memcpy(values + (long)(start + i) * C, d->qkv + (long)i * 3 * C + 2 * C, sizeof(float) * (size_t)C);
         }
-        attention_forward(d->atty, d->att, d->qkv, 3 * C, keys, values, C, 1, n, start + n, C, NH, 1);
-        linear_of(d->proj, d->atty, model, ATTPROJW, l, w.attprojb + l * C, n, C, C);
+        // the n new queries against every cached key, themselves included
+        Attention attention = {.q = d->qkv, .k = keys, .v = values, .q_stride = 3L * C, .kv_stride = C,
+                               .B = 1, .Tq = n, .Tk = start + n, .C = C, .NH = NH, .causal = 1};
+        attention_forward(d->atty, d->att, &attention);
+        linear_forward_of(d->proj, d->atty, model, ATTPROJW, ATTPROJB, l, n);
         residual_forward(d->x, d->x, d->proj, (long)n * C);
         layernorm_forward(d->ln, d->mean, d->rstd, d->x, w.ln2w + l * C, w.ln2b + l * C, n, C);
-        linear_of(d->fch, d->ln, model, FCW, l, w.fcb + l * 4 * C, n, C, 4 * C);
+        linear_forward_of(d->fch, d->ln, model, FCW, FCB, l, n);
         gelu_forward(d->fch, d->fch, (long)n * 4 * C);
-        linear_of(d->proj, d->fch, model, FCPROJW, l, w.fcprojb + l * C, n, 4 * C, C);
+        linear_forward_of(d->proj, d->fch, model, FCPROJW, FCPROJB, l, n);
         residual_forward(d->x, d->x, d->proj, (long)n * C);
     }
 }
@@ -638,7 +592,7 @@ static int gpt2_next_logits(Model *model, const int *tokens, int n, float *logit
             Weights w = weights_of(model, model->params);
             const float *last = d->x + (long)(chunk - 1) * C;
             layernorm_forward(d->ln, d->mean, d->rstd, last, w.lnfw, w.lnfb, 1, C);
-            linear_of(logits, d->ln, model, WTE, 0, NULL, 1, C, V);
+            linear_forward_of(logits, d->ln, model, WTE, -1, 0, 1);
         }
     }
     return 0;
@@ -657,7 +611,6 @@ int gpt2_set_adapters(Model *model, const Gpt2Adapters *adapters, Error *error) 
 // creation
 
 static const ModelOps gpt2_ops = {
-    .name = "gpt2",
     .prepare = gpt2_prepare,
     .forward = gpt2_forward,
     .backward = gpt2_backward,

@@ -126,9 +126,9 @@ static int lora_forward(Model *lora, const int *inputs, const int *targets, int 
     return status;
 }
 
-static void lora_backward(Model *lora) {
+static int lora_backward(Model *lora, Error *error) {
     Model *base = &state_of(lora)->base;
-    base->ops->backward(base);
+    return base->ops->backward(base, error);
 }
 
 static int lora_next_logits(Model *lora, const int *tokens, int n, float *logits, Error *error) {
@@ -146,7 +146,6 @@ static void lora_free_state(Model *lora) {
 }
 
 static const ModelOps lora_ops = {
-    .name = "lora",
     .prepare = lora_prepare,
     .forward = lora_forward,
     .backward = lora_backward,

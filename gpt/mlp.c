@@ -291,7 +291,8 @@ static void batch_norm_backward(float *d_pre, float *d_gain, float *d_bias, cons
 }
 
 // The forward in reverse; every parameter gradient accumulates (+=) into model->grads.
-static void mlp_backward(Model *model) {
+static int mlp_backward(Model *model, Error *error) {
+    (void)error;
     MlpState *s = model->state;
     const ModelConfig *c = &model->config;
     int V = c->vocab_size, K = c->block_size, E = c->d_embed, H = c->d_hidden;
@@ -313,6 +314,7 @@ static void mlp_backward(Model *model) {
     memset(s->d_embedded, 0, sizeof(float) * (size_t)N * K * E);
     linear_backward(s->d_embedded, g.w1, g.b1, s->d_pre, s->embedded, p.w1, N, K * E, H);
     embedding_backward(g.table, s->d_embedded, s->context, N * K, E);
+    return 0;
 }
 
 // ----------------------------------------------------------------------------
@@ -344,7 +346,7 @@ static int mlp_next_logits(Model *model, const int *tokens, int n, float *logits
 // construction
 
 static const ModelOps MLP_OPS = {
-    "mlp", mlp_prepare, mlp_forward, mlp_backward, mlp_next_logits, NULL, mlp_free_state,
+    mlp_prepare, mlp_forward, mlp_backward, mlp_next_logits, NULL, mlp_free_state,
 };
 
 static void add_tensor(Model *model, const char *name, int rows, int columns) {

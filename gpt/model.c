@@ -66,6 +66,13 @@ static int config_check(const ModelConfig *c, Error *error) {
     return 0;
 }
 
+int model_backward(Model *model, Error *error) {
+    const char *name = architecture_name(model->config.arch);
+    if (!model->training) return error_set(error, "%s: backward needs a model prepared for training", name);
+    if (model->loss == -1.0f) return error_set(error, "%s: backward needs a forward with targets first", name);
+    return model->ops->backward(model, error);
+}
+
 int model_create(Model *model, const ModelConfig *config, Random *rng, Error *error) {
     memset(model, 0, sizeof *model);
     if (config_check(config, error)) return -1;

@@ -67,7 +67,6 @@ typedef struct Model Model;
 
 // What a stage provides. Every function that can fail on user data returns 0 / -1 + Error.
 typedef struct ModelOps {
-    const char *name;  // "bigram", "mlp", "gpt2"
     // Allocates (or reallocates) the stage's activations for up to B x T; when
     // model->training is set, also what the backward needs. Called by model_prepare.
     int (*prepare)(Model *model, int B, int T, Error *error);
@@ -76,7 +75,8 @@ typedef struct ModelOps {
     // activations the backward needs. B*T must fit what model_prepare allocated.
     int (*forward)(Model *model, const int *inputs, const int *targets, int B, int T, Error *error);
     // After a forward with targets: grads += d loss / d params (the caller zeroes grads).
-    void (*backward)(Model *model);
+    // Called through model_backward, which checks that there was such a forward.
+    int (*backward)(Model *model, Error *error);
     // Logits (V) for the token after tokens[0..n) (n >= 1). Stages may keep a cache between
     // calls (GPT-2's key/value cache): when tokens extends the previous call's tokens only
     // the new ones are processed. n must be <= context_length (the sampler slides).
@@ -112,7 +112,7 @@ struct Model {
     size_t mapping_bytes;
     // Set by forward:
     float *logits;  // (B,T,V) of the last forward
-    float loss;     // mean loss of the last forward with targets, -1 otherwise
+    float loss;     // mean loss of the last forward with targets, -1 otherwise (no backward then)
     int batch_size, seq_len;  // B, T the activations are allocated for
     int training;   // activations for backward (and dropout / batch-norm statistics) wanted
     void *state;    // the stage's activations and caches
@@ -125,6 +125,9 @@ int model_create(Model *model, const ModelConfig *config, Random *rng, Error *er
 // other sizes. Forward fails cleanly if called with more.
 int model_prepare(Model *model, int B, int T, int training, Error *error);
 void model_free(Model *model);
+// grads += d loss / d params for the last forward, which must have had targets and run with
+// model->training set (errors otherwise, and when the stage's backward fails: out of memory).
+int model_backward(Model *model, Error *error);
 // The tensor called name, or NULL.
 const TensorInfo *model_find_tensor(const Model *model, const char *name);
 // "bigram" / "mlp" / "gpt2" and back.

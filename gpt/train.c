@@ -288,7 +288,7 @@ int train_run(TrainRun *run, Error *error) {
             break;
         }
         memset(model->grads, 0, sizeof(float) * (size_t)model->n_params);
-        model->ops->backward(model);
+        if ((status = model_backward(model, error))) break;
         if (c->grad_clip > 0.0f) gradient_clip_global_norm(model->grads, model->n_trainable, c->grad_clip);
         optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, lr);
         s->step++;

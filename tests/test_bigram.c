@@ -64,7 +64,7 @@ int main(void) {
     ModelLoss small = {&neural, inputs, targets, 2, 20};
     model_loss(&small);
     memset(neural.grads, 0, sizeof(float) * (size_t)neural.n_params);
-    neural.ops->backward(&neural);
+    CHECK(model_backward(&neural, &error) == 0, "%s", error.message);
     GradcheckResult check = gradcheck(model_loss, &small, neural.params, neural.grads, neural.n_params, 1e-2f, 1e-3);
     CHECK(check.max_abs_error < 2e-3, "neural bigram gradient: max abs error %g at %ld", check.max_abs_error,
           check.worst_index);
@@ -77,7 +77,7 @@ int main(void) {
     for (int step = 0; step < 300; step++) {
         neural.ops->forward(&neural, inputs, targets, 1, N, &error);
         memset(neural.grads, 0, sizeof(float) * (size_t)neural.n_params);
-        neural.ops->backward(&neural);
+        CHECK(model_backward(&neural, &error) == 0, "%s", error.message);
         optimizer_step(&optimizer, neural.params, neural.grads, neural.n_params, 0.1f);
     }
     neural.ops->forward(&neural, inputs, targets, 1, N, &error);

@@ -36,7 +36,7 @@ static void check_gradients(Random *rng) {
     ModelLoss context = {&model, inputs, targets, B, T};
     model_loss(&context);
     memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
-    model.ops->backward(&model);
+    CHECK(model_backward(&model, &error) == 0, "%s", error.message);
     float *analytic = malloc(sizeof(float) * (size_t)model.n_params);
     memcpy(analytic, model.grads, sizeof(float) * (size_t)model.n_params);
     for (int t = 0; t < model.n_tensors; t++) {

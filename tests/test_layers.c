@@ -12,14 +12,19 @@
 #include "tests/check.h"
 
 enum { LINEAR, EMBEDDING, RELU, SIGMOID, TANH, GELU, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, LAYERNORM, RESIDUAL,
-       DROPOUT, ATTENTION, CROSS_ATTENTION, ATTENTION_FEW_QUERIES, N_LAYERS };
+       DROPOUT, ATTENTION, CROSS_ATTENTION, ATTENTION_FEW_QUERIES, ATTENTION_PADDING, ATTENTION_PADDING_FEW, N_LAYERS };
 static const char *layer_names[] = {"linear", "embedding", "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
                                     "cross_entropy", "layernorm", "residual", "dropout", "attention",
-                                    "cross_attention", "attention_few_queries"};
+                                    "cross_attention", "attention_few_queries", "attention_padding",
+                                    "attention_padding_few_queries"};
 
 // Sizes shared by the cases: N rows of C channels; attention B x T x C with NH heads (T = 9
 // queries take the matrix-product path, TF = 5 the row-by-row one).
 enum { N = 5, C = 8, OC = 6, V = 7, B = 2, T = 9, TF = 5, TK = 4, NH = 2 };
+
+// A key padding mask (B,T) for the causal self-attention cases: batch 0 hides its keys 2 and
+// 8, batch 1 its key 0 (so its first query sees no key at all and must give zeros).
+static const unsigned char KEY_PADDING[B * T] = {0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0};
 
 typedef struct Case {
     int layer;
@@ -50,13 +55,20 @@ static void forward(Case *c) {
         dropout_forward(c->out, c->cache1, c->x, N * C, 0.3f, &rng);
         break;
     case ATTENTION:  // packed qkv (B,T,3C)
-        attention_forward(c->out, c->cache1, c->x, 3 * C, c->x + C, c->x + 2 * C, 3 * C, B, T, T, C, NH, 1);
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, NULL});
         break;
     case CROSS_ATTENTION:  // q (B,T,C) from x, k/v (B,TK,2C) packed in y, no mask
-        attention_forward(c->out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, T, TK, C, NH, 0);
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, T, TK, C, NH, 0, NULL});
         break;
     case ATTENTION_FEW_QUERIES:  // the last TF queries of a causal sequence of T keys
-        attention_forward(c->out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, TF, T, C, NH, 1);
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, NULL});
+        break;
+    case ATTENTION_PADDING:  // causal self-attention with hidden keys, matrix-product path
+        attention_forward(c->out, c->cache1,
+                          &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, KEY_PADDING});
+        break;
+    case ATTENTION_PADDING_FEW:  // the last TF queries against T keys with hidden ones, row-by-row path
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING});
         break;
     }
 }
@@ -92,14 +104,24 @@ static void backward(Case *c, float *d_x, float *d_y, float *d_w, float *d_b) {
     case RESIDUAL: residual_backward(d_x, d_y, d_out, N * C); break;
     case DROPOUT: dropout_backward(d_x, d_out, c->cache1, N * C); break;
     case ATTENTION:
-        attention_backward(d_x, d_x + C, d_x + 2 * C, d_out, c->cache1, c->x, 3 * C, c->x + C, c->x + 2 * C, 3 * C, B,
-                           T, T, C, NH, 1);
+        attention_backward(d_x, d_x + C, d_x + 2 * C, d_out, c->cache1,
+                           &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, NULL});
         break;
     case CROSS_ATTENTION:
-        attention_backward(d_x, d_y, d_y + C, d_out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, T, TK, C, NH, 0);
+        attention_backward(d_x, d_y, d_y + C, d_out, c->cache1,
+                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, T, TK, C, NH, 0, NULL});
         break;
     case ATTENTION_FEW_QUERIES:
-        attention_backward(d_x, d_y, d_y + C, d_out, c->cache1, c->x, C, c->y, c->y + C, 2 * C, B, TF, T, C, NH, 1);
+        attention_backward(d_x, d_y, d_y + C, d_out, c->cache1,
+                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, NULL});
+        break;
+    case ATTENTION_PADDING:
+        attention_backward(d_x, d_x + C, d_x + 2 * C, d_out, c->cache1,
+                           &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, KEY_PADDING});
+        break;
+    case ATTENTION_PADDING_FEW:
+        attention_backward(d_x, d_y, d_y + C, d_out, c->cache1,
+                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING});
         break;
     }
 }
@@ -137,7 +159,9 @@ int main(void) {
         case CROSS_ENTROPY: c.n_out = N, n_x = N * V; break;
         case LAYERNORM: c.n_out = N * C, n_w = n_b = C; break;
         case RESIDUAL: c.n_out = N * C, n_y = N * C; break;
-        case ATTENTION: c.n_out = B * T * C, n_x = B * T * 3 * C; break;
+        case ATTENTION:
+        case ATTENTION_PADDING: c.n_out = B * T * C, n_x = B * T * 3 * C; break;
+        case ATTENTION_PADDING_FEW:
         case CROSS_ATTENTION: c.n_out = B * T * C, n_x = B * T * C, n_y = B * TK * 2 * C; break;
         case ATTENTION_FEW_QUERIES: c.n_out = B * TF * C, n_x = B * TF * C, n_y = B * T * 2 * C; break;
         case RELU:  // keep inputs away from the kink at 0, where the derivative jumps
@@ -168,9 +192,28 @@ int main(void) {
     // Causal attention: the first query sees only the first key, so its output is v_0.
     float qkv[1 * 3 * 3 * 4], out[3 * 4], att[2 * 3 * 3];
     random_fill_normal(&rng, qkv, 36, 0.0f, 1.0f);
-    attention_forward(out, att, qkv, 12, qkv + 4, qkv + 8, 12, 1, 3, 3, 4, 2, 1);
+    Attention causal = attention_self(qkv, 1, 3, 4, 2);
+    attention_forward(out, att, &causal);
     for (int i = 0; i < 4; i++) CHECK_NEAR(out[i], qkv[8 + i], 1e-6);
     CHECK_NEAR(att[1], 0.0, 0.0);  // query 0, key 1 masked
+
+    // Key padding: hiding key 1 of three gives the attention over keys 0 and 2 alone (the
+    // same queries against a two-key sequence), with probability exactly 0 on key 1; a
+    // query whose every visible key is hidden gives zeros.
+    float kv2[2 * 8], out2[3 * 4], att2[2 * 3 * 2];
+    for (int i = 0; i < 4; i++) kv2[i] = qkv[4 + i], kv2[4 + i] = qkv[8 + i], kv2[8 + i] = qkv[24 + 4 + i], kv2[12 + i] = qkv[24 + 8 + i];
+    const unsigned char hide_key_1[3] = {0, 1, 0};
+    Attention padded = {qkv, qkv + 4, qkv + 8, 12, 12, 1, 3, 3, 4, 2, 0, hide_key_1};
+    attention_forward(out, att, &padded);
+    Attention two_keys = {qkv, kv2, kv2 + 4, 12, 8, 1, 3, 2, 4, 2, 0, NULL};
+    attention_forward(out2, att2, &two_keys);
+    for (int i = 0; i < 12; i++) CHECK_NEAR(out[i], out2[i], 1e-6);
+    for (int t = 0; t < 6; t++) CHECK_NEAR(att[t * 3 + 1], 0.0, 0.0);
+    const unsigned char hide_key_0[3] = {1, 0, 0};
+    Attention causal_hidden = attention_self(qkv, 1, 3, 4, 2);
+    causal_hidden.key_padding = hide_key_0;
+    attention_forward(out, att, &causal_hidden);
+    for (int i = 0; i < 4; i++) CHECK_NEAR(out[i], 0.0, 0.0);  // query 0 sees only key 0, hidden
 
     // Dropout keeps the expectation: the mean of many dropped ones stays 1.
     enum { MANY = 100000 };

@@ -85,7 +85,8 @@ static void dequantized_copy(Model *out, const Model *model) {
 static float *analytic_gradients(Model *lora, LossContext *context) {
     loss_at(context);
     memset(lora->grads, 0, sizeof(float) * (size_t)lora->n_params);
-    lora->ops->backward(lora);
+    Error error;
+    CHECK(model_backward(lora, &error) == 0, "%s", error.message);
     float *analytic = malloc(sizeof(float) * (size_t)lora->n_params);
     memcpy(analytic, lora->grads, sizeof(float) * (size_t)lora->n_params);
     return analytic;

@@ -30,7 +30,7 @@ static void check_gradients(int batch_norm) {
     ModelLoss context = {&model, inputs, targets, 2, 6};
     model_loss(&context);
     memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
-    model.ops->backward(&model);
+    CHECK(model_backward(&model, &error) == 0, "%s", error.message);
     GradcheckResult result = gradcheck(model_loss, &context, model.params, model.grads, model.n_trainable, 1e-3f, 1e-2);
     fprintf(stderr, "mlp%s gradient check over %ld parameters: max abs error %.2e, max rel error %.2e\n",
             batch_norm ? " + batch norm" : "", model.n_trainable, result.max_abs_error, result.max_rel_error);

@@ -172,7 +172,7 @@ int main(void) {
     for (int i = 0; i < 6; i++) CHECK(sampler_config_check(&bad[i], &error) != 0, "bad sampler config %d accepted", i);
 
     // Generation: the context never exceeds context_length, the tokens follow the model.
-    ModelOps ops = {"fake", NULL, NULL, NULL, fake_next_logits, NULL, NULL};
+    ModelOps ops = {.next_logits = fake_next_logits};
     FakeState fake = {0, 0};
     Model model;
     memset(&model, 0, sizeof model);

@@ -66,10 +66,13 @@ int bench_train(int argc, char **argv) {
     double *forward_times = malloc(sizeof(double) * (size_t)steps), *backward_times = malloc(sizeof(double) * (size_t)steps);
     for (int step = -1; step < steps; step++) {
         double start = wall_seconds();
-        model.ops->forward(&model, inputs, targets, batch, shape.context, &error);
+        int failed = model.ops->forward(&model, inputs, targets, batch, shape.context, &error);
         double forward_done = wall_seconds();
         memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
-        model.ops->backward(&model);
+        if (failed || model_backward(&model, &error)) {
+            fprintf(stderr, "groundup: bench train: %s\n", error.message);
+            exit(1);
+        }
         double backward_done = wall_seconds();
         optimizer_step(&optimizer, model.params, model.grads, model.n_params, 1e-4f);
         if (step >= 0) {

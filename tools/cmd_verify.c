@@ -86,7 +86,11 @@ int command_verify(int argc, char **argv) {
            loss_difference, LOSS_TOLERANCE, ok ? "ok" : "FAIL");
 
     memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
-    model.ops->backward(&model);
+    if (model_backward(&model, &error)) {
+        fprintf(stderr, "groundup: verify: %s\n", error.message);
+        failures++;
+        goto done;
+    }
     for (int t = 0; t < model.n_tensors; t++) {
         const TensorInfo *tensor = &model.tensors[t];
         const float *ours = model.grads + tensor->offset, *theirs = state.grads + tensor->offset;
@@ -118,7 +122,11 @@ int command_verify(int argc, char **argv) {
                 break;
             }
             memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
-            model.ops->backward(&model);
+            if (model_backward(&model, &error)) {
+                fprintf(stderr, "groundup: verify: %s\n", error.message);
+                failures++;
+                break;
+            }
             optimizer_step(&optimizer, model.params, model.grads, model.n_params, lr);
             printf("step %d loss %.7f", step, model.loss);
             if (step < n_expected) {
