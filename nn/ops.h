@@ -95,8 +95,9 @@ Tensor *nn_dropout(Tape *tape, Tensor *x, float p, int training, Random *rng);
 Tensor *nn_layer_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias);
 // Scaled dot-product attention with NH heads: q (B,Tq,C), k and v (B,Tk,C) -> (B,Tq,C),
 // softmax(q kᵀ/√(C/NH)) v per head. causal: query t sees keys s <= t + Tk − Tq.
-// key_padding (B,Tk) or NULL: keys with key_padding[b][s] == 0 are masked (PyTorch's
-// key_padding_mask, inverted: 1 means keep); a row with every key masked gives zeros.
-Tensor *nn_attention(Tape *tape, Tensor *q, Tensor *k, Tensor *v, int n_heads, int causal, const int *key_padding);
+// key_padding (B,Tk) or NULL: a non-zero entry hides that key from every query (PyTorch's
+// key_padding_mask); a query that sees no key gets zeros. The kernel is layers.h's attention.
+Tensor *nn_attention(Tape *tape, Tensor *q, Tensor *k, Tensor *v, int n_heads, int causal,
+                     const unsigned char *key_padding);
 
 #endif

@@ -266,58 +266,51 @@ Tensor *nn_layer_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias) {
 }
 
 // ----------------------------------------------------------------------------
-// attention: sizes = {B, Tq, Tk, C, NH, causal}; saved[0] the probabilities (B,NH,Tq,Tk)
+// attention: sizes = {B, Tq, Tk, C, NH, causal}; saved[0] the probabilities (B,NH,Tq,Tk);
+// indices the key padding (B,Tk) as ints, or NULL
+
+// The kernel's description of q, k, v (contiguous (B,T,C) each) for a node or a forward.
+static Attention describe(const Tensor *q, const Tensor *k, const Tensor *v, int NH, int causal,
+                          const unsigned char *key_padding) {
+    Attention a = {q->data, k->data, v->data, q->shape[2], k->shape[2], q->shape[0], q->shape[1], k->shape[1],
+                   q->shape[2], NH, causal, key_padding};
+    return a;
+}
 
 static void attention_backward_node(Tape *tape, Node *node) {
     Tensor *q = node->in[0], *k = node->in[1], *v = node->in[2];
-    long *s = node->sizes;
-    int B = (int)s[0], Tq = (int)s[1], Tk = (int)s[2], C = (int)s[3], NH = (int)s[4], causal = (int)s[5];
+    Attention a = describe(q, k, v, (int)node->sizes[4], (int)node->sizes[5], (const unsigned char *)node->indices);
     float *d_q = grad_or_scratch(tape, q), *d_k = grad_or_scratch(tape, k), *d_v = grad_or_scratch(tape, v);
     if (!d_q || !d_k || !d_v) return;
-    attention_backward(d_q, d_k, d_v, node->out->grad, node->saved[0], q->data, C, k->data, v->data, C, B, Tq, Tk, C,
-                       NH, causal);
+    if (attention_backward(d_q, d_k, d_v, node->out->grad, node->saved[0], &a))
+        tape_fail(tape, "attention: out of memory for the backward's scratch");
 }
 
-// With a padding mask: the same attention composed from operations, the masked scores pushed
-// to −1e9 before the softmax so their probabilities are 0.
-static Tensor *attention_composed(Tape *tape, Tensor *q, Tensor *k, Tensor *v, int NH, int causal, const int *key_padding) {
-    int B = q->shape[0], Tq = q->shape[1], Tk = k->shape[1], C = q->shape[2], HS = C / NH;
-    int q_heads[4] = {B, Tq, NH, HS}, kv_heads[4] = {B, Tk, NH, HS}, to_heads[4] = {0, 2, 1, 3}, k_t[4] = {0, 2, 3, 1};
-    Tensor *qh = nn_permute(tape, nn_reshape(tape, q, 4, q_heads), to_heads);  // (B,NH,Tq,HS)
-    Tensor *kt = nn_permute(tape, nn_reshape(tape, k, 4, kv_heads), k_t);      // (B,NH,HS,Tk)
-    Tensor *vh = nn_permute(tape, nn_reshape(tape, v, 4, kv_heads), to_heads); // (B,NH,Tk,HS)
-    Tensor *scores = nn_scale(tape, nn_matmul(tape, qh, kt), 1.0f / sqrtf((float)HS));
-    int mask_shape[4] = {B, 1, Tq, Tk};
-    Tensor *mask = tensor_zeros(tape, 4, mask_shape);
-    if (!mask) return NULL;
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < Tq; t++)
-            for (int s = 0; s < Tk; s++)
-                if ((key_padding && !key_padding[b * Tk + s]) || (causal && s > t + Tk - Tq))
-                    mask->data[((long)b * Tq + t) * Tk + s] = -1e9f;
-    Tensor *att = nn_softmax(tape, nn_add(tape, scores, mask));
-    int merged[3] = {B, Tq, C}, back[4] = {0, 2, 1, 3};
-    return nn_reshape(tape, nn_permute(tape, nn_matmul(tape, att, vh), back), 3, merged);
-}
-
-Tensor *nn_attention(Tape *tape, Tensor *q, Tensor *k, Tensor *v, int NH, int causal, const int *key_padding) {
+Tensor *nn_attention(Tape *tape, Tensor *q, Tensor *k, Tensor *v, int NH, int causal, const unsigned char *key_padding) {
     if (!q || !k || !v) return NULL;
     int ok = q->n_dims == 3 && k->n_dims == 3 && tensor_same_shape(k, v) && q->shape[0] == k->shape[0] &&
              q->shape[2] == k->shape[2] && NH >= 1 && q->shape[2] % NH == 0 && (!causal || q->shape[1] <= k->shape[1]);
     if (!ok)
         return tape_fail(tape, "attention: q %s, k %s, v %s with %d heads do not fit", shape_text(q).text,
                          shape_text(k).text, shape_text(v).text, NH);
-    if (key_padding) return attention_composed(tape, q, k, v, NH, causal, key_padding);
-    int B = q->shape[0], Tq = q->shape[1], Tk = k->shape[1], C = q->shape[2];
+    int B = q->shape[0], Tq = q->shape[1], Tk = k->shape[1];
+    unsigned char *padding = NULL;
+    if (key_padding) {  // kept for the backward: the caller's buffer may change
+        padding = tape_alloc(tape, (size_t)B * Tk);
+        if (!padding) return NULL;
+        memcpy(padding, key_padding, (size_t)B * Tk);
+    }
     Tensor *out = tensor_new(tape, 3, q->shape);
     float *att = tape_alloc(tape, sizeof(float) * (size_t)B * NH * Tq * Tk);
     if (!out || !att) return NULL;
-    attention_forward(out->data, att, q->data, C, k->data, v->data, C, B, Tq, Tk, C, NH, causal);
+    Attention a = describe(q, k, v, NH, causal, padding);
+    attention_forward(out->data, att, &a);
     Tensor *in[3] = {q, k, v};
     Node *node = tape_record(tape, "attention", attention_backward_node, out, in, 3);
     if (node) {
         node->saved[0] = att;
-        long sizes[6] = {B, Tq, Tk, C, NH, causal};
+        node->indices = (int *)padding;
+        long sizes[6] = {B, Tq, Tk, q->shape[2], NH, causal};
         memcpy(node->sizes, sizes, sizeof sizes);
     }
     return out;

@@ -35,7 +35,7 @@ static const int targets[6] = {1, 0, 3, 3, 2, 1};
 static const int ignored_targets[6] = {1, -100, 3, 3, -100, 1};
 static const int ids[5] = {2, 0, 2, 1, 3};
 static const int gather_index[2 * 2 * 4] = {0, 2, 1, 1, 2, 2, 0, 1, 1, 0, 0, 2, 2, 1, 2, 0};
-static const int padding[2 * 5] = {1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
+static const unsigned char padding[2 * 5] = {0, 0, 0, 1, 1, 0, 0, 0, 0, 0};
 
 static Tensor *b_add(Tape *t, Tensor **in) { return nn_add(t, in[0], in[1]); }
 static Tensor *b_sub(Tape *t, Tensor **in) { return nn_sub(t, in[0], in[1]); }
