@@ -20,10 +20,10 @@ static SafetensorsTensor entry_of(const char *name, const Tensor *t, const float
 
 int state_dict_save(const Parameters *params, const char *path, const SafetensorsMetadata *metadata, int n_metadata,
                     Error *error) {
-    return checkpoint_save(params, NULL, path, metadata, n_metadata, error);
+    return nn_checkpoint_save(params, NULL, path, metadata, n_metadata, error);
 }
 
-int checkpoint_save(const Parameters *params, const ParamOptimizer *optimizer, const char *path,
+int nn_checkpoint_save(const Parameters *params, const ParamOptimizer *optimizer, const char *path,
                     const SafetensorsMetadata *metadata, int n_metadata, Error *error) {
     int n_optimizer = optimizer ? 2 * optimizer->n_tensors : 0;
     SafetensorsTensor *entries = calloc((size_t)(params->count + n_optimizer + 1), sizeof *entries);
@@ -101,7 +101,7 @@ int state_dict_load(Parameters *params, const char *path, Error *error) {
     return status;
 }
 
-int checkpoint_load_optimizer(ParamOptimizer *optimizer, const Parameters *params, const Safetensors *file,
+int nn_checkpoint_load_optimizer(ParamOptimizer *optimizer, const Parameters *params, const Safetensors *file,
                               const char *path, Error *error) {
     const char *step_text = safetensors_metadata(file, "optimizer_step");
     if (!step_text) return error_set(error, "%s: no optimizer state (a weights-only file)", path);

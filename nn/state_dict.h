@@ -24,11 +24,11 @@ int state_dict_load_file(Parameters *params, const Safetensors *file, const char
 int state_dict_load(Parameters *params, const char *path, Error *error);
 
 // Checkpoint: params, the optimizer's state ({step, m, v} of every tensor) and metadata.
-int checkpoint_save(const Parameters *params, const ParamOptimizer *optimizer, const char *path,
+int nn_checkpoint_save(const Parameters *params, const ParamOptimizer *optimizer, const char *path,
                     const SafetensorsMetadata *metadata, int n_metadata, Error *error);
 // Restores the optimizer's state from a checkpoint written by checkpoint_save (the optimizer
 // made for the same params); fails when the file has no optimizer state.
-int checkpoint_load_optimizer(ParamOptimizer *optimizer, const Parameters *params, const Safetensors *file,
+int nn_checkpoint_load_optimizer(ParamOptimizer *optimizer, const Parameters *params, const Safetensors *file,
                               const char *path, Error *error);
 
 #endif

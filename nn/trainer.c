@@ -149,7 +149,7 @@ static int resume(const Classifier *classifier, ParamOptimizer *optimizer, const
     Safetensors file;
     if (safetensors_read(&file, path, error)) return -1;
     int status = state_dict_load_file(classifier->params, &file, path, error) ||
-                 checkpoint_load_optimizer(optimizer, classifier->params, &file, path, error);
+                 nn_checkpoint_load_optimizer(optimizer, classifier->params, &file, path, error);
     const char *epoch = safetensors_metadata(&file, "epoch");
     if (!status && (!epoch || sscanf(epoch, "%d", epochs_done) != 1 || *epochs_done < 0))
         status = error_set(error, "%s: no epoch count in its metadata", path);
@@ -162,7 +162,7 @@ static int save_checkpoint(const Classifier *classifier, const ParamOptimizer *o
     char epoch_text[32];
     snprintf(epoch_text, sizeof epoch_text, "%d", epoch);
     SafetensorsMetadata metadata[1] = {{"epoch", epoch_text}};
-    return checkpoint_save(classifier->params, optimizer, path, metadata, 1, error);
+    return nn_checkpoint_save(classifier->params, optimizer, path, metadata, 1, error);
 }
 
 int classifier_train(const Classifier *classifier, const LabelledSet *train, const LabelledSet *validation,

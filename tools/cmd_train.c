@@ -22,6 +22,7 @@
 static int fail_with(const char *message) { return fail("train", message); }
 
 int command_train(int argc, char **argv) {
+    if (classify_wants(argc, argv)) return classify_train(argc, argv);  // a directory of images
     const char *arch_name = NULL, *data_path = NULL, *tokenizer_spec = NULL, *out_path = NULL, *resume_path = NULL;
     const char *gpt2_directory = "data/gpt2";
     // The defaults are the main job: a small GPT-2 on Moby-Dick with a 4096-token BPE for 5 minutes.

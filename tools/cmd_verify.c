@@ -32,6 +32,7 @@ static int read_expected_losses(const char *path, double *losses, int max) {
 }
 
 int command_verify(int argc, char **argv) {
+    if (verify_wants_mlp(argc, argv)) return verify_mlp(argc, argv);  // a framework model
     const char *model_path = NULL, *state_path = NULL, *losses_path = NULL;
     int steps = 10;
     float lr = 1e-4f;
