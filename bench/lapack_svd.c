@@ -8,13 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "foundations/clock.h"
 
 static int compare_doubles(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -46,14 +41,14 @@ int main(int argc, char **argv) {
             for (int r = -1; r < repeats; r++) {
                 // gesdd overwrites its input: copy it outside the timed region.
                 for (size_t i = 0; i < mn; i++) work_d[i] = a[i], work_f[i] = (float)a[i];
-                double start = now();
+                double start = clock_seconds();
                 int info = precision == 0 ? LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', m, n, work_d, n, s_d, u_d, p, vt_d, n)
                                           : LAPACKE_sgesdd(LAPACK_ROW_MAJOR, 'S', m, n, work_f, n, s_f, u_f, p, vt_f, n);
                 if (info != 0) {
                     fprintf(stderr, "lapack_svd: %cgesdd failed, info %d\n", precision == 0 ? 'd' : 's', info);
                     return 1;
                 }
-                if (r >= 0) times[r] = now() - start;
+                if (r >= 0) times[r] = clock_seconds() - start;
             }
             qsort(times, (size_t)repeats, sizeof(double), compare_doubles);
             printf("| %dx%d | LAPACK %s (U, s, Vt) | %.1f |\n", m, n, precision == 0 ? "dgesdd" : "sgesdd",

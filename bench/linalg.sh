@@ -16,7 +16,7 @@ if [ ! -e /usr/include/lapacke.h ]; then
     echo "bench/linalg.sh: LAPACKE headers missing: apt-get install -y liblapacke-dev libopenblas-dev" >&2
     exit 1
 fi
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L bench/lapack_svd.c -o "$tmp/lapack_svd" -llapacke -lm
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I . bench/lapack_svd.c foundations/clock.c -o "$tmp/lapack_svd" -llapacke -lm
 
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$groundup" bench linalg --repeats "$repeats" | grep '^| [0-9]' >"$tmp/groundup"
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$tmp/lapack_svd" "$repeats" >"$tmp/lapack1"

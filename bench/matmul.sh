@@ -13,7 +13,8 @@ if [ ! -e /usr/include/x86_64-linux-gnu/cblas.h ] && [ ! -e /usr/include/cblas.h
 fi
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-gcc -O2 -o "$scratch/openblas_sgemm" "$(dirname "$0")/openblas_sgemm.c" -lopenblas
+root="$(dirname "$0")/.."
+gcc -O2 -D_POSIX_C_SOURCE=200809L -I "$root" -o "$scratch/openblas_sgemm" "$root/bench/openblas_sgemm.c" "$root/foundations/clock.c" -lopenblas
 "$build/groundup" bench matmul --repeats "$repeats" | tail -n +3 | tr -d '|' | awk '{print $1, $2, $3, $4, $6}' > "$scratch/ours"
 OPENBLAS_NUM_THREADS=2 "$scratch/openblas_sgemm" "$repeats" | awk '{print $1, $2, $3, $4, $6}' > "$scratch/theirs"
 echo "| M | K | N | threads | groundup GFLOP/s | OpenBLAS GFLOP/s | groundup / OpenBLAS |"

@@ -4,13 +4,8 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "foundations/clock.h"
 
 static int compare(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -31,9 +26,9 @@ int main(int argc, char **argv) {
             double times[100];
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, w, K, 0.0f, c, N);
             for (int r = 0; r < repeats && r < 100; r++) {
-                double start = now();
+                double start = clock_seconds();
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, w, K, 0.0f, c, N);
-                times[r] = now() - start;
+                times[r] = clock_seconds() - start;
             }
             qsort(times, (size_t)repeats, sizeof(double), compare);
             double median = times[repeats / 2];

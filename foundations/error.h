@@ -12,4 +12,10 @@ typedef struct Error {
 // `return error_set(error, "...")` reads as one statement.
 int error_set(Error *error, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
+// Puts a prefix and ": " before the message already in error (which may be NULL) and
+// returns -1: a caller that knows where (a path, a line) adds it to what a callee said,
+//   if (parse(text, error)) return error_prefix(error, "%s line %d", path, line);
+// gives "tokens.txt line 3: <the callee's message>". Too long a result is cut at the end.
+int error_prefix(Error *error, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

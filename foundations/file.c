@@ -1,7 +1,9 @@
 #include "foundations/file.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int safe_file_open(SafeFile *out, const char *path, Error *error) {
@@ -10,7 +12,7 @@ int safe_file_open(SafeFile *out, const char *path, Error *error) {
     snprintf(out->final_path, sizeof out->final_path, "%s", path);
     snprintf(out->temp_path, sizeof out->temp_path, "%s.tmp.%ld", path, (long)getpid());
     out->file = fopen(out->temp_path, "wb");
-    if (!out->file) return error_set(error, "%s: cannot write: %s", path, strerror(errno));
+    if (!out->file) return error_set(error, "%s: cannot create: %s", path, strerror(errno));
     return 0;
 }
 
@@ -50,4 +52,57 @@ long file_size(FILE *file, const char *path, Error *error) {
     long size = ftell(file);
     if (size < 0 || fseek(file, here, SEEK_SET) != 0) return error_set(error, "%s: cannot seek", path);
     return size;
+}
+
+int file_read_stream(FILE *file, const char *name, unsigned char **data, size_t *n, Error *error) {
+    *data = NULL;
+    *n = 0;
+    size_t capacity = 1 << 16, used = 0;
+    unsigned char *buffer = malloc(capacity + 1);
+    while (buffer) {
+        used += fread(buffer + used, 1, capacity - used, file);
+        if (used < capacity) break;
+        unsigned char *grown = capacity > ((size_t)1 << 40) ? NULL : realloc(buffer, 2 * capacity + 1);
+        if (!grown) free(buffer);
+        buffer = grown, capacity *= 2;
+    }
+    if (!buffer) return error_set(error, "%s: out of memory reading it", name);
+    if (ferror(file)) {
+        int saved_errno = errno;
+        free(buffer);
+        return error_set(error, "%s: cannot read: %s", name, strerror(saved_errno));
+    }
+    buffer[used] = 0;
+    *data = buffer;
+    *n = used;
+    return 0;
+}
+
+int file_read_all(const char *path, unsigned char **data, size_t *n, Error *error) {
+    *data = NULL;
+    *n = 0;
+    FILE *file = fopen(path, "rb");
+    if (!file) return error_set(error, "%s: cannot open: %s", path, strerror(errno));
+    int status = file_read_stream(file, path, data, n, error);
+    fclose(file);
+    return status;
+}
+
+int make_directories(const char *path, Error *error) {
+    char buffer[1024];
+    if (!*path) return error_set(error, "make_directories: empty path");
+    if (strlen(path) >= sizeof buffer) return error_set(error, "%s: path too long", path);
+    snprintf(buffer, sizeof buffer, "%s", path);
+    // Each prefix that ends at a '/' (or the whole path), in order: "a", "a/b", "a/b/c".
+    for (char *p = buffer + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(buffer, 0777) != 0 && errno != EEXIST)
+                return error_set(error, "%s: cannot create directory: %s", buffer, strerror(errno));
+            *p = saved;
+            if (saved == '\0') break;
+        }
+    }
+    return 0;
 }

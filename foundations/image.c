@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/file.h"
+
 // Caps a header can ask for: 2^26 samples (256 MB of floats), so that a corrupt header is
 // an error rather than a gigantic allocation.
 enum { IMAGE_MAX_SIDE = 1 << 20, IMAGE_MAX_SAMPLES = 1 << 26 };
@@ -80,33 +82,11 @@ static int read_number(Cursor *cursor, long *value, const char *what, int allow_
     return 0;
 }
 
-static unsigned char *read_whole_file(const char *path, size_t *size, Error *error) {
-    FILE *file = fopen(path, "rb");
-    if (!file) return error_set(error, "file %s: cannot open for reading", path), NULL;
-    size_t capacity = 1 << 16, used = 0;
-    unsigned char *data = malloc(capacity);
-    while (data) {
-        used += fread(data + used, 1, capacity - used, file);
-        if (used < capacity) break;
-        unsigned char *bigger = capacity > ((size_t)1 << 31) ? NULL : realloc(data, capacity * 2);
-        if (!bigger) free(data);
-        data = bigger, capacity *= 2;
-    }
-    int failed = !data || ferror(file);
-    fclose(file);
-    if (failed) {
-        free(data);
-        return error_set(error, "file %s: cannot read (I/O error, or too large)", path), NULL;
-    }
-    *size = used;
-    return data;
-}
-
 int image_read(Image *image, const char *path, Error *error) {
     image->pixels = NULL;
     size_t size = 0;
-    unsigned char *data = read_whole_file(path, &size, error);
-    if (!data) return -1;
+    unsigned char *data = NULL;
+    if (file_read_all(path, &data, &size, error)) return -1;
     Cursor cursor = {data, size, 0, path};
     int status = 0;
     // Magic: P2 (plain PGM), P3 (plain PPM), P5 (binary PGM), P6 (binary PPM).
@@ -132,9 +112,8 @@ int image_read(Image *image, const char *path, Error *error) {
         status = error_set(error, "file %s: dimensions %ld x %ld are outside 1..%d", path, width, height, IMAGE_MAX_SIDE);
     if (status == 0 && (maxval < 1 || maxval > 65535))
         status = error_set(error, "file %s: maxval %ld is outside 1..65535", path, maxval);
-    Error allocation_error;
-    if (status == 0 && image_alloc(image, (int)width, (int)height, channels, (int)maxval, &allocation_error))
-        status = error_set(error, "file %s: %s", path, allocation_error.message);
+    if (status == 0 && image_alloc(image, (int)width, (int)height, channels, (int)maxval, error))
+        status = error_prefix(error, "file %s", path);
     size_t count = status == 0 ? (size_t)width * height * channels : 0;
     if (status == 0 && plain) {
         // Samples as decimal tokens separated by whitespace.
@@ -187,14 +166,9 @@ static long rounded_sample(float value, int maxval) {
 
 int image_write(const Image *image, const char *path, int plain_text, Error *error) {
     size_t count = (size_t)image->width * image->height * image->channels;
-    char *temporary = malloc(strlen(path) + 8);
-    if (!temporary) return error_set(error, "file %s: out of memory", path);
-    sprintf(temporary, "%s.tmp", path);
-    FILE *file = fopen(temporary, "wb");
-    if (!file) {
-        free(temporary);
-        return error_set(error, "file %s: cannot open for writing", path);
-    }
+    SafeFile out;
+    if (safe_file_open(&out, path, error)) return -1;
+    FILE *file = out.file;
     int magic = image->channels == 3 ? (plain_text ? 3 : 6) : (plain_text ? 2 : 5);
     int ok = fprintf(file, "P%d\n%d %d\n%d\n", magic, image->width, image->height, image->maxval) > 0;
     if (plain_text) {
@@ -216,11 +190,11 @@ int image_write(const Image *image, const char *path, int plain_text, Error *err
             }
         }
     }
-    ok = (fclose(file) == 0) && ok;
-    if (ok && rename(temporary, path) != 0) ok = 0;
-    if (!ok) remove(temporary);
-    free(temporary);
-    return ok ? 0 : error_set(error, "file %s: write failed", path);
+    if (!ok) {
+        safe_file_abort(&out);
+        return error_set(error, "file %s: write failed", path);
+    }
+    return safe_file_commit(&out, error);
 }
 
 int image_psnr(const Image *reference, const Image *test, double *psnr, Error *error) {

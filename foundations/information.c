@@ -49,9 +49,8 @@ int information_entropy(const double *p, long n, double *nats, Error *error) {
 }
 
 static int check_pair(const double *p, const double *q, long n, Error *error) {
-    Error inner;
-    if (information_check_distribution(p, n, &inner)) return error_set(error, "p: %s", inner.message);
-    if (information_check_distribution(q, n, &inner)) return error_set(error, "q: %s", inner.message);
+    if (information_check_distribution(p, n, error)) return error_prefix(error, "p");
+    if (information_check_distribution(q, n, error)) return error_prefix(error, "q");
     return 0;
 }
 
@@ -85,8 +84,7 @@ int information_js_divergence(const double *p, const double *q, long n, double *
 
 static int check_table(const double *joint, int rows, int cols, Error *error) {
     if (rows < 1 || cols < 1) return error_set(error, "joint table: shape (%d, %d), need at least (1, 1)", rows, cols);
-    Error inner;
-    if (information_check_distribution(joint, (long)rows * cols, &inner)) return error_set(error, "joint table: %s", inner.message);
+    if (information_check_distribution(joint, (long)rows * cols, error)) return error_prefix(error, "joint table");
     return 0;
 }
 

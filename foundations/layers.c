@@ -237,6 +237,70 @@ void layernorm_backward(float *d_inp, float *d_weight, float *d_bias, const floa
 }
 
 // ----------------------------------------------------------------------------
+// batchnorm
+
+// Per channel c: the batch's mean and biased variance (in double, one pass for the mean and
+// one for the squares), then the running statistics; or the running statistics alone.
+static void batchnorm_statistics(float *mean, float *rstd, float *running_mean, float *running_var,
+                                 const float *inp, int N, int C, int training) {
+    for (int c = 0; c < C; c++) {
+        if (!training) {
+            mean[c] = running_mean[c];
+            rstd[c] = 1.0f / sqrtf(running_var[c] + BATCHNORM_EPS);
+            continue;
+        }
+        double sum = 0.0;
+        for (long n = 0; n < N; n++) sum += inp[n * C + c];
+        double m = sum / N;
+        double squares = 0.0;
+        for (long n = 0; n < N; n++) {
+            double d = inp[n * C + c] - m;
+            squares += d * d;
+        }
+        double variance = squares / N;
+        double unbiased = N > 1 ? squares / (N - 1) : variance;
+        mean[c] = (float)m;
+        rstd[c] = (float)(1.0 / sqrt(variance + BATCHNORM_EPS));
+        running_mean[c] = (1.0f - BATCHNORM_MOMENTUM) * running_mean[c] + BATCHNORM_MOMENTUM * (float)m;
+        running_var[c] = (1.0f - BATCHNORM_MOMENTUM) * running_var[c] + BATCHNORM_MOMENTUM * (float)unbiased;
+    }
+}
+
+void batchnorm_forward(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                       const float *inp, const float *weight, const float *bias, int N, int C, int training) {
+    batchnorm_statistics(mean, rstd, running_mean, running_var, inp, N, C, training);
+    for (long n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            long i = n * C + c;
+            float xhat = (inp[i] - mean[c]) * rstd[c];
+            out[i] = weight[c] * xhat + bias[c];
+        }
+}
+
+void batchnorm_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                        const float *weight, const float *mean, const float *rstd, int N, int C, int training) {
+    for (int c = 0; c < C; c++) {
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (long n = 0; n < N; n++) {
+            float xhat = (inp[n * C + c] - mean[c]) * rstd[c];
+            sum_dy += d_out[n * C + c];
+            sum_dy_xhat += d_out[n * C + c] * xhat;
+        }
+        d_weight[c] += (float)sum_dy_xhat;
+        d_bias[c] += (float)sum_dy;
+        float scale = weight[c] * rstd[c];
+        for (long n = 0; n < N; n++) {
+            long i = n * C + c;
+            float xhat = (inp[i] - mean[c]) * rstd[c];
+            if (training)
+                d_inp[i] += scale / N * ((float)N * d_out[i] - (float)sum_dy - xhat * (float)sum_dy_xhat);
+            else
+                d_inp[i] += scale * d_out[i];
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------
 // residual and dropout
 
 void residual_forward(float *out, const float *a, const float *b, long n) {

@@ -57,6 +57,29 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
 void layernorm_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
                         const float *weight, const float *mean, const float *rstd, int N, int C);
 
+// Batch normalisation (Ioffe and Szegedy 2015, "Batch Normalization: Accelerating Deep
+// Network Training by Reducing Internal Covariate Shift", algorithm 1), per channel c over
+// the N rows, with PyTorch's nn.BatchNorm1d semantics on (N,C):
+//   out = (x - mean) * rstd * weight + bias,   rstd = 1 / sqrt(var + BATCHNORM_EPS)
+// training = 1: mean and var are the batch's (var biased, divided by N), and the running
+//   statistics move towards the batch's with momentum m = BATCHNORM_MOMENTUM:
+//   running_mean = (1 - m) running_mean + m mean,
+//   running_var  = (1 - m) running_var  + m var_unbiased   (divided by N - 1; by N when N = 1,
+//   where PyTorch refuses to train).
+// training = 0: mean = running_mean and var = running_var, which are left unchanged.
+// inp (N,C), weight (C), bias (C), running_mean (C), running_var (C) -> out (N,C);
+// mean (C), rstd (C) cached for the backward. out may be inp (the statistics come first).
+#define BATCHNORM_EPS 1e-5f
+#define BATCHNORM_MOMENTUM 0.1f
+void batchnorm_forward(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                       const float *inp, const float *weight, const float *bias, int N, int C, int training);
+// With xhat = (x - mean) * rstd:  d_weight += sum_n dout xhat,  d_bias += sum_n dout, and
+//   training: dx_n += weight * rstd / N * (N dout_n - sum dout - xhat_n sum (dout xhat))
+//             (mean and var depend on every row)
+//   evaluation: dx += weight * rstd * dout  (the statistics are constants)
+void batchnorm_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                        const float *weight, const float *mean, const float *rstd, int N, int C, int training);
+
 // Residual: out (n) = a (n) + b (n); the gradient flows unchanged to both.
 void residual_forward(float *out, const float *a, const float *b, long n);
 void residual_backward(float *d_a, float *d_b, const float *d_out, long n);

@@ -189,16 +189,20 @@ float schedule_lr(const Schedule *s, long step) {
     case SCHEDULE_STEP_DECAY: return s->base_lr * powf(s->gamma, (float)(step / s->step_size));
     case SCHEDULE_WARMUP_COSINE:
         // (s+1)/warmup so that step 0 already moves (llm.c does the same).
-        if (step < s->warmup_steps) return s->base_lr * (float)(step + 1) / (float)s->warmup_steps;
         if (step > s->total_steps) return s->min_lr;
-        {
-            double ratio = (double)(step - s->warmup_steps) / (double)(s->total_steps - s->warmup_steps);
-            double coefficient = 0.5 * (1.0 + cos(3.14159265358979323846 * ratio));  // 1 -> 0
-            return s->min_lr + (float)coefficient * (s->base_lr - s->min_lr);
-        }
+        return schedule_warmup_cosine_at(
+            s, step, (double)(step - s->warmup_steps) / (double)(s->total_steps - s->warmup_steps));
     }
     assert(0 && "unknown schedule kind");
     return 0.0f;
+}
+
+float schedule_warmup_cosine_at(const Schedule *s, long step, double progress) {
+    // (s+1)/warmup so that step 0 already moves (llm.c does the same).
+    if (step < s->warmup_steps) return s->base_lr * (float)(step + 1) / (float)s->warmup_steps;
+    double r = progress < 0.0 ? 0.0 : progress > 1.0 ? 1.0 : progress;
+    double coefficient = 0.5 * (1.0 + cos(3.14159265358979323846 * r));  // 1 -> 0
+    return s->min_lr + (float)coefficient * (s->base_lr - s->min_lr);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -102,6 +102,10 @@ typedef struct Schedule {
 // 0 <= warmup_steps < total_steps, 0 <= min_lr <= base_lr).
 int schedule_check(const Schedule *schedule, Error *error);
 float schedule_lr(const Schedule *schedule, long step);
+// Warmup+cosine with the cosine's progress r given rather than counted in steps (clamped
+// to [0, 1]); total_steps is not used. During the warmup (step < warmup_steps) it is the
+// warmup line above. gpt/train.c runs the cosine over a time budget: r = time spent / budget.
+float schedule_warmup_cosine_at(const Schedule *schedule, long step, double progress);
 
 // ---------------------------------------------------------------------------------------
 // A differentiable objective: fills grads (n) with d loss / d params at params (n) and

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "foundations/file.h"
+
 // Panel geometry in pixels: the plot area sits inside margins, the legend in the right one.
 enum {
     PANEL_WIDTH = 560,
@@ -242,12 +244,10 @@ int plot_write_svg(const char *path, const PlotChart *charts, int n_charts, int 
     if (n_columns > n_charts) n_columns = n_charts;
     int n_rows = (n_charts + n_columns - 1) / n_columns;
 
-    // Written to path.tmp and renamed, so a reader never sees half a file.
-    char temporary[4096];
-    if (snprintf(temporary, sizeof temporary, "%s.tmp", path) >= (int)sizeof temporary)
-        return error_set(error, "plot: path too long: %s", path);
-    FILE *out = fopen(temporary, "w");
-    if (!out) return error_set(error, "plot: cannot write %s: %s", temporary, strerror(errno));
+    // Written to a temporary file and renamed, so a reader never sees half a file.
+    SafeFile file;
+    if (safe_file_open(&file, path, error)) return -1;
+    FILE *out = file.file;
 
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -259,16 +259,5 @@ int plot_write_svg(const char *path, const PlotChart *charts, int n_charts, int 
         write_chart(out, &charts[c], (double)(c % n_columns) * PANEL_WIDTH, (double)(c / n_columns) * PANEL_HEIGHT);
     fputs("</svg>\n", out);
 
-    int failed = ferror(out);
-    if (fclose(out) != 0) failed = 1;
-    if (failed) {
-        remove(temporary);
-        return error_set(error, "plot: error writing %s", temporary);
-    }
-    if (rename(temporary, path) != 0) {
-        int saved = errno;
-        remove(temporary);
-        return error_set(error, "plot: cannot rename %s to %s: %s", temporary, path, strerror(saved));
-    }
-    return 0;
+    return safe_file_commit(&file, error);
 }

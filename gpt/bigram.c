@@ -79,6 +79,10 @@ static int bigram_prepare(Model *model, int B, int T, Error *error) {
     return 0;
 }
 
+// The (V,V) table inside params or grads: through its tensor's offset, which is a file
+// offset when the weights are memory-mapped.
+static float *table_of(const Model *model, float *base) { return base + model->tensors[0].offset; }
+
 // ----------------------------------------------------------------------------
 // forward and backward
 
@@ -98,7 +102,7 @@ static int bigram_forward(Model *model, const int *inputs, const int *targets, i
     if (check_tokens(inputs, n, V, error)) return -1;
     if (targets && check_tokens(targets, n, V, error)) return -1;
     // logits[n] = table[inputs[n]]: the whole model.
-    embedding_forward(model->logits, inputs, model->params, n, V);
+    embedding_forward(model->logits, inputs, table_of(model, model->params), n, V);
     memcpy(s->inputs, inputs, sizeof(int) * (size_t)n);
     s->n_positions = n;
     model->loss = -1.0f;
@@ -119,7 +123,7 @@ static int bigram_backward(Model *model, Error *error) {
     // The d_logits go straight into the table's gradient rows: a lookup's gradient is a
     // scatter-add, and here the looked-up row IS the logits.
     for (int i = 0; i < n; i++) {
-        float *d_row = model->grads + (long)s->inputs[i] * V;
+        float *d_row = table_of(model, model->grads) + (long)s->inputs[i] * V;
         const float *p = s->probs + (long)i * V;
         float scale = 1.0f / (float)n;
         for (int v = 0; v < V; v++) d_row[v] += scale * p[v];
@@ -133,7 +137,7 @@ static int bigram_next_logits(Model *model, const int *tokens, int n, float *log
     int V = model->config.vocab_size;
     if (n < 1) return error_set(error, "bigram: next_logits needs at least one token");
     if (check_tokens(tokens + n - 1, 1, V, error)) return -1;
-    memcpy(logits, model->params + (long)tokens[n - 1] * V, sizeof(float) * (size_t)V);
+    memcpy(logits, table_of(model, model->params) + (long)tokens[n - 1] * V, sizeof(float) * (size_t)V);
     return 0;
 }
 
@@ -151,7 +155,7 @@ static void counting_update_table(Model *model) {
         double total = k * V;
         for (int y = 0; y < V; y++) total += row[y];
         double log_total = log(total);
-        float *out = model->params + (long)x * V;
+        float *out = table_of(model, model->params) + (long)x * V;
         for (int y = 0; y < V; y++) out[y] = (float)(log(row[y] + k) - log_total);
     }
 }
@@ -185,28 +189,20 @@ int bigram_create(Model *model, Random *rng, Error *error) {
     int V = model->config.vocab_size;
     int counting = model->config.counting;
     model->ops = counting ? &COUNTING_BIGRAM_OPS : &NEURAL_BIGRAM_OPS;
-    model->n_params = (long)V * V;
-    model->n_trainable = model->n_params;
     model->tensors = calloc(1, sizeof(TensorInfo));
-    model->params = calloc((size_t)model->n_params, sizeof(float));
     model->state = calloc(1, sizeof(BigramState));
-    if (!model->tensors || !model->params || !model->state)
-        return error_set(error, "bigram: out of memory for a %d x %d table", V, V);
-    TensorInfo *t = &model->tensors[0];
-    strcpy(t->name, counting ? "log_probs" : "weight");
-    t->n_dims = 2;
-    t->shape[0] = V;
-    t->shape[1] = V;
-    t->offset = 0;
-    t->size = model->n_params;
-    model->n_tensors = 1;
+    if (!model->tensors || !model->state) return error_set(error, "bigram: out of memory");
+    model_add_tensor(model, counting ? "log_probs" : "weight", TENSOR_F32, 2, (int[]){V, V});
+    model->n_trainable = model->n_params;
+    model->params = calloc((size_t)model->n_params, sizeof(float));
+    if (!model->params) return error_set(error, "bigram: out of memory for a %d x %d table", V, V);
     if (counting) {
         BigramState *s = model->state;
-        s->counts = calloc((size_t)model->n_params, sizeof(double));
+        s->counts = calloc((size_t)V * V, sizeof(double));
         if (!s->counts) return error_set(error, "bigram: out of memory for %d x %d counts", V, V);
         counting_update_table(model);  // no counts yet: uniform rows, log(1/V)
     } else if (rng) {
-        random_fill_normal(rng, model->params, model->n_params, 0.0f, 0.01f);
+        random_fill_normal(rng, model->params, (long)V * V, 0.0f, 0.01f);
     }
     return 0;
 }

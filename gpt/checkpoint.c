@@ -1,33 +1,65 @@
 // groundup's checkpoint format (the layout is described in gpt/checkpoint.h).
+//
+// The fixed-size parts of the file (the header, a tensor table entry, the fixed start of the
+// training section) are each described once, as a table of fields: name, type in the file,
+// and where the value lives in memory. Saving, loading and sizes all walk those tables, so a
+// field is added in one place. The variable parts (tokenizer text, tensor data, optimizer
+// moments, curves, data path) are written and read by hand around them.
 #include "gpt/checkpoint.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "foundations/file.h"
+#include "foundations/hash.h"
 #include "gpt/gpt2.h"
 
 static const char CHECKPOINT_MAGIC[8] = {'g', 'r', 'o', 'u', 'n', 'd', 'u', 'p'};
-enum { CHECKSUM_OFFSET = 248, CONFIG_OFFSET = 88, CONFIG_FIELDS = 16, DATA_ALIGNMENT = 64, LORA_BASE_CHECKSUM_OFFSET = 168 };
+enum { CHECKSUM_OFFSET = 248, DATA_ALIGNMENT = 64, MAX_TENSORS = 100000 };
 
 // ----------------------------------------------------------------------------
-// little-endian fields in a byte buffer (the machines this runs on are little-endian;
-// checkpoint_save refuses to run on others rather than write a wrong file)
+// fields: one table per fixed-size record
 
-static void put_u32(unsigned char *buffer, size_t offset, uint32_t value) { memcpy(buffer + offset, &value, 4); }
-static void put_u64(unsigned char *buffer, size_t offset, uint64_t value) { memcpy(buffer + offset, &value, 8); }
-static uint32_t get_u32(const unsigned char *buffer, size_t offset) {
-    uint32_t value;
-    memcpy(&value, buffer + offset, 4);
-    return value;
+// The file's types; in memory an I64 is a long (64 bits on the LP64 systems this runs on),
+// an I32 an int or a 4-byte enum, the others their C types.
+typedef enum { FIELD_I32, FIELD_U32, FIELD_F32, FIELD_I64, FIELD_U64, FIELD_F64 } FieldType;
+
+typedef struct Field {
+    const char *name;  // for error messages
+    FieldType type;
+    size_t offset;     // of the value in the struct the table describes
+} Field;
+
+_Static_assert(sizeof(long) == 8, "I64 fields are longs");
+
+static size_t field_bytes(FieldType type) { return type == FIELD_I32 || type == FIELD_U32 || type == FIELD_F32 ? 4 : 8; }
+
+static size_t fields_bytes(const Field *fields, int n) {
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++) bytes += field_bytes(fields[i].type);
+    return bytes;
 }
-static uint64_t get_u64(const unsigned char *buffer, size_t offset) {
-    uint64_t value;
-    memcpy(&value, buffer + offset, 8);
-    return value;
+
+// The records are little-endian in the file and the machine is checked to be little-endian,
+// so a field is its bytes.
+static void fields_encode(unsigned char *out, const Field *fields, int n, const void *record) {
+    for (int i = 0; i < n; i++) {
+        size_t bytes = field_bytes(fields[i].type);
+        memcpy(out, (const unsigned char *)record + fields[i].offset, bytes);
+        out += bytes;
+    }
+}
+
+static void fields_decode(void *record, const Field *fields, int n, const unsigned char *in) {
+    for (int i = 0; i < n; i++) {
+        size_t bytes = field_bytes(fields[i].type);
+        memcpy((unsigned char *)record + fields[i].offset, in, bytes);
+        in += bytes;
+    }
 }
 
 static int host_is_little_endian(void) {
@@ -39,50 +71,112 @@ static int host_is_little_endian(void) {
 
 static uint64_t align_up(uint64_t value) { return (value + DATA_ALIGNMENT - 1) / DATA_ALIGNMENT * DATA_ALIGNMENT; }
 
-static void config_to_fields(const ModelConfig *c, int32_t fields[CONFIG_FIELDS]) {
-    memset(fields, 0, sizeof(int32_t) * CONFIG_FIELDS);
-    fields[0] = c->vocab_size;
-    fields[1] = c->context_length;
-    fields[2] = c->n_layers;
-    fields[3] = c->n_heads;
-    fields[4] = c->d_model;
-    fields[5] = c->block_size;
-    fields[6] = c->d_embed;
-    fields[7] = c->d_hidden;
-    fields[8] = c->batch_norm;
-    fields[9] = c->counting;
-    memcpy(&fields[10], &c->smoothing, 4);
-    fields[11] = c->weight_type;
-    fields[12] = c->embedding_type;
-    fields[13] = c->lora_rank;
-    memcpy(&fields[14], &c->lora_alpha, 4);
-    fields[15] = c->lora_targets;
-}
+// ----------------------------------------------------------------------------
+// the header: the magic, then these fields from byte 8 to 176, zeros, the checksum at 248
 
-static void config_from_fields(ModelConfig *c, const int32_t fields[CONFIG_FIELDS]) {
-    c->vocab_size = fields[0];
-    c->context_length = fields[1];
-    c->n_layers = fields[2];
-    c->n_heads = fields[3];
-    c->d_model = fields[4];
-    c->block_size = fields[5];
-    c->d_embed = fields[6];
-    c->d_hidden = fields[7];
-    c->batch_norm = fields[8];
-    c->counting = fields[9];
-    memcpy(&c->smoothing, &fields[10], 4);
-    c->weight_type = fields[11];
-    c->embedding_type = fields[12];
-    c->lora_rank = fields[13];
-    memcpy(&c->lora_alpha, &fields[14], 4);
-    c->lora_targets = fields[15];
+typedef struct Header {
+    uint32_t version, header_bytes;
+    uint64_t file_bytes;
+    uint32_t arch, n_tensors;
+    uint64_t tokenizer_offset, tokenizer_bytes, table_offset, data_offset, data_bytes;
+    uint64_t training_offset, training_bytes;  // both 0: no training state
+    ModelConfig config;                        // all but arch, which is above
+    uint64_t n_params, n_trainable;
+} Header;
+
+static const Field HEADER_FIELDS[] = {
+    {"version", FIELD_U32, offsetof(Header, version)},
+    {"header bytes", FIELD_U32, offsetof(Header, header_bytes)},
+    {"file bytes", FIELD_U64, offsetof(Header, file_bytes)},
+    {"architecture", FIELD_U32, offsetof(Header, arch)},
+    {"tensor count", FIELD_U32, offsetof(Header, n_tensors)},
+    {"tokenizer offset", FIELD_U64, offsetof(Header, tokenizer_offset)},
+    {"tokenizer bytes", FIELD_U64, offsetof(Header, tokenizer_bytes)},
+    {"tensor table offset", FIELD_U64, offsetof(Header, table_offset)},
+    {"tensor data offset", FIELD_U64, offsetof(Header, data_offset)},
+    {"tensor data bytes", FIELD_U64, offsetof(Header, data_bytes)},
+    {"training offset", FIELD_U64, offsetof(Header, training_offset)},
+    {"training bytes", FIELD_U64, offsetof(Header, training_bytes)},
+    {"vocab_size", FIELD_I32, offsetof(Header, config.vocab_size)},
+    {"context_length", FIELD_I32, offsetof(Header, config.context_length)},
+    {"n_layers", FIELD_I32, offsetof(Header, config.n_layers)},
+    {"n_heads", FIELD_I32, offsetof(Header, config.n_heads)},
+    {"d_model", FIELD_I32, offsetof(Header, config.d_model)},
+    {"block_size", FIELD_I32, offsetof(Header, config.block_size)},
+    {"d_embed", FIELD_I32, offsetof(Header, config.d_embed)},
+    {"d_hidden", FIELD_I32, offsetof(Header, config.d_hidden)},
+    {"batch_norm", FIELD_I32, offsetof(Header, config.batch_norm)},
+    {"counting", FIELD_I32, offsetof(Header, config.counting)},
+    {"smoothing", FIELD_F32, offsetof(Header, config.smoothing)},
+    {"weight_type", FIELD_I32, offsetof(Header, config.weight_type)},
+    {"embedding_type", FIELD_I32, offsetof(Header, config.embedding_type)},
+    {"lora_rank", FIELD_I32, offsetof(Header, config.lora_rank)},
+    {"lora_alpha", FIELD_F32, offsetof(Header, config.lora_alpha)},
+    {"lora_targets", FIELD_I32, offsetof(Header, config.lora_targets)},
+    {"parameters", FIELD_U64, offsetof(Header, n_params)},
+    {"trained parameters", FIELD_U64, offsetof(Header, n_trainable)},
+    {"lora base checksum", FIELD_U64, offsetof(Header, config.lora_base_checksum)},
+};
+enum { N_HEADER_FIELDS = sizeof HEADER_FIELDS / sizeof HEADER_FIELDS[0] };
+
+// ----------------------------------------------------------------------------
+// a tensor table entry (96 bytes): char[48] name, then these fields, then 8 zero bytes
+
+typedef struct TableEntry {
+    uint32_t type, n_dims;
+    int32_t shape[TENSOR_MAX_DIMS];
+    uint64_t offset, bytes;  // offset from the start of the tensor data
+} TableEntry;
+
+static const Field TABLE_ENTRY_FIELDS[] = {
+    {"type", FIELD_U32, offsetof(TableEntry, type)},          {"dimensions", FIELD_U32, offsetof(TableEntry, n_dims)},
+    {"shape[0]", FIELD_I32, offsetof(TableEntry, shape[0])},  {"shape[1]", FIELD_I32, offsetof(TableEntry, shape[1])},
+    {"shape[2]", FIELD_I32, offsetof(TableEntry, shape[2])},  {"shape[3]", FIELD_I32, offsetof(TableEntry, shape[3])},
+    {"offset", FIELD_U64, offsetof(TableEntry, offset)},      {"bytes", FIELD_U64, offsetof(TableEntry, bytes)},
+};
+enum { N_TABLE_ENTRY_FIELDS = sizeof TABLE_ENTRY_FIELDS / sizeof TABLE_ENTRY_FIELDS[0] };
+
+// ----------------------------------------------------------------------------
+// the training section: these fields, then m and v (n floats each), two curves
+// (i32 count, f32 steps, f32 losses) and the data path (u32 length, bytes)
+
+static const Field TRAINING_FIELDS[] = {
+    {"the step", FIELD_I64, offsetof(TrainState, step)},
+    {"the time", FIELD_F64, offsetof(TrainState, elapsed_seconds)},
+    {"the generator", FIELD_U64, offsetof(TrainState, rng.state)},
+    {"the generator", FIELD_U64, offsetof(TrainState, rng.increment)},
+    {"the batch size", FIELD_I32, offsetof(TrainState, config.batch_size)},
+    {"the context", FIELD_I32, offsetof(TrainState, config.seq_len)},
+    {"the steps", FIELD_I64, offsetof(TrainState, config.max_steps)},
+    {"the time budget", FIELD_F64, offsetof(TrainState, config.max_seconds)},
+    {"the learning rate", FIELD_F32, offsetof(TrainState, config.learning_rate)},
+    {"the minimum learning rate", FIELD_F32, offsetof(TrainState, config.min_learning_rate)},
+    {"the warmup", FIELD_I64, offsetof(TrainState, config.warmup_steps)},
+    {"the weight decay", FIELD_F32, offsetof(TrainState, config.weight_decay)},
+    {"the clipping", FIELD_F32, offsetof(TrainState, config.grad_clip)},
+    {"beta1", FIELD_F32, offsetof(TrainState, config.beta1)},
+    {"beta2", FIELD_F32, offsetof(TrainState, config.beta2)},
+    {"eps", FIELD_F32, offsetof(TrainState, config.eps)},
+    {"the validation interval", FIELD_I32, offsetof(TrainState, config.eval_every)},
+    {"the validation batches", FIELD_I32, offsetof(TrainState, config.eval_batches)},
+    {"the seed", FIELD_U64, offsetof(TrainState, config.seed)},
+    {"the optimizer kind", FIELD_U32, offsetof(TrainState, optimizer.config.kind)},
+    {"the optimizer step", FIELD_I64, offsetof(TrainState, optimizer.step)},
+    {"the optimizer size", FIELD_I64, offsetof(TrainState, optimizer.n)},
+};
+enum { N_TRAINING_FIELDS = sizeof TRAINING_FIELDS / sizeof TRAINING_FIELDS[0] };
+_Static_assert(sizeof(OptimizerKind) == 4, "the optimizer kind is a 4-byte field");
+
+static uint64_t training_bytes(const TrainState *s) {
+    return fields_bytes(TRAINING_FIELDS, N_TRAINING_FIELDS) + 8 * (uint64_t)s->optimizer.n + 4 +
+           8 * (uint64_t)s->train_curve.n + 4 + 8 * (uint64_t)s->val_curve.n + 4 + strlen(s->data_path);
 }
 
 // Where tensor t's bytes are in memory and how many: fp32 values in params, or the blocks
 // of its quantized matrix.
 static void *tensor_bytes(const Model *model, int t, uint64_t *bytes) {
     const TensorInfo *tensor = &model->tensors[t];
-    if (tensor->type == TENSOR_TYPE_F32) {
+    if (tensor->type == TENSOR_F32) {
         *bytes = (uint64_t)tensor->size * 4;
         return model->params + tensor->offset;
     }
@@ -91,141 +185,30 @@ static void *tensor_bytes(const Model *model, int t, uint64_t *bytes) {
 }
 
 // ----------------------------------------------------------------------------
-// the training section, field by field
+// saving
 
 static void write_bytes(FILE *file, const void *data, size_t n) { fwrite(data, 1, n, file); }
-static void write_i32(FILE *file, int32_t v) { write_bytes(file, &v, 4); }
-static void write_u32(FILE *file, uint32_t v) { write_bytes(file, &v, 4); }
-static void write_i64(FILE *file, int64_t v) { write_bytes(file, &v, 8); }
-static void write_u64(FILE *file, uint64_t v) { write_bytes(file, &v, 8); }
-static void write_f32(FILE *file, float v) { write_bytes(file, &v, 4); }
-static void write_f64(FILE *file, double v) { write_bytes(file, &v, 8); }
-
-static uint64_t training_bytes(const TrainState *s) {
-    uint64_t n = (uint64_t)s->optimizer.n;
-    return 8 + 8 + 16                                       // step, elapsed, generator
-           + 4 + 4 + 8 + 8 + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 8  // TrainConfig
-           + 4 + 8 + 8 + 8 * n                               // optimizer
-           + 4 + 8 * (uint64_t)s->train_curve.n + 4 + 8 * (uint64_t)s->val_curve.n  // curves
-           + 4 + strlen(s->data_path);
-}
 
 static void write_curve(FILE *file, const LossCurve *curve) {
-    write_i32(file, curve->n);
+    int32_t n = curve->n;
+    write_bytes(file, &n, 4);
     write_bytes(file, curve->steps, sizeof(float) * (size_t)curve->n);
     write_bytes(file, curve->losses, sizeof(float) * (size_t)curve->n);
 }
 
 static void write_training(FILE *file, const TrainState *s) {
-    const TrainConfig *c = &s->config;
-    write_i64(file, s->step);
-    write_f64(file, s->elapsed_seconds);
-    write_u64(file, s->rng.state);
-    write_u64(file, s->rng.increment);
-    write_i32(file, c->batch_size);
-    write_i32(file, c->seq_len);
-    write_i64(file, c->max_steps);
-    write_f64(file, c->max_seconds);
-    write_f32(file, c->learning_rate);
-    write_f32(file, c->min_learning_rate);
-    write_i64(file, c->warmup_steps);
-    write_f32(file, c->weight_decay);
-    write_f32(file, c->grad_clip);
-    write_f32(file, c->beta1);
-    write_f32(file, c->beta2);
-    write_f32(file, c->eps);
-    write_i32(file, c->eval_every);
-    write_i32(file, c->eval_batches);
-    write_u64(file, c->seed);
-    write_u32(file, (uint32_t)s->optimizer.config.kind);
-    write_i64(file, s->optimizer.step);
-    write_i64(file, s->optimizer.n);
+    unsigned char fixed[256];
+    _Static_assert(sizeof fixed >= 8 * N_TRAINING_FIELDS, "room for the training fields");
+    fields_encode(fixed, TRAINING_FIELDS, N_TRAINING_FIELDS, s);
+    write_bytes(file, fixed, fields_bytes(TRAINING_FIELDS, N_TRAINING_FIELDS));
     write_bytes(file, s->optimizer.m, sizeof(float) * (size_t)s->optimizer.n);
     write_bytes(file, s->optimizer.v, sizeof(float) * (size_t)s->optimizer.n);
     write_curve(file, &s->train_curve);
     write_curve(file, &s->val_curve);
-    write_u32(file, (uint32_t)strlen(s->data_path));
-    write_bytes(file, s->data_path, strlen(s->data_path));
+    uint32_t length = (uint32_t)strlen(s->data_path);
+    write_bytes(file, &length, 4);
+    write_bytes(file, s->data_path, length);
 }
-
-// Reads from the training section, never past its end.
-typedef struct SectionReader {
-    FILE *file;
-    const char *path;
-    uint64_t remaining;
-} SectionReader;
-
-static int section_read(SectionReader *r, void *out, uint64_t n, const char *what, Error *error) {
-    if (n > r->remaining) return error_set(error, "%s: training state truncated while reading %s", r->path, what);
-    r->remaining -= n;
-    return read_exact(r->file, out, (size_t)n, r->path, what, error);
-}
-
-static int read_curve(SectionReader *r, LossCurve *curve, const char *what, Error *error) {
-    int32_t n;
-    if (section_read(r, &n, 4, what, error)) return -1;
-    if (n < 0 || (uint64_t)n * 8 > r->remaining) return error_set(error, "%s: %s: bad point count %d", r->path, what, n);
-    curve->steps = malloc(sizeof(float) * (size_t)(n ? n : 1));
-    curve->losses = malloc(sizeof(float) * (size_t)(n ? n : 1));
-    if (!curve->steps || !curve->losses) return error_set(error, "%s: out of memory", r->path);
-    curve->n = curve->capacity = n;
-    if (section_read(r, curve->steps, 4 * (uint64_t)n, what, error)) return -1;
-    return section_read(r, curve->losses, 4 * (uint64_t)n, what, error);
-}
-
-static int read_training(SectionReader *r, TrainState *s, const Model *model, Error *error) {
-    TrainConfig *c = &s->config;
-    int64_t step, warmup, optimizer_step, n;
-    uint32_t kind;
-    if (section_read(r, &step, 8, "the step", error) || section_read(r, &s->elapsed_seconds, 8, "the time", error) ||
-        section_read(r, &s->rng.state, 8, "the generator", error) ||
-        section_read(r, &s->rng.increment, 8, "the generator", error) ||
-        section_read(r, &c->batch_size, 4, "the config", error) || section_read(r, &c->seq_len, 4, "the config", error) ||
-        section_read(r, &c->max_steps, 8, "the config", error) || section_read(r, &c->max_seconds, 8, "the config", error) ||
-        section_read(r, &c->learning_rate, 4, "the config", error) ||
-        section_read(r, &c->min_learning_rate, 4, "the config", error) || section_read(r, &warmup, 8, "the config", error) ||
-        section_read(r, &c->weight_decay, 4, "the config", error) || section_read(r, &c->grad_clip, 4, "the config", error) ||
-        section_read(r, &c->beta1, 4, "the config", error) || section_read(r, &c->beta2, 4, "the config", error) ||
-        section_read(r, &c->eps, 4, "the config", error) || section_read(r, &c->eval_every, 4, "the config", error) ||
-        section_read(r, &c->eval_batches, 4, "the config", error) || section_read(r, &c->seed, 8, "the config", error) ||
-        section_read(r, &kind, 4, "the optimizer", error) || section_read(r, &optimizer_step, 8, "the optimizer", error) ||
-        section_read(r, &n, 8, "the optimizer", error))
-        return -1;
-    s->step = step;
-    c->warmup_steps = warmup;
-    if (step < 0 || optimizer_step != step || kind != OPTIMIZER_ADAMW)
-        return error_set(error, "%s: training state inconsistent (step %lld, optimizer step %lld)", r->path,
-                         (long long)step, (long long)optimizer_step);
-    if (n != model->n_trainable)
-        return error_set(error, "%s: optimizer state for %lld parameters, the model trains %ld", r->path, (long long)n,
-                         model->n_trainable);
-    OptimizerConfig optimizer_config = optimizer_default_config(OPTIMIZER_ADAMW);
-    optimizer_config.beta1 = c->beta1;
-    optimizer_config.beta2 = c->beta2;
-    optimizer_config.eps = c->eps;
-    optimizer_config.weight_decay = c->weight_decay;
-    if (optimizer_init(&s->optimizer, &optimizer_config, n, error)) {
-        char inner[sizeof error->message];
-        snprintf(inner, sizeof inner, "%s", error->message);
-        return error_set(error, "%s: %s", r->path, inner);
-    }
-    s->optimizer.step = step;
-    if (section_read(r, s->optimizer.m, 4 * (uint64_t)n, "the optimizer's m", error) ||
-        section_read(r, s->optimizer.v, 4 * (uint64_t)n, "the optimizer's v", error) ||
-        read_curve(r, &s->train_curve, "the train curve", error) ||
-        read_curve(r, &s->val_curve, "the validation curve", error))
-        return -1;
-    uint32_t length;
-    if (section_read(r, &length, 4, "the data path", error)) return -1;
-    if (length >= sizeof s->data_path) return error_set(error, "%s: data path of %u bytes is too long", r->path, length);
-    if (section_read(r, s->data_path, length, "the data path", error)) return -1;
-    s->data_path[length] = '\0';
-    if (r->remaining != 0) return error_set(error, "%s: %llu unexpected bytes at the end", r->path, (unsigned long long)r->remaining);
-    return 0;
-}
-
-// ----------------------------------------------------------------------------
-// saving
 
 static int serialise_tokenizer(const TextTokenizer *tokenizer, char **buffer, size_t *size, Error *error) {
     *buffer = NULL;
@@ -241,323 +224,380 @@ static int serialise_tokenizer(const TextTokenizer *tokenizer, char **buffer, si
     return status;
 }
 
+// The tensor table (n_tensors entries) and the bytes of tensor data it describes.
+static unsigned char *build_table(const Model *model, uint64_t *data_bytes) {
+    size_t table_size = (size_t)model->n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
+    unsigned char *table = calloc(1, table_size ? table_size : 1);
+    if (!table) return NULL;
+    *data_bytes = 0;
+    for (int i = 0; i < model->n_tensors; i++) {
+        const TensorInfo *t = &model->tensors[i];
+        unsigned char *entry = table + (size_t)i * CHECKPOINT_TENSOR_ENTRY_BYTES;
+        memcpy(entry, t->name, strnlen(t->name, TENSOR_NAME_LENGTH - 1));
+        TableEntry record = {.type = (uint32_t)t->type, .n_dims = (uint32_t)t->n_dims, .offset = *data_bytes};
+        for (int d = 0; d < t->n_dims; d++) record.shape[d] = t->shape[d];
+        tensor_bytes(model, i, &record.bytes);
+        fields_encode(entry + TENSOR_NAME_LENGTH, TABLE_ENTRY_FIELDS, N_TABLE_ENTRY_FIELDS, &record);
+        *data_bytes = align_up(*data_bytes + record.bytes);
+    }
+    return table;
+}
+
+static uint64_t header_checksum(const unsigned char *header, const void *tokenizer_text, size_t tokenizer_size,
+                                const unsigned char *table, size_t table_size) {
+    uint64_t checksum = fnv1a(FNV_OFFSET, header, CHECKSUM_OFFSET);
+    checksum = fnv1a(checksum, tokenizer_text, tokenizer_size);
+    return fnv1a(checksum, table, table_size);
+}
+
+// Writes every section after the header in order; the caller checks the length.
+static void write_sections(FILE *file, const Header *h, const char *tokenizer_text, const unsigned char *table,
+                           const Model *model, const TrainState *training) {
+    static const unsigned char zeros[DATA_ALIGNMENT] = {0};
+    uint64_t table_size = (uint64_t)h->n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
+    write_bytes(file, tokenizer_text, (size_t)h->tokenizer_bytes);
+    write_bytes(file, table, (size_t)table_size);
+    write_bytes(file, zeros, (size_t)(h->data_offset - h->table_offset - table_size));
+    uint64_t written = 0;
+    for (int i = 0; i < model->n_tensors; i++) {
+        uint64_t bytes;
+        const void *data = tensor_bytes(model, i, &bytes);
+        write_bytes(file, data, (size_t)bytes);
+        written += bytes;
+        write_bytes(file, zeros, (size_t)(align_up(written) - written));
+        written = align_up(written);
+    }
+    if (training) write_training(file, training);
+}
+
 int checkpoint_save(const char *path, const Model *model, const TextTokenizer *tokenizer, const TrainState *training,
                     Error *error) {
     if (!host_is_little_endian()) return error_set(error, "%s: checkpoints are little-endian; this machine is not", path);
     char *tokenizer_text = NULL;
     size_t tokenizer_size = 0;
     if (serialise_tokenizer(tokenizer, &tokenizer_text, &tokenizer_size, error)) return -1;
-
-    int n_tensors = model->n_tensors;
-    size_t table_size = (size_t)n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
-    unsigned char *table = calloc(1, table_size ? table_size : 1);
+    Header h = {.version = CHECKPOINT_FORMAT_VERSION, .header_bytes = CHECKPOINT_HEADER_BYTES,
+                .arch = (uint32_t)model->config.arch, .n_tensors = (uint32_t)model->n_tensors,
+                .config = model->config, .n_params = (uint64_t)model->n_params,
+                .n_trainable = (uint64_t)model->n_trainable};
+    unsigned char *table = build_table(model, &h.data_bytes);
     if (!table) {
         free(tokenizer_text);
         return error_set(error, "%s: out of memory", path);
     }
-    uint64_t data_bytes = 0;
-    for (int i = 0; i < n_tensors; i++) {
-        const TensorInfo *t = &model->tensors[i];
-        unsigned char *entry = table + (size_t)i * CHECKPOINT_TENSOR_ENTRY_BYTES;
-        memcpy(entry, t->name, strnlen(t->name, TENSOR_NAME_LENGTH - 1));
-        uint64_t bytes;
-        tensor_bytes(model, i, &bytes);
-        put_u32(entry, 48, (uint32_t)t->type);
-        put_u32(entry, 52, (uint32_t)t->n_dims);
-        for (int d = 0; d < TENSOR_MAX_DIMS; d++) put_u32(entry, 56 + 4 * (size_t)d, (uint32_t)(d < t->n_dims ? t->shape[d] : 0));
-        put_u64(entry, 72, data_bytes);
-        put_u64(entry, 80, bytes);
-        data_bytes = align_up(data_bytes + bytes);
-    }
-
-    uint64_t tokenizer_offset = CHECKPOINT_HEADER_BYTES;
-    uint64_t table_offset = tokenizer_offset + tokenizer_size;
-    uint64_t data_offset = align_up(table_offset + table_size);
-    uint64_t training_offset = training ? data_offset + data_bytes : 0;
-    uint64_t training_size = training ? training_bytes(training) : 0;
-    uint64_t file_bytes = data_offset + data_bytes + training_size;
+    size_t table_size = (size_t)model->n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
+    h.tokenizer_offset = CHECKPOINT_HEADER_BYTES;
+    h.tokenizer_bytes = tokenizer_size;
+    h.table_offset = h.tokenizer_offset + tokenizer_size;
+    h.data_offset = align_up(h.table_offset + table_size);
+    h.training_offset = training ? h.data_offset + h.data_bytes : 0;
+    h.training_bytes = training ? training_bytes(training) : 0;
+    h.file_bytes = h.data_offset + h.data_bytes + h.training_bytes;
 
     unsigned char header[CHECKPOINT_HEADER_BYTES] = {0};
     memcpy(header, CHECKPOINT_MAGIC, 8);
-    put_u32(header, 8, CHECKPOINT_FORMAT_VERSION);
-    put_u32(header, 12, CHECKPOINT_HEADER_BYTES);
-    put_u64(header, 16, file_bytes);
-    put_u32(header, 24, (uint32_t)model->config.arch);
-    put_u32(header, 28, (uint32_t)n_tensors);
-    put_u64(header, 32, tokenizer_offset);
-    put_u64(header, 40, tokenizer_size);
-    put_u64(header, 48, table_offset);
-    put_u64(header, 56, data_offset);
-    put_u64(header, 64, data_bytes);
-    put_u64(header, 72, training_offset);
-    put_u64(header, 80, training_size);
-    int32_t fields[CONFIG_FIELDS];
-    config_to_fields(&model->config, fields);
-    memcpy(header + CONFIG_OFFSET, fields, sizeof fields);
-    put_u64(header, 152, (uint64_t)model->n_params);
-    put_u64(header, 160, (uint64_t)model->n_trainable);
-    put_u64(header, LORA_BASE_CHECKSUM_OFFSET, model->config.lora_base_checksum);
-    uint64_t checksum = fnv1a(FNV_OFFSET, header, CHECKSUM_OFFSET);
-    checksum = fnv1a(checksum, tokenizer_text, tokenizer_size);
-    checksum = fnv1a(checksum, table, table_size);
-    put_u64(header, CHECKSUM_OFFSET, checksum);
+    fields_encode(header + 8, HEADER_FIELDS, N_HEADER_FIELDS, &h);
+    uint64_t checksum = header_checksum(header, tokenizer_text, tokenizer_size, table, table_size);
+    memcpy(header + CHECKSUM_OFFSET, &checksum, 8);
 
     SafeFile out;
-    if (safe_file_open(&out, path, error)) {
-        free(tokenizer_text);
-        free(table);
-        return -1;
+    int status = safe_file_open(&out, path, error);
+    if (status == 0) {
+        write_bytes(out.file, header, sizeof header);
+        write_sections(out.file, &h, tokenizer_text, table, model, training);
+        long position = ftell(out.file);
+        if (position < 0 || (uint64_t)position != h.file_bytes) {
+            safe_file_abort(&out);
+            status = error_set(error, "%s: write failed (%ld of %llu bytes)", path, position,
+                               (unsigned long long)h.file_bytes);
+        } else {
+            status = safe_file_commit(&out, error);
+        }
     }
-    static const unsigned char zeros[DATA_ALIGNMENT] = {0};
-    write_bytes(out.file, header, sizeof header);
-    write_bytes(out.file, tokenizer_text, tokenizer_size);
-    write_bytes(out.file, table, table_size);
-    write_bytes(out.file, zeros, (size_t)(data_offset - table_offset - table_size));
-    uint64_t written = 0;
-    for (int i = 0; i < n_tensors; i++) {
-        uint64_t bytes;
-        const void *data = tensor_bytes(model, i, &bytes);
-        write_bytes(out.file, data, (size_t)bytes);
-        written += bytes;
-        write_bytes(out.file, zeros, (size_t)(align_up(written) - written));
-        written = align_up(written);
-    }
-    if (training) write_training(out.file, training);
     free(tokenizer_text);
     free(table);
-    long position = ftell(out.file);
-    if (position < 0 || (uint64_t)position != file_bytes) {
-        safe_file_abort(&out);
-        return error_set(error, "%s: write failed (%ld of %llu bytes)", path, position, (unsigned long long)file_bytes);
-    }
-    return safe_file_commit(&out, error);
+    return status;
 }
 
 // ----------------------------------------------------------------------------
-// loading
+// loading, in steps that share one Loader and one cleanup path
 
-static int load_failed(FILE *file, Model *model, TextTokenizer *tokenizer, TrainState *training, void *a, void *b) {
-    if (file) fclose(file);
-    if (model) model_free(model);
-    if (tokenizer) text_tokenizer_free(tokenizer);
-    if (training) train_state_free(training);
-    free(a);
-    free(b);
-    return -1;
+typedef struct Loader {
+    const char *path;
+    FILE *file;
+    long size;
+    Header header;
+    char *tokenizer_text;   // (tokenizer_bytes + 1)
+    unsigned char *table;   // (n_tensors entries)
+    uint64_t *file_offsets; // (n_tensors) where each tensor's data starts in the file
+    Model *model;           // created by create_model
+    TextTokenizer *tokenizer;
+    int model_created, tokenizer_read;
+} Loader;
+
+// Frees what the steps allocated; on failure also the model and tokenizer they made.
+static void loader_finish(Loader *l, int failed) {
+    if (l->file) fclose(l->file);
+    free(l->tokenizer_text);
+    free(l->table);
+    free(l->file_offsets);
+    if (failed && l->model_created) model_free(l->model);
+    if (failed && l->tokenizer_read) text_tokenizer_free(l->tokenizer);
 }
 
-// Copies the message so it can be prefixed with the path.
-static int prefix_error(Error *error, const char *path) {
-    if (!error) return -1;
-    char inner[sizeof error->message];
-    snprintf(inner, sizeof inner, "%s", error->message);
-    return error_set(error, "%s: %s", path, inner);
+// The header: magic, version, and every section in order inside the file, the last ending
+// at its end.
+static int read_header(Loader *l, Error *error) {
+    const char *path = l->path;
+    unsigned char header[CHECKPOINT_HEADER_BYTES];
+    if (l->size < CHECKPOINT_HEADER_BYTES)
+        return error_set(error, "%s: %ld bytes, too short for a checkpoint header", path, l->size);
+    if (read_exact(l->file, header, sizeof header, path, "the header", error)) return -1;
+    if (memcmp(header, CHECKPOINT_MAGIC, 8) != 0) return error_set(error, "%s: not a groundup checkpoint (bad magic)", path);
+    Header *h = &l->header;
+    fields_decode(h, HEADER_FIELDS, N_HEADER_FIELDS, header + 8);
+    h->config.arch = (Architecture)h->arch;
+    if (h->version != CHECKPOINT_FORMAT_VERSION)
+        return error_set(error, "%s: checkpoint version %u, this program reads version %d", path, h->version,
+                         CHECKPOINT_FORMAT_VERSION);
+    if (h->header_bytes != CHECKPOINT_HEADER_BYTES || h->file_bytes != (uint64_t)l->size)
+        return error_set(error, "%s: the header says %llu bytes but the file has %ld (truncated or corrupt)", path,
+                         (unsigned long long)h->file_bytes, l->size);
+    uint64_t table_size = (uint64_t)h->n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
+    uint64_t data_end = h->data_offset + h->data_bytes;
+    if (h->tokenizer_offset != CHECKPOINT_HEADER_BYTES || h->tokenizer_bytes > h->file_bytes ||
+        h->n_tensors > MAX_TENSORS || h->table_offset != h->tokenizer_offset + h->tokenizer_bytes ||
+        h->data_offset != align_up(h->table_offset + table_size) || h->data_bytes > h->file_bytes ||
+        data_end > h->file_bytes ||
+        (h->training_bytes == 0 ? (h->training_offset != 0 || data_end != h->file_bytes)
+                                : (h->training_offset != data_end || h->training_bytes != h->file_bytes - data_end)))
+        return error_set(error, "%s: section offsets and sizes do not fit the file (corrupt header)", path);
+    // The tokenizer and the table, which the checksum covers with the header.
+    l->tokenizer_text = malloc(h->tokenizer_bytes + 1);
+    l->table = malloc(table_size ? table_size : 1);
+    if (!l->tokenizer_text || !l->table) return error_set(error, "%s: out of memory", path);
+    if (read_exact(l->file, l->tokenizer_text, h->tokenizer_bytes, path, "the tokenizer", error) ||
+        read_exact(l->file, l->table, table_size, path, "the tensor table", error))
+        return -1;
+    uint64_t stored;
+    memcpy(&stored, header + CHECKSUM_OFFSET, 8);
+    if (stored != header_checksum(header, l->tokenizer_text, h->tokenizer_bytes, l->table, table_size))
+        return error_set(error, "%s: checksum mismatch in the header, tokenizer or tensor table (corrupt file)", path);
+    return 0;
+}
+
+// The model the config describes, and the tokenizer; both must agree with the header.
+static int create_model(Loader *l, Error *error) {
+    const Header *h = &l->header;
+    if (model_create(l->model, &h->config, NULL, error)) return error_prefix(error, "%s", l->path);
+    l->model_created = 1;
+    if ((int)h->n_tensors != l->model->n_tensors)
+        return error_set(error, "%s: %u tensors in the file, a %s of this config has %d", l->path, h->n_tensors,
+                         architecture_name(h->config.arch), l->model->n_tensors);
+    FILE *memory = fmemopen(l->tokenizer_text, h->tokenizer_bytes ? h->tokenizer_bytes : 1, "r");
+    if (!memory) return error_set(error, "%s: out of memory", l->path);
+    int status = text_tokenizer_read(l->tokenizer, memory, l->path, error);
+    fclose(memory);
+    if (status) return -1;
+    l->tokenizer_read = 1;
+    int tokens = text_vocab_size(l->tokenizer);
+    if (tokens > h->config.vocab_size)
+        return error_set(error, "%s: the tokenizer has %d tokens, more than the model's vocabulary of %d", l->path,
+                         tokens, h->config.vocab_size);
+    return 0;
+}
+
+// Checks table entry i against the model's tensors; returns the tensor's index or -1.
+static int check_entry(const Loader *l, uint32_t i, const TableEntry *entry, const char *name, int *seen,
+                       Error *error) {
+    const char *path = l->path;
+    const Model *model = l->model;
+    if (name[TENSOR_NAME_LENGTH - 1] != '\0') return error_set(error, "%s: tensor %u has no name", path, i);
+    const TensorInfo *t = model_find_tensor(model, name);
+    if (!t)
+        return error_set(error, "%s: tensor '%s' is not part of a %s model", path, name,
+                         architecture_name(model->config.arch));
+    int index = (int)(t - model->tensors);
+    if (seen[index]++) return error_set(error, "%s: tensor '%s' appears twice", path, name);
+    if (entry->type != (uint32_t)t->type)
+        return error_set(error, "%s: tensor '%s' has type %u, the config gives %d", path, name, entry->type, t->type);
+    if ((int)entry->n_dims != t->n_dims)
+        return error_set(error, "%s: tensor '%s' has %u dimensions, expected %d", path, name, entry->n_dims, t->n_dims);
+    for (int d = 0; d < t->n_dims; d++)
+        if (entry->shape[d] != t->shape[d])
+            return error_set(error, "%s: tensor '%s' has another shape than the config gives", path, name);
+    uint64_t expected_bytes, data_bytes = l->header.data_bytes;
+    tensor_bytes(model, index, &expected_bytes);
+    if (entry->bytes != expected_bytes || entry->offset % DATA_ALIGNMENT || entry->offset > data_bytes ||
+        entry->bytes > data_bytes - entry->offset)
+        return error_set(error, "%s: tensor '%s' has a bad size or offset", path, name);
+    return index;
+}
+
+// Checks every table entry and notes where each tensor's data is in the file.
+static int read_table(Loader *l, Error *error) {
+    int n = l->model->n_tensors;
+    int *seen = calloc((size_t)n + 1, sizeof(int));
+    l->file_offsets = calloc((size_t)n + 1, sizeof(uint64_t));
+    if (!seen || !l->file_offsets) {
+        free(seen);
+        return error_set(error, "%s: out of memory", l->path);
+    }
+    for (uint32_t i = 0; i < l->header.n_tensors; i++) {
+        const unsigned char *bytes = l->table + (size_t)i * CHECKPOINT_TENSOR_ENTRY_BYTES;
+        char name[TENSOR_NAME_LENGTH];
+        memcpy(name, bytes, TENSOR_NAME_LENGTH);
+        TableEntry entry;
+        fields_decode(&entry, TABLE_ENTRY_FIELDS, N_TABLE_ENTRY_FIELDS, bytes + TENSOR_NAME_LENGTH);
+        int index = check_entry(l, i, &entry, name, seen, error);
+        if (index < 0) {
+            free(seen);
+            return -1;
+        }
+        l->file_offsets[index] = l->header.data_offset + entry.offset;
+    }
+    free(seen);
+    return 0;
+}
+
+// Reads every tensor's data into the model's buffers.
+static int read_tensors(Loader *l, Error *error) {
+    for (int i = 0; i < l->model->n_tensors; i++) {
+        uint64_t bytes;
+        void *destination = tensor_bytes(l->model, i, &bytes);
+        if (fseek(l->file, (long)l->file_offsets[i], SEEK_SET) != 0 ||
+            read_exact(l->file, destination, bytes, l->path, l->model->tensors[i].name, error))
+            return -1;
+    }
+    return 0;
 }
 
 // Replaces the model's weight buffers by a private memory mapping of the file: the tensors
-// are read from the page cache as they are used, and not copied. file_offsets[i] is tensor
-// i's position in the file. GPT-2 only (its code reaches every tensor through its offset).
-static int map_weights(Model *model, FILE *file, long size, const uint64_t *file_offsets, const char *path,
-                       Error *error) {
-    void *mapping = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fileno(file), 0);
-    if (mapping == MAP_FAILED) return error_set(error, "%s: cannot memory-map: %s", path, strerror(errno));
+// are read from the page cache as they are used, and not copied. Every stage reaches its
+// tensors through their offsets, which become file offsets here.
+static int map_tensors(Loader *l, Error *error) {
+    Model *model = l->model;
+    void *mapping = mmap(NULL, (size_t)l->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fileno(l->file), 0);
+    if (mapping == MAP_FAILED) return error_set(error, "%s: cannot memory-map: %s", l->path, strerror(errno));
     free(model->params);
     free(model->quant_data);
     model->params = mapping;
     model->quant_data = mapping;
     model->mapping = mapping;
-    model->mapping_bytes = (size_t)size;
+    model->mapping_bytes = (size_t)l->size;
     for (int i = 0; i < model->n_tensors; i++) {
         TensorInfo *t = &model->tensors[i];
-        if (t->type == TENSOR_TYPE_F32) t->offset = (long)(file_offsets[i] / sizeof(float));
-        else model->quantized[i].data = (unsigned char *)mapping + file_offsets[i];
+        if (t->type == TENSOR_F32) t->offset = (long)(l->file_offsets[i] / sizeof(float));
+        else model->quantized[i].data = (unsigned char *)mapping + l->file_offsets[i];
     }
     return 0;
 }
 
-// The data path at the end of a training section (empty if there is none), skipping the
-// optimizer state rather than reading it: the fields before it have fixed sizes, then n and
-// m, v (n floats each), then the two curves (a count, then 8 bytes a point).
-static void read_data_path(FILE *file, uint64_t training_offset, uint64_t training_size, char *out, size_t size) {
-    out[0] = '\0';
-    if (training_size == 0) return;
-    const long fixed = 8 + 8 + 16 + 76 + 4 + 8;  // step, time, generator, TrainConfig, kind, step
-    int64_t n;
-    int32_t count;
-    uint32_t length;
-    if (fseek(file, (long)training_offset + fixed, SEEK_SET) != 0 || fread(&n, 8, 1, file) != 1 || n < 0 ||
-        fseek(file, 8 * (long)n, SEEK_CUR) != 0)
-        return;
-    for (int curve = 0; curve < 2; curve++)
-        if (fread(&count, 4, 1, file) != 1 || count < 0 || fseek(file, 8 * (long)count, SEEK_CUR) != 0) return;
-    if (fread(&length, 4, 1, file) != 1 || length >= size || fread(out, 1, length, file) != length) return;
-    out[length] = '\0';
+// Reads from the training section, never past its end.
+typedef struct SectionReader {
+    FILE *file;
+    const char *path;
+    uint64_t remaining;
+} SectionReader;
+
+static int section_read(SectionReader *r, void *out, uint64_t n, const char *what, Error *error) {
+    if (n > r->remaining) return error_set(error, "%s: training state truncated while reading %s", r->path, what);
+    r->remaining -= n;
+    return read_exact(r->file, out, (size_t)n, r->path, what, error);
 }
 
+static int section_skip(SectionReader *r, uint64_t n, const char *what, Error *error) {
+    if (n > r->remaining) return error_set(error, "%s: training state truncated while reading %s", r->path, what);
+    r->remaining -= n;
+    if (fseek(r->file, (long)n, SEEK_CUR) != 0) return error_set(error, "%s: cannot seek past %s", r->path, what);
+    return 0;
+}
+
+// A curve's points, or (curve NULL) only past them.
+static int read_curve(SectionReader *r, LossCurve *curve, const char *what, Error *error) {
+    int32_t n;
+    if (section_read(r, &n, 4, what, error)) return -1;
+    if (n < 0 || (uint64_t)n * 8 > r->remaining) return error_set(error, "%s: %s: bad point count %d", r->path, what, n);
+    if (!curve) return section_skip(r, 8 * (uint64_t)n, what, error);
+    curve->steps = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    curve->losses = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    if (!curve->steps || !curve->losses) return error_set(error, "%s: out of memory", r->path);
+    curve->n = curve->capacity = n;
+    if (section_read(r, curve->steps, 4 * (uint64_t)n, what, error)) return -1;
+    return section_read(r, curve->losses, 4 * (uint64_t)n, what, error);
+}
+
+static int check_training(const SectionReader *r, const TrainState *s, const Model *model, Error *error) {
+    if (s->step < 0 || s->optimizer.step != s->step || s->optimizer.config.kind != OPTIMIZER_ADAMW)
+        return error_set(error, "%s: training state inconsistent (step %ld, optimizer step %ld)", r->path, s->step,
+                         s->optimizer.step);
+    if (s->optimizer.n != model->n_trainable)
+        return error_set(error, "%s: optimizer state for %ld parameters, the model trains %ld", r->path,
+                         s->optimizer.n, model->n_trainable);
+    return 0;
+}
+
+// The training section into s. With full = 0 only the data path is read and the optimizer's
+// moments and the curves are skipped (inference needs nothing else).
+static int read_training(SectionReader *r, TrainState *s, const Model *model, int full, Error *error) {
+    unsigned char fixed[256];
+    if (section_read(r, fixed, fields_bytes(TRAINING_FIELDS, N_TRAINING_FIELDS), "the training fields", error))
+        return -1;
+    fields_decode(s, TRAINING_FIELDS, N_TRAINING_FIELDS, fixed);
+    if (check_training(r, s, model, error)) return -1;
+    long n = s->optimizer.n;
+    if (!full) {
+        memset(&s->optimizer, 0, sizeof s->optimizer);
+        if (section_skip(r, 8 * (uint64_t)n, "the optimizer state", error) ||
+            read_curve(r, NULL, "the train curve", error) || read_curve(r, NULL, "the validation curve", error))
+            return -1;
+    } else {
+        OptimizerConfig optimizer_config = optimizer_default_config(OPTIMIZER_ADAMW);
+        optimizer_config.beta1 = s->config.beta1;
+        optimizer_config.beta2 = s->config.beta2;
+        optimizer_config.eps = s->config.eps;
+        optimizer_config.weight_decay = s->config.weight_decay;
+        long step = s->optimizer.step;
+        if (optimizer_init(&s->optimizer, &optimizer_config, n, error)) return error_prefix(error, "%s", r->path);
+        s->optimizer.step = step;
+        if (section_read(r, s->optimizer.m, 4 * (uint64_t)n, "the optimizer's m", error) ||
+            section_read(r, s->optimizer.v, 4 * (uint64_t)n, "the optimizer's v", error) ||
+            read_curve(r, &s->train_curve, "the train curve", error) ||
+            read_curve(r, &s->val_curve, "the validation curve", error))
+            return -1;
+    }
+    uint32_t length;
+    if (section_read(r, &length, 4, "the data path", error)) return -1;
+    if (length >= sizeof s->data_path) return error_set(error, "%s: data path of %u bytes is too long", r->path, length);
+    if (section_read(r, s->data_path, length, "the data path", error)) return -1;
+    s->data_path[length] = '\0';
+    if (r->remaining != 0)
+        return error_set(error, "%s: %llu unexpected bytes at the end", r->path, (unsigned long long)r->remaining);
+    return 0;
+}
+
+// Loads path; map = 1 memory-maps the tensors and reads only the data path of the training
+// state (for inference), map = 0 reads everything (for training).
 static int load(const char *path, Model *model, TextTokenizer *tokenizer, TrainState *training, int *has_training,
                 int map, Error *error) {
     memset(model, 0, sizeof *model);
     memset(tokenizer, 0, sizeof *tokenizer);
     if (training) memset(training, 0, sizeof *training);
     if (has_training) *has_training = 0;
-    FILE *file = fopen(path, "rb");
-    if (!file) return error_set(error, "%s: cannot open: %s", path, strerror(errno));
-    long size = file_size(file, path, error);
-    if (size < 0) return load_failed(file, NULL, NULL, NULL, NULL, NULL);
-    unsigned char header[CHECKPOINT_HEADER_BYTES];
-    if (size < CHECKPOINT_HEADER_BYTES) {
-        fclose(file);
-        return error_set(error, "%s: %ld bytes, too short for a checkpoint header", path, size);
+    Loader l = {.path = path, .model = model, .tokenizer = tokenizer};
+    l.file = fopen(path, "rb");
+    if (!l.file) return error_set(error, "%s: cannot open: %s", path, strerror(errno));
+    int status = (l.size = file_size(l.file, path, error)) < 0 || read_header(&l, error) || create_model(&l, error) ||
+                 read_table(&l, error) || (map ? map_tensors(&l, error) : read_tensors(&l, error));
+    if (!status && training && l.header.training_bytes > 0) {
+        SectionReader reader = {l.file, path, l.header.training_bytes};
+        status = fseek(l.file, (long)l.header.training_offset, SEEK_SET) != 0 ||
+                 read_training(&reader, training, model, !map, error);
+        if (status) train_state_free(training);
+        else if (has_training) *has_training = 1;
     }
-    if (read_exact(file, header, sizeof header, path, "the header", error)) return load_failed(file, 0, 0, 0, 0, 0);
-    if (memcmp(header, CHECKPOINT_MAGIC, 8) != 0) {
-        fclose(file);
-        return error_set(error, "%s: not a groundup checkpoint (bad magic)", path);
-    }
-    uint32_t version = get_u32(header, 8);
-    if (version != CHECKPOINT_FORMAT_VERSION) {
-        fclose(file);
-        return error_set(error, "%s: checkpoint version %u, this program reads version %d", path, version, CHECKPOINT_FORMAT_VERSION);
-    }
-    uint64_t file_bytes = get_u64(header, 16);
-    uint64_t tokenizer_offset = get_u64(header, 32), tokenizer_size = get_u64(header, 40);
-    uint64_t table_offset = get_u64(header, 48), data_offset = get_u64(header, 56), data_bytes = get_u64(header, 64);
-    uint64_t training_offset = get_u64(header, 72), training_size = get_u64(header, 80);
-    uint32_t n_tensors = get_u32(header, 28);
-    uint64_t table_size = (uint64_t)n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
-    // Every section in order, each inside the file, the last ending at its end.
-    if (get_u32(header, 12) != CHECKPOINT_HEADER_BYTES || file_bytes != (uint64_t)size) {
-        fclose(file);
-        return error_set(error, "%s: the header says %llu bytes but the file has %ld (truncated or corrupt)", path,
-                         (unsigned long long)file_bytes, size);
-    }
-    uint64_t data_end = data_offset + data_bytes;
-    if (tokenizer_offset != CHECKPOINT_HEADER_BYTES || tokenizer_size > file_bytes || n_tensors > 100000 ||
-        table_offset != tokenizer_offset + tokenizer_size || data_offset != align_up(table_offset + table_size) ||
-        data_bytes > file_bytes || data_end > file_bytes ||
-        (training_size == 0 ? (training_offset != 0 || data_end != file_bytes)
-                            : (training_offset != data_end || training_size != file_bytes - data_end))) {
-        fclose(file);
-        return error_set(error, "%s: section offsets and sizes do not fit the file (corrupt header)", path);
-    }
-    char *tokenizer_text = malloc(tokenizer_size + 1);
-    unsigned char *table = malloc(table_size ? table_size : 1);
-    if (!tokenizer_text || !table) {
-        error_set(error, "%s: out of memory", path);
-        return load_failed(file, NULL, NULL, NULL, tokenizer_text, table);
-    }
-    if (read_exact(file, tokenizer_text, tokenizer_size, path, "the tokenizer", error) ||
-        read_exact(file, table, table_size, path, "the tensor table", error))
-        return load_failed(file, NULL, NULL, NULL, tokenizer_text, table);
-    uint64_t checksum = fnv1a(FNV_OFFSET, header, CHECKSUM_OFFSET);
-    checksum = fnv1a(checksum, tokenizer_text, tokenizer_size);
-    checksum = fnv1a(checksum, table, table_size);
-    if (checksum != get_u64(header, CHECKSUM_OFFSET)) {
-        error_set(error, "%s: checksum mismatch in the header, tokenizer or tensor table (corrupt file)", path);
-        return load_failed(file, NULL, NULL, NULL, tokenizer_text, table);
-    }
-
-    // The model the config describes.
-    ModelConfig config = {0};
-    config.arch = (Architecture)get_u32(header, 24);
-    int32_t fields[CONFIG_FIELDS];
-    memcpy(fields, header + CONFIG_OFFSET, sizeof fields);
-    config_from_fields(&config, fields);
-    config.lora_base_checksum = get_u64(header, LORA_BASE_CHECKSUM_OFFSET);
-    if (model_create(model, &config, NULL, error)) {
-        prefix_error(error, path);
-        return load_failed(file, NULL, NULL, NULL, tokenizer_text, table);
-    }
-    if (get_u64(header, 152) != (uint64_t)model->n_params || get_u64(header, 160) != (uint64_t)model->n_trainable) {
-        error_set(error, "%s: %llu parameters (%llu trained) in the file, the config makes %ld (%ld)", path,
-                  (unsigned long long)get_u64(header, 152), (unsigned long long)get_u64(header, 160), model->n_params,
-                  model->n_trainable);
-        return load_failed(file, model, NULL, NULL, tokenizer_text, table);
-    }
-    if ((int)n_tensors != model->n_tensors) {
-        error_set(error, "%s: %u tensors in the file, a %s of this config has %d", path, n_tensors,
-                  architecture_name(config.arch), model->n_tensors);
-        return load_failed(file, model, NULL, NULL, tokenizer_text, table);
-    }
-
-    // The tokenizer.
-    FILE *memory = fmemopen(tokenizer_text, tokenizer_size ? tokenizer_size : 1, "r");
-    if (!memory || text_tokenizer_read(tokenizer, memory, path, error)) {
-        if (memory) fclose(memory);
-        else error_set(error, "%s: out of memory", path);
-        return load_failed(file, model, NULL, NULL, tokenizer_text, table);
-    }
-    fclose(memory);
-    if (text_vocab_size(tokenizer) > config.vocab_size) {
-        error_set(error, "%s: the tokenizer has %d tokens, more than the model's vocabulary of %d", path,
-                  text_vocab_size(tokenizer), config.vocab_size);
-        return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);
-    }
-
-    // The tensors: each entry must name one of the model's tensors with its shape.
-    int *seen = calloc((size_t)model->n_tensors + 1, sizeof(int));
-    uint64_t *file_offsets = calloc((size_t)model->n_tensors + 1, sizeof(uint64_t));
-    map = map && config.arch == ARCH_GPT2;
-    if (!seen || !file_offsets) {
-        free(seen);
-        free(file_offsets);
-        error_set(error, "%s: out of memory", path);
-        return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);
-    }
-    for (uint32_t i = 0; i < n_tensors; i++) {
-        const unsigned char *entry = table + (size_t)i * CHECKPOINT_TENSOR_ENTRY_BYTES;
-        char name[TENSOR_NAME_LENGTH];
-        memcpy(name, entry, TENSOR_NAME_LENGTH);
-        int status = -1;
-        const TensorInfo *t = NULL;
-        uint32_t type = get_u32(entry, 48), n_dims = get_u32(entry, 52);
-        uint64_t offset = get_u64(entry, 72), bytes = get_u64(entry, 80);
-        if (name[TENSOR_NAME_LENGTH - 1] != '\0') error_set(error, "%s: tensor %u has no name", path, i);
-        else if (!(t = model_find_tensor(model, name)))
-            error_set(error, "%s: tensor '%s' is not part of a %s model", path, name, architecture_name(config.arch));
-        else if (seen[t - model->tensors]++) error_set(error, "%s: tensor '%s' appears twice", path, name);
-        else if (type != (uint32_t)t->type)
-            error_set(error, "%s: tensor '%s' has type %u, the config gives %d", path, name, type, t->type);
-        else if ((int)n_dims != t->n_dims) error_set(error, "%s: tensor '%s' has %u dimensions, expected %d", path, name, n_dims, t->n_dims);
-        else {
-            status = 0;
-            for (int d = 0; d < t->n_dims; d++)
-                if ((int)get_u32(entry, 56 + 4 * (size_t)d) != t->shape[d]) status = -1;
-            uint64_t expected_bytes;
-            void *destination = tensor_bytes(model, (int)(t - model->tensors), &expected_bytes);
-            if (status) error_set(error, "%s: tensor '%s' has another shape than the config gives", path, name);
-            else if (bytes != expected_bytes || offset % DATA_ALIGNMENT || offset > data_bytes || bytes > data_bytes - offset)
-                status = error_set(error, "%s: tensor '%s' has a bad size or offset", path, name);
-            else if (map)
-                file_offsets[t - model->tensors] = data_offset + offset;
-            else if (fseek(file, (long)(data_offset + offset), SEEK_SET) != 0 ||
-                     read_exact(file, destination, bytes, path, name, error))
-                status = -1;
-        }
-        if (status) {
-            free(seen);
-            free(file_offsets);
-            return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);
-        }
-    }
-    free(seen);
-    if (map && map_weights(model, file, size, file_offsets, path, error)) {
-        free(file_offsets);
-        return load_failed(file, model, tokenizer, NULL, tokenizer_text, table);
-    }
-    free(file_offsets);
-    free(tokenizer_text);
-    free(table);
-
-    if (map && training) read_data_path(file, training_offset, training_size, training->data_path, sizeof training->data_path);
-    else if (training && training_size > 0) {
-        SectionReader reader = {file, path, training_size};
-        if (fseek(file, (long)training_offset, SEEK_SET) != 0 || read_training(&reader, training, model, error))
-            return load_failed(file, model, tokenizer, training, NULL, NULL);
-        if (has_training) *has_training = 1;
-    }
-    fclose(file);
-    return 0;
+    loader_finish(&l, status);
+    return status ? -1 : 0;
 }
 
 int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, TrainState *training, int *has_training,
@@ -579,10 +619,11 @@ int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, 
     if (got >= 4 && memcmp(magic, &llmc_magic, 4) == 0) {
         if (llmc_read_checkpoint(model, path, error)) return -1;
         // llm.c's files hold no tokenizer; GPT-2's vocabulary is the one they are made with.
-        if (model->config.vocab_size != 50257) {
+        int vocab_size = model->config.vocab_size;
+        if (vocab_size != 50257) {
             model_free(model);
             return error_set(error, "%s: an llm.c checkpoint with a %d-token vocabulary, not GPT-2's 50257: convert "
-                             "it with its tokenizer (groundup convert --tokenizer FILE)", path, model->config.vocab_size);
+                             "it with its tokenizer (groundup convert --tokenizer FILE)", path, vocab_size);
         }
         if (text_tokenizer_gpt2(tokenizer, gpt2_directory, error)) {
             model_free(model);
@@ -591,9 +632,8 @@ int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, 
         return 0;
     }
     TrainState training;
-    memset(&training, 0, sizeof training);
     if (load(path, model, tokenizer, &training, NULL, 1, error)) return -1;
     if (data_path && data_path_size) snprintf(data_path, data_path_size, "%s", training.data_path);
-    train_state_free(&training);  // the other stages are read, not mapped: their whole training state
+    train_state_free(&training);
     return 0;
 }

@@ -9,15 +9,6 @@
 
 #include "foundations/file.h"
 
-uint64_t fnv1a(uint64_t hash, const void *bytes, size_t n) {
-    const unsigned char *p = bytes;
-    for (size_t i = 0; i < n; i++) {
-        hash ^= p[i];
-        hash *= 1099511628211ULL;
-    }
-    return hash;
-}
-
 // ----------------------------------------------------------------------------
 // token files (llm.c's format)
 
@@ -107,40 +98,24 @@ int data_source_load(DataSource *source, const char *path, Error *error) {
     memset(source, 0, sizeof *source);
     if (strlen(path) >= sizeof source->path) return error_set(error, "%s: path too long", path);
     snprintf(source->path, sizeof source->path, "%s", path);
-    FILE *file = fopen(path, "rb");
-    if (!file) return error_set(error, "%s: cannot open: %s", path, strerror(errno));
-    long size = file_size(file, path, error);
-    if (size < 0) {
-        fclose(file);
-        return -1;
-    }
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (file_read_all(path, &data, &size, error)) return -1;
     if (size == 0) {
-        fclose(file);
+        free(data);
         return error_set(error, "%s: empty file", path);
     }
     int32_t magic = 0;
-    int is_tokens = size >= 4 && fread(&magic, 4, 1, file) == 1 && magic == TOKEN_FILE_MAGIC;
-    if (is_tokens) {
-        fclose(file);
+    if (size >= 4) memcpy(&magic, data, 4);
+    if (magic == TOKEN_FILE_MAGIC) {
+        free(data);
         source->is_tokens = 1;
         if (token_file_read(path, &source->tokens, &source->n_tokens, error)) return -1;
         source->hash = fnv1a(FNV_OFFSET, source->tokens, sizeof(int) * (size_t)source->n_tokens);
         return 0;
     }
-    rewind(file);
-    source->text = malloc((size_t)size + 1);
-    if (!source->text) {
-        fclose(file);
-        return error_set(error, "%s: out of memory for %ld bytes", path, size);
-    }
-    int status = read_exact(file, source->text, (size_t)size, path, "the text", error);
-    fclose(file);
-    if (status) {
-        data_source_free(source);
-        return -1;
-    }
-    source->text[size] = '\0';
-    source->n_text = (size_t)size;
+    source->text = data;  // with a 0 byte after the text
+    source->n_text = size;
     source->split = text_split_point(source->text, source->n_text);
     source->hash = fnv1a(FNV_OFFSET, source->text, source->n_text);
     return 0;
@@ -164,23 +139,6 @@ static const char *base_name(const char *path) {
 static void cache_path(char *out, size_t size, const char *cache_dir, const DataSource *source, uint64_t hash,
                        const char *suffix) {
     snprintf(out, size, "%s/%s.%016llx%s", cache_dir, base_name(source->path), (unsigned long long)hash, suffix);
-}
-
-int data_make_directory(const char *path, Error *error) {
-    char buffer[1024];
-    if (strlen(path) >= sizeof buffer) return error_set(error, "%s: path too long", path);
-    snprintf(buffer, sizeof buffer, "%s", path);
-    for (char *p = buffer + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(buffer, 0777) != 0 && errno != EEXIST)
-                return error_set(error, "%s: cannot create directory: %s", buffer, strerror(errno));
-            *p = saved;
-            if (saved == '\0') break;
-        }
-    }
-    return 0;
 }
 
 static int file_exists(const char *path) {
@@ -215,7 +173,7 @@ int data_make_tokenizer(const DataSource *source, const char *spec, const char *
     }
     if (text_tokenizer_train_bpe(tokenizer, source->text, source->split, (int)vocab_size, error)) return -1;
     if (cache_dir) {
-        if (data_make_directory(cache_dir, error) || text_tokenizer_save(tokenizer, path, error)) {
+        if (make_directories(cache_dir, error) || text_tokenizer_save(tokenizer, path, error)) {
             text_tokenizer_free(tokenizer);
             return -1;
         }
@@ -248,11 +206,7 @@ static int encode_part(const TextTokenizer *tokenizer, const unsigned char *text
                        long *n_ids, const char *path, Error *error) {
     int *encoded = NULL;
     size_t n_encoded = 0;
-    if (text_encode(tokenizer, text, n, &encoded, &n_encoded, error)) {
-        char inner[sizeof error->message];
-        snprintf(inner, sizeof inner, "%s", error->message);
-        return error_set(error, "%s: %s", path, inner);
-    }
+    if (text_encode(tokenizer, text, n, &encoded, &n_encoded, error)) return error_prefix(error, "%s", path);
     if (!with_start) {
         *ids = encoded;
         *n_ids = (long)n_encoded;
@@ -331,7 +285,7 @@ int dataset_build(Dataset *dataset, const DataSource *source, const TextTokenize
     }
     dataset->val_bytes = (long)(source->n_text - source->split);
     if (cache_dir && V <= 65536) {
-        if (data_make_directory(cache_dir, error) || token_file_write(train_path, dataset->train, dataset->n_train, error) ||
+        if (make_directories(cache_dir, error) || token_file_write(train_path, dataset->train, dataset->n_train, error) ||
             token_file_write(val_path, dataset->val, dataset->n_val, error)) {
             dataset_free(dataset);
             return -1;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "foundations/error.h"
+#include "foundations/hash.h"  // fnv1a, which names the cache files
 #include "foundations/random.h"
 #include "gpt/text.h"
 
@@ -82,12 +83,5 @@ void data_sample_batch(const int *tokens, long n, int B, int T, Random *rng, int
 // llm.c token files. Writing checks ids are in [0, 65536) and goes through a temp file.
 int token_file_read(const char *path, int **tokens, long *n, Error *error);
 int token_file_write(const char *path, const int *tokens, long n, Error *error);
-
-// mkdir -p: creates path and its missing parents.
-int data_make_directory(const char *path, Error *error);
-
-// 64-bit FNV-1a, continued from hash (start with FNV_OFFSET).
-#define FNV_OFFSET 14695981039346656037ULL
-uint64_t fnv1a(uint64_t hash, const void *bytes, size_t n);
 
 #endif

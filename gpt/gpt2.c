@@ -38,47 +38,28 @@ enum { N_GPT2_TENSORS = 16 };
 // Indices into the tensor table, in the order llm.c stores them.
 enum { WTE, WPE, LN1W, LN1B, QKVW, QKVB, ATTPROJW, ATTPROJB, LN2W, LN2B, FCW, FCB, FCPROJW, FCPROJB, LNFW, LNFB };
 
-static void set_tensor(TensorInfo *tensor, const char *name, long *offset, int n_dims, int d0, int d1, int d2,
-                       int type) {
-    memset(tensor, 0, sizeof *tensor);
-    tensor->type = type;
-    snprintf(tensor->name, sizeof tensor->name, "%s", name);
-    tensor->n_dims = n_dims;
-    int dims[3] = {d0, d1, d2};
-    tensor->size = 1;
-    for (int i = 0; i < n_dims; i++) {
-        tensor->shape[i] = dims[i];
-        tensor->size *= dims[i];
-    }
-    tensor->offset = *offset;
-    // Each tensor starts on a 64-byte boundary, as in groundup's checkpoint files, so the
-    // whole buffer can be memory-mapped straight from a file. A quantized tensor takes no
-    // room in params: its blocks are in model->quant_data.
-    if (type == TENSOR_F32) *offset += (tensor->size + 15) / 16 * 16;
-}
-
-// The tensor table for a config. wte is (V, C) here; llm.c's file pads it to (Vp, C).
-static void gpt2_layout(TensorInfo *t, const ModelConfig *cfg, long *n_params) {
+// The tensor table for a config, in llm.c's order. wte is (V, C) here; llm.c's file pads it
+// to (Vp, C).
+static void gpt2_layout(Model *model) {
+    const ModelConfig *cfg = &model->config;
     int V = cfg->vocab_size, C = cfg->d_model, L = cfg->n_layers, maxT = cfg->context_length;
     int matrix = cfg->weight_type, embedding = cfg->embedding_type, f32 = TENSOR_F32;
-    long offset = 0;
-    set_tensor(&t[WTE], "wte", &offset, 2, V, C, 0, embedding);
-    set_tensor(&t[WPE], "wpe", &offset, 2, maxT, C, 0, f32);
-    set_tensor(&t[LN1W], "ln1w", &offset, 2, L, C, 0, f32);
-    set_tensor(&t[LN1B], "ln1b", &offset, 2, L, C, 0, f32);
-    set_tensor(&t[QKVW], "qkvw", &offset, 3, L, 3 * C, C, matrix);
-    set_tensor(&t[QKVB], "qkvb", &offset, 2, L, 3 * C, 0, f32);
-    set_tensor(&t[ATTPROJW], "attprojw", &offset, 3, L, C, C, matrix);
-    set_tensor(&t[ATTPROJB], "attprojb", &offset, 2, L, C, 0, f32);
-    set_tensor(&t[LN2W], "ln2w", &offset, 2, L, C, 0, f32);
-    set_tensor(&t[LN2B], "ln2b", &offset, 2, L, C, 0, f32);
-    set_tensor(&t[FCW], "fcw", &offset, 3, L, 4 * C, C, matrix);
-    set_tensor(&t[FCB], "fcb", &offset, 2, L, 4 * C, 0, f32);
-    set_tensor(&t[FCPROJW], "fcprojw", &offset, 3, L, C, 4 * C, matrix);
-    set_tensor(&t[FCPROJB], "fcprojb", &offset, 2, L, C, 0, f32);
-    set_tensor(&t[LNFW], "lnfw", &offset, 1, C, 0, 0, f32);
-    set_tensor(&t[LNFB], "lnfb", &offset, 1, C, 0, 0, f32);
-    *n_params = offset;
+    model_add_tensor(model, "wte", embedding, 2, (int[]){V, C});
+    model_add_tensor(model, "wpe", f32, 2, (int[]){maxT, C});
+    model_add_tensor(model, "ln1w", f32, 2, (int[]){L, C});
+    model_add_tensor(model, "ln1b", f32, 2, (int[]){L, C});
+    model_add_tensor(model, "qkvw", matrix, 3, (int[]){L, 3 * C, C});
+    model_add_tensor(model, "qkvb", f32, 2, (int[]){L, 3 * C});
+    model_add_tensor(model, "attprojw", matrix, 3, (int[]){L, C, C});
+    model_add_tensor(model, "attprojb", f32, 2, (int[]){L, C});
+    model_add_tensor(model, "ln2w", f32, 2, (int[]){L, C});
+    model_add_tensor(model, "ln2b", f32, 2, (int[]){L, C});
+    model_add_tensor(model, "fcw", matrix, 3, (int[]){L, 4 * C, C});
+    model_add_tensor(model, "fcb", f32, 2, (int[]){L, 4 * C});
+    model_add_tensor(model, "fcprojw", matrix, 3, (int[]){L, C, 4 * C});
+    model_add_tensor(model, "fcprojb", f32, 2, (int[]){L, C});
+    model_add_tensor(model, "lnfw", f32, 1, (int[]){C});
+    model_add_tensor(model, "lnfb", f32, 1, (int[]){C});
 }
 
 // Pointers to the sixteen tensors of one buffer (params or grads).
@@ -644,11 +625,10 @@ int gpt2_create(Model *model, Random *rng, Error *error) {
     const ModelConfig *cfg = &model->config;
     if (gpt2_check_config(cfg, error)) return -1;
     model->ops = &gpt2_ops;
-    model->n_tensors = N_GPT2_TENSORS;
     model->tensors = calloc(N_GPT2_TENSORS, sizeof(TensorInfo));
     model->state = calloc(1, sizeof(Gpt2State));
     if (!model->tensors || !model->state) return error_set(error, "gpt2: out of memory");
-    gpt2_layout(model->tensors, cfg, &model->n_params);
+    gpt2_layout(model);
     model->n_trainable = model->n_params;
     // calloc: large zeroed blocks come straight from the kernel, untouched until written, so a
     // model that is then loaded (or memory-mapped) does not pay for zeroing them.

@@ -177,18 +177,6 @@ static int check_lora_config(const ModelConfig *c, Error *error) {
     return 0;
 }
 
-static void set_adapter_tensor(TensorInfo *t, const char *matrix, const char *suffix, int L, int rows, int cols,
-                               long *offset) {
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s.%s", matrix, suffix);
-    t->n_dims = 3;
-    t->shape[0] = L, t->shape[1] = rows, t->shape[2] = cols;
-    t->size = (long)L * rows * cols;
-    t->offset = *offset;
-    t->type = TENSOR_F32;
-    *offset += (t->size + 15) / 16 * 16;  // 64-byte aligned, as GPT-2's tensors
-}
-
 int lora_create(Model *model, Random *rng, Error *error) {
     const ModelConfig *c = &model->config;
     if (check_lora_config(c, error)) return -1;
@@ -200,7 +188,6 @@ int lora_create(Model *model, Random *rng, Error *error) {
     int r = c->lora_rank, L = c->n_layers;
     state->adapters.rank = r;
     state->adapters.scale = c->lora_alpha / (float)r;
-    long offset = 0;
     for (int m = 0; m < GPT2_N_MATRICES; m++) {
         state->a_tensor[m] = -1;
         if (!targets_matrix(c->lora_targets, (Gpt2Matrix)m)) continue;
@@ -208,12 +195,14 @@ int lora_create(Model *model, Random *rng, Error *error) {
         gpt2_matrix_shape(c, (Gpt2Matrix)m, &N, &K);
         const char *name = gpt2_matrix_name((Gpt2Matrix)m);
         state->a_tensor[m] = model->n_tensors;
-        set_adapter_tensor(&model->tensors[model->n_tensors++], name, "lora_a", L, r, K, &offset);
-        set_adapter_tensor(&model->tensors[model->n_tensors++], name, "lora_b", L, N, r, &offset);
+        char a_name[TENSOR_NAME_LENGTH], b_name[TENSOR_NAME_LENGTH];
+        snprintf(a_name, sizeof a_name, "%s.lora_a", name);
+        snprintf(b_name, sizeof b_name, "%s.lora_b", name);
+        model_add_tensor(model, a_name, TENSOR_F32, 3, (int[]){L, r, K});
+        model_add_tensor(model, b_name, TENSOR_F32, 3, (int[]){L, N, r});
     }
-    model->n_params = offset;
-    model->params = calloc((size_t)offset, sizeof(float));  // B = 0 (and the alignment gaps)
-    if (!model->params) return error_set(error, "lora: out of memory for %ld parameters", offset);
+    model->params = calloc((size_t)model->n_params, sizeof(float));  // B = 0 (and the alignment gaps)
+    if (!model->params) return error_set(error, "lora: out of memory for %ld parameters", model->n_params);
     if (!rng) return 0;
     for (int m = 0; m < GPT2_N_MATRICES; m++) {
         if (state->a_tensor[m] < 0) continue;
@@ -296,9 +285,7 @@ int lora_load(const char *path, Model *model, char *data_path, size_t data_path_
         return -1;
     }
     if (lora_attach(&adapters, model, error)) {
-        char inner[sizeof error->message];
-        snprintf(inner, sizeof inner, "%s", error->message);
-        error_set(error, "%s: %s", path, inner);
+        error_prefix(error, "%s", path);
         model_free(&adapters);
         return -1;
     }

@@ -16,8 +16,8 @@
 // start of the sequence, so a prompt of one token is a valid context (as makemore pads
 // names with '.'). Position t sees exactly inputs[t-K+1..t].
 //
-// Batch normalisation (Ioffe and Szegedy 2015) over the N positions of a batch, per unit:
-//   xhat = (pre - mean) / sqrt(var + eps),  bn = gain * xhat + bias
+// Batch normalisation (Ioffe and Szegedy 2015; foundations/layers.h) over the N positions of
+// a batch, per unit: xhat = (pre - mean) / sqrt(var + eps),  bn = gain * xhat + bias.
 // In training the batch's own mean and (biased) variance are used and running averages are
 // kept, running = (1 - m) running + m batch with momentum m = 0.1 (the variance unbiased,
 // as PyTorch); in inference (sampling, evaluation) the running statistics replace the
@@ -34,9 +34,6 @@
 #include "foundations/layers.h"
 #include "gpt/model.h"
 
-static const float BATCH_NORM_EPS = 1e-5f;
-static const float BATCH_NORM_MOMENTUM = 0.1f;
-
 typedef struct MlpState {
     int capacity;     // N = B*T the activations hold
     int n_positions;  // N of the last forward
@@ -44,24 +41,26 @@ typedef struct MlpState {
     int *context;      // (N,K) ids, PAD = V before the start
     float *embedded;   // (N,K*E)
     float *pre;        // (N,H) hidden pre-activation
-    float *xhat;       // (N,H) normalised pre (batch norm only)
     float *normed;     // (N,H) gain * xhat + bias (batch norm only)
     float *hidden;     // (N,H) tanh output
     float *probs;      // (N,V)
     float *losses;     // (N)
     int *targets;      // (N)
-    float *batch_mean; // (H) statistics of the last training forward
+    float *batch_mean; // (H) statistics of the last forward (the batch's or the running ones)
     float *batch_rstd; // (H) 1 / sqrt(var + eps)
-    int batch_statistics;  // 1: the last forward normalised with batch statistics
+    int batch_statistics;  // 1: the last forward normalised with batch statistics (training)
     // gradients of the activations, for the backward
     float *d_logits;   // (N,V)
     float *d_hidden;   // (N,H)
-    float *d_pre;      // (N,H) also d_normed
+    float *d_normed;   // (N,H) batch norm only
+    float *d_pre;      // (N,H)
     float *d_embedded; // (N,K*E)
     // next_logits scratch: one position
     int *one_context;       // (K)
     float *one_embedded;    // (K*E)
     float *one_pre;         // (H)
+    float *one_mean;        // (H) the running statistics as batchnorm_forward caches them
+    float *one_rstd;        // (H)
 } MlpState;
 
 // Where each parameter lives inside model->params.
@@ -104,7 +103,6 @@ static void free_activations(MlpState *s) {
     free(s->context);
     free(s->embedded);
     free(s->pre);
-    free(s->xhat);
     free(s->normed);
     free(s->hidden);
     free(s->probs);
@@ -112,6 +110,7 @@ static void free_activations(MlpState *s) {
     free(s->targets);
     free(s->d_logits);
     free(s->d_hidden);
+    free(s->d_normed);
     free(s->d_pre);
     free(s->d_embedded);
     s->capacity = 0;
@@ -126,6 +125,8 @@ static void mlp_free_state(Model *model) {
     free(s->one_context);
     free(s->one_embedded);
     free(s->one_pre);
+    free(s->one_mean);
+    free(s->one_rstd);
     free(model->logits);
     model->logits = NULL;
     free(s);
@@ -145,7 +146,6 @@ static int mlp_prepare(Model *model, int B, int T, Error *error) {
     s->context = malloc(sizeof(int) * N * K);
     s->embedded = malloc(sizeof(float) * N * K * E);
     s->pre = malloc(sizeof(float) * N * H);
-    s->xhat = malloc(sizeof(float) * N * H);
     s->normed = malloc(sizeof(float) * N * H);
     s->hidden = malloc(sizeof(float) * N * H);
     s->probs = malloc(sizeof(float) * N * V);
@@ -153,11 +153,12 @@ static int mlp_prepare(Model *model, int B, int T, Error *error) {
     s->targets = malloc(sizeof(int) * N);
     s->d_logits = malloc(sizeof(float) * N * V);
     s->d_hidden = malloc(sizeof(float) * N * H);
+    s->d_normed = malloc(sizeof(float) * N * H);
     s->d_pre = malloc(sizeof(float) * N * H);
     s->d_embedded = malloc(sizeof(float) * N * K * E);
     model->logits = malloc(sizeof(float) * N * V);
-    if (!s->context || !s->embedded || !s->pre || !s->xhat || !s->normed || !s->hidden || !s->probs || !s->losses ||
-        !s->targets || !s->d_logits || !s->d_hidden || !s->d_pre || !s->d_embedded || !model->logits) {
+    if (!s->context || !s->embedded || !s->pre || !s->normed || !s->hidden || !s->probs || !s->losses ||
+        !s->targets || !s->d_logits || !s->d_hidden || !s->d_normed || !s->d_pre || !s->d_embedded || !model->logits) {
         free_activations(s);
         return error_set(error, "mlp: out of memory for a batch of %d x %d", B, T);
     }
@@ -177,39 +178,6 @@ static void build_context(int *context, const int *inputs, int B, int T, int K, 
                 int source = t - K + 1 + j;
                 ctx[j] = source >= 0 ? inputs[(long)b * T + source] : pad;
             }
-        }
-}
-
-// Batch statistics per unit h over the N rows of pre (N,H): mean, rstd = 1/sqrt(var + eps)
-// with the biased variance; then the running averages move towards them.
-static void batch_norm_statistics(float *mean, float *rstd, float *running_mean, float *running_var, const float *pre,
-                                  int N, int H) {
-    for (int h = 0; h < H; h++) {
-        double sum = 0.0;
-        for (int n = 0; n < N; n++) sum += pre[(long)n * H + h];
-        double m = sum / N;
-        double squares = 0.0;
-        for (int n = 0; n < N; n++) {
-            double d = pre[(long)n * H + h] - m;
-            squares += d * d;
-        }
-        double variance = squares / N;
-        mean[h] = (float)m;
-        rstd[h] = (float)(1.0 / sqrt(variance + BATCH_NORM_EPS));
-        double unbiased = N > 1 ? squares / (N - 1) : variance;
-        running_mean[h] = (1.0f - BATCH_NORM_MOMENTUM) * running_mean[h] + BATCH_NORM_MOMENTUM * (float)m;
-        running_var[h] = (1.0f - BATCH_NORM_MOMENTUM) * running_var[h] + BATCH_NORM_MOMENTUM * (float)unbiased;
-    }
-}
-
-// pre (N,H) -> xhat = (pre - mean) * rstd, normed = gain * xhat + bias (both (N,H))
-static void batch_norm_apply(float *normed, float *xhat, const float *pre, const float *mean, const float *rstd,
-                             const float *gain, const float *bias, int N, int H) {
-    for (long n = 0; n < N; n++)
-        for (int h = 0; h < H; h++) {
-            long i = n * H + h;
-            xhat[i] = (pre[i] - mean[h]) * rstd[h];
-            normed[i] = gain[h] * xhat[i] + bias[h];
         }
 }
 
@@ -235,18 +203,10 @@ static int mlp_forward(Model *model, const int *inputs, const int *targets, int 
     embedding_forward(s->embedded, s->context, p.table, N * K, E);  // (N*K,E) = (N,K*E)
     linear_forward(s->pre, s->embedded, p.w1, p.b1, N, K * E, H);
     const float *activation = s->pre;
-    s->batch_statistics = 0;
+    s->batch_statistics = model->training;
     if (c->batch_norm) {
-        if (model->training) {
-            batch_norm_statistics(s->batch_mean, s->batch_rstd, p.running_mean, p.running_var, s->pre, N, H);
-            s->batch_statistics = 1;
-        } else {
-            for (int h = 0; h < H; h++) {
-                s->batch_mean[h] = p.running_mean[h];
-                s->batch_rstd[h] = 1.0f / sqrtf(p.running_var[h] + BATCH_NORM_EPS);
-            }
-        }
-        batch_norm_apply(s->normed, s->xhat, s->pre, s->batch_mean, s->batch_rstd, p.gain, p.bias, N, H);
+        batchnorm_forward(s->normed, s->batch_mean, s->batch_rstd, p.running_mean, p.running_var, s->pre, p.gain,
+                          p.bias, N, H, s->batch_statistics);
         activation = s->normed;
     }
     tanh_forward(s->hidden, activation, (long)N * H);
@@ -264,32 +224,6 @@ static int mlp_forward(Model *model, const int *inputs, const int *targets, int 
 // ----------------------------------------------------------------------------
 // backward
 
-// Batch-norm backward, per unit h, with the batch statistics (xhat depends on every row):
-//   d_gain += sum_n dy xhat,  d_bias += sum_n dy,
-//   dx_n = gain * rstd / N * (N dy_n - sum dy - xhat_n sum (dy xhat))
-// With running statistics (a training step that used them; not the usual case) xhat is
-// an affine function of x alone and dx = gain * rstd * dy.
-static void batch_norm_backward(float *d_pre, float *d_gain, float *d_bias, const float *d_normed, const float *xhat,
-                                const float *rstd, const float *gain, int batch_statistics, int N, int H) {
-    for (int h = 0; h < H; h++) {
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (long n = 0; n < N; n++) {
-            sum_dy += d_normed[n * H + h];
-            sum_dy_xhat += d_normed[n * H + h] * xhat[n * H + h];
-        }
-        d_gain[h] += (float)sum_dy_xhat;
-        d_bias[h] += (float)sum_dy;
-        float scale = gain[h] * rstd[h];
-        for (long n = 0; n < N; n++) {
-            long i = n * H + h;
-            if (batch_statistics)
-                d_pre[i] = scale / N * ((float)N * d_normed[i] - (float)sum_dy - xhat[i] * (float)sum_dy_xhat);
-            else
-                d_pre[i] = scale * d_normed[i];
-        }
-    }
-}
-
 // The forward in reverse; every parameter gradient accumulates (+=) into model->grads.
 static int mlp_backward(Model *model, Error *error) {
     (void)error;
@@ -305,12 +239,15 @@ static int mlp_backward(Model *model, Error *error) {
     cross_entropy_backward(s->d_logits, s->probs, s->targets, 1.0f / (float)N, N, V);
     memset(s->d_hidden, 0, sizeof(float) * (size_t)NH);
     linear_backward(s->d_hidden, g.w2, g.b2, s->d_logits, s->hidden, p.w2, N, H, V);
-    // d_pre first receives d(tanh input); with batch norm that is d_normed, turned into
-    // d_pre in place below (each unit's column is read fully before it is written).
     memset(s->d_pre, 0, sizeof(float) * (size_t)NH);
-    tanh_backward(s->d_pre, s->d_hidden, s->hidden, NH);
-    if (c->batch_norm)
-        batch_norm_backward(s->d_pre, g.gain, g.bias, s->d_pre, s->xhat, s->batch_rstd, p.gain, s->batch_statistics, N, H);
+    if (c->batch_norm) {
+        memset(s->d_normed, 0, sizeof(float) * (size_t)NH);
+        tanh_backward(s->d_normed, s->d_hidden, s->hidden, NH);
+        batchnorm_backward(s->d_pre, g.gain, g.bias, s->d_normed, s->pre, p.gain, s->batch_mean, s->batch_rstd, N, H,
+                           s->batch_statistics);
+    } else {
+        tanh_backward(s->d_pre, s->d_hidden, s->hidden, NH);
+    }
     memset(s->d_embedded, 0, sizeof(float) * (size_t)N * K * E);
     linear_backward(s->d_embedded, g.w1, g.b1, s->d_pre, s->embedded, p.w1, N, K * E, H);
     embedding_backward(g.table, s->d_embedded, s->context, N * K, E);
@@ -334,9 +271,9 @@ static int mlp_next_logits(Model *model, const int *tokens, int n, float *logits
     }
     embedding_forward(s->one_embedded, s->one_context, p.table, K, E);
     linear_forward(s->one_pre, s->one_embedded, p.w1, p.b1, 1, K * E, H);
-    if (c->batch_norm)
-        for (int h = 0; h < H; h++)
-            s->one_pre[h] = p.gain[h] * (s->one_pre[h] - p.running_mean[h]) / sqrtf(p.running_var[h] + BATCH_NORM_EPS) + p.bias[h];
+    if (c->batch_norm)  // in place: one row, each value read before it is written
+        batchnorm_forward(s->one_pre, s->one_mean, s->one_rstd, p.running_mean, p.running_var, s->one_pre, p.gain,
+                          p.bias, 1, H, 0);
     tanh_forward(s->one_pre, s->one_pre, H);
     linear_forward(logits, s->one_pre, p.w2, p.b2, 1, H, V);
     return 0;
@@ -349,15 +286,9 @@ static const ModelOps MLP_OPS = {
     mlp_prepare, mlp_forward, mlp_backward, mlp_next_logits, NULL, mlp_free_state,
 };
 
+// A matrix (rows, columns), or a vector (rows) when columns is 0.
 static void add_tensor(Model *model, const char *name, int rows, int columns) {
-    TensorInfo *t = &model->tensors[model->n_tensors++];
-    strcpy(t->name, name);
-    t->n_dims = columns > 0 ? 2 : 1;
-    t->shape[0] = rows;
-    if (columns > 0) t->shape[1] = columns;
-    t->size = (long)rows * (columns > 0 ? columns : 1);
-    t->offset = model->n_params;
-    model->n_params += t->size;
+    model_add_tensor(model, name, TENSOR_F32, columns > 0 ? 2 : 1, (int[]){rows, columns});
 }
 
 // Initialisation (makemore's, after Kaiming He et al. 2015 for tanh):
@@ -392,7 +323,10 @@ int mlp_create(Model *model, Random *rng, Error *error) {
     s->one_context = malloc(sizeof(int) * (size_t)K);
     s->one_embedded = malloc(sizeof(float) * (size_t)K * E);
     s->one_pre = malloc(sizeof(float) * (size_t)H);
-    if (!model->params || !s->batch_mean || !s->batch_rstd || !s->one_context || !s->one_embedded || !s->one_pre)
+    s->one_mean = malloc(sizeof(float) * (size_t)H);
+    s->one_rstd = malloc(sizeof(float) * (size_t)H);
+    if (!model->params || !s->batch_mean || !s->batch_rstd || !s->one_context || !s->one_embedded || !s->one_pre ||
+        !s->one_mean || !s->one_rstd)
         return error_set(error, "mlp: out of memory for %ld parameters", model->n_params);
 
     MlpParams p = mlp_params(model, model->params);

@@ -3,6 +3,7 @@
 // knows a stage's layers; each stage file (bigram.c, mlp.c, gpt2.c) does.
 #include "gpt/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -64,6 +65,21 @@ static int config_check(const ModelConfig *c, Error *error) {
         break;
     }
     return 0;
+}
+
+void model_add_tensor(Model *model, const char *name, int type, int n_dims, const int *shape) {
+    TensorInfo *tensor = &model->tensors[model->n_tensors++];
+    memset(tensor, 0, sizeof *tensor);
+    snprintf(tensor->name, sizeof tensor->name, "%s", name);
+    tensor->type = type;
+    tensor->n_dims = n_dims;
+    tensor->size = 1;
+    for (int i = 0; i < n_dims; i++) {
+        tensor->shape[i] = shape[i];
+        tensor->size *= shape[i];
+    }
+    tensor->offset = model->n_params;
+    if (type == TENSOR_F32) model->n_params += (tensor->size + 15) / 16 * 16;
 }
 
 int model_backward(Model *model, Error *error) {

@@ -128,6 +128,12 @@ void model_free(Model *model);
 // grads += d loss / d params for the last forward, which must have had targets and run with
 // model->training set (errors otherwise, and when the stage's backward fails: out of memory).
 int model_backward(Model *model, Error *error);
+// Appends a tensor to model->tensors (which the stage allocated with room for it) and, when
+// type is TENSOR_F32, reserves its values in params: each starts on a 64-byte boundary, as
+// in the checkpoint file, so any stage's weights can be memory-mapped straight from a file.
+// model->n_params grows by the size rounded up to 16 floats. Quantized tensors take no room
+// in params (their blocks are in quant_data). shape has n_dims (1..4) positive sizes.
+void model_add_tensor(Model *model, const char *name, int type, int n_dims, const int *shape);
 // The tensor called name, or NULL.
 const TensorInfo *model_find_tensor(const Model *model, const char *name);
 // "bigram" / "mlp" / "gpt2" and back.

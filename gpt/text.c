@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "foundations/file.h"
+#include "foundations/hex.h"
 #include "tokenizer/pretokenize.h"
 
 static const char TEXT_TOKENIZER_MAGIC[] = "groundup-text-tokenizer 1";
@@ -128,7 +129,7 @@ int text_tokenizer_write(const TextTokenizer *tokenizer, FILE *file, Error *erro
         return bpe_write(&tokenizer->bpe, file, error);
     }
     fprintf(file, "kind char\nchars %d\n", tokenizer->n_chars);
-    for (int i = 0; i < tokenizer->n_chars; i++) fprintf(file, "%02x", tokenizer->chars[i]);
+    hex_write(file, tokenizer->chars, (size_t)tokenizer->n_chars);
     fprintf(file, "\nend\n");
     if (ferror(file)) return error_set(error, "tokenizer: write failed");
     return 0;
@@ -141,12 +142,6 @@ static int read_line(FILE *file, char *line, size_t size, const char *name, cons
     if (length == 0 || line[length - 1] != '\n') return error_set(error, "%s: tokenizer: %s line malformed", name, what);
     line[length - 1] = '\0';
     return 0;
-}
-
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
 }
 
 int text_tokenizer_read(TextTokenizer *tokenizer, FILE *file, const char *name, Error *error) {
@@ -173,10 +168,11 @@ int text_tokenizer_read(TextTokenizer *tokenizer, FILE *file, const char *name, 
     if (read_line(file, line, sizeof line, name, "characters", error)) return -1;
     if (strlen(line) != (size_t)n * 2) return error_set(error, "%s: tokenizer: %d characters expected", name, n);
     for (int byte = 0; byte < 256; byte++) tokenizer->ids[byte] = -1;
+    unsigned char chars[256];
+    if (hex_decode(line, (size_t)n * 2, chars) != n)
+        return error_set(error, "%s: tokenizer: bad hex in the characters", name);
     for (int i = 0; i < n; i++) {
-        int high = hex_value(line[2 * i]), low = hex_value(line[2 * i + 1]);
-        if (high < 0 || low < 0) return error_set(error, "%s: tokenizer: bad hex in the characters", name);
-        int byte = high * 16 + low;
+        int byte = chars[i];
         if (i > 0 && byte <= tokenizer->chars[i - 1])
             return error_set(error, "%s: tokenizer: characters not in increasing byte order", name);
         tokenizer->chars[i] = (unsigned char)byte;

@@ -2,11 +2,13 @@
 // checkpoints, stop flag, NaN detection, loss curves.
 #include "gpt/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "foundations/array.h"
+#include "foundations/clock.h"
 #include "foundations/plot.h"
 #include "gpt/checkpoint.h"
 
@@ -34,13 +36,11 @@ TrainConfig train_default_config(void) {
 
 int loss_curve_add(LossCurve *curve, float step, float loss, Error *error) {
     if (curve->n == curve->capacity) {
-        int capacity = curve->capacity ? 2 * curve->capacity : 256;
-        float *steps = realloc(curve->steps, sizeof(float) * (size_t)capacity);
-        if (steps) curve->steps = steps;
-        float *losses = realloc(curve->losses, sizeof(float) * (size_t)capacity);
-        if (losses) curve->losses = losses;
-        if (!steps || !losses) return error_set(error, "out of memory for the loss curve");
-        curve->capacity = capacity;
+        size_t capacity = array_grown_capacity((size_t)curve->capacity, (size_t)curve->n + 1);
+        if (capacity == 0 || capacity > INT_MAX || array_resize(&curve->steps, capacity, sizeof *curve->steps) ||
+            array_resize(&curve->losses, capacity, sizeof *curve->losses))
+            return error_set(error, "out of memory for the loss curve");
+        curve->capacity = (int)capacity;
     }
     curve->steps[curve->n] = step;
     curve->losses[curve->n] = loss;
@@ -143,12 +143,6 @@ int train_validation_loss(Model *model, const Dataset *data, const TrainConfig *
 // ----------------------------------------------------------------------------
 // the loop
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static long warmup_steps(const TrainConfig *c) {
     if (c->warmup_steps >= 0) return c->warmup_steps;
     if (c->max_steps > 0) return c->max_steps / 10 < 100 ? c->max_steps / 10 : 100;
@@ -161,11 +155,8 @@ static float learning_rate(const TrainConfig *c, long step, double elapsed) {
     long warmup = warmup_steps(c);
     Schedule schedule = {SCHEDULE_WARMUP_COSINE, c->learning_rate, 1, 1.0f, warmup, c->max_steps, c->min_learning_rate};
     if (c->max_steps > 0) return schedule_lr(&schedule, step);
-    if (step < warmup) return c->learning_rate * (float)(step + 1) / (float)warmup;
-    // Time budget: the cosine's progress r is the fraction of the time spent.
-    double r = elapsed / c->max_seconds;
-    if (r > 1.0) r = 1.0;
-    return c->min_learning_rate + 0.5f * (1.0f + cosf((float)(3.14159265358979323846 * r))) * (c->learning_rate - c->min_learning_rate);
+    // Time budget: the cosine's progress is the fraction of the time spent.
+    return schedule_warmup_cosine_at(&schedule, step, elapsed / c->max_seconds);
 }
 
 static void notify(TrainRun *run, TrainProgress *progress) {
@@ -200,9 +191,9 @@ static int fit_counting(TrainRun *run, Error *error) {
     TrainState *s = run->state;
     const TrainConfig *c = &s->config;
     const Dataset *data = run->data;
-    double start = now_seconds();
+    double start = clock_seconds();
     model->ops->fit(model, data->train, data->train + 1, 1, (int)(data->n_train - 1));
-    s->elapsed_seconds += now_seconds() - start;
+    s->elapsed_seconds += clock_seconds() - start;
     if (model_prepare(model, c->batch_size, c->seq_len, 0, error)) return -1;
     float train_loss, val_loss;
     if (fixed_windows_loss(model, data->train, data->n_train, c->batch_size, c->seq_len, c->eval_batches, &train_loss,
@@ -277,7 +268,7 @@ int train_run(TrainRun *run, Error *error) {
             free(targets);
             return status ? -1 : TRAIN_STOPPED;
         }
-        double start = now_seconds();
+        double start = clock_seconds();
         float lr = learning_rate(c, s->step, s->elapsed_seconds);
         data_sample_batch(data->train, data->n_train, B, T, &s->rng, inputs, targets);
         if ((status = model->ops->forward(model, inputs, targets, B, T, error))) break;
@@ -292,7 +283,7 @@ int train_run(TrainRun *run, Error *error) {
         if (c->grad_clip > 0.0f) gradient_clip_global_norm(model->grads, model->n_trainable, c->grad_clip);
         optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, lr);
         s->step++;
-        double seconds = now_seconds() - start;
+        double seconds = clock_seconds() - start;
         s->elapsed_seconds += seconds;
         run_seconds += seconds;
         if ((status = loss_curve_add(&s->train_curve, (float)s->step, model->loss, error))) break;

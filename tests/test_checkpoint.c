@@ -86,8 +86,14 @@ int main(void) {
     CHECK(checkpoint_load(path, &loaded, &loaded_tokenizer, &loaded_state, &has_training, &error) == 0, "%s",
           error.message);
     CHECK(has_training, "training state present");
-    CHECK(loaded.n_params == model.n_params && memcmp(loaded.params, model.params, sizeof(float) * model.n_params) == 0,
-          "parameters identical");
+    // Every tensor's values (the alignment gaps between tensors are not part of the model).
+    CHECK(loaded.n_params == model.n_params && loaded.n_tensors == model.n_tensors, "same layout");
+    for (int t = 0; t < model.n_tensors && t < loaded.n_tensors; t++) {
+        const TensorInfo *tensor = &model.tensors[t];
+        CHECK(memcmp(loaded.params + loaded.tensors[t].offset, model.params + tensor->offset,
+                     sizeof(float) * (size_t)tensor->size) == 0,
+              "parameters of %s identical", tensor->name);
+    }
     CHECK(memcmp(&loaded.config, &model.config, sizeof config) == 0, "config identical");
     CHECK(loaded_tokenizer.n_chars == tokenizer.n_chars &&
               memcmp(loaded_tokenizer.chars, tokenizer.chars, (size_t)tokenizer.n_chars) == 0,
@@ -104,6 +110,23 @@ int main(void) {
     text_tokenizer_free(&loaded_tokenizer);
     train_state_free(&loaded_state);
 
+    // For inference every stage's weights are memory-mapped, and predict what they did.
+    char data_path[64];
+    CHECK(checkpoint_load_for_inference(path, NULL, &loaded, &loaded_tokenizer, data_path, sizeof data_path, &error) == 0,
+          "%s", error.message);
+    CHECK(loaded.mapping != NULL, "the mlp's weights are mapped");
+    CHECK(strcmp(data_path, "data/names.txt") == 0, "data path without the training state");
+    CHECK(model_prepare(&model, 1, 4, 0, &error) == 0 && model_prepare(&loaded, 1, 4, 0, &error) == 0, "%s", error.message);
+    int context[4] = {1, 2, 0, 3};
+    float expected_logits[64], mapped_logits[64];
+    CHECK(config.vocab_size <= 64, "room for the logits");
+    CHECK(model.ops->next_logits(&model, context, 4, expected_logits, &error) == 0 &&
+              loaded.ops->next_logits(&loaded, context, 4, mapped_logits, &error) == 0,
+          "%s", error.message);
+    CHECK(memcmp(expected_logits, mapped_logits, sizeof(float) * (size_t)config.vocab_size) == 0, "mapped mlp's logits");
+    model_free(&loaded);
+    text_tokenizer_free(&loaded_tokenizer);
+
     // A BPE tokenizer rides along too.
     TextTokenizer bpe;
     const char *bpe_text = "the theme of the thesis is the theory of the the";
@@ -118,6 +141,21 @@ int main(void) {
     CHECK(checkpoint_load(bpe_path, &loaded, &loaded_tokenizer, &loaded_state, &has_training, &error) == 0, "%s",
           error.message);
     CHECK(!has_training, "no training state saved");
+    Model mapped_bigram;
+    TextTokenizer mapped_tokenizer;
+    CHECK(checkpoint_load_for_inference(bpe_path, NULL, &mapped_bigram, &mapped_tokenizer, NULL, 0, &error) == 0, "%s",
+          error.message);
+    float bigram_logits[300], mapped_bigram_logits[300];
+    int last_token = 5;
+    CHECK(bigram.config.vocab_size <= 300 && mapped_bigram.mapping != NULL, "a mapped bigram");
+    CHECK(model_prepare(&bigram, 1, 1, 0, &error) == 0 && model_prepare(&mapped_bigram, 1, 1, 0, &error) == 0 &&
+              bigram.ops->next_logits(&bigram, &last_token, 1, bigram_logits, &error) == 0 &&
+              mapped_bigram.ops->next_logits(&mapped_bigram, &last_token, 1, mapped_bigram_logits, &error) == 0,
+          "%s", error.message);
+    CHECK(memcmp(bigram_logits, mapped_bigram_logits, sizeof(float) * (size_t)bigram.config.vocab_size) == 0,
+          "mapped bigram's logits");
+    model_free(&mapped_bigram);
+    text_tokenizer_free(&mapped_tokenizer);
     int *a = NULL, *b = NULL;
     size_t n_a = 0, n_b = 0;
     text_encode(&bpe, (const unsigned char *)bpe_text, strlen(bpe_text), &a, &n_a, &error);

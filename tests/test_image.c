@@ -157,7 +157,7 @@ static void test_malformed(void) {
           "missing file: '%s'", error.message);
     Image small;
     image_alloc(&small, 1, 1, 1, 255, &error);
-    CHECK(image_write(&small, "/nonexistent-directory/x.pgm", 0, &error) == -1 && strstr(error.message, "cannot open"),
+    CHECK(image_write(&small, "/nonexistent-directory/x.pgm", 0, &error) == -1 && strstr(error.message, "cannot create"),
           "unwritable path: '%s'", error.message);
     CHECK(image_alloc(&image, 2, 2, 2, 255, &error) == -1, "2 channels should fail");
     image_free(&small);

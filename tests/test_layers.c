@@ -12,11 +12,12 @@
 #include "tests/check.h"
 
 enum { LINEAR, EMBEDDING, RELU, SIGMOID, TANH, GELU, SOFTMAX, LOG_SOFTMAX, CROSS_ENTROPY, LAYERNORM, RESIDUAL,
-       DROPOUT, ATTENTION, CROSS_ATTENTION, ATTENTION_FEW_QUERIES, ATTENTION_PADDING, ATTENTION_PADDING_FEW, N_LAYERS };
+       DROPOUT, ATTENTION, CROSS_ATTENTION, ATTENTION_FEW_QUERIES, ATTENTION_PADDING, ATTENTION_PADDING_FEW, BATCHNORM,
+       BATCHNORM_EVAL, N_LAYERS };
 static const char *layer_names[] = {"linear", "embedding", "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
                                     "cross_entropy", "layernorm", "residual", "dropout", "attention",
                                     "cross_attention", "attention_few_queries", "attention_padding",
-                                    "attention_padding_few_queries"};
+                                    "attention_padding_few_queries", "batchnorm", "batchnorm_eval"};
 
 // Sizes shared by the cases: N rows of C channels; attention B x T x C with NH heads (T = 9
 // queries take the matrix-product path, TF = 5 the row-by-row one).
@@ -31,6 +32,7 @@ typedef struct Case {
     float *x, *y, *w, *b;  // inputs and weights (which are used depends on the layer)
     int ids[N], targets[N];
     float *out, *cache1, *cache2;
+    float *running_mean, *running_var;  // batch norm's (C)
     float *proj;
     long n_out;
     uint64_t dropout_seed;
@@ -69,6 +71,11 @@ static void forward(Case *c) {
         break;
     case ATTENTION_PADDING_FEW:  // the last TF queries against T keys with hidden ones, row-by-row path
         attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING});
+        break;
+    case BATCHNORM:
+    case BATCHNORM_EVAL:
+        batchnorm_forward(c->out, c->cache1, c->cache2, c->running_mean, c->running_var, c->x, c->w, c->b, N, C,
+                          c->layer == BATCHNORM);
         break;
     }
 }
@@ -123,6 +130,10 @@ static void backward(Case *c, float *d_x, float *d_y, float *d_w, float *d_b) {
         attention_backward(d_x, d_y, d_y + C, d_out, c->cache1,
                            &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING});
         break;
+    case BATCHNORM:
+    case BATCHNORM_EVAL:
+        batchnorm_backward(d_x, d_w, d_b, d_out, c->x, c->w, c->cache1, c->cache2, N, C, c->layer == BATCHNORM);
+        break;
     }
 }
 
@@ -140,13 +151,15 @@ int main(void) {
     random_seed(&rng, 7);
     for (int layer = 0; layer < N_LAYERS; layer++) {
         Case c = {.layer = layer, .dropout_seed = 99};
-        float *buffers[9];
-        for (int i = 0; i < 9; i++) {
+        float *buffers[11];
+        for (int i = 0; i < 11; i++) {
             buffers[i] = calloc(BIG * 4, sizeof(float));
             random_fill_normal(&rng, buffers[i], BIG * 4, 0.0f, 1.0f);
         }
         c.x = buffers[0], c.y = buffers[1], c.w = buffers[2], c.b = buffers[3];
         c.out = buffers[4], c.cache1 = buffers[5], c.cache2 = buffers[6], c.proj = buffers[7];
+        c.running_mean = buffers[9], c.running_var = buffers[10];
+        for (int i = 0; i < C; i++) c.running_var[i] = 0.5f + c.running_var[i] * c.running_var[i];
         for (int n = 0; n < N; n++) {
             c.ids[n] = (int)random_below(&rng, V);
             c.targets[n] = (int)random_below(&rng, V);
@@ -157,7 +170,9 @@ int main(void) {
         case LINEAR: c.n_out = N * OC, n_w = OC * C, n_b = OC; break;
         case EMBEDDING: c.n_out = N * C, n_x = 0, n_w = V * C; break;
         case CROSS_ENTROPY: c.n_out = N, n_x = N * V; break;
-        case LAYERNORM: c.n_out = N * C, n_w = n_b = C; break;
+        case LAYERNORM:
+        case BATCHNORM:
+        case BATCHNORM_EVAL: c.n_out = N * C, n_w = n_b = C; break;
         case RESIDUAL: c.n_out = N * C, n_y = N * C; break;
         case ATTENTION:
         case ATTENTION_PADDING: c.n_out = B * T * C, n_x = B * T * 3 * C; break;
@@ -178,7 +193,7 @@ int main(void) {
         if (n_y) check_gradient(&c, "inp2", c.y, d_y, n_y);
         if (n_w) check_gradient(&c, "weight", c.w, d_w, n_w);
         if (n_b) check_gradient(&c, "bias", c.b, d_b, n_b);
-        for (int i = 0; i < 9; i++) free(buffers[i]);
+        for (int i = 0; i < 11; i++) free(buffers[i]);
         free(d_x), free(d_y), free(d_w), free(d_b);
     }
 
@@ -214,6 +229,33 @@ int main(void) {
     causal_hidden.key_padding = hide_key_0;
     attention_forward(out, att, &causal_hidden);
     for (int i = 0; i < 4; i++) CHECK_NEAR(out[i], 0.0, 0.0);  // query 0 sees only key 0, hidden
+
+    // Batch norm by value, against a hand computation. inp (3,2) = [[1,2],[3,4],[5,9]]:
+    //   channel 0: mean 3, squares 4+0+4 = 8, biased var 8/3, unbiased 8/2 = 4
+    //   channel 1: mean 5, squares 9+1+16 = 26, biased var 26/3, unbiased 26/2 = 13
+    // From running mean 0 and var 1 with momentum 0.1: running_mean = 0.1 mean,
+    // running_var = 0.9 + 0.1 unbiased, i.e. (0.3, 0.5) and (1.3, 2.2).
+    {
+        float inp[6] = {1, 2, 3, 4, 5, 9}, out[6], mean[2], rstd[2];
+        float weight[2] = {2.0f, 0.5f}, bias[2] = {1.0f, -1.0f};
+        float running_mean[2] = {0, 0}, running_var[2] = {1, 1};
+        batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 1);
+        CHECK_NEAR(running_mean[0], 0.3, 1e-7);
+        CHECK_NEAR(running_mean[1], 0.5, 1e-7);
+        CHECK_NEAR(running_var[0], 1.3, 1e-6);
+        CHECK_NEAR(running_var[1], 2.2, 1e-6);
+        CHECK_NEAR(out[0], 2.0 * (1 - 3) / sqrt(8.0 / 3 + 1e-5) + 1.0, 1e-5);
+        CHECK_NEAR(out[5], 0.5 * (9 - 5) / sqrt(26.0 / 3 + 1e-5) - 1.0, 1e-5);
+        // a second training step moves them again: 0.9 * 0.3 + 0.1 * 3, 0.9 * 1.3 + 0.1 * 4
+        batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 1);
+        CHECK_NEAR(running_mean[0], 0.57, 1e-6);
+        CHECK_NEAR(running_var[0], 1.57, 1e-6);
+        // evaluation uses the running statistics and leaves them alone
+        batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 0);
+        CHECK_NEAR(out[0], 2.0 * (1 - 0.57) / sqrt(1.57 + 1e-5) + 1.0, 1e-5);
+        CHECK_NEAR(running_mean[0], 0.57, 1e-6);
+        CHECK_NEAR(running_var[0], 1.57, 1e-6);
+    }
 
     // Dropout keeps the expectation: the mean of many dropped ones stays 1.
     enum { MANY = 100000 };

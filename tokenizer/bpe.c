@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/array.h"
+#include "foundations/heap.h"
+
 // ------------------------------------------------------------------ building
 
 void bpe_free(Bpe *bpe) {
@@ -97,9 +100,8 @@ int bpe_add_special(Bpe *bpe, const char *text, int id, Error *error) {
         if (bpe->specials[k].length == length && memcmp(bpe->specials[k].text, text, length) == 0)
             return error_set(error, "special token '%s' given twice", text);
     }
-    BpeSpecial *grown = realloc(bpe->specials, sizeof *grown * (size_t)(bpe->n_specials + 1));
-    if (!grown) return error_set(error, "out of memory");
-    bpe->specials = grown;
+    if (array_resize(&bpe->specials, (size_t)bpe->n_specials + 1, sizeof *bpe->specials))
+        return error_set(error, "out of memory");
     unsigned char *copy = malloc(length);
     if (!copy) return error_set(error, "out of memory");
     memcpy(copy, text, length);
@@ -132,34 +134,22 @@ typedef struct IdBuffer {
 } IdBuffer;
 
 static int id_buffer_push(IdBuffer *buffer, int id) {
-    if (buffer->count == buffer->capacity) {
-        size_t capacity = buffer->capacity ? 2 * buffer->capacity : 256;
-        int *grown = realloc(buffer->ids, sizeof(int) * capacity);
-        if (!grown) return -1;
-        buffer->ids = grown;
-        buffer->capacity = capacity;
-    }
+    if (array_reserve(&buffer->ids, &buffer->capacity, buffer->count + 1, sizeof *buffer->ids)) return -1;
     buffer->ids[buffer->count++] = id;
     return 0;
 }
 
-// A merge candidate inside one chunk: the pair starting at part `position` would become
-// token `rank`. Min-heap by (rank, position): lowest rank first, leftmost on a tie.
-typedef struct Candidate {
-    int rank, position;
-} Candidate;
-
-static int candidate_before(Candidate a, Candidate b) {
-    return a.rank < b.rank || (a.rank == b.rank && a.position < b.position);
-}
+// Merge candidates inside one chunk go on a min-heap (foundations/heap.h) as items
+// {key = rank, tie = position}: the pair starting at part `position` would become token
+// `rank`; lowest rank first, leftmost on a tie.
 
 // Scratch memory for merging one chunk, reused from chunk to chunk. For a chunk of L bytes:
 // tokens, next, previous (L) form a linked list of the current parts (part i starts at
 // byte i; tokens[i] = -1 once part i has been merged into its left neighbour).
 typedef struct ChunkScratch {
     int *tokens, *next, *previous;
-    Candidate *heap;
-    size_t capacity, heap_capacity, heap_count;
+    size_t capacity;
+    Heap candidates;
 } ChunkScratch;
 
 static int scratch_reserve(ChunkScratch *s, size_t length) {
@@ -172,43 +162,11 @@ static int scratch_reserve(ChunkScratch *s, size_t length) {
     return s->capacity ? 0 : -1;
 }
 
-static int heap_push(ChunkScratch *s, Candidate item) {
-    if (s->heap_count == s->heap_capacity) {
-        size_t capacity = s->heap_capacity ? 2 * s->heap_capacity : 64;
-        Candidate *grown = realloc(s->heap, sizeof *grown * capacity);
-        if (!grown) return -1;
-        s->heap = grown;
-        s->heap_capacity = capacity;
-    }
-    size_t i = s->heap_count++;
-    while (i > 0 && candidate_before(item, s->heap[(i - 1) / 2])) {
-        s->heap[i] = s->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->heap[i] = item;
-    return 0;
-}
-
-static Candidate heap_pop(ChunkScratch *s) {
-    Candidate top = s->heap[0], last = s->heap[--s->heap_count];
-    size_t i = 0, n = s->heap_count;
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && candidate_before(s->heap[child + 1], s->heap[child])) child++;
-        if (!candidate_before(s->heap[child], last)) break;
-        s->heap[i] = s->heap[child];
-        i = child;
-    }
-    if (n) s->heap[i] = last;
-    return top;
-}
-
 static int push_candidate(const Bpe *bpe, ChunkScratch *s, int position) {
     int right = s->next[position];
     if (right < 0) return 0;
     int rank = pair_map_get(&bpe->merges, s->tokens[position], s->tokens[right]);
-    return rank < 0 ? 0 : heap_push(s, (Candidate){rank, position});
+    return rank < 0 ? 0 : heap_push(&s->candidates, (HeapItem){rank, position, 0});
 }
 
 // The BPE merge loop on one chunk[length] that is not a token itself; appends its ids.
@@ -222,15 +180,15 @@ static int merge_chunk(const Bpe *bpe, const unsigned char *chunk, size_t length
         s->previous[i] = i - 1;
         s->next[i] = i + 1 < n ? i + 1 : -1;
     }
-    s->heap_count = 0;
+    s->candidates.count = 0;
     for (int i = 0; i + 1 < n; i++)
         if (push_candidate(bpe, s, i) != 0) return -1;
-    while (s->heap_count) {
-        Candidate best = heap_pop(s);
-        int left = best.position, right = s->next[left];
+    while (s->candidates.count) {
+        HeapItem best = heap_pop(&s->candidates);
+        int rank = (int)best.key, left = (int)best.tie, right = s->next[left];
         if (s->tokens[left] < 0 || right < 0) continue;
-        if (pair_map_get(&bpe->merges, s->tokens[left], s->tokens[right]) != best.rank) continue;
-        s->tokens[left] = best.rank;
+        if (pair_map_get(&bpe->merges, s->tokens[left], s->tokens[right]) != rank) continue;
+        s->tokens[left] = rank;
         s->tokens[right] = -1;
         s->next[left] = s->next[right];
         if (s->next[right] >= 0) s->previous[s->next[right]] = left;
@@ -331,7 +289,8 @@ int bpe_encode(const Bpe *bpe, const unsigned char *text, size_t n, int allow_sp
     } else {
         status = encode_ordinary(&state, text, n);
     }
-    free(state.scratch.tokens), free(state.scratch.next), free(state.scratch.previous), free(state.scratch.heap);
+    free(state.scratch.tokens), free(state.scratch.next), free(state.scratch.previous);
+    heap_free(&state.scratch.candidates);
     if (state.cache_ready) bytes_map_free(&state.cache);
     free(state.cache_ids.ids);
     if (status != 0) {

@@ -27,36 +27,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/array.h"
+#include "foundations/heap.h"
 #include "tokenizer/bpe.h"
-
-typedef struct HeapEntry {
-    int64_t count;  // the pair's count when pushed
-    int32_t pair;
-} HeapEntry;
 
 typedef struct Trainer {
     // Symbols: the distinct chunks back to back; token -1 marks a symbol merged away.
     int32_t *symbol_token, *symbol_next, *symbol_previous, *symbol_weight;  // (n_symbols)
-    size_t n_symbols;
+    size_t n_symbols, symbols_capacity;
     // Pairs, indexed by the pair map; occurrences are a linked list per pair in one pool.
     PairMap pair_index;
     int32_t *pair_left, *pair_right, *pair_first, *pair_last, *pair_stamp;
     int64_t *pair_count;
-    int32_t n_pairs, pairs_capacity;
+    int32_t n_pairs;
+    size_t pairs_capacity;
     int32_t *occurrence_symbol, *occurrence_next;
-    int64_t n_occurrences, occurrences_capacity;
-    // Max-heap of pairs by (count, then smaller left, then smaller right).
-    HeapEntry *heap;
-    int64_t heap_count, heap_capacity;
+    int64_t n_occurrences;
+    size_t occurrences_capacity;
+    // Pairs by (count descending, then smaller left, then smaller right): a min-heap
+    // (foundations/heap.h) of {key = -count when pushed, tie = left << 32 | right, value = pair}.
+    Heap heap;
     // The vocabulary so far: token bytes and a bytes -> id map.
     unsigned char *token_bytes;
     size_t token_bytes_used, token_bytes_capacity;
     size_t *token_offsets;  // (n_tokens + 1)
-    int n_tokens, tokens_capacity;
+    int n_tokens;
+    size_t token_offsets_capacity;
     BytesMap token_ids;
     // Pairs touched by the current merge (to push them once).
     int32_t *touched;
-    int64_t n_touched, touched_capacity;
+    int64_t n_touched;
+    size_t touched_capacity;
 } Trainer;
 
 static void trainer_free(Trainer *t) {
@@ -65,22 +66,10 @@ static void trainer_free(Trainer *t) {
     free(t->pair_left), free(t->pair_right), free(t->pair_first), free(t->pair_last), free(t->pair_stamp);
     free(t->pair_count);
     free(t->occurrence_symbol), free(t->occurrence_next);
-    free(t->heap);
+    heap_free(&t->heap);
     free(t->token_bytes), free(t->token_offsets);
     if (t->token_ids.slots) bytes_map_free(&t->token_ids);
     free(t->touched);
-}
-
-// Grows *array (element size `size`) to hold at least `needed` elements, doubling.
-static int grow(void **array, int64_t *capacity, int64_t needed, size_t size) {
-    if (needed <= *capacity) return 0;
-    int64_t new_capacity = *capacity ? *capacity : 1024;
-    while (new_capacity < needed) new_capacity *= 2;
-    void *grown = realloc(*array, (size_t)new_capacity * size);
-    if (!grown) return -1;
-    *array = grown;
-    *capacity = new_capacity;
-    return 0;
 }
 
 // ------------------------------------------------------------------ pairs and occurrences
@@ -90,22 +79,16 @@ static int32_t pair_of(Trainer *t, int32_t left, int32_t right) {
     int32_t *slot = pair_map_upsert(&t->pair_index, left, right);
     if (!slot) return -1;
     if (*slot >= 0) return *slot;
-    if (t->n_pairs == t->pairs_capacity) {
-        if (t->pairs_capacity > INT32_MAX / 2) return -1;
-        int32_t capacity = t->pairs_capacity ? 2 * t->pairs_capacity : 65536;
-        int32_t *l = realloc(t->pair_left, sizeof(int32_t) * (size_t)capacity);
-        if (l) t->pair_left = l;
-        int32_t *r = realloc(t->pair_right, sizeof(int32_t) * (size_t)capacity);
-        if (r) t->pair_right = r;
-        int32_t *f = realloc(t->pair_first, sizeof(int32_t) * (size_t)capacity);
-        if (f) t->pair_first = f;
-        int32_t *a = realloc(t->pair_last, sizeof(int32_t) * (size_t)capacity);
-        if (a) t->pair_last = a;
-        int32_t *s = realloc(t->pair_stamp, sizeof(int32_t) * (size_t)capacity);
-        if (s) t->pair_stamp = s;
-        int64_t *c = realloc(t->pair_count, sizeof(int64_t) * (size_t)capacity);
-        if (c) t->pair_count = c;
-        if (!l || !r || !f || !a || !s || !c) return -1;
+    if ((size_t)t->n_pairs == t->pairs_capacity) {  // the pair arrays grow together
+        if (t->n_pairs >= INT32_MAX / 2) return -1;
+        size_t capacity = array_grown_capacity(t->pairs_capacity, (size_t)t->n_pairs + 1);
+        if (array_resize(&t->pair_left, capacity, sizeof *t->pair_left) ||
+            array_resize(&t->pair_right, capacity, sizeof *t->pair_right) ||
+            array_resize(&t->pair_first, capacity, sizeof *t->pair_first) ||
+            array_resize(&t->pair_last, capacity, sizeof *t->pair_last) ||
+            array_resize(&t->pair_stamp, capacity, sizeof *t->pair_stamp) ||
+            array_resize(&t->pair_count, capacity, sizeof *t->pair_count))
+            return -1;
         t->pairs_capacity = capacity;
     }
     int32_t p = t->n_pairs++;
@@ -122,14 +105,12 @@ static int add_occurrence(Trainer *t, int32_t left, int32_t right, int32_t posit
     int32_t p = pair_of(t, left, right);
     if (p < 0) return -1;
     t->pair_count[p] += weight;
-    if (t->n_occurrences == t->occurrences_capacity) {
-        if (t->occurrences_capacity >= INT32_MAX / 2) return -1;
-        int64_t capacity = t->occurrences_capacity ? 2 * t->occurrences_capacity : 1 << 16;
-        int32_t *symbols = realloc(t->occurrence_symbol, sizeof(int32_t) * (size_t)capacity);
-        if (symbols) t->occurrence_symbol = symbols;
-        int32_t *nexts = realloc(t->occurrence_next, sizeof(int32_t) * (size_t)capacity);
-        if (nexts) t->occurrence_next = nexts;
-        if (!symbols || !nexts) return -1;
+    if ((size_t)t->n_occurrences == t->occurrences_capacity) {  // the two arrays grow together
+        if (t->n_occurrences >= INT32_MAX / 2) return -1;
+        size_t capacity = array_grown_capacity(t->occurrences_capacity, (size_t)t->n_occurrences + 1);
+        if (array_resize(&t->occurrence_symbol, capacity, sizeof *t->occurrence_symbol) ||
+            array_resize(&t->occurrence_next, capacity, sizeof *t->occurrence_next))
+            return -1;
         t->occurrences_capacity = capacity;
     }
     int32_t o = (int32_t)t->n_occurrences++;
@@ -143,51 +124,21 @@ static int add_occurrence(Trainer *t, int32_t left, int32_t right, int32_t posit
 
 // ------------------------------------------------------------------ the heap
 
-// Does pair a come before pair b (a is the better merge)?
-static int pair_better(const Trainer *t, int64_t count_a, int32_t a, int64_t count_b, int32_t b) {
-    if (count_a != count_b) return count_a > count_b;
-    if (t->pair_left[a] != t->pair_left[b]) return t->pair_left[a] < t->pair_left[b];
-    return t->pair_right[a] < t->pair_right[b];
-}
-
-static int heap_push(Trainer *t, int32_t pair) {
-    if (grow((void **)&t->heap, &t->heap_capacity, t->heap_count + 1, sizeof(HeapEntry)) != 0) return -1;
-    HeapEntry item = {t->pair_count[pair], pair};
-    int64_t i = t->heap_count++;
-    while (i > 0) {
-        HeapEntry parent = t->heap[(i - 1) / 2];
-        if (!pair_better(t, item.count, item.pair, parent.count, parent.pair)) break;
-        t->heap[i] = parent;
-        i = (i - 1) / 2;
-    }
-    t->heap[i] = item;
-    return 0;
-}
-
-static HeapEntry heap_pop(Trainer *t) {
-    HeapEntry top = t->heap[0], last = t->heap[--t->heap_count];
-    int64_t i = 0, n = t->heap_count;
-    for (;;) {
-        int64_t child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && pair_better(t, t->heap[child + 1].count, t->heap[child + 1].pair, t->heap[child].count,
-                                         t->heap[child].pair))
-            child++;
-        if (!pair_better(t, t->heap[child].count, t->heap[child].pair, last.count, last.pair)) break;
-        t->heap[i] = t->heap[child];
-        i = child;
-    }
-    if (n) t->heap[i] = last;
-    return top;
+// Pushes pair with its current count (see Trainer.heap for the order).
+static int push_pair(Trainer *t, int32_t pair) {
+    int64_t tie = (int64_t)t->pair_left[pair] << 32 | t->pair_right[pair];  // ids < 2^24
+    return heap_push(&t->heap, (HeapItem){-t->pair_count[pair], tie, pair});
 }
 
 // The best pair with a positive count, or -1 when none is left (or out of memory: *failed).
 static int32_t best_pair(Trainer *t, int *failed) {
-    while (t->heap_count) {
-        HeapEntry top = heap_pop(t);
-        int64_t count = t->pair_count[top.pair];
-        if (count == top.count && count > 0) return top.pair;
-        if (count > 0 && count < top.count && heap_push(t, top.pair) != 0) {
+    while (t->heap.count) {
+        HeapItem top = heap_pop(&t->heap);
+        int32_t pair = (int32_t)top.value;
+        int64_t count = t->pair_count[pair], pushed_count = -top.key;
+        if (count == pushed_count && count > 0) return pair;
+        // A stale entry: counts only fall, so the pair goes back with its smaller count.
+        if (count > 0 && count < pushed_count && push_pair(t, pair) != 0) {
             *failed = 1;
             return -1;
         }
@@ -199,16 +150,9 @@ static int32_t best_pair(Trainer *t, int *failed) {
 
 // Appends token bytes[n] as id n_tokens; -1 when out of memory.
 static int add_token(Trainer *t, const unsigned char *bytes, size_t n) {
-    if (t->n_tokens == t->tokens_capacity) {
-        int capacity = t->tokens_capacity ? 2 * t->tokens_capacity : 1024;
-        size_t *grown = realloc(t->token_offsets, sizeof(size_t) * ((size_t)capacity + 1));
-        if (!grown) return -1;
-        t->token_offsets = grown;
-        t->tokens_capacity = capacity;
-    }
-    int64_t capacity = (int64_t)t->token_bytes_capacity;
-    if (grow((void **)&t->token_bytes, &capacity, (int64_t)(t->token_bytes_used + n), 1) != 0) return -1;
-    t->token_bytes_capacity = (size_t)capacity;
+    if (array_reserve(&t->token_offsets, &t->token_offsets_capacity, (size_t)t->n_tokens + 2, sizeof *t->token_offsets) ||
+        array_reserve(&t->token_bytes, &t->token_bytes_capacity, t->token_bytes_used + n, 1))
+        return -1;
     memcpy(t->token_bytes + t->token_bytes_used, bytes, n);
     t->token_offsets[t->n_tokens] = t->token_bytes_used;
     t->token_bytes_used += n;
@@ -223,15 +167,17 @@ static int add_token(Trainer *t, const unsigned char *bytes, size_t n) {
 // ------------------------------------------------------------------ setup
 
 // Lays out one distinct chunk as symbols (one per byte) with its weight.
-static int add_chunk(Trainer *t, const unsigned char *chunk, size_t n, int64_t weight, int64_t *capacity) {
+static int add_chunk(Trainer *t, const unsigned char *chunk, size_t n, int64_t weight) {
     if ((int64_t)(t->n_symbols + n) >= INT32_MAX) return -1;
-    int64_t needed = (int64_t)(t->n_symbols + n), c0 = *capacity, c1 = *capacity, c2 = *capacity, c3 = *capacity;
-    if (grow((void **)&t->symbol_token, &c0, needed, sizeof(int32_t)) != 0 ||
-        grow((void **)&t->symbol_next, &c1, needed, sizeof(int32_t)) != 0 ||
-        grow((void **)&t->symbol_previous, &c2, needed, sizeof(int32_t)) != 0 ||
-        grow((void **)&t->symbol_weight, &c3, needed, sizeof(int32_t)) != 0)
-        return -1;
-    *capacity = c0;
+    if (t->n_symbols + n > t->symbols_capacity) {  // the symbol arrays grow together
+        size_t capacity = array_grown_capacity(t->symbols_capacity, t->n_symbols + n);
+        if (array_resize(&t->symbol_token, capacity, sizeof *t->symbol_token) ||
+            array_resize(&t->symbol_next, capacity, sizeof *t->symbol_next) ||
+            array_resize(&t->symbol_previous, capacity, sizeof *t->symbol_previous) ||
+            array_resize(&t->symbol_weight, capacity, sizeof *t->symbol_weight))
+            return -1;
+        t->symbols_capacity = capacity;
+    }
     int32_t first = (int32_t)t->n_symbols;
     for (size_t k = 0; k < n; k++) {
         int32_t i = first + (int32_t)k;
@@ -245,9 +191,8 @@ static int add_chunk(Trainer *t, const unsigned char *chunk, size_t n, int64_t w
 }
 
 static int setup(Trainer *t, const unsigned char *text, size_t n, int pattern) {
-    int64_t capacity = 0;
     if (pattern == PATTERN_NONE) {
-        if (add_chunk(t, text, n, 1, &capacity) != 0) return -1;
+        if (add_chunk(t, text, n, 1) != 0) return -1;
     } else {
         BytesMap chunks;
         if (bytes_map_init(&chunks, 1 << 14) != 0) return -1;
@@ -264,7 +209,7 @@ static int setup(Trainer *t, const unsigned char *text, size_t n, int pattern) {
         for (size_t k = 0; k < chunks.capacity && status == 0; k++) {
             const BytesMapSlot *slot = &chunks.slots[k];
             if (slot->hash && slot->key_length > 1)  // one-byte chunks have no pairs
-                status = add_chunk(t, bytes_map_key(&chunks, slot), slot->key_length, slot->value, &capacity);
+                status = add_chunk(t, bytes_map_key(&chunks, slot), slot->key_length, slot->value);
         }
         bytes_map_free(&chunks);
         if (status != 0) return -1;
@@ -276,7 +221,7 @@ static int setup(Trainer *t, const unsigned char *text, size_t n, int pattern) {
             return -1;
     }
     for (int32_t p = 0; p < t->n_pairs; p++)
-        if (t->pair_count[p] > 0 && heap_push(t, p) != 0) return -1;
+        if (t->pair_count[p] > 0 && push_pair(t, p) != 0) return -1;
     if (bytes_map_init(&t->token_ids, 1 << 12) != 0) return -1;
     for (int b = 0; b < 256; b++) {
         unsigned char byte = (unsigned char)b;
@@ -290,7 +235,7 @@ static int setup(Trainer *t, const unsigned char *text, size_t n, int pattern) {
 static int touch(Trainer *t, int32_t pair, int32_t stamp) {
     if (t->pair_stamp[pair] == stamp) return 0;
     t->pair_stamp[pair] = stamp;
-    if (grow((void **)&t->touched, &t->touched_capacity, t->n_touched + 1, sizeof(int32_t)) != 0) return -1;
+    if (array_reserve(&t->touched, &t->touched_capacity, (size_t)t->n_touched + 1, sizeof *t->touched)) return -1;
     t->touched[t->n_touched++] = pair;
     return 0;
 }
@@ -347,7 +292,7 @@ static int merge_pair(Trainer *t, int32_t pair, int32_t new_token, int32_t stamp
     }
     free(positions);
     for (k = 0; k < t->n_touched && status == 0; k++)
-        if (t->pair_count[t->touched[k]] > 0) status = heap_push(t, t->touched[k]);
+        if (t->pair_count[t->touched[k]] > 0) status = push_pair(t, t->touched[k]);
     return status;
 }
 
@@ -388,14 +333,9 @@ int bpe_train(Bpe *bpe, const unsigned char *text, size_t n, int vocab_size, int
         int32_t a = t.pair_left[pair], b = t.pair_right[pair];
         size_t length_a = t.token_offsets[a + 1] - t.token_offsets[a];
         size_t length_b = t.token_offsets[b + 1] - t.token_offsets[b];
-        if (length_a + length_b > merged_capacity) {
-            merged_capacity = 2 * (length_a + length_b);
-            unsigned char *grown = realloc(merged, merged_capacity);
-            if (!grown) {
-                status = error_set(error, "out of memory while training");
-                break;
-            }
-            merged = grown;
+        if (array_reserve(&merged, &merged_capacity, length_a + length_b, 1)) {
+            status = error_set(error, "out of memory while training");
+            break;
         }
         memcpy(merged, t.token_bytes + t.token_offsets[a], length_a);
         memcpy(merged + length_a, t.token_bytes + t.token_offsets[b], length_b);

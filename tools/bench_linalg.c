@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "foundations/clock.h"
 #include "foundations/linalg.h"
 #include "foundations/random.h"
 #include "tools/bench.h"
@@ -38,12 +39,12 @@ int bench_linalg(int argc, char **argv) {
         for (int i = 0; i < m * n; i++) a.values[i] = 2.0 * random_uniform_double(&rng) - 1.0;
         for (int method = 0; method < (skip_jacobi ? 2 : 3); method++) {
             for (int r = -1; r < repeats; r++) {  // r = -1: warm-up
-                double start = wall_seconds();
+                double start = clock_seconds();
                 int failed = method == 0   ? svd_golub_kahan(&a, &u, s, &vt, &error)
                              : method == 1 ? svd_golub_kahan(&a, NULL, s, NULL, &error)
                                            : svd_jacobi(&a, &u, s, &vt, &error);
                 if (failed) return fail("bench linalg", error.message);
-                if (r >= 0) times[r] = wall_seconds() - start;
+                if (r >= 0) times[r] = clock_seconds() - start;
             }
             printf("| %dx%d | %s | %.1f |\n", m, n, methods[method], bench_median(times, repeats) * 1e3);
             fflush(stdout);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "foundations/clock.h"
 #include "foundations/optimizer.h"
 #include "gpt/checkpoint.h"
 #include "gpt/quantize.h"
@@ -65,18 +66,18 @@ int bench_train(int argc, char **argv) {
             omp_get_max_threads());
     double *forward_times = malloc(sizeof(double) * (size_t)steps), *backward_times = malloc(sizeof(double) * (size_t)steps);
     for (int step = -1; step < steps; step++) {
-        double start = wall_seconds();
+        double start = clock_seconds();
         int failed = model.ops->forward(&model, inputs, targets, batch, shape.context, &error);
-        double forward_done = wall_seconds();
+        double forward_done = clock_seconds();
         memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
         if (failed || model_backward(&model, &error)) {
             fprintf(stderr, "groundup: bench train: %s\n", error.message);
             exit(1);
         }
-        double backward_done = wall_seconds();
+        double backward_done = clock_seconds();
         optimizer_step(&optimizer, model.params, model.grads, model.n_params, 1e-4f);
         if (step >= 0) {
-            times[step] = wall_seconds() - start;
+            times[step] = clock_seconds() - start;
             forward_times[step] = forward_done - start;
             backward_times[step] = backward_done - forward_done;
         }
@@ -114,14 +115,14 @@ static double measure_read_bandwidth(void) {
     for (long i = 0; i < n; i++) buffer[i] = (float)(i & 7);
     double times[5], total = 0.0;
     for (int pass = 0; pass < 5; pass++) {
-        double start = wall_seconds(), sum = 0.0;
+        double start = clock_seconds(), sum = 0.0;
 #pragma omp parallel for schedule(static) reduction(+ : sum)
         for (long i = 0; i < n; i += 16) {
             float partial = 0.0f;
             for (int j = 0; j < 16; j++) partial += buffer[i + j];
             sum += partial;
         }
-        times[pass] = wall_seconds() - start;
+        times[pass] = clock_seconds() - start;
         total += sum;
     }
     free(buffer);
@@ -180,10 +181,10 @@ int bench_generate(int argc, char **argv) {
     int *sequence = malloc(sizeof(int) * (size_t)context);
     float *logits = malloc(sizeof(float) * (size_t)V);
     for (int i = 0; i < prompt_tokens; i++) sequence[i] = i % V;
-    double start = wall_seconds();
+    double start = clock_seconds();
     if (model.ops->next_logits(&model, sequence, prompt_tokens, logits, &error)) return fail("bench generate", error.message);
-    double prompt_seconds = wall_seconds() - start;
-    start = wall_seconds();
+    double prompt_seconds = clock_seconds() - start;
+    start = clock_seconds();
     int n = prompt_tokens;
     for (int i = 0; i < tokens; i++) {
         int best = 0;  // greedy: the work per token does not depend on the choice
@@ -191,7 +192,7 @@ int bench_generate(int argc, char **argv) {
         sequence[n++] = best;
         if (model.ops->next_logits(&model, sequence, n, logits, &error)) return fail("bench generate", error.message);
     }
-    double seconds = wall_seconds() - start;
+    double seconds = clock_seconds() - start;
     double tokens_per_second = tokens / seconds;
     double resident_mb = resident_megabytes();
     // Every weight is read once per token: the fp32 tensors and the quantized blocks.

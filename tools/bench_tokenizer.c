@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/clock.h"
 #include "tokenizer/bpe.h"
 #include "tools/bench.h"
 #include "tools/run.h"
@@ -18,12 +19,12 @@ static double time_encode(const Bpe *bpe, const unsigned char *text, size_t n, i
     if (!times) return -1;
     for (int r = 0; r < repeats; r++) {
         int *ids = NULL;
-        double start = wall_seconds();
+        double start = clock_seconds();
         if (bpe_encode(bpe, text, n, 0, &ids, n_ids, error) != 0) {
             free(times);
             return -1;
         }
-        times[r] = wall_seconds() - start;
+        times[r] = clock_seconds() - start;
         free(ids);
     }
     double median = bench_median(times, repeats);
@@ -75,9 +76,9 @@ int bench_tokenizer(int argc, char **argv) {
 
     printf("| measurement (%s, %.2f MB) | result |\n|---|---|\n", data, (double)n / 1e6);
     Bpe bpe;
-    double start = wall_seconds();
+    double start = clock_seconds();
     if (bpe_load_gpt2(&bpe, encoder, vocab, &error) != 0) return fail(command, error.message);
-    printf("| load GPT-2 encoder.json + vocab.bpe | %.3f s |\n", wall_seconds() - start);
+    printf("| load GPT-2 encoder.json + vocab.bpe | %.3f s |\n", clock_seconds() - start);
     size_t n_ids = 0;
     double seconds = time_encode(&bpe, text, n, repeats, &n_ids, &error);
     bpe_free(&bpe);
@@ -97,16 +98,16 @@ int bench_tokenizer(int argc, char **argv) {
         fflush(stdout);
     }
 
-    start = wall_seconds();
+    start = clock_seconds();
     if (bpe_train(&bpe, text, n, train_vocab, PATTERN_GPT2, NULL, NULL, &error) != 0) return fail(command, error.message);
-    printf("| train to %d tokens, gpt2 pattern | %.3f s |\n", train_vocab, wall_seconds() - start);
+    printf("| train to %d tokens, gpt2 pattern | %.3f s |\n", train_vocab, clock_seconds() - start);
     bpe_free(&bpe);
     fflush(stdout);
     if (!skip_max) {
-        start = wall_seconds();
+        start = clock_seconds();
         if (bpe_train(&bpe, text, n, 0, PATTERN_GPT2, NULL, NULL, &error) != 0) return fail(command, error.message);
         printf("| train to every merge the text allows (%d tokens), gpt2 pattern | %.3f s |\n", bpe.n_tokens,
-               wall_seconds() - start);
+               clock_seconds() - start);
         bpe_free(&bpe);
     }
     free(text);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/clock.h"
 #include "gpt/checkpoint.h"
 #include "gpt/lora.h"
 #include "gpt/sample.h"
@@ -57,9 +58,7 @@ int command_generate(int argc, char **argv) {
     int status = 1;
     if (sampler_init(&sampler, &sampler_config, model.config.vocab_size, &error)) goto done_model;
     if (text_encode(&tokenizer, (const unsigned char *)prompt, strlen(prompt), &ids, &n_ids, &error)) {
-        char inner[sizeof error.message];
-        snprintf(inner, sizeof inner, "%s", error.message);
-        error_set(&error, "--prompt: %s", inner);
+        error_prefix(&error, "--prompt");
         goto done;
     }
     // No prompt: start as a text starts (the start token itself is not printed).
@@ -72,10 +71,10 @@ int command_generate(int argc, char **argv) {
     Random rng;
     random_seed(&rng, (uint64_t)seed);
     int n_generated = 0;
-    double begin = wall_seconds();
+    double begin = clock_seconds();
     if (generate(&model, context, n_context, n_tokens, &sampler, &rng, write_token, &tokenizer, &n_generated, &error))
         goto done;
-    double seconds = wall_seconds() - begin;
+    double seconds = clock_seconds() - begin;
     printf("\n");
     fflush(stdout);
     fprintf(stderr, "generated %d tokens in %.2f s (%.1f tok/s)\n", n_generated, seconds,

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "foundations/file.h"
+#include "foundations/clock.h"
 #include "gpt/checkpoint.h"
 #include "gpt/data.h"
 #include "gpt/eval.h"
@@ -114,7 +116,7 @@ static int lora_train(int argc, char **argv) {
         goto done;
     }
     directory_of(out_path, cache_dir, sizeof cache_dir);
-    if (data_make_directory(cache_dir, &error)) goto done;
+    if (make_directories(cache_dir, &error)) goto done;
     strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
     if (data_source_load(&source, data_path, &error) || dataset_build(&data, &source, &tokenizer, cache_dir, &error))
         goto done;
@@ -150,9 +152,9 @@ static int lora_train(int argc, char **argv) {
             full ? "full fine-tuning" : "lora", trained, base_parameters, data.n_train, data.n_val, data_path,
             omp_get_max_threads());
 
-    double start = wall_seconds();
+    double start = clock_seconds();
     int result = run_training(&run, &printer, &error);
-    double train_seconds = wall_seconds() - start;
+    double train_seconds = clock_seconds() - start;
     if (result < 0) goto done;
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: lora train: interrupted at step %ld; saved %s\n", state.step, out_path);

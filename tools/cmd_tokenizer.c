@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "foundations/clock.h"
+#include "foundations/file.h"
 #include "tokenizer/bpe.h"
 #include "tools/bench.h"
 #include "tools/run.h"
@@ -25,59 +27,36 @@
 
 // Reads all of path (or stdin when path is NULL or "-") into *data.
 static int read_input(const char *path, unsigned char **data, size_t *n, Error *error) {
-    int from_stdin = !path || strcmp(path, "-") == 0;
-    FILE *file = from_stdin ? stdin : fopen(path, "rb");
-    if (!file) return error_set(error, "cannot open %s: %s", path, strerror(errno));
-    size_t capacity = 1 << 20, used = 0;
-    unsigned char *buffer = malloc(capacity);
-    while (buffer) {
-        used += fread(buffer + used, 1, capacity - used, file);
-        if (used < capacity) break;
-        capacity *= 2;
-        unsigned char *grown = realloc(buffer, capacity);
-        if (!grown) free(buffer);
-        buffer = grown;
-    }
-    int failed = ferror(file);
-    if (!from_stdin) fclose(file);
-    if (!buffer) return error_set(error, "out of memory reading %s", from_stdin ? "standard input" : path);
-    if (failed) {
-        free(buffer);
-        return error_set(error, "cannot read %s: %s", from_stdin ? "standard input" : path, strerror(errno));
-    }
-    *data = buffer;
-    *n = used;
-    return 0;
+    if (!path || strcmp(path, "-") == 0) return file_read_stream(stdin, "standard input", data, n, error);
+    return file_read_all(path, data, n, error);
 }
 
-// Output goes to stdout, or to path.tmp renamed to path when everything was written.
+// Output goes to stdout, or to a temporary file renamed to path when everything was written.
 typedef struct Output {
     FILE *file;
-    const char *path;
-    char temporary[4096];
+    int to_file;
+    SafeFile safe;
 } Output;
 
 static int output_open(Output *out, const char *path, Error *error) {
-    out->path = path;
-    if (!path || strcmp(path, "-") == 0) {
-        out->file = stdout;
-        out->path = NULL;
-        return 0;
-    }
-    snprintf(out->temporary, sizeof out->temporary, "%s.tmp", path);
-    out->file = fopen(out->temporary, "wb");
-    return out->file ? 0 : error_set(error, "cannot create %s: %s", out->temporary, strerror(errno));
+    out->to_file = path && strcmp(path, "-") != 0;
+    out->file = stdout;
+    if (!out->to_file) return 0;
+    if (safe_file_open(&out->safe, path, error)) return -1;
+    out->file = out->safe.file;
+    return 0;
 }
 
 static int output_close(Output *out, int ok, Error *error) {
-    if (!out->path) {
+    if (!out->to_file) {
         if (fflush(stdout) != 0 && ok) return error_set(error, "cannot write to standard output");
         return ok ? 0 : -1;
     }
-    int closed = fclose(out->file) == 0;
-    if (ok && closed && rename(out->temporary, out->path) == 0) return 0;
-    remove(out->temporary);
-    return ok ? error_set(error, "cannot write %s: %s", out->path, strerror(errno)) : -1;
+    if (!ok) {
+        safe_file_abort(&out->safe);
+        return -1;
+    }
+    return safe_file_commit(&out->safe, error);
 }
 
 // ------------------------------------------------------------------ loading a tokenizer
@@ -121,7 +100,7 @@ typedef struct MergeProgress {
 static void show_progress(void *context, int merges_done, int merges_wanted) {
     MergeProgress *p = context;
     if (!p->live) return;
-    double seconds = wall_seconds() - p->start;
+    double seconds = clock_seconds() - p->start;
     if (merges_wanted) fprintf(stderr, "\r  merges %d/%d  %.0f merges/s   ", merges_done, merges_wanted, merges_done / (seconds + 1e-9));
     else fprintf(stderr, "\r  merges %d  %.0f merges/s   ", merges_done, merges_done / (seconds + 1e-9));
     fflush(stderr);
@@ -149,17 +128,16 @@ static int tokenizer_train(int argc, char **argv) {
     unsigned char *text;
     size_t n;
     if (read_input(data, &text, &n, &error) != 0) return fail_with(command, &error);
-    MergeProgress progress = {wall_seconds(), isatty(fileno(stderr))};
+    MergeProgress progress = {clock_seconds(), isatty(fileno(stderr))};
     Bpe bpe;
     status = bpe_train(&bpe, text, n, vocab_size, pattern, show_progress, &progress, &error);
     if (progress.live) fprintf(stderr, "\n");
     free(text);
     if (status != 0) {
-        char message[600];
-        snprintf(message, sizeof message, "%s: %s", data, error.message);
-        return fail(command, message);
+        error_prefix(&error, "%s", data);
+        return fail_with(command, &error);
     }
-    double seconds = wall_seconds() - progress.start;
+    double seconds = clock_seconds() - progress.start;
     if (special && bpe_add_special(&bpe, special, bpe.n_tokens, &error) != 0) status = -1;
     if (status == 0) status = bpe_save(&bpe, out, &error);
     if (status == 0)
@@ -299,10 +277,8 @@ static int tokenizer_decode(int argc, char **argv) {
     const char *source = in && strcmp(in, "-") ? in : "standard input";
     status = read_input(in, &data, &n, &error);
     if (status == 0) status = parse_ids(data, n, width, source, &ids, &n_ids, &error);
-    if (status == 0 && bpe_decode(&bpe, ids, n_ids, &text, &n_text, &error) != 0) {
-        Error inner = error;
-        status = error_set(&error, "%s: %s", source, inner.message);
-    }
+    if (status == 0 && bpe_decode(&bpe, ids, n_ids, &text, &n_text, &error) != 0)
+        status = error_prefix(&error, "%s", source);
     if (status == 0) status = output_open(&output, out, &error);
     if (status == 0) {
         int written = fwrite(text, 1, n_text, output.file) == n_text;
@@ -330,16 +306,16 @@ static int tokenizer_stats(int argc, char **argv) {
     if (!in) return fail(command, "--in is required");
     Error error = {{0}};
     Bpe bpe;
-    double start = wall_seconds();
+    double start = clock_seconds();
     if (load_tokenizer(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
-    double load_seconds = wall_seconds() - start;
+    double load_seconds = clock_seconds() - start;
     unsigned char *text = NULL;
     size_t n = 0, n_ids = 0;
     int *ids = NULL;
     status = read_input(in, &text, &n, &error);
-    start = wall_seconds();
+    start = clock_seconds();
     if (status == 0) status = bpe_encode(&bpe, text, n, 0, &ids, &n_ids, &error);
-    double seconds = wall_seconds() - start;
+    double seconds = clock_seconds() - start;
     if (status == 0) {
         printf("tokenizer        %s (%d tokens, pattern %s)\n", name, bpe_vocab_size(&bpe), pattern_name(bpe.pattern));
         printf("input            %s, %zu bytes\n", in, n);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/file.h"
 #include "gpt/checkpoint.h"
 #include "gpt/data.h"
 #include "gpt/eval.h"
@@ -150,7 +151,7 @@ int command_train(int argc, char **argv) {
         if (train_state_init(&state, &train_config, &model, data_path, &error)) goto done;
     }
     directory_of(out_path, cache_dir, sizeof cache_dir);
-    if (data_make_directory(cache_dir, &error)) goto done;
+    if (make_directories(cache_dir, &error)) goto done;
     strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
     if (dataset_build(&data, &source, &tokenizer, cache_dir, &error)) goto done;
     svg_path_for(out_path, svg_path, sizeof svg_path);

@@ -1,34 +1,35 @@
 // groundup verify: checks the C GPT-2 against a PyTorch reference's debug state
 // (tools/reference/gpt2_reference.py writes both files): logits, loss, every gradient, then
 // a few AdamW steps on the same batch whose losses can be compared with the reference's.
+// The comparison is gpt/verify.h's; this file parses options and prints.
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "foundations/optimizer.h"
-#include "gpt/gpt2.h"
+#include "gpt/verify.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 
-// Tolerances (also stated in the README).
-static const double LOGITS_TOLERANCE = 1e-4;    // absolute
-static const double LOSS_TOLERANCE = 1e-5;      // relative
-static const double GRADIENT_TOLERANCE = 1e-3;  // relative to the tensor's largest reference value
-static const double STEP_LOSS_TOLERANCE = 1e-5; // relative, each AdamW step against the reference
+static const char *verdict(int ok) { return ok ? "ok" : "FAIL"; }
 
-// Reads "step N loss X" lines; returns how many were read, or -1.
-static int read_expected_losses(const char *path, double *losses, int max) {
-    FILE *file = fopen(path, "r");
-    if (!file) return -1;
-    int n = 0, step;
-    double loss;
-    while (n < max && fscanf(file, " step %d loss %lf", &step, &loss) == 2) {
-        if (step != n) break;
-        losses[n++] = loss;
+static void print_verification(const Gpt2Verification *v, const Model *model, const double *expected, int n_expected) {
+    printf("logits: max |difference| %.3g (tolerance %.0e) %s\n", v->logits_difference, VERIFY_LOGITS_TOLERANCE,
+           verdict(v->logits_difference <= VERIFY_LOGITS_TOLERANCE));
+    printf("loss: groundup %.7f reference %.7f relative difference %.3g (tolerance %.0e) %s\n", v->loss,
+           v->reference_loss, v->loss_relative, VERIFY_LOSS_TOLERANCE, verdict(v->loss_relative <= VERIFY_LOSS_TOLERANCE));
+    for (int t = 0; t < v->n_gradients; t++) {
+        const TensorComparison *g = &v->gradients[t];
+        printf("grad %-9s max |difference| %.3g, relative to max |grad| %.3g: %.3g %s\n", model->tensors[t].name,
+               g->max_difference, g->largest, g->relative, verdict(g->relative <= VERIFY_GRADIENT_TOLERANCE));
     }
-    fclose(file);
-    return n;
+    for (int step = 0; step < v->steps_done; step++) {
+        printf("step %d loss %.7f", step, v->step_losses[step]);
+        if (step < n_expected) {
+            double relative = fabs(v->step_losses[step] - expected[step]) / fabs(expected[step]);
+            printf(" reference %.7f relative difference %.3g %s", expected[step], relative,
+                   verdict(relative <= VERIFY_STEP_LOSS_TOLERANCE));
+        }
+        printf("\n");
+    }
 }
 
 int command_verify(int argc, char **argv) {
@@ -44,22 +45,17 @@ int command_verify(int argc, char **argv) {
         {"--expected-losses", OPTION_STRING, &losses_path, "reference losses ('step N loss X' lines) to compare"},
     };
     const char *usage = "groundup verify --model M --state S [--steps 10] [--lr 1e-4] [--expected-losses FILE]";
-    int status = options_parse(argc, argv, usage, options, 5, NULL, 0, NULL);
+    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof options[0], NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (!model_path || !state_path) return fail("verify", "--model and --state are required");
-    if (steps < 0 || steps > 100000) return fail("verify", "--steps must be 0..100000");
+    if (steps < 0 || steps > VERIFY_MAX_STEPS) return fail("verify", "--steps must be 0..1000");
     if (!(lr > 0.0f)) return fail("verify", "--lr must be positive");
-    double expected_losses[1000];
-    int n_expected = 0;
-    if (losses_path) {
-        n_expected = read_expected_losses(losses_path, expected_losses, 1000);
-        if (n_expected < 0) {
-            fprintf(stderr, "groundup: verify: %s: cannot open\n", losses_path);
-            return 1;
-        }
-    }
-
     Error error;
+    static double expected_losses[VERIFY_MAX_STEPS];
+    int n_expected = 0;
+    if (losses_path && (n_expected = verify_read_expected_losses(losses_path, expected_losses, VERIFY_MAX_STEPS, &error)) < 0)
+        return fail("verify", error.message);
+
     Model model;
     DebugState state;
     if (llmc_read_checkpoint(&model, model_path, &error)) return fail("verify", error.message);
@@ -67,80 +63,12 @@ int command_verify(int argc, char **argv) {
         model_free(&model);
         return fail("verify", error.message);
     }
-    int failures = 0;
-    if (model_prepare(&model, state.B, state.T, 1, &error) ||
-        model.ops->forward(&model, state.inputs, state.targets, state.B, state.T, &error)) {
-        fprintf(stderr, "groundup: verify: %s\n", error.message);
-        failures++;
-        goto done;
-    }
-    long n_logits = (long)state.B * state.T * state.V;
-    double logits_difference = 0.0;
-    for (long i = 0; i < n_logits; i++) logits_difference = fmax(logits_difference, fabs((double)model.logits[i] - state.logits[i]));
-    int ok = logits_difference <= LOGITS_TOLERANCE;
-    failures += !ok;
-    printf("logits: max |difference| %.3g (tolerance %.0e) %s\n", logits_difference, LOGITS_TOLERANCE, ok ? "ok" : "FAIL");
-    double loss_difference = fabs((double)model.loss - state.loss) / fabs((double)state.loss);
-    ok = loss_difference <= LOSS_TOLERANCE;
-    failures += !ok;
-    printf("loss: groundup %.7f reference %.7f relative difference %.3g (tolerance %.0e) %s\n", model.loss, state.loss,
-           loss_difference, LOSS_TOLERANCE, ok ? "ok" : "FAIL");
-
-    memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
-    if (model_backward(&model, &error)) {
-        fprintf(stderr, "groundup: verify: %s\n", error.message);
-        failures++;
-        goto done;
-    }
-    for (int t = 0; t < model.n_tensors; t++) {
-        const TensorInfo *tensor = &model.tensors[t];
-        const float *ours = model.grads + tensor->offset, *theirs = state.grads + tensor->offset;
-        double largest = 0.0, difference = 0.0;
-        for (long i = 0; i < tensor->size; i++) {
-            largest = fmax(largest, fabs((double)theirs[i]));
-            difference = fmax(difference, fabs((double)ours[i] - theirs[i]));
-        }
-        double relative = largest > 0.0 ? difference / largest : difference;
-        ok = relative <= GRADIENT_TOLERANCE;
-        failures += !ok;
-        printf("grad %-9s max |difference| %.3g, relative to max |grad| %.3g: %.3g %s\n", tensor->name, difference,
-               largest, relative, ok ? "ok" : "FAIL");
-    }
-
-    if (steps > 0) {
-        Optimizer optimizer;
-        OptimizerConfig config = optimizer_default_config(OPTIMIZER_ADAMW);
-        config.beta1 = 0.9f, config.beta2 = 0.999f, config.eps = 1e-8f, config.weight_decay = 0.01f;
-        if (optimizer_init(&optimizer, &config, model.n_params, &error)) {
-            fprintf(stderr, "groundup: verify: %s\n", error.message);
-            failures++;
-            goto done;
-        }
-        for (int step = 0; step < steps; step++) {
-            if (model.ops->forward(&model, state.inputs, state.targets, state.B, state.T, &error)) {
-                fprintf(stderr, "groundup: verify: %s\n", error.message);
-                failures++;
-                break;
-            }
-            memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
-            if (model_backward(&model, &error)) {
-                fprintf(stderr, "groundup: verify: %s\n", error.message);
-                failures++;
-                break;
-            }
-            optimizer_step(&optimizer, model.params, model.grads, model.n_params, lr);
-            printf("step %d loss %.7f", step, model.loss);
-            if (step < n_expected) {
-                double relative = fabs(model.loss - expected_losses[step]) / fabs(expected_losses[step]);
-                ok = relative <= STEP_LOSS_TOLERANCE;
-                failures += !ok;
-                printf(" reference %.7f relative difference %.3g %s", expected_losses[step], relative, ok ? "ok" : "FAIL");
-            }
-            printf("\n");
-        }
-        optimizer_free(&optimizer);
-    }
-done:
+    Gpt2Verification verification;
+    status = gpt2_verify(&model, &state, steps, lr, expected_losses, n_expected, &verification, &error);
+    if (verification.gradients) print_verification(&verification, &model, expected_losses, n_expected);
+    int failures = verification.failures + (status != 0);
+    if (status) fprintf(stderr, "groundup: verify: %s\n", error.message);
+    gpt2_verification_free(&verification);
     debug_state_free(&state);
     model_free(&model);
     if (failures) fprintf(stderr, "groundup: verify: %d check(s) exceeded their tolerance\n", failures);

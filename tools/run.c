@@ -1,3 +1,4 @@
+#include "foundations/clock.h"
 #include "tools/run.h"
 
 #include <signal.h>
@@ -18,12 +19,6 @@ static void on_interrupt(int signal_number) {
 
 // ----------------------------------------------------------------------------
 // progress
-
-double wall_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 // 75 -> "1:15", 3725 -> "1:02:05"
 static void format_duration(double seconds, char *out, size_t size) {
@@ -47,7 +42,7 @@ static void on_progress(void *context, const TrainProgress *p) {
     case TRAIN_EVENT_STEP:
         format_step_line(p, line, sizeof line);
         if (printer->terminal) {
-            double now = wall_seconds();
+            double now = clock_seconds();
             if (now - printer->last_update < 0.1 && p->step != p->total_steps) return;
             printer->last_update = now;
             fprintf(stderr, "\r%s\033[K", line);

@@ -40,8 +40,6 @@ int run_training(TrainRun *run, Printer *printer, Error *error);
 void svg_path_for(const char *checkpoint, char *out, size_t size);
 // The directory of path ("." when none).
 void directory_of(const char *path, char *out, size_t size);
-// Wall-clock seconds from a monotonic clock.
-double wall_seconds(void);
 
 // A TokenCallback (gpt/sample.h) for generate(): the token's bytes to stdout, flushed so the
 // text streams; context is the TextTokenizer.
