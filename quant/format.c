@@ -53,8 +53,8 @@ int quant_check_shape(QuantType type, int rows, int cols, Error *error) {
 static void quantize_block_q8_0(const float *weight, QuantBlockQ8_0 *block) {
     float max_abs = 0.0f;
     for (int j = 0; j < QUANT_BLOCK; j++) max_abs = fabsf(weight[j]) > max_abs ? fabsf(weight[j]) : max_abs;
-    block->scale = quant_fp32_to_fp16(max_abs / 127.0f);
-    float scale = quant_fp16_to_fp32(block->scale);
+    block->scale = half_from_float(max_abs / 127.0f);
+    float scale = half_to_float(block->scale);
     for (int j = 0; j < QUANT_BLOCK; j++) {
         // fp16 rounding of d can put max|w| / d a hair above 127: clamp (still within d / 2).
         float q = scale > 0.0f ? nearbyintf(weight[j] / scale) : 0.0f;
@@ -68,8 +68,8 @@ static void quantize_block_q4_0(const float *weight, QuantBlockQ4_0 *block) {
     float extreme = 0.0f;
     for (int j = 0; j < QUANT_BLOCK; j++)
         if (fabsf(weight[j]) > fabsf(extreme)) extreme = weight[j];
-    block->scale = quant_fp32_to_fp16(extreme / -8.0f);
-    float scale = quant_fp16_to_fp32(block->scale);
+    block->scale = half_from_float(extreme / -8.0f);
+    float scale = half_to_float(block->scale);
     uint8_t q[QUANT_BLOCK];
     for (int j = 0; j < QUANT_BLOCK; j++) {
         float level = scale != 0.0f ? nearbyintf(weight[j] / scale) + 8.0f : 8.0f;
@@ -79,12 +79,12 @@ static void quantize_block_q4_0(const float *weight, QuantBlockQ4_0 *block) {
 }
 
 static void dequantize_block_q8_0(const QuantBlockQ8_0 *block, float *out) {
-    float scale = quant_fp16_to_fp32(block->scale);
+    float scale = half_to_float(block->scale);
     for (int j = 0; j < QUANT_BLOCK; j++) out[j] = scale * (float)block->values[j];
 }
 
 static void dequantize_block_q4_0(const QuantBlockQ4_0 *block, float *out) {
-    float scale = quant_fp16_to_fp32(block->scale);
+    float scale = half_to_float(block->scale);
     for (int j = 0; j < QUANT_BLOCK / 2; j++) {
         out[j] = scale * (float)((block->packed[j] & 15) - 8);
         out[j + QUANT_BLOCK / 2] = scale * (float)((block->packed[j] >> 4) - 8);

@@ -166,7 +166,7 @@ static int32_t block_dot_scalar(QuantType type, const void *weight_row, int b, c
 static float block_scale(QuantType type, const void *weight_row, int b) {
     uint16_t half = type == QUANT_Q8_0 ? ((const QuantBlockQ8_0 *)weight_row)[b].scale
                                        : ((const QuantBlockQ4_0 *)weight_row)[b].scale;
-    return quant_fp16_to_fp32(half);
+    return half_to_float(half);
 }
 
 // The 8 partial sums, added in the tree the SIMD kernels use:

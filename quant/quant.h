@@ -52,6 +52,7 @@
 #include <stdint.h>
 
 #include "foundations/error.h"
+#include "foundations/half.h"
 
 enum { QUANT_BLOCK = 32 };  // weights per block, along K
 
@@ -88,15 +89,6 @@ typedef struct QuantErrorStats {
     double max_abs;      // max |w - ŵ|
     double weight_rms;   // sqrt(mean w²), to read rms relative to the weights
 } QuantErrorStats;
-
-// ---------------------------------------------------------------------------------------
-// fp16 (IEEE binary16) <-> fp32, round to nearest even; infinities and NaN kept, overflow
-// to infinity, subnormals exact. The plain names use F16C instructions when compiled for
-// them; the _portable versions are bit manipulation only (and what the tests check).
-uint16_t quant_fp32_to_fp16(float value);
-float quant_fp16_to_fp32(uint16_t half);
-uint16_t quant_fp32_to_fp16_portable(float value);
-float quant_fp16_to_fp32_portable(uint16_t half);
 
 // ---------------------------------------------------------------------------------------
 // formats

@@ -42,17 +42,17 @@ static void test_fp16(void) {
     // Every half: the decoded value is the definition, and encoding it gives it back.
     int decode_errors = 0, round_trip_errors = 0, hardware_errors = 0;
     for (uint32_t h = 0; h < 65536; h++) {
-        float value = quant_fp16_to_fp32_portable((uint16_t)h);
+        float value = half_to_float_portable((uint16_t)h);
         double expected = half_value((uint16_t)h);
         if (isnan(expected) ? !isnan(value) : (double)value != expected || !signbit(value) != !signbit(expected))
             decode_errors++;
-        uint16_t back = quant_fp32_to_fp16_portable(value);
+        uint16_t back = half_from_float_portable(value);
         if (isnan(expected) ? (back & 0x7c00) != 0x7c00 || (back & 0x3ff) == 0 : back != h) round_trip_errors++;
-        if (bits_of(quant_fp16_to_fp32((uint16_t)h)) != bits_of(value)) hardware_errors++;
+        if (bits_of(half_to_float((uint16_t)h)) != bits_of(value)) hardware_errors++;
     }
     CHECK(decode_errors == 0, "%d halves decode differently from the definition", decode_errors);
     CHECK(round_trip_errors == 0, "%d halves do not survive half -> float -> half", round_trip_errors);
-    CHECK(hardware_errors == 0, "%d halves decode differently with quant_fp16_to_fp32", hardware_errors);
+    CHECK(hardware_errors == 0, "%d halves decode differently with half_to_float", hardware_errors);
 
     // Edge cases, from the definition of binary16.
     struct {
@@ -69,20 +69,20 @@ static void test_fp16(void) {
         {1.0f + 0x1p-11f, 0x3c00}, {1.0f + 0x3p-11f, 0x3c02}, {1.0f + 0x1.8p-11f, 0x3c01},  // ties to even, above a tie
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        uint16_t got = quant_fp32_to_fp16_portable(cases[i].value), hardware = quant_fp32_to_fp16(cases[i].value);
+        uint16_t got = half_from_float_portable(cases[i].value), hardware = half_from_float(cases[i].value);
         CHECK(got == cases[i].half, "fp16(%a) = 0x%04x, expected 0x%04x", (double)cases[i].value, got, cases[i].half);
         CHECK(hardware == cases[i].half, "fp16 (public) (%a) = 0x%04x, expected 0x%04x", (double)cases[i].value,
               hardware, cases[i].half);
     }
-    CHECK(isnan(quant_fp16_to_fp32_portable(quant_fp32_to_fp16_portable(NAN))), "NaN must stay NaN");
+    CHECK(isnan(half_to_float_portable(half_from_float_portable(NAN))), "NaN must stay NaN");
 
     // Floats spread over all bit patterns: the result is the nearest half (ties: even
     // mantissa), and the portable and public (F16C) versions agree bit for bit.
     int not_nearest = 0, disagreements = 0;
     for (uint64_t bits = 0; bits < 0x100000000ull; bits += 4093) {
         float value = float_of((uint32_t)bits);
-        uint16_t half = quant_fp32_to_fp16_portable(value);
-        if (half != quant_fp32_to_fp16(value) && !isnan(value)) disagreements++;
+        uint16_t half = half_from_float_portable(value);
+        if (half != half_from_float(value) && !isnan(value)) disagreements++;
         if (isnan(value) || fabsf(value) >= 65520.0f) continue;
         double error = fabs(half_value(half) - value);
         for (int step = -1; step <= 1; step += 2) {
@@ -134,7 +134,7 @@ static void test_round_trip(Random *rng) {
             }
             uint16_t stored = type == QUANT_Q8_0 ? ((const QuantBlockQ8_0 *)matrix.data)[i].scale
                                                  : ((const QuantBlockQ4_0 *)matrix.data)[i].scale;
-            uint16_t expected = quant_fp32_to_fp16_portable(type == QUANT_Q8_0 ? max_abs / 127.0f : extreme / -8.0f);
+            uint16_t expected = half_from_float_portable(type == QUANT_Q8_0 ? max_abs / 127.0f : extreme / -8.0f);
             if (stored != expected) scale_errors++;
             double d = fabs(half_value(stored));
             for (int j = 0; j < QUANT_BLOCK; j++) {
@@ -201,7 +201,7 @@ static void test_packing(void) {
     QuantBlockQ8_0 block8;
     for (int j = 0; j < QUANT_BLOCK; j++) w[j] = (float)(j - 16) * 0.5f;  // max |w| = 8, d = 8/127
     quant_quantize_row(QUANT_Q8_0, w, &block8, QUANT_BLOCK);
-    float d = quant_fp16_to_fp32_portable(block8.scale);
+    float d = half_to_float_portable(block8.scale);
     for (int j = 0; j < QUANT_BLOCK; j++)
         CHECK(block8.values[j] == (int8_t)nearbyint(w[j] / d), "Q8_0 element %d = %d", j, block8.values[j]);
     CHECK(block8.values[0] == -127, "the extreme maps to -127 (%d)", block8.values[0]);
@@ -221,7 +221,7 @@ static void test_q4_0_scale_choice(Random *rng) {
         const float *block = w + (size_t)i * QUANT_BLOCK;
         float max_abs = 0.0f;
         for (int j = 0; j < QUANT_BLOCK; j++) max_abs = fmaxf(max_abs, fabsf(block[j]));
-        float d = quant_fp16_to_fp32_portable(quant_fp32_to_fp16_portable(max_abs / 7.0f));
+        float d = half_to_float_portable(half_from_float_portable(max_abs / 7.0f));
         for (int j = 0; j < QUANT_BLOCK; j++) {
             double restored = d * fmin(fmax(nearbyint(block[j] / d), -7.0), 7.0);
             sum_squares += (block[j] - restored) * (block[j] - restored);

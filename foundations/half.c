@@ -1,4 +1,4 @@
-// IEEE binary16 ("half", fp16) <-> binary32 conversions, for the per-block scales.
+// IEEE binary16 ("half", fp16) and bfloat16 <-> binary32 conversions (see half.h).
 //
 // binary16: 1 sign bit, 5 exponent bits (bias 15), 10 mantissa bits. Normal numbers are
 // (1 + m/1024) · 2^(e-15) for e = 1..30, subnormals m/1024 · 2^-14 = m · 2^-24, e = 31 is
@@ -8,7 +8,7 @@
 // use the CPU's own instructions (the tests check that both agree).
 #include <string.h>
 
-#include "quant/quant.h"
+#include "foundations/half.h"
 
 #if defined(__F16C__)
 #include <immintrin.h>
@@ -35,7 +35,7 @@ static uint32_t shift_round_even(uint32_t mantissa, int shift) {
     return kept;
 }
 
-uint16_t quant_fp32_to_fp16_portable(float value) {
+uint16_t half_from_float_portable(float value) {
     uint32_t bits = float_bits(value);
     uint16_t sign = (uint16_t)((bits >> 16) & 0x8000);
     uint32_t magnitude = bits & 0x7fffffff;
@@ -60,7 +60,7 @@ uint16_t quant_fp32_to_fp16_portable(float value) {
     return (uint16_t)(sign | shift_round_even(mantissa | 0x800000, shift));
 }
 
-float quant_fp16_to_fp32_portable(uint16_t half) {
+float half_to_float_portable(uint16_t half) {
     uint32_t sign = (uint32_t)(half & 0x8000) << 16;
     uint32_t exponent = (half >> 10) & 0x1f;
     uint32_t mantissa = half & 0x3ff;
@@ -73,18 +73,29 @@ float quant_fp16_to_fp32_portable(uint16_t half) {
     return bits_float(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
 }
 
-uint16_t quant_fp32_to_fp16(float value) {
+uint16_t half_from_float(float value) {
 #if defined(__F16C__)
     return (uint16_t)_cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT);
 #else
-    return quant_fp32_to_fp16_portable(value);
+    return half_from_float_portable(value);
 #endif
 }
 
-float quant_fp16_to_fp32(uint16_t half) {
+float half_to_float(uint16_t half) {
 #if defined(__F16C__)
     return _cvtsh_ss(half);
 #else
-    return quant_fp16_to_fp32_portable(half);
+    return half_to_float_portable(half);
 #endif
 }
+
+// bfloat16 is the top half of a binary32: dropping the low 16 bits with round to nearest,
+// ties to even, is adding 0x7fff plus the kept part's lowest bit before the shift (a carry
+// into the exponent is the correct rounding up, up to infinity).
+uint16_t bfloat16_from_float(float value) {
+    uint32_t bits = float_bits(value);
+    if ((bits & 0x7fffffff) > 0x7f800000) return (uint16_t)((bits >> 16) | 0x40);  // NaN stays a quiet NaN
+    return (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+}
+
+float bfloat16_to_float(uint16_t value) { return bits_float((uint32_t)value << 16); }

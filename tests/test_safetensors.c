@@ -1,0 +1,335 @@
+// Tests for foundations/safetensors.h: round trips of every dtype (scalars and empty tensors
+// included) with metadata, a file laid out the way PyTorch + Hugging Face's library write it
+// (tests/fixtures/safetensors, values converted by PyTorch), bfloat16 rounding, and one error
+// for each way a file can be malformed (files built here, in a temporary directory).
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "foundations/half.h"
+#include "foundations/safetensors.h"
+#include "tests/check.h"
+
+static char directory[64];
+
+static const char *temporary_path(const char *name) {
+    static char path[160];
+    snprintf(path, sizeof path, "%s/%s", directory, name);
+    return path;
+}
+
+static uint32_t bits_of(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+// ----------------------------------------------------------------------------
+// Round trips.
+
+static void test_round_trip(void) {
+    enum { N = 24 };
+    float floats[N];
+    int32_t ints[N];
+    for (int k = 0; k < N; k++) {
+        floats[k] = (float)((k - 11.5) / 7.0) * (k % 5 == 0 ? 1000.0f : 1.0f);
+        ints[k] = (k - 12) * 123457 + (k == 0 ? INT32_MIN + 2964084 : 0);  // includes INT32_MIN
+    }
+    floats[3] = -0.0f, floats[4] = INFINITY, floats[5] = 1e-30f;
+    SafetensorsTensor tensors[] = {
+        {.name = "f32", .dtype = SAFETENSORS_F32, .ndim = 2, .shape = {4, 6}, .floats = floats},
+        {.name = "f16", .dtype = SAFETENSORS_F16, .ndim = 3, .shape = {2, 3, 4}, .floats = floats},
+        {.name = "bf16", .dtype = SAFETENSORS_BF16, .ndim = 1, .shape = {N}, .floats = floats},
+        {.name = "i32", .dtype = SAFETENSORS_I32, .ndim = 5, .shape = {1, 2, 3, 2, 2}, .ints = ints},
+        {.name = "i64", .dtype = SAFETENSORS_I64, .ndim = 2, .shape = {N, 1}, .ints = ints},
+        {.name = "scalar", .dtype = SAFETENSORS_F32, .ndim = 0, .floats = floats + 7},
+        {.name = "empty", .dtype = SAFETENSORS_I32, .ndim = 2, .shape = {3, 0}, .ints = NULL},
+        {.name = "bn1.running_mean", .dtype = SAFETENSORS_F32, .ndim = 1, .shape = {2}, .floats = floats + 9},
+    };
+    int n = (int)(sizeof tensors / sizeof tensors[0]);
+    SafetensorsMetadata metadata[] = {{"format", "pt"}, {"groundup.arch", "mlp \"quoted\" \xc3\xa9"}};
+    Error error;
+    const char *path = temporary_path("round_trip.safetensors");
+    CHECK(safetensors_write(path, tensors, n, metadata, 2, &error) == 0, "%s", error.message);
+    Safetensors file;
+    CHECK(safetensors_read(&file, path, &error) == 0, "%s", error.message);
+    CHECK(file.n_tensors == n, "%d tensors", file.n_tensors);
+    CHECK(file.n_metadata == 2, "%d metadata", file.n_metadata);
+    CHECK(safetensors_metadata(&file, "format") && strcmp(safetensors_metadata(&file, "format"), "pt") == 0, "format");
+    CHECK(safetensors_metadata(&file, "groundup.arch") &&
+              strcmp(safetensors_metadata(&file, "groundup.arch"), metadata[1].value) == 0,
+          "metadata with quotes and UTF-8 kept");
+    CHECK(safetensors_metadata(&file, "absent") == NULL, "absent key");
+    CHECK(safetensors_find(&file, "absent") == NULL, "absent tensor");
+    for (int t = 0; t < n && t < file.n_tensors; t++) {
+        const SafetensorsTensor *in = &tensors[t], *out = &file.tensors[t];
+        CHECK(strcmp(out->name, in->name) == 0, "tensor %d is '%s', written in order as '%s'", t, out->name, in->name);
+        CHECK(safetensors_find(&file, in->name) == out, "find '%s'", in->name);
+        CHECK(out->dtype == in->dtype && out->ndim == in->ndim, "'%s' dtype/ndim", in->name);
+        int64_t count = 1;
+        for (int d = 0; d < in->ndim; d++) {
+            CHECK(out->shape[d] == in->shape[d], "'%s' dim %d", in->name, d);
+            count *= in->shape[d];
+        }
+        CHECK(out->count == count, "'%s' count %lld, expected %lld", in->name, (long long)out->count, (long long)count);
+        int is_float = in->dtype == SAFETENSORS_F32 || in->dtype == SAFETENSORS_F16 || in->dtype == SAFETENSORS_BF16;
+        CHECK(is_float ? out->floats && !out->ints : out->ints && !out->floats, "'%s' holds the right array", in->name);
+        int wrong = 0;
+        for (int64_t k = 0; k < count; k++) {
+            if (!is_float) {
+                wrong += out->ints[k] != in->ints[k];
+                continue;
+            }
+            float expected = in->floats[k];
+            if (in->dtype == SAFETENSORS_F16) expected = half_to_float(half_from_float(expected));
+            if (in->dtype == SAFETENSORS_BF16) expected = bfloat16_to_float(bfloat16_from_float(expected));
+            wrong += bits_of(out->floats[k]) != bits_of(expected);
+            // Independently of the converters: 16-bit rounding is within half an ulp (F16: 2^-11
+            // relative while in its normal range; BF16: 2^-8).
+            double relative = in->dtype == SAFETENSORS_F16 ? 0x1p-11 : in->dtype == SAFETENSORS_BF16 ? 0x1p-8 : 0;
+            double input = in->floats[k];
+            if (isfinite(input) && fabs(input) < 65504 && fabs(input) > 0x1p-14)
+                wrong += !(fabs(out->floats[k] - input) <= relative * fabs(input));
+        }
+        CHECK(wrong == 0, "'%s': %d values differ", in->name, wrong);
+    }
+    safetensors_free(&file);
+    CHECK(file.n_tensors == 0 && file.tensors == NULL, "freed");
+
+    // No metadata, no tensors: "{}" padded to 8 bytes.
+    CHECK(safetensors_write(path, NULL, 0, NULL, 0, &error) == 0, "%s", error.message);
+    CHECK(safetensors_read(&file, path, &error) == 0, "%s", error.message);
+    CHECK(file.n_tensors == 0 && file.n_metadata == 0, "empty file");
+    safetensors_free(&file);
+}
+
+// ----------------------------------------------------------------------------
+// A file as PyTorch writes it.
+
+static void test_pytorch_reference(void) {
+    Safetensors file;
+    Error error;
+    const char *path = "tests/fixtures/safetensors/reference.safetensors";
+    if (safetensors_read(&file, path, &error) != 0) {
+        CHECK(0, "%s", error.message);
+        return;
+    }
+    CHECK(file.n_tensors == 7, "%d tensors", file.n_tensors);
+    CHECK(file.n_tensors > 0 && strcmp(file.tensors[0].name, "positions.i64") == 0, "tensors in data order");
+    const char *format = safetensors_metadata(&file, "format");
+    CHECK(format && strcmp(format, "pt") == 0, "metadata format=pt");
+
+    const SafetensorsTensor *f32 = safetensors_find(&file, "weight.f32"), *f16 = safetensors_find(&file, "weight.f16"),
+                            *bf16 = safetensors_find(&file, "weight.bf16");
+    CHECK(f32 && f32->dtype == SAFETENSORS_F32 && f32->ndim == 2 && f32->shape[0] == 3 && f32->shape[1] == 4, "f32");
+    CHECK(f16 && f16->dtype == SAFETENSORS_F16 && f16->ndim == 3 && f16->shape[2] == 2 && f16->count == 12, "f16");
+    CHECK(bf16 && bf16->dtype == SAFETENSORS_BF16 && bf16->ndim == 1 && bf16->count == 12, "bf16");
+    for (int k = 0; k < 12 && f32 && f16 && bf16; k++) {
+        float value = (float)((k - 5.5) / 3.0);
+        CHECK(bits_of(f32->floats[k]) == bits_of(value), "f32[%d] = %.9g, expected %.9g", k, f32->floats[k], value);
+        // PyTorch rounded these to 16 bits; ours must round the same way.
+        CHECK(bits_of(f16->floats[k]) == bits_of(half_to_float(half_from_float(value))), "f16[%d] = %.9g", k,
+              f16->floats[k]);
+        CHECK(bits_of(bf16->floats[k]) == bits_of(bfloat16_to_float(bfloat16_from_float(value))), "bf16[%d] = %.9g",
+              k, bf16->floats[k]);
+    }
+    const SafetensorsTensor *i32 = safetensors_find(&file, "labels.i32"), *i64 = safetensors_find(&file, "positions.i64");
+    CHECK(i32 && i32->dtype == SAFETENSORS_I32 && i32->count == 6, "i32");
+    for (int k = 0; k < 6 && i32; k++) CHECK(i32->ints[k] == k * 7 - 20, "i32[%d] = %d", k, i32->ints[k]);
+    const int32_t expected64[] = {INT32_MIN, -1, 0, 5, INT32_MAX};
+    CHECK(i64 && i64->dtype == SAFETENSORS_I64 && i64->count == 5, "i64");
+    for (int k = 0; k < 5 && i64; k++) CHECK(i64->ints[k] == expected64[k], "i64[%d] = %d", k, i64->ints[k]);
+    const SafetensorsTensor *loss = safetensors_find(&file, "loss"), *empty = safetensors_find(&file, "empty");
+    CHECK(loss && loss->ndim == 0 && loss->count == 1 && loss->floats[0] == 2.5f, "scalar loss");
+    CHECK(empty && empty->ndim == 2 && empty->shape[0] == 0 && empty->shape[1] == 3 && empty->count == 0, "empty");
+    safetensors_free(&file);
+}
+
+static void test_bfloat16_rounding(void) {
+    CHECK(bfloat16_from_float(1.0f) == 0x3f80, "1");
+    CHECK(bfloat16_from_float(1.0f + 0x1p-8f) == 0x3f80, "a tie rounds to the even 1.0");
+    CHECK(bfloat16_from_float(1.0f + 0x3p-8f) == 0x3f82, "a tie rounds to the even 1 + 2^-6");
+    CHECK(bfloat16_from_float(1.0f + 0x1.2p-8f) == 0x3f81, "above a tie rounds up");
+    CHECK(bfloat16_from_float(-2.0f) == 0xc000, "-2");
+    CHECK(bfloat16_from_float(3.4e38f) == 0x7f80, "past the largest bfloat16 rounds to infinity");
+    CHECK(bfloat16_from_float(-INFINITY) == 0xff80, "-inf");
+    CHECK(isnan(bfloat16_to_float(bfloat16_from_float(NAN))), "NaN stays NaN");
+    CHECK(bfloat16_to_float(0x4049) == 3.140625f, "0x4049 is 3.140625");
+}
+
+// ----------------------------------------------------------------------------
+// Malformed files: each is refused with a message naming the file and the problem.
+
+// Writes an 8-byte length (header_length, or the header's length when negative), the
+// header text and data_size bytes of data (the values k·4 as float32 where they fit).
+static const char *make_file(const char *name, long long header_length, const char *header, size_t data_size) {
+    const char *path = temporary_path(name);
+    FILE *file = fopen(path, "wb");
+    if (!file) {
+        fprintf(stderr, "test_safetensors: cannot write %s\n", path);
+        exit(1);
+    }
+    uint64_t length = header_length < 0 ? strlen(header) : (uint64_t)header_length;
+    for (int k = 0; k < 8; k++) putc((int)(length >> 8 * k) & 255, file);
+    fputs(header, file);
+    for (size_t k = 0; k < data_size; k++) putc((int)(k % 4 == 3 ? 0x40 : 0), file);
+    fclose(file);
+    return path;
+}
+
+static void expect_error(const char *path, const char *expected) {
+    Safetensors file;
+    Error error = {{0}};
+    int status = safetensors_read(&file, path, &error);
+    CHECK(status != 0, "%s: read succeeded, expected an error containing '%s'", path, expected);
+    if (status == 0) {
+        safetensors_free(&file);
+        return;
+    }
+    CHECK(strstr(error.message, expected) != NULL, "error '%s' should contain '%s'", error.message, expected);
+    CHECK(strstr(error.message, path) != NULL, "error '%s' should name the file", error.message);
+    CHECK(strchr(error.message, '\n') == NULL, "one line: '%s'", error.message);
+    CHECK(file.n_tensors == 0 && file.tensors == NULL && file.metadata == NULL, "left empty");
+}
+
+#define ENTRY(name, dtype, shape, begin, end) \
+    "\"" name "\":{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":[" begin "," end "]}"
+
+static void test_malformed(void) {
+    expect_error(temporary_path("absent.safetensors"), "cannot open");
+    const char *path = temporary_path("short.safetensors");
+    FILE *file = fopen(path, "wb");
+    if (file) fputs("{}", file), fclose(file);
+    expect_error(path, "too short for the 8-byte header length");
+    expect_error(make_file("past_end.safetensors", 1000, "{}", 0), "runs past the end of the file");
+    expect_error(make_file("huge_header.safetensors", 1LL << 40, "{}", 0), "above the");
+    expect_error(make_file("bad_json.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",", 0), "not valid JSON");
+    expect_error(make_file("no_brace.safetensors", -1, " {}", 0), "does not start with '{'");
+    expect_error(make_file("array.safetensors", -1, "[]", 0), "does not start with '{'");
+    expect_error(make_file("after.safetensors", -1, "{} x", 0), "text after its JSON object");
+    expect_error(make_file("not_object.safetensors", -1, "{\"a\":3}", 0), "tensor 'a': entry is not a JSON object");
+    expect_error(make_file("missing_field.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4),
+                 "tensor 'a': missing \"shape\"");
+    expect_error(make_file("unknown_dtype.safetensors", -1, "{" ENTRY("a", "F64", "[1]", "0", "8") "}", 8),
+                 "tensor 'a': dtype 'F64' is not one of");
+    expect_error(make_file("dtype_number.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") ",\"b\":{\"dtype\":1,"
+                                                                  "\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
+                 "tensor 'b': dtype (not a string)");
+    expect_error(make_file("size_mismatch.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "4") "}", 4),
+                 "tensor 'a': data_offsets span 4 bytes, but shape and dtype F32 need 8");
+    expect_error(make_file("size_mismatch_f16.safetensors", -1, "{" ENTRY("a", "F16", "[2,2]", "0", "16") "}", 16),
+                 "span 16 bytes, but shape and dtype F16 need 8");
+    expect_error(make_file("out_of_range.safetensors", -1, "{" ENTRY("a", "F32", "[4]", "0", "16") "}", 8),
+                 "tensor 'a': data_offsets [0, 16] out of range (the data region has 8 bytes)");
+    expect_error(make_file("reversed.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "8", "4") "}", 8), "out of range");
+    expect_error(make_file("overlap.safetensors", -1,
+                           "{" ENTRY("a", "F32", "[2]", "0", "8") "," ENTRY("b", "F32", "[2]", "4", "12") "}", 12),
+                 "tensor 'b' overlaps 'a'");
+    expect_error(make_file("same_bytes.safetensors", -1,
+                           "{" ENTRY("a", "F32", "[2]", "0", "8") "," ENTRY("b", "I32", "[2]", "0", "8") "}", 8),
+                 "overlaps");
+    expect_error(make_file("hole.safetensors", -1,
+                           "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("b", "F32", "[1]", "8", "12") "}", 12),
+                 "hole in the data: bytes 4..8 belong to no tensor (before 'b')");
+    expect_error(make_file("hole_first.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "4", "8") "}", 8),
+                 "hole in the data: bytes 0..4");
+    expect_error(make_file("trailing.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") "}", 12),
+                 "8 bytes after the last tensor's data belong to no tensor");
+    expect_error(make_file("duplicate.safetensors", -1,
+                           "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("a", "F32", "[1]", "4", "8") "}", 8),
+                 "duplicate name 'a'");
+    expect_error(make_file("duplicate_metadata.safetensors", -1, "{\"__metadata__\":{},\"__metadata__\":{}}", 0),
+                 "duplicate name '__metadata__'");
+    expect_error(make_file("six_dims.safetensors", -1, "{" ENTRY("a", "F32", "[1,1,1,1,1,1]", "0", "4") "}", 4),
+                 "tensor 'a': 6 dimensions, at most 5");
+    expect_error(make_file("negative_dim.safetensors", -1, "{" ENTRY("a", "F32", "[-1]", "0", "0") "}", 0),
+                 "tensor 'a': dimension 0 is not an integer");
+    expect_error(make_file("fraction_dim.safetensors", -1, "{" ENTRY("a", "F32", "[1,2.5]", "0", "10") "}", 10),
+                 "dimension 1 is not an integer");
+    expect_error(make_file("huge_dim.safetensors", -1, "{" ENTRY("a", "F32", "[4294967297]", "0", "4") "}", 4),
+                 "dimension 0 is not an integer in 0..2147483647");
+    expect_error(make_file("negative_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "-4", "0") "}", 4),
+                 "data_offsets is not [begin, end]");
+    expect_error(make_file("three_offsets.safetensors", -1,
+                           "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4),
+                 "data_offsets is not [begin, end]");
+    expect_error(make_file("overflow.safetensors", -1,
+                           "{" ENTRY("a", "F32", "[2147483647,2147483647,2147483647]", "0", "4") "}", 4),
+                 "the shape's size overflows");
+    expect_error(make_file("huge_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "1e300") "}", 4),
+                 "data_offsets is not [begin, end]");
+    expect_error(make_file("metadata_number.safetensors", -1, "{\"__metadata__\":{\"epoch\":3}}", 0),
+                 "__metadata__ 'epoch' is not a string");
+    expect_error(make_file("metadata_list.safetensors", -1, "{\"__metadata__\":[\"a\"]}", 0),
+                 "__metadata__ is not a JSON object");
+
+    // An I64 value outside int32, named with its tensor and index.
+    path = temporary_path("i64_big.safetensors");
+    int64_t values[2] = {7, (int64_t)1 << 31};
+    file = fopen(path, "wb");
+    const char *header = "{" ENTRY("step", "I64", "[2]", "0", "16") "}";
+    if (file) {
+        uint64_t length = strlen(header);
+        for (int k = 0; k < 8; k++) putc((int)(length >> 8 * k) & 255, file);
+        fputs(header, file);
+        for (int v = 0; v < 2; v++)
+            for (int k = 0; k < 8; k++) putc((int)((uint64_t)values[v] >> 8 * k) & 255, file);
+        fclose(file);
+    }
+    expect_error(path, "tensor 'step': I64 value 2147483648 at index 1 does not fit in int32");
+}
+
+static void expect_write_error(const SafetensorsTensor *tensors, int n, const SafetensorsMetadata *metadata,
+                               int n_metadata, const char *expected) {
+    Error error = {{0}};
+    const char *path = temporary_path("kept.safetensors");
+    CHECK(safetensors_write(path, tensors, n, metadata, n_metadata, &error) != 0, "expected '%s'", expected);
+    CHECK(strstr(error.message, expected) != NULL, "error '%s' should contain '%s'", error.message, expected);
+    // The file that was there is untouched.
+    Safetensors file;
+    CHECK(safetensors_read(&file, path, &error) == 0 && file.n_tensors == 1, "previous file kept");
+    safetensors_free(&file);
+}
+
+static void test_write_errors(void) {
+    float value = 1.0f;
+    SafetensorsTensor good = {.name = "w", .dtype = SAFETENSORS_F32, .ndim = 1, .shape = {1}, .floats = &value};
+    Error error;
+    CHECK(safetensors_write(temporary_path("kept.safetensors"), &good, 1, NULL, 0, &error) == 0, "%s", error.message);
+    SafetensorsTensor two[2] = {good, good};
+    expect_write_error(two, 2, NULL, 0, "duplicate name 'w'");
+    SafetensorsTensor bad = good;
+    bad.shape[0] = -2;
+    expect_write_error(&bad, 1, NULL, 0, "dimension 0 is negative");
+    bad = good, bad.ndim = 6;
+    expect_write_error(&bad, 1, NULL, 0, "ndim 6 outside 0..5");
+    bad = good, bad.dtype = SAFETENSORS_I32;
+    expect_write_error(&bad, 1, NULL, 0, "no int32 data for dtype I32");
+    bad = good, bad.name = "__metadata__";
+    expect_write_error(&bad, 1, NULL, 0, "cannot be written");
+    SafetensorsMetadata pairs[2] = {{"a", "1"}, {"a", "2"}};
+    expect_write_error(&good, 1, pairs, 2, "duplicate metadata key 'a'");
+    CHECK(safetensors_write("/nonexistent-directory/x.safetensors", &good, 1, NULL, 0, &error) != 0 &&
+              strstr(error.message, "/nonexistent-directory/x.safetensors"),
+          "unwritable path: '%s'", error.message);
+}
+
+int main(void) {
+    snprintf(directory, sizeof directory, "/tmp/groundup_test_safetensors_XXXXXX");
+    if (!mkdtemp(directory)) {
+        fprintf(stderr, "test_safetensors: cannot create a temporary directory\n");
+        return 1;
+    }
+    test_round_trip();
+    test_pytorch_reference();
+    test_bfloat16_rounding();
+    test_malformed();
+    test_write_errors();
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", directory);
+    if (system(command) != 0) fprintf(stderr, "test_safetensors: could not remove %s\n", directory);
+    return check_report("test_safetensors");
+}
