@@ -69,6 +69,28 @@ static void test_gpt2_files(void) {
     }
     free(json);
 
+    // Small encoder.json files that are wrong as JSON or as a vocabulary: one line naming the file.
+    const char *small = temporary_path("small.json");
+    const struct {
+        const char *text, *expected;
+    } cases[] = {
+        {"{\"a\": 0, \"b\" 1}", "invalid JSON at byte"},
+        {"{\"a\": 0, \"b\": ", "truncated JSON"},
+        {"[\"a\", \"b\"]", "expected a JSON object of token: id"},
+        {"{\"a\": 0} {}", "text after the JSON object"},
+        {"{}", "no tokens"},
+        {"{\"a\": 0, \"b\": \"1\"}", "entry 1 (\"b\"): the id is not an integer"},
+        {"{\"a\": 0, \"b\": 1.5}", "the id is not an integer"},
+        {"{\"a\": 0, \"b\": 7}", "id 7 is out of range for 2 tokens"},
+        {"{\"a\": 0, \"b c\": 1}", "character U+0020 of token \"b c\" is not in GPT-2's byte alphabet"},
+        {"{\"a\": 0, \"\": 1}", "entry 1: empty token"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        write_file(small, cases[k].text, strlen(cases[k].text));
+        expect_error(cases[k].text, bpe_load_gpt2(&bpe, small, vocab, &error), &error, small, cases[k].expected);
+        CHECK(!strchr(error.message, '\n'), "one line: %s", error.message);
+    }
+
     // vocab.bpe: a merge of a token that does not exist, and a truncated file.
     unsigned char *merges = read_file(vocab, &n);
     CHECK(merges != NULL, "cannot read %s", vocab);
@@ -195,8 +217,9 @@ int main(void) {
     test_tiktoken_files();
     test_own_format();
     test_training_and_ids();
-    const char *names[] = {"truncated.json", "duplicate.json", "bad_merge.bpe", "ranks.tiktoken", "tokenizer.bpe", "bad.bpe"};
-    for (int k = 0; k < 6; k++) remove(temporary_path(names[k]));
+    const char *names[] = {"truncated.json", "duplicate.json", "small.json", "bad_merge.bpe", "ranks.tiktoken",
+                           "tokenizer.bpe", "bad.bpe"};
+    for (int k = 0; k < 7; k++) remove(temporary_path(names[k]));
     rmdir(directory);
     return check_report("test_tokenizer_errors");
 }

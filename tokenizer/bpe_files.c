@@ -1,7 +1,9 @@
 // Tokenizer files: groundup's own format (documented in bpe.h), GPT-2's released
 // encoder.json + vocab.bpe, and tiktoken's .tiktoken rank files. Every reader checks
 // what it reads and says which file, which line and what is wrong.
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,170 +285,81 @@ static void gpt2_alphabet(int character_to_byte[512]) {
     }
 }
 
-typedef struct JsonCursor {
-    const unsigned char *text;
-    size_t n, at;
-    const char *path;
-} JsonCursor;
-
-static void skip_space(JsonCursor *c) {
-    while (c->at < c->n && (c->text[c->at] == ' ' || c->text[c->at] == '\n' || c->text[c->at] == '\r' ||
-                            c->text[c->at] == '\t'))
-        c->at++;
-}
-
-static int json_error(JsonCursor *c, const char *what, Error *error) {
-    if (c->at >= c->n) return error_set(error, "%s: truncated JSON: ends where %s was expected", c->path, what);
-    return error_set(error, "%s: byte %zu: expected %s", c->path, c->at, what);
-}
-
-// Reads a JSON string of GPT-2 alphabet characters into out (bytes); the string starts at
-// the cursor's '"'. out must hold at least the remaining input's length.
-static int json_token_string(JsonCursor *c, const int character_to_byte[512], unsigned char *out, size_t *length,
-                             Error *error) {
-    if (c->at >= c->n || c->text[c->at] != '"') return json_error(c, "a string", error);
-    size_t start = c->at++;
-    *length = 0;
-    for (;;) {
-        if (c->at >= c->n) return json_error(c, "the end of a string", error);
-        unsigned char ch = c->text[c->at];
-        if (ch == '"') {
-            c->at++;
-            return 0;
-        }
+// One encoder.json key (GPT-2 alphabet characters, UTF-8 after cJSON has undone the JSON
+// escapes) into token bytes; returns the byte count, or -1 with the reason.
+static long decode_gpt2_key(const char *key, const int character_to_byte[512], unsigned char *out, const char *path,
+                            int entry, Error *error) {
+    const unsigned char *text = (const unsigned char *)key;
+    size_t n = strlen(key), length = 0;
+    if (n == 0) return error_set(error, "%s: entry %d: empty token", path, entry);
+    for (size_t at = 0; at < n;) {
         uint32_t code_point;
-        if (ch == '\\') {
-            if (c->at + 1 >= c->n) return json_error(c, "an escape", error);
-            unsigned char e = c->text[c->at + 1];
-            c->at += 2;
-            if (e == 'u') {
-                code_point = 0;
-                for (int k = 0; k < 4; k++) {
-                    int digit = c->at < c->n ? hex_value(c->text[c->at]) : -1;
-                    if (digit < 0) return json_error(c, "4 hex digits after \\u", error);
-                    code_point = code_point * 16 + (uint32_t)digit;
-                    c->at++;
-                }
-            } else {
-                const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-                const char *found = e ? strchr(from, e) : NULL;
-                if (!found) return error_set(error, "%s: byte %zu: unknown escape \\%c", c->path, c->at - 1, e);
-                code_point = (unsigned char)to[found - from];
-            }
-        } else {
-            int n_bytes = utf8_decode(c->text + c->at, c->n - c->at, &code_point);
-            if (code_point == UINT32_MAX) return error_set(error, "%s: byte %zu: invalid UTF-8", c->path, c->at);
-            c->at += (size_t)n_bytes;
-        }
+        int n_bytes = utf8_decode(text + at, n - at, &code_point);
+        if (code_point == UINT32_MAX) return error_set(error, "%s: entry %d: invalid UTF-8 in the token", path, entry);
         if (code_point >= 512 || character_to_byte[code_point] < 0)
-            return error_set(error, "%s: byte %zu: character U+%04X in the string at byte %zu is not in GPT-2's byte alphabet",
-                             c->path, c->at, code_point, start);
-        out[(*length)++] = (unsigned char)character_to_byte[code_point];
+            return error_set(error, "%s: entry %d: character U+%04X of token \"%.40s\" is not in GPT-2's byte alphabet",
+                             path, entry, code_point, key);
+        out[length++] = (unsigned char)character_to_byte[code_point];
+        at += (size_t)n_bytes;
     }
+    return (long)length;
 }
 
 static const char ENDOFTEXT[] = "<|endoftext|>";
 
-// encoder.json -> list (ids 0..count-1) and the id of <|endoftext|> (or -1).
+// The parsed object's entries (token: id) into list; ids must be 0..count-1, each once.
+static int read_encoder_entries(const cJSON *root, TokenList *list, int *endoftext_id, const int character_to_byte[512],
+                                unsigned char *token, const char *path, Error *error) {
+    int count = cJSON_GetArraySize(root), entry = 0;
+    if (count == 0) return error_set(error, "%s: no tokens", path);
+    if (token_list_init(list, count) != 0) return error_set(error, "out of memory reading %s", path);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root) {
+        long length = decode_gpt2_key(item->string, character_to_byte, token, path, entry, error);
+        if (length < 0) return -1;
+        double id = cJSON_IsNumber(item) ? item->valuedouble : -1;
+        if (!cJSON_IsNumber(item) || id != floor(id))
+            return error_set(error, "%s: entry %d (\"%.40s\"): the id is not an integer", path, entry, item->string);
+        if (id < 0 || id >= count)
+            return error_set(error, "%s: id %.0f is out of range for %d tokens (ids must be 0..%d, each once)", path, id,
+                             count, count - 1);
+        if (list->lengths[(int)id]) return error_set(error, "%s: duplicate id %d", path, (int)id);
+        if (token_list_set(list, (int)id, token, (size_t)length) != 0)
+            return error_set(error, "out of memory reading %s", path);
+        if (length == sizeof ENDOFTEXT - 1 && memcmp(token, ENDOFTEXT, (size_t)length) == 0) *endoftext_id = (int)id;
+        entry++;
+    }
+    return 0;
+}
+
+// encoder.json (a JSON object mapping each token, written in GPT-2's alphabet, to its id)
+// -> list (ids 0..count-1) and the id of <|endoftext|> (or -1). Parsed with cJSON.
 static int parse_encoder_json(const char *path, TokenList *list, int *n_entries, int *endoftext_id,
                               const int character_to_byte[512], Error *error) {
     unsigned char *text;
     size_t n;
-    if (read_whole_file(path, &text, &n, error) != 0) return -1;
-    JsonCursor c = {text, n, 0, path};
-    unsigned char *token = malloc(n + 1);
-    int *ids = NULL, status = -1, count = 0, capacity = 0;
-    size_t *starts = NULL, *lengths = NULL;
-    unsigned char *all = malloc(n + 1);
-    size_t used = 0;
     *endoftext_id = -1;
-    if (!token || !all) {
-        error_set(error, "out of memory reading %s", path);
-        goto done;
+    if (read_whole_file(path, &text, &n, error) != 0) return -1;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts((const char *)text, n, &end, 0);
+    unsigned char *token = malloc(n + 1);
+    int status = 0;
+    if (!root) {
+        size_t at = end && end >= (const char *)text ? (size_t)(end - (const char *)text) : 0;
+        status = at + 1 >= n ? error_set(error, "%s: truncated JSON: the text ends at byte %zu inside it", path, n)
+                             : error_set(error, "%s: invalid JSON at byte %zu", path, at);
+    } else if (!cJSON_IsObject(root)) {
+        status = error_set(error, "%s: expected a JSON object of token: id", path);
+    } else if (!token) {
+        status = error_set(error, "out of memory reading %s", path);
     }
-    skip_space(&c);
-    if (c.at >= n || text[c.at] != '{') {
-        json_error(&c, "'{'", error);
-        goto done;
-    }
-    c.at++;
-    skip_space(&c);
-    if (c.at < n && text[c.at] == '}') {
-        error_set(error, "%s: no tokens", path);
-        goto done;
-    }
-    for (;;) {
-        skip_space(&c);
-        size_t length = 0;
-        if (json_token_string(&c, character_to_byte, token, &length, error) != 0) goto done;
-        skip_space(&c);
-        if (c.at >= n || text[c.at] != ':') {
-            json_error(&c, "':'", error);
-            goto done;
-        }
-        c.at++;
-        skip_space(&c);
-        char *end = NULL;
-        long id = c.at < n ? strtol((const char *)text + c.at, &end, 10) : 0;
-        if (!end || end == (const char *)text + c.at) {
-            json_error(&c, "an integer id", error);
-            goto done;
-        }
-        if (id < 0 || id >= (1 << 24)) {
-            error_set(error, "%s: byte %zu: id %ld out of range", path, c.at, id);
-            goto done;
-        }
-        c.at = (size_t)(end - (const char *)text);
-        if (count == capacity) {
-            capacity = capacity ? 2 * capacity : 65536;
-            int *grown_ids = realloc(ids, sizeof(int) * (size_t)capacity);
-            if (grown_ids) ids = grown_ids;
-            size_t *grown_starts = realloc(starts, sizeof(size_t) * (size_t)capacity);
-            if (grown_starts) starts = grown_starts;
-            size_t *grown_lengths = realloc(lengths, sizeof(size_t) * (size_t)capacity);
-            if (grown_lengths) lengths = grown_lengths;
-            if (!grown_ids || !grown_starts || !grown_lengths) {
-                error_set(error, "out of memory reading %s", path);
-                goto done;
-            }
-        }
-        memcpy(all + used, token, length);
-        ids[count] = (int)id, starts[count] = used, lengths[count] = length;
-        used += length;
-        if (length == sizeof ENDOFTEXT - 1 && memcmp(token, ENDOFTEXT, length) == 0) *endoftext_id = (int)id;
-        count++;
-        skip_space(&c);
-        if (c.at < n && text[c.at] == ',') {
-            c.at++;
-            continue;
-        }
-        if (c.at < n && text[c.at] == '}') break;
-        json_error(&c, "',' or '}'", error);
-        goto done;
-    }
-    if (token_list_init(list, count) != 0) {
-        error_set(error, "out of memory reading %s", path);
-        goto done;
-    }
-    for (int k = 0; k < count; k++) {
-        if (ids[k] >= count) {
-            error_set(error, "%s: id %d is out of range for %d tokens (ids must be 0..%d, each once)", path, ids[k],
-                      count, count - 1);
-            goto done;
-        }
-        if (list->lengths[ids[k]]) {
-            error_set(error, "%s: duplicate id %d", path, ids[k]);
-            goto done;
-        }
-        if (token_list_set(list, ids[k], all + starts[k], lengths[k]) != 0) {
-            error_set(error, "out of memory reading %s", path);
-            goto done;
-        }
-    }
-    *n_entries = count;
-    status = 0;
-done:
-    free(text), free(token), free(all), free(ids), free(starts), free(lengths);
+    for (const char *p = end; status == 0 && p < (const char *)text + n; p++)
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+            status = error_set(error, "%s: text after the JSON object at byte %zu", path, (size_t)(p - (const char *)text));
+    if (status == 0) status = read_encoder_entries(root, list, endoftext_id, character_to_byte, token, path, error);
+    if (status == 0) *n_entries = list->count;
+    cJSON_Delete(root);
+    free(text), free(token);
     return status;
 }
 
