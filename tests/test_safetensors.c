@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "foundations/half.h"
+#include "foundations/idx.h"
 #include "foundations/safetensors.h"
 #include "tests/check.h"
 
@@ -158,6 +159,101 @@ static void test_bfloat16_rounding(void) {
     CHECK(bfloat16_from_float(-INFINITY) == 0xff80, "-inf");
     CHECK(isnan(bfloat16_to_float(bfloat16_from_float(NAN))), "NaN stays NaN");
     CHECK(bfloat16_to_float(0x4049) == 3.140625f, "0x4049 is 3.140625");
+}
+
+// ----------------------------------------------------------------------------
+// The mlp reference fixture (tools/reference/mlp_reference.py): its inputs are data/mnist's
+// first training images, and a plain double-precision forward pass written here gives its
+// logits, loss and last-layer gradients. (The framework's verify checks everything else.)
+
+static const SafetensorsTensor *expect_tensor(const Safetensors *file, const char *name, int ndim, int d0, int d1) {
+    const SafetensorsTensor *t = safetensors_find(file, name);
+    CHECK(t && t->ndim == ndim && (ndim < 1 || t->shape[0] == d0) && (ndim < 2 || t->shape[1] == d1),
+          "tensor '%s' of shape (%d, %d)", name, d0, d1);
+    return t && t->ndim == ndim && (ndim < 1 || t->shape[0] == d0) && (ndim < 2 || t->shape[1] == d1) ? t : NULL;
+}
+
+// out (B, n_out) = relu?(in (B, n_in) · Wᵀ + b)
+static void linear(const double *in, int batch, int n_in, const SafetensorsTensor *w, const SafetensorsTensor *b,
+                   int relu, double *out) {
+    int n_out = w->shape[0];
+    for (int i = 0; i < batch; i++)
+        for (int o = 0; o < n_out; o++) {
+            double sum = b->floats[o];
+            for (int k = 0; k < n_in; k++) sum += in[i * n_in + k] * w->floats[o * n_in + k];
+            out[i * n_out + o] = relu && sum < 0 ? 0 : sum;
+        }
+}
+
+static void test_mlp_fixture(void) {
+    Safetensors params, state;
+    MnistSet mnist;
+    Error error;
+    int ok = safetensors_read(&params, "tests/fixtures/mlp/PARAMS.safetensors", &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) return;
+    ok = safetensors_read(&state, "tests/fixtures/mlp/STATE.safetensors", &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) {
+        safetensors_free(&params);
+        return;
+    }
+    ok = mnist_load("data/mnist", "train", &mnist, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    const char *arch = safetensors_metadata(&params, "arch");
+    CHECK(arch && strcmp(arch, "mlp") == 0, "arch metadata");
+    enum { B = 8, H = 16, C = 10 };
+    const SafetensorsTensor *w[3], *b[3], *inputs = safetensors_find(&state, "inputs");
+    const int widths[4] = {784, H, H, C};
+    for (int l = 0; l < 3; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "fc%d.weight", l + 1);
+        w[l] = expect_tensor(&params, name, 2, widths[l + 1], widths[l]);
+        snprintf(name, sizeof name, "fc%d.bias", l + 1);
+        b[l] = expect_tensor(&params, name, 1, widths[l + 1], 0);
+        ok = ok && w[l] && b[l];
+    }
+    const SafetensorsTensor *targets = expect_tensor(&state, "targets", 1, B, 0),
+                            *logits = expect_tensor(&state, "logits", 2, B, C), *loss = expect_tensor(&state, "loss", 0, 0, 0),
+                            *steps = expect_tensor(&state, "step_losses", 1, 10, 0),
+                            *grad_bias = expect_tensor(&state, "grad.fc3.bias", 1, C, 0),
+                            *grad_weight = expect_tensor(&state, "grad.fc3.weight", 2, C, H);
+    CHECK(inputs && inputs->ndim == 4 && inputs->shape[0] == B && inputs->shape[1] == 1 && inputs->shape[2] == 28,
+          "inputs (8,1,28,28)");
+    ok = ok && inputs && inputs->count == B * 784 && targets && targets->ints && logits && loss && steps && grad_bias &&
+         grad_weight;
+    if (ok) {
+        int differ = 0;
+        for (int k = 0; k < B * 784; k++) differ += bits_of(inputs->floats[k]) != bits_of(mnist.images[k]);
+        for (int k = 0; k < B; k++) differ += targets->ints[k] != mnist.labels[k];
+        CHECK(differ == 0, "%d inputs or targets differ from data/mnist's first training images", differ);
+        static double x[B * 784], h1[B * H], h2[B * H], z[B * C];
+        for (int k = 0; k < B * 784; k++) x[k] = inputs->floats[k];
+        linear(x, B, 784, w[0], b[0], 1, h1);
+        linear(h1, B, H, w[1], b[1], 1, h2);
+        linear(h2, B, H, w[2], b[2], 0, z);
+        double total = 0, d_bias[C] = {0}, d_weight[C * H] = {0};
+        for (int i = 0; i < B; i++) {
+            double max = z[i * C], sum = 0;
+            for (int c = 0; c < C; c++) max = fmax(max, z[i * C + c]);
+            for (int c = 0; c < C; c++) sum += exp(z[i * C + c] - max);
+            total += max + log(sum) - z[i * C + targets->ints[i]];
+            for (int c = 0; c < C; c++) {
+                CHECK_NEAR(logits->floats[i * C + c], z[i * C + c], 1e-4);
+                double d = (exp(z[i * C + c] - max) / sum - (c == targets->ints[i])) / B;  // dL/dz
+                d_bias[c] += d;
+                for (int k = 0; k < H; k++) d_weight[c * H + k] += d * h2[i * H + k];
+            }
+        }
+        CHECK_NEAR(loss->floats[0], total / B, 1e-5 * total / B);
+        CHECK_NEAR(steps->floats[0], loss->floats[0], 1e-6);
+        CHECK(steps->floats[9] < steps->floats[0], "AdamW lowers the loss: %g -> %g", steps->floats[0], steps->floats[9]);
+        for (int c = 0; c < C; c++) CHECK_NEAR(grad_bias->floats[c], d_bias[c], 1e-6);
+        for (int k = 0; k < C * H; k++) CHECK_NEAR(grad_weight->floats[k], d_weight[k], 1e-5);
+    }
+    mnist_free(&mnist);
+    safetensors_free(&params);
+    safetensors_free(&state);
 }
 
 // ----------------------------------------------------------------------------
@@ -326,6 +422,7 @@ int main(void) {
     test_round_trip();
     test_pytorch_reference();
     test_bfloat16_rounding();
+    test_mlp_fixture();
     test_malformed();
     test_write_errors();
     char command[128];
