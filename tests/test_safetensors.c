@@ -13,14 +13,7 @@
 #include "foundations/idx.h"
 #include "foundations/safetensors.h"
 #include "tests/check.h"
-
-static char directory[64];
-
-static const char *temporary_path(const char *name) {
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", directory, name);
-    return path;
-}
+#include "tests/temporary_directory.h"
 
 static uint32_t bits_of(float value) {
     uint32_t bits;
@@ -414,19 +407,13 @@ static void test_write_errors(void) {
 }
 
 int main(void) {
-    snprintf(directory, sizeof directory, "/tmp/groundup_test_safetensors_XXXXXX");
-    if (!mkdtemp(directory)) {
-        fprintf(stderr, "test_safetensors: cannot create a temporary directory\n");
-        return 1;
-    }
+    temporary_directory_create("test_safetensors");
     test_round_trip();
     test_pytorch_reference();
     test_bfloat16_rounding();
     test_mlp_fixture();
     test_malformed();
     test_write_errors();
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", directory);
-    if (system(command) != 0) fprintf(stderr, "test_safetensors: could not remove %s\n", directory);
+    temporary_directory_remove();
     return check_report("test_safetensors");
 }
