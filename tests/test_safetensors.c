@@ -293,67 +293,75 @@ static void test_malformed(void) {
     FILE *file = fopen(path, "wb");
     if (file) fputs("{}", file), fclose(file);
     expect_error(path, "too short for the 8-byte header length");
-    expect_error(make_file("past_end.safetensors", 1000, "{}", 0), "runs past the end of the file");
-    expect_error(make_file("huge_header.safetensors", 1LL << 40, "{}", 0), "above the");
-    expect_error(make_file("bad_json.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",", 0), "not valid JSON");
-    expect_error(make_file("no_brace.safetensors", -1, " {}", 0), "does not start with '{'");
-    expect_error(make_file("array.safetensors", -1, "[]", 0), "does not start with '{'");
-    expect_error(make_file("after.safetensors", -1, "{} x", 0), "text after its JSON object");
-    expect_error(make_file("not_object.safetensors", -1, "{\"a\":3}", 0), "tensor 'a': entry is not a JSON object");
-    expect_error(make_file("missing_field.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4),
-                 "tensor 'a': missing \"shape\"");
-    expect_error(make_file("unknown_dtype.safetensors", -1, "{" ENTRY("a", "F64", "[1]", "0", "8") "}", 8),
-                 "tensor 'a': dtype 'F64' is not one of");
-    expect_error(make_file("dtype_number.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") ",\"b\":{\"dtype\":1,"
-                                                                  "\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
-                 "tensor 'b': dtype (not a string)");
-    expect_error(make_file("size_mismatch.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "4") "}", 4),
-                 "tensor 'a': data_offsets span 4 bytes, but shape and dtype F32 need 8");
-    expect_error(make_file("size_mismatch_f16.safetensors", -1, "{" ENTRY("a", "F16", "[2,2]", "0", "16") "}", 16),
-                 "span 16 bytes, but shape and dtype F16 need 8");
-    expect_error(make_file("out_of_range.safetensors", -1, "{" ENTRY("a", "F32", "[4]", "0", "16") "}", 8),
-                 "tensor 'a': data_offsets [0, 16] out of range (the data region has 8 bytes)");
-    expect_error(make_file("reversed.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "8", "4") "}", 8), "out of range");
-    expect_error(make_file("overlap.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[2]", "0", "8") "," ENTRY("b", "F32", "[2]", "4", "12") "}", 12),
-                 "tensor 'b' overlaps 'a'");
-    expect_error(make_file("same_bytes.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[2]", "0", "8") "," ENTRY("b", "I32", "[2]", "0", "8") "}", 8),
-                 "overlaps");
-    expect_error(make_file("hole.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("b", "F32", "[1]", "8", "12") "}", 12),
-                 "hole in the data: bytes 4..8 belong to no tensor (before 'b')");
-    expect_error(make_file("hole_first.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "4", "8") "}", 8),
-                 "hole in the data: bytes 0..4");
-    expect_error(make_file("trailing.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") "}", 12),
-                 "8 bytes after the last tensor's data belong to no tensor");
-    expect_error(make_file("duplicate.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("a", "F32", "[1]", "4", "8") "}", 8),
-                 "duplicate name 'a'");
-    expect_error(make_file("duplicate_metadata.safetensors", -1, "{\"__metadata__\":{},\"__metadata__\":{}}", 0),
-                 "duplicate name '__metadata__'");
-    expect_error(make_file("six_dims.safetensors", -1, "{" ENTRY("a", "F32", "[1,1,1,1,1,1]", "0", "4") "}", 4),
-                 "tensor 'a': 6 dimensions, at most 5");
-    expect_error(make_file("negative_dim.safetensors", -1, "{" ENTRY("a", "F32", "[-1]", "0", "0") "}", 0),
-                 "tensor 'a': dimension 0 is not an integer");
-    expect_error(make_file("fraction_dim.safetensors", -1, "{" ENTRY("a", "F32", "[1,2.5]", "0", "10") "}", 10),
-                 "dimension 1 is not an integer");
-    expect_error(make_file("huge_dim.safetensors", -1, "{" ENTRY("a", "F32", "[4294967297]", "0", "4") "}", 4),
-                 "dimension 0 is not an integer in 0..2147483647");
-    expect_error(make_file("negative_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "-4", "0") "}", 4),
-                 "data_offsets is not [begin, end]");
-    expect_error(make_file("three_offsets.safetensors", -1,
-                           "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4),
-                 "data_offsets is not [begin, end]");
-    expect_error(make_file("overflow.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[2147483647,2147483647,2147483647]", "0", "4") "}", 4),
-                 "the shape's size overflows");
-    expect_error(make_file("huge_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "1e300") "}", 4),
-                 "data_offsets is not [begin, end]");
-    expect_error(make_file("metadata_number.safetensors", -1, "{\"__metadata__\":{\"epoch\":3}}", 0),
-                 "__metadata__ 'epoch' is not a string");
-    expect_error(make_file("metadata_list.safetensors", -1, "{\"__metadata__\":[\"a\"]}", 0),
-                 "__metadata__ is not a JSON object");
+    // Each: file name, header length (-1: the header's own), header, data bytes, expected error.
+    const struct {
+        const char *name;
+        long long header_length;
+        const char *header;
+        size_t data_size;
+        const char *expected;
+    } cases[] = {
+        {"past_end.safetensors", 1000, "{}", 0, "runs past the end of the file"},
+        {"huge_header.safetensors", 1LL << 40, "{}", 0, "above the"},
+        {"bad_json.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",", 0, "not valid JSON"},
+        {"no_brace.safetensors", -1, " {}", 0, "does not start with '{'"},
+        {"array.safetensors", -1, "[]", 0, "does not start with '{'"},
+        {"after.safetensors", -1, "{} x", 0, "text after its JSON object"},
+        {"not_object.safetensors", -1, "{\"a\":3}", 0, "tensor 'a': entry is not a JSON object"},
+        {"missing_field.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4,
+         "tensor 'a': missing \"shape\""},
+        {"unknown_dtype.safetensors", -1, "{" ENTRY("a", "F64", "[1]", "0", "8") "}", 8,
+         "tensor 'a': dtype 'F64' is not one of"},
+        {"dtype_number.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4")
+         ",\"b\":{\"dtype\":1,\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+         "tensor 'b': dtype (not a string)"},
+        {"size_mismatch.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "4") "}", 4,
+         "tensor 'a': data_offsets span 4 bytes, but shape and dtype F32 need 8"},
+        {"size_mismatch_f16.safetensors", -1, "{" ENTRY("a", "F16", "[2,2]", "0", "16") "}", 16,
+         "span 16 bytes, but shape and dtype F16 need 8"},
+        {"out_of_range.safetensors", -1, "{" ENTRY("a", "F32", "[4]", "0", "16") "}", 8,
+         "tensor 'a': data_offsets [0, 16] out of range (the data region has 8 bytes)"},
+        {"reversed.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "8", "4") "}", 8, "out of range"},
+        {"overlap.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "8") ","
+         ENTRY("b", "F32", "[2]", "4", "12") "}", 12,
+         "tensor 'b' overlaps 'a'"},
+        {"same_bytes.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "8") ","
+         ENTRY("b", "I32", "[2]", "0", "8") "}", 8,
+         "overlaps"},
+        {"hole.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("b", "F32", "[1]", "8", "12") "}",
+         12,
+         "hole in the data: bytes 4..8 belong to no tensor (before 'b')"},
+        {"hole_first.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "4", "8") "}", 8, "hole in the data: bytes 0..4"},
+        {"trailing.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") "}", 12,
+         "8 bytes after the last tensor's data belong to no tensor"},
+        {"duplicate.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") ","
+         ENTRY("a", "F32", "[1]", "4", "8") "}", 8,
+         "duplicate name 'a'"},
+        {"duplicate_metadata.safetensors", -1, "{\"__metadata__\":{},\"__metadata__\":{}}", 0,
+         "duplicate name '__metadata__'"},
+        {"six_dims.safetensors", -1, "{" ENTRY("a", "F32", "[1,1,1,1,1,1]", "0", "4") "}", 4,
+         "tensor 'a': 6 dimensions, at most 5"},
+        {"negative_dim.safetensors", -1, "{" ENTRY("a", "F32", "[-1]", "0", "0") "}", 0,
+         "tensor 'a': dimension 0 is not an integer"},
+        {"fraction_dim.safetensors", -1, "{" ENTRY("a", "F32", "[1,2.5]", "0", "10") "}", 10,
+         "dimension 1 is not an integer"},
+        {"huge_dim.safetensors", -1, "{" ENTRY("a", "F32", "[4294967297]", "0", "4") "}", 4,
+         "dimension 0 is not an integer in 0..2147483647"},
+        {"negative_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "-4", "0") "}", 4,
+         "data_offsets is not [begin, end]"},
+        {"three_offsets.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4,
+         "data_offsets is not [begin, end]"},
+        {"overflow.safetensors", -1, "{" ENTRY("a", "F32", "[2147483647,2147483647,2147483647]", "0", "4") "}", 4,
+         "the shape's size overflows"},
+        {"huge_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "1e300") "}", 4,
+         "data_offsets is not [begin, end]"},
+        {"metadata_number.safetensors", -1, "{\"__metadata__\":{\"epoch\":3}}", 0,
+         "__metadata__ 'epoch' is not a string"},
+        {"metadata_list.safetensors", -1, "{\"__metadata__\":[\"a\"]}", 0, "__metadata__ is not a JSON object"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        expect_error(make_file(cases[k].name, cases[k].header_length, cases[k].header, cases[k].data_size),
+                     cases[k].expected);
 
     // An I64 value outside int32, named with its tensor and index.
     path = temporary_path("i64_big.safetensors");
