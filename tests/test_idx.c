@@ -11,16 +11,7 @@
 
 #include "foundations/idx.h"
 #include "tests/check.h"
-
-static char directory[64];
-
-static const char *temporary_path(const char *name) {
-    static char path[4][200];
-    static int next = 0;
-    next = (next + 1) % 4;
-    snprintf(path[next], sizeof path[next], "%s/%s", directory, name);
-    return path[next];
-}
+#include "tests/temporary_directory.h"
 
 // Writes bytes to path, gzip-compressed when compress is set.
 static void write_bytes(const char *path, const unsigned char *bytes, size_t n, int compress) {
@@ -96,7 +87,7 @@ static void test_plain_and_gzip(void) {
     const int image_dims[3] = {5, 3, 4}, label_dims[1] = {5};
     for (int compress = 0; compress < 2; compress++) {
         char sub[160];
-        snprintf(sub, sizeof sub, "%s/%s", directory, compress ? "gz" : "plain");
+        snprintf(sub, sizeof sub, "%s/%s", temporary_directory, compress ? "gz" : "plain");
         mkdir(sub, 0700);
         char path[200];
         size_t n = make_idx(bytes, 0x08, 3, image_dims, 0, 256);
@@ -185,7 +176,7 @@ static void test_idx_errors(void) {
 static const char *make_split(const char *name, int image_ndim, int n_images, int n_labels, int bad_label) {
     static unsigned char bytes[4096];
     static char sub[160];
-    snprintf(sub, sizeof sub, "%s/%s", directory, name);
+    snprintf(sub, sizeof sub, "%s/%s", temporary_directory, name);
     mkdir(sub, 0700);
     char path[200];
     const int image_dims[3] = {n_images, 2, 2}, label_dims[1] = {n_labels};
@@ -215,8 +206,8 @@ static void expect_mnist_error(const char *dir, const char *split, const char *e
 static void test_mnist_errors(void) {
     char expected[300];
     snprintf(expected, sizeof expected, "%s/train-images-idx3-ubyte: no such file (nor train-images-idx3-ubyte.gz)",
-             directory);
-    expect_mnist_error(directory, "train", expected);
+             temporary_directory);
+    expect_mnist_error(temporary_directory, "train", expected);
     expect_mnist_error("data/mnist", "validation", "unknown MNIST split 'validation' (train or test)");
     const char *dir = make_split("label_range", 3, 4, 4, 12);
     expect_mnist_error(dir, "test", "t10k-labels-idx1-ubyte: label 12 at index 1 is outside 0..9");
@@ -244,17 +235,11 @@ static void test_mnist_errors(void) {
 }
 
 int main(void) {
-    snprintf(directory, sizeof directory, "/tmp/groundup_test_idx_XXXXXX");
-    if (!mkdtemp(directory)) {
-        fprintf(stderr, "test_idx: cannot create a temporary directory\n");
-        return 1;
-    }
+    temporary_directory_create("test_idx");
     test_bundled_mnist();
     test_plain_and_gzip();
     test_idx_errors();
     test_mnist_errors();
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
-    if (system(command) != 0) fprintf(stderr, "test_idx: could not remove %s\n", directory);
+    temporary_directory_remove();
     return check_report("test_idx");
 }

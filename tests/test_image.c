@@ -10,14 +10,7 @@
 #include "foundations/image.h"
 #include "foundations/random.h"
 #include "tests/check.h"
-
-static char directory[64];
-
-static const char *temporary_path(const char *name) {
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", directory, name);
-    return path;
-}
+#include "tests/temporary_directory.h"
 
 static void write_file(const char *name, const void *bytes, size_t size) {
     FILE *file = fopen(temporary_path(name), "wb");
@@ -164,11 +157,7 @@ static void test_malformed(void) {
 }
 
 int main(void) {
-    snprintf(directory, sizeof directory, "/tmp/test_image_XXXXXX");
-    if (!mkdtemp(directory)) {
-        fprintf(stderr, "test_image: cannot create a temporary directory\n");
-        return 1;
-    }
+    temporary_directory_create("test_image");
     Random rng;
     random_seed(&rng, 11);
     test_round_trips(&rng);
@@ -176,8 +165,6 @@ int main(void) {
     test_bundled_photograph();
     test_psnr();
     test_malformed();
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
-    if (system(command) != 0) fprintf(stderr, "test_image: could not remove %s\n", directory);
+    temporary_directory_remove();
     return check_report("test_image");
 }

@@ -10,16 +10,10 @@
 #include <unistd.h>
 
 #include "foundations/half.h"
+#include "foundations/idx.h"
 #include "foundations/safetensors.h"
 #include "tests/check.h"
-
-static char directory[64];
-
-static const char *temporary_path(const char *name) {
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", directory, name);
-    return path;
-}
+#include "tests/temporary_directory.h"
 
 static uint32_t bits_of(float value) {
     uint32_t bits;
@@ -161,6 +155,101 @@ static void test_bfloat16_rounding(void) {
 }
 
 // ----------------------------------------------------------------------------
+// The mlp reference fixture (tools/reference/mlp_reference.py): its inputs are data/mnist's
+// first training images, and a plain double-precision forward pass written here gives its
+// logits, loss and last-layer gradients. (The framework's verify checks everything else.)
+
+static const SafetensorsTensor *expect_tensor(const Safetensors *file, const char *name, int ndim, int d0, int d1) {
+    const SafetensorsTensor *t = safetensors_find(file, name);
+    CHECK(t && t->ndim == ndim && (ndim < 1 || t->shape[0] == d0) && (ndim < 2 || t->shape[1] == d1),
+          "tensor '%s' of shape (%d, %d)", name, d0, d1);
+    return t && t->ndim == ndim && (ndim < 1 || t->shape[0] == d0) && (ndim < 2 || t->shape[1] == d1) ? t : NULL;
+}
+
+// out (B, n_out) = relu?(in (B, n_in) · Wᵀ + b)
+static void linear(const double *in, int batch, int n_in, const SafetensorsTensor *w, const SafetensorsTensor *b,
+                   int relu, double *out) {
+    int n_out = w->shape[0];
+    for (int i = 0; i < batch; i++)
+        for (int o = 0; o < n_out; o++) {
+            double sum = b->floats[o];
+            for (int k = 0; k < n_in; k++) sum += in[i * n_in + k] * w->floats[o * n_in + k];
+            out[i * n_out + o] = relu && sum < 0 ? 0 : sum;
+        }
+}
+
+static void test_mlp_fixture(void) {
+    Safetensors params, state;
+    MnistSet mnist;
+    Error error;
+    int ok = safetensors_read(&params, "tests/fixtures/mlp/PARAMS.safetensors", &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) return;
+    ok = safetensors_read(&state, "tests/fixtures/mlp/STATE.safetensors", &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) {
+        safetensors_free(&params);
+        return;
+    }
+    ok = mnist_load("data/mnist", "train", &mnist, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    const char *arch = safetensors_metadata(&params, "arch");
+    CHECK(arch && strcmp(arch, "mlp") == 0, "arch metadata");
+    enum { B = 8, H = 16, C = 10 };
+    const SafetensorsTensor *w[3], *b[3], *inputs = safetensors_find(&state, "inputs");
+    const int widths[4] = {784, H, H, C};
+    for (int l = 0; l < 3; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "fc%d.weight", l + 1);
+        w[l] = expect_tensor(&params, name, 2, widths[l + 1], widths[l]);
+        snprintf(name, sizeof name, "fc%d.bias", l + 1);
+        b[l] = expect_tensor(&params, name, 1, widths[l + 1], 0);
+        ok = ok && w[l] && b[l];
+    }
+    const SafetensorsTensor *targets = expect_tensor(&state, "targets", 1, B, 0),
+                            *logits = expect_tensor(&state, "logits", 2, B, C), *loss = expect_tensor(&state, "loss", 0, 0, 0),
+                            *steps = expect_tensor(&state, "step_losses", 1, 10, 0),
+                            *grad_bias = expect_tensor(&state, "grad.fc3.bias", 1, C, 0),
+                            *grad_weight = expect_tensor(&state, "grad.fc3.weight", 2, C, H);
+    CHECK(inputs && inputs->ndim == 4 && inputs->shape[0] == B && inputs->shape[1] == 1 && inputs->shape[2] == 28,
+          "inputs (8,1,28,28)");
+    ok = ok && inputs && inputs->count == B * 784 && targets && targets->ints && logits && loss && steps && grad_bias &&
+         grad_weight;
+    if (ok) {
+        int differ = 0;
+        for (int k = 0; k < B * 784; k++) differ += bits_of(inputs->floats[k]) != bits_of(mnist.images[k]);
+        for (int k = 0; k < B; k++) differ += targets->ints[k] != mnist.labels[k];
+        CHECK(differ == 0, "%d inputs or targets differ from data/mnist's first training images", differ);
+        static double x[B * 784], h1[B * H], h2[B * H], z[B * C];
+        for (int k = 0; k < B * 784; k++) x[k] = inputs->floats[k];
+        linear(x, B, 784, w[0], b[0], 1, h1);
+        linear(h1, B, H, w[1], b[1], 1, h2);
+        linear(h2, B, H, w[2], b[2], 0, z);
+        double total = 0, d_bias[C] = {0}, d_weight[C * H] = {0};
+        for (int i = 0; i < B; i++) {
+            double max = z[i * C], sum = 0;
+            for (int c = 0; c < C; c++) max = fmax(max, z[i * C + c]);
+            for (int c = 0; c < C; c++) sum += exp(z[i * C + c] - max);
+            total += max + log(sum) - z[i * C + targets->ints[i]];
+            for (int c = 0; c < C; c++) {
+                CHECK_NEAR(logits->floats[i * C + c], z[i * C + c], 1e-4);
+                double d = (exp(z[i * C + c] - max) / sum - (c == targets->ints[i])) / B;  // dL/dz
+                d_bias[c] += d;
+                for (int k = 0; k < H; k++) d_weight[c * H + k] += d * h2[i * H + k];
+            }
+        }
+        CHECK_NEAR(loss->floats[0], total / B, 1e-5 * total / B);
+        CHECK_NEAR(steps->floats[0], loss->floats[0], 1e-6);
+        CHECK(steps->floats[9] < steps->floats[0], "AdamW lowers the loss: %g -> %g", steps->floats[0], steps->floats[9]);
+        for (int c = 0; c < C; c++) CHECK_NEAR(grad_bias->floats[c], d_bias[c], 1e-6);
+        for (int k = 0; k < C * H; k++) CHECK_NEAR(grad_weight->floats[k], d_weight[k], 1e-5);
+    }
+    mnist_free(&mnist);
+    safetensors_free(&params);
+    safetensors_free(&state);
+}
+
+// ----------------------------------------------------------------------------
 // Malformed files: each is refused with a message naming the file and the problem.
 
 // Writes an 8-byte length (header_length, or the header's length when negative), the
@@ -204,67 +293,75 @@ static void test_malformed(void) {
     FILE *file = fopen(path, "wb");
     if (file) fputs("{}", file), fclose(file);
     expect_error(path, "too short for the 8-byte header length");
-    expect_error(make_file("past_end.safetensors", 1000, "{}", 0), "runs past the end of the file");
-    expect_error(make_file("huge_header.safetensors", 1LL << 40, "{}", 0), "above the");
-    expect_error(make_file("bad_json.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",", 0), "not valid JSON");
-    expect_error(make_file("no_brace.safetensors", -1, " {}", 0), "does not start with '{'");
-    expect_error(make_file("array.safetensors", -1, "[]", 0), "does not start with '{'");
-    expect_error(make_file("after.safetensors", -1, "{} x", 0), "text after its JSON object");
-    expect_error(make_file("not_object.safetensors", -1, "{\"a\":3}", 0), "tensor 'a': entry is not a JSON object");
-    expect_error(make_file("missing_field.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4),
-                 "tensor 'a': missing \"shape\"");
-    expect_error(make_file("unknown_dtype.safetensors", -1, "{" ENTRY("a", "F64", "[1]", "0", "8") "}", 8),
-                 "tensor 'a': dtype 'F64' is not one of");
-    expect_error(make_file("dtype_number.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") ",\"b\":{\"dtype\":1,"
-                                                                  "\"shape\":[1],\"data_offsets\":[4,8]}}", 8),
-                 "tensor 'b': dtype (not a string)");
-    expect_error(make_file("size_mismatch.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "4") "}", 4),
-                 "tensor 'a': data_offsets span 4 bytes, but shape and dtype F32 need 8");
-    expect_error(make_file("size_mismatch_f16.safetensors", -1, "{" ENTRY("a", "F16", "[2,2]", "0", "16") "}", 16),
-                 "span 16 bytes, but shape and dtype F16 need 8");
-    expect_error(make_file("out_of_range.safetensors", -1, "{" ENTRY("a", "F32", "[4]", "0", "16") "}", 8),
-                 "tensor 'a': data_offsets [0, 16] out of range (the data region has 8 bytes)");
-    expect_error(make_file("reversed.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "8", "4") "}", 8), "out of range");
-    expect_error(make_file("overlap.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[2]", "0", "8") "," ENTRY("b", "F32", "[2]", "4", "12") "}", 12),
-                 "tensor 'b' overlaps 'a'");
-    expect_error(make_file("same_bytes.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[2]", "0", "8") "," ENTRY("b", "I32", "[2]", "0", "8") "}", 8),
-                 "overlaps");
-    expect_error(make_file("hole.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("b", "F32", "[1]", "8", "12") "}", 12),
-                 "hole in the data: bytes 4..8 belong to no tensor (before 'b')");
-    expect_error(make_file("hole_first.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "4", "8") "}", 8),
-                 "hole in the data: bytes 0..4");
-    expect_error(make_file("trailing.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") "}", 12),
-                 "8 bytes after the last tensor's data belong to no tensor");
-    expect_error(make_file("duplicate.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("a", "F32", "[1]", "4", "8") "}", 8),
-                 "duplicate name 'a'");
-    expect_error(make_file("duplicate_metadata.safetensors", -1, "{\"__metadata__\":{},\"__metadata__\":{}}", 0),
-                 "duplicate name '__metadata__'");
-    expect_error(make_file("six_dims.safetensors", -1, "{" ENTRY("a", "F32", "[1,1,1,1,1,1]", "0", "4") "}", 4),
-                 "tensor 'a': 6 dimensions, at most 5");
-    expect_error(make_file("negative_dim.safetensors", -1, "{" ENTRY("a", "F32", "[-1]", "0", "0") "}", 0),
-                 "tensor 'a': dimension 0 is not an integer");
-    expect_error(make_file("fraction_dim.safetensors", -1, "{" ENTRY("a", "F32", "[1,2.5]", "0", "10") "}", 10),
-                 "dimension 1 is not an integer");
-    expect_error(make_file("huge_dim.safetensors", -1, "{" ENTRY("a", "F32", "[4294967297]", "0", "4") "}", 4),
-                 "dimension 0 is not an integer in 0..2147483647");
-    expect_error(make_file("negative_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "-4", "0") "}", 4),
-                 "data_offsets is not [begin, end]");
-    expect_error(make_file("three_offsets.safetensors", -1,
-                           "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4),
-                 "data_offsets is not [begin, end]");
-    expect_error(make_file("overflow.safetensors", -1,
-                           "{" ENTRY("a", "F32", "[2147483647,2147483647,2147483647]", "0", "4") "}", 4),
-                 "the shape's size overflows");
-    expect_error(make_file("huge_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "1e300") "}", 4),
-                 "data_offsets is not [begin, end]");
-    expect_error(make_file("metadata_number.safetensors", -1, "{\"__metadata__\":{\"epoch\":3}}", 0),
-                 "__metadata__ 'epoch' is not a string");
-    expect_error(make_file("metadata_list.safetensors", -1, "{\"__metadata__\":[\"a\"]}", 0),
-                 "__metadata__ is not a JSON object");
+    // Each: file name, header length (-1: the header's own), header, data bytes, expected error.
+    const struct {
+        const char *name;
+        long long header_length;
+        const char *header;
+        size_t data_size;
+        const char *expected;
+    } cases[] = {
+        {"past_end.safetensors", 1000, "{}", 0, "runs past the end of the file"},
+        {"huge_header.safetensors", 1LL << 40, "{}", 0, "above the"},
+        {"bad_json.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",", 0, "not valid JSON"},
+        {"no_brace.safetensors", -1, " {}", 0, "does not start with '{'"},
+        {"array.safetensors", -1, "[]", 0, "does not start with '{'"},
+        {"after.safetensors", -1, "{} x", 0, "text after its JSON object"},
+        {"not_object.safetensors", -1, "{\"a\":3}", 0, "tensor 'a': entry is not a JSON object"},
+        {"missing_field.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4,
+         "tensor 'a': missing \"shape\""},
+        {"unknown_dtype.safetensors", -1, "{" ENTRY("a", "F64", "[1]", "0", "8") "}", 8,
+         "tensor 'a': dtype 'F64' is not one of"},
+        {"dtype_number.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4")
+         ",\"b\":{\"dtype\":1,\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+         "tensor 'b': dtype (not a string)"},
+        {"size_mismatch.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "4") "}", 4,
+         "tensor 'a': data_offsets span 4 bytes, but shape and dtype F32 need 8"},
+        {"size_mismatch_f16.safetensors", -1, "{" ENTRY("a", "F16", "[2,2]", "0", "16") "}", 16,
+         "span 16 bytes, but shape and dtype F16 need 8"},
+        {"out_of_range.safetensors", -1, "{" ENTRY("a", "F32", "[4]", "0", "16") "}", 8,
+         "tensor 'a': data_offsets [0, 16] out of range (the data region has 8 bytes)"},
+        {"reversed.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "8", "4") "}", 8, "out of range"},
+        {"overlap.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "8") ","
+         ENTRY("b", "F32", "[2]", "4", "12") "}", 12,
+         "tensor 'b' overlaps 'a'"},
+        {"same_bytes.safetensors", -1, "{" ENTRY("a", "F32", "[2]", "0", "8") ","
+         ENTRY("b", "I32", "[2]", "0", "8") "}", 8,
+         "overlaps"},
+        {"hole.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") "," ENTRY("b", "F32", "[1]", "8", "12") "}",
+         12,
+         "hole in the data: bytes 4..8 belong to no tensor (before 'b')"},
+        {"hole_first.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "4", "8") "}", 8, "hole in the data: bytes 0..4"},
+        {"trailing.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") "}", 12,
+         "8 bytes after the last tensor's data belong to no tensor"},
+        {"duplicate.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "4") ","
+         ENTRY("a", "F32", "[1]", "4", "8") "}", 8,
+         "duplicate name 'a'"},
+        {"duplicate_metadata.safetensors", -1, "{\"__metadata__\":{},\"__metadata__\":{}}", 0,
+         "duplicate name '__metadata__'"},
+        {"six_dims.safetensors", -1, "{" ENTRY("a", "F32", "[1,1,1,1,1,1]", "0", "4") "}", 4,
+         "tensor 'a': 6 dimensions, at most 5"},
+        {"negative_dim.safetensors", -1, "{" ENTRY("a", "F32", "[-1]", "0", "0") "}", 0,
+         "tensor 'a': dimension 0 is not an integer"},
+        {"fraction_dim.safetensors", -1, "{" ENTRY("a", "F32", "[1,2.5]", "0", "10") "}", 10,
+         "dimension 1 is not an integer"},
+        {"huge_dim.safetensors", -1, "{" ENTRY("a", "F32", "[4294967297]", "0", "4") "}", 4,
+         "dimension 0 is not an integer in 0..2147483647"},
+        {"negative_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "-4", "0") "}", 4,
+         "data_offsets is not [begin, end]"},
+        {"three_offsets.safetensors", -1, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4,
+         "data_offsets is not [begin, end]"},
+        {"overflow.safetensors", -1, "{" ENTRY("a", "F32", "[2147483647,2147483647,2147483647]", "0", "4") "}", 4,
+         "the shape's size overflows"},
+        {"huge_offset.safetensors", -1, "{" ENTRY("a", "F32", "[1]", "0", "1e300") "}", 4,
+         "data_offsets is not [begin, end]"},
+        {"metadata_number.safetensors", -1, "{\"__metadata__\":{\"epoch\":3}}", 0,
+         "__metadata__ 'epoch' is not a string"},
+        {"metadata_list.safetensors", -1, "{\"__metadata__\":[\"a\"]}", 0, "__metadata__ is not a JSON object"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        expect_error(make_file(cases[k].name, cases[k].header_length, cases[k].header, cases[k].data_size),
+                     cases[k].expected);
 
     // An I64 value outside int32, named with its tensor and index.
     path = temporary_path("i64_big.safetensors");
@@ -318,18 +415,13 @@ static void test_write_errors(void) {
 }
 
 int main(void) {
-    snprintf(directory, sizeof directory, "/tmp/groundup_test_safetensors_XXXXXX");
-    if (!mkdtemp(directory)) {
-        fprintf(stderr, "test_safetensors: cannot create a temporary directory\n");
-        return 1;
-    }
+    temporary_directory_create("test_safetensors");
     test_round_trip();
     test_pytorch_reference();
     test_bfloat16_rounding();
+    test_mlp_fixture();
     test_malformed();
     test_write_errors();
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", directory);
-    if (system(command) != 0) fprintf(stderr, "test_safetensors: could not remove %s\n", directory);
+    temporary_directory_remove();
     return check_report("test_safetensors");
 }
