@@ -10,7 +10,7 @@
 const double VERIFY_LOGITS_TOLERANCE = 1e-4;    // absolute
 const double VERIFY_LOSS_TOLERANCE = 1e-5;      // relative
 const double VERIFY_GRADIENT_TOLERANCE = 1e-3;  // relative to the tensor's largest reference value
-const double VERIFY_STEP_TOLERANCE = 1e-4;      // relative, each step's loss
+const double VERIFY_STEP_TOLERANCE = 1e-5;      // relative, each step's loss
 
 // A float tensor of the state file with exactly count values, or NULL (with error).
 static const float *state_floats(const Safetensors *file, const char *path, const char *name, long count, Error *error) {

@@ -7,7 +7,7 @@
 //                     grad.<name> for every parameter, and optionally step_losses (S) with the
 //                     reference's loss before each of S AdamW steps.
 // Tolerances: logits 1e-4 absolute; loss 1e-5 relative; each gradient 1e-3 relative to its
-// tensor's largest reference value; step losses 1e-4 relative (float32 steps drift apart slowly).
+// tensor's largest reference value; step losses 1e-5 relative.
 #ifndef MODELS_MLP_VERIFY_H
 #define MODELS_MLP_VERIFY_H
 
