@@ -139,6 +139,26 @@ Tensor *layer_norm_apply(Tape *tape, const LayerNorm *layer, Tensor *x) {
     return nn_layer_norm(tape, x, layer->weight, layer->bias);
 }
 
+int batch_norm_init(BatchNorm1d *layer, Parameters *params, const char *name, int C, Error *error) {
+    memset(layer, 0, sizeof *layer);
+    if (C < 1) return error_set(error, "%s: BatchNorm1d(%d) needs a positive size", name, C);
+    if (!(layer->weight = parameters_add(params, name, "weight", 1, &C, 0, error)) ||
+        !(layer->bias = parameters_add(params, name, "bias", 1, &C, 0, error)) ||
+        !(layer->running_mean = parameters_add(params, name, "running_mean", 1, &C, 1, error)) ||
+        !(layer->running_var = parameters_add(params, name, "running_var", 1, &C, 1, error)) ||
+        !(layer->num_batches_tracked = parameters_add(params, name, "num_batches_tracked", 0, NULL, 1, error)))
+        return -1;
+    init_constant(layer->weight, 1.0f);
+    init_constant(layer->running_var, 1.0f);
+    return 0;
+}
+
+Tensor *batch_norm_apply(Tape *tape, const BatchNorm1d *layer, Tensor *x, int training) {
+    Tensor *out = nn_batch_norm(tape, x, layer->weight, layer->bias, layer->running_mean, layer->running_var, training);
+    if (out && training) layer->num_batches_tracked->data[0] += 1.0f;
+    return out;
+}
+
 Tensor *dropout_apply(Tape *tape, const Dropout *layer, Tensor *x, int training, Random *rng) {
     return nn_dropout(tape, x, layer->p, training, rng);
 }

@@ -69,6 +69,15 @@ typedef struct LayerNorm {
 int layer_norm_init(LayerNorm *layer, Parameters *params, const char *name, int C, Error *error);
 Tensor *layer_norm_apply(Tape *tape, const LayerNorm *layer, Tensor *x);
 
+// BatchNorm1d over C channels of (N,C) or (N,C,L): weight (C) 1, bias (C) 0, and the buffers
+// running_mean (C) 0, running_var (C) 1 and num_batches_tracked (a scalar, as PyTorch's state_dict).
+typedef struct BatchNorm1d {
+    Tensor *weight, *bias, *running_mean, *running_var, *num_batches_tracked;
+} BatchNorm1d;
+int batch_norm_init(BatchNorm1d *layer, Parameters *params, const char *name, int C, Error *error);
+// training: batch statistics, the running ones updated and num_batches_tracked counted.
+Tensor *batch_norm_apply(Tape *tape, const BatchNorm1d *layer, Tensor *x, int training);
+
 // Dropout with probability p while training.
 typedef struct Dropout {
     float p;

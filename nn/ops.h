@@ -93,6 +93,12 @@ Tensor *nn_bce_with_logits(Tape *tape, Tensor *logits, Tensor *target);
 Tensor *nn_dropout(Tape *tape, Tensor *x, float p, int training, Random *rng);
 // LayerNorm over the last axis (C): x (..., C), weight (C), bias (C); eps 1e-5.
 Tensor *nn_layer_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias);
+// Batch normalisation over the batch (PyTorch's BatchNorm1d): x (N,C) or (N,C,L), weight,
+// bias, running_mean and running_var (C). training: normalised by the batch's statistics, the
+// running ones updated in place (momentum 0.1, unbiased variance); otherwise by the running
+// ones. The kernel is layers.h's batchnorm over (rows, C); (N,C,L) is permuted to (N·L, C).
+Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean, Tensor *running_var,
+                      int training);
 // Scaled dot-product attention with NH heads: q (B,Tq,C), k and v (B,Tk,C) -> (B,Tq,C),
 // softmax(q kᵀ/√(C/NH)) v per head. causal: query t sees keys s <= t + Tk − Tq.
 // key_padding (B,Tk) or NULL: a non-zero entry hides that key from every query (PyTorch's

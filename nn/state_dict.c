@@ -82,8 +82,13 @@ int state_dict_load_file(Parameters *params, const Safetensors *file, const char
             return error_set(error, "%s: %s has shape %s, the model needs %s", path, entry->name,
                              shape_string(s->ndim, s->shape, have, sizeof have),
                              shape_string(entry->tensor->n_dims, entry->tensor->shape, want, sizeof want));
-        if (!s->floats) return error_set(error, "%s: %s is %s, not a float type", path, entry->name, safetensors_dtype_name(s->dtype));
-        memcpy(entry->tensor->data, s->floats, sizeof(float) * (size_t)entry->tensor->size);
+        if (s->floats) {
+            memcpy(entry->tensor->data, s->floats, sizeof(float) * (size_t)entry->tensor->size);
+        } else if (entry->is_buffer) {  // counts such as num_batches_tracked (I64 in PyTorch's files)
+            for (long j = 0; j < entry->tensor->size; j++) entry->tensor->data[j] = (float)s->ints[j];
+        } else {
+            return error_set(error, "%s: %s is %s, not a float type", path, entry->name, safetensors_dtype_name(s->dtype));
+        }
     }
     for (int i = 0; i < file->n_tensors; i++) {
         const char *name = file->tensors[i].name;

@@ -77,6 +77,12 @@ static void arena_reset(Arena *arena) {
 // ----------------------------------------------------------------------------
 // the tape
 
+size_t tape_reserved_bytes(const Tape *tape) {
+    size_t total = 0;
+    for (const ArenaBlock *block = tape->arena.blocks; block; block = block->next) total += block->capacity;
+    return total;
+}
+
 void tape_init(Tape *tape) {
     memset(tape, 0, sizeof *tape);
     tape->recording = 1;

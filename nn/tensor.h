@@ -91,6 +91,8 @@ void tape_reset(Tape *tape);
 // (parameters_zero_grad). Fails (-1) on a non-scalar, a tensor that needs no gradient, or an
 // earlier failure on the tape.
 int tape_backward(Tape *tape, Tensor *loss, Error *error);
+// Bytes the arena holds (its blocks' capacity): constant from the second step of a loop on.
+size_t tape_reserved_bytes(const Tape *tape);
 // Copies the tape's error into error (when error is not NULL) and returns -1.
 int tape_error(const Tape *tape, Error *error);
 

@@ -87,6 +87,17 @@ static Tensor *b_dropout(Tape *t, Tensor **in) {
     return nn_dropout(t, in[0], 0.3f, 1, &rng);
 }
 static Tensor *b_layer_norm(Tape *t, Tensor **in) { return nn_layer_norm(t, in[0], in[1], in[2]); }
+// Batch norm's running statistics live in buffers of the case (reset before each evaluation so
+// every forward sees the same ones).
+static float running[2][6];
+static Tensor *b_batch_norm(Tape *t, Tensor **in, int training) {
+    int C = in[0]->shape[1];
+    Tensor *mean = tensor_zeros(t, 1, &C), *var = tensor_zeros(t, 1, &C);
+    for (int c = 0; c < C && var; c++) mean->data[c] = running[0][c], var->data[c] = 1.0f + running[1][c] * running[1][c];
+    return nn_batch_norm(t, in[0], in[1], in[2], mean, var, training);
+}
+static Tensor *b_batch_norm_train(Tape *t, Tensor **in) { return b_batch_norm(t, in, 1); }
+static Tensor *b_batch_norm_eval(Tape *t, Tensor **in) { return b_batch_norm(t, in, 0); }
 static Tensor *b_attention(Tape *t, Tensor **in) { return nn_attention(t, in[0], in[1], in[2], 2, 1, NULL); }
 static Tensor *b_attention_padded(Tape *t, Tensor **in) { return nn_attention(t, in[0], in[1], in[2], 2, 0, padding); }
 static Tensor *b_attention_both(Tape *t, Tensor **in) { return nn_attention(t, in[0], in[1], in[2], 2, 1, padding); }
@@ -138,6 +149,9 @@ static const Case cases[] = {
     {"bce_with_logits", b_bce, 2, {2, 2}, {{2, 3}, {2, 3}}, {0}},
     {"dropout", b_dropout, 1, {2}, {{4, 5}}, {0}},
     {"layer_norm", b_layer_norm, 3, {3, 1, 1}, {{2, 3, 6}, {6}, {6}}, {0}},
+    {"batch_norm (N,C) training", b_batch_norm_train, 3, {2, 1, 1}, {{5, 6}, {6}, {6}}, {0}},
+    {"batch_norm (N,C,L) training", b_batch_norm_train, 3, {3, 1, 1}, {{3, 4, 5}, {4}, {4}}, {0}},
+    {"batch_norm (N,C) evaluation", b_batch_norm_eval, 3, {2, 1, 1}, {{5, 6}, {6}, {6}}, {0}},
     {"attention causal", b_attention, 3, {3, 3, 3}, {{2, 5, 4}, {2, 5, 4}, {2, 5, 4}}, {0}},
     {"attention padding mask", b_attention_padded, 3, {3, 3, 3}, {{2, 3, 4}, {2, 5, 4}, {2, 5, 4}}, {0}},
     {"attention causal + padding", b_attention_both, 3, {3, 3, 3}, {{2, 5, 4}, {2, 5, 4}, {2, 5, 4}}, {0}},
@@ -282,6 +296,7 @@ static void check_errors(void) {
 int main(void) {
     Random rng;
     random_seed(&rng, 11);
+    random_fill_normal(&rng, running[0], 12, 0.0f, 1.0f);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &rng);
     check_values();
     check_errors();
