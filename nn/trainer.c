@@ -208,9 +208,9 @@ int classifier_train(const Classifier *classifier, const LabelledSet *train, con
             record.val_accuracy = evaluation.accuracy;
             evaluation_free(&evaluation);
         }
-        record.resident_bytes = trainer_resident_bytes();
-        history->records[history->n_epochs++] = record;
         if (config->checkpoint_path && save_checkpoint(classifier, &optimizer, config->checkpoint_path, epoch, error)) goto done;
+        record.resident_bytes = trainer_resident_bytes();  // after everything an epoch does, the save included
+        history->records[history->n_epochs++] = record;
         if (validation && validation->count > 0) {
             if (record.val_accuracy > best) {
                 best = record.val_accuracy, history->best_epoch = epoch, since_best = 0;
