@@ -23,7 +23,7 @@ static void binary_backward_node(Tape *tape, Node *node) {
 static Tensor *binary(Tape *tape, Tensor *a, Tensor *b, BinaryOp op) {
     if (!a || !b) return NULL;
     Broadcast plan;
-    int shape[TENSOR_MAX_DIMS], n_dims;
+    int shape[NN_MAX_DIMS], n_dims;
     if (broadcast_plan(&plan, a->shape, a->n_dims, b->shape, b->n_dims, shape, &n_dims))
         return tape_fail(tape, "%s: shapes %s and %s do not broadcast", binary_names[op], shape_text(a).text,
                          shape_text(b).text);

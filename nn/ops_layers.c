@@ -45,7 +45,7 @@ Tensor *nn_matmul(Tape *tape, Tensor *a, Tensor *b) {
     if (!ok) return tape_fail(tape, "matmul: shapes %s and %s do not multiply", shape_text(a).text, shape_text(b).text);
     int M = a->shape[a->n_dims - 2], K = a->shape[a->n_dims - 1], N = b->shape[b->n_dims - 1];
     long batch = a->size / ((long)M * K > 0 ? (long)M * K : 1);
-    int shape[TENSOR_MAX_DIMS];
+    int shape[NN_MAX_DIMS];
     memcpy(shape, a->shape, sizeof shape);
     shape[a->n_dims - 1] = N;
     Tensor *out = tensor_new(tape, a->n_dims, shape);
@@ -81,7 +81,7 @@ Tensor *nn_linear(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias) {
         (bias && (bias->n_dims != 1 || bias->shape[0] != weight->shape[0])))
         return tape_fail(tape, "linear: input %s, weight %s and bias %s do not fit", shape_text(x).text,
                          shape_text(weight).text, bias ? shape_text(bias).text : "none");
-    int N = weight->shape[0], shape[TENSOR_MAX_DIMS];
+    int N = weight->shape[0], shape[NN_MAX_DIMS];
     long M = K ? x->size / K : 0;
     memcpy(shape, x->shape, sizeof shape);
     shape[x->n_dims - 1] = N;

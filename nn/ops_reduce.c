@@ -12,7 +12,7 @@ static void sum_backward_node(Tape *tape, Node *node) {
 
 // Sum over one (normalised) axis, kept as size 1.
 static Tensor *sum_one_axis(Tape *tape, Tensor *x, int axis) {
-    int shape[TENSOR_MAX_DIMS];
+    int shape[NN_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     long outer, inner, n = x->shape[axis];
     split_at_axis(x, axis, &outer, &inner);
@@ -27,7 +27,7 @@ static Tensor *sum_one_axis(Tape *tape, Tensor *x, int axis) {
 
 // The axes to reduce as flags (all of them for n_axes 0), or -1 on a bad axis or a repeat.
 static int reduced_axes(Tape *tape, const char *op, const Tensor *x, const int *axes, int n_axes, int *flags) {
-    memset(flags, 0, sizeof(int) * TENSOR_MAX_DIMS);
+    memset(flags, 0, sizeof(int) * NN_MAX_DIMS);
     for (int d = 0; d < x->n_dims && n_axes == 0; d++) flags[d] = 1;
     for (int i = 0; i < n_axes; i++) {
         int axis = normalise_axis(axes[i], x->n_dims);
@@ -43,7 +43,7 @@ static int reduced_axes(Tape *tape, const char *op, const Tensor *x, const int *
 // Drops the reduced (size 1) axes unless keepdim.
 static Tensor *finish_reduction(Tape *tape, Tensor *reduced, const int *flags, int keepdim) {
     if (!reduced || keepdim) return reduced;
-    int shape[TENSOR_MAX_DIMS], n_dims = 0;
+    int shape[NN_MAX_DIMS], n_dims = 0;
     for (int d = 0; d < reduced->n_dims; d++)
         if (!flags[d]) shape[n_dims++] = reduced->shape[d];
     return nn_reshape(tape, reduced, n_dims, shape);
@@ -51,7 +51,7 @@ static Tensor *finish_reduction(Tape *tape, Tensor *reduced, const int *flags, i
 
 Tensor *nn_sum(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim) {
     if (!x) return NULL;
-    int flags[TENSOR_MAX_DIMS];
+    int flags[NN_MAX_DIMS];
     if (reduced_axes(tape, "sum", x, axes, n_axes, flags)) return NULL;
     Tensor *out = x;
     for (int d = 0; d < x->n_dims && out; d++)
@@ -70,7 +70,7 @@ static long reduced_count(const Tensor *x, const int *flags) {
 
 Tensor *nn_mean(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim) {
     if (!x) return NULL;
-    int flags[TENSOR_MAX_DIMS];
+    int flags[NN_MAX_DIMS];
     if (reduced_axes(tape, "mean", x, axes, n_axes, flags)) return NULL;
     long count = reduced_count(x, flags);
     return nn_scale(tape, nn_sum(tape, x, axes, n_axes, keepdim), count ? 1.0f / (float)count : 0.0f);
@@ -79,7 +79,7 @@ Tensor *nn_mean(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim)
 // var = Σ (x − mean)² / (n − unbiased): composed, so its gradient comes from the pieces'.
 Tensor *nn_var(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim, int unbiased) {
     if (!x) return NULL;
-    int flags[TENSOR_MAX_DIMS];
+    int flags[NN_MAX_DIMS];
     if (reduced_axes(tape, "var", x, axes, n_axes, flags)) return NULL;
     long count = reduced_count(x, flags);
     if (count - (unbiased ? 1 : 0) <= 0)
@@ -99,7 +99,7 @@ Tensor *nn_max(Tape *tape, Tensor *x, int axis_given, int keepdim) {
     int axis = normalise_axis(axis_given, x->n_dims);
     if (axis < 0 || x->shape[axis] == 0)
         return tape_fail(tape, "max: axis %d is out of range or empty for shape %s", axis_given, shape_text(x).text);
-    int shape[TENSOR_MAX_DIMS], flags[TENSOR_MAX_DIMS] = {0};
+    int shape[NN_MAX_DIMS], flags[NN_MAX_DIMS] = {0};
     memcpy(shape, x->shape, sizeof shape);
     shape[axis] = 1;
     flags[axis] = 1;

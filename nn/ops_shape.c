@@ -8,7 +8,7 @@
 #include "nn/op_common.h"
 #include "nn/ops.h"
 
-enum { D = TENSOR_MAX_DIMS };
+enum { D = NN_MAX_DIMS };
 
 // Contiguous element strides of x's shape.
 static void strides_of(const Tensor *x, long *stride) {

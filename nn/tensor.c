@@ -158,7 +158,7 @@ int tape_backward(Tape *tape, Tensor *loss, Error *error) {
 // tensors
 
 long shape_size(int n_dims, const int *shape) {
-    if (n_dims < 0 || n_dims > TENSOR_MAX_DIMS) return -1;
+    if (n_dims < 0 || n_dims > NN_MAX_DIMS) return -1;
     long size = 1;
     for (int d = 0; d < n_dims; d++) {
         if (shape[d] < 0) return -1;
@@ -172,7 +172,7 @@ static int set_shape(Tensor *t, int n_dims, const int *shape) {
     long size = shape_size(n_dims, shape);
     if (size < 0) return -1;
     t->n_dims = n_dims;
-    for (int d = 0; d < TENSOR_MAX_DIMS; d++) t->shape[d] = d < n_dims ? shape[d] : 1;
+    for (int d = 0; d < NN_MAX_DIMS; d++) t->shape[d] = d < n_dims ? shape[d] : 1;
     t->size = size;
     return 0;
 }

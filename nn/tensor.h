@@ -31,11 +31,11 @@
 
 #include "foundations/error.h"
 
-enum { TENSOR_MAX_DIMS = 5 };
+enum { NN_MAX_DIMS = 5 };
 
 typedef struct Tensor {
-    int n_dims;                   // 0 (a scalar) .. TENSOR_MAX_DIMS
-    int shape[TENSOR_MAX_DIMS];   // entries past n_dims are 1
+    int n_dims;                   // 0 (a scalar) .. NN_MAX_DIMS
+    int shape[NN_MAX_DIMS];   // entries past n_dims are 1
     long size;                    // product of the shape
     float *data;                  // (size)
     float *grad;                  // (size) d loss / d data, or NULL (none has reached it yet)

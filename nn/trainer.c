@@ -22,8 +22,8 @@ long trainer_resident_bytes(void) {
 
 // The batch as a tensor (n, example shape...) on the tape.
 static Tensor *batch_tensor(Tape *tape, const float *inputs, int n, int n_dims, const int *shape) {
-    int full[TENSOR_MAX_DIMS] = {n};
-    for (int d = 0; d < n_dims && d + 1 < TENSOR_MAX_DIMS; d++) full[d + 1] = shape[d];
+    int full[NN_MAX_DIMS] = {n};
+    for (int d = 0; d < n_dims && d + 1 < NN_MAX_DIMS; d++) full[d + 1] = shape[d];
     return tensor_from(tape, inputs, n_dims + 1, full);
 }
 

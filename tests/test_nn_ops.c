@@ -27,7 +27,7 @@ typedef struct Case {
     Build build;
     int n_inputs;
     int n_dims[MAX_INPUTS];
-    int shape[MAX_INPUTS][TENSOR_MAX_DIMS];
+    int shape[MAX_INPUTS][NN_MAX_DIMS];
     Draw draw[MAX_INPUTS];
 } Case;
 
