@@ -1,8 +1,11 @@
 // GPT-2 composed from operations: see gpt2.h. Forward only; the tape gives the backward.
 #include "models/gpt2.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "nn/init.h"
 
 int gpt2_net_create(Gpt2Net *net, int V, int maxT, int L, int NH, int C, Random *rng, Error *error) {
     memset(net, 0, sizeof *net);
@@ -25,8 +28,25 @@ int gpt2_net_create(Gpt2Net *net, int V, int maxT, int L, int NH, int C, Random 
                  linear_init(&b->mlp_proj, p, name[5], 4 * C, C, 1, rng, error);
     }
     if (!status) status = layer_norm_init(&net->ln_f, p, "transformer.ln_f", C, error);
-    if (status) gpt2_net_free(net);
-    return status ? -1 : 0;
+    if (status) {
+        gpt2_net_free(net);
+        return -1;
+    }
+    // GPT-2's (nanoGPT's) initialisation rather than the modules' defaults: matrices and
+    // embeddings N(0, 0.02), the two projections into the residual stream N(0, 0.02/√(2L))
+    // (2L of them add up along it), biases 0; LayerNorms keep 1 and 0.
+    float residual_std = 0.02f / sqrtf(2.0f * (float)L);
+    init_normal(net->wte.weight, 0.0f, 0.02f, rng);
+    init_normal(net->wpe.weight, 0.0f, 0.02f, rng);
+    for (int l = 0; l < L; l++) {
+        Gpt2Block *b = &net->blocks[l];
+        Linear *linears[4] = {&b->c_attn, &b->attn_proj, &b->c_fc, &b->mlp_proj};
+        for (int i = 0; i < 4; i++) {
+            init_normal(linears[i]->weight, 0.0f, i == 1 || i == 3 ? residual_std : 0.02f, rng);
+            init_constant(linears[i]->bias, 0.0f);
+        }
+    }
+    return 0;
 }
 
 void gpt2_net_free(Gpt2Net *net) {

@@ -29,8 +29,7 @@ typedef struct Gpt2Net {
     Parameters params;
 } Gpt2Net;
 
-// Sizes: V, maxT, L, NH, C (NH divides C); initialised as gpt/gpt2.c does not matter here:
-// PyTorch's module defaults (the test copies gpt2.c's weights in).
+// Sizes: V, maxT, L, NH, C (NH divides C); GPT-2's initialisation from rng (that of gpt/gpt2.c).
 int gpt2_net_create(Gpt2Net *net, int vocab_size, int context_length, int n_layers, int n_heads, int d_model,
                     Random *rng, Error *error);
 void gpt2_net_free(Gpt2Net *net);
