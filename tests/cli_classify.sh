@@ -75,6 +75,10 @@ grep -q '^epoch 2:' "$tmp/resume" && ! grep -q '^epoch 1:' "$tmp/resume" || fail
 grep -q '^best validation accuracy at epoch' "$tmp/val" || fail "no best epoch reported"
 [ -s "$tmp/v.best.safetensors" ] || fail "no best weights written"
 
+# --- xor: solved from scratch, the decision boundary written
+"$groundup" xor --out "$tmp/xor.svg" > "$tmp/xor" || fail "xor (seed 1) did not solve it"
+grep -q '^solved' "$tmp/xor" && [ -s "$tmp/xor.svg" ] || fail "xor: no 'solved' line or no SVG"
+
 # --- errors
 mkdir -p "$tmp/broken"
 cp data/mnist/t10k-* "$tmp/broken/"
