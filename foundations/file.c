@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "foundations/array.h"
+
 int safe_file_open(SafeFile *out, const char *path, Error *error) {
     memset(out, 0, sizeof *out);
     if (strlen(path) >= sizeof out->final_path) return error_set(error, "%s: path too long", path);
@@ -57,16 +59,19 @@ long file_size(FILE *file, const char *path, Error *error) {
 int file_read_stream(FILE *file, const char *name, unsigned char **data, size_t *n, Error *error) {
     *data = NULL;
     *n = 0;
-    size_t capacity = 1 << 16, used = 0;
-    unsigned char *buffer = malloc(capacity + 1);
-    while (buffer) {
-        used += fread(buffer + used, 1, capacity - used, file);
-        if (used < capacity) break;
-        unsigned char *grown = capacity > ((size_t)1 << 40) ? NULL : realloc(buffer, 2 * capacity + 1);
-        if (!grown) free(buffer);
-        buffer = grown, capacity *= 2;
+    // Read into a growing buffer until a read comes back short (the end, or an error),
+    // keeping one byte free for the terminating 0.
+    unsigned char *buffer = NULL;
+    size_t capacity = 0, used = 0;
+    for (;;) {
+        if (array_reserve(&buffer, &capacity, used + (1 << 16) + 1, 1)) {
+            free(buffer);
+            return error_set(error, "%s: out of memory reading it", name);
+        }
+        size_t wanted = capacity - 1 - used, got = fread(buffer + used, 1, wanted, file);
+        used += got;
+        if (got < wanted) break;
     }
-    if (!buffer) return error_set(error, "%s: out of memory reading it", name);
     if (ferror(file)) {
         int saved_errno = errno;
         free(buffer);

@@ -14,7 +14,7 @@
 // an error rather than a gigantic allocation.
 enum { IMAGE_MAX_SIDE = 1 << 20, IMAGE_MAX_SAMPLES = 1 << 26 };
 
-int image_alloc(Image *image, int width, int height, int channels, int maxval, Error *error) {
+int image_init(Image *image, int width, int height, int channels, int maxval, Error *error) {
     image->pixels = NULL;
     if (width < 1 || height < 1 || width > IMAGE_MAX_SIDE || height > IMAGE_MAX_SIDE)
         return error_set(error, "image size %d x %d is outside 1..%d", width, height, IMAGE_MAX_SIDE);
@@ -112,7 +112,7 @@ int image_read(Image *image, const char *path, Error *error) {
         status = error_set(error, "file %s: dimensions %ld x %ld are outside 1..%d", path, width, height, IMAGE_MAX_SIDE);
     if (status == 0 && (maxval < 1 || maxval > 65535))
         status = error_set(error, "file %s: maxval %ld is outside 1..65535", path, maxval);
-    if (status == 0 && image_alloc(image, (int)width, (int)height, channels, (int)maxval, error))
+    if (status == 0 && image_init(image, (int)width, (int)height, channels, (int)maxval, error))
         status = error_prefix(error, "file %s", path);
     size_t count = status == 0 ? (size_t)width * height * channels : 0;
     if (status == 0 && plain) {

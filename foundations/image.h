@@ -18,7 +18,7 @@ typedef struct Image {
 } Image;
 
 // Allocates a black image. width, height >= 1; channels 1 or 3; maxval 1..65535.
-int image_alloc(Image *image, int width, int height, int channels, int maxval, Error *error);
+int image_init(Image *image, int width, int height, int channels, int maxval, Error *error);
 void image_free(Image *image);
 
 // Reads a P2, P3, P5 or P6 file.

@@ -10,7 +10,7 @@
 // Bigger than any matrix this project factorises densely; keeps rows * cols far from overflow.
 enum { MATRIX_MAX_VALUES = 1 << 28 };
 
-int matrix_alloc(Matrix *m, int rows, int cols, Error *error) {
+int matrix_init(Matrix *m, int rows, int cols, Error *error) {
     m->rows = 0, m->cols = 0, m->values = NULL;
     if (rows < 0 || cols < 0) return error_set(error, "matrix size %d x %d is negative", rows, cols);
     if (cols > 0 && rows > MATRIX_MAX_VALUES / cols)

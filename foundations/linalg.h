@@ -8,7 +8,7 @@
 //   solve.c   A X = B by LU with partial pivoting
 //
 // Conventions: every matrix is row-major, values[i * cols + j]; a Matrix is a view that does
-// not own its values unless it came from matrix_alloc. Sizes may be 0. Every function checks
+// not own its values unless it came from matrix_init. Sizes may be 0. Every function checks
 // the shapes of its arguments and rejects non-finite input, returning -1 with a one-line
 // message in *error (foundations/error.h); outputs are then unspecified. Inputs and outputs
 // must not overlap. Vectors of values (singular values, eigenvalues) are plain double arrays
@@ -32,7 +32,7 @@ typedef struct Matrix {
 // linalg.c: the shared pieces
 
 // Allocates a zeroed rows x cols matrix (0 sizes allowed). Free with matrix_free.
-int matrix_alloc(Matrix *m, int rows, int cols, Error *error);
+int matrix_init(Matrix *m, int rows, int cols, Error *error);
 void matrix_free(Matrix *m);
 // A view of existing values (no allocation).
 Matrix matrix_view(double *values, int rows, int cols);

@@ -310,3 +310,35 @@ int optimizer_run(const OptimizerProblem *problem, const OptimizerConfig *config
     optimizer_free(&optimizer);
     return 0;
 }
+
+int optimizer_run_is_better(const OptimizerRun *a, const OptimizerRun *b) {
+    if (a->steps_to_tolerance >= 0 || b->steps_to_tolerance >= 0) {
+        if (a->steps_to_tolerance < 0) return 0;
+        if (b->steps_to_tolerance < 0) return 1;
+        return a->steps_to_tolerance < b->steps_to_tolerance;
+    }
+    if (!isfinite(a->final_loss)) return 0;
+    return !isfinite(b->final_loss) || a->final_loss < b->final_loss;
+}
+
+int optimizer_choose_lr(const OptimizerProblem *problem, const OptimizerConfig *config, const float *grid, int n_grid,
+                        int n_steps, double tolerance, double *losses, OptimizerChoice *out, Error *error) {
+    if (n_grid < 1) return error_set(error, "optimizer_choose_lr: an empty grid");
+    for (int g = 0; g < n_grid; g++) {
+        OptimizerRun run;
+        if (optimizer_run(problem, config, grid[g], n_steps, tolerance, NULL, &run, error)) return -1;
+        if (g == 0 || optimizer_run_is_better(&run, &out->run)) {
+            out->run = run;
+            out->lr = grid[g];
+        }
+    }
+    // The chosen run again, this time keeping its curve.
+    if (losses && optimizer_run(problem, config, out->lr, n_steps, tolerance, losses, &out->run, error)) return -1;
+    LrFinderConfig finder = {.lr_start = 1e-6f, .lr_end = 10.0f, .n_steps = 100, .divergence_factor = 4.0f, .smoothing = 0.9f};
+    LrFinderResult found;
+    if (lr_finder(config, &finder, problem->start, problem->n, problem->loss_and_gradient, problem->context, &found, error))
+        return -1;
+    out->finder_lr = found.steepest_lr;
+    lr_finder_result_free(&found);
+    return 0;
+}

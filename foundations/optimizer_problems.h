@@ -50,4 +50,21 @@ typedef struct OptimizerRun {
 int optimizer_run(const OptimizerProblem *problem, const OptimizerConfig *config, float lr, int n_steps, double tolerance,
                   double *losses, OptimizerRun *run, Error *error);
 
+// The better of two runs: the one that reached the tolerance in fewer steps; when neither
+// did, the lower finite final loss. 1 if a is better than b.
+int optimizer_run_is_better(const OptimizerRun *a, const OptimizerRun *b);
+
+// A grid search for one optimizer on one problem.
+typedef struct OptimizerChoice {
+    float lr;         // the grid's best learning rate (optimizer_run_is_better)
+    OptimizerRun run; // its run
+    float finder_lr;  // the LR range test's steepest-descent suggestion (1e-6 to 10 in 100 steps)
+} OptimizerChoice;
+
+// Runs config on problem at each of the n_grid learning rates for n_steps, keeps the best,
+// and fills losses (n_steps + 1, or NULL) with its curve; then runs the LR finder from the
+// same start. Errors: those of optimizer_run and lr_finder (bad config, out of memory).
+int optimizer_choose_lr(const OptimizerProblem *problem, const OptimizerConfig *config, const float *grid, int n_grid,
+                        int n_steps, double tolerance, double *losses, OptimizerChoice *out, Error *error);
+
 #endif

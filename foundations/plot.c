@@ -99,53 +99,108 @@ static double y_pixel(const Axes *a, double y) {
     return a->bottom - (v - a->y_low) / (a->y_high - a->y_low) * (a->bottom - a->top);
 }
 
-static void write_chart(FILE *out, const PlotChart *chart, double offset_x, double offset_y) {
-    // Data range over every drawable point.
-    double x_min = INFINITY, x_max = -INFINITY, y_min = INFINITY, y_max = -INFINITY;
+// The range of every drawable point, widened so that an empty or single-valued chart still
+// has a range to map onto.
+static void data_range(const PlotChart *chart, double *x_min, double *x_max, double *y_min, double *y_max) {
+    *x_min = INFINITY, *x_max = -INFINITY, *y_min = INFINITY, *y_max = -INFINITY;
     for (int s = 0; s < chart->n_series; s++) {
         const PlotSeries *series = &chart->series[s];
         for (int i = 0; i < series->n; i++) {
             if (!drawable(series->x[i], series->y[i], chart->log_y)) continue;
-            if (series->x[i] < x_min) x_min = series->x[i];
-            if (series->x[i] > x_max) x_max = series->x[i];
-            if (series->y[i] < y_min) y_min = series->y[i];
-            if (series->y[i] > y_max) y_max = series->y[i];
+            *x_min = fmin(*x_min, series->x[i]), *x_max = fmax(*x_max, series->x[i]);
+            *y_min = fmin(*y_min, series->y[i]), *y_max = fmax(*y_max, series->y[i]);
         }
     }
-    if (!(x_min <= x_max)) {  // nothing drawable: an empty frame
-        x_min = 0.0;
-        x_max = 1.0;
-    }
-    if (!(y_min <= y_max)) {
-        y_min = chart->log_y ? 0.1 : 0.0;
-        y_max = 1.0;
-    }
-    // A single value still needs a range to map onto.
-    if (x_min == x_max) {
-        x_min -= 1.0;
-        x_max += 1.0;
-    }
-    if (y_min == y_max && chart->log_y) {
-        y_min /= 10.0;
-        y_max *= 10.0;
-    } else if (y_min == y_max) {
-        y_min -= 1.0;
-        y_max += 1.0;
-    }
+    if (!(*x_min <= *x_max)) *x_min = 0.0, *x_max = 1.0;  // nothing drawable: an empty frame
+    if (!(*y_min <= *y_max)) *y_min = chart->log_y ? 0.1 : 0.0, *y_max = 1.0;
+    if (*x_min == *x_max) *x_min -= 1.0, *x_max += 1.0;
+    if (*y_min == *y_max && chart->log_y) *y_min /= 10.0, *y_max *= 10.0;
+    else if (*y_min == *y_max) *y_min -= 1.0, *y_max += 1.0;
+}
 
-    double x_ticks[MAX_TICKS], y_ticks[MAX_TICKS];
-    int n_x_ticks = plot_nice_ticks(x_min, x_max, 6, x_ticks, MAX_TICKS);
-    int n_y_ticks = chart->log_y ? log_ticks(y_min, y_max, y_ticks, MAX_TICKS) : plot_nice_ticks(y_min, y_max, 6, y_ticks, MAX_TICKS);
-    if (n_x_ticks < 2) {  // cannot happen for a finite x_min < x_max; a plain axis just in case
-        n_x_ticks = 2;
-        x_ticks[0] = x_min;
-        x_ticks[1] = x_max;
+// Round ticks over [low, high] (decades on a log axis); a plain two-tick axis if there are
+// fewer than two (which cannot happen for a finite low < high).
+static int axis_ticks(double low, double high, int log_axis, double *ticks) {
+    int n = log_axis ? log_ticks(low, high, ticks, MAX_TICKS) : plot_nice_ticks(low, high, 6, ticks, MAX_TICKS);
+    if (n >= 2) return n;
+    ticks[0] = low, ticks[1] = high;
+    return 2;
+}
+
+// The title, grid lines, tick labels, frame and axis labels.
+static void write_frame(FILE *out, const PlotChart *chart, const Axes *axes, const double *x_ticks, int n_x_ticks,
+                        const double *y_ticks, int n_y_ticks) {
+    fprintf(out, "<text class=\"title\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">",
+            (axes->left + axes->right) / 2);
+    write_escaped(out, chart->title);
+    fputs("</text>\n", out);
+    for (int i = 0; i < n_x_ticks; i++) {
+        double px = x_pixel(axes, x_ticks[i]);
+        fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n", px, axes->top, px, axes->bottom);
+        fprintf(out, "<text class=\"x-tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\">%g</text>\n", px,
+                axes->bottom + 16, x_ticks[i]);
     }
-    if (n_y_ticks < 2) {
-        n_y_ticks = 2;
-        y_ticks[0] = y_min;
-        y_ticks[1] = y_max;
+    for (int i = 0; i < n_y_ticks; i++) {
+        double py = y_pixel(axes, y_ticks[i]);
+        fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n", axes->left, py, axes->right, py);
+        fprintf(out,
+                "<text class=\"y-tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" dominant-baseline=\"middle\" "
+                "font-size=\"11\">%g</text>\n",
+                axes->left - 6, py, y_ticks[i]);
     }
+    fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" stroke=\"#333\"/>\n", axes->left,
+            axes->top, axes->right - axes->left, axes->bottom - axes->top);
+    fprintf(out, "<text class=\"x-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">",
+            (axes->left + axes->right) / 2, axes->bottom + 38);
+    write_escaped(out, chart->x_label);
+    fputs("</text>\n", out);
+    fprintf(out, "<text class=\"y-label\" transform=\"translate(16,%.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">",
+            (axes->top + axes->bottom) / 2);
+    write_escaped(out, chart->y_label);
+    fputs("</text>\n", out);
+}
+
+// One series: a polyline per unbroken run of drawable points, markers when there are few.
+static void write_series(FILE *out, const PlotSeries *series, int s, int log_y, const Axes *axes) {
+    const char *color = palette[s % n_colors];
+    int open = 0;
+    for (int i = 0; i < series->n; i++) {
+        if (!drawable(series->x[i], series->y[i], log_y)) {
+            if (open) fputs("\"/>\n", out);
+            open = 0;
+            continue;
+        }
+        if (!open)
+            fprintf(out, "<polyline class=\"series\" data-series=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+                    s, color);
+        fprintf(out, "%s%.2f,%.2f", open ? " " : "", x_pixel(axes, series->x[i]), y_pixel(axes, series->y[i]));
+        open = 1;
+    }
+    if (open) fputs("\"/>\n", out);
+    if (series->n <= MARKER_LIMIT)
+        for (int i = 0; i < series->n; i++)
+            if (drawable(series->x[i], series->y[i], log_y))
+                fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>\n", x_pixel(axes, series->x[i]),
+                        y_pixel(axes, series->y[i]), color);
+}
+
+// The legend, right of the plot area.
+static void write_legend(FILE *out, const PlotChart *chart, const Axes *axes) {
+    for (int s = 0; s < chart->n_series; s++) {
+        double ly = axes->top + 8 + 18 * s, lx = axes->right + 12;
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n", lx, ly, lx + 20,
+                ly, palette[s % n_colors]);
+        fprintf(out, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\" font-size=\"12\">", lx + 26, ly);
+        write_escaped(out, chart->series[s].name);
+        fputs("</text>\n", out);
+    }
+}
+
+static void write_chart(FILE *out, const PlotChart *chart, double offset_x, double offset_y) {
+    double x_min, x_max, y_min, y_max, x_ticks[MAX_TICKS], y_ticks[MAX_TICKS];
+    data_range(chart, &x_min, &x_max, &y_min, &y_max);
+    int n_x_ticks = axis_ticks(x_min, x_max, 0, x_ticks);
+    int n_y_ticks = axis_ticks(y_min, y_max, chart->log_y, y_ticks);
     Axes axes = {
         .x_low = x_ticks[0], .x_high = x_ticks[n_x_ticks - 1],
         .y_low = chart->log_y ? log10(y_ticks[0]) : y_ticks[0],
@@ -153,75 +208,10 @@ static void write_chart(FILE *out, const PlotChart *chart, double offset_x, doub
         .log_y = chart->log_y,
         .left = MARGIN_LEFT, .right = PANEL_WIDTH - MARGIN_RIGHT, .top = MARGIN_TOP, .bottom = PANEL_HEIGHT - MARGIN_BOTTOM,
     };
-
     fprintf(out, "<g transform=\"translate(%.0f,%.0f)\">\n", offset_x, offset_y);
-    fprintf(out, "<text class=\"title\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">",
-            (axes.left + axes.right) / 2);
-    write_escaped(out, chart->title);
-    fputs("</text>\n", out);
-
-    // Grid lines and tick labels.
-    for (int i = 0; i < n_x_ticks; i++) {
-        double px = x_pixel(&axes, x_ticks[i]);
-        fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n", px, axes.top, px, axes.bottom);
-        fprintf(out, "<text class=\"x-tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\">%g</text>\n", px,
-                axes.bottom + 16, x_ticks[i]);
-    }
-    for (int i = 0; i < n_y_ticks; i++) {
-        double py = y_pixel(&axes, y_ticks[i]);
-        fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n", axes.left, py, axes.right, py);
-        fprintf(out,
-                "<text class=\"y-tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" dominant-baseline=\"middle\" "
-                "font-size=\"11\">%g</text>\n",
-                axes.left - 6, py, y_ticks[i]);
-    }
-    fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" stroke=\"#333\"/>\n", axes.left,
-            axes.top, axes.right - axes.left, axes.bottom - axes.top);
-
-    // Axis labels.
-    fprintf(out, "<text class=\"x-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">",
-            (axes.left + axes.right) / 2, axes.bottom + 38);
-    write_escaped(out, chart->x_label);
-    fputs("</text>\n", out);
-    fprintf(out, "<text class=\"y-label\" transform=\"translate(16,%.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">",
-            (axes.top + axes.bottom) / 2);
-    write_escaped(out, chart->y_label);
-    fputs("</text>\n", out);
-
-    // The series: one polyline per unbroken run of drawable points.
-    for (int s = 0; s < chart->n_series; s++) {
-        const PlotSeries *series = &chart->series[s];
-        const char *color = palette[s % n_colors];
-        int open = 0;
-        for (int i = 0; i < series->n; i++) {
-            if (!drawable(series->x[i], series->y[i], chart->log_y)) {
-                if (open) fputs("\"/>\n", out);
-                open = 0;
-                continue;
-            }
-            if (!open)
-                fprintf(out, "<polyline class=\"series\" data-series=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
-                        s, color);
-            fprintf(out, "%s%.2f,%.2f", open ? " " : "", x_pixel(&axes, series->x[i]), y_pixel(&axes, series->y[i]));
-            open = 1;
-        }
-        if (open) fputs("\"/>\n", out);
-        if (series->n <= MARKER_LIMIT)
-            for (int i = 0; i < series->n; i++)
-                if (drawable(series->x[i], series->y[i], chart->log_y))
-                    fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>\n", x_pixel(&axes, series->x[i]),
-                            y_pixel(&axes, series->y[i]), color);
-    }
-
-    // Legend, right of the plot area.
-    for (int s = 0; s < chart->n_series; s++) {
-        double ly = axes.top + 8 + 18 * s, lx = axes.right + 12;
-        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n", lx, ly, lx + 20,
-                ly, palette[s % n_colors]);
-        fprintf(out, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\" font-size=\"12\">", lx + 26, ly);
-        write_escaped(out, chart->series[s].name);
-        fputs("</text>\n", out);
-    }
+    write_frame(out, chart, &axes, x_ticks, n_x_ticks, y_ticks, n_y_ticks);
+    for (int s = 0; s < chart->n_series; s++) write_series(out, &chart->series[s], s, chart->log_y, &axes);
+    write_legend(out, chart, &axes);
     fputs("</g>\n", out);
 }
 

@@ -112,8 +112,8 @@ int least_squares_qr(Matrix *x, const Matrix *a, const Matrix *b, Error *error) 
     if (matrix_check_shape(x, n, k, "X", error)) return -1;
 
     Matrix q, r;
-    if (matrix_alloc(&q, m, n, error)) return -1;
-    if (matrix_alloc(&r, n, n, error)) return matrix_free(&q), -1;
+    if (matrix_init(&q, m, n, error)) return -1;
+    if (matrix_init(&r, n, n, error)) return matrix_free(&q), -1;
     int status = qr_householder(a, &q, &r, error);
     // Numerical rank: a diagonal entry of R below n·eps·max|r_ii| is rounding, not signal.
     double largest = 0.0;

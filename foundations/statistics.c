@@ -5,7 +5,7 @@
 
 static const double LOG_TWO_PI = 1.8378770664093454836;
 
-static int check_finite(const float *x, long n, const char *what, Error *error) {
+int check_finite(const float *x, long n, const char *what, Error *error) {
     for (long i = 0; i < n; i++)
         if (!isfinite(x[i])) return error_set(error, "%s: value %g at index %ld is not finite", what, x[i], i);
     return 0;

@@ -25,6 +25,10 @@
 typedef enum { VARIANCE_POPULATION, VARIANCE_SAMPLE } VarianceKind;
 
 // x (n), n >= 1.
+// 0 when every x (n) is finite, else -1 with "<what>: value nan at index i is not finite"
+// for the first that is not.
+int check_finite(const float *x, long n, const char *what, Error *error);
+
 int statistics_mean(const float *x, long n, double *mean, Error *error);
 // x (n); n >= 1 for the population variance, n >= 2 for the sample variance.
 int statistics_variance(const float *x, long n, VarianceKind kind, double *variance, Error *error);

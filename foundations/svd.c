@@ -217,9 +217,9 @@ int svd_jacobi(const Matrix *a, Matrix *u, double *s, Matrix *vt, Error *error) 
 // A zero on the diagonal stops the shift from working; it splits the problem instead: if
 // d_i = 0 (i < hi), left rotations with rows i+1..hi chase e_i out along row i; if d_hi = 0,
 // right rotations with columns hi-1..lo chase e_(hi-1) up column hi.
-static int golub_kahan_tall(double *tall, int m, int n, double *d, double *e, double *left_rows, double *right_rows,
-                            double *reflectors, double *scratch) {
-    int want_vectors = left_rows != NULL;
+// Householder bidiagonalisation in place: d (n) the diagonal, e (n) the superdiagonal (e[n-1]
+// = 0); left reflector k kept in reflectors (m per reflector), right reflector k in row k of tall.
+static void bidiagonalize(double *tall, int m, int n, double *d, double *e, double *reflectors, double *scratch) {
     for (int k = 0; k < n; k++) {
         double *v = reflectors + (size_t)k * m;  // left reflector k: rows k..m-1
         for (int i = k; i < m; i++) v[i - k] = tall[(size_t)i * n + k];
@@ -234,28 +234,109 @@ static int golub_kahan_tall(double *tall, int m, int n, double *d, double *e, do
             e[k] = 0.0;
         }
     }
-    if (want_vectors) {
-        // V₁ = G_0 ··· G_(n-2), G_k acting on indices k+1..n-1, built from the identity as
-        // in qr.c (first, while the right reflectors are still in tall), transposed in place.
-        memset(right_rows, 0, sizeof(double) * (size_t)n * n);
-        for (int i = 0; i < n; i++) right_rows[(size_t)i * n + i] = 1.0;
-        for (int k = n - 2; k >= 0; k--)
-            householder_apply_left(right_rows + (size_t)(k + 1) * n + (k + 1), n, n - k - 1, n - k - 1,
-                                   tall + (size_t)k * n + k + 1, scratch);
-        for (int i = 0; i < n; i++)
-            for (int j = i + 1; j < n; j++) {
-                double t = right_rows[(size_t)i * n + j];
-                right_rows[(size_t)i * n + j] = right_rows[(size_t)j * n + i], right_rows[(size_t)j * n + i] = t;
-            }
-        // U₁ = H_0 ··· H_(n-1) [I_n; 0] (m,n) in tall's storage, then transposed into left_rows.
-        memset(tall, 0, sizeof(double) * (size_t)m * n);
-        for (int i = 0; i < n; i++) tall[(size_t)i * n + i] = 1.0;
-        for (int k = n - 1; k >= 0; k--)
-            householder_apply_left(tall + (size_t)k * n + k, n, m - k, n - k, reflectors + (size_t)k * m, scratch);
-        Matrix u_matrix = matrix_view(tall, m, n), left_matrix = matrix_view(left_rows, n, m);
-        matrix_transpose(&left_matrix, &u_matrix);
-    }
+}
 
+// The bidiagonalisation's orthogonal factors, as rows: right_rows (n,n) = V₁ᵀ and left_rows
+// (n,m) = U₁ᵀ. Overwrites tall.
+static void bidiagonal_vectors(double *tall, int m, int n, double *left_rows, double *right_rows,
+                               const double *reflectors, double *scratch) {
+    // V₁ = G_0 ··· G_(n-2), G_k acting on indices k+1..n-1, built from the identity as
+    // in qr.c (first, while the right reflectors are still in tall), transposed in place.
+    memset(right_rows, 0, sizeof(double) * (size_t)n * n);
+    for (int i = 0; i < n; i++) right_rows[(size_t)i * n + i] = 1.0;
+    for (int k = n - 2; k >= 0; k--)
+        householder_apply_left(right_rows + (size_t)(k + 1) * n + (k + 1), n, n - k - 1, n - k - 1,
+                               tall + (size_t)k * n + k + 1, scratch);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double t = right_rows[(size_t)i * n + j];
+            right_rows[(size_t)i * n + j] = right_rows[(size_t)j * n + i], right_rows[(size_t)j * n + i] = t;
+        }
+    // U₁ = H_0 ··· H_(n-1) [I_n; 0] (m,n) in tall's storage, then transposed into left_rows.
+    memset(tall, 0, sizeof(double) * (size_t)m * n);
+    for (int i = 0; i < n; i++) tall[(size_t)i * n + i] = 1.0;
+    for (int k = n - 1; k >= 0; k--)
+        householder_apply_left(tall + (size_t)k * n + k, n, m - k, n - k, reflectors + (size_t)k * m, scratch);
+    Matrix u_matrix = matrix_view(tall, m, n), left_matrix = matrix_view(left_rows, n, m);
+    matrix_transpose(&left_matrix, &u_matrix);
+}
+
+// A zero on the diagonal at d[zero], zero < hi: rotations of rows (j, zero) chase e[zero]
+// out along the row, splitting the block.
+static void chase_zero_row(double *d, double *e, int zero, int hi, double *left_rows, int m) {
+    d[zero] = 0.0;
+    double f = e[zero];
+    e[zero] = 0.0;
+    for (int j = zero + 1; j <= hi; j++) {
+        // rows (j, zero): row_j <- c row_j + s row_zero, row_zero <- -s row_j + c row_zero.
+        double r = hypot(d[j], f), c = 1.0, s = 0.0;
+        if (r != 0.0) c = d[j] / r, s = f / r;
+        d[j] = r;
+        if (j < hi) f = -s * e[j], e[j] *= c;
+        if (left_rows) rotate_rows(left_rows + (size_t)j * m, left_rows + (size_t)zero * m, m, c, s);
+    }
+}
+
+// A zero at the block's last diagonal entry d[hi]: rotations of columns (j, hi) chase e[hi-1]
+// up the column.
+static void chase_zero_column(double *d, double *e, int lo, int hi, double *right_rows, int n) {
+    d[hi] = 0.0;
+    double f = e[hi - 1];
+    e[hi - 1] = 0.0;
+    for (int j = hi - 1; j >= lo; j--) {
+        // columns (j, hi): col_j <- c col_j + s col_hi, col_hi <- -s col_j + c col_hi.
+        double r = hypot(d[j], f), c = 1.0, s = 0.0;
+        if (r != 0.0) c = d[j] / r, s = f / r;
+        d[j] = r;
+        if (j > lo) f = -s * e[j - 1], e[j - 1] *= c;
+        if (right_rows) rotate_rows(right_rows + (size_t)j * n, right_rows + (size_t)hi * n, n, c, s);
+    }
+}
+
+// One implicit-shift QR sweep over the block lo..hi (Golub & Van Loan, Algorithm 8.6.1): the
+// Wilkinson shift from the trailing 2x2 of BᵀB, then a bulge chased down by alternating right
+// and left rotations.
+static void shifted_qr_sweep(double *d, double *e, int lo, int hi, double *left_rows, int m, double *right_rows,
+                             int n) {
+    double t11 = d[hi - 1] * d[hi - 1] + (hi - 1 > lo ? e[hi - 2] * e[hi - 2] : 0.0);
+    double t22 = d[hi] * d[hi] + e[hi - 1] * e[hi - 1], t12 = d[hi - 1] * e[hi - 1];
+    double delta = (t11 - t22) / 2.0, denominator = delta + (delta >= 0.0 ? 1.0 : -1.0) * hypot(delta, t12);
+    double shift = denominator == 0.0 ? t22 : t22 - t12 * t12 / denominator;
+    double y = d[lo] * d[lo] - shift, z = d[lo] * e[lo];
+    for (int k = lo; k < hi; k++) {
+        // Right rotation on columns (k, k+1) sending (y, z) -> (r, 0): row k-1 holds
+        // (e_(k-1), bulge) for k > lo.
+        double r = hypot(y, z), c = 1.0, s = 0.0;
+        if (r != 0.0) c = y / r, s = z / r;
+        if (k > lo) e[k - 1] = r;
+        double d_k = d[k], e_k = e[k], d_next = d[k + 1];
+        d[k] = c * d_k + s * e_k;
+        e[k] = -s * d_k + c * e_k;
+        double below = s * d_next;  // bulge at (k+1, k)
+        d[k + 1] = c * d_next;
+        if (right_rows) rotate_rows(right_rows + (size_t)k * n, right_rows + (size_t)(k + 1) * n, n, c, s);
+        // Left rotation on rows (k, k+1) sending (d_k, below) -> (r, 0); a new bulge at
+        // (k, k+2) when e_(k+1) is in the block.
+        y = d[k], z = below;
+        r = hypot(y, z), c = 1.0, s = 0.0;
+        if (r != 0.0) c = y / r, s = z / r;
+        d[k] = r;
+        e_k = e[k], d_next = d[k + 1];
+        e[k] = c * e_k + s * d_next;
+        d[k + 1] = -s * e_k + c * d_next;
+        if (k + 1 < hi) {
+            z = s * e[k + 1];  // bulge at (k, k+2), the next right rotation's target
+            e[k + 1] *= c;
+            y = e[k];
+        }
+        if (left_rows) rotate_rows(left_rows + (size_t)k * m, left_rows + (size_t)(k + 1) * m, m, c, s);
+    }
+}
+
+static int golub_kahan_tall(double *tall, int m, int n, double *d, double *e, double *left_rows, double *right_rows,
+                            double *reflectors, double *scratch) {
+    bidiagonalize(tall, m, n, d, e, reflectors, scratch);
+    if (left_rows) bidiagonal_vectors(tall, m, n, left_rows, right_rows, reflectors, scratch);
     double norm = 0.0;  // max |d_i| + |e_i|, a bound on ||B||₂ up to a factor 2
     for (int i = 0; i < n; i++) norm = fmax(norm, fabs(d[i]) + fabs(e[i]));
     int iterations = 0, max_iterations = 6 * n * n + 30;
@@ -268,73 +349,12 @@ static int golub_kahan_tall(double *tall, int m, int n, double *d, double *e, do
         int lo = hi - 1;
         while (lo > 0 && e[lo - 1] != 0.0) lo--;
         if (++iterations > max_iterations) return -1;
-
         int zero = -1;
         for (int i = lo; i <= hi && zero < 0; i++)
             if (fabs(d[i]) <= DBL_EPSILON * norm) zero = i;
-        if (zero >= 0 && zero < hi) {
-            d[zero] = 0.0;
-            double f = e[zero];
-            e[zero] = 0.0;
-            for (int j = zero + 1; j <= hi; j++) {
-                // rows (j, zero): row_j <- c row_j + s row_zero, row_zero <- -s row_j + c row_zero.
-                double r = hypot(d[j], f), c = 1.0, s = 0.0;
-                if (r != 0.0) c = d[j] / r, s = f / r;
-                d[j] = r;
-                if (j < hi) f = -s * e[j], e[j] *= c;
-                if (want_vectors) rotate_rows(left_rows + (size_t)j * m, left_rows + (size_t)zero * m, m, c, s);
-            }
-            continue;
-        }
-        if (zero == hi) {
-            d[hi] = 0.0;
-            double f = e[hi - 1];
-            e[hi - 1] = 0.0;
-            for (int j = hi - 1; j >= lo; j--) {
-                // columns (j, hi): col_j <- c col_j + s col_hi, col_hi <- -s col_j + c col_hi.
-                double r = hypot(d[j], f), c = 1.0, s = 0.0;
-                if (r != 0.0) c = d[j] / r, s = f / r;
-                d[j] = r;
-                if (j > lo) f = -s * e[j - 1], e[j - 1] *= c;
-                if (want_vectors) rotate_rows(right_rows + (size_t)j * n, right_rows + (size_t)hi * n, n, c, s);
-            }
-            continue;
-        }
-
-        // Wilkinson shift from the trailing 2x2 of BᵀB.
-        double t11 = d[hi - 1] * d[hi - 1] + (hi - 1 > lo ? e[hi - 2] * e[hi - 2] : 0.0);
-        double t22 = d[hi] * d[hi] + e[hi - 1] * e[hi - 1], t12 = d[hi - 1] * e[hi - 1];
-        double delta = (t11 - t22) / 2.0, denominator = delta + (delta >= 0.0 ? 1.0 : -1.0) * hypot(delta, t12);
-        double shift = denominator == 0.0 ? t22 : t22 - t12 * t12 / denominator;
-        double y = d[lo] * d[lo] - shift, z = d[lo] * e[lo];
-        for (int k = lo; k < hi; k++) {
-            // Right rotation on columns (k, k+1) sending (y, z) -> (r, 0): row k-1 holds
-            // (e_(k-1), bulge) for k > lo.
-            double r = hypot(y, z), c = 1.0, s = 0.0;
-            if (r != 0.0) c = y / r, s = z / r;
-            if (k > lo) e[k - 1] = r;
-            double d_k = d[k], e_k = e[k], d_next = d[k + 1];
-            d[k] = c * d_k + s * e_k;
-            e[k] = -s * d_k + c * e_k;
-            double below = s * d_next;  // bulge at (k+1, k)
-            d[k + 1] = c * d_next;
-            if (want_vectors) rotate_rows(right_rows + (size_t)k * n, right_rows + (size_t)(k + 1) * n, n, c, s);
-            // Left rotation on rows (k, k+1) sending (d_k, below) -> (r, 0); a new bulge at
-            // (k, k+2) when e_(k+1) is in the block.
-            y = d[k], z = below;
-            r = hypot(y, z), c = 1.0, s = 0.0;
-            if (r != 0.0) c = y / r, s = z / r;
-            d[k] = r;
-            e_k = e[k], d_next = d[k + 1];
-            e[k] = c * e_k + s * d_next;
-            d[k + 1] = -s * e_k + c * d_next;
-            if (k + 1 < hi) {
-                z = s * e[k + 1];  // bulge at (k, k+2), the next right rotation's target
-                e[k + 1] *= c;
-                y = e[k];
-            }
-            if (want_vectors) rotate_rows(left_rows + (size_t)k * m, left_rows + (size_t)(k + 1) * m, m, c, s);
-        }
+        if (zero >= 0 && zero < hi) chase_zero_row(d, e, zero, hi, left_rows, m);
+        else if (zero == hi) chase_zero_column(d, e, lo, hi, right_rows, n);
+        else shifted_qr_sweep(d, e, lo, hi, left_rows, m, right_rows, n);
     }
 }
 
@@ -403,7 +423,7 @@ int svd_low_rank_float(float *out, const float *a, int m, int n, int k, Error *e
     for (int i = 0; i < 4; i++) all[i]->values = NULL;
     double *s = malloc(sizeof(double) * ((size_t)p + 1));
     int status = s ? 0 : error_set(error, "out of memory for the SVD of a %d x %d matrix", m, n);
-    for (int i = 0; i < 4 && status == 0; i++) status = matrix_alloc(all[i], sizes[i][0], sizes[i][1], error);
+    for (int i = 0; i < 4 && status == 0; i++) status = matrix_init(all[i], sizes[i][0], sizes[i][1], error);
     if (status == 0) {
         for (size_t i = 0; i < (size_t)m * n; i++) copy.values[i] = a[i];
         status = svd_golub_kahan(&copy, &u, s, &vt, error);

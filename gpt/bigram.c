@@ -185,7 +185,7 @@ static const ModelOps COUNTING_BIGRAM_OPS = {
 
 // One tensor (V,V): "log_probs" for the counting model, "weight" for the neural one.
 // Neural initialisation: normal, std 0.01 (nearly uniform predictions); zeros without rng.
-int bigram_create(Model *model, Random *rng, Error *error) {
+int bigram_init(Model *model, Random *rng, Error *error) {
     int V = model->config.vocab_size;
     int counting = model->config.counting;
     model->ops = counting ? &COUNTING_BIGRAM_OPS : &NEURAL_BIGRAM_OPS;

@@ -389,7 +389,7 @@ static int read_header(Loader *l, Error *error) {
 // The model the config describes, and the tokenizer; both must agree with the header.
 static int create_model(Loader *l, Error *error) {
     const Header *h = &l->header;
-    if (model_create(l->model, &h->config, NULL, error)) return error_prefix(error, "%s", l->path);
+    if (model_init(l->model, &h->config, NULL, error)) return error_prefix(error, "%s", l->path);
     l->model_created = 1;
     if ((int)h->n_tensors != l->model->n_tensors)
         return error_set(error, "%s: %u tensors in the file, a %s of this config has %d", l->path, h->n_tensors,
@@ -605,7 +605,7 @@ int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, Tr
     return load(path, model, tokenizer, training, has_training, 0, error);
 }
 
-int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, Model *model, TextTokenizer *tokenizer,
+int checkpoint_load_for_inference(const char *path, const char *data_directory, Model *model, TextTokenizer *tokenizer,
                                   char *data_path, size_t data_path_size, Error *error) {
     memset(model, 0, sizeof *model);
     memset(tokenizer, 0, sizeof *tokenizer);
@@ -615,7 +615,7 @@ int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, 
     unsigned char magic[8] = {0};
     size_t got = fread(magic, 1, sizeof magic, file);
     fclose(file);
-    int32_t llmc_magic = 20240326;
+    int32_t llmc_magic = LLMC_CHECKPOINT_MAGIC;
     if (got >= 4 && memcmp(magic, &llmc_magic, 4) == 0) {
         if (llmc_read_checkpoint(model, path, error)) return -1;
         // llm.c's files hold no tokenizer; GPT-2's vocabulary is the one they are made with.
@@ -625,7 +625,7 @@ int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, 
             return error_set(error, "%s: an llm.c checkpoint with a %d-token vocabulary, not GPT-2's 50257: convert "
                              "it with its tokenizer (groundup convert --tokenizer FILE)", path, vocab_size);
         }
-        if (text_tokenizer_gpt2(tokenizer, gpt2_directory, error)) {
+        if (text_tokenizer_gpt2(tokenizer, data_directory, error)) {
             model_free(model);
             return -1;
         }

@@ -34,7 +34,7 @@
 //                   u32 length + the data path
 //
 // Loading checks the magic, version, checksum, every offset and size against the file's
-// length, the config (as model_create does), and the tensor table against the model the
+// length, the config (as model_init does), and the tensor table against the model the
 // config makes (same names, shapes, types); any failure is one line "<path>: <problem>".
 // The tensor data is not checksummed (a flipped weight byte loads).
 // Saving writes "<path>.tmp.<pid>" and renames it, so a failed or interrupted save leaves
@@ -48,7 +48,6 @@
 #include "gpt/train.h"
 
 enum { CHECKPOINT_FORMAT_VERSION = 1, CHECKPOINT_HEADER_BYTES = 256, CHECKPOINT_TENSOR_ENTRY_BYTES = 96 };
-enum { TENSOR_TYPE_F32 = 0, TENSOR_TYPE_Q8_0 = 1, TENSOR_TYPE_Q4_0 = 2 };
 
 // training may be NULL (a model for inference only).
 int checkpoint_save(const char *path, const Model *model, const TextTokenizer *tokenizer, const TrainState *training,
@@ -62,9 +61,9 @@ int checkpoint_load(const char *path, Model *model, TextTokenizer *tokenizer, Tr
 
 // For generation and evaluation: a groundup checkpoint (GPT-2's weights memory-mapped rather
 // than read, so they are not copied and pages are shared between processes), or an llm.c
-// GPT-2 checkpoint (with GPT-2's tokenizer from gpt2_directory). Of the training state only
+// GPT-2 checkpoint (with GPT-2's tokenizer from data_directory/gpt2/, NULL: the bundled data). Of the training state only
 // the path of the data it trained on is read, into data_path (may be NULL; "" if unknown).
-int checkpoint_load_for_inference(const char *path, const char *gpt2_directory, Model *model, TextTokenizer *tokenizer,
+int checkpoint_load_for_inference(const char *path, const char *data_directory, Model *model, TextTokenizer *tokenizer,
                                   char *data_path, size_t data_path_size, Error *error);
 
 #endif

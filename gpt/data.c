@@ -12,6 +12,29 @@
 // ----------------------------------------------------------------------------
 // token files (llm.c's format)
 
+// The bytes per id of a token file's header, or 0 when the magic and version are not a
+// layout this program reads.
+static int token_bytes_of(const int32_t *header) {
+    if (header[0] == TOKEN_FILE_MAGIC && header[1] == TOKEN_FILE_VERSION) return 2;
+    if (header[0] == LLAMA3_TOKEN_FILE_MAGIC && header[1] == LLAMA3_TOKEN_FILE_VERSION) return 4;
+    return 0;
+}
+
+// 1 when size bytes starting with header look like an llm.c token file whatever the magic:
+// a non-negative count of 2- or 4-byte ids that exactly fills the file after the header.
+static int shaped_like_token_file(const int32_t *header, long size) {
+    long after = size - (long)sizeof(int32_t) * TOKEN_FILE_HEADER_INTS, count = header[2];
+    return after >= 0 && count >= 0 && (after == 2 * count || after == 4 * count);
+}
+
+// "not a token file this program reads" with what the header says.
+static int unknown_layout(const char *path, const int32_t *header, Error *error) {
+    return error_set(error, "%s: an llm.c-style token file (magic %d, version %d, %d ids) in a layout this program "
+                     "does not read (magic %d version %d: GPT-2's uint16 ids; magic %d version %d: Llama-3's uint32 ids)",
+                     path, header[0], header[1], header[2], TOKEN_FILE_MAGIC, TOKEN_FILE_VERSION,
+                     LLAMA3_TOKEN_FILE_MAGIC, LLAMA3_TOKEN_FILE_VERSION);
+}
+
 int token_file_read(const char *path, int **tokens, long *n, Error *error) {
     *tokens = NULL;
     *n = 0;
@@ -20,35 +43,43 @@ int token_file_read(const char *path, int **tokens, long *n, Error *error) {
     int32_t header[TOKEN_FILE_HEADER_INTS];
     long size = file_size(file, path, error);
     int status = -1;
-    uint16_t *raw = NULL;
+    void *raw = NULL;
     if (size < 0) goto done;
     if (read_exact(file, header, sizeof header, path, "the token-file header", error)) goto done;
-    if (header[0] != TOKEN_FILE_MAGIC) {
-        error_set(error, "%s: not a token file (magic %d, expected %d)", path, header[0], TOKEN_FILE_MAGIC);
-        goto done;
-    }
-    if (header[1] != TOKEN_FILE_VERSION) {
-        error_set(error, "%s: token file version %d, only version %d is supported", path, header[1], TOKEN_FILE_VERSION);
+    int width = token_bytes_of(header);
+    if (!width) {
+        if (header[0] == TOKEN_FILE_MAGIC || header[0] == LLAMA3_TOKEN_FILE_MAGIC || shaped_like_token_file(header, size))
+            unknown_layout(path, header, error);
+        else
+            error_set(error, "%s: not a token file (magic %d, expected %d or %d)", path, header[0], TOKEN_FILE_MAGIC,
+                      LLAMA3_TOKEN_FILE_MAGIC);
         goto done;
     }
     long count = header[2];
-    if (count < 0 || size != (long)sizeof header + 2 * count) {
+    if (count < 0 || size != (long)sizeof header + width * count) {
         error_set(error, "%s: the header says %ld tokens (%ld bytes) but the file has %ld bytes", path, count,
-                  (long)sizeof header + 2 * count, size);
+                  (long)sizeof header + width * count, size);
         goto done;
     }
     if (count == 0) {
         error_set(error, "%s: empty token file", path);
         goto done;
     }
-    raw = malloc(sizeof(uint16_t) * (size_t)count);
+    raw = malloc((size_t)width * (size_t)count);
     *tokens = malloc(sizeof(int) * (size_t)count);
     if (!raw || !*tokens) {
         error_set(error, "%s: out of memory for %ld tokens", path, count);
         goto done;
     }
-    if (read_exact(file, raw, sizeof(uint16_t) * (size_t)count, path, "the tokens", error)) goto done;
-    for (long i = 0; i < count; i++) (*tokens)[i] = raw[i];
+    if (read_exact(file, raw, (size_t)width * (size_t)count, path, "the tokens", error)) goto done;
+    for (long i = 0; i < count; i++) {
+        uint32_t id = width == 2 ? ((const uint16_t *)raw)[i] : ((const uint32_t *)raw)[i];
+        if (id > 0x7fffffffu) {
+            error_set(error, "%s: token %ld has the id %u, too large for any vocabulary", path, i, id);
+            goto done;
+        }
+        (*tokens)[i] = (int)id;
+    }
     *n = count;
     status = 0;
 done:
@@ -105,9 +136,10 @@ int data_source_load(DataSource *source, const char *path, Error *error) {
         free(data);
         return error_set(error, "%s: empty file", path);
     }
-    int32_t magic = 0;
-    if (size >= 4) memcpy(&magic, data, 4);
-    if (magic == TOKEN_FILE_MAGIC) {
+    int32_t header[TOKEN_FILE_HEADER_INTS] = {0};
+    if (size >= sizeof header) memcpy(header, data, sizeof header);
+    if (header[0] == TOKEN_FILE_MAGIC || header[0] == LLAMA3_TOKEN_FILE_MAGIC ||
+        shaped_like_token_file(header, (long)size)) {
         free(data);
         source->is_tokens = 1;
         if (token_file_read(path, &source->tokens, &source->n_tokens, error)) return -1;
@@ -146,10 +178,10 @@ static int file_exists(const char *path) {
     return stat(path, &info) == 0;
 }
 
-int data_make_tokenizer(const DataSource *source, const char *spec, const char *gpt2_directory,
+int data_make_tokenizer(const DataSource *source, const char *spec, const char *data_directory,
                         const char *cache_dir, TextTokenizer *tokenizer, Error *error) {
     memset(tokenizer, 0, sizeof *tokenizer);
-    if (strcmp(spec, "gpt2") == 0) return text_tokenizer_gpt2(tokenizer, gpt2_directory, error);
+    if (strcmp(spec, "gpt2") == 0) return text_tokenizer_gpt2(tokenizer, data_directory, error);
     int is_char = strcmp(spec, "char") == 0, is_bpe = strncmp(spec, "bpe:", 4) == 0;
     if (source->is_tokens && (is_char || is_bpe))
         return error_set(error, "%s: a token file needs the tokenizer that made it (--tokenizer gpt2 or a file), not %s",
@@ -234,7 +266,7 @@ static int decoded_bytes(const TextTokenizer *tokenizer, const int *ids, long n,
     return 0;
 }
 
-int dataset_build(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
+int dataset_init(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
                   Error *error) {
     memset(dataset, 0, sizeof *dataset);
     int V = text_vocab_size(tokenizer);
@@ -294,7 +326,7 @@ int dataset_build(Dataset *dataset, const DataSource *source, const TextTokenize
     return 0;
 }
 
-int dataset_build_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
+int dataset_init_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
                           Error *error) {
     memset(dataset, 0, sizeof *dataset);
     if (source->is_tokens) {

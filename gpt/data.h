@@ -9,9 +9,12 @@
 // the evaluator (which scores tokens[1..n) given what precedes them).
 //
 // A token file in llm.c's format is used as is: the last 10% of its ids are held out.
-//   header  256 int32: [0] magic 20240520, [1] version 1, [2] number of tokens
-//   body    the tokens, uint16 each (so ids < 65536)
-// Token files made for llm.c (GPT-2 tokenizer) train here with --data file.bin.
+//   header  256 int32: [0] magic, [1] version, [2] number of tokens
+//   body    the tokens: uint16 each (magic 20240520, version 1: GPT-2's layout), or uint32
+//           each (magic 20240801, version 7: llm.c's Llama-3 layout)
+// Token files made for llm.c train here with --data file.bin. A file shaped like one (a 1 KiB
+// int32 header whose count matches the bytes after it) with another magic or version is
+// refused, not read as text.
 //
 // Cache: tokenizing Moby Dick with a BPE (and training that BPE) takes seconds, so the ids
 // are cached as token files in a cache directory, named after the data file plus a 64-bit
@@ -30,7 +33,11 @@
 #include "foundations/random.h"
 #include "gpt/text.h"
 
-enum { TOKEN_FILE_MAGIC = 20240520, TOKEN_FILE_VERSION = 1, TOKEN_FILE_HEADER_INTS = 256 };
+enum {
+    TOKEN_FILE_MAGIC = 20240520, TOKEN_FILE_VERSION = 1,                // GPT-2's layout, uint16 ids
+    LLAMA3_TOKEN_FILE_MAGIC = 20240801, LLAMA3_TOKEN_FILE_VERSION = 7,  // Llama-3's layout, uint32 ids
+    TOKEN_FILE_HEADER_INTS = 256,
+};
 
 // A data file as read: text (split into train and held-out bytes) or token ids.
 typedef struct DataSource {
@@ -61,18 +68,18 @@ void data_source_free(DataSource *source);
 //   "char"    the bytes occurring in the whole text (held-out part included, so that
 //             evaluation never meets an unknown byte)
 //   "bpe:N"   a BPE of N tokens trained on the training part (cached when cache_dir is set)
-//   "gpt2"    GPT-2's tokenizer from gpt2_directory
+//   "gpt2"    GPT-2's tokenizer from data_directory/gpt2/ (NULL: the bundled data)
 //   anything else: a tokenizer file (tokenizer/bpe.h's format or a saved TextTokenizer)
 // Token files accept only "gpt2" or a file (their ids were made by some existing tokenizer).
-int data_make_tokenizer(const DataSource *source, const char *spec, const char *gpt2_directory,
+int data_make_tokenizer(const DataSource *source, const char *spec, const char *data_directory,
                         const char *cache_dir, TextTokenizer *tokenizer, Error *error);
 
 // Tokenizes (or reads from the cache, when cache_dir is not NULL) both parts. Checks that
 // every id fits the tokenizer's vocabulary.
-int dataset_build(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
+int dataset_init(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, const char *cache_dir,
                   Error *error);
 // Only the held-out part (for evaluation); whole = 1 takes the whole text instead.
-int dataset_build_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
+int dataset_init_heldout(Dataset *dataset, const DataSource *source, const TextTokenizer *tokenizer, int whole,
                           Error *error);
 void dataset_free(Dataset *dataset);
 

@@ -52,17 +52,23 @@ int evaluate(Model *model, const int *tokens, long n, long n_bytes, int context,
             start += stride;
         }
         if ((status = model->ops->forward(model, inputs, NULL, b, T, error))) break;
-        for (int w = 0; w < b; w++)
-            for (int t = 0; t < T; t++) {
+        for (int w = 0; w < b && status == 0; w++)
+            for (int t = 0; t < T && status == 0; t++) {
                 long index = starts[w] + 1 + t;  // the token logits[w,t] predicts
                 if (index < first_new[w]) continue;
                 const float *logits = model->logits + ((long)w * T + t) * V;
                 int target = tokens[index];
                 if (target < 0 || target >= V) {
                     status = error_set(error, "evaluate: token id %d outside the vocabulary of %d", target, V);
-                    break;
+                    continue;
                 }
-                total += token_nats(logits, V, target);
+                double nats = token_nats(logits, V, target);
+                if (!isfinite(nats)) {
+                    status = error_set(error, "evaluate: the loss of token %ld is %g: the model's logits are not finite",
+                                       index, nats);
+                    continue;
+                }
+                total += nats;
                 result->n_tokens++;
             }
     }

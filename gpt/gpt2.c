@@ -621,7 +621,7 @@ int gpt2_check_config(const ModelConfig *cfg, Error *error) {
     return 0;
 }
 
-int gpt2_create(Model *model, Random *rng, Error *error) {
+int gpt2_init(Model *model, Random *rng, Error *error) {
     const ModelConfig *cfg = &model->config;
     if (gpt2_check_config(cfg, error)) return -1;
     model->ops = &gpt2_ops;

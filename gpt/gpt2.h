@@ -43,6 +43,9 @@ int gpt2_matrix_tensor(Gpt2Matrix matrix);
 // rank must stay the same. Drops the key/value cache.
 int gpt2_set_adapters(Model *model, const Gpt2Adapters *adapters, Error *error);
 
+// The first int32 of llm.c's GPT-2 checkpoint, which tells it from groundup's ("groundup").
+enum { LLMC_CHECKPOINT_MAGIC = 20240326 };
+
 // llm.c's checkpoint: 256 int32 header (magic 20240326, version 3, maxT, V, L, NH, C, Vp),
 // then the fp32 parameters in the order above with wte padded to (Vp, C).
 // Reading creates the model (the caller frees it with model_free); it checks the magic,

@@ -14,10 +14,9 @@
 
 enum {
     HEADER_INTS = 256,
-    CHECKPOINT_MAGIC = 20240326,
-    CHECKPOINT_VERSION = 3,  // fp32 parameters with a padded vocabulary
-    STATE_MAGIC = 20240327,
-    STATE_VERSION = 2,
+    LLMC_CHECKPOINT_VERSION = 3,  // fp32 parameters with a padded vocabulary
+    LLMC_STATE_MAGIC = 20240327,
+    LLMC_STATE_VERSION = 2,
 };
 
 static int padded_vocab(int V) { return (V + 127) / 128 * 128; }
@@ -50,13 +49,13 @@ int llmc_read_checkpoint(Model *model, const char *path, Error *error) {
     int32_t header[HEADER_INTS];
     int status = -1;
     if (read_exact(file, header, sizeof header, path, "the 256-int header", error)) goto done;
-    if (header[0] != CHECKPOINT_MAGIC) {
-        error_set(error, "%s: not an llm.c GPT-2 checkpoint (magic %d, expected %d)", path, header[0], CHECKPOINT_MAGIC);
+    if (header[0] != LLMC_CHECKPOINT_MAGIC) {
+        error_set(error, "%s: not an llm.c GPT-2 checkpoint (magic %d, expected %d)", path, header[0], LLMC_CHECKPOINT_MAGIC);
         goto done;
     }
-    if (header[1] != CHECKPOINT_VERSION) {
+    if (header[1] != LLMC_CHECKPOINT_VERSION) {
         error_set(error, "%s: llm.c checkpoint version %d is not supported (only %d: fp32, padded vocabulary)", path,
-                  header[1], CHECKPOINT_VERSION);
+                  header[1], LLMC_CHECKPOINT_VERSION);
         goto done;
     }
     ModelConfig config = {.arch = ARCH_GPT2};
@@ -68,11 +67,12 @@ int llmc_read_checkpoint(Model *model, const char *path, Error *error) {
     int Vp = header[7];
     if (gpt2_check_config(&config, error)) goto done;
     if (Vp < config.vocab_size || Vp > config.vocab_size + 100000) {
-        error_set(error, "%s: padded vocabulary %d is smaller than the vocabulary %d", path, Vp, config.vocab_size);
+        error_set(error, "%s: padded vocabulary %d is %s the vocabulary %d", path, Vp,
+                  Vp < config.vocab_size ? "smaller than" : "more than 100000 rows above", config.vocab_size);
         goto done;
     }
     model->config = config;
-    if (gpt2_create(model, NULL, error)) goto done;
+    if (gpt2_init(model, NULL, error)) goto done;
     long expected = (long)sizeof header + (long)sizeof(float) * llmc_parameter_count(model, Vp);
     long actual = file_size(file, path, error);
     if (actual < 0) goto done;
@@ -93,8 +93,8 @@ int llmc_write_checkpoint(const Model *model, const char *path, Error *error) {
     if (cfg->arch != ARCH_GPT2) return error_set(error, "%s: llm.c's format holds GPT-2 models only", path);
     int32_t header[HEADER_INTS] = {0};
     int Vp = padded_vocab(cfg->vocab_size);
-    header[0] = CHECKPOINT_MAGIC;
-    header[1] = CHECKPOINT_VERSION;
+    header[0] = LLMC_CHECKPOINT_MAGIC;
+    header[1] = LLMC_CHECKPOINT_VERSION;
     header[2] = cfg->context_length;
     header[3] = cfg->vocab_size;
     header[4] = cfg->n_layers;
@@ -125,9 +125,9 @@ int llmc_read_debug_state(DebugState *state, const Model *model, const char *pat
     int32_t header[HEADER_INTS];
     int status = -1;
     if (read_exact(file, header, sizeof header, path, "the 256-int header", error)) goto done;
-    if (header[0] != STATE_MAGIC || header[1] != STATE_VERSION) {
+    if (header[0] != LLMC_STATE_MAGIC || header[1] != LLMC_STATE_VERSION) {
         error_set(error, "%s: not an llm.c debug state (magic %d version %d, expected %d version %d)", path, header[0],
-                  header[1], STATE_MAGIC, STATE_VERSION);
+                  header[1], LLMC_STATE_MAGIC, LLMC_STATE_VERSION);
         goto done;
     }
     int B = header[2], T = header[3], V = cfg->vocab_size, Vp = padded_vocab(V);

@@ -155,7 +155,7 @@ static const ModelOps lora_ops = {
 };
 
 // ----------------------------------------------------------------------------
-// creation (model_create with ARCH_LORA comes here)
+// creation (model_init with ARCH_LORA comes here)
 
 static int check_lora_config(const ModelConfig *c, Error *error) {
     ModelConfig base = *c;
@@ -177,7 +177,7 @@ static int check_lora_config(const ModelConfig *c, Error *error) {
     return 0;
 }
 
-int lora_create(Model *model, Random *rng, Error *error) {
+int lora_init(Model *model, Random *rng, Error *error) {
     const ModelConfig *c = &model->config;
     if (check_lora_config(c, error)) return -1;
     model->ops = &lora_ops;
@@ -250,7 +250,7 @@ int lora_attach(Model *lora, Model *base, Error *error) {
     return 0;
 }
 
-int lora_new(Model *lora, Model *base, int rank, float alpha, int targets, Random *rng, Error *error) {
+int lora_init_fresh(Model *lora, Model *base, int rank, float alpha, int targets, Random *rng, Error *error) {
     memset(lora, 0, sizeof *lora);
     if (base->config.arch != ARCH_GPT2)
         return error_set(error, "lora: the base is a %s model; adapters go on GPT-2", architecture_name(base->config.arch));
@@ -261,7 +261,7 @@ int lora_new(Model *lora, Model *base, int rank, float alpha, int targets, Rando
     config.lora_targets = targets;
     config.lora_reserved = 0;
     config.lora_base_checksum = lora_base_checksum(base);
-    if (model_create(lora, &config, rng, error)) return -1;
+    if (model_init(lora, &config, rng, error)) return -1;
     if (lora_attach(lora, base, error)) {
         model_free(lora);
         return -1;
@@ -308,7 +308,7 @@ int lora_merge(Model *merged, const Model *lora, Error *error) {
     const LoraState *state = state_of(lora);
     ModelConfig config = base->config;
     config.weight_type = config.embedding_type = TENSOR_F32;
-    if (model_create(merged, &config, NULL, error)) return -1;
+    if (model_init(merged, &config, NULL, error)) return -1;
     for (int i = 0; i < base->n_tensors; i++) {
         const TensorInfo *from = &base->tensors[i];
         float *to = merged->params + merged->tensors[i].offset;

@@ -48,7 +48,7 @@ uint64_t lora_base_checksum(const Model *base);
 // *lora = fresh adapters (A from rng, B = 0) of rank, alpha and targets on base, which the
 // LoRA model takes over (*base is emptied; model_free(lora) frees both). On failure *base is
 // left as it was.
-int lora_new(Model *lora, Model *base, int rank, float alpha, int targets, Random *rng, Error *error);
+int lora_init_fresh(Model *lora, Model *base, int rank, float alpha, int targets, Random *rng, Error *error);
 
 // Attaches the adapters of lora (e.g. read by checkpoint_load) to base, taking it over, after
 // checking that base is the model they were trained on. On failure *base is left as it was.

@@ -295,7 +295,7 @@ static void add_tensor(Model *model, const char *name, int rows, int columns) {
 //   embedding ~ N(0, 1), W1 ~ N(0, (5/3) / sqrt(K E)), b1 = 0,
 //   W2 ~ N(0, 0.01) so the first predictions are nearly uniform, b2 = 0,
 //   gain = 1, bias = 0, running mean = 0, running variance = 1.
-int mlp_create(Model *model, Random *rng, Error *error) {
+int mlp_init(Model *model, Random *rng, Error *error) {
     const ModelConfig *c = &model->config;
     int V = c->vocab_size, K = c->block_size, E = c->d_embed, H = c->d_hidden;
     model->ops = &MLP_OPS;

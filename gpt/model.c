@@ -56,7 +56,7 @@ static int config_check(const ModelConfig *c, Error *error) {
         if (c->batch_norm != 0 && c->batch_norm != 1) return error_set(error, "config: batch_norm = %d, must be 0 or 1", c->batch_norm);
         break;
     case ARCH_GPT2:
-    case ARCH_LORA:  // the base's GPT-2 fields; lora_create checks the adapters' own
+    case ARCH_LORA:  // the base's GPT-2 fields; lora_init checks the adapters' own
         if (check_range("n_layers", c->n_layers, 1, 1024, error)) return -1;
         if (check_range("n_heads", c->n_heads, 1, 1024, error)) return -1;
         if (check_range("d_model", c->d_model, 1, 65536, error)) return -1;
@@ -89,17 +89,17 @@ int model_backward(Model *model, Error *error) {
     return model->ops->backward(model, error);
 }
 
-int model_create(Model *model, const ModelConfig *config, Random *rng, Error *error) {
+int model_init(Model *model, const ModelConfig *config, Random *rng, Error *error) {
     memset(model, 0, sizeof *model);
     if (config_check(config, error)) return -1;
     model->config = *config;
     model->loss = -1.0f;
     int status = -1;
     switch (config->arch) {
-    case ARCH_BIGRAM: status = bigram_create(model, rng, error); break;
-    case ARCH_MLP: status = mlp_create(model, rng, error); break;
-    case ARCH_GPT2: status = gpt2_create(model, rng, error); break;
-    case ARCH_LORA: status = lora_create(model, rng, error); break;
+    case ARCH_BIGRAM: status = bigram_init(model, rng, error); break;
+    case ARCH_MLP: status = mlp_init(model, rng, error); break;
+    case ARCH_GPT2: status = gpt2_init(model, rng, error); break;
+    case ARCH_LORA: status = lora_init(model, rng, error); break;
     }
     if (status) {
         model_free(model);

@@ -96,7 +96,7 @@ struct Model {
     long n_params;
     // params[0, n_trainable) are trained; the rest (the MLP's batch-norm running statistics)
     // are updated by forward only and left alone by the optimizer. A stage may leave it 0:
-    // model_create then sets it to n_params.
+    // model_init then sets it to n_params.
     long n_trainable;
     TensorInfo *tensors;
     int n_tensors;
@@ -120,7 +120,7 @@ struct Model {
 
 // Creates a model for config with parameters initialised from rng (rng may be NULL when
 // the parameters will be loaded). Checks the config (sizes positive, heads divide width...).
-int model_create(Model *model, const ModelConfig *config, Random *rng, Error *error);
+int model_init(Model *model, const ModelConfig *config, Random *rng, Error *error);
 // Allocates activations for up to B x T (and grads when training). Safe to call again with
 // other sizes. Forward fails cleanly if called with more.
 int model_prepare(Model *model, int B, int T, int training, Error *error);
@@ -140,11 +140,11 @@ const TensorInfo *model_find_tensor(const Model *model, const char *name);
 const char *architecture_name(Architecture arch);
 int architecture_parse(const char *name, Architecture *arch, Error *error);
 
-// Stage constructors used by model_create: each fills ops, tensors, n_params and
+// Stage constructors used by model_init: each fills ops, tensors, n_params and
 // allocates and initialises params.
-int bigram_create(Model *model, Random *rng, Error *error);
-int mlp_create(Model *model, Random *rng, Error *error);
-int gpt2_create(Model *model, Random *rng, Error *error);
-int lora_create(Model *model, Random *rng, Error *error);
+int bigram_init(Model *model, Random *rng, Error *error);
+int mlp_init(Model *model, Random *rng, Error *error);
+int gpt2_init(Model *model, Random *rng, Error *error);
+int lora_init(Model *model, Random *rng, Error *error);
 
 #endif

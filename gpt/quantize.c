@@ -16,7 +16,7 @@ int model_quantize(Model *quantized, const Model *model, int weight_type, int em
     ModelConfig config = model->config;
     config.weight_type = weight_type;
     config.embedding_type = embedding_type;
-    if (model_create(quantized, &config, NULL, error)) return -1;
+    if (model_init(quantized, &config, NULL, error)) return -1;
     for (int i = 0; i < model->n_tensors; i++) {
         const TensorInfo *from = &model->tensors[i], *to = &quantized->tensors[i];
         const float *values = model->params + from->offset;
@@ -36,7 +36,7 @@ int model_quantize(Model *quantized, const Model *model, int weight_type, int em
         if (quant_matrix_quantize_into(matrix, matrix->data, matrix->bytes, (QuantType)to->type, values, matrix->rows,
                                        matrix->cols, error)) {
             model_free(quantized);
-            return -1;
+            return error_prefix(error, "tensor %s", from->name);
         }
         if (report) {
             QuantErrorStats stats = quant_error_stats(matrix, values);

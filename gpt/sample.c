@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/statistics.h"
+
 int sampler_config_check(const SamplerConfig *c, Error *error) {
     if (!(c->temperature >= 0.0f) || !isfinite(c->temperature))
         return error_set(error, "temperature %g must be a number >= 0", (double)c->temperature);
@@ -146,6 +148,12 @@ int generate(Model *model, const int *prompt, int n_prompt, int n_new, Sampler *
     for (int i = 0; i < n_new; i++) {
         if (n - start > C) start = n - (C / 2 > 0 ? C / 2 : 1);
         if ((status = model->ops->next_logits(model, tokens + start, (int)(n - start), logits, error))) break;
+        // A non-finite logit (a NaN weight, an overflow) would make the sampler's choice
+        // meaningless: stop with an error rather than print tokens it did not choose.
+        if ((status = check_finite(logits, V, "the model's logits", error))) {
+            error_prefix(error, "generate: token %ld", n + 1);
+            break;
+        }
         int token = sampler_sample(sampler, logits, rng);
         tokens[n++] = token;
         if (n_generated) *n_generated = i + 1;

@@ -7,6 +7,7 @@
 
 #include "foundations/file.h"
 #include "foundations/hex.h"
+#include "tokenizer/named.h"
 #include "tokenizer/pretokenize.h"
 
 static const char TEXT_TOKENIZER_MAGIC[] = "groundup-text-tokenizer 1";
@@ -37,13 +38,10 @@ int text_tokenizer_train_bpe(TextTokenizer *tokenizer, const unsigned char *text
     return bpe_train(&tokenizer->bpe, text, n, vocab_size, PATTERN_GPT2, NULL, NULL, error);
 }
 
-int text_tokenizer_gpt2(TextTokenizer *tokenizer, const char *directory, Error *error) {
+int text_tokenizer_gpt2(TextTokenizer *tokenizer, const char *data_directory, Error *error) {
     memset(tokenizer, 0, sizeof *tokenizer);
     tokenizer->kind = TEXT_TOKENIZER_BPE;
-    char encoder[1024], vocab[1024];
-    snprintf(encoder, sizeof encoder, "%s/encoder.json", directory);
-    snprintf(vocab, sizeof vocab, "%s/vocab.bpe", directory);
-    return bpe_load_gpt2(&tokenizer->bpe, encoder, vocab, error);
+    return bpe_load_named(&tokenizer->bpe, "gpt2", data_directory, error);
 }
 
 void text_tokenizer_free(TextTokenizer *tokenizer) {

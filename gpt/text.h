@@ -40,8 +40,9 @@ typedef struct TextTokenizer {
 int text_tokenizer_chars(TextTokenizer *tokenizer, const unsigned char *text, size_t n, Error *error);
 // A BPE of vocab_size tokens trained on text[n] with GPT-2's pre-tokenizer pattern.
 int text_tokenizer_train_bpe(TextTokenizer *tokenizer, const unsigned char *text, size_t n, int vocab_size, Error *error);
-// GPT-2's tokenizer from directory/encoder.json and directory/vocab.bpe.
-int text_tokenizer_gpt2(TextTokenizer *tokenizer, const char *directory, Error *error);
+// GPT-2's tokenizer from data_directory/gpt2/ (encoder.json, vocab.bpe); data_directory NULL:
+// the bundled data, wherever the program runs from (tokenizer/named.h).
+int text_tokenizer_gpt2(TextTokenizer *tokenizer, const char *data_directory, Error *error);
 // A groundup BPE file (tokenizer/bpe.h's format) or a serialised TextTokenizer.
 int text_tokenizer_load(TextTokenizer *tokenizer, const char *path, Error *error);
 int text_tokenizer_save(const TextTokenizer *tokenizer, const char *path, Error *error);

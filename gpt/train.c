@@ -166,6 +166,7 @@ static void notify(TrainRun *run, TrainProgress *progress) {
 static int save(TrainRun *run, TrainProgress *progress, Error *error) {
     if (!run->out_path) return 0;
     if (checkpoint_save(run->out_path, run->model, run->tokenizer, run->state, error)) return -1;
+    progress->saved_step = run->state->step;
     progress->event = TRAIN_EVENT_SAVED;
     progress->path = run->out_path;
     notify(run, progress);
@@ -206,7 +207,7 @@ static int fit_counting(TrainRun *run, Error *error) {
         return -1;
     TrainProgress progress = {TRAIN_EVENT_FITTED, 1, 1, train_loss, val_loss, 0.0f,
                               (double)data->n_train / (s->elapsed_seconds > 0 ? s->elapsed_seconds : 1e-9),
-                              s->elapsed_seconds, 0.0, NULL};
+                              s->elapsed_seconds, 0.0, NULL, 0};
     notify(run, &progress);
     if (save(run, &progress, error)) return -1;
     return write_svg(run, error) ? -1 : TRAIN_FINISHED;
@@ -273,9 +274,14 @@ int train_run(TrainRun *run, Error *error) {
         data_sample_batch(data->train, data->n_train, B, T, &s->rng, inputs, targets);
         if ((status = model->ops->forward(model, inputs, targets, B, T, error))) break;
         if (!isfinite(model->loss)) {
-            status = error_set(error, "step %ld: the loss is %s; training stopped (lower --lr?)%s%s", s->step + 1,
-                               isnan(model->loss) ? "nan" : "infinite", run->out_path ? "; the last good checkpoint is " : "",
-                               run->out_path ? run->out_path : "");
+            // Name a checkpoint only if this run wrote it: a file left at that path by another
+            // run, or none at all, is not this run's last good state.
+            char saved[1200] = "; this run saved nothing before it";
+            if (progress.saved_step > 0 && run->out_path)
+                snprintf(saved, sizeof saved, "; the last good checkpoint is %s (step %ld)", run->out_path,
+                         progress.saved_step);
+            status = error_set(error, "step %ld: the loss is %s; training stopped (lower --lr?)%s", s->step + 1,
+                               isnan(model->loss) ? "nan" : "infinite", run->out_path ? saved : "");
             break;
         }
         memset(model->grads, 0, sizeof(float) * (size_t)model->n_params);

@@ -88,6 +88,7 @@ typedef struct TrainProgress {
     double elapsed_seconds;
     double remaining_seconds;
     const char *path;        // SAVED
+    long saved_step;         // the step of this run's last checkpoint, 0 before its first
 } TrainProgress;
 
 typedef void (*TrainCallback)(void *context, const TrainProgress *progress);

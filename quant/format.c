@@ -121,14 +121,35 @@ void quant_dequantize_row(const QuantMatrix *matrix, int row, float *out) {
     }
 }
 
+void quant_dequantize_block(const QuantMatrix *matrix, int row, int block, float *out) {
+    const char *data = (const char *)matrix->data + (size_t)row * quant_row_bytes(matrix->type, matrix->cols) +
+                       (size_t)block * quant_block_bytes(matrix->type);
+    if (matrix->type == QUANT_Q8_0) dequantize_block_q8_0((const QuantBlockQ8_0 *)data, out);
+    else dequantize_block_q4_0((const QuantBlockQ4_0 *)data, out);
+}
+
 void quant_dequantize(const QuantMatrix *matrix, float *out) {
 #pragma omp parallel for schedule(static) if ((long)matrix->rows * matrix->cols > 1000000)
     for (int row = 0; row < matrix->rows; row++) quant_dequantize_row(matrix, row, out + (size_t)row * matrix->cols);
 }
 
+// The largest |w| a format can store: the block scale is an fp16 (largest finite 65504),
+// d = max|w| / 127 for q8_0 and d = m / -8 for q4_0.
+static double largest_representable(QuantType type) { return 65504.0 * (type == QUANT_Q8_0 ? 127.0 : 8.0); }
+
+int quant_check_values(QuantType type, const float *weight, int rows, int cols, Error *error) {
+    double limit = largest_representable(type);
+    for (long i = 0; i < (long)rows * cols; i++) {
+        if (isfinite(weight[i]) && fabs(weight[i]) <= limit) continue;
+        return error_set(error, "row %ld, column %ld: the weight %g cannot be stored as %s (|w| must be at most %.0f: "
+                         "the block scale is an fp16)", i / cols, i % cols, (double)weight[i], quant_type_name(type), limit);
+    }
+    return 0;
+}
+
 int quant_matrix_quantize_into(QuantMatrix *matrix, void *data, size_t capacity, QuantType type,
                                const float *weight, int rows, int cols, Error *error) {
-    if (quant_check_shape(type, rows, cols, error) != 0) return -1;
+    if (quant_check_shape(type, rows, cols, error) != 0 || quant_check_values(type, weight, rows, cols, error)) return -1;
     size_t row_bytes = quant_row_bytes(type, cols), bytes = row_bytes * (size_t)rows;
     if (capacity < bytes)
         return error_set(error, "a %d x %d %s matrix needs %zu bytes, the buffer has %zu", rows, cols,
@@ -142,11 +163,14 @@ int quant_matrix_quantize_into(QuantMatrix *matrix, void *data, size_t capacity,
 
 int quant_matrix_quantize(QuantMatrix *matrix, QuantType type, const float *weight, int rows, int cols,
                           Error *error) {
-    if (quant_check_shape(type, rows, cols, error) != 0) return -1;
+    if (quant_check_shape(type, rows, cols, error) != 0 || quant_check_values(type, weight, rows, cols, error)) return -1;
     size_t bytes = quant_row_bytes(type, cols) * (size_t)rows;
     void *data = malloc(bytes);
     if (!data) return error_set(error, "out of memory quantizing a %d x %d matrix (%zu bytes)", rows, cols, bytes);
-    quant_matrix_quantize_into(matrix, data, bytes, type, weight, rows, cols, NULL);
+    if (quant_matrix_quantize_into(matrix, data, bytes, type, weight, rows, cols, error)) {
+        free(data);
+        return -1;
+    }
     matrix->owns_data = 1;
     return 0;
 }
@@ -171,23 +195,21 @@ void quant_matrix_free(QuantMatrix *matrix) {
 QuantErrorStats quant_error_stats(const QuantMatrix *matrix, const float *weight) {
     int rows = matrix->rows, cols = matrix->cols;
     double sum_squared_error = 0.0, sum_squared_weight = 0.0, max_abs = 0.0;
-#pragma omp parallel reduction(+ : sum_squared_error, sum_squared_weight) reduction(max : max_abs) \
-    if ((long)rows * cols > 1000000)
-    {
-        float *row_values = malloc(sizeof(float) * (size_t)cols);
-        assert(row_values);  // cols floats; a matrix this wide exists already
-#pragma omp for schedule(static)
-        for (int row = 0; row < rows; row++) {
-            quant_dequantize_row(matrix, row, row_values);
-            const float *w = weight + (size_t)row * cols;
-            for (int k = 0; k < cols; k++) {
-                double difference = (double)w[k] - row_values[k];
+    // Block by block into a buffer on the stack: no allocation, so nothing to fail.
+#pragma omp parallel for schedule(static) reduction(+ : sum_squared_error, sum_squared_weight) \
+    reduction(max : max_abs) if ((long)rows * cols > 1000000)
+    for (int row = 0; row < rows; row++) {
+        for (int b = 0; b < cols / QUANT_BLOCK; b++) {
+            float values[QUANT_BLOCK];
+            quant_dequantize_block(matrix, row, b, values);
+            const float *w = weight + (size_t)row * cols + (size_t)b * QUANT_BLOCK;
+            for (int k = 0; k < QUANT_BLOCK; k++) {
+                double difference = (double)w[k] - values[k];
                 sum_squared_error += difference * difference;
                 sum_squared_weight += (double)w[k] * w[k];
                 if (fabs(difference) > max_abs) max_abs = fabs(difference);
             }
         }
-        free(row_values);
     }
     double count = (double)rows * cols;
     return (QuantErrorStats){sqrt(sum_squared_error / count), max_abs, sqrt(sum_squared_weight / count)};

@@ -21,6 +21,7 @@
 //      and unpacked once, serves 4 rows of the input (M = 1, decoding, streams the weights
 //      once at memory speed).
 #include <assert.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,14 +113,18 @@ static void quantize_input_row(const float *x, int n_blocks, int paired, int8_t 
         float max_abs = 0.0f;
         for (int j = 0; j < QUANT_BLOCK; j++) max_abs = fabsf(block[j]) > max_abs ? fabsf(block[j]) : max_abs;
         float inverse = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
-        int32_t sum = 0;
+        int32_t sum = 0, not_numbers = 0;
         for (int j = 0; j < QUANT_BLOCK; j++) {
             float q = nearbyintf(block[j] * inverse);
             q = q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q;
+            // A NaN or infinite input has no integer: it becomes 0 here and NaN in the scale,
+            // so the product is NaN (converting NaN to an integer is undefined).
+            not_numbers += q != q;
+            q = q == q ? q : 0.0f;
             values[value_position(paired, b, j)] = (int8_t)q;
             sum += (int32_t)q;
         }
-        scales[b] = max_abs / 127.0f;
+        scales[b] = not_numbers || max_abs > FLT_MAX ? NAN : max_abs / 127.0f;
         sums[b] = sum;
     }
 }
@@ -440,6 +445,27 @@ static void tile(QuantKernel kernel, QuantType type, int rows, const char *weigh
     }
 }
 
+// out (M,N) = inp · Wᵀ + bias without quantizing the input: each weight block dequantized on
+// the stack and multiplied in fp32. Allocates nothing; the path taken when there is no memory
+// for the quantized input (M·K bytes), so that the product never fails.
+static void forward_unquantized_input(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
+                                      int K, int N) {
+#pragma omp parallel for schedule(static) if ((long)N * K > 65536)
+    for (int n = 0; n < N; n++) {
+        for (int m = 0; m < M; m++) out[(size_t)m * N + n] = bias ? bias[n] : 0.0f;
+        for (int b = 0; b < K / QUANT_BLOCK; b++) {
+            float block[QUANT_BLOCK];
+            quant_dequantize_block(weight, n, b, block);
+            for (int m = 0; m < M; m++) {
+                const float *x = inp + (size_t)m * K + (size_t)b * QUANT_BLOCK;
+                float dot = 0.0f;
+                for (int j = 0; j < QUANT_BLOCK; j++) dot += block[j] * x[j];
+                out[(size_t)m * N + n] += dot;
+            }
+        }
+    }
+}
+
 void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp, const QuantMatrix *weight,
                                const float *bias, int M, int K, int N) {
     assert(weight->cols == K && weight->rows == N && K % QUANT_BLOCK == 0 && M >= 0);
@@ -449,9 +475,10 @@ void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp,
     QuantizedInput input;
     // The SIMD Q4_0 kernels read the input in pairs of blocks.
     int paired = weight->type == QUANT_Q4_0 && kernel != QUANT_KERNEL_SCALAR;
-    int status = quantize_input(&input, inp, M, K, paired);
-    assert(status == 0 && "out of memory for the quantized input");  // M·K bytes, less than inp itself
-    (void)status;
+    if (quantize_input(&input, inp, M, K, paired) != 0) {
+        forward_unquantized_input(out, inp, weight, bias, M, K, N);
+        return;
+    }
     size_t row_bytes = quant_row_bytes(weight->type, K);
     int n_bands = (N + WEIGHT_BAND - 1) / WEIGHT_BAND;
 #pragma omp parallel for schedule(static) if ((long)N * K > 65536)

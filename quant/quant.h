@@ -106,6 +106,12 @@ size_t quant_row_bytes(QuantType type, int cols);
 int quant_check_shape(QuantType type, int rows, int cols, Error *error);
 
 // weight (rows, cols) fp32 -> a QuantMatrix owning freshly allocated data.
+// 0 when every weight (rows, cols) is one the format can store: finite, and |w| at most
+// 65504·127 (q8_0) or 65504·8 (q4_0), the block scale being an fp16; else -1 naming the first
+// that is not. The quantizers below refuse such weights rather than store an infinite scale
+// (whose block would decode to NaN).
+int quant_check_values(QuantType type, const float *weight, int rows, int cols, Error *error);
+
 int quant_matrix_quantize(QuantMatrix *matrix, QuantType type, const float *weight, int rows, int cols,
                           Error *error);
 // The same into caller memory: data must hold capacity >= rows · quant_row_bytes bytes;
@@ -123,6 +129,8 @@ void quant_matrix_free(QuantMatrix *matrix);
 void quant_quantize_row(QuantType type, const float *weight, void *row_data, int cols);
 // out (cols) = row `row` of the matrix, dequantized.
 void quant_dequantize_row(const QuantMatrix *matrix, int row, float *out);
+// out (QUANT_BLOCK) = block `block` of row `row`, dequantized.
+void quant_dequantize_block(const QuantMatrix *matrix, int row, int block, float *out);
 // out (rows, cols) = the whole matrix, dequantized (for tests and for merging adapters).
 void quant_dequantize(const QuantMatrix *matrix, float *out);
 // Round trip error of matrix against weight (rows, cols).

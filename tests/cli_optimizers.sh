@@ -16,7 +16,7 @@ grep -q '^| quadratic | nesterov | [0-9.e-]* | [0-9][0-9]* |' "$tmp/out" || fail
 [ -s "$tmp/x.svg" ] || fail "no SVG written"
 grep -q '</svg>' "$tmp/x.svg" || fail "SVG not complete"
 [ "$(grep -c 'class="series"' "$tmp/x.svg")" -ge 18 ] || fail "SVG lacks a curve per optimizer and problem"
-[ ! -e "$tmp/x.svg.tmp" ] || fail "temporary file left behind"
+! compgen -G "$tmp/x.svg.tmp*" > /dev/null || fail "temporary file left behind"
 grep -q 'wrote' "$tmp/err" || fail "no 'wrote' line on stderr"
 
 # --help works and exits 0.

@@ -25,7 +25,7 @@ cmp -s "$tmp/back" $cases/case_38.txt || fail "decode(encode(case_38)) differs"
 head -c 20000 /dev/urandom >"$tmp/random"
 "$groundup" tokenizer encode --in "$tmp/random" --binary uint32 --out "$tmp/random.ids" || fail "encode random bytes"
 "$groundup" tokenizer decode --in "$tmp/random.ids" --binary uint32 | cmp -s - "$tmp/random" || fail "random bytes round trip"
-[ ! -e "$tmp/random.ids.tmp" ] || fail "temporary file left behind"
+! compgen -G "$tmp/random.ids.tmp*" > /dev/null || fail "temporary file left behind"
 
 # Train a small tokenizer, then round-trip a file through it.
 head -c 100000 data/mobydick.txt >"$tmp/train.txt"
@@ -80,6 +80,15 @@ check_bad "99999999.*not a token" decode --in "$tmp/big.ids"
 check_bad "whole number" decode --in "$tmp/odd.bin" --binary uint16
 check_bad "unknown subcommand" frobnicate
 check_bad "unknown option" encode --bogus
+
+# The bundled data is found from any folder: GPT-2's tokenizer by name from /tmp gives the
+# same ids as from the repository's root, and an llm.c-vocabulary name needs no path.
+program=$(cd "$(dirname "$groundup")" && pwd)/$(basename "$groundup")
+printf 'Hello, world' > "$tmp/from_anywhere.txt"
+here=$("$groundup" tokenizer encode --tokenizer gpt2 --in "$tmp/from_anywhere.txt" | tr "\n" " ")
+there=$(cd "$tmp" && env -u GROUNDUP_DATA "$program" tokenizer encode --tokenizer gpt2 --in from_anywhere.txt | tr "\n" " ")
+[ "$here" = "15496 11 995 " ] || fail "GPT-2 ids of 'Hello, world': $here"
+[ "$there" = "$here" ] || fail "from another folder: '$there', expected '$here'"
 
 [ "$failures" -eq 0 ] && echo "cli_tokenizer: all checks passed" >&2
 [ "$failures" -eq 0 ]

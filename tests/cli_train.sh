@@ -103,6 +103,9 @@ cp "$D/mlp.ckpt" "$D/good.ckpt"
 tail -n 1 "$D/nan.err" | grep -q "^groundup: train: step [0-9]*: the loss is nan" ||
     fail "NaN named with its step: $(cat "$D/nan.err")"
 cmp -s "$D/mlp.ckpt" "$D/good.ckpt" || fail "the checkpoint survives a diverging run"
+grep -q "this run saved nothing before it" "$D/nan.err" ||
+    fail "a run that diverged before its first save must not call another file its last good checkpoint"
+grep -q "last good checkpoint" "$D/nan.err" && fail "names a checkpoint it did not write: $(tail -n 1 "$D/nan.err")"
 
 if [ $failures -ne 0 ]; then
     echo "cli_train: $failures failure(s)"

@@ -13,8 +13,35 @@ if ! "$groundup" verify --model $fixture/model.bin --state $fixture/state.bin --
         --expected-losses $fixture/losses.txt > "$tmp/out" 2> "$tmp/err"; then
     fail "verify on the fixture failed"; cat "$tmp/out" "$tmp/err" >&2
 fi
-[ "$(grep -c ' ok$' "$tmp/out")" -eq 28 ] || fail "expected 28 checks ok (logits, loss, 16 gradients, 10 steps)"
-grep -q '^step 9 loss' "$tmp/out" || fail "no 'step 9 loss' line"
+# The values themselves, read from what verify prints and compared here (not its own "ok"):
+#   logits: max |difference| D (tolerance ...)             D <= 1e-4
+#   loss: groundup L reference R relative difference ...   R = step 0 of losses.txt, |L-R|/R <= 1e-5
+#   grad NAME max |difference| D, relative to max |grad| M: Q    each of the 16 tensors once, Q <= 1e-3
+#   step S loss L reference R ...                          S = 0..9, R = losses.txt's step S, |L-R|/R <= 1e-5
+out=$tmp/out
+logits=$(awk '/^logits:/ {print $4}' "$out")
+awk -v d="$logits" 'BEGIN {exit !(d != "" && d + 0 <= 1e-4)}' || fail "logits differ by '$logits' (more than 1e-4, or missing)"
+read -r loss reference <<< "$(awk '/^loss:/ {print $3, $5}' "$out")"
+expected0=$(awk '$1 == "step" && $2 == 0 {print $4}' $fixture/losses.txt)
+[ "${reference:-}" = "$expected0" ] || fail "loss line: reference '${reference:-}', losses.txt says '$expected0'"
+awk -v a="${loss:-}" -v b="$expected0" 'BEGIN {d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-5 * b)}' ||
+    fail "loss ${loss:-missing} vs PyTorch's $expected0: relative difference above 1e-5"
+for name in wte wpe ln1w ln1b qkvw qkvb attprojw attprojb ln2w ln2b fcw fcb fcprojw fcprojb lnfw lnfb; do
+    lines=$(awk -v n="$name" '$1 == "grad" && $2 == n' "$out")
+    [ "$(printf '%s' "$lines" | grep -c .)" -eq 1 ] || { fail "grad $name: not exactly one line"; continue; }
+    relative=$(printf '%s\n' "$lines" | awk '{print $(NF-1)}')
+    awk -v q="$relative" 'BEGIN {exit !(q + 0 <= 1e-3 && q ~ /^[0-9.e+-]+$/)}' ||
+        fail "grad $name: relative difference '$relative' above 1e-3"
+done
+[ "$(grep -c '^grad ' "$out")" -eq 16 ] || fail "expected 16 gradient lines, got $(grep -c '^grad ' "$out")"
+for step in 0 1 2 3 4 5 6 7 8 9; do
+    read -r ours theirs <<< "$(awk -v s=$step '$1 == "step" && $2 == s {print $4, $6}' "$out")"
+    expected=$(awk -v s=$step '$1 == "step" && $2 == s {print $4}' $fixture/losses.txt)
+    [ "${theirs:-}" = "$expected" ] || fail "step $step: reference '${theirs:-}', losses.txt says '$expected'"
+    awk -v a="${ours:-}" -v b="$expected" 'BEGIN {d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-5 * b)}' ||
+        fail "step $step: loss '${ours:-}' vs PyTorch's $expected: relative difference above 1e-5"
+done
+[ "$(grep -c '^step ' "$out")" -eq 10 ] || fail "expected 10 step lines, got $(grep -c '^step ' "$out")"
 
 
 head -c 5000 $fixture/model.bin > "$tmp/truncated.bin"

@@ -29,56 +29,136 @@ static double reference_nats(Model *model, const int *tokens, long n) {
     return total;
 }
 
-int main(void) {
-    Error error = {{0}};
+// The names' held-out ids, tokenized by characters; V the vocabulary.
+typedef struct Names {
     DataSource source;
-    CHECK(data_source_load(&source, "data/names.txt", &error) == 0, "%s", error.message);
     TextTokenizer tokenizer;
-    text_tokenizer_chars(&tokenizer, source.text, source.n_text, &error);
     Dataset data;
-    CHECK(dataset_build(&data, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
-    int V = text_vocab_size(&tokenizer);
-    long n = 1500;  // a slice of the held-out ids, many windows long
+    int V;
+} Names;
 
-    // Counting bigram, context 8: 1499 tokens scored, the total is the table lookups'.
-    ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = V, .context_length = 8, .counting = 1, .smoothing = 1.0f};
+static int names_load(Names *names) {
+    Error error = {{0}};
+    memset(names, 0, sizeof *names);
+    int ok = data_source_load(&names->source, "data/names.txt", &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) return -1;
+    text_tokenizer_chars(&names->tokenizer, names->source.text, names->source.n_text, &error);
+    ok = dataset_init(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) return -1;
+    names->V = text_vocab_size(&names->tokenizer);
+    return 0;
+}
+
+static void names_free(Names *names) {
+    dataset_free(&names->data);
+    text_tokenizer_free(&names->tokenizer);
+    data_source_free(&names->source);
+}
+
+// The counting bigram of context 8, fitted to the training ids.
+static int bigram_fit(Model *bigram, const Names *names) {
+    Error error = {{0}};
+    ModelConfig config = {.arch = ARCH_BIGRAM, .vocab_size = names->V, .context_length = 8, .counting = 1, .smoothing = 1.0f};
+    int ok = model_init(bigram, &config, NULL, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) return -1;
+    bigram->ops->fit(bigram, names->data.train, names->data.train + 1, 1, (int)names->data.n_train - 1);
+    return 0;
+}
+
+enum { N_SCORED = 1500 };  // a slice of the held-out ids, many windows long
+
+// Counting bigram, context 8: 1499 tokens scored, the total is the table lookups'; the
+// derived figures follow their definitions.
+static void bigram_scores_every_token_once(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
     Model bigram;
-    CHECK(model_create(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
-    bigram.ops->fit(&bigram, data.train, data.train + 1, 1, (int)data.n_train - 1);
+    REQUIRE(bigram_fit(&bigram, &names) == 0, "cannot fit the bigram");
+    long n = N_SCORED;
+    Error error = {{0}};
     EvalResult result;
-    CHECK(evaluate(&bigram, data.val, n, 1499, 0, &result, &error) == 0, "%s", error.message);
+    CHECK(evaluate(&bigram, names.data.val, n, 1499, 0, &result, &error) == 0, "%s", error.message);
     CHECK(result.n_tokens == n - 1, "every token scored once: %ld", result.n_tokens);
-    double expected = reference_nats(&bigram, data.val, n);
+    double expected = reference_nats(&bigram, names.data.val, n);
     CHECK_NEAR(result.total_nats, expected, 1e-6 * expected);
     CHECK_NEAR(result.mean_loss, expected / (n - 1), 1e-9);
     CHECK_NEAR(result.perplexity, exp(expected / (n - 1)), 1e-6);
     CHECK_NEAR(result.bits_per_byte, expected / log(2.0) / 1499, 1e-9);
-    // Windows shorter than the model's context give the same total for a bigram.
-    EvalResult short_windows;
-    CHECK(evaluate(&bigram, data.val, n, 1499, 3, &short_windows, &error) == 0, "%s", error.message);
-    CHECK_NEAR(short_windows.total_nats, expected, 1e-6 * expected);
-    CHECK(evaluate(&bigram, data.val, n, 1499, 9, &short_windows, &error) != 0, "context 9 > 8 rejected");
-    CHECK(evaluate(&bigram, data.val, 1, 1, 0, &short_windows, &error) != 0, "one token is too few");
-    // A text shorter than the context.
-    CHECK(evaluate(&bigram, data.val, 5, 4, 0, &short_windows, &error) == 0 && short_windows.n_tokens == 4, "5 tokens");
+    model_free(&bigram);
+    names_free(&names);
+}
 
-    // MLP with block 3 < context 8 / 2: the windows give each token its full block of context.
-    ModelConfig mlp_config = {.arch = ARCH_MLP, .vocab_size = V, .context_length = 8, .block_size = 3, .d_embed = 5,
-                              .d_hidden = 16, .batch_norm = 1};
+// Windows shorter than the model's context give the same total for a bigram; a window
+// longer than the context, or one token, is an error; a text shorter than the context works.
+static void window_lengths_and_bad_input(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Model bigram;
+    REQUIRE(bigram_fit(&bigram, &names) == 0, "cannot fit the bigram");
+    long n = N_SCORED;
+    double expected = reference_nats(&bigram, names.data.val, n);
+    Error error = {{0}};
+    EvalResult short_windows;
+    CHECK(evaluate(&bigram, names.data.val, n, 1499, 3, &short_windows, &error) == 0, "%s", error.message);
+    CHECK_NEAR(short_windows.total_nats, expected, 1e-6 * expected);
+    CHECK(evaluate(&bigram, names.data.val, n, 1499, 9, &short_windows, &error) != 0, "context 9 > 8 rejected");
+    CHECK(evaluate(&bigram, names.data.val, 1, 1, 0, &short_windows, &error) != 0, "one token is too few");
+    CHECK(evaluate(&bigram, names.data.val, 5, 4, 0, &short_windows, &error) == 0 && short_windows.n_tokens == 4,
+          "5 tokens");
+    model_free(&bigram);
+    names_free(&names);
+}
+
+// MLP with block 3 < context 8 / 2: the windows give each token its full block of context.
+static void mlp_windows_give_the_full_context(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    ModelConfig mlp_config = {.arch = ARCH_MLP, .vocab_size = names.V, .context_length = 8, .block_size = 3,
+                              .d_embed = 5, .d_hidden = 16, .batch_norm = 1};
     Random rng;
     random_seed(&rng, 17);
     Model mlp;
-    CHECK(model_create(&mlp, &mlp_config, &rng, &error) == 0, "%s", error.message);
+    Error error = {{0}};
+    REQUIRE(model_init(&mlp, &mlp_config, &rng, &error) == 0, "%s", error.message);
     random_fill_normal(&rng, mlp.params, mlp.n_trainable, 0.0f, 0.5f);
-    CHECK(evaluate(&mlp, data.val, n, 1499, 0, &result, &error) == 0, "%s", error.message);
-    expected = reference_nats(&mlp, data.val, n);
+    long n = N_SCORED;
+    EvalResult result;
+    CHECK(evaluate(&mlp, names.data.val, n, 1499, 0, &result, &error) == 0, "%s", error.message);
+    double expected = reference_nats(&mlp, names.data.val, n);
     CHECK(result.n_tokens == n - 1, "every token scored once");
     CHECK_NEAR(result.total_nats, expected, 1e-5 * expected);
-
     model_free(&mlp);
-    model_free(&bigram);
-    dataset_free(&data);
-    text_tokenizer_free(&tokenizer);
-    data_source_free(&source);
-    return check_report("test_eval");
+    names_free(&names);
 }
+
+// A NaN weight gives a NaN loss: evaluation is an error, not "perplexity nan".
+static void non_finite_loss_is_an_error(void) {
+    Error error;
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = 11, .context_length = 8, .n_layers = 1, .n_heads = 2,
+                          .d_model = 8};
+    Random rng;
+    random_seed(&rng, 4);
+    Model model;
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    int tokens[40];
+    for (int i = 0; i < 40; i++) tokens[i] = (i * 7) % 11;
+    EvalResult result;
+    REQUIRE(evaluate(&model, tokens, 40, 40, 8, &result, &error) == 0, "%s", error.message);
+    CHECK(isfinite(result.perplexity), "finite before: %g", result.perplexity);
+    model.params[model_find_tensor(&model, "ln2w")->offset] = NAN;
+    CHECK(evaluate(&model, tokens, 40, 40, 8, &result, &error) != 0 && strstr(error.message, "not finite"),
+          "a NaN weight: '%s'", error.message);
+    model_free(&model);
+}
+
+static const CheckCase CASES[] = {
+    {"bigram scores every token once", bigram_scores_every_token_once},
+    {"window lengths and bad input", window_lengths_and_bad_input},
+    {"mlp windows give the full context", mlp_windows_give_the_full_context},
+    {"a non-finite loss is an error", non_finite_loss_is_an_error},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -11,7 +11,6 @@
 
 #include "foundations/idx.h"
 #include "tests/check.h"
-#include "tests/temporary_directory.h"
 
 // Writes bytes to path, gzip-compressed when compress is set.
 static void write_bytes(const char *path, const unsigned char *bytes, size_t n, int compress) {
@@ -87,7 +86,7 @@ static void test_plain_and_gzip(void) {
     const int image_dims[3] = {5, 3, 4}, label_dims[1] = {5};
     for (int compress = 0; compress < 2; compress++) {
         char sub[160];
-        snprintf(sub, sizeof sub, "%s/%s", temporary_directory, compress ? "gz" : "plain");
+        snprintf(sub, sizeof sub, "%s/%s", check_directory(), compress ? "gz" : "plain");
         mkdir(sub, 0700);
         char path[200];
         size_t n = make_idx(bytes, 0x08, 3, image_dims, 0, 256);
@@ -111,10 +110,10 @@ static void test_plain_and_gzip(void) {
     // The generic reader: a 4-dimensional file.
     const int dims4[4] = {2, 1, 3, 2};
     size_t n = make_idx(bytes, 0x08, 4, dims4, 0, 256);
-    write_bytes(temporary_path("four.idx"), bytes, n, 0);
+    write_bytes(check_path("four.idx"), bytes, n, 0);
     Idx idx;
     Error error;
-    CHECK(idx_read(&idx, temporary_path("four.idx"), &error) == 0, "%s", error.message);
+    CHECK(idx_read(&idx, check_path("four.idx"), &error) == 0, "%s", error.message);
     CHECK(idx.type == 0x08 && idx.ndim == 4 && idx.count == 12 && idx.dims[3] == 2, "4-d file");
     for (int k = 0; k < 12 && idx.data; k++) CHECK(idx.data[k] == (k * 7 + 3) % 256, "element %d", k);
     idx_free(&idx);
@@ -141,34 +140,34 @@ static void test_idx_errors(void) {
         const char *suffix = compress ? ".gz" : "";
         char name[64];
         snprintf(name, sizeof name, "truncated%s", suffix);
-        write_bytes(temporary_path(name), bytes, make_idx(bytes, 0x08, 3, dims, -1, 256), compress);
-        expect_idx_error(temporary_path(name), "truncated: dimensions 3 x 4 x 5 need 60 elements, the file has 59");
+        write_bytes(check_path(name), bytes, make_idx(bytes, 0x08, 3, dims, -1, 256), compress);
+        expect_idx_error(check_path(name), "truncated: dimensions 3 x 4 x 5 need 60 elements, the file has 59");
         snprintf(name, sizeof name, "trailing%s", suffix);
-        write_bytes(temporary_path(name), bytes, make_idx(bytes, 0x08, 3, dims, 7, 256), compress);
-        expect_idx_error(temporary_path(name), "7 bytes after the 60 elements that dimensions 3 x 4 x 5 give");
+        write_bytes(check_path(name), bytes, make_idx(bytes, 0x08, 3, dims, 7, 256), compress);
+        expect_idx_error(check_path(name), "7 bytes after the 60 elements that dimensions 3 x 4 x 5 give");
         snprintf(name, sizeof name, "magic%s", suffix);
         size_t n = make_idx(bytes, 0x08, 3, dims, 0, 256);
         bytes[1] = 0x1f;
-        write_bytes(temporary_path(name), bytes, n, compress);
-        expect_idx_error(temporary_path(name), "not an IDX file (magic 0x001f0803");
+        write_bytes(check_path(name), bytes, n, compress);
+        expect_idx_error(check_path(name), "not an IDX file (magic 0x001f0803");
     }
-    write_bytes(temporary_path("float.idx"), bytes, make_idx(bytes, 0x0D, 3, dims, 0, 256), 0);
-    expect_idx_error(temporary_path("float.idx"), "element type 0x0d (float); only unsigned byte (0x08) is read");
-    write_bytes(temporary_path("zero_dims.idx"), bytes, make_idx(bytes, 0x08, 0, dims, 0, 256), 0);
-    expect_idx_error(temporary_path("zero_dims.idx"), "0 dimensions");
-    write_bytes(temporary_path("short.idx"), bytes, 3, 0);
-    expect_idx_error(temporary_path("short.idx"), "too short for the 4-byte magic number");
-    write_bytes(temporary_path("short_dims.idx"), bytes, make_idx(bytes, 0x08, 3, dims, 0, 256) - 60 - 2, 0);
-    expect_idx_error(temporary_path("short_dims.idx"), "the file ends inside dimension 2");
+    write_bytes(check_path("float.idx"), bytes, make_idx(bytes, 0x0D, 3, dims, 0, 256), 0);
+    expect_idx_error(check_path("float.idx"), "element type 0x0d (float); only unsigned byte (0x08) is read");
+    write_bytes(check_path("zero_dims.idx"), bytes, make_idx(bytes, 0x08, 0, dims, 0, 256), 0);
+    expect_idx_error(check_path("zero_dims.idx"), "0 dimensions");
+    write_bytes(check_path("short.idx"), bytes, 3, 0);
+    expect_idx_error(check_path("short.idx"), "too short for the 4-byte magic number");
+    write_bytes(check_path("short_dims.idx"), bytes, make_idx(bytes, 0x08, 3, dims, 0, 256) - 60 - 2, 0);
+    expect_idx_error(check_path("short_dims.idx"), "the file ends inside dimension 2");
     // Dimensions 60000 x 65536 x 65536 with 10 bytes of data: refused before any allocation.
     const unsigned char huge[16 + 10] = {0, 0, 0x08, 3, 0, 0, 0xea, 0x60, 0, 1, 0, 0, 0, 1, 0, 0};
-    write_bytes(temporary_path("huge.idx"), huge, sizeof huge, 0);
-    expect_idx_error(temporary_path("huge.idx"), "dimensions multiply to more than 2^31 elements");
+    write_bytes(check_path("huge.idx"), huge, sizeof huge, 0);
+    expect_idx_error(check_path("huge.idx"), "dimensions multiply to more than 2^31 elements");
     // Bytes that are not gzip but start like it: a corrupt compressed stream.
     const unsigned char corrupt[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa};
-    write_bytes(temporary_path("corrupt.gz"), corrupt, sizeof corrupt, 0);
-    expect_idx_error(temporary_path("corrupt.gz"), "cannot read");
-    expect_idx_error(temporary_path("absent.idx"), "cannot open");
+    write_bytes(check_path("corrupt.gz"), corrupt, sizeof corrupt, 0);
+    expect_idx_error(check_path("corrupt.gz"), "cannot read");
+    expect_idx_error(check_path("absent.idx"), "cannot open");
 }
 
 // Writes a directory holding an MNIST test split: n_images images of 2 x 2 (ndim 3, or the
@@ -176,7 +175,7 @@ static void test_idx_errors(void) {
 static const char *make_split(const char *name, int image_ndim, int n_images, int n_labels, int bad_label) {
     static unsigned char bytes[4096];
     static char sub[160];
-    snprintf(sub, sizeof sub, "%s/%s", temporary_directory, name);
+    snprintf(sub, sizeof sub, "%s/%s", check_directory(), name);
     mkdir(sub, 0700);
     char path[200];
     const int image_dims[3] = {n_images, 2, 2}, label_dims[1] = {n_labels};
@@ -206,8 +205,8 @@ static void expect_mnist_error(const char *dir, const char *split, const char *e
 static void test_mnist_errors(void) {
     char expected[300];
     snprintf(expected, sizeof expected, "%s/train-images-idx3-ubyte: no such file (nor train-images-idx3-ubyte.gz)",
-             temporary_directory);
-    expect_mnist_error(temporary_directory, "train", expected);
+             check_directory());
+    expect_mnist_error(check_directory(), "train", expected);
     expect_mnist_error("data/mnist", "validation", "unknown MNIST split 'validation' (train or test)");
     const char *dir = make_split("label_range", 3, 4, 4, 12);
     expect_mnist_error(dir, "test", "t10k-labels-idx1-ubyte: label 12 at index 1 is outside 0..9");
@@ -234,12 +233,11 @@ static void test_mnist_errors(void) {
     expect_mnist_error(dir, "test", "t10k-labels-idx1-ubyte: truncated");
 }
 
-int main(void) {
-    temporary_directory_create("test_idx");
-    test_bundled_mnist();
-    test_plain_and_gzip();
-    test_idx_errors();
-    test_mnist_errors();
-    temporary_directory_remove();
-    return check_report("test_idx");
-}
+static const CheckCase CASES[] = {
+    {"the bundled MNIST subset", test_bundled_mnist},
+    {"plain and gzip IDX files", test_plain_and_gzip},
+    {"malformed IDX files", test_idx_errors},
+    {"malformed MNIST folders", test_mnist_errors},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

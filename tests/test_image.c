@@ -1,6 +1,7 @@
 // Tests for foundations/image.h: PGM/PPM round trips in all four formats and both sample
 // widths, headers with comments, the bundled photograph, PSNR, and one clear error for each
 // way a file can be malformed (files written by the test into a temporary directory).
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,15 +11,13 @@
 #include "foundations/image.h"
 #include "foundations/random.h"
 #include "tests/check.h"
-#include "tests/temporary_directory.h"
 
-static void write_file(const char *name, const void *bytes, size_t size) {
-    FILE *file = fopen(temporary_path(name), "wb");
-    if (!file || fwrite(bytes, 1, size, file) != size) {
-        fprintf(stderr, "test_image: cannot write %s\n", temporary_path(name));
-        exit(1);
-    }
-    fclose(file);
+// 0, or -1 when the file cannot be written.
+static int write_file(const char *name, const void *bytes, size_t size) {
+    FILE *file = fopen(check_path(name), "wb");
+    if (!file) return -1;
+    int ok = fwrite(bytes, 1, size, file) == size;
+    return fclose(file) == 0 && ok ? 0 : -1;
 }
 
 static void test_round_trips(Random *rng) {
@@ -31,17 +30,20 @@ static void test_round_trips(Random *rng) {
     for (int s = 0; s < 8; s++) {
         Image image, back;
         Error error;
-        CHECK(image_alloc(&image, shapes[s].width, shapes[s].height, shapes[s].channels, shapes[s].maxval, &error) == 0,
+        REQUIRE(image_init(&image, shapes[s].width, shapes[s].height, shapes[s].channels, shapes[s].maxval, &error) == 0,
               "%s", error.message);
         int count = shapes[s].width * shapes[s].height * shapes[s].channels;
         for (int i = 0; i < count; i++) image.pixels[i] = (float)random_below(rng, (uint32_t)shapes[s].maxval + 1);
         image.pixels[0] = (float)shapes[s].maxval;  // the extremes are always there
         if (count > 1) image.pixels[1] = 0.0f;
-        CHECK(image_write(&image, temporary_path(shapes[s].name), shapes[s].plain_text, &error) == 0, "%s", error.message);
-        char temporary_name[64];
-        snprintf(temporary_name, sizeof temporary_name, "%s.tmp", shapes[s].name);
-        CHECK(access(temporary_path(temporary_name), F_OK) != 0, "%s: temporary file left behind", shapes[s].name);
-        CHECK(image_read(&back, temporary_path(shapes[s].name), &error) == 0, "%s: %s", shapes[s].name, error.message);
+        CHECK(image_write(&image, check_path(shapes[s].name), shapes[s].plain_text, &error) == 0, "%s", error.message);
+        char temporary_name[64];  // any "<name>.tmp..." (foundations/file.h writes <path>.tmp.<pid>)
+        snprintf(temporary_name, sizeof temporary_name, "%s.tmp*", shapes[s].name);
+        glob_t found;
+        CHECK(glob(check_path(temporary_name), 0, NULL, &found) == GLOB_NOMATCH, "%s: temporary file left behind",
+              shapes[s].name);
+        globfree(&found);
+        CHECK(image_read(&back, check_path(shapes[s].name), &error) == 0, "%s: %s", shapes[s].name, error.message);
         if (back.pixels) {
             CHECK(back.width == image.width && back.height == image.height && back.channels == image.channels &&
                       back.maxval == image.maxval,
@@ -57,7 +59,7 @@ static void test_round_trips(Random *rng) {
         image_free(&image);
     }
     // The magic and header the writer chose.
-    FILE *file = fopen(temporary_path("p3.ppm"), "rb");
+    FILE *file = fopen(check_path("p3.ppm"), "rb");
     char header[16] = "";
     CHECK(file && fread(header, 1, 11, file) == 11 && strncmp(header, "P3\n4 2\n255\n", 11) == 0, "P3 header: %.11s", header);
     if (file) fclose(file);
@@ -65,10 +67,10 @@ static void test_round_trips(Random *rng) {
 
 static void test_comments_and_values(void) {
     const char text[] = "P2 # plain gray\n# a comment line\n3 2\n# maxval next\n9\n0 1 2\n3   4\t9\n";
-    write_file("comments.pgm", text, sizeof text - 1);
+    REQUIRE(write_file("comments.pgm", text, sizeof text - 1) == 0, "cannot write comments.pgm");
     Image image;
     Error error;
-    CHECK(image_read(&image, temporary_path("comments.pgm"), &error) == 0, "%s", error.message);
+    CHECK(image_read(&image, check_path("comments.pgm"), &error) == 0, "%s", error.message);
     if (image.pixels) {
         CHECK(image.width == 3 && image.height == 2 && image.maxval == 9 && image.channels == 1, "header");
         const float expected[] = {0, 1, 2, 3, 4, 9};
@@ -77,8 +79,8 @@ static void test_comments_and_values(void) {
     }
     // Binary with 2-byte big-endian samples: 0x0102 = 258, 0x03e8 = 1000.
     const unsigned char binary[] = "P5\n2 1\n1000\n\x01\x02\x03\xe8";
-    write_file("wide.pgm", binary, sizeof binary - 1);
-    CHECK(image_read(&image, temporary_path("wide.pgm"), &error) == 0, "%s", error.message);
+    REQUIRE(write_file("wide.pgm", binary, sizeof binary - 1) == 0, "cannot write wide.pgm");
+    CHECK(image_read(&image, check_path("wide.pgm"), &error) == 0, "%s", error.message);
     if (image.pixels) {
         CHECK(image.pixels[0] == 258.0f && image.pixels[1] == 1000.0f, "2-byte samples %g %g", image.pixels[0],
               image.pixels[1]);
@@ -101,7 +103,7 @@ static void test_psnr(void) {
     // All 0 against all 2 at maxval 255: MSE 4, PSNR = 10 log10(255² / 4).
     Image a, b, c;
     Error error;
-    image_alloc(&a, 3, 2, 1, 255, &error), image_alloc(&b, 3, 2, 1, 255, &error), image_alloc(&c, 2, 3, 1, 255, &error);
+    image_init(&a, 3, 2, 1, 255, &error), image_init(&b, 3, 2, 1, 255, &error), image_init(&c, 2, 3, 1, 255, &error);
     for (int i = 0; i < 6; i++) b.pixels[i] = 2.0f;
     double psnr = 0.0;
     CHECK(image_psnr(&a, &b, &psnr, &error) == 0, "%s", error.message);
@@ -111,10 +113,10 @@ static void test_psnr(void) {
 }
 
 static void expect_error(const char *name, const void *bytes, size_t size, const char *words) {
-    write_file(name, bytes, size);
+    REQUIRE(write_file(name, bytes, size) == 0, "cannot write %s", check_path(name));
     Image image;
     Error error = {""};
-    int status = image_read(&image, temporary_path(name), &error);
+    int status = image_read(&image, check_path(name), &error);
     CHECK(status == -1 && strstr(error.message, words) != NULL && strstr(error.message, name) != NULL,
           "%s: status %d, message '%s' (expected '%s')", name, status, error.message, words);
     CHECK(image.pixels == NULL, "%s: pixels left allocated", name);
@@ -146,25 +148,40 @@ static void test_malformed(void) {
     expect_error("above_binary.pgm", BYTES("P5\n2 1\n300\n\x00\x05\x01\x2d"), "above maxval");
     Image image;
     Error error = {""};
-    CHECK(image_read(&image, temporary_path("does_not_exist.pgm"), &error) == -1 && strstr(error.message, "cannot open"),
+    CHECK(image_read(&image, check_path("does_not_exist.pgm"), &error) == -1 && strstr(error.message, "cannot open"),
           "missing file: '%s'", error.message);
     Image small;
-    image_alloc(&small, 1, 1, 1, 255, &error);
+    image_init(&small, 1, 1, 1, 255, &error);
     CHECK(image_write(&small, "/nonexistent-directory/x.pgm", 0, &error) == -1 && strstr(error.message, "cannot create"),
           "unwritable path: '%s'", error.message);
-    CHECK(image_alloc(&image, 2, 2, 2, 255, &error) == -1, "2 channels should fail");
+    CHECK(image_init(&image, 2, 2, 2, 255, &error) == -1, "2 channels should fail");
     image_free(&small);
 }
 
-int main(void) {
-    temporary_directory_create("test_image");
+// The cases that write files need the temporary directory first.
+static void round_trips(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     Random rng;
     random_seed(&rng, 11);
     test_round_trips(&rng);
-    test_comments_and_values();
-    test_bundled_photograph();
-    test_psnr();
-    test_malformed();
-    temporary_directory_remove();
-    return check_report("test_image");
 }
+
+static void comments_and_values(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_comments_and_values();
+}
+
+static void malformed(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_malformed();
+}
+
+static const CheckCase CASES[] = {
+    {"round trips in every format", round_trips},
+    {"comments and values", comments_and_values},
+    {"the bundled photograph", test_bundled_photograph},
+    {"psnr", test_psnr},
+    {"malformed files are errors", malformed},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -137,10 +137,11 @@ static void test_bad_input(void) {
     CHECK(information_joint_entropy(unnormalised, 1, 2, &nats, &error) == -1, "unnormalised table accepted");
 }
 
-int main(void) {
-    test_closed_forms();
-    test_identities();
-    test_joint_tables();
-    test_bad_input();
-    return check_report("test_information");
-}
+static const CheckCase CASES[] = {
+    {"closed forms: uniform, zeros, one-hot, disjoint supports", test_closed_forms},
+    {"identities on random distributions", test_identities},
+    {"joint tables: chain rule, mutual information, independence", test_joint_tables},
+    {"bad input is an error", test_bad_input},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

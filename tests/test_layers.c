@@ -145,7 +145,8 @@ static void check_gradient(Case *c, const char *what, float *params, const float
           r.max_rel_error, r.worst_index, r.max_abs_error);
 }
 
-int main(void) {
+// Each layer in turn; a failure names the layer and the gradient.
+static void every_backward_matches_finite_differences(void) {
     enum { BIG = 3 * B * T * C * 2 };  // room for the largest input
     Random rng;
     random_seed(&rng, 7);
@@ -154,6 +155,7 @@ int main(void) {
         float *buffers[11];
         for (int i = 0; i < 11; i++) {
             buffers[i] = calloc(BIG * 4, sizeof(float));
+            REQUIRE(buffers[i], "out of memory");
             random_fill_normal(&rng, buffers[i], BIG * 4, 0.0f, 1.0f);
         }
         c.x = buffers[0], c.y = buffers[1], c.w = buffers[2], c.b = buffers[3];
@@ -188,6 +190,7 @@ int main(void) {
         if (layer == CROSS_ENTROPY) c.x[0] = 30.0f;  // a large logit must stay finite and exact
         float *d_x = calloc(BIG * 4, sizeof(float)), *d_y = calloc(BIG * 4, sizeof(float));
         float *d_w = calloc(BIG * 4, sizeof(float)), *d_b = calloc(BIG * 4, sizeof(float));
+        REQUIRE(d_x && d_y && d_w && d_b, "out of memory");
         backward(&c, d_x, d_y, d_w, d_b);
         if (n_x) check_gradient(&c, "inp", c.x, d_x, n_x);
         if (n_y) check_gradient(&c, "inp2", c.y, d_y, n_y);
@@ -196,25 +199,37 @@ int main(void) {
         for (int i = 0; i < 11; i++) free(buffers[i]);
         free(d_x), free(d_y), free(d_w), free(d_b);
     }
+}
 
-    // Cross-entropy stays exact for huge logits: logits (0, 1e4) with target 0 -> loss 1e4.
+// Cross-entropy stays exact for huge logits: logits (0, 1e4) with target 0 -> loss 1e4.
+static void cross_entropy_exact_for_huge_logits(void) {
     float logits[2] = {0.0f, 1e4f}, probs[2], loss[1];
     int target = 0;
     float mean = cross_entropy_forward(loss, probs, logits, &target, 1, 2);
     CHECK_NEAR(mean, 1e4, 1e-2);
     CHECK_NEAR(probs[1], 1.0, 1e-7);
+}
 
-    // Causal attention: the first query sees only the first key, so its output is v_0.
+// Causal attention: the first query sees only the first key, so its output is v_0.
+static void causal_attention_first_query_sees_the_first_key(void) {
+    Random rng;
+    random_seed(&rng, 8);
     float qkv[1 * 3 * 3 * 4], out[3 * 4], att[2 * 3 * 3];
     random_fill_normal(&rng, qkv, 36, 0.0f, 1.0f);
     Attention causal = attention_self(qkv, 1, 3, 4, 2);
     attention_forward(out, att, &causal);
     for (int i = 0; i < 4; i++) CHECK_NEAR(out[i], qkv[8 + i], 1e-6);
     CHECK_NEAR(att[1], 0.0, 0.0);  // query 0, key 1 masked
+}
 
-    // Key padding: hiding key 1 of three gives the attention over keys 0 and 2 alone (the
-    // same queries against a two-key sequence), with probability exactly 0 on key 1; a
-    // query whose every visible key is hidden gives zeros.
+// Key padding: hiding key 1 of three gives the attention over keys 0 and 2 alone (the
+// same queries against a two-key sequence), with probability exactly 0 on key 1; a query
+// whose every visible key is hidden gives zeros.
+static void key_padding_hides_keys(void) {
+    Random rng;
+    random_seed(&rng, 8);
+    float qkv[1 * 3 * 3 * 4], out[3 * 4], att[2 * 3 * 3];
+    random_fill_normal(&rng, qkv, 36, 0.0f, 1.0f);
     float kv2[2 * 8], out2[3 * 4], att2[2 * 3 * 2];
     for (int i = 0; i < 4; i++) kv2[i] = qkv[4 + i], kv2[4 + i] = qkv[8 + i], kv2[8 + i] = qkv[24 + 4 + i], kv2[12 + i] = qkv[24 + 8 + i];
     const unsigned char hide_key_1[3] = {0, 1, 0};
@@ -229,37 +244,42 @@ int main(void) {
     causal_hidden.key_padding = hide_key_0;
     attention_forward(out, att, &causal_hidden);
     for (int i = 0; i < 4; i++) CHECK_NEAR(out[i], 0.0, 0.0);  // query 0 sees only key 0, hidden
+}
 
-    // Batch norm by value, against a hand computation. inp (3,2) = [[1,2],[3,4],[5,9]]:
-    //   channel 0: mean 3, squares 4+0+4 = 8, biased var 8/3, unbiased 8/2 = 4
-    //   channel 1: mean 5, squares 9+1+16 = 26, biased var 26/3, unbiased 26/2 = 13
-    // From running mean 0 and var 1 with momentum 0.1: running_mean = 0.1 mean,
-    // running_var = 0.9 + 0.1 unbiased, i.e. (0.3, 0.5) and (1.3, 2.2).
-    {
-        float inp[6] = {1, 2, 3, 4, 5, 9}, out[6], mean[2], rstd[2];
-        float weight[2] = {2.0f, 0.5f}, bias[2] = {1.0f, -1.0f};
-        float running_mean[2] = {0, 0}, running_var[2] = {1, 1};
-        batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 1);
-        CHECK_NEAR(running_mean[0], 0.3, 1e-7);
-        CHECK_NEAR(running_mean[1], 0.5, 1e-7);
-        CHECK_NEAR(running_var[0], 1.3, 1e-6);
-        CHECK_NEAR(running_var[1], 2.2, 1e-6);
-        CHECK_NEAR(out[0], 2.0 * (1 - 3) / sqrt(8.0 / 3 + 1e-5) + 1.0, 1e-5);
-        CHECK_NEAR(out[5], 0.5 * (9 - 5) / sqrt(26.0 / 3 + 1e-5) - 1.0, 1e-5);
-        // a second training step moves them again: 0.9 * 0.3 + 0.1 * 3, 0.9 * 1.3 + 0.1 * 4
-        batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 1);
-        CHECK_NEAR(running_mean[0], 0.57, 1e-6);
-        CHECK_NEAR(running_var[0], 1.57, 1e-6);
-        // evaluation uses the running statistics and leaves them alone
-        batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 0);
-        CHECK_NEAR(out[0], 2.0 * (1 - 0.57) / sqrt(1.57 + 1e-5) + 1.0, 1e-5);
-        CHECK_NEAR(running_mean[0], 0.57, 1e-6);
-        CHECK_NEAR(running_var[0], 1.57, 1e-6);
-    }
+// Batch norm by value, against a hand computation. inp (3,2) = [[1,2],[3,4],[5,9]]:
+//   channel 0: mean 3, squares 4+0+4 = 8, biased var 8/3, unbiased 8/2 = 4
+//   channel 1: mean 5, squares 9+1+16 = 26, biased var 26/3, unbiased 26/2 = 13
+// From running mean 0 and var 1 with momentum 0.1: running_mean = 0.1 mean,
+// running_var = 0.9 + 0.1 unbiased, i.e. (0.3, 0.5) and (1.3, 2.2).
+static void batchnorm_running_statistics_by_hand(void) {
+    float inp[6] = {1, 2, 3, 4, 5, 9}, out[6], mean[2], rstd[2];
+    float weight[2] = {2.0f, 0.5f}, bias[2] = {1.0f, -1.0f};
+    float running_mean[2] = {0, 0}, running_var[2] = {1, 1};
+    batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 1);
+    CHECK_NEAR(running_mean[0], 0.3, 1e-7);
+    CHECK_NEAR(running_mean[1], 0.5, 1e-7);
+    CHECK_NEAR(running_var[0], 1.3, 1e-6);
+    CHECK_NEAR(running_var[1], 2.2, 1e-6);
+    CHECK_NEAR(out[0], 2.0 * (1 - 3) / sqrt(8.0 / 3 + 1e-5) + 1.0, 1e-5);
+    CHECK_NEAR(out[5], 0.5 * (9 - 5) / sqrt(26.0 / 3 + 1e-5) - 1.0, 1e-5);
+    // a second training step moves them again: 0.9 * 0.3 + 0.1 * 3, 0.9 * 1.3 + 0.1 * 4
+    batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 1);
+    CHECK_NEAR(running_mean[0], 0.57, 1e-6);
+    CHECK_NEAR(running_var[0], 1.57, 1e-6);
+    // evaluation uses the running statistics and leaves them alone
+    batchnorm_forward(out, mean, rstd, running_mean, running_var, inp, weight, bias, 3, 2, 0);
+    CHECK_NEAR(out[0], 2.0 * (1 - 0.57) / sqrt(1.57 + 1e-5) + 1.0, 1e-5);
+    CHECK_NEAR(running_mean[0], 0.57, 1e-6);
+    CHECK_NEAR(running_var[0], 1.57, 1e-6);
+}
 
-    // Dropout keeps the expectation: the mean of many dropped ones stays 1.
+// Dropout keeps the expectation: the mean of many dropped ones stays 1.
+static void dropout_keeps_the_expectation(void) {
+    Random rng;
+    random_seed(&rng, 9);
     enum { MANY = 100000 };
     float *ones = malloc(sizeof(float) * MANY), *dropped = malloc(sizeof(float) * MANY), *mask = malloc(sizeof(float) * MANY);
+    REQUIRE(ones && dropped && mask, "out of memory");
     for (int i = 0; i < MANY; i++) ones[i] = 1.0f;
     dropout_forward(dropped, mask, ones, MANY, 0.25f, &rng);
     double sum = 0.0;
@@ -268,5 +288,15 @@ int main(void) {
     CHECK_NEAR(sum / MANY, 1.0, 0.01);
     CHECK_NEAR((double)zeros / MANY, 0.25, 0.01);
     free(ones), free(dropped), free(mask);
-    return check_report("test_layers");
 }
+
+static const CheckCase CASES[] = {
+    {"every backward matches finite differences", every_backward_matches_finite_differences},
+    {"cross-entropy exact for huge logits", cross_entropy_exact_for_huge_logits},
+    {"causal attention: the first query sees the first key", causal_attention_first_query_sees_the_first_key},
+    {"key padding hides keys", key_padding_hides_keys},
+    {"batchnorm running statistics by hand", batchnorm_running_statistics_by_hand},
+    {"dropout keeps the expectation", dropout_keeps_the_expectation},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "foundations/file.h"
 #include "foundations/gradcheck.h"
 #include "gpt/checkpoint.h"
 #include "gpt/gpt2.h"
@@ -28,7 +29,7 @@ static void make_base_with(Model *base, uint64_t seed, int C, int n_layers, int 
     ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = V, .context_length = MAX_T, .n_layers = n_layers,
                           .n_heads = NH, .d_model = C};
     Model fp32;
-    CHECK(model_create(&fp32, &config, &rng, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(&fp32, &config, &rng, &error) == 0, "create: %s", error.message);
     for (long i = 0; i < fp32.n_params; i++) fp32.params[i] += random_normal(&rng, 0.0f, spread);
     if (weight_type == TENSOR_F32) {
         *base = fp32;
@@ -45,7 +46,7 @@ static void make_base(Model *base, uint64_t seed, int C, int n_layers, int weigh
 // Adapters on base with B random too (with B = 0 the gradient of A would be 0).
 static void make_lora(Model *lora, Model *base, Random *rng, int targets) {
     Error error;
-    CHECK(lora_new(lora, base, RANK, ALPHA, targets, rng, &error) == 0, "lora_new: %s", error.message);
+    CHECK(lora_init_fresh(lora, base, RANK, ALPHA, targets, rng, &error) == 0, "lora_init_fresh: %s", error.message);
     for (int t = 0; t < lora->n_tensors; t++)
         if (strstr(lora->tensors[t].name, "lora_b"))
             random_fill_normal(rng, lora->params + lora->tensors[t].offset, lora->tensors[t].size, 0.0f, 0.3f);
@@ -72,7 +73,7 @@ static void dequantized_copy(Model *out, const Model *model) {
     Error error;
     ModelConfig config = model->config;
     config.weight_type = config.embedding_type = TENSOR_F32;
-    CHECK(model_create(out, &config, NULL, &error) == 0, "create: %s", error.message);
+    CHECK(model_init(out, &config, NULL, &error) == 0, "create: %s", error.message);
     for (int i = 0; i < model->n_tensors; i++) {
         const TensorInfo *t = &model->tensors[i];
         float *to = out->params + out->tensors[i].offset;
@@ -138,7 +139,7 @@ static void check_gradients_q8_0(void) {
     make_base_with(&base, 5, 32, L, QUANT_Q8_0, 0.1f);
     dequantized_copy(&dequantized, &base);
     make_lora(&lora, &base, &rng, LORA_TARGET_ALL);
-    CHECK(lora_new(&reference, &dequantized, RANK, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "%s", error.message);
+    CHECK(lora_init_fresh(&reference, &dequantized, RANK, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "%s", error.message);
     memcpy(reference.params, lora.params, sizeof(float) * (size_t)lora.n_params);
     CHECK(model_prepare(&lora, B, T, 1, &error) == 0 && model_prepare(&reference, B, T, 1, &error) == 0, "prepare");
     CHECK(lora_base(&lora)->grads == NULL && lora_base(&lora)->quantized, "a frozen quantized base");
@@ -187,7 +188,7 @@ static void check_zero_b(int C, int weight_type) {
     float *expected = malloc(sizeof(float) * B * T * V), decoded[V], adapted[V];
     memcpy(expected, base.logits, sizeof(float) * B * T * V);
     CHECK(base.ops->next_logits(&base, tokens, T, decoded, &error) == 0, "next_logits: %s", error.message);
-    CHECK(lora_new(&lora, &base, RANK, ALPHA, LORA_TARGET_ALL, &rng, &error) == 0, "lora_new: %s", error.message);
+    CHECK(lora_init_fresh(&lora, &base, RANK, ALPHA, LORA_TARGET_ALL, &rng, &error) == 0, "lora_init_fresh: %s", error.message);
     CHECK(model_prepare(&lora, B, T, 0, &error) == 0, "prepare: %s", error.message);
     CHECK(lora.ops->forward(&lora, tokens, NULL, B, T, &error) == 0, "forward: %s", error.message);
     CHECK(memcmp(lora.logits, expected, sizeof(float) * B * T * V) == 0, "B = 0: the logits are the base's bit for bit");
@@ -299,13 +300,11 @@ static void check_files(void) {
           "another base's config is refused: %s", error.message);
 
     // truncated: every length short of the whole file fails with one line
-    FILE *file = fopen(path, "rb");
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    unsigned char *bytes = malloc((size_t)size);
-    CHECK(fread(bytes, 1, (size_t)size, file) == (size_t)size, "read back");
-    fclose(file);
+    unsigned char *bytes = NULL;
+    size_t n_bytes = 0;
+    REQUIRE(file_read_all(path, &bytes, &n_bytes, &error) == 0, "read back: %s", error.message);
+    long size = (long)n_bytes;
+    FILE *file;
     long cuts[3] = {100, size / 2, size - 1};
     for (int i = 0; i < 3; i++) {
         file = fopen(truncated, "wb");
@@ -358,31 +357,41 @@ static void check_bad_input(void) {
     make_base(&base, 3, 8, L, TENSOR_F32);
     int ranks[2] = {0, 9};  // the width is 8: every targeted matrix has min(N, K) = 8
     for (int i = 0; i < 2; i++) {
-        CHECK(lora_new(&lora, &base, ranks[i], ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 &&
+        CHECK(lora_init_fresh(&lora, &base, ranks[i], ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 &&
                   strstr(error.message, "rank") && strstr(error.message, "[1, 8]"),
               "rank %d refused: %s", ranks[i], error.message);
         CHECK(base.params && base.config.arch == ARCH_GPT2, "the base survives a refused rank");
     }
-    CHECK(lora_new(&lora, &base, 8, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "rank 8 = C is fine: %s", error.message);
+    CHECK(lora_init_fresh(&lora, &base, 8, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "rank 8 = C is fine: %s", error.message);
     model_free(&lora);
     make_base(&base, 3, 8, L, TENSOR_F32);
-    CHECK(lora_new(&lora, &base, 2, ALPHA, 4, NULL, &error) != 0 && strstr(error.message, "targets"), "targets 4");
-    CHECK(lora_new(&lora, &base, 2, 0.0f, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "alpha"),
+    CHECK(lora_init_fresh(&lora, &base, 2, ALPHA, 4, NULL, &error) != 0 && strstr(error.message, "targets"), "targets 4");
+    CHECK(lora_init_fresh(&lora, &base, 2, 0.0f, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "alpha"),
           "alpha 0");
     Model adapters;
-    CHECK(lora_new(&lora, &base, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "lora_new: %s", error.message);
-    CHECK(lora_new(&adapters, &lora, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "GPT-2"),
+    CHECK(lora_init_fresh(&lora, &base, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) == 0, "lora_init_fresh: %s", error.message);
+    CHECK(lora_init_fresh(&adapters, &lora, 2, ALPHA, LORA_TARGET_ALL, NULL, &error) != 0 && strstr(error.message, "GPT-2"),
           "adapters on adapters are refused");
     model_free(&lora);
 }
 
-int main(void) {
-    check_gradients_fp32();
-    check_gradients_q8_0();
+// The cases; those that draw random numbers start from the same seed each.
+static void zero_b_fp32(void) {
     check_zero_b(8, TENSOR_F32);
-    check_zero_b(32, QUANT_Q4_0);
-    check_merge_and_decoding();
-    check_files();
-    check_bad_input();
-    return check_report("test_lora");
 }
+
+static void zero_b_q4_0(void) {
+    check_zero_b(32, QUANT_Q4_0);
+}
+
+static const CheckCase CASES[] = {
+    {"gradients with an fp32 base", check_gradients_fp32},
+    {"gradients with a q8_0 base", check_gradients_q8_0},
+    {"B = 0 leaves an fp32 base unchanged", zero_b_fp32},
+    {"B = 0 leaves a q4_0 base unchanged", zero_b_q4_0},
+    {"merge and decoding", check_merge_and_decoding},
+    {"adapter files", check_files},
+    {"bad input is an error", check_bad_input},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -69,7 +69,9 @@ static void check_gemm_transposed(Random *rng, int M, int N, int K) {
     free(a), free(b), free(c);
 }
 
-int main(void) {
+// Every combination of the sizes 1, 7, 33, 65, 257 (N every other one), then a shape of
+// several tiles each way and two K blocks, and K = 0 (out = bias).
+static void matmul_matches_the_reference(void) {
     Random rng;
     random_seed(&rng, 42);
     const int sizes[] = {1, 7, 33, 65, 257};
@@ -78,7 +80,18 @@ int main(void) {
             for (int k = 0; k < 5; k += 2) check_shape(&rng, sizes[i], sizes[j], sizes[k]);
     check_shape(&rng, 100, 300, 130);  // several tiles in each direction and two K blocks
     check_shape(&rng, 3, 0, 5);        // K = 0: out = bias
+}
+
+static void gemm_with_a_transposed_matches_the_sums(void) {
+    Random rng;
+    random_seed(&rng, 43);
     check_gemm_transposed(&rng, 37, 19, 300);
     check_gemm_transposed(&rng, 1, 129, 5);
-    return check_report("test_matmul");
 }
+
+static const CheckCase CASES[] = {
+    {"matmul forward and backward match the reference", matmul_matches_the_reference},
+    {"gemm with A transposed matches the sums", gemm_with_a_transposed_matches_the_sums},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

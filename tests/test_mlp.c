@@ -18,8 +18,8 @@ static void check_gradients(int batch_norm) {
     Random rng;
     random_seed(&rng, 11 + batch_norm);
     Model model;
-    CHECK(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
-    CHECK(model_prepare(&model, 2, 6, 1, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(model_prepare(&model, 2, 6, 1, &error) == 0, "%s", error.message);
     // Larger output weights than the initialisation's, so every gradient is well above noise.
     random_fill_normal(&rng, model.params, model.n_trainable, 0.0f, 0.7f);
     int inputs[12], targets[12];
@@ -42,26 +42,42 @@ static void check_gradients(int batch_norm) {
     model_free(&model);
 }
 
-int main(void) {
-    check_gradients(0);
-    check_gradients(1);
+static void gradients_without_batch_norm(void) { check_gradients(0); }
+static void gradients_with_batch_norm(void) { check_gradients(1); }
 
+enum { V = 11, K = 4, T = 10 };
+
+// A small MLP with batch norm (seed 5), prepared for one row of T positions in inference mode.
+static int small_model(Model *model) {
     Error error = {{0}};
-    const int V = 11, K = 4, T = 10;
     ModelConfig config = {.arch = ARCH_MLP, .vocab_size = V, .context_length = T, .block_size = K, .d_embed = 3,
                           .d_hidden = 8, .batch_norm = 1};
     Random rng;
     random_seed(&rng, 5);
+    int ok = model_init(model, &config, &rng, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) return -1;
+    ok = model_prepare(model, 1, T, 0, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    return ok ? 0 : -1;
+}
+
+static void tensors_have_their_places(void) {
     Model model;
-    CHECK(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(small_model(&model) == 0, "cannot create the model");
     CHECK(model.n_trainable < model.n_params, "running statistics after the trained parameters");
     const TensorInfo *table = model_find_tensor(&model, "embedding");
     CHECK(table && table->shape[0] == V + 1, "embedding has the padding row");
-    CHECK(model_prepare(&model, 1, T, 0, &error) == 0, "%s", error.message);
+    model_free(&model);
+}
 
-    // Context window: changing inputs[s] changes logits at t only for s <= t <= s+K-1.
-    int inputs[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-    float *before = malloc(sizeof(float) * T * V);
+// Changing inputs[s] changes the logits at t only for s <= t <= s+K-1.
+static void position_t_sees_the_k_tokens_up_to_t(void) {
+    Model model;
+    REQUIRE(small_model(&model) == 0, "cannot create the model");
+    Error error = {{0}};
+    int inputs[T] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    float before[T * V];
     CHECK(model.ops->forward(&model, inputs, NULL, 1, T, &error) == 0, "%s", error.message);
     memcpy(before, model.logits, sizeof(float) * T * V);
     const int s = 3;
@@ -71,27 +87,58 @@ int main(void) {
         int changed = memcmp(before + t * V, model.logits + t * V, sizeof(float) * V) != 0;
         CHECK(changed == (t >= s && t <= s + K - 1), "position %d %s", t, changed ? "changed" : "unchanged");
     }
-    // next_logits on the first t+1 tokens = the forward's row t (inference mode).
+    model_free(&model);
+}
+
+// next_logits on the first t+1 tokens = the forward's row t (inference mode).
+static void next_logits_equals_the_forward_row(void) {
+    Model model;
+    REQUIRE(small_model(&model) == 0, "cannot create the model");
+    Error error = {{0}};
+    int inputs[T] = {1, 2, 3, 0, 5, 6, 7, 8, 9, 10};
+    CHECK(model.ops->forward(&model, inputs, NULL, 1, T, &error) == 0, "%s", error.message);
     float logits[16];
     for (int t = 0; t < T; t++) {
         CHECK(model.ops->next_logits(&model, inputs, t + 1, logits, &error) == 0, "%s", error.message);
         for (int v = 0; v < V; v++) CHECK_NEAR(logits[v], model.logits[t * V + v], 1e-5);
     }
-    // Bad ids are errors, not crashes.
-    inputs[0] = V;
-    CHECK(model.ops->forward(&model, inputs, NULL, 1, T, &error) != 0, "id V rejected");
-    inputs[0] = 1;
+    model_free(&model);
+}
 
-    // Training mode updates the running statistics towards the batch's; inference does not.
+static void bad_ids_are_errors(void) {
+    Model model;
+    REQUIRE(small_model(&model) == 0, "cannot create the model");
+    Error error = {{0}};
+    int inputs[T] = {V, 2, 3, 0, 5, 6, 7, 8, 9, 10};
+    CHECK(model.ops->forward(&model, inputs, NULL, 1, T, &error) != 0, "id V rejected");
+    model_free(&model);
+}
+
+// Training mode updates the running statistics towards the batch's; inference does not.
+static void training_moves_the_running_statistics(void) {
+    Model model;
+    REQUIRE(small_model(&model) == 0, "cannot create the model");
+    Error error = {{0}};
+    int inputs[T] = {1, 2, 3, 0, 5, 6, 7, 8, 9, 10};
     const TensorInfo *running_mean = model_find_tensor(&model, "norm_running_mean");
+    REQUIRE(running_mean, "no norm_running_mean");
     float saved = model.params[running_mean->offset];
     model.ops->forward(&model, inputs, NULL, 1, T, &error);
     CHECK(model.params[running_mean->offset] == saved, "inference leaves running statistics alone");
     CHECK(model_prepare(&model, 1, T, 1, &error) == 0, "%s", error.message);
     model.ops->forward(&model, inputs, NULL, 1, T, &error);
     CHECK(model.params[running_mean->offset] != saved, "training moves the running mean");
-
-    free(before);
     model_free(&model);
-    return check_report("test_mlp");
 }
+
+static const CheckCase CASES[] = {
+    {"gradients without batch norm", gradients_without_batch_norm},
+    {"gradients with batch norm", gradients_with_batch_norm},
+    {"tensors have their places", tensors_have_their_places},
+    {"position t sees the K tokens up to t", position_t_sees_the_k_tokens_up_to_t},
+    {"next_logits equals the forward row", next_logits_equals_the_forward_row},
+    {"bad ids are errors", bad_ids_are_errors},
+    {"training moves the running statistics", training_moves_the_running_statistics},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -8,10 +8,10 @@
 #include "nn/state_dict.h"
 #include "tests/check.h"
 
-int main(void) {
+static void the_readme_example_learns(void) {
     Error error;
     MnistSet mnist;
-    if (mnist_load("data/mnist", "train", &mnist, &error)) return fprintf(stderr, "%s\n", error.message), 1;
+    REQUIRE(mnist_load("data/mnist", "train", &mnist, &error) == 0, "%s", error.message);
     Random rng;
     random_seed(&rng, 1);
     Parameters params = {0};
@@ -31,14 +31,18 @@ int main(void) {
         Tensor *logits = linear_apply(&tape, &fc2, nn_relu(&tape, linear_apply(&tape, &fc1, x)));
         Tensor *loss = nn_cross_entropy(&tape, logits, mnist.labels + first, NN_NO_IGNORE, 0.0f);
         parameters_zero_grad(&params);
-        if (tape_backward(&tape, loss, &error)) return fprintf(stderr, "%s\n", error.message), 1;
+        CHECK(tape_backward(&tape, loss, &error) == 0, "%s", error.message);
         param_optimizer_step(&optimizer, 1e-3f);
         if (step % 100 == 0) printf("step %d: loss %.3f\n", step, loss->data[0]);
         last = loss->data[0];
     }
-    CHECK(state_dict_save(&params, "/tmp/groundup_example.safetensors", NULL, 0, &error) == 0, "%s", error.message);
+    CHECK(state_dict_save(&params, check_path("mlp.safetensors"), NULL, 0, &error) == 0, "%s", error.message);
     CHECK(last < 0.5f, "the loss after 300 steps is %g", (double)last);
-    remove("/tmp/groundup_example.safetensors");
     tape_free(&tape), param_optimizer_free(&optimizer), parameters_free(&params), mnist_free(&mnist);
-    return check_report("test_nn_example");
 }
+
+static const CheckCase CASES[] = {
+    {"the README's example learns MNIST", the_readme_example_learns},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -44,7 +44,7 @@ static const Pair pairs[] = {
     {"transformer.ln_f.bias", "lnfb", C, 0},
 };
 
-int main(void) {
+static void same_loss_logits_and_gradients(void) {
     Error error;
     Random rng;
     random_seed(&rng, 21);
@@ -53,7 +53,7 @@ int main(void) {
     config.arch = ARCH_GPT2, config.vocab_size = V, config.context_length = MAXT;
     config.n_layers = L, config.n_heads = NH, config.d_model = C;
     Model model;
-    CHECK(model_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    CHECK(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
     CHECK(model_prepare(&model, B, T, 1, &error) == 0, "%s", error.message);
     Gpt2Net net;
     CHECK(gpt2_net_create(&net, V, MAXT, L, NH, C, &rng, &error) == 0, "%s", error.message);
@@ -107,5 +107,10 @@ int main(void) {
     tape_free(&tape);
     gpt2_net_free(&net);
     model_free(&model);
-    return check_report("test_nn_gpt2");
 }
+
+static const CheckCase CASES[] = {
+    {"GPT-2 from operations: the loss, logits and gradients of gpt/gpt2.c", same_loss_logits_and_gradients},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -293,12 +293,17 @@ static void check_errors(void) {
     tape_free(&tape);
 }
 
-int main(void) {
+static void every_backward_against_finite_differences(void) {
     Random rng;
     random_seed(&rng, 11);
     random_fill_normal(&rng, running[0], 12, 0.0f, 1.0f);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &rng);
-    check_values();
-    check_errors();
-    return check_report("test_nn_ops");
 }
+
+static const CheckCase CASES[] = {
+    {"every backward against finite differences", every_backward_against_finite_differences},
+    {"values: broadcasting, var, max, transpose, smoothing, softplus, a tensor used twice, no-grad", check_values},
+    {"shape errors name the operation and both shapes", check_errors},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

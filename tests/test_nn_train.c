@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "models/mlp.h"
 #include "nn/data.h"
@@ -181,8 +180,7 @@ static void check_state_dict(void) {
     Error error;
     Random rng;
     random_seed(&rng, 8);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/test_nn_train_%d.safetensors", (int)getpid());
+    const char *path = check_path("mlp.safetensors");
     Mlp saved, loaded, other;
     mlp_classifier_create(&saved, (int[]){6, 5, 4}, 3, &rng, &error);
     mlp_classifier_create(&other, (int[]){6, 7, 4}, 3, &rng, &error);
@@ -202,7 +200,6 @@ static void check_state_dict(void) {
     CHECK(state_dict_save(&loaded.params, path, NULL, 0, &error) == 0, "%s", error.message);
     CHECK(state_dict_load(&saved.params, path, &error) != 0 && strstr(error.message, "bn1.weight is not a tensor"),
           "unknown: %s", error.message);
-    remove(path);
     mlp_classifier_free(&saved), mlp_classifier_free(&loaded), mlp_classifier_free(&other);
 }
 
@@ -228,12 +225,13 @@ static void check_batch_norm(void) {
     parameters_free(&params);
 }
 
-int main(void) {
-    check_memory_and_learning();
-    check_init();
-    check_groups_and_clipping();
-    check_data();
-    check_state_dict();
-    check_batch_norm();
-    return check_report("test_nn_train");
-}
+static const CheckCase CASES[] = {
+    {"1,000 steps: no memory growth, the loss falls", check_memory_and_learning},
+    {"initialisers", check_init},
+    {"optimizer groups and gradient clipping", check_groups_and_clipping},
+    {"loader and validation split", check_data},
+    {"state_dict files and their errors", check_state_dict},
+    {"batch norm running statistics", check_batch_norm},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "models/xor.h"
 #include "nn/optim.h"
@@ -41,7 +40,7 @@ static double linear_model_loss(void) {
     return loss_value;
 }
 
-int main(void) {
+static void xor_solved_and_drawn(void) {
     Error error;
     XorNet net;
     XorResult result;
@@ -50,8 +49,7 @@ int main(void) {
     float expected[4] = {0, 1, 1, 0}, corners[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
     for (int i = 0; i < 4; i++)
         CHECK_NEAR(xor_probability(&net, corners[i][0], corners[i][1]), expected[i], 0.1);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/test_nn_xor_%d.svg", (int)getpid());
+    const char *path = check_path("xor.svg");
     CHECK(xor_write_svg(&net, path, &error) == 0, "%s", error.message);
     FILE *file = fopen(path, "r");
     int cells = 0, points = 0, boundary = 0;
@@ -62,10 +60,16 @@ int main(void) {
         boundary += strstr(line, "fill=\"rgb(0,0,0)\"") != NULL;
     }
     if (file) fclose(file);
-    remove(path);
     CHECK(cells == 3600 && points == 4, "SVG: %d cells, %d points", cells, points);
     CHECK(boundary > 60, "SVG: only %d boundary cells", boundary);  // two lines across a 60x60 grid
     xor_free(&net);
-    CHECK_NEAR(linear_model_loss(), log(2.0), 1e-3);
-    return check_report("test_nn_xor");
 }
+
+static void no_hidden_layer_stays_at_log_2(void) { CHECK_NEAR(linear_model_loss(), log(2.0), 1e-3); }
+
+static const CheckCase CASES[] = {
+    {"2-2-1 solves XOR and draws its boundary", xor_solved_and_drawn},
+    {"a linear model cannot: loss log 2", no_hidden_layer_stays_at_log_2},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

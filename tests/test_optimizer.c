@@ -453,15 +453,16 @@ static void test_problems(void) {
     CHECK(optimizer_problem_logistic(&rejected, 0, 3, 1, &error) == -1, "0 samples accepted");
 }
 
-int main(void) {
-    test_hand_computed_steps();
-    test_adamw_first_step_by_hand();
-    test_parallel_adamw();
-    test_convergence();
-    test_clipping();
-    test_schedules();
-    test_lr_finder();
-    test_config_errors();
-    test_problems();
-    return check_report("test_optimizer");
-}
+static const CheckCase CASES[] = {
+    {"hand-computed steps", test_hand_computed_steps},
+    {"adamw's first step by hand", test_adamw_first_step_by_hand},
+    {"parallel adamw equals serial", test_parallel_adamw},
+    {"convergence", test_convergence},
+    {"gradient clipping", test_clipping},
+    {"schedules", test_schedules},
+    {"lr finder", test_lr_finder},
+    {"config errors", test_config_errors},
+    {"problems", test_problems},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -386,15 +386,98 @@ static void test_bad_shapes(void) {
           error.message);
 }
 
-int main(void) {
+// The cases; those that draw random numbers start from the same seed each.
+static void round_trip(void) {
     Random rng;
     random_seed(&rng, 6);
-    test_fp16();
     test_round_trip(&rng);
-    test_packing();
-    test_q4_0_scale_choice(&rng);
-    test_kernels(&rng);
-    test_backward_input(&rng);
-    test_bad_shapes();
-    return check_report("test_quant");
 }
+
+static void q4_0_scale_choice(void) {
+    Random rng;
+    random_seed(&rng, 6);
+    test_q4_0_scale_choice(&rng);
+}
+
+static void kernels(void) {
+    Random rng;
+    random_seed(&rng, 6);
+    test_kernels(&rng);
+}
+
+static void backward_input(void) {
+    Random rng;
+    random_seed(&rng, 6);
+    test_backward_input(&rng);
+}
+
+// Weights a format cannot store are refused, naming where they are: the largest q8_0 weight
+// is 65504·127 (its fp16 scale max|w|/127 must stay finite), the largest q4_0 one 65504·8.
+static void unrepresentable_weights(void) {
+    Error error;
+    float weight[2 * 64];
+    for (int i = 0; i < 2 * 64; i++) weight[i] = 0.01f * (float)(i % 7) - 0.03f;
+    QuantMatrix matrix;
+    weight[64 + 37] = 65504.0f * 127.0f;  // exactly the largest: stored
+    CHECK(quant_matrix_quantize(&matrix, QUANT_Q8_0, weight, 2, 64, &error) == 0, "%s", error.message);
+    float back[2 * 64];
+    quant_dequantize(&matrix, back);
+    CHECK(isfinite(back[64 + 37]) && fabsf(back[64 + 37] - weight[64 + 37]) <= 0.5f * 65504.0f, "largest q8_0 weight: %g",
+          back[64 + 37]);
+    quant_matrix_free(&matrix);
+    weight[64 + 37] = 1e7f;
+    CHECK(quant_matrix_quantize(&matrix, QUANT_Q8_0, weight, 2, 64, &error) != 0 &&
+              strstr(error.message, "row 1, column 37") && strstr(error.message, "q8_0"),
+          "1e7 refused in q8_0: %s", error.message);
+    weight[64 + 37] = 1e6f;
+    CHECK(quant_matrix_quantize(&matrix, QUANT_Q8_0, weight, 2, 64, &error) == 0, "1e6 fits q8_0: %s", error.message);
+    quant_matrix_free(&matrix);
+    CHECK(quant_matrix_quantize(&matrix, QUANT_Q4_0, weight, 2, 64, &error) != 0 && strstr(error.message, "q4_0"),
+          "1e6 refused in q4_0: %s", error.message);
+    weight[64 + 37] = -524032.0f;  // 65504 · 8
+    CHECK(quant_matrix_quantize(&matrix, QUANT_Q4_0, weight, 2, 64, &error) == 0, "the largest q4_0 weight: %s",
+          error.message);
+    quant_matrix_free(&matrix);
+    weight[3] = NAN;
+    CHECK(quant_matrix_quantize(&matrix, QUANT_Q4_0, weight, 2, 64, &error) != 0 && strstr(error.message, "row 0, column 3"),
+          "NaN refused: %s", error.message);
+    weight[3] = INFINITY;
+    CHECK(quant_check_values(QUANT_Q8_0, weight, 2, 64, &error) != 0 && strstr(error.message, "inf"), "inf refused: %s",
+          error.message);
+}
+
+// A NaN or infinite activation makes its output NaN in every kernel (not a wrapped integer).
+static void non_finite_inputs(void) {
+    Error error;
+    float weight[4 * 64], inp[2 * 64], out[2 * 4];
+    for (int i = 0; i < 4 * 64; i++) weight[i] = 0.02f * (float)((i * 5) % 11) - 0.1f;
+    for (int i = 0; i < 2 * 64; i++) inp[i] = 0.1f * (float)(i % 9) - 0.4f;
+    inp[5] = NAN;
+    inp[64 + 40] = INFINITY;
+    for (int type = QUANT_Q8_0; type <= QUANT_Q4_0; type++) {
+        QuantMatrix matrix;
+        REQUIRE(quant_matrix_quantize(&matrix, (QuantType)type, weight, 4, 64, &error) == 0, "%s", error.message);
+        for (int kernel = QUANT_KERNEL_SCALAR; kernel <= QUANT_KERNEL_AVX512_VNNI; kernel++) {
+            if (!quant_kernel_available((QuantKernel)kernel)) continue;
+            quant_matmul_forward_with((QuantKernel)kernel, out, inp, &matrix, NULL, 2, 64, 4);
+            for (int i = 0; i < 8; i++)
+                CHECK(isnan(out[i]), "%s kernel %d: output %d is %g, expected NaN", quant_type_name((QuantType)type), kernel,
+                      i, out[i]);
+        }
+        quant_matrix_free(&matrix);
+    }
+}
+
+static const CheckCase CASES[] = {
+    {"fp16 conversions", test_fp16},
+    {"quantize round trips", round_trip},
+    {"packing", test_packing},
+    {"q4_0 scale choice", q4_0_scale_choice},
+    {"kernels match the dequantized product", kernels},
+    {"backward to the input", backward_input},
+    {"bad shapes are errors", test_bad_shapes},
+    {"weights the formats cannot store are refused", unrepresentable_weights},
+    {"non-finite activations give NaN", non_finite_inputs},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

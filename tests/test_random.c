@@ -4,7 +4,7 @@
 #include "foundations/random.h"
 #include "tests/check.h"
 
-int main(void) {
+static void same_seed_same_sequence(void) {
     Random a, b, c;
     random_seed(&a, 1234);
     random_seed(&b, 1234);
@@ -17,9 +17,14 @@ int main(void) {
     }
     CHECK(same, "same seed must give the same sequence");
     CHECK(differs > 990, "neighbouring seeds must give unrelated sequences (%d of 1000 differ)", differs);
+}
 
-    // Uniform [0,1): mean 1/2, variance 1/12, never 1.
-    enum { DRAWS = 400000 };
+enum { DRAWS = 400000 };
+
+// Uniform [0,1): mean 1/2, variance 1/12, never 1.
+static void uniform_has_its_moments(void) {
+    Random a;
+    random_seed(&a, 1234);
     double sum = 0.0, sum_squares = 0.0, max = 0.0;
     for (int i = 0; i < DRAWS; i++) {
         double u = random_uniform(&a);
@@ -30,22 +35,30 @@ int main(void) {
     CHECK_NEAR(mean, 0.5, 0.005);
     CHECK_NEAR(sum_squares / DRAWS - mean * mean, 1.0 / 12.0, 0.002);
     CHECK(max < 1.0, "uniform reached 1");
+}
 
-    // Normal(3, 2): mean 3, variance 4, and about 68.3% within one standard deviation.
-    sum = sum_squares = 0.0;
+// Normal(3, 2): mean 3, variance 4, and about 68.3% within one standard deviation.
+static void normal_has_its_moments(void) {
+    Random a;
+    random_seed(&a, 1235);
+    double sum = 0.0, sum_squares = 0.0;
     int within = 0;
     for (int i = 0; i < DRAWS; i++) {
         double x = random_normal(&a, 3.0f, 2.0f);
         sum += x, sum_squares += x * x;
         within += fabs(x - 3.0) < 2.0;
     }
-    mean = sum / DRAWS;
+    double mean = sum / DRAWS;
     CHECK_NEAR(mean, 3.0, 0.02);
     CHECK_NEAR(sum_squares / DRAWS - mean * mean, 4.0, 0.05);
     CHECK_NEAR((double)within / DRAWS, 0.6827, 0.005);
+}
 
-    // Categorical: a chi-square test of the counts against the weights. With 4 degrees of
-    // freedom the 99.9% quantile is 18.47; the fixed seed makes this deterministic.
+// Categorical: a chi-square test of the counts against the weights. With 4 degrees of
+// freedom the 99.9% quantile is 18.47; the fixed seed makes this deterministic.
+static void categorical_follows_the_weights(void) {
+    Random a;
+    random_seed(&a, 1236);
     float weights[5] = {1.0f, 0.0f, 2.0f, 3.0f, 4.0f};  // unnormalised, with a zero
     long counts[5] = {0};
     for (int i = 0; i < DRAWS; i++) counts[random_categorical(&a, weights, 5)]++;
@@ -57,20 +70,38 @@ int main(void) {
         chi_square += (counts[i] - expected) * (counts[i] - expected) / expected;
     }
     CHECK(chi_square < 18.47, "categorical chi-square %g", chi_square);
+}
 
-    // random_below: every residue equally likely (chi-square, 6 dof, 99.9%: 22.46).
+// random_below: every residue equally likely (chi-square, 6 dof, 99.9%: 22.46).
+static void below_is_uniform(void) {
+    Random a;
+    random_seed(&a, 1237);
     long residues[7] = {0};
     for (int i = 0; i < DRAWS; i++) residues[random_below(&a, 7)]++;
-    chi_square = 0.0;
+    double chi_square = 0.0;
     for (int i = 0; i < 7; i++) chi_square += (residues[i] - DRAWS / 7.0) * (residues[i] - DRAWS / 7.0) / (DRAWS / 7.0);
     CHECK(chi_square < 22.46, "random_below chi-square %g", chi_square);
+}
 
-    // Shuffle: a permutation, and not the identity.
+// Shuffle: a permutation, and not the identity.
+static void shuffle_permutes(void) {
+    Random a;
+    random_seed(&a, 1238);
     int values[100], seen[100] = {0}, moved = 0;
     for (int i = 0; i < 100; i++) values[i] = i;
     random_shuffle(&a, values, 100);
     for (int i = 0; i < 100; i++) seen[values[i]]++, moved += values[i] != i;
     for (int i = 0; i < 100; i++) CHECK(seen[i] == 1, "value %d appears %d times", i, seen[i]);
     CHECK(moved > 50, "shuffle moved only %d of 100", moved);
-    return check_report("test_random");
 }
+
+static const CheckCase CASES[] = {
+    {"same seed, same sequence", same_seed_same_sequence},
+    {"uniform has its moments", uniform_has_its_moments},
+    {"normal has its moments", normal_has_its_moments},
+    {"categorical follows the weights", categorical_follows_the_weights},
+    {"below is uniform", below_is_uniform},
+    {"shuffle permutes", shuffle_permutes},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

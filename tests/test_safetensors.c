@@ -13,7 +13,6 @@
 #include "foundations/idx.h"
 #include "foundations/safetensors.h"
 #include "tests/check.h"
-#include "tests/temporary_directory.h"
 
 static uint32_t bits_of(float value) {
     uint32_t bits;
@@ -46,7 +45,7 @@ static void test_round_trip(void) {
     int n = (int)(sizeof tensors / sizeof tensors[0]);
     SafetensorsMetadata metadata[] = {{"format", "pt"}, {"groundup.arch", "mlp \"quoted\" \xc3\xa9"}};
     Error error;
-    const char *path = temporary_path("round_trip.safetensors");
+    const char *path = check_path("round_trip.safetensors");
     CHECK(safetensors_write(path, tensors, n, metadata, 2, &error) == 0, "%s", error.message);
     Safetensors file;
     CHECK(safetensors_read(&file, path, &error) == 0, "%s", error.message);
@@ -255,7 +254,7 @@ static void test_mlp_fixture(void) {
 // Writes an 8-byte length (header_length, or the header's length when negative), the
 // header text and data_size bytes of data (the values k·4 as float32 where they fit).
 static const char *make_file(const char *name, long long header_length, const char *header, size_t data_size) {
-    const char *path = temporary_path(name);
+    const char *path = check_path(name);
     FILE *file = fopen(path, "wb");
     if (!file) {
         fprintf(stderr, "test_safetensors: cannot write %s\n", path);
@@ -288,8 +287,8 @@ static void expect_error(const char *path, const char *expected) {
     "\"" name "\":{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":[" begin "," end "]}"
 
 static void test_malformed(void) {
-    expect_error(temporary_path("absent.safetensors"), "cannot open");
-    const char *path = temporary_path("short.safetensors");
+    expect_error(check_path("absent.safetensors"), "cannot open");
+    const char *path = check_path("short.safetensors");
     FILE *file = fopen(path, "wb");
     if (file) fputs("{}", file), fclose(file);
     expect_error(path, "too short for the 8-byte header length");
@@ -364,7 +363,7 @@ static void test_malformed(void) {
                      cases[k].expected);
 
     // An I64 value outside int32, named with its tensor and index.
-    path = temporary_path("i64_big.safetensors");
+    path = check_path("i64_big.safetensors");
     int64_t values[2] = {7, (int64_t)1 << 31};
     file = fopen(path, "wb");
     const char *header = "{" ENTRY("step", "I64", "[2]", "0", "16") "}";
@@ -382,7 +381,7 @@ static void test_malformed(void) {
 static void expect_write_error(const SafetensorsTensor *tensors, int n, const SafetensorsMetadata *metadata,
                                int n_metadata, const char *expected) {
     Error error = {{0}};
-    const char *path = temporary_path("kept.safetensors");
+    const char *path = check_path("kept.safetensors");
     CHECK(safetensors_write(path, tensors, n, metadata, n_metadata, &error) != 0, "expected '%s'", expected);
     CHECK(strstr(error.message, expected) != NULL, "error '%s' should contain '%s'", error.message, expected);
     // The file that was there is untouched.
@@ -395,7 +394,7 @@ static void test_write_errors(void) {
     float value = 1.0f;
     SafetensorsTensor good = {.name = "w", .dtype = SAFETENSORS_F32, .ndim = 1, .shape = {1}, .floats = &value};
     Error error;
-    CHECK(safetensors_write(temporary_path("kept.safetensors"), &good, 1, NULL, 0, &error) == 0, "%s", error.message);
+    CHECK(safetensors_write(check_path("kept.safetensors"), &good, 1, NULL, 0, &error) == 0, "%s", error.message);
     SafetensorsTensor two[2] = {good, good};
     expect_write_error(two, 2, NULL, 0, "duplicate name 'w'");
     SafetensorsTensor bad = good;
@@ -414,14 +413,13 @@ static void test_write_errors(void) {
           "unwritable path: '%s'", error.message);
 }
 
-int main(void) {
-    temporary_directory_create("test_safetensors");
-    test_round_trip();
-    test_pytorch_reference();
-    test_bfloat16_rounding();
-    test_mlp_fixture();
-    test_malformed();
-    test_write_errors();
-    temporary_directory_remove();
-    return check_report("test_safetensors");
-}
+static const CheckCase CASES[] = {
+    {"round trip of every dtype with metadata", test_round_trip},
+    {"a file in PyTorch's layout", test_pytorch_reference},
+    {"bfloat16 rounding", test_bfloat16_rounding},
+    {"the mlp fixture computes its logits", test_mlp_fixture},
+    {"malformed files", test_malformed},
+    {"write errors", test_write_errors},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

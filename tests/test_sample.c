@@ -32,7 +32,7 @@ static void softmax(const float *logits, double temperature, double *probs, int 
 static void check_draws(const SamplerConfig *config, const float *logits, const double *exact, int n, uint64_t seed) {
     Error error;
     Sampler sampler;
-    CHECK(sampler_init(&sampler, config, n, &error) == 0, "%s", error.message);
+    REQUIRE(sampler_init(&sampler, config, n, &error) == 0, "%s", error.message);
     Random rng;
     random_seed(&rng, seed);
     long counts[16] = {0};
@@ -87,28 +87,38 @@ static int collect(void *context, int token) {
     return c->n >= 100;
 }
 
-int main(void) {
-    Error error;
-    const int n = 8;
-    float logits[8] = {2.0f, 1.0f, 0.5f, 0.0f, -0.5f, -1.0f, 1.5f, 0.25f};
-    double exact[8];
+// The logits most cases sample from.
+enum { N_LOGITS = 8 };
+static const float LOGITS[N_LOGITS] = {2.0f, 1.0f, 0.5f, 0.0f, -0.5f, -1.0f, 1.5f, 0.25f};
 
-    // Plain softmax sampling at temperatures 1 and 0.5.
+// Plain softmax sampling at temperatures 1 and 0.5.
+static void draws_follow_the_softmax(void) {
+    const int n = N_LOGITS;
+    const float *logits = LOGITS;
+    double exact[N_LOGITS];
     SamplerConfig plain = {1.0f, 0, 1.0f};
     softmax(logits, 1.0, exact, n);
     check_draws(&plain, logits, exact, n, 1);
     SamplerConfig cold = {0.5f, 0, 1.0f};
     softmax(logits, 0.5, exact, n);
     check_draws(&cold, logits, exact, n, 2);
+}
 
-    // Top-k 3: tokens 0 (2.0), 6 (1.5), 1 (1.0), renormalised.
+// Top-k 3: tokens 0 (2.0), 6 (1.5), 1 (1.0), renormalised.
+static void top_k_keeps_the_k_largest(void) {
+    const int n = N_LOGITS;
+    const float *logits = LOGITS;
+    double exact[N_LOGITS];
     SamplerConfig top_k = {1.0f, 3, 1.0f};
     softmax(logits, 1.0, exact, n);
     double kept = exact[0] + exact[6] + exact[1];
     for (int i = 0; i < n; i++) exact[i] = (i == 0 || i == 6 || i == 1) ? exact[i] / kept : 0.0;
     check_draws(&top_k, logits, exact, n, 3);
+}
 
-    // Top-p on a hand-made distribution: probabilities 0.4, 0.3, 0.2, 0.1 (as logs).
+// Top-p on a hand-made distribution: probabilities 0.4, 0.3, 0.2, 0.1 (as logs).
+static void top_p_keeps_the_nucleus(void) {
+    Error error;
     float hand[4] = {logf(0.4f), logf(0.3f), logf(0.2f), logf(0.1f)};
     float probs[4];
     Sampler sampler;
@@ -154,8 +164,14 @@ int main(void) {
     CHECK(abs(wide_kept - reference_kept) <= 1, "wide top-p kept %d, reference %d", wide_kept, reference_kept);
     free(wide_probs);
     sampler_free(&sampler);
+}
 
-    // Temperature 0: the argmax, always (first index on ties).
+// Temperature 0: the argmax, always (first index on ties).
+static void temperature_zero_is_the_argmax(void) {
+    Error error;
+    const int n = N_LOGITS;
+    const float *logits = LOGITS;
+    Sampler sampler;
     SamplerConfig greedy = {0.0f, 0, 1.0f};
     sampler_init(&sampler, &greedy, n, &error);
     Random rng;
@@ -166,12 +182,22 @@ int main(void) {
     sampler_init(&sampler, &greedy, 3, &error);
     CHECK(sampler_sample(&sampler, tie, &rng) == 1, "greedy takes the first of tied maxima");
     sampler_free(&sampler);
+}
 
-    // Bad options.
+static void bad_options_are_rejected(void) {
+    Error error;
     SamplerConfig bad[] = {{-0.1f, 0, 1.0f}, {NAN, 0, 1.0f}, {1.0f, -1, 1.0f}, {1.0f, 0, 0.0f}, {1.0f, 0, 1.5f}, {1.0f, 0, NAN}};
     for (int i = 0; i < 6; i++) CHECK(sampler_config_check(&bad[i], &error) != 0, "bad sampler config %d accepted", i);
+}
 
-    // Generation: the context never exceeds context_length, the tokens follow the model.
+// Generation: the context never exceeds context_length, the tokens follow the model; the
+// callback can stop it; a prompt id outside the vocabulary is an error.
+static void generation_slides_its_window(void) {
+    Error error;
+    Sampler sampler;
+    SamplerConfig greedy = {0.0f, 0, 1.0f};
+    Random rng;
+    random_seed(&rng, 9);
     ModelOps ops = {.next_logits = fake_next_logits};
     FakeState fake = {0, 0};
     Model model;
@@ -182,7 +208,7 @@ int main(void) {
     model.state = &fake;
     int prompt[12] = {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1};
     Collected collected = {{0}, 0};
-    sampler_init(&sampler, &greedy, 5, &error);
+    REQUIRE(sampler_init(&sampler, &greedy, 5, &error) == 0, "%s", error.message);
     int made = 0;
     CHECK(generate(&model, prompt, 12, 40, &sampler, &rng, collect, &collected, &made, &error) == 0, "%s", error.message);
     CHECK(made == 40 && collected.n == 40, "generated %d", made);
@@ -195,5 +221,41 @@ int main(void) {
     int bad_prompt = 7;
     CHECK(generate(&model, &bad_prompt, 1, 3, &sampler, &rng, NULL, NULL, NULL, &error) != 0, "prompt id out of range");
     sampler_free(&sampler);
-    return check_report("test_sample");
 }
+
+// A model whose weights hold a NaN makes non-finite logits: generation stops with an error
+// naming them instead of printing tokens the sampler did not really choose.
+static void non_finite_logits_are_an_error(void) {
+    Error error;
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = 11, .context_length = 8, .n_layers = 1, .n_heads = 2,
+                          .d_model = 8};
+    Random rng;
+    random_seed(&rng, 3);
+    Model model;
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(model_prepare(&model, 1, 8, 0, &error) == 0, "%s", error.message);
+    const TensorInfo *fcw = model_find_tensor(&model, "fcw");
+    model.params[fcw->offset + 7] = NAN;
+    Sampler sampler;
+    SamplerConfig sampling = {1.0f, 0, 1.0f};
+    REQUIRE(sampler_init(&sampler, &sampling, 11, &error) == 0, "%s", error.message);
+    int prompt[2] = {1, 2}, generated = -1;
+    CHECK(generate(&model, prompt, 2, 5, &sampler, &rng, NULL, NULL, &generated, &error) != 0 &&
+              strstr(error.message, "generate: token 3: the model's logits") && strstr(error.message, "not finite"),
+          "a NaN weight: '%s'", error.message);
+    CHECK(generated == 0, "no token generated, %d were", generated);
+    sampler_free(&sampler);
+    model_free(&model);
+}
+
+static const CheckCase CASES[] = {
+    {"draws follow the softmax", draws_follow_the_softmax},
+    {"top-k keeps the k largest", top_k_keeps_the_k_largest},
+    {"top-p keeps the nucleus", top_p_keeps_the_nucleus},
+    {"temperature 0 is the argmax", temperature_zero_is_the_argmax},
+    {"bad options are rejected", bad_options_are_rejected},
+    {"generation slides its window", generation_slides_its_window},
+    {"non-finite logits are an error", non_finite_logits_are_an_error},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

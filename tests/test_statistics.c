@@ -164,10 +164,11 @@ static void test_categorical(void) {
     free(outcomes);
 }
 
-int main(void) {
-    test_descriptive();
-    test_gaussian();
-    test_bernoulli();
-    test_categorical();
-    return check_report("test_statistics");
-}
+static const CheckCase CASES[] = {
+    {"descriptive statistics", test_descriptive},
+    {"gaussian likelihood and fit", test_gaussian},
+    {"bernoulli likelihood and fit", test_bernoulli},
+    {"categorical likelihood and fit", test_categorical},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

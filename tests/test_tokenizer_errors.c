@@ -8,16 +8,6 @@
 #include "tests/tokenizer_fixtures.h"
 #include "tokenizer/bpe.h"
 
-static char directory[] = "/tmp/groundup-tokenizer-errors-XXXXXX";
-
-static const char *temporary_path(const char *name) {
-    static char path[4][512];
-    static int next = 0;
-    char *out = path[next++ % 4];
-    snprintf(out, 512, "%s/%s", directory, name);
-    return out;
-}
-
 static void write_file(const char *path, const void *data, size_t n) {
     FILE *file = fopen(path, "wb");
     CHECK(file != NULL, "cannot create %s", path);
@@ -47,14 +37,14 @@ static void test_gpt2_files(void) {
     unsigned char *json = read_file(encoder, &n);
     CHECK(json != NULL, "cannot read %s", encoder);
     if (!json) return;
-    const char *truncated = temporary_path("truncated.json");
+    const char *truncated = check_path("truncated.json");
     write_file(truncated, json, n / 2);
     expect_error("truncated encoder.json", bpe_load_gpt2(&bpe, truncated, vocab, &error), &error, truncated, NULL);
     write_file(truncated, json, 0);
     expect_error("empty encoder.json", bpe_load_gpt2(&bpe, truncated, vocab, &error), &error, truncated, "truncated");
 
     // Two tokens with the same id: give "\u0120the" the id of "the" (both exist).
-    const char *duplicate = temporary_path("duplicate.json");
+    const char *duplicate = check_path("duplicate.json");
     const char *entry = strstr((const char *)json, "\"\\u0120the\": 262,");
     CHECK(entry != NULL, "encoder.json should hold \"\\u0120the\": 262");
     if (entry) {
@@ -69,33 +59,11 @@ static void test_gpt2_files(void) {
     }
     free(json);
 
-    // Small encoder.json files that are wrong as JSON or as a vocabulary: one line naming the file.
-    const char *small = temporary_path("small.json");
-    const struct {
-        const char *text, *expected;
-    } cases[] = {
-        {"{\"a\": 0, \"b\" 1}", "invalid JSON at byte"},
-        {"{\"a\": 0, \"b\": ", "truncated JSON"},
-        {"[\"a\", \"b\"]", "expected a JSON object of token: id"},
-        {"{\"a\": 0} {}", "text after the JSON object"},
-        {"{}", "no tokens"},
-        {"{\"a\": 0, \"b\": \"1\"}", "entry 1 (\"b\"): the id is not an integer"},
-        {"{\"a\": 0, \"b\": 1.5}", "the id is not an integer"},
-        {"{\"a\": 0, \"b\": 7}", "id 7 is out of range for 2 tokens"},
-        {"{\"a\": 0, \"b c\": 1}", "character U+0020 of token \"b c\" is not in GPT-2's byte alphabet"},
-        {"{\"a\": 0, \"\": 1}", "entry 1: empty token"},
-    };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        write_file(small, cases[k].text, strlen(cases[k].text));
-        expect_error(cases[k].text, bpe_load_gpt2(&bpe, small, vocab, &error), &error, small, cases[k].expected);
-        CHECK(!strchr(error.message, '\n'), "one line: %s", error.message);
-    }
-
     // vocab.bpe: a merge of a token that does not exist, and a truncated file.
     unsigned char *merges = read_file(vocab, &n);
     CHECK(merges != NULL, "cannot read %s", vocab);
     if (!merges) return;
-    const char *bad_merge = temporary_path("bad_merge.bpe");
+    const char *bad_merge = check_path("bad_merge.bpe");
     // A first merge "qqqqqq e": qqqqqq is no token.
     char *first_merge = strchr((char *)merges, '\n') + 1;
     size_t header = (size_t)(first_merge - (char *)merges);
@@ -132,7 +100,7 @@ static void test_tiktoken_files(void) {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (int b = 0; b < 256; b++)
         at += (size_t)snprintf(text + at, sizeof text - at, "%c%c== %d\n", alphabet[b >> 2], alphabet[(b & 3) << 4], b);
-    const char *path = temporary_path("ranks.tiktoken");
+    const char *path = check_path("ranks.tiktoken");
     write_file(path, text, at);
     int status = bpe_load_tiktoken(&bpe, path, PATTERN_GPT2, &error);
     CHECK(status == 0, "256 byte ranks should load: %s", error.message);
@@ -156,14 +124,14 @@ static void test_own_format(void) {
     int status = bpe_train(&bpe, text, sizeof text - 1, 260, PATTERN_GPT2, NULL, NULL, &error);
     CHECK(status == 0, "train: %s", error.message);
     if (status != 0) return;
-    const char *path = temporary_path("tokenizer.bpe");
+    const char *path = check_path("tokenizer.bpe");
     CHECK(bpe_save(&bpe, path, &error) == 0, "save: %s", error.message);
     bpe_free(&bpe);
     expect_error("missing file", bpe_load(&loaded, "no/such/file.bpe", &error), &error, "no/such/file.bpe", NULL);
     expect_error("directory", bpe_load(&loaded, "data", &error), &error, "data", NULL);
     size_t n = 0;
     unsigned char *saved = read_file(path, &n);
-    const char *bad = temporary_path("bad.bpe");
+    const char *bad = check_path("bad.bpe");
     write_file(bad, saved, n - 30);
     expect_error("truncated", bpe_load(&loaded, bad, &error), &error, bad, "truncated");
     write_file(bad, "hello\n", 6);
@@ -211,15 +179,26 @@ static void test_training_and_ids(void) {
     bpe_free(&bpe);
 }
 
-int main(void) {
-    CHECK(mkdtemp(directory) != NULL, "mkdtemp");
+static void gpt2_files(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
     test_gpt2_files();
-    test_tiktoken_files();
-    test_own_format();
-    test_training_and_ids();
-    const char *names[] = {"truncated.json", "duplicate.json", "small.json", "bad_merge.bpe", "ranks.tiktoken",
-                           "tokenizer.bpe", "bad.bpe"};
-    for (int k = 0; k < 7; k++) remove(temporary_path(names[k]));
-    rmdir(directory);
-    return check_report("test_tokenizer_errors");
 }
+
+static void tiktoken_files(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_tiktoken_files();
+}
+
+static void own_format(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_own_format();
+}
+
+static const CheckCase CASES[] = {
+    {"GPT-2's files: missing, truncated, inconsistent", gpt2_files},
+    {"tiktoken rank files", tiktoken_files},
+    {"groundup's own format", own_format},
+    {"training sizes, empty text, unknown ids", test_training_and_ids},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

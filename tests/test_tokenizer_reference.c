@@ -69,35 +69,39 @@ static void check_book(const Bpe *bpe, const char *ids_path) {
     free(text), free(expected);
 }
 
-int main(void) {
+static void gpt2_matches_tiktoken(void) {
     Error error = {{0}};
     Bpe gpt2;
     int status = bpe_load_gpt2(&gpt2, "data/gpt2/encoder.json", "data/gpt2/vocab.bpe", &error);
-    CHECK(status == 0, "loading GPT-2: %s", error.message);
-    if (status == 0) {
-        CHECK(gpt2.n_tokens == 50256 && bpe_vocab_size(&gpt2) == 50257, "GPT-2 has %d + specials, vocab %d",
-              gpt2.n_tokens, bpe_vocab_size(&gpt2));
-        // Byte tokens follow GPT-2's byte-to-unicode order: '!' is 0, ' ' 220, '\n' 198.
-        CHECK(gpt2.byte_tokens['!'] == 0 && gpt2.byte_tokens[' '] == 220 && gpt2.byte_tokens['\n'] == 198,
-              "byte tokens: ! %d, space %d, newline %d", gpt2.byte_tokens['!'], gpt2.byte_tokens[' '],
-              gpt2.byte_tokens['\n']);
-        check_cases(&gpt2, "gpt2");
-        check_book(&gpt2, "tests/fixtures/tokenizer/mobydick.gpt2.bin");
-        bpe_free(&gpt2);
-    }
-
-    Bpe cl100k;
-    status = bpe_load_tiktoken(&cl100k, "tests/fixtures/tokenizer/cl100k_base/cl100k_base.tiktoken", PATTERN_CL100K,
-                               &error);
-    CHECK(status == 0, "loading cl100k_base: %s", error.message);
-    if (status == 0) {
-        const char *names[] = {"<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|endofprompt|>"};
-        const int ids[] = {100257, 100258, 100259, 100260, 100276};
-        for (int k = 0; k < 5; k++) CHECK(bpe_add_special(&cl100k, names[k], ids[k], &error) == 0, "%s", error.message);
-        CHECK(cl100k.n_tokens == 100256, "cl100k has %d ordinary tokens", cl100k.n_tokens);
-        check_cases(&cl100k, "cl100k");
-        check_book(&cl100k, "tests/fixtures/tokenizer/mobydick.cl100k.bin");
-        bpe_free(&cl100k);
-    }
-    return check_report("test_tokenizer_reference");
+    REQUIRE(status == 0, "loading GPT-2: %s", error.message);
+    CHECK(gpt2.n_tokens == 50256 && bpe_vocab_size(&gpt2) == 50257, "GPT-2 has %d + specials, vocab %d", gpt2.n_tokens,
+          bpe_vocab_size(&gpt2));
+    // Byte tokens follow GPT-2's byte-to-unicode order: '!' is 0, ' ' 220, '\n' 198.
+    CHECK(gpt2.byte_tokens['!'] == 0 && gpt2.byte_tokens[' '] == 220 && gpt2.byte_tokens['\n'] == 198,
+          "byte tokens: ! %d, space %d, newline %d", gpt2.byte_tokens['!'], gpt2.byte_tokens[' '], gpt2.byte_tokens['\n']);
+    check_cases(&gpt2, "gpt2");
+    check_book(&gpt2, "tests/fixtures/tokenizer/mobydick.gpt2.bin");
+    bpe_free(&gpt2);
 }
+
+static void cl100k_matches_tiktoken(void) {
+    Error error = {{0}};
+    Bpe cl100k;
+    int status = bpe_load_tiktoken(&cl100k, "tests/fixtures/tokenizer/cl100k_base/cl100k_base.tiktoken", PATTERN_CL100K,
+                                   &error);
+    REQUIRE(status == 0, "loading cl100k_base: %s", error.message);
+    const char *names[] = {"<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|endofprompt|>"};
+    const int ids[] = {100257, 100258, 100259, 100260, 100276};
+    for (int k = 0; k < 5; k++) CHECK(bpe_add_special(&cl100k, names[k], ids[k], &error) == 0, "%s", error.message);
+    CHECK(cl100k.n_tokens == 100256, "cl100k has %d ordinary tokens", cl100k.n_tokens);
+    check_cases(&cl100k, "cl100k");
+    check_book(&cl100k, "tests/fixtures/tokenizer/mobydick.cl100k.bin");
+    bpe_free(&cl100k);
+}
+
+static const CheckCase CASES[] = {
+    {"GPT-2 matches tiktoken, id for id", gpt2_matches_tiktoken},
+    {"cl100k_base matches tiktoken, id for id", cl100k_matches_tiktoken},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

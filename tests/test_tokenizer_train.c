@@ -247,15 +247,13 @@ static void test_worked_example(void) {
     bpe_free(&bpe);
 }
 
-int main(void) {
-    test_worked_example();
-
+// The fast trainer against the naive one: slices of Moby-Dick with each pattern, and small
+// random texts over {a, b, space} (long runs, many ties, repeated byte strings from
+// different pairs).
+static void fast_trainer_equals_the_naive_one(void) {
     size_t book_length = 0;
     unsigned char *book = read_file("data/mobydick.txt", &book_length);
-    CHECK(book != NULL, "cannot read data/mobydick.txt");
-    if (!book) return check_report("test_tokenizer_train");
-
-    // The fast trainer against the naive one.
+    REQUIRE(book != NULL, "cannot read data/mobydick.txt");
     check_against_naive("moby-dick 6 KB, gpt2 pattern", book + 100000, 6000, 256 + 300, PATTERN_GPT2);
     check_against_naive("moby-dick 3 KB, cl100k pattern", book + 200000, 3000, 256 + 200, PATTERN_CL100K);
     check_against_naive("moby-dick 2 KB, no pattern", book + 300000, 2000, 256 + 200, PATTERN_NONE);
@@ -263,17 +261,25 @@ int main(void) {
     random_seed(&rng, 7);
     unsigned char small[1500];
     for (int trial = 0; trial < 6; trial++) {
-        // Alphabet {a, b, space}: long runs, many ties, repeated byte strings from different pairs.
         size_t n = 300 + random_below(&rng, 1200);
         for (size_t k = 0; k < n; k++) small[k] = (unsigned char)"aab "[random_below(&rng, trial < 3 ? 2 : 4)];
         char name[64];
         snprintf(name, sizeof name, "random text %d (%zu bytes)", trial, n);
         check_against_naive(name, small, n, 256 + 400, trial % 2 ? PATTERN_GPT2 : PATTERN_NONE);
     }
+    free(book);
+}
 
-    // Round trips on random bytes with trained tokenizers and with GPT-2's.
-    char directory[] = "/tmp/groundup-tokenizer-test-XXXXXX";
-    CHECK(mkdtemp(directory) != NULL, "mkdtemp");
+// Round trips on random bytes and on the book with trained tokenizers of each pattern;
+// each saved, loaded, written and read back.
+static void trained_tokenizers_round_trip(void) {
+    size_t book_length = 0;
+    unsigned char *book = read_file("data/mobydick.txt", &book_length);
+    REQUIRE(book != NULL, "cannot read data/mobydick.txt");
+    const char *directory = check_directory();
+    REQUIRE(directory[0], "no temporary directory");
+    Random rng;
+    random_seed(&rng, 8);
     unsigned char text[3000];
     for (int pattern = PATTERN_NONE; pattern <= PATTERN_CL100K; pattern++) {
         Bpe bpe;
@@ -290,6 +296,16 @@ int main(void) {
         check_save_load(&bpe, directory);
         bpe_free(&bpe);
     }
+    free(book);
+}
+
+// Round trips on random bytes with GPT-2's tokenizer; saved, loaded, written and read back.
+static void gpt2_round_trips(void) {
+    const char *directory = check_directory();
+    REQUIRE(directory[0], "no temporary directory");
+    Random rng;
+    random_seed(&rng, 9);
+    unsigned char text[3000];
     Bpe gpt2;
     Error error = {{0}};
     int status = bpe_load_gpt2(&gpt2, "data/gpt2/encoder.json", "data/gpt2/vocab.bpe", &error);
@@ -302,11 +318,16 @@ int main(void) {
         check_save_load(&gpt2, directory);
         bpe_free(&gpt2);
     }
-    rmdir(directory);
+}
 
-    // Training to every merge the text allows leaves each distinct chunk one token.
+// Training to every merge the text allows leaves each distinct chunk one token.
+static void training_to_every_merge(void) {
+    size_t book_length = 0;
+    unsigned char *book = read_file("data/mobydick.txt", &book_length);
+    REQUIRE(book != NULL, "cannot read data/mobydick.txt");
     Bpe full;
-    status = bpe_train(&full, book, 20000, 0, PATTERN_GPT2, NULL, NULL, &error);
+    Error error = {{0}};
+    int status = bpe_train(&full, book, 20000, 0, PATTERN_GPT2, NULL, NULL, &error);
     CHECK(status == 0, "train to the maximum: %s", error.message);
     if (status == 0) {
         size_t chunks = 0;
@@ -319,5 +340,14 @@ int main(void) {
         bpe_free(&full);
     }
     free(book);
-    return check_report("test_tokenizer_train");
 }
+
+static const CheckCase CASES[] = {
+    {"the worked example (aaabdaaabac)", test_worked_example},
+    {"the fast trainer equals the naive one", fast_trainer_equals_the_naive_one},
+    {"trained tokenizers round-trip, save and load", trained_tokenizers_round_trip},
+    {"GPT-2's tokenizer round-trips, saves and loads", gpt2_round_trips},
+    {"training to every merge leaves each chunk one token", training_to_every_merge},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

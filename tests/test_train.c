@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "foundations/file.h"
 #include "gpt/checkpoint.h"
 #include "gpt/train.h"
 #include "tests/check.h"
@@ -45,56 +46,79 @@ static TrainConfig tiny_run(void) {
 }
 
 static long file_bytes(const char *path, unsigned char **bytes) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    rewind(f);
-    *bytes = malloc((size_t)size);
-    if (fread(*bytes, 1, (size_t)size, f) != (size_t)size) size = -1;
-    fclose(f);
-    return size;
+    size_t n = 0;
+    Error error;
+    return file_read_all(path, bytes, &n, &error) == 0 ? (long)n : -1;
 }
 
-int main(void) {
-    Error error = {{0}};
-    char directory[] = "/tmp/groundup_test_train_XXXXXX";
-    CHECK(mkdtemp(directory) != NULL, "mkdtemp");
-    char path_a[256], path_b[256], svg[256];
-    snprintf(path_a, sizeof path_a, "%s/a.ckpt", directory);
-    snprintf(path_b, sizeof path_b, "%s/b.ckpt", directory);
-    snprintf(svg, sizeof svg, "%s/b.svg", directory);
-
+// names.txt, the char tokenizer and its dataset.
+typedef struct Names {
     DataSource source;
-    CHECK(data_source_load(&source, "data/names.txt", &error) == 0, "%s", error.message);
     TextTokenizer tokenizer;
-    CHECK(text_tokenizer_chars(&tokenizer, source.text, source.n_text, &error) == 0, "%s", error.message);
     Dataset data;
-    CHECK(dataset_build(&data, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
-    ModelConfig config = tiny_mlp(text_vocab_size(&tokenizer));
-    TrainConfig train_config = tiny_run();
+} Names;
 
-    // Run A: 30 steps without a break.
+static int names_load(Names *names) {
+    Error error = {{0}};
+    memset(names, 0, sizeof *names);
+    int ok = data_source_load(&names->source, "data/names.txt", &error) == 0 &&
+             text_tokenizer_chars(&names->tokenizer, names->source.text, names->source.n_text, &error) == 0 &&
+             dataset_init(&names->data, &names->source, &names->tokenizer, NULL, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    return ok ? 0 : -1;
+}
+
+static void names_free(Names *names) {
+    dataset_free(&names->data);
+    text_tokenizer_free(&names->tokenizer);
+    data_source_free(&names->source);
+}
+
+// Run A: the tiny MLP (initialised from seed 99), 30 steps without a break, saved to path.
+static int run_a(Model *a, TrainState *state_a, Names *names, const char *path) {
+    Error error = {{0}};
+    ModelConfig config = tiny_mlp(text_vocab_size(&names->tokenizer));
+    TrainConfig train_config = tiny_run();
     Random init;
     random_seed(&init, 99);
+    int ok = model_init(a, &config, &init, &error) == 0 &&
+             train_state_init(state_a, &train_config, a, "data/names.txt", &error) == 0;
+    CHECK(ok, "%s", error.message);
+    if (!ok) return -1;
+    TrainRun run = {a, &names->tokenizer, &names->data, state_a, path, NULL, NULL, NULL, NULL};
+    ok = train_run(&run, &error) == TRAIN_FINISHED;
+    CHECK(ok, "%s", error.message);
+    return ok ? 0 : -1;
+}
+
+// Run B, the same as A, stopped after step 13 and resumed from its checkpoint, ends with
+// bit-identical losses and parameters.
+static void stopped_and_resumed_equals_uninterrupted(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    char path_a[256], path_b[256], svg[256];
+    snprintf(path_a, sizeof path_a, "%s/a.ckpt", check_directory());
+    snprintf(path_b, sizeof path_b, "%s/b.ckpt", check_directory());
+    snprintf(svg, sizeof svg, "%s/b.svg", check_directory());
     Model a;
     TrainState state_a;
-    CHECK(model_create(&a, &config, &init, &error) == 0, "%s", error.message);
-    CHECK(train_state_init(&state_a, &train_config, &a, "data/names.txt", &error) == 0, "%s", error.message);
-    TrainRun run_a = {&a, &tokenizer, &data, &state_a, path_a, NULL, NULL, NULL, NULL};
-    CHECK(train_run(&run_a, &error) == TRAIN_FINISHED, "%s", error.message);
+    REQUIRE(run_a(&a, &state_a, &names, path_a) == 0, "run A failed");
     CHECK(state_a.step == 30 && state_a.train_curve.n == 30, "30 steps recorded");
     CHECK(state_a.val_curve.n == 4, "validation at steps 0, 10, 20, 30: %d", state_a.val_curve.n);
 
-    // Run B: the same, stopped after step 13, then resumed from its checkpoint.
+    ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
+    TrainConfig train_config = tiny_run();
+    Random init;
     random_seed(&init, 99);
     Model b;
     TrainState state_b;
-    CHECK(model_create(&b, &config, &init, &error) == 0, "%s", error.message);
-    CHECK(train_state_init(&state_b, &train_config, &b, "data/names.txt", &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&b, &config, &init, &error) == 0, "%s", error.message);
+    REQUIRE(train_state_init(&state_b, &train_config, &b, "data/names.txt", &error) == 0, "%s", error.message);
     volatile sig_atomic_t stop = 0;
     StopAt stopper = {&stop, 13};
-    TrainRun run_b = {&b, &tokenizer, &data, &state_b, path_b, NULL, &stop, stop_at, &stopper};
+    TrainRun run_b = {&b, &names.tokenizer, &names.data, &state_b, path_b, NULL, &stop, stop_at, &stopper};
     CHECK(train_run(&run_b, &error) == TRAIN_STOPPED, "stopped: %s", error.message);
     CHECK(state_b.step == 13, "stopped at step %ld", state_b.step);
     model_free(&b);
@@ -104,10 +128,10 @@ int main(void) {
     TextTokenizer resumed_tokenizer;
     TrainState resumed_state;
     int has_training = 0;
-    CHECK(checkpoint_load(path_b, &resumed, &resumed_tokenizer, &resumed_state, &has_training, &error) == 0, "%s",
-          error.message);
+    REQUIRE(checkpoint_load(path_b, &resumed, &resumed_tokenizer, &resumed_state, &has_training, &error) == 0, "%s",
+            error.message);
     CHECK(has_training && resumed_state.step == 13, "resumed at step %ld", resumed_state.step);
-    TrainRun run_c = {&resumed, &resumed_tokenizer, &data, &resumed_state, path_b, svg, NULL, NULL, NULL};
+    TrainRun run_c = {&resumed, &resumed_tokenizer, &names.data, &resumed_state, path_b, svg, NULL, NULL, NULL};
     CHECK(train_run(&run_c, &error) == TRAIN_FINISHED, "%s", error.message);
     CHECK(resumed_state.train_curve.n == 30, "30 steps after resuming: %d", resumed_state.train_curve.n);
     int same = resumed_state.train_curve.n == state_a.train_curve.n;
@@ -127,9 +151,26 @@ int main(void) {
     model_free(&resumed);
     text_tokenizer_free(&resumed_tokenizer);
     train_state_free(&resumed_state);
+    model_free(&a);
+    train_state_free(&state_a);
+    remove(path_a);
+    remove(path_b);
+    remove(svg);
+    names_free(&names);
+}
 
-    // NaN: an absurd learning rate blows the loss up; the run names the step and the
-    // checkpoint saved before (run A's file, reused here) is untouched.
+// NaN: an absurd learning rate blows the loss up; the run names the step and the
+// checkpoint saved before (run A's file) is untouched.
+static void a_nan_loss_stops_and_keeps_the_checkpoint(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    char path_a[256];
+    snprintf(path_a, sizeof path_a, "%s/nan.ckpt", check_directory());
+    Model a;
+    TrainState state_a;
+    REQUIRE(run_a(&a, &state_a, &names, path_a) == 0, "run A failed");
     unsigned char *before = NULL, *after = NULL;
     long before_size = file_bytes(path_a, &before);
     TrainConfig wild = tiny_run();
@@ -138,8 +179,8 @@ int main(void) {
     wild.warmup_steps = 0;
     wild.grad_clip = 0.0f;
     TrainState state_wild;
-    CHECK(train_state_init(&state_wild, &wild, &a, "data/names.txt", &error) == 0, "%s", error.message);
-    TrainRun run_wild = {&a, &tokenizer, &data, &state_wild, path_a, NULL, NULL, NULL, NULL};
+    REQUIRE(train_state_init(&state_wild, &wild, &a, "data/names.txt", &error) == 0, "%s", error.message);
+    TrainRun run_wild = {&a, &names.tokenizer, &names.data, &state_wild, path_a, NULL, NULL, NULL, NULL};
     CHECK(train_run(&run_wild, &error) < 0, "diverging run must fail");
     CHECK(strstr(error.message, "step ") && (strstr(error.message, "nan") || strstr(error.message, "infinite")),
           "message names the step and the value: %s", error.message);
@@ -150,47 +191,68 @@ int main(void) {
     free(before);
     free(after);
     train_state_free(&state_wild);
+    model_free(&a);
+    train_state_free(&state_a);
+    remove(path_a);
+    names_free(&names);
+}
 
-    // Too little data: a training split shorter than one sequence.
-    Dataset short_data = data;
+// Too little data (a training split shorter than one sequence) and a context longer than
+// the model's are errors.
+static void too_little_data_and_too_long_a_context(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
+    Random init;
+    random_seed(&init, 99);
+    Model a;
+    REQUIRE(model_init(&a, &config, &init, &error) == 0, "%s", error.message);
+    TrainConfig train_config = tiny_run();
+    Dataset short_data = names.data;
     short_data.n_train = 10;
     TrainState state_short;
     train_state_init(&state_short, &train_config, &a, "data/names.txt", &error);
-    TrainRun run_short = {&a, &tokenizer, &short_data, &state_short, NULL, NULL, NULL, NULL, NULL};
+    TrainRun run_short = {&a, &names.tokenizer, &short_data, &state_short, NULL, NULL, NULL, NULL, NULL};
     CHECK(train_run(&run_short, &error) < 0 && strstr(error.message, "fewer than one sequence"), "short data: %s",
           error.message);
     train_state_free(&state_short);
-    // A context longer than the model's.
     TrainConfig too_long = tiny_run();
     too_long.seq_len = 17;
     train_state_init(&state_short, &too_long, &a, "data/names.txt", &error);
-    run_short.data = &data;
+    run_short.data = &names.data;
     CHECK(train_run(&run_short, &error) < 0 && strstr(error.message, "longer than the model's"), "context: %s",
           error.message);
     train_state_free(&state_short);
     model_free(&a);
-    train_state_free(&state_a);
+    names_free(&names);
+}
 
-    // The counting bigram is fitted in one pass, and the neural MLP beats it on validation
-    // after a few hundred steps.
-    ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = text_vocab_size(&tokenizer), .context_length = 32,
-                                 .counting = 1, .smoothing = 1.0f};
+// The counting bigram is fitted in one pass, and the neural MLP beats it on validation
+// after a few hundred steps.
+static void the_mlp_beats_the_counting_bigram(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    ModelConfig bigram_config = {.arch = ARCH_BIGRAM, .vocab_size = text_vocab_size(&names.tokenizer),
+                                 .context_length = 32, .counting = 1, .smoothing = 1.0f};
     Model bigram;
-    CHECK(model_create(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&bigram, &bigram_config, NULL, &error) == 0, "%s", error.message);
     TrainConfig fit_config = train_default_config();
     fit_config.seq_len = 32;
     TrainState fit_state;
     train_state_init(&fit_state, &fit_config, &bigram, "data/names.txt", &error);
-    TrainRun fit_run = {&bigram, &tokenizer, &data, &fit_state, NULL, NULL, NULL, NULL, NULL};
-    CHECK(train_run(&fit_run, &error) == TRAIN_FINISHED, "%s", error.message);
+    TrainRun fit_run = {&bigram, &names.tokenizer, &names.data, &fit_state, NULL, NULL, NULL, NULL, NULL};
+    REQUIRE(train_run(&fit_run, &error) == TRAIN_FINISHED, "%s", error.message);
     float bigram_val = fit_state.val_curve.losses[0];
     CHECK(bigram_val > 2.35f && bigram_val < 2.55f, "counting bigram validation loss %g, expected about 2.45", bigram_val);
 
-    ModelConfig mlp_config = {.arch = ARCH_MLP, .vocab_size = text_vocab_size(&tokenizer), .context_length = 32,
+    ModelConfig mlp_config = {.arch = ARCH_MLP, .vocab_size = text_vocab_size(&names.tokenizer), .context_length = 32,
                               .block_size = 4, .d_embed = 10, .d_hidden = 48};
+    Random init;
     random_seed(&init, 5);
     Model mlp;
-    CHECK(model_create(&mlp, &mlp_config, &init, &error) == 0, "%s", error.message);
+    REQUIRE(model_init(&mlp, &mlp_config, &init, &error) == 0, "%s", error.message);
     TrainConfig mlp_train = train_default_config();
     mlp_train.seq_len = 32;
     mlp_train.batch_size = 16;
@@ -200,22 +262,67 @@ int main(void) {
     mlp_train.eval_batches = 12;
     TrainState mlp_state;
     train_state_init(&mlp_state, &mlp_train, &mlp, "data/names.txt", &error);
-    TrainRun mlp_run = {&mlp, &tokenizer, &data, &mlp_state, NULL, NULL, NULL, NULL, NULL};
-    CHECK(train_run(&mlp_run, &error) == TRAIN_FINISHED, "%s", error.message);
+    TrainRun mlp_run = {&mlp, &names.tokenizer, &names.data, &mlp_state, NULL, NULL, NULL, NULL, NULL};
+    REQUIRE(train_run(&mlp_run, &error) == TRAIN_FINISHED, "%s", error.message);
     float mlp_val = mlp_state.val_curve.losses[mlp_state.val_curve.n - 1];
     fprintf(stderr, "validation: counting bigram %.4f, MLP after 250 steps %.4f\n", bigram_val, mlp_val);
     CHECK(mlp_val < bigram_val - 0.1f, "MLP %g should beat the bigram %g", mlp_val, bigram_val);
-
     model_free(&mlp);
     train_state_free(&mlp_state);
     model_free(&bigram);
     train_state_free(&fit_state);
-    remove(path_a);
-    remove(path_b);
-    remove(svg);
-    rmdir(directory);
-    dataset_free(&data);
-    text_tokenizer_free(&tokenizer);
-    data_source_free(&source);
-    return check_report("test_train");
+    names_free(&names);
 }
+
+// Poisons a weight after the run's first save, so the next step's loss is NaN.
+typedef struct Poison {
+    Model *model;
+} Poison;
+
+static void poison_after_save(void *context, const TrainProgress *progress) {
+    Poison *p = context;
+    if (progress->event == TRAIN_EVENT_SAVED) p->model->params[0] = NAN;
+}
+
+// A run that diverges after a save names that checkpoint and its step; the checkpoint is
+// the state of that step (it loads, and holds no NaN).
+static void divergence_names_the_last_save(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    const char *path = check_path("diverged.ckpt");
+    ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
+    TrainConfig train_config = tiny_run();
+    Random init;
+    random_seed(&init, 5);
+    Model model;
+    TrainState state;
+    REQUIRE(model_init(&model, &config, &init, &error) == 0 &&
+                train_state_init(&state, &train_config, &model, "data/names.txt", &error) == 0,
+            "%s", error.message);
+    Poison poison = {&model};
+    TrainRun run = {&model, &names.tokenizer, &names.data, &state, path, NULL, NULL, poison_after_save, &poison};
+    CHECK(train_run(&run, &error) < 0 && strstr(error.message, "step 11: the loss is nan") &&
+              strstr(error.message, "the last good checkpoint is") && strstr(error.message, "(step 10)"),
+          "%s", error.message);
+    Model saved;
+    TextTokenizer tokenizer;
+    TrainState saved_state;
+    int has_training = 0;
+    CHECK(checkpoint_load(path, &saved, &tokenizer, &saved_state, &has_training, &error) == 0 && has_training &&
+              saved_state.step == 10 && isfinite(saved.params[0]),
+          "the checkpoint of step 10: %s", error.message);
+    model_free(&saved), text_tokenizer_free(&tokenizer), train_state_free(&saved_state);
+    model_free(&model), train_state_free(&state), names_free(&names);
+}
+
+static const CheckCase CASES[] = {
+    {"divergence names the last save", divergence_names_the_last_save},
+    {"stopped and resumed equals uninterrupted", stopped_and_resumed_equals_uninterrupted},
+    {"a NaN loss stops the run and keeps the checkpoint", a_nan_loss_stops_and_keeps_the_checkpoint},
+    {"too little data and too long a context are errors", too_little_data_and_too_long_a_context},
+    {"the MLP beats the counting bigram", the_mlp_beats_the_counting_bigram},
+};
+
+int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -6,21 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "foundations/file.h"
+
 // The whole file as a malloc'ed buffer (NUL-terminated), or NULL if it cannot be read.
 static inline unsigned char *read_file(const char *path, size_t *n) {
-    FILE *file = fopen(path, "rb");
-    if (!file) return NULL;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)size + 1);
-    if (data && fread(data, 1, (size_t)size, file) != (size_t)size) {
-        free(data);
-        data = NULL;
-    }
-    fclose(file);
-    if (data) data[size] = 0, *n = (size_t)size;
-    return data;
+    unsigned char *data[1] = {NULL};  // (an array: gcc 12 otherwise warns of a dangling pointer)
+    Error error;
+    return file_read_all(path, data, n, &error) == 0 ? data[0] : NULL;
 }
 
 // Decimal ids, one per line -> malloc'ed ints (count in *n), or NULL if unreadable.

@@ -134,7 +134,9 @@ typedef struct IdBuffer {
 } IdBuffer;
 
 static int id_buffer_push(IdBuffer *buffer, int id) {
-    if (array_reserve(&buffer->ids, &buffer->capacity, buffer->count + 1, sizeof *buffer->ids)) return -1;
+    if (buffer->count == buffer->capacity &&
+        array_reserve(&buffer->ids, &buffer->capacity, buffer->count + 1, sizeof *buffer->ids))
+        return -1;
     buffer->ids[buffer->count++] = id;
     return 0;
 }

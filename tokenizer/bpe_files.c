@@ -8,35 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/array.h"
+#include "foundations/file.h"
+#include "foundations/hex.h"
 #include "tokenizer/bpe.h"
 
 // ------------------------------------------------------------------ helpers
-
-static int read_whole_file(const char *path, unsigned char **data, size_t *n, Error *error) {
-    FILE *file = fopen(path, "rb");
-    if (!file) return error_set(error, "cannot open %s: %s", path, strerror(errno));
-    size_t capacity = 1 << 16, used = 0;
-    unsigned char *buffer = malloc(capacity + 1);
-    while (buffer) {
-        used += fread(buffer + used, 1, capacity - used, file);
-        if (used < capacity) break;
-        capacity *= 2;
-        unsigned char *grown = realloc(buffer, capacity + 1);
-        if (!grown) free(buffer);
-        buffer = grown;
-    }
-    int failed = ferror(file);
-    fclose(file);
-    if (!buffer) return error_set(error, "out of memory reading %s", path);
-    if (failed) {
-        free(buffer);
-        return error_set(error, "cannot read %s", path);
-    }
-    buffer[used] = 0;
-    *data = buffer;
-    *n = used;
-    return 0;
-}
 
 // A list of tokens under construction: bytes back to back, and where each starts.
 typedef struct TokenList {
@@ -64,12 +41,8 @@ static int token_list_init(TokenList *list, int count) {
 }
 
 static int token_list_set(TokenList *list, int id, const unsigned char *bytes, size_t length) {
-    if (list->used + length > list->capacity) {
-        while (list->used + length > list->capacity) list->capacity *= 2;
-        unsigned char *grown = realloc(list->bytes, list->capacity);
-        if (!grown) return -1;
-        list->bytes = grown;
-    }
+    if (list->used + length > list->capacity && array_reserve(&list->bytes, &list->capacity, list->used + length, 1))
+        return -1;
     memcpy(list->bytes + list->used, bytes, length);
     list->offsets[id] = list->used;
     list->lengths[id] = length;
@@ -87,62 +60,32 @@ static int bpe_from_list(Bpe *bpe, const TokenList *list, int n_tokens, int patt
     return status;
 }
 
-static int hex_value(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// Decodes text[n] hex digits into out (n/2 bytes). Returns the byte count or -1.
-static long hex_decode(const char *text, size_t n, unsigned char *out) {
-    if (n % 2) return -1;
-    for (size_t k = 0; k < n; k += 2) {
-        int high = hex_value(text[k]), low = hex_value(text[k + 1]);
-        if (high < 0 || low < 0) return -1;
-        out[k / 2] = (unsigned char)(high * 16 + low);
-    }
-    return (long)(n / 2);
-}
-
 // ------------------------------------------------------------------ groundup's format
-
-static int write_hex(FILE *file, const unsigned char *bytes, size_t n) {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t k = 0; k < n; k++) {
-        if (putc(digits[bytes[k] >> 4], file) == EOF || putc(digits[bytes[k] & 15], file) == EOF) return -1;
-    }
-    return 0;
-}
 
 int bpe_write(const Bpe *bpe, FILE *file, Error *error) {
     int failed = fprintf(file, "groundup-bpe 1\npattern %s\ntokens %d\n", pattern_name(bpe->pattern), bpe->n_tokens) < 0;
     for (int id = 0; id < bpe->n_tokens && !failed; id++) {
         size_t length;
         const unsigned char *token = bpe_token(bpe, id, &length);
-        failed = write_hex(file, token, length) != 0 || putc('\n', file) == EOF;
+        failed = hex_write(file, token, length) != 0 || putc('\n', file) == EOF;
     }
     if (!failed) failed = fprintf(file, "special %d\n", bpe->n_specials) < 0;
     for (int k = 0; k < bpe->n_specials && !failed; k++) {
         failed = fprintf(file, "%d ", bpe->specials[k].id) < 0 ||
-                 write_hex(file, bpe->specials[k].text, bpe->specials[k].length) != 0 || putc('\n', file) == EOF;
+                 hex_write(file, bpe->specials[k].text, bpe->specials[k].length) != 0 || putc('\n', file) == EOF;
     }
     if (!failed) failed = fprintf(file, "end\n") < 0;
     return failed ? error_set(error, "cannot write the tokenizer: %s", strerror(errno)) : 0;
 }
 
 int bpe_save(const Bpe *bpe, const char *path, Error *error) {
-    char temporary[4096];
-    if (snprintf(temporary, sizeof temporary, "%s.tmp", path) >= (int)sizeof temporary)
-        return error_set(error, "path too long: %s", path);
-    FILE *file = fopen(temporary, "wb");
-    if (!file) return error_set(error, "cannot create %s: %s", temporary, strerror(errno));
-    int status = bpe_write(bpe, file, error);
-    if (fclose(file) != 0 && status == 0) status = error_set(error, "cannot write %s: %s", temporary, strerror(errno));
-    if (status == 0 && rename(temporary, path) != 0)
-        status = error_set(error, "cannot rename %s to %s: %s", temporary, path, strerror(errno));
-    if (status != 0) remove(temporary);
-    return status;
+    SafeFile out;
+    if (safe_file_open(&out, path, error)) return -1;
+    if (bpe_write(bpe, out.file, error)) {
+        safe_file_abort(&out);
+        return error_prefix(error, "%s", path);
+    }
+    return safe_file_commit(&out, error);
 }
 
 // Line reader for bpe_read: the current line without its '\n', and its number.
@@ -196,18 +139,17 @@ static int read_body(Bpe *bpe, LineReader *reader, TokenList *list, Error *error
         keyword_number(reader, "tokens", 256, 1 << 24, &n_tokens, error) != 0)
         return -1;
     if (token_list_init(list, n_tokens) != 0) return error_set(error, "%s: out of memory", name);
-    unsigned char *bytes = NULL;
+    unsigned char *bytes = NULL;  // one token's bytes
+    size_t bytes_capacity = 0;
     for (int id = 0; id < n_tokens; id++) {
         if (next_line(reader, error, "a token line") != 0) {
             free(bytes);
             return -1;
         }
-        unsigned char *grown = realloc(bytes, (size_t)reader->length / 2 + 1);
-        if (!grown) {
+        if (array_reserve(&bytes, &bytes_capacity, (size_t)reader->length / 2 + 1, 1)) {
             free(bytes);
             return error_set(error, "%s: out of memory", name);
         }
-        bytes = grown;
         long length = hex_decode(reader->line, (size_t)reader->length, bytes);
         if (length <= 0) {
             free(bytes);
@@ -220,10 +162,7 @@ static int read_body(Bpe *bpe, LineReader *reader, TokenList *list, Error *error
         }
     }
     free(bytes);
-    if (bpe_from_list(bpe, list, n_tokens, pattern, error) != 0) {
-        Error inner = *error;
-        return error_set(error, "%s: %s", name, inner.message);
-    }
+    if (bpe_from_list(bpe, list, n_tokens, pattern, error) != 0) return error_prefix(error, "%s", name);
     if (next_line(reader, error, "'special M'") != 0 ||
         keyword_number(reader, "special", 0, 1 << 20, &n_specials, error) != 0)
         return -1;
@@ -239,10 +178,8 @@ static int read_body(Bpe *bpe, LineReader *reader, TokenList *list, Error *error
             return error_set(error, "%s line %d: expected '<id> <hex text>' for a special token, got '%.60s'", name,
                              reader->number, reader->line);
         text[length] = 0;
-        if (bpe_add_special(bpe, text, (int)id, error) != 0) {
-            Error inner = *error;
-            return error_set(error, "%s line %d: %s", name, reader->number, inner.message);
-        }
+        if (bpe_add_special(bpe, text, (int)id, error) != 0)
+            return error_prefix(error, "%s line %d", name, reader->number);
     }
     if (next_line(reader, error, "'end'") != 0) return -1;
     if (strcmp(reader->line, "end") != 0)
@@ -339,7 +276,7 @@ static int parse_encoder_json(const char *path, TokenList *list, int *n_entries,
     unsigned char *text;
     size_t n;
     *endoftext_id = -1;
-    if (read_whole_file(path, &text, &n, error) != 0) return -1;
+    if (file_read_all(path, &text, &n, error) != 0) return -1;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts((const char *)text, n, &end, 0);
     unsigned char *token = malloc(n + 1);
@@ -367,7 +304,7 @@ static int parse_encoder_json(const char *path, TokenList *list, int *n_entries,
 static int check_vocab_bpe(const Bpe *bpe, const char *path, const int character_to_byte[512], Error *error) {
     unsigned char *text;
     size_t n;
-    if (read_whole_file(path, &text, &n, error) != 0) return -1;
+    if (file_read_all(path, &text, &n, error) != 0) return -1;
     unsigned char *buffer = malloc(n + 1);
     if (!buffer) {
         free(text);
@@ -443,10 +380,8 @@ int bpe_load_gpt2(Bpe *bpe, const char *encoder_json_path, const char *vocab_bpe
                                endoftext_id, n_entries - 1);
         n_tokens = n_entries - 1;
     }
-    if (status == 0 && bpe_from_list(bpe, &list, n_tokens, PATTERN_GPT2, error) != 0) {
-        Error inner = *error;
-        status = error_set(error, "%s: %s", encoder_json_path, inner.message);
-    }
+    if (status == 0 && bpe_from_list(bpe, &list, n_tokens, PATTERN_GPT2, error) != 0)
+        status = error_prefix(error, "%s", encoder_json_path);
     token_list_free(&list);
     if (status == 0) status = check_vocab_bpe(bpe, vocab_bpe_path, character_to_byte, error);
     if (status == 0 && endoftext_id >= 0) status = bpe_add_special(bpe, ENDOFTEXT, endoftext_id, error);
@@ -492,7 +427,7 @@ int bpe_load_tiktoken(Bpe *bpe, const char *path, int pattern, Error *error) {
     memset(bpe, 0, sizeof *bpe);
     unsigned char *text;
     size_t n;
-    if (read_whole_file(path, &text, &n, error) != 0) return -1;
+    if (file_read_all(path, &text, &n, error) != 0) return -1;
     int n_lines = 0;
     for (size_t k = 0; k < n; k++) n_lines += text[k] == '\n';
     if (n && text[n - 1] != '\n') n_lines++;
@@ -522,10 +457,7 @@ int bpe_load_tiktoken(Bpe *bpe, const char *path, int pattern, Error *error) {
             status = error_set(error, "out of memory reading %s", path);
         at = end + 1;
     }
-    if (status == 0 && bpe_from_list(bpe, &list, n_lines, pattern, error) != 0) {
-        Error inner = *error;
-        status = error_set(error, "%s: %s", path, inner.message);
-    }
+    if (status == 0 && bpe_from_list(bpe, &list, n_lines, pattern, error) != 0) status = error_prefix(error, "%s", path);
     token_list_free(&list);
     free(text), free(token);
     if (status != 0) bpe_free(bpe);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/array.h"
+
 // A multiply-xorshift hash over 8-byte words: fast on the short keys a tokenizer sees
 // (words of a few bytes), and well mixed by the final avalanche step.
 uint64_t bytes_hash(const unsigned char *key, size_t n) {
@@ -89,14 +91,9 @@ int64_t *bytes_map_upsert(BytesMap *map, const unsigned char *key, size_t n, uin
     *inserted = 0;
     if (found) return found;
     if (2 * (map->count + 1) > map->capacity && bytes_map_grow(map) != 0) return NULL;
-    if (map->arena_used + n > map->arena_capacity) {
-        size_t new_capacity = map->arena_capacity;
-        while (map->arena_used + n > new_capacity) new_capacity *= 2;
-        unsigned char *new_arena = realloc(map->arena, new_capacity);
-        if (!new_arena) return NULL;
-        map->arena = new_arena;
-        map->arena_capacity = new_capacity;
-    }
+    if (map->arena_used + n > map->arena_capacity &&
+        array_reserve(&map->arena, &map->arena_capacity, map->arena_used + n, 1))
+        return NULL;
     memcpy(map->arena + map->arena_used, key, n);
     size_t mask = map->capacity - 1, i = hash & mask;
     while (map->slots[i].hash) i = (i + 1) & mask;

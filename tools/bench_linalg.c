@@ -18,7 +18,7 @@ int bench_linalg(int argc, char **argv) {
         {"--repeats", OPTION_INT, &repeats, "timed runs per shape and method (the median is reported)"},
         {"--no-jacobi", OPTION_FLAG, &skip_jacobi, "skip the (slow) one-sided Jacobi SVD"},
     };
-    int status = options_parse(argc, argv, "groundup bench linalg [--repeats N] [--no-jacobi]", options, 2, NULL, 0, NULL);
+    int status = options_parse(argc, argv, "groundup bench linalg [--repeats N] [--no-jacobi]", options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (repeats < 1 || repeats > 100) return fail("bench linalg", "--repeats must be 1..100");
 
@@ -33,8 +33,8 @@ int bench_linalg(int argc, char **argv) {
         int m = shapes[shape][0], n = shapes[shape][1];
         Matrix a, u, vt;
         double *s = malloc(sizeof(double) * (size_t)n), *times = malloc(sizeof(double) * (size_t)repeats);
-        if (!s || !times || matrix_alloc(&a, m, n, &error) || matrix_alloc(&u, m, n, &error) ||
-            matrix_alloc(&vt, n, n, &error))
+        if (!s || !times || matrix_init(&a, m, n, &error) || matrix_init(&u, m, n, &error) ||
+            matrix_init(&vt, n, n, &error))
             return fail("bench linalg", "out of memory");
         for (int i = 0; i < m * n; i++) a.values[i] = 2.0 * random_uniform_double(&rng) - 1.0;
         for (int method = 0; method < (skip_jacobi ? 2 : 3); method++) {

@@ -18,8 +18,7 @@ int bench_matmul(int argc, char **argv) {
         {"--rows", OPTION_INT, &rows, "M, the number of rows (B*T)"},
         {"--threads", OPTION_INT, &max_threads, "largest thread count to time (1..N)"},
     };
-    int status = options_parse(argc, argv, "groundup bench matmul [--repeats N] [--rows M] [--threads N]", options,
-                               3, NULL, 0, NULL);
+    int status = options_parse(argc, argv, "groundup bench matmul [--repeats N] [--rows M] [--threads N]", options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (repeats < 1 || repeats > 1000 || rows < 1 || max_threads < 1 || max_threads > 256)
         return fail("bench matmul", "--repeats must be 1..1000, --rows >= 1, --threads 1..256");

@@ -25,7 +25,7 @@ static int create_random_gpt2(Model *model, const Shape *shape, Error *error) {
                           .n_layers = shape->layers, .n_heads = shape->heads, .d_model = shape->dim};
     Random rng;
     random_seed(&rng, 1);
-    return model_create(model, &config, &rng, error);
+    return model_init(model, &config, &rng, error);
 }
 
 int bench_train(int argc, char **argv) {
@@ -42,7 +42,7 @@ int bench_train(int argc, char **argv) {
         {"--steps", OPTION_INT, &steps, "timed steps after one warm-up step (median reported)"},
     };
     const char *usage = "groundup bench train [--layers L --heads H --dim C --context T --vocab V] [--batch B] [--threads N]";
-    int status = options_parse(argc, argv, usage, options, 8, NULL, 0, NULL);
+    int status = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (batch < 1 || steps < 1 || steps > 1000 || threads < 0)
         return fail("bench train", "--batch and --steps must be positive, --threads non-negative");
@@ -148,7 +148,7 @@ int bench_generate(int argc, char **argv) {
     };
     const char *usage = "groundup bench generate (--model FILE | shape options) [--quantize q8_0|q4_0] [--tokens N] "
                         "[--threads N]";
-    int status = options_parse(argc, argv, usage, options, 10, NULL, 0, NULL);
+    int status = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (tokens < 1 || prompt_tokens < 1 || threads < 0)
         return fail("bench generate", "--tokens and --prompt-tokens must be positive, --threads non-negative");
@@ -158,7 +158,7 @@ int bench_generate(int argc, char **argv) {
     Model model;
     TextTokenizer tokenizer;
     memset(&tokenizer, 0, sizeof tokenizer);
-    if (model_path ? checkpoint_load_for_inference(model_path, "data/gpt2", &model, &tokenizer, NULL, 0, &error)
+    if (model_path ? checkpoint_load_for_inference(model_path, NULL, &model, &tokenizer, NULL, 0, &error)
                    : create_random_gpt2(&model, &shape, &error))
         return fail("bench generate", error.message);
     text_tokenizer_free(&tokenizer);

@@ -38,7 +38,7 @@ int bench_nn_gpt2(int argc, char **argv) {
     random_seed(&rng, 1);
     ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = vocab, .context_length = context, .n_layers = layers,
                           .n_heads = heads, .d_model = dim};
-    if (model_create(&model, &config, &rng, &error) || model_prepare(&model, batch, context, 1, &error))
+    if (model_init(&model, &config, &rng, &error) || model_prepare(&model, batch, context, 1, &error))
         return fail("bench nn-gpt2", error.message);
     if (gpt2_net_create(&net, vocab, context, layers, heads, dim, &rng, &error)) {
         model_free(&model);

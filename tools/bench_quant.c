@@ -57,7 +57,7 @@ int bench_quant(int argc, char **argv) {
     };
     int status = options_parse(argc, argv,
                                "groundup bench quant [--repeats N] [--threads N] [--layers L] [--rows M] [--seed S]",
-                               options, 5, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (repeats < 1 || repeats > 1000 || max_threads < 1 || max_threads > 256 || n_layers < 0 || n_layers > 96 ||
         rows < 0 || rows > 4096)

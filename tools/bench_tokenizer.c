@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "foundations/clock.h"
+#include "foundations/file.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/named.h"
 #include "tools/bench.h"
 #include "tools/run.h"
 #include "tools/options.h"
@@ -32,45 +34,29 @@ static double time_encode(const Bpe *bpe, const unsigned char *text, size_t n, i
     return median;
 }
 
-static int read_text(const char *path, unsigned char **text, size_t *n) {
-    FILE *file = fopen(path, "rb");
-    if (!file) return -1;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    *text = malloc((size_t)size + 1);
-    int ok = *text && size >= 0 && fread(*text, 1, (size_t)size, file) == (size_t)size;
-    fclose(file);
-    *n = (size_t)size;
-    return ok ? 0 : -1;
-}
-
 int bench_tokenizer(int argc, char **argv) {
     const char *command = "bench tokenizer";
-    const char *data = "data/mobydick.txt", *data_dir = "data";
+    const char *data = "data/mobydick.txt", *data_dir = NULL;
     const char *cl100k = "tests/fixtures/tokenizer/cl100k_base/cl100k_base.tiktoken";
     int repeats = 5, train_vocab = 4096, skip_max = 0;
     Option options[] = {
         {"--data", OPTION_STRING, &data, "text to encode and train on"},
-        {"--data-dir", OPTION_STRING, &data_dir, "where gpt2/ is"},
+        {"--data-dir", OPTION_STRING, &data_dir, "the bundled data (gpt2/); default: found"},
         {"--cl100k", OPTION_STRING, &cl100k, "cl100k_base.tiktoken, also timed if it exists"},
         {"--repeats", OPTION_INT, &repeats, "timed encodings (the median is reported)"},
         {"--train-vocab", OPTION_INT, &train_vocab, "vocabulary size of the timed training"},
         {"--skip-max", OPTION_FLAG, &skip_max, "do not time training to the largest vocabulary"},
     };
     int status = options_parse(argc, argv, "groundup bench tokenizer [--data FILE] [--repeats N] [--train-vocab N]",
-                               options, 6, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (repeats < 1 || repeats > 1000) return fail(command, "--repeats must be 1..1000");
     unsigned char *text;
     size_t n;
-    if (read_text(data, &text, &n) != 0) {
-        char message[600];
-        snprintf(message, sizeof message, "cannot read %s", data);
-        return fail(command, message);
-    }
     Error error = {{0}};
+    if (file_read_all(data, &text, &n, &error) != 0) return fail(command, error.message);
     char encoder[1024], vocab[1024];
+    if (!data_dir) data_dir = bundled_data_directory();
     snprintf(encoder, sizeof encoder, "%s/gpt2/encoder.json", data_dir);
     snprintf(vocab, sizeof vocab, "%s/gpt2/vocab.bpe", data_dir);
 

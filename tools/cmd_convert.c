@@ -10,16 +10,16 @@
 #include "tools/options.h"
 
 int command_convert(int argc, char **argv) {
-    const char *in_path = NULL, *out_path = NULL, *to = NULL, *tokenizer_path = NULL, *gpt2_directory = "data/gpt2";
+    const char *in_path = NULL, *out_path = NULL, *to = NULL, *tokenizer_path = NULL, *data_directory = NULL;
     Option options[] = {
         {"--in", OPTION_STRING, &in_path, "GPT-2 checkpoint to read (either format; recognised by its magic)"},
         {"--out", OPTION_STRING, &out_path, "checkpoint to write"},
         {"--to", OPTION_STRING, &to, "llmc or groundup (default: the other format)"},
         {"--tokenizer", OPTION_STRING, &tokenizer_path, "for llm.c input: groundup tokenizer file (default GPT-2's)"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup convert --in FILE --out FILE [--to llmc|groundup] [--tokenizer FILE]";
-    int parsed = options_parse(argc, argv, usage, options, 5, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!in_path || !out_path) return fail("convert", "--in and --out are required");
     if (to && strcmp(to, "llmc") != 0 && strcmp(to, "groundup") != 0) return fail("convert", "--to must be llmc or groundup");
@@ -37,7 +37,7 @@ int command_convert(int argc, char **argv) {
         }
         from_llmc = 1;
     } else {
-        if (checkpoint_load_for_inference(in_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+        if (checkpoint_load_for_inference(in_path, data_directory, &model, &tokenizer, NULL, 0, &error))
             return fail("convert", error.message);
         from_llmc = model.mapping == NULL;  // groundup checkpoints of GPT-2 are mapped
     }

@@ -13,7 +13,7 @@
 
 int command_eval(int argc, char **argv) {
     if (classify_wants(argc, argv)) return classify_eval(argc, argv);  // a directory of images
-    const char *model_path = NULL, *data_path = NULL, *split = "val", *gpt2_directory = "data/gpt2", *lora_path = NULL;
+    const char *model_path = NULL, *data_path = NULL, *split = "val", *data_directory = NULL, *lora_path = NULL;
     int context = 0, threads = 0;
     const Option options[] = {
         {"--model", OPTION_STRING, &model_path, "checkpoint (groundup's format, or llm.c's for GPT-2)"},
@@ -21,7 +21,7 @@ int command_eval(int argc, char **argv) {
         {"--split", OPTION_STRING, &split, "val: the held-out last 10% (as in training); all: the whole file"},
         {"--context", OPTION_INT, &context, "window length (0: the model's context)"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
         {"--lora", OPTION_STRING, &lora_path, "LoRA adapters to apply to the model, unmerged (default data: theirs)"},
     };
     const char *usage = "groundup eval --model FILE [--lora ADAPTERS] [--data FILE] [--split val|all] [--context T]";
@@ -39,7 +39,7 @@ int command_eval(int argc, char **argv) {
     Model model;
     TextTokenizer tokenizer;
     char trained_on[1024];
-    if (checkpoint_load_for_inference(model_path, gpt2_directory, &model, &tokenizer, trained_on, sizeof trained_on, &error))
+    if (checkpoint_load_for_inference(model_path, data_directory, &model, &tokenizer, trained_on, sizeof trained_on, &error))
         return fail("eval", error.message);
     if (lora_path && lora_load(lora_path, &model, trained_on, sizeof trained_on, &error)) {
         text_tokenizer_free(&tokenizer);
@@ -57,7 +57,7 @@ int command_eval(int argc, char **argv) {
     }
     if (!data_path) data_path = trained_on[0] ? trained_on : "data/mobydick.txt";
     EvalResult result;
-    if (data_source_load(&source, data_path, &error) || dataset_build_heldout(&data, &source, &tokenizer, whole, &error))
+    if (data_source_load(&source, data_path, &error) || dataset_init_heldout(&data, &source, &tokenizer, whole, &error))
         goto done;
     if (data.n_val < 2) {
         error_set(&error, "%s: the %s text has %ld tokens, too few to evaluate", data_path, whole ? "whole" : "held-out",

@@ -14,7 +14,7 @@
 #include "tools/run.h"
 
 int command_generate(int argc, char **argv) {
-    const char *model_path = NULL, *prompt = "", *gpt2_directory = "data/gpt2", *lora_path = NULL;
+    const char *model_path = NULL, *prompt = "", *data_directory = NULL, *lora_path = NULL;
     int n_tokens = 200, top_k = 0, threads = 0;
     float temperature = 1.0f, top_p = 1.0f;
     long seed = 1;
@@ -27,7 +27,7 @@ int command_generate(int argc, char **argv) {
         {"--top-p", OPTION_FLOAT, &top_p, "sample among the most probable tokens holding this mass, in (0, 1]"},
         {"--seed", OPTION_LONG, &seed, "seed of the sampler"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
         {"--lora", OPTION_STRING, &lora_path, "LoRA adapters (groundup lora train) to apply to the model, unmerged"},
     };
     const char *usage = "groundup generate --model FILE [--lora ADAPTERS] [--prompt TEXT] [-n TOKENS] [--temperature X] [--top-k K] "
@@ -45,7 +45,7 @@ int command_generate(int argc, char **argv) {
 
     Model model;
     TextTokenizer tokenizer;
-    if (checkpoint_load_for_inference(model_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+    if (checkpoint_load_for_inference(model_path, data_directory, &model, &tokenizer, NULL, 0, &error))
         return fail("generate", error.message);
     if (lora_path && lora_load(lora_path, &model, NULL, 0, &error)) {
         text_tokenizer_free(&tokenizer);

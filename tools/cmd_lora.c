@@ -42,47 +42,36 @@ static const char *weight_type_name(int type) { return type == TENSOR_F32 ? "fp3
 
 static int lora_train(int argc, char **argv) {
     const char *base_path = NULL, *data_path = NULL, *targets_text = "attn,mlp", *out_path = NULL;
-    const char *gpt2_directory = "data/gpt2";
+    const char *data_directory = NULL;
     TrainOptions train = {.batch = 16, .context = 0, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
                           .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
-    int rank = 8, threads = 0, full = 0;
+    int rank = 8, full = 0;
     float alpha = 16.0f;
-    const Option options[] = {
+    const Option own[] = {
         {"--base", OPTION_STRING, &base_path, "the trained GPT-2 to adapt (fp32, q8_0 or q4_0 weights)"},
         {"--data", OPTION_STRING, &data_path, "text (encoded with the base's tokenizer) or token file to fine-tune on"},
         {"--rank", OPTION_INT, &rank, "rank r of every adapter, 1 <= r <= the width"},
         {"--alpha", OPTION_FLOAT, &alpha, "the adapters add (alpha / r) B A"},
         {"--targets", OPTION_STRING, &targets_text, "attn (qkvw, attprojw), mlp (fcw, fcprojw) or attn,mlp"},
-        {"--steps", OPTION_LONG, &train.steps, "optimizer steps (default 300 unless --time)"},
-        {"--time", OPTION_DOUBLE, &train.seconds, "train for this many seconds instead of a number of steps"},
-        {"--batch", OPTION_INT, &train.batch, "sequences per step B"},
-        {"--context", OPTION_INT, &train.context, "tokens per sequence T (0: the base's context)"},
-        {"--lr", OPTION_FLOAT, &train.lr, "peak learning rate (AdamW)"},
-        {"--min-lr", OPTION_FLOAT, &train.min_lr, "final learning rate of the cosine (default lr/10)"},
-        {"--warmup", OPTION_LONG, &train.warmup, "warmup steps (default 10% of the steps, at most 100)"},
-        {"--weight-decay", OPTION_FLOAT, &train.weight_decay, "AdamW's decoupled weight decay"},
-        {"--clip", OPTION_FLOAT, &train.clip, "clip gradients to this global norm (0: no clipping)"},
-        {"--seed", OPTION_LONG, &train.seed, "seed of A's initialisation and of the batches"},
-        {"--eval-every", OPTION_INT, &train.eval_every, "validation loss and a save every K steps (0: at the end only)"},
-        {"--eval-batches", OPTION_INT, &train.eval_batches, "validation batches averaged"},
-        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out_path, "adapter file to write (default out/adapters.lora; the SVG goes beside it)"},
         {"--full", OPTION_FLAG, &full, "for comparison: train every parameter of the fp32 base instead (writes a checkpoint)"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup lora train --base MODEL --data FILE [--rank R] [--alpha A] [--targets attn,mlp] "
                         "[--steps N | --time S] [--lr X] [--batch B] [--context T] [--out ADAPTERS] [--full]";
-    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    enum { N_OWN = sizeof own / sizeof own[0] };
+    Option options[N_OWN + TRAIN_OPTION_COUNT];
+    memcpy(options, own, sizeof own);
+    int n_options = N_OWN + train_options_table(&train, options + N_OWN);
+    int parsed = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
     if (!base_path || !data_path) return fail("lora train", "--base MODEL and --data FILE are required");
-    if (train.steps < 0 || train.seconds < 0.0) return fail("lora train", "--steps and --time must be positive");
-    if (train.steps > 0 && train.seconds > 0.0) return fail("lora train", "give --steps or --time, not both");
-    if (threads < 0 || train.context < 0) return fail("lora train", "--threads and --context must be >= 0");
+    if (train_options_problem(&train)) return fail("lora train", train_options_problem(&train));
     Error error = {{0}};
     int targets = 0;
     if (!full && lora_parse_targets(targets_text, &targets, &error)) return fail("lora train", error.message);
-    if (threads > 0) omp_set_num_threads(threads);
+    if (train.threads > 0) omp_set_num_threads(train.threads);
     if (!out_path) out_path = full ? "out/full-finetune.ckpt" : "out/adapters.lora";
 
     Model model;
@@ -100,7 +89,7 @@ static int lora_train(int argc, char **argv) {
 
     // The base: memory-mapped and only read for LoRA; read into memory to be trained with --full.
     if (full ? checkpoint_load(base_path, &model, &tokenizer, NULL, NULL, &error)
-             : checkpoint_load_for_inference(base_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+             : checkpoint_load_for_inference(base_path, data_directory, &model, &tokenizer, NULL, 0, &error))
         goto done;
     if (model.config.arch != ARCH_GPT2) {
         error_set(&error, "%s is a %s checkpoint; LoRA adapts a GPT-2", base_path, architecture_name(model.config.arch));
@@ -118,7 +107,7 @@ static int lora_train(int argc, char **argv) {
     directory_of(out_path, cache_dir, sizeof cache_dir);
     if (make_directories(cache_dir, &error)) goto done;
     strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
-    if (data_source_load(&source, data_path, &error) || dataset_build(&data, &source, &tokenizer, cache_dir, &error))
+    if (data_source_load(&source, data_path, &error) || dataset_init(&data, &source, &tokenizer, cache_dir, &error))
         goto done;
     if (data.n_val < 2) {
         error_set(&error, "%s: the held-out split has %ld tokens, too few to validate", data_path, data.n_val);
@@ -132,7 +121,7 @@ static int lora_train(int argc, char **argv) {
         Random init;
         random_seed(&init, (uint64_t)train.seed ^ 0x10a4ULL);  // its own stream, apart from the batches'
         Model base = model;
-        if (lora_new(&model, &base, rank, alpha, targets, &init, &error)) {
+        if (lora_init_fresh(&model, &base, rank, alpha, targets, &init, &error)) {
             model = base;
             goto done;
         }
@@ -189,12 +178,12 @@ done:
 // lora merge
 
 static int lora_merge_command(int argc, char **argv) {
-    const char *base_path = NULL, *lora_path = NULL, *out_path = NULL, *gpt2_directory = "data/gpt2";
+    const char *base_path = NULL, *lora_path = NULL, *out_path = NULL, *data_directory = NULL;
     const Option options[] = {
         {"--base", OPTION_STRING, &base_path, "the GPT-2 the adapters were trained on"},
         {"--lora", OPTION_STRING, &lora_path, "adapter file (from groundup lora train)"},
         {"--out", OPTION_STRING, &out_path, "the merged fp32 checkpoint to write"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup lora merge --base MODEL --lora ADAPTERS --out MERGED";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
@@ -205,7 +194,7 @@ static int lora_merge_command(int argc, char **argv) {
     Model model, merged;
     TextTokenizer tokenizer;
     memset(&merged, 0, sizeof merged);
-    if (checkpoint_load_for_inference(base_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+    if (checkpoint_load_for_inference(base_path, data_directory, &model, &tokenizer, NULL, 0, &error))
         return fail("lora merge", error.message);
     int status = 1;
     if (lora_load(lora_path, &model, NULL, 0, &error) || lora_merge(&merged, &model, &error) ||

@@ -20,23 +20,6 @@ static const double PLOT_FLOOR = 1e-12;
 // Learning rates tried: 1e-4 ... 10 in half decades.
 static float grid_lr(int i) { return (float)pow(10.0, -4.0 + 0.5 * i); }
 
-typedef struct Result {
-    float lr;
-    OptimizerRun run;
-    float finder_lr;  // the LR finder's steepest-descent suggestion
-} Result;
-
-// Better run: reached the tolerance in fewer steps; otherwise the lower finite final loss.
-static int is_better(const OptimizerRun *a, const OptimizerRun *b) {
-    if (a->steps_to_tolerance >= 0 || b->steps_to_tolerance >= 0) {
-        if (a->steps_to_tolerance < 0) return 0;
-        if (b->steps_to_tolerance < 0) return 1;
-        return a->steps_to_tolerance < b->steps_to_tolerance;
-    }
-    if (!isfinite(a->final_loss)) return 0;
-    return !isfinite(b->final_loss) || a->final_loss < b->final_loss;
-}
-
 int command_optimizers(int argc, char **argv) {
     const char *out_path = "optimizers.svg";
     int n_steps = 2000;
@@ -47,7 +30,7 @@ int command_optimizers(int argc, char **argv) {
         {"--seed", OPTION_LONG, &seed, "seed of the generated problems"},
     };
     const char *usage = "groundup optimizers [--out FILE.svg] [--steps N] [--seed S]";
-    int status = options_parse(argc, argv, usage, options, 3, NULL, 0, NULL);
+    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof options[0], NULL, 0, NULL);
     if (status == OPTIONS_HELP) return 0;
     if (status == OPTIONS_ERROR) return 2;
     if (n_steps < 1 || n_steps > 1000000) return fail("optimizers", "--steps must be in [1, 1000000]");
@@ -69,7 +52,9 @@ int command_optimizers(int argc, char **argv) {
     float *curves = malloc((size_t)N_PROBLEMS * N_OPTIMIZER_KINDS * (n_steps + 1) * sizeof(float));
     float *steps = malloc((size_t)(n_steps + 1) * sizeof(float));
     double *losses = malloc((size_t)(n_steps + 1) * sizeof(double));
-    Result results[N_PROBLEMS][N_OPTIMIZER_KINDS];
+    OptimizerChoice results[N_PROBLEMS][N_OPTIMIZER_KINDS];
+    float grid[N_GRID];
+    for (int g = 0; g < N_GRID; g++) grid[g] = grid_lr(g);
     int exit_status = 0;
     if (!curves || !steps || !losses) {
         exit_status = fail("optimizers", "out of memory");
@@ -83,38 +68,13 @@ int command_optimizers(int argc, char **argv) {
             OptimizerConfig config = optimizer_default_config((OptimizerKind)k);
             // AdamW with its decay on, to show what decoupling does (with 0 it is Adam).
             if (k == OPTIMIZER_ADAMW) config.weight_decay = ADAMW_WEIGHT_DECAY;
-            Result *best = &results[p][k];
-            best->lr = grid_lr(0);
-            best->run.steps_to_tolerance = -1;
-            best->run.final_loss = NAN;
-            for (int g = 0; g < N_GRID; g++) {
-                OptimizerRun run;
-                if (optimizer_run(problem, &config, grid_lr(g), n_steps, TOLERANCE, NULL, &run, &error)) {
-                    exit_status = fail("optimizers", error.message);
-                    goto done;
-                }
-                if (g == 0 || is_better(&run, &best->run)) {
-                    best->run = run;
-                    best->lr = grid_lr(g);
-                }
-            }
-            // The chosen run again, this time keeping its curve.
-            if (optimizer_run(problem, &config, best->lr, n_steps, TOLERANCE, losses, &best->run, &error)) {
+            if (optimizer_choose_lr(problem, &config, grid, N_GRID, n_steps, TOLERANCE, losses, &results[p][k], &error)) {
                 exit_status = fail("optimizers", error.message);
                 goto done;
             }
             float *curve = curves + ((size_t)p * N_OPTIMIZER_KINDS + k) * (n_steps + 1);
             // Floored for the log axis: below 1e-12 the differences are rounding in float parameters.
             for (int i = 0; i <= n_steps; i++) curve[i] = (float)fmax(losses[i] - problem->loss_minimum, PLOT_FLOOR);
-
-            LrFinderConfig finder = {.lr_start = 1e-6f, .lr_end = 10.0f, .n_steps = 100, .divergence_factor = 4.0f, .smoothing = 0.9f};
-            LrFinderResult found;
-            if (lr_finder(&config, &finder, problem->start, problem->n, problem->loss_and_gradient, problem->context, &found, &error)) {
-                exit_status = fail("optimizers", error.message);
-                goto done;
-            }
-            best->finder_lr = found.steepest_lr;
-            lr_finder_result_free(&found);
         }
         fprintf(stderr, "optimizers: %s done\n", problem->name);
     }
@@ -147,7 +107,7 @@ int command_optimizers(int argc, char **argv) {
     printf("|---|---|---:|---:|---:|---:|\n");
     for (int p = 0; p < N_PROBLEMS; p++)
         for (int k = 0; k < N_OPTIMIZER_KINDS; k++) {
-            const Result *r = &results[p][k];
+            const OptimizerChoice *r = &results[p][k];
             char steps_text[32];
             if (r->run.steps_to_tolerance >= 0) snprintf(steps_text, sizeof steps_text, "%d", r->run.steps_to_tolerance);
             else snprintf(steps_text, sizeof steps_text, "—");

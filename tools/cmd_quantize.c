@@ -9,17 +9,17 @@
 #include "tools/options.h"
 
 int command_quantize(int argc, char **argv) {
-    const char *model_path = NULL, *out_path = NULL, *type_name = NULL, *gpt2_directory = "data/gpt2";
+    const char *model_path = NULL, *out_path = NULL, *type_name = NULL, *data_directory = NULL;
     int keep_embedding = 0;
     Option options[] = {
         {"--model", OPTION_STRING, &model_path, "fp32 GPT-2 checkpoint (groundup's or llm.c's format)"},
         {"--type", OPTION_STRING, &type_name, "q8_0 or q4_0"},
         {"--out", OPTION_STRING, &out_path, "quantized checkpoint to write"},
         {"--keep-embedding-fp32", OPTION_FLAG, &keep_embedding, "keep the token embedding (= output matrix) in fp32"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "GPT-2's tokenizer files, for llm.c checkpoints"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for llm.c checkpoints); default: found"},
     };
     const char *usage = "groundup quantize --model IN --type q8_0|q4_0 --out OUT [--keep-embedding-fp32]";
-    int parsed = options_parse(argc, argv, usage, options, 5, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!model_path || !out_path || !type_name) return fail("quantize", "--model, --type and --out are required");
     Error error;
@@ -28,7 +28,7 @@ int command_quantize(int argc, char **argv) {
 
     Model model, quantized;
     TextTokenizer tokenizer;
-    if (checkpoint_load_for_inference(model_path, gpt2_directory, &model, &tokenizer, NULL, 0, &error))
+    if (checkpoint_load_for_inference(model_path, data_directory, &model, &tokenizer, NULL, 0, &error))
         return fail("quantize", error.message);
     QuantReport *reports = calloc((size_t)model.n_tensors, sizeof(QuantReport));
     int status = 1;

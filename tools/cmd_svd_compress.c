@@ -7,60 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "foundations/image.h"
-#include "foundations/linalg.h"
+#include "foundations/image_svd.h"
 #include "foundations/plot.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 
 static const char *command_name = "svd-compress";
-
-// The thin SVD of one channel, (height, width) = U (height,p) diag(s) Vᵀ (p,width).
-typedef struct ChannelSvd {
-    Matrix u, vt;
-    double *s;
-} ChannelSvd;
-
-static void free_channel_svds(ChannelSvd *svds, int n) {
-    for (int c = 0; c < n; c++) matrix_free(&svds[c].u), matrix_free(&svds[c].vt), free(svds[c].s);
-}
-
-static int decompose_channels(const Image *image, ChannelSvd *svds, Error *error) {
-    int m = image->height, n = image->width, p = m < n ? m : n;
-    for (int c = 0; c < image->channels; c++) svds[c].u.values = svds[c].vt.values = NULL, svds[c].s = NULL;
-    Matrix channel;
-    if (matrix_alloc(&channel, m, n, error)) return -1;
-    int status = 0;
-    for (int c = 0; c < image->channels && status == 0; c++) {
-        for (int i = 0; i < m * n; i++) channel.values[i] = image->pixels[(size_t)i * image->channels + c];
-        svds[c].s = malloc(sizeof(double) * (size_t)p);
-        if (!svds[c].s) status = error_set(error, "out of memory");
-        if (status == 0) status = matrix_alloc(&svds[c].u, m, p, error);
-        if (status == 0) status = matrix_alloc(&svds[c].vt, p, n, error);
-        if (status == 0) status = svd_golub_kahan(&channel, &svds[c].u, svds[c].s, &svds[c].vt, error);
-    }
-    matrix_free(&channel);
-    return status;
-}
-
-// Channel c of out = values (height, width), rounded and clamped to 0..maxval as it will be written.
-static void set_channel(Image *out, int c, const Matrix *values) {
-    for (int i = 0; i < out->width * out->height; i++) {
-        double value = values->values[i] + 0.5;
-        value = value < 0.0 ? 0.0 : value > out->maxval ? out->maxval : value;
-        out->pixels[(size_t)i * out->channels + c] = (float)(long)value;
-    }
-}
-
-// out = the rank-k image; work (height, width) is scratch.
-static void rank_k_image(Image *out, const ChannelSvd *svds, int k, Matrix *work) {
-    for (int c = 0; c < out->channels; c++) {
-        svd_reconstruct(work, &svds[c].u, svds[c].s, &svds[c].vt, k);
-        set_channel(out, c, work);
-    }
-}
-
-static double storage_ratio(int m, int n, int k) { return (double)(m + n + 1) * k / ((double)m * n); }
 
 // "dir/name.pgm" -> "name.rank20.pgm" (in the current directory).
 static void default_output_path(char *out, size_t size, const char *input, const char *tag) {
@@ -72,56 +24,45 @@ static void default_output_path(char *out, size_t size, const char *input, const
 }
 
 // The image at a few ranks and the original, left to right, 4 white columns apart.
-static int write_montage(const char *path, const Image *original, const ChannelSvd *svds, const int *ranks,
-                         int n_ranks, Matrix *work, Error *error) {
-    int gap = 4, panels = n_ranks + 1, w = original->width, channels = original->channels;
-    Image montage, panel;
-    if (image_alloc(&montage, panels * w + (panels - 1) * gap, original->height, channels, original->maxval, error))
-        return -1;
-    if (image_alloc(&panel, w, original->height, channels, original->maxval, error)) return image_free(&montage), -1;
-    for (size_t i = 0; i < (size_t)montage.width * montage.height * channels; i++) montage.pixels[i] = (float)montage.maxval;
-    for (int t = 0; t < panels; t++) {
-        const Image *source = original;
-        if (t < n_ranks) {
-            rank_k_image(&panel, svds, ranks[t], work);
-            source = &panel;
-        }
-        for (int y = 0; y < original->height; y++)
-            memcpy(montage.pixels + ((size_t)y * montage.width + (size_t)t * (w + gap)) * channels,
-                   source->pixels + (size_t)y * w * channels, sizeof(float) * (size_t)w * channels);
+static int write_montage(const char *path, const Image *original, ImageSvd *svd, const int *ranks, int n_ranks,
+                         Error *error) {
+    Image panels[8], montage;
+    int n = 0, status = 0;
+    for (; n < n_ranks && status == 0; n++) {
+        status = image_init(&panels[n], original->width, original->height, original->channels, original->maxval, error);
+        if (status == 0) image_svd_rank(svd, ranks[n], &panels[n]);
+        else n--;
     }
-    int status = image_write(&montage, path, 0, error);
-    image_free(&montage), image_free(&panel);
+    panels[n] = *original;  // not freed below
+    if (status == 0) status = image_montage(panels, n + 1, 4, &montage, error);
+    if (status == 0) {
+        status = image_write(&montage, path, 0, error);
+        image_free(&montage);
+    }
+    for (int i = 0; i < n; i++) image_free(&panels[i]);
     return status;
 }
 
-static int sweep(const char *input, const char *prefix, const Image *image, const ChannelSvd *svds, int rank,
-                 Matrix *work, Error *error) {
-    int m = image->height, n = image->width, p = m < n ? m : n;
+static int sweep(const char *input, const char *prefix, const Image *image, ImageSvd *svd, int rank, Error *error) {
+    int m = image->height, n = image->width, p = svd->p;
     // Ranks 1, 2, 3, 5, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, ... up to p, then p.
     const int steps[] = {1, 2, 3, 5, 8, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000};
     int ranks[32], n_ranks = 0;
     for (int i = 0; i < (int)(sizeof steps / sizeof steps[0]) && steps[i] < p; i++) ranks[n_ranks++] = steps[i];
     ranks[n_ranks++] = p;
     float x[32], psnr_values[32], storage_values[32];
-    // One running sum per channel grows from rank to rank (svd_accumulate).
     Image approximation;
-    Matrix sums[3] = {{0, 0, NULL}, {0, 0, NULL}, {0, 0, NULL}};
-    int status = image_alloc(&approximation, image->width, image->height, image->channels, image->maxval, error);
-    for (int c = 0; c < image->channels && status == 0; c++) status = matrix_alloc(&sums[c], m, n, error);
-    if (status == 0) printf("\n| rank | storage | PSNR (dB) |\n|---|---|---|\n");
+    if (image_init(&approximation, n, m, image->channels, image->maxval, error)) return -1;
+    printf("\n| rank | storage | PSNR (dB) |\n|---|---|---|\n");
+    int status = 0;
     for (int i = 0; i < n_ranks && status == 0; i++) {
         double psnr;
-        for (int c = 0; c < image->channels; c++) {
-            svd_accumulate(&sums[c], &svds[c].u, svds[c].s, &svds[c].vt, i == 0 ? 0 : ranks[i - 1], ranks[i]);
-            set_channel(&approximation, c, &sums[c]);
-        }
-        image_psnr(image, &approximation, &psnr, error);
-        x[i] = (float)ranks[i], psnr_values[i] = (float)psnr, storage_values[i] = (float)storage_ratio(m, n, ranks[i]);
-        printf("| %d | %.4f | %.2f |\n", ranks[i], storage_values[i], psnr);
+        image_svd_rank(svd, ranks[i], &approximation);
+        status = image_psnr(image, &approximation, &psnr, error);
+        x[i] = (float)ranks[i], psnr_values[i] = (float)psnr, storage_values[i] = (float)image_svd_storage(m, n, ranks[i]);
+        if (status == 0) printf("| %d | %.4f | %.2f |\n", ranks[i], storage_values[i], psnr);
     }
     image_free(&approximation);
-    for (int c = 0; c < 3; c++) matrix_free(&sums[c]);
     if (status) return -1;
 
     char svg_path[1024], montage_path[1024], title[512];
@@ -145,7 +86,7 @@ static int sweep(const char *input, const char *prefix, const Image *image, cons
                 montage_ranks[n_montage++] = candidate;
                 break;
             }
-    if (write_montage(montage_path, image, svds, montage_ranks, n_montage, work, error)) return -1;
+    if (write_montage(montage_path, image, svd, montage_ranks, n_montage, error)) return -1;
     printf("\nwrote %s (PSNR and storage against rank) and %s (ranks", svg_path, montage_path);
     for (int i = 0; i < n_montage; i++) printf(" %d", montage_ranks[i]);
     printf(", then the original)\n");
@@ -188,26 +129,23 @@ int command_svd_compress(int argc, char **argv) {
     if (extension) *extension = '\0';
     if (!sweep_prefix) sweep_prefix = default_prefix;
 
-    ChannelSvd svds[3];
-    Matrix work = {0, 0, NULL};
+    ImageSvd svd;
     Image compressed = {0, 0, 0, 0, NULL};
-    status = decompose_channels(&image, svds, &error);
-    if (status == 0) status = matrix_alloc(&work, m, n, &error);
-    if (status == 0) status = image_alloc(&compressed, n, m, image.channels, image.maxval, &error);
+    status = image_svd(&image, &svd, &error);
+    if (status == 0) status = image_init(&compressed, n, m, image.channels, image.maxval, &error);
     double psnr = 0.0;
     if (status == 0) {
-        rank_k_image(&compressed, svds, rank, &work);
+        image_svd_rank(&svd, rank, &compressed);
         status = image_psnr(&image, &compressed, &psnr, &error);
     }
     if (status == 0) status = image_write(&compressed, output, plain_text, &error);
     if (status == 0) {
         printf("%s: %d x %d, %d channel(s), maxval %d\n", input, n, m, image.channels, image.maxval);
         printf("rank %d: storage %.4f of the pixels ((m+n+1)k / (mn) per channel), PSNR %.2f dB -> %s\n", rank,
-               storage_ratio(m, n, rank), psnr, output);
-        if (do_sweep) status = sweep(input, sweep_prefix, &image, svds, rank, &work, &error);
+               image_svd_storage(m, n, rank), psnr, output);
+        if (do_sweep) status = sweep(input, sweep_prefix, &image, &svd, rank, &error);
     }
-    free_channel_svds(svds, image.channels);
-    matrix_free(&work);
+    image_svd_free(&svd);
     image_free(&compressed);
     image_free(&image);
     return status == 0 ? 0 : fail(command_name, error.message);

@@ -2,12 +2,12 @@
 // command line. Parses arguments, calls tokenizer/, prints; nothing else.
 //
 //   train   --data FILE --vocab-size N --out FILE [--pattern gpt2|cl100k|none] [--special TEXT]
-//   encode  --tokenizer FILE|gpt2 [--in FILE] [--out FILE] [--binary uint32|uint16] [--allow-special]
-//   decode  --tokenizer FILE|gpt2 [--in FILE] [--out FILE] [--binary uint32|uint16]
-//   stats   --tokenizer FILE|gpt2 --in FILE
-// A tokenizer is "gpt2" (GPT-2's files in <data dir>/gpt2/, the data dir being --data-dir,
-// else $GROUNDUP_DATA, else ./data), a .tiktoken rank file (cl100k_base's pattern and
-// special tokens), or a file in groundup's own format (written by train).
+//   encode  --tokenizer NAME [--in FILE] [--out FILE] [--binary uint32|uint16] [--allow-special]
+//   decode  --tokenizer NAME [--in FILE] [--out FILE] [--binary uint32|uint16]
+//   stats   --tokenizer NAME --in FILE
+// A tokenizer NAME is gpt2, cl100k_base, a .tiktoken rank file or a file in groundup's own
+// format (written by train): tokenizer/named.h, which also finds the bundled data (--data-dir
+// overrides it).
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include "foundations/clock.h"
 #include "foundations/file.h"
 #include "tokenizer/bpe.h"
+#include "tokenizer/named.h"
 #include "tools/bench.h"
 #include "tools/run.h"
 #include "tools/commands.h"
@@ -61,33 +62,6 @@ static int output_close(Output *out, int ok, Error *error) {
 
 // ------------------------------------------------------------------ loading a tokenizer
 
-static int ends_with(const char *text, const char *suffix) {
-    size_t n = strlen(text), k = strlen(suffix);
-    return n >= k && strcmp(text + n - k, suffix) == 0;
-}
-
-static int load_tokenizer(Bpe *bpe, const char *name, const char *data_dir, Error *error) {
-    if (strcmp(name, "gpt2") == 0) {
-        if (!data_dir) data_dir = getenv("GROUNDUP_DATA");
-        if (!data_dir) data_dir = "data";
-        char encoder[4096], vocab[4096];
-        snprintf(encoder, sizeof encoder, "%s/gpt2/encoder.json", data_dir);
-        snprintf(vocab, sizeof vocab, "%s/gpt2/vocab.bpe", data_dir);
-        return bpe_load_gpt2(bpe, encoder, vocab, error);
-    }
-    if (ends_with(name, ".tiktoken")) {
-        if (bpe_load_tiktoken(bpe, name, PATTERN_CL100K, error) != 0) return -1;
-        if (bpe->n_tokens == 100256) {  // cl100k_base: its special tokens (not in the file)
-            const char *texts[] = {"<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|endofprompt|>"};
-            const int ids[] = {100257, 100258, 100259, 100260, 100276};
-            for (int k = 0; k < 5; k++)
-                if (bpe_add_special(bpe, texts[k], ids[k], error) != 0) return -1;
-        }
-        return 0;
-    }
-    return bpe_load(bpe, name, error);
-}
-
 static int fail_with(const char *command, const Error *error) { return fail(command, error->message); }
 
 // ------------------------------------------------------------------ train
@@ -119,7 +93,7 @@ static int tokenizer_train(int argc, char **argv) {
     };
     int status = options_parse(argc, argv,
                                "groundup tokenizer train --data FILE --vocab-size N --out FILE [--pattern gpt2|cl100k|none] [--special TEXT]",
-                               options, 5, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (!data || !out) return fail(command, "--data and --out are required");
     int pattern = pattern_from_name(pattern_text);
@@ -178,17 +152,17 @@ static int tokenizer_encode(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "where to write the ids (default: standard output)"},
         {"--binary", OPTION_STRING, &binary, "write uint32 or uint16 little-endian ids instead of one per line"},
         {"--allow-special", OPTION_FLAG, &allow_special, "recognise special tokens such as <|endoftext|> in the text"},
-        {"--data-dir", OPTION_STRING, &data_dir, "where gpt2/ is (default $GROUNDUP_DATA, else data)"},
+        {"--data-dir", OPTION_STRING, &data_dir, "the bundled data (gpt2/, cl100k_base/); default: found"},
     };
     int status = options_parse(argc, argv,
                                "groundup tokenizer encode --tokenizer FILE|gpt2 [--in FILE] [--out FILE] [--binary uint32|uint16] [--allow-special]",
-                               options, 6, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     int width = binary_width(binary, command);
     if (width < 0) return 2;
     Error error = {{0}};
     Bpe bpe;
-    if (load_tokenizer(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
+    if (bpe_load_named(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
     unsigned char *text = NULL;
     size_t n = 0, n_ids = 0;
     int *ids = NULL;
@@ -259,17 +233,17 @@ static int tokenizer_decode(int argc, char **argv) {
         {"--in", OPTION_STRING, &in, "ids to decode (default: standard input)"},
         {"--out", OPTION_STRING, &out, "where to write the text (default: standard output)"},
         {"--binary", OPTION_STRING, &binary, "read uint32 or uint16 little-endian ids instead of decimal text"},
-        {"--data-dir", OPTION_STRING, &data_dir, "where gpt2/ is (default $GROUNDUP_DATA, else data)"},
+        {"--data-dir", OPTION_STRING, &data_dir, "the bundled data (gpt2/, cl100k_base/); default: found"},
     };
     int status = options_parse(argc, argv,
                                "groundup tokenizer decode --tokenizer FILE|gpt2 [--in FILE] [--out FILE] [--binary uint32|uint16]",
-                               options, 5, NULL, 0, NULL);
+                               options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     int width = binary_width(binary, command);
     if (width < 0) return 2;
     Error error = {{0}};
     Bpe bpe;
-    if (load_tokenizer(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
+    if (bpe_load_named(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
     unsigned char *data = NULL, *text = NULL;
     size_t n = 0, n_ids = 0, n_text = 0;
     int *ids = NULL;
@@ -298,16 +272,16 @@ static int tokenizer_stats(int argc, char **argv) {
     Option options[] = {
         {"--tokenizer", OPTION_STRING, &name, "gpt2, a .tiktoken file, or a file written by train"},
         {"--in", OPTION_STRING, &in, "text to measure (required)"},
-        {"--data-dir", OPTION_STRING, &data_dir, "where gpt2/ is (default $GROUNDUP_DATA, else data)"},
+        {"--data-dir", OPTION_STRING, &data_dir, "the bundled data (gpt2/, cl100k_base/); default: found"},
     };
-    int status = options_parse(argc, argv, "groundup tokenizer stats --tokenizer FILE|gpt2 --in FILE", options, 3, NULL,
+    int status = options_parse(argc, argv, "groundup tokenizer stats --tokenizer FILE|gpt2 --in FILE", options, (int)(sizeof options / sizeof options[0]), NULL,
                                0, NULL);
     if (status != OPTIONS_OK) return status == OPTIONS_HELP ? 0 : 2;
     if (!in) return fail(command, "--in is required");
     Error error = {{0}};
     Bpe bpe;
     double start = clock_seconds();
-    if (load_tokenizer(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
+    if (bpe_load_named(&bpe, name, data_dir, &error) != 0) return fail_with(command, &error);
     double load_seconds = clock_seconds() - start;
     unsigned char *text = NULL;
     size_t n = 0, n_ids = 0;

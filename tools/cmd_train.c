@@ -25,34 +25,21 @@ static int fail_with(const char *message) { return fail("train", message); }
 int command_train(int argc, char **argv) {
     if (classify_wants(argc, argv)) return classify_train(argc, argv);  // a directory of images
     const char *arch_name = NULL, *data_path = NULL, *tokenizer_spec = NULL, *out_path = NULL, *resume_path = NULL;
-    const char *gpt2_directory = "data/gpt2";
+    const char *data_directory = NULL;
     // The defaults are the main job: a small GPT-2 on Moby-Dick with a 4096-token BPE for 5 minutes.
     TrainOptions train = {.batch = 16, .context = 128, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
                           .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
-    int threads = 0, n_samples = 3, sample_tokens = 200;
+    int n_samples = 3, sample_tokens = 200;
     int layers = 4, heads = 4, dim = 256;                        // gpt2
     int block = 8, embed = 16, hidden = 200, batch_norm = 0;     // mlp
     int counting = 0;                                            // bigram
     float smoothing = 1.0f;
-    const Option options[] = {
+    const Option own[] = {
         {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's)"},
         {"--data", OPTION_STRING, &data_path, "text file or llm.c token file (default data/mobydick.txt)"},
         {"--tokenizer", OPTION_STRING, &tokenizer_spec, "char | bpe:N | gpt2 | FILE (default bpe:4096 for gpt2, char for mlp and bigram; gpt2 for token files)"},
-        {"--steps", OPTION_LONG, &train.steps, "optimizer steps (default: gpt2 trains for 300 seconds, the others 1000 steps)"},
-        {"--time", OPTION_DOUBLE, &train.seconds, "train for this many seconds instead of a number of steps"},
-        {"--batch", OPTION_INT, &train.batch, "sequences per step B"},
-        {"--context", OPTION_INT, &train.context, "tokens per sequence T (the model's context length)"},
-        {"--lr", OPTION_FLOAT, &train.lr, "peak learning rate (AdamW)"},
-        {"--min-lr", OPTION_FLOAT, &train.min_lr, "final learning rate of the cosine (default lr/10)"},
-        {"--warmup", OPTION_LONG, &train.warmup, "warmup steps (default 10% of the steps, at most 100)"},
-        {"--weight-decay", OPTION_FLOAT, &train.weight_decay, "AdamW's decoupled weight decay"},
-        {"--clip", OPTION_FLOAT, &train.clip, "clip gradients to this global norm (0: no clipping)"},
-        {"--seed", OPTION_LONG, &train.seed, "seed of the initialisation and the batches"},
-        {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out_path, "checkpoint to write (default out/<arch>.ckpt; the SVG goes beside it)"},
         {"--resume", OPTION_STRING, &resume_path, "continue the run saved in this checkpoint"},
-        {"--eval-every", OPTION_INT, &train.eval_every, "validation loss and a checkpoint every K steps (0: at the end only)"},
-        {"--eval-batches", OPTION_INT, &train.eval_batches, "validation batches averaged"},
         {"--samples", OPTION_INT, &n_samples, "samples printed at the end"},
         {"--sample-tokens", OPTION_INT, &sample_tokens, "tokens per sample"},
         {"--layers", OPTION_INT, &layers, "gpt2: layers"},
@@ -64,21 +51,22 @@ int command_train(int argc, char **argv) {
         {"--batch-norm", OPTION_FLAG, &batch_norm, "mlp: batch normalisation before the tanh"},
         {"--counting", OPTION_FLAG, &counting, "bigram: the counting model (fitted, no gradient steps)"},
         {"--smoothing", OPTION_FLOAT, &smoothing, "bigram: add-k smoothing of the counting model"},
-        {"--gpt2-dir", OPTION_STRING, &gpt2_directory, "where GPT-2's encoder.json and vocab.bpe are"},
+        {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for --tokenizer gpt2); default: found"},
     };
     const char *usage = "groundup train --arch bigram|mlp|gpt2 [--data FILE] [--tokenizer char|bpe:N|FILE|gpt2] "
                         "[--steps N | --time SECONDS] [--batch B] [--context T] [--lr X] [--seed S] [--out FILE] "
                         "[--resume FILE] [model size options]";
-    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    enum { N_OWN = sizeof own / sizeof own[0] };
+    Option options[N_OWN + TRAIN_OPTION_COUNT];
+    memcpy(options, own, sizeof own);
+    int n_options = N_OWN + train_options_table(&train, options + N_OWN);
+    int parsed = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
 
-    if (train.steps < 0) return fail_with("--steps must be positive");
-    if (train.seconds < 0.0) return fail_with("--time must be positive");
-    if (train.steps > 0 && train.seconds > 0.0) return fail_with("give --steps or --time, not both");
-    if (threads < 0) return fail_with("--threads must be >= 0");
+    if (train_options_problem(&train)) return fail_with(train_options_problem(&train));
     if (n_samples < 0 || sample_tokens < 0) return fail_with("--samples and --sample-tokens must be >= 0");
-    if (threads > 0) omp_set_num_threads(threads);
+    if (train.threads > 0) omp_set_num_threads(train.threads);
 
     Error error = {{0}};
     Model model;
@@ -127,7 +115,7 @@ int command_train(int argc, char **argv) {
         if (data_source_load(&source, data_path, &error)) goto done;
         if (!tokenizer_spec) tokenizer_spec = source.is_tokens ? "gpt2" : arch == ARCH_GPT2 ? "bpe:4096" : "char";
         if (arch == ARCH_GPT2 && train.steps == 0 && train.seconds == 0.0) train.seconds = 300.0;
-        if (data_make_tokenizer(&source, tokenizer_spec, gpt2_directory, cache_dir, &tokenizer, &error)) goto done;
+        if (data_make_tokenizer(&source, tokenizer_spec, data_directory, cache_dir, &tokenizer, &error)) goto done;
 
         ModelConfig config;
         memset(&config, 0, sizeof config);
@@ -145,7 +133,7 @@ int command_train(int argc, char **argv) {
         config.smoothing = smoothing;
         Random init;
         random_seed(&init, (uint64_t)train.seed ^ 0x5eed1a17ULL);  // its own stream, apart from the batches'
-        if (model_create(&model, &config, &init, &error)) goto done;
+        if (model_init(&model, &config, &init, &error)) goto done;
 
         TrainConfig train_config = train_config_from(&train, 1000);
         if (train_state_init(&state, &train_config, &model, data_path, &error)) goto done;
@@ -153,7 +141,7 @@ int command_train(int argc, char **argv) {
     directory_of(out_path, cache_dir, sizeof cache_dir);
     if (make_directories(cache_dir, &error)) goto done;
     strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
-    if (dataset_build(&data, &source, &tokenizer, cache_dir, &error)) goto done;
+    if (dataset_init(&data, &source, &tokenizer, cache_dir, &error)) goto done;
     svg_path_for(out_path, svg_path, sizeof svg_path);
 
     Printer printer = printer_for(state.config.eval_every);

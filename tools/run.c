@@ -63,6 +63,35 @@ static void on_progress(void *context, const TrainProgress *p) {
     fflush(stderr);
 }
 
+int train_options_table(TrainOptions *train, Option *table) {
+    const Option shared[TRAIN_OPTION_COUNT] = {
+        {"--steps", OPTION_LONG, &train->steps, "optimizer steps (default: the command's)"},
+        {"--time", OPTION_DOUBLE, &train->seconds, "train for this many seconds instead of a number of steps"},
+        {"--batch", OPTION_INT, &train->batch, "sequences per step B"},
+        {"--context", OPTION_INT, &train->context, "tokens per sequence T"},
+        {"--lr", OPTION_FLOAT, &train->lr, "peak learning rate (AdamW)"},
+        {"--min-lr", OPTION_FLOAT, &train->min_lr, "final learning rate of the cosine (default lr/10)"},
+        {"--warmup", OPTION_LONG, &train->warmup, "warmup steps (default 10% of the steps, at most 100)"},
+        {"--weight-decay", OPTION_FLOAT, &train->weight_decay, "AdamW's decoupled weight decay"},
+        {"--clip", OPTION_FLOAT, &train->clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--seed", OPTION_LONG, &train->seed, "seed of the initialisation and the batches"},
+        {"--eval-every", OPTION_INT, &train->eval_every, "validation loss and a save every K steps (0: at the end only)"},
+        {"--eval-batches", OPTION_INT, &train->eval_batches, "validation batches averaged"},
+        {"--threads", OPTION_INT, &train->threads, "OpenMP threads (0: OpenMP's default)"},
+    };
+    for (int i = 0; i < TRAIN_OPTION_COUNT; i++) table[i] = shared[i];
+    return TRAIN_OPTION_COUNT;
+}
+
+const char *train_options_problem(const TrainOptions *train) {
+    if (train->steps < 0) return "--steps must be positive";
+    if (train->seconds < 0.0) return "--time must be positive";
+    if (train->steps > 0 && train->seconds > 0.0) return "give --steps or --time, not both";
+    if (train->threads < 0) return "--threads must be >= 0";
+    if (train->context < 0) return "--context must be >= 0";
+    return NULL;
+}
+
 TrainConfig train_config_from(const TrainOptions *options, long default_steps) {
     TrainConfig config = train_default_config();
     config.batch_size = options->batch;

@@ -8,15 +8,24 @@
 #include <stdint.h>
 
 #include "gpt/train.h"
+#include "tools/options.h"
 
 // The options of a training run that every training command takes; each command sets its
 // own defaults and option table over these fields.
 typedef struct TrainOptions {
-    int batch, context, eval_every, eval_batches;
+    int batch, context, eval_every, eval_batches, threads;  // threads 0: OpenMP's default
     long steps, warmup, seed;  // steps 0: by time, or the command's default
     double seconds;            // 0: by steps
     float lr, min_lr, weight_decay, clip;  // min_lr < 0: lr / 10
 } TrainOptions;
+
+// The options every training command shares (--steps --time --batch --context --lr --min-lr
+// --warmup --weight-decay --clip --seed --eval-every --eval-batches --threads), bound to
+// train's fields: written to table (room for TRAIN_OPTION_COUNT), their count returned.
+enum { TRAIN_OPTION_COUNT = 13 };
+int train_options_table(TrainOptions *train, Option *table);
+// NULL when the values make sense, else what is wrong (for the command's one-line error).
+const char *train_options_problem(const TrainOptions *train);
 
 // The training loop's config for these options; without --steps or --time, default_steps.
 TrainConfig train_config_from(const TrainOptions *options, long default_steps);
