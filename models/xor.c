@@ -89,9 +89,31 @@ static void colour(float p, int *r, int *g, int *b) {
     *g = t < 0.5f ? (int)(255 * 2 * t) : (int)(255 * 2 * (1 - t));
 }
 
+// p at the centres of a grid of (cells + 1)² cells over [low, high]², row 0 at the top (y = high):
+// one batched forward. probs ((cells + 1)²) is the caller's.
+static int grid_probabilities(const XorNet *net, int cells, float low, float high, float *probs, Error *error) {
+    int n = (cells + 1) * (cells + 1);
+    Tape tape;
+    tape_init(&tape);
+    tape.recording = 0;
+    Tensor *points = tensor_new(&tape, 2, (int[]){n, 2});
+    for (int i = 0; points && i <= cells; i++)
+        for (int j = 0; j <= cells; j++) {
+            points->data[2 * (i * (cells + 1) + j)] = low + (high - low) * (j + 0.5f) / cells;
+            points->data[2 * (i * (cells + 1) + j) + 1] = high - (high - low) * (i + 0.5f) / cells;
+        }
+    Tensor *p = nn_sigmoid(&tape, xor_forward(&tape, net, points));
+    int status = p ? 0 : tape_error(&tape, error);
+    if (p) memcpy(probs, p->data, sizeof(float) * (size_t)n);
+    tape_free(&tape);
+    return status;
+}
+
 int xor_write_svg(const XorNet *net, const char *path, Error *error) {
     enum { CELLS = 60, SIZE = 480, MARGIN = 40 };
     const float low = -0.5f, high = 1.5f, cell = (float)SIZE / CELLS;
+    float probs[(CELLS + 1) * (CELLS + 1)];
+    if (grid_probabilities(net, CELLS, low, high, probs, error)) return -1;
     SafeFile file;
     if (safe_file_open(&file, path, error)) return -1;
     FILE *f = file.file;
@@ -99,17 +121,14 @@ int xor_write_svg(const XorNet *net, const char *path, Error *error) {
             SIZE + 2 * MARGIN, SIZE + 2 * MARGIN);
     fprintf(f, "<text x=\"%d\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">XOR, 2-2-1 tanh network: "
                "p(class 1) from blue (0) to red (1), p = 0.5 outlined</text>\n", SIZE / 2 + MARGIN);
-    for (int i = 0; i < CELLS; i++)      // rows from the top: y from high to low
+    for (int i = 0; i < CELLS; i++)  // rows from the top: y from high to low
         for (int j = 0; j < CELLS; j++) {
-            float x = low + (high - low) * (j + 0.5f) / CELLS, y = high - (high - low) * (i + 0.5f) / CELLS;
-            float p = xor_probability(net, x, y);
+            float p = probs[i * (CELLS + 1) + j], right = probs[i * (CELLS + 1) + j + 1];
+            float below = probs[(i + 1) * (CELLS + 1) + j];
             int r, g, b;
             colour(p, &r, &g, &b);
             // cells where p crosses 0.5 against the right or lower neighbour are the boundary
-            float right = xor_probability(net, x + (high - low) / CELLS, y);
-            float below = xor_probability(net, x, y - (high - low) / CELLS);
-            int boundary = (p - 0.5f) * (right - 0.5f) <= 0 || (p - 0.5f) * (below - 0.5f) <= 0;
-            if (boundary) r = g = b = 0;
+            if ((p - 0.5f) * (right - 0.5f) <= 0 || (p - 0.5f) * (below - 0.5f) <= 0) r = g = b = 0;
             fprintf(f, "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.2f\" fill=\"rgb(%d,%d,%d)\" "
                        "data-p=\"%.3f\"/>\n",
                     MARGIN + j * cell, MARGIN + i * cell, cell + 0.2, cell + 0.2, r, g, b, p);
