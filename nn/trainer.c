@@ -113,8 +113,8 @@ int classifier_predict(const Classifier *classifier, const float *inputs, int n,
 
 // One epoch of steps; fills the record's train loss and accuracy.
 static int train_epoch(const Classifier *classifier, Loader *loader, ParamOptimizer *optimizer, Tape *tape,
-                       float *inputs, int *labels, const TrainerConfig *config, const TrainerCallbacks *callbacks,
-                       EpochRecord *record, Error *error) {
+                       float *inputs, int *labels, const TrainerConfig *config, const Schedule *schedule,
+                       const TrainerCallbacks *callbacks, EpochRecord *record, Error *error) {
     const LabelledSet *set = loader->set;
     int K = classifier->n_classes, n, batch = 0, n_batches = loader_batches(loader), correct = 0, seen = 0;
     double total_loss = 0.0;
@@ -131,7 +131,9 @@ static int train_epoch(const Classifier *classifier, Loader *loader, ParamOptimi
         parameters_zero_grad(classifier->params);
         if (tape_backward(tape, loss, error)) return -1;
         if (config->clip > 0.0f) parameters_clip_grad_norm(classifier->params, config->clip);
-        param_optimizer_step(optimizer, config->lr);
+        long step = (long)(record->epoch - 1) * n_batches + batch;
+        record->last_lr = schedule_lr(schedule, step);
+        param_optimizer_step(optimizer, record->last_lr);
         for (int i = 0; i < n; i++) correct += argmax(logits->data + (long)i * K, K) == labels[i];
         seen += n;
         total_loss += loss->data[0];
@@ -165,12 +167,27 @@ static int save_checkpoint(const Classifier *classifier, const ParamOptimizer *o
     return nn_checkpoint_save(classifier->params, optimizer, path, metadata, 1, error);
 }
 
+// The schedule of a run of n_batches per epoch.
+static Schedule schedule_of(const TrainerConfig *config, long n_batches) {
+    Schedule schedule = {config->schedule, config->lr, n_batches, config->gamma, config->warmup_steps,
+                         (long)config->epochs * n_batches, config->min_lr};
+    return schedule;
+}
+
+int trainer_check(const TrainerConfig *config, int n_train, Error *error) {
+    if (config->epochs < 1 || config->epochs > 1000) return error_set(error, "train: %d epochs (1 to 1000)", config->epochs);
+    if (config->batch_size < 1) return error_set(error, "train: batch size %d", config->batch_size);
+    if (!(config->lr > 0.0f)) return error_set(error, "train: learning rate %g", (double)config->lr);
+    if (n_train < 1) return error_set(error, "train: no training examples");
+    Schedule schedule = schedule_of(config, (n_train + config->batch_size - 1) / config->batch_size);
+    return schedule_check(&schedule, error);
+}
+
 int classifier_train(const Classifier *classifier, const LabelledSet *train, const LabelledSet *validation,
                      const TrainerConfig *config, const TrainerCallbacks *callbacks, TrainerHistory *history,
                      Error *error) {
     memset(history, 0, sizeof *history);
-    if (config->epochs < 1 || config->epochs > 1000) return error_set(error, "train: %d epochs (1 to 1000)", config->epochs);
-    if (!(config->lr > 0.0f)) return error_set(error, "train: learning rate %g", (double)config->lr);
+    if (trainer_check(config, train->count, error)) return -1;
     OptimizerGroup groups[2];
     groups[0].config = optimizer_default_config(config->optimizer);
     groups[0].config.weight_decay = config->weight_decay;
@@ -193,13 +210,15 @@ int classifier_train(const Classifier *classifier, const LabelledSet *train, con
     }
     if (param_optimizer_init(&optimizer, classifier->params, groups, 2, group_no_decay_on_vectors, error)) goto done;
     if (loader_init(&loader, train, config->batch_size, 1, config->seed, error)) goto done;
+    Schedule schedule = schedule_of(config, loader_batches(&loader));
     if (config->resume_path && resume(classifier, &optimizer, config->resume_path, &epochs_done, error)) goto done;
     for (int e = 0; e < epochs_done; e++) loader_start_epoch(&loader);  // the shuffles those epochs used
     history->first_epoch = epochs_done + 1;
     for (int epoch = epochs_done + 1; epoch <= config->epochs; epoch++) {
         EpochRecord record = {.epoch = epoch, .val_loss = NAN, .val_accuracy = NAN};
         double start = omp_get_wtime();
-        if (train_epoch(classifier, &loader, &optimizer, &tape, inputs, labels, config, callbacks, &record, error)) goto done;
+        if (train_epoch(classifier, &loader, &optimizer, &tape, inputs, labels, config, &schedule, callbacks, &record, error))
+            goto done;
         record.seconds = omp_get_wtime() - start;
         if (validation && validation->count > 0) {
             Evaluation evaluation;

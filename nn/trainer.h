@@ -49,7 +49,13 @@ int classifier_predict(const Classifier *classifier, const float *inputs, int n,
 typedef struct TrainerConfig {
     int epochs;               // epochs to reach (counting those of a resumed checkpoint)
     int batch_size;
-    float lr;
+    float lr;                 // the peak learning rate
+    // foundations/optimizer.h's schedules over the run's steps (epochs × batches per epoch):
+    // constant; step decay by gamma after every epoch; warmup then cosine down to min_lr
+    ScheduleKind schedule;
+    float gamma;              // step decay's factor per epoch
+    long warmup_steps;        // warmup+cosine
+    float min_lr;             // warmup+cosine
     OptimizerKind optimizer;  // with foundations' default hyper-parameters otherwise
     float weight_decay;       // on matrices only (biases and norms get none: two groups)
     float clip;               // global gradient norm (0: no clipping)
@@ -66,6 +72,7 @@ typedef struct EpochRecord {
     double train_accuracy;    // on the batches as they were trained (before each step)
     double val_loss, val_accuracy;  // NaN without a validation set
     double seconds;           // the epoch's training time (validation excluded)
+    float last_lr;            // the learning rate of the epoch's last step
     long resident_bytes;      // the process's resident memory after the epoch (0 if unknown)
 } EpochRecord;
 
@@ -84,6 +91,10 @@ typedef struct TrainerHistory {
     int stopped_early;
     int first_epoch;          // 1, or the epoch after a resumed checkpoint's
 } TrainerHistory;
+
+// Checks a config for a training set of n_train examples (epochs, batch, lr, the schedule over
+// its steps); classifier_train starts with it.
+int trainer_check(const TrainerConfig *config, int n_train, Error *error);
 
 int classifier_train(const Classifier *classifier, const LabelledSet *train, const LabelledSet *validation,
                      const TrainerConfig *config, const TrainerCallbacks *callbacks, TrainerHistory *history,

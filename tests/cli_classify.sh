@@ -79,6 +79,12 @@ grep -q '^best validation accuracy at epoch' "$tmp/val" || fail "no best epoch r
 "$groundup" xor --out "$tmp/xor.svg" > "$tmp/xor" || fail "xor (seed 1) did not solve it"
 grep -q '^solved' "$tmp/xor" && [ -s "$tmp/xor.svg" ] || fail "xor: no 'solved' line or no SVG"
 
+# the schedules of foundations/optimizer.h over the run's steps
+"$groundup" train --data data/mnist --epochs 1 --hidden 16 --batch 256 --schedule cosine --warmup 5 --min-lr 1e-4 \
+    --out "$tmp/s.safetensors" > /dev/null 2>&1 || fail "train --schedule cosine failed"
+expect_error "a warmup longer than the run" "warmup" "$groundup" train --data data/mnist --epochs 1 --schedule cosine --warmup 1000000
+expect_error "an unknown schedule" "--schedule" "$groundup" train --data data/mnist --schedule linear
+
 # --- errors
 mkdir -p "$tmp/broken"
 cp data/mnist/t10k-* "$tmp/broken/"

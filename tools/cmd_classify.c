@@ -93,7 +93,9 @@ static void print_evaluation(const char *split, const Evaluation *e) {
 
 int classify_train(int argc, char **argv) {
     const char *arch = "mlp", *data = NULL, *hidden = "256,128", *out = "out/mlp.safetensors", *resume = NULL;
-    const char *optimizer_name = "adam";
+    const char *optimizer_name = "adam", *schedule_name = "constant";
+    long warmup = 0;
+    float gamma = 0.5f, min_lr = 0.0f;
     int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0;
     long seed = 1;
     float lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f;
@@ -104,6 +106,10 @@ int classify_train(int argc, char **argv) {
         {"--batch", OPTION_INT, &batch, "images per step"},
         {"--lr", OPTION_FLOAT, &lr, "learning rate"},
         {"--optimizer", OPTION_STRING, &optimizer_name, "sgd | momentum | nesterov | rmsprop | adam | adamw"},
+        {"--schedule", OPTION_STRING, &schedule_name, "constant | step (x gamma each epoch) | cosine (warmup, then down to --min-lr)"},
+        {"--gamma", OPTION_FLOAT, &gamma, "step schedule: factor per epoch"},
+        {"--warmup", OPTION_LONG, &warmup, "cosine schedule: warmup steps"},
+        {"--min-lr", OPTION_FLOAT, &min_lr, "cosine schedule: final learning rate"},
         {"--weight-decay", OPTION_FLOAT, &weight_decay, "weight decay on the matrices (none on biases)"},
         {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
         {"--hidden", OPTION_STRING, &hidden, "hidden layer sizes, comma-separated"},
@@ -125,8 +131,11 @@ int classify_train(int argc, char **argv) {
     if (patience > 0 && validation == 0) return fail("train", "--patience needs a validation set (--validation N)");
     if (threads > 0) omp_set_num_threads(threads);
     Error error = {{0}};
-    TrainerConfig config = {epochs, batch, lr, OPTIMIZER_ADAM, weight_decay, clip, (unsigned long long)seed + 1,
-                            patience, out, NULL, resume};
+    TrainerConfig config = {epochs, batch, lr, SCHEDULE_CONSTANT, gamma, warmup, min_lr, OPTIMIZER_ADAM, weight_decay,
+                            clip, (unsigned long long)seed + 1, patience, out, NULL, resume};
+    if (!strcmp(schedule_name, "step")) config.schedule = SCHEDULE_STEP_DECAY;
+    else if (!strcmp(schedule_name, "cosine")) config.schedule = SCHEDULE_WARMUP_COSINE;
+    else if (strcmp(schedule_name, "constant")) return fail("train", "--schedule: constant, step or cosine");
     if (optimizer_kind_parse(optimizer_name, &config.optimizer, &error)) return fail("train", error.message);
 
     LabelledSet all = {0}, train = {0}, held_out = {0}, test = {0};
@@ -153,6 +162,7 @@ int classify_train(int argc, char **argv) {
     snprintf(best_path, sizeof best_path, "%.*s.best.safetensors", (int)(strlen(out) - (strstr(out, ".safetensors") ? 12 : 0)), out);
     snprintf(svg_path, sizeof svg_path, "%.*s.svg", (int)(strlen(out) - (strstr(out, ".safetensors") ? 12 : 0)), out);
     if (validation > 0) config.best_path = best_path;
+    if (trainer_check(&config, train.count, &error)) goto done;
     fprintf(stderr, "mlp %s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", hidden,
             parameters_count(&mlp.params), train.count, held_out.count, test.count, omp_get_max_threads());
     Progress progress = {isatty(fileno(stderr)), epochs, 0.0};
