@@ -91,6 +91,29 @@ static void print_evaluation(const char *split, const Evaluation *e) {
     }
 }
 
+// After training: each epoch's line, the best epoch's weights when there was validation, the
+// test evaluation and the curves.
+static int report_run(const Classifier *classifier, const TrainerHistory *history, const LabelledSet *test,
+                      const char *best_path, const char *svg_path, const char *out, Error *error) {
+    for (int i = 0; i < history->n_epochs; i++) {
+        const EpochRecord *r = &history->records[i];
+        printf("epoch %d: train loss %.4f, train accuracy %.2f%%, %.3f s, resident %.1f MB\n", r->epoch, r->train_loss,
+               100.0 * r->train_accuracy, r->seconds, r->resident_bytes / 1048576.0);
+    }
+    if (history->stopped_early) printf("stopped early: no better validation accuracy since epoch %d\n", history->best_epoch);
+    if (history->best_epoch > 0) {  // evaluate the best weights, as early stopping promises
+        if (state_dict_load(classifier->params, best_path, error)) return -1;
+        printf("best validation accuracy at epoch %d (weights %s)\n", history->best_epoch, best_path);
+    }
+    Evaluation evaluation;
+    if (classifier_evaluate(classifier, test, 500, &evaluation, error)) return -1;
+    print_evaluation("test", &evaluation);
+    evaluation_free(&evaluation);
+    if (history->n_epochs > 0 && trainer_write_curves(history, svg_path, error)) return -1;
+    printf("checkpoint %s\ncurves %s\n", out, svg_path);
+    return 0;
+}
+
 int classify_train(int argc, char **argv) {
     const char *arch = "mlp", *data = NULL, *hidden = "256,128", *out = "out/mlp.safetensors", *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
@@ -170,22 +193,7 @@ int classify_train(int argc, char **argv) {
     Classifier classifier = mlp_as_classifier(&mlp);
     if (classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config, &callbacks, history, &error))
         goto done;
-    for (int i = 0; i < history->n_epochs; i++) {
-        const EpochRecord *r = &history->records[i];
-        printf("epoch %d: train loss %.4f, train accuracy %.2f%%, %.3f s, resident %.1f MB\n", r->epoch, r->train_loss,
-               100.0 * r->train_accuracy, r->seconds, r->resident_bytes / 1048576.0);
-    }
-    if (history->stopped_early) printf("stopped early: no better validation accuracy since epoch %d\n", history->best_epoch);
-    if (history->best_epoch > 0) {  // evaluate the best weights, as early stopping promises
-        if (state_dict_load(&mlp.params, best_path, &error)) goto done;
-        printf("best validation accuracy at epoch %d (weights %s)\n", history->best_epoch, best_path);
-    }
-    Evaluation evaluation;
-    if (classifier_evaluate(&classifier, &test, 500, &evaluation, &error)) goto done;
-    print_evaluation("test", &evaluation);
-    evaluation_free(&evaluation);
-    if (history->n_epochs > 0 && trainer_write_curves(history, svg_path, &error)) goto done;
-    printf("checkpoint %s\ncurves %s\n", out, svg_path);
+    if (report_run(&classifier, history, &test, best_path, svg_path, out, &error)) goto done;
     status = 0;
 done:
     if (status) fail("train", error.message);
