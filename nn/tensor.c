@@ -148,6 +148,9 @@ int tape_backward(Tape *tape, Tensor *loss, Error *error) {
     seed[0] += 1.0f;
     for (Node *node = tape->last; node; node = node->previous) {
         if (!node->out->grad) continue;  // nothing downstream of it reached the loss
+        // The inputs' gradients first, so that a backward never meets a missing one (out of memory)
+        for (int i = 0; i < NODE_MAX_INPUTS; i++)
+            if (node->in[i] && node->in[i]->requires_grad && !tensor_grad(tape, node->in[i])) return tape_error(tape, error);
         node->backward(tape, node);
         if (tape->failed) return tape_error(tape, error);
     }
