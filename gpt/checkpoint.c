@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <zlib.h>
 
 #include "foundations/file.h"
 #include "foundations/hash.h"
@@ -82,7 +83,13 @@ typedef struct Header {
     uint64_t training_offset, training_bytes;  // both 0: no training state
     ModelConfig config;                        // all but arch, which is above
     uint64_t n_params, n_trainable;
+    uint32_t tensor_crc32;                     // zlib's CRC-32 of every tensor's bytes in table order
+    uint32_t flags;                            // CHECKPOINT_HAS_CRC; 0 in files written before it
+    uint64_t data_path_offset, data_path_bytes;  // the data the model was trained on (0, 0: none)
 } Header;
+
+// flags: the tensor data has its CRC-32 in the header.
+enum { CHECKPOINT_HAS_CRC = 1 };
 
 static const Field HEADER_FIELDS[] = {
     {"version", FIELD_U32, offsetof(Header, version)},
@@ -116,6 +123,10 @@ static const Field HEADER_FIELDS[] = {
     {"parameters", FIELD_U64, offsetof(Header, n_params)},
     {"trained parameters", FIELD_U64, offsetof(Header, n_trainable)},
     {"lora base checksum", FIELD_U64, offsetof(Header, config.lora_base_checksum)},
+    {"tensor data CRC-32", FIELD_U32, offsetof(Header, tensor_crc32)},
+    {"flags", FIELD_U32, offsetof(Header, flags)},
+    {"data path offset", FIELD_U64, offsetof(Header, data_path_offset)},
+    {"data path bytes", FIELD_U64, offsetof(Header, data_path_bytes)},
 };
 enum { N_HEADER_FIELDS = sizeof HEADER_FIELDS / sizeof HEADER_FIELDS[0] };
 
@@ -184,6 +195,22 @@ static void *tensor_bytes(const Model *model, int t, uint64_t *bytes) {
     return model->quantized[t].data;
 }
 
+// zlib's CRC-32 of every tensor's bytes, in table order (the padding between them excluded),
+// fed in pieces of at most 1 GiB (zlib's length is an unsigned int).
+static uint32_t tensors_crc32(const Model *model) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (int i = 0; i < model->n_tensors; i++) {
+        uint64_t bytes;
+        const unsigned char *data = tensor_bytes(model, i, &bytes);
+        for (uint64_t done = 0; done < bytes;) {
+            uInt piece = (uInt)(bytes - done < (1u << 30) ? bytes - done : (1u << 30));
+            crc = crc32(crc, data + done, piece);
+            done += piece;
+        }
+    }
+    return (uint32_t)crc;
+}
+
 // ----------------------------------------------------------------------------
 // saving
 
@@ -243,16 +270,19 @@ static unsigned char *build_table(const Model *model, uint64_t *data_bytes) {
     return table;
 }
 
+// FNV-1a of the header before the checksum, the tokenizer, the tensor table and the data path
+// (none in older files, which hashes nothing).
 static uint64_t header_checksum(const unsigned char *header, const void *tokenizer_text, size_t tokenizer_size,
-                                const unsigned char *table, size_t table_size) {
+                                const unsigned char *table, size_t table_size, const char *data_path, size_t path_size) {
     uint64_t checksum = fnv1a(FNV_OFFSET, header, CHECKSUM_OFFSET);
     checksum = fnv1a(checksum, tokenizer_text, tokenizer_size);
-    return fnv1a(checksum, table, table_size);
+    checksum = fnv1a(checksum, table, table_size);
+    return fnv1a(checksum, data_path, path_size);
 }
 
 // Writes every section after the header in order; the caller checks the length.
 static void write_sections(FILE *file, const Header *h, const char *tokenizer_text, const unsigned char *table,
-                           const Model *model, const TrainState *training) {
+                           const Model *model, const TrainState *training, const char *data_path) {
     static const unsigned char zeros[DATA_ALIGNMENT] = {0};
     uint64_t table_size = (uint64_t)h->n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
     write_bytes(file, tokenizer_text, (size_t)h->tokenizer_bytes);
@@ -268,10 +298,11 @@ static void write_sections(FILE *file, const Header *h, const char *tokenizer_te
         written = align_up(written);
     }
     if (training) write_training(file, training);
+    write_bytes(file, data_path, (size_t)h->data_path_bytes);
 }
 
-int checkpoint_save(const char *path, const Model *model, const TextTokenizer *tokenizer, const TrainState *training,
-                    Error *error) {
+static int save(const char *path, const Model *model, const TextTokenizer *tokenizer, const TrainState *training,
+                const char *data_path, Error *error) {
     if (!host_is_little_endian()) return error_set(error, "%s: checkpoints are little-endian; this machine is not", path);
     char *tokenizer_text = NULL;
     size_t tokenizer_size = 0;
@@ -279,32 +310,37 @@ int checkpoint_save(const char *path, const Model *model, const TextTokenizer *t
     Header h = {.version = CHECKPOINT_FORMAT_VERSION, .header_bytes = CHECKPOINT_HEADER_BYTES,
                 .arch = (uint32_t)model->config.arch, .n_tensors = (uint32_t)model->n_tensors,
                 .config = model->config, .n_params = (uint64_t)model->n_params,
-                .n_trainable = (uint64_t)model->n_trainable};
+                .n_trainable = (uint64_t)model->n_trainable, .tensor_crc32 = tensors_crc32(model),
+                .flags = CHECKPOINT_HAS_CRC};
     unsigned char *table = build_table(model, &h.data_bytes);
     if (!table) {
         free(tokenizer_text);
         return error_set(error, "%s: out of memory", path);
     }
     size_t table_size = (size_t)model->n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
+    if (!data_path) data_path = "";
     h.tokenizer_offset = CHECKPOINT_HEADER_BYTES;
     h.tokenizer_bytes = tokenizer_size;
     h.table_offset = h.tokenizer_offset + tokenizer_size;
     h.data_offset = align_up(h.table_offset + table_size);
     h.training_offset = training ? h.data_offset + h.data_bytes : 0;
     h.training_bytes = training ? training_bytes(training) : 0;
-    h.file_bytes = h.data_offset + h.data_bytes + h.training_bytes;
+    h.data_path_bytes = strlen(data_path);
+    h.data_path_offset = h.data_path_bytes ? h.data_offset + h.data_bytes + h.training_bytes : 0;
+    h.file_bytes = h.data_offset + h.data_bytes + h.training_bytes + h.data_path_bytes;
 
     unsigned char header[CHECKPOINT_HEADER_BYTES] = {0};
     memcpy(header, CHECKPOINT_MAGIC, 8);
     fields_encode(header + 8, HEADER_FIELDS, N_HEADER_FIELDS, &h);
-    uint64_t checksum = header_checksum(header, tokenizer_text, tokenizer_size, table, table_size);
+    uint64_t checksum = header_checksum(header, tokenizer_text, tokenizer_size, table, table_size, data_path,
+                                        (size_t)h.data_path_bytes);
     memcpy(header + CHECKSUM_OFFSET, &checksum, 8);
 
     SafeFile out;
     int status = safe_file_open(&out, path, error);
     if (status == 0) {
         write_bytes(out.file, header, sizeof header);
-        write_sections(out.file, &h, tokenizer_text, table, model, training);
+        write_sections(out.file, &h, tokenizer_text, table, model, training, data_path);
         long position = ftell(out.file);
         if (position < 0 || (uint64_t)position != h.file_bytes) {
             safe_file_abort(&out);
@@ -317,6 +353,16 @@ int checkpoint_save(const char *path, const Model *model, const TextTokenizer *t
     free(tokenizer_text);
     free(table);
     return status;
+}
+
+int checkpoint_save(const char *path, const Model *model, const TextTokenizer *tokenizer, const TrainState *training,
+                    Error *error) {
+    return save(path, model, tokenizer, training, NULL, error);  // the training state holds the data path
+}
+
+int checkpoint_save_for_inference(const char *path, const Model *model, const TextTokenizer *tokenizer,
+                                  const char *data_path, Error *error) {
+    return save(path, model, tokenizer, NULL, data_path, error);
 }
 
 // ----------------------------------------------------------------------------
@@ -333,6 +379,7 @@ typedef struct Loader {
     Model *model;           // created by create_model
     TextTokenizer *tokenizer;
     int model_created, tokenizer_read;
+    char data_path[1024];   // the data-path section's, "" when there is none
 } Loader;
 
 // Frees what the steps allocated; on failure also the model and tokenizer they made.
@@ -343,6 +390,21 @@ static void loader_finish(Loader *l, int failed) {
     free(l->file_offsets);
     if (failed && l->model_created) model_free(l->model);
     if (failed && l->tokenizer_read) text_tokenizer_free(l->tokenizer);
+}
+
+// After the tensor data, the optional training section and the optional data path follow
+// each other without gaps, the last ending at the file's end. Every size is checked against
+// the file's before it is added, so no sum overflows.
+static int sections_fit(const Header *h) {
+    uint64_t end = h->data_offset, file = h->file_bytes;
+    if (end > file || h->data_bytes > file - end) return 0;
+    end += h->data_bytes;
+    if (h->training_bytes == 0 ? h->training_offset != 0 : h->training_offset != end) return 0;
+    if (h->training_bytes > file - end) return 0;
+    end += h->training_bytes;
+    if (h->data_path_bytes == 0 ? h->data_path_offset != 0 : h->data_path_offset != end) return 0;
+    if (h->data_path_bytes >= 1024 || h->data_path_bytes > file - end) return 0;
+    return end + h->data_path_bytes == file;
 }
 
 // The header: magic, version, and every section in order inside the file, the last ending
@@ -363,14 +425,12 @@ static int read_header(Loader *l, Error *error) {
     if (h->header_bytes != CHECKPOINT_HEADER_BYTES || h->file_bytes != (uint64_t)l->size)
         return error_set(error, "%s: the header says %llu bytes but the file has %ld (truncated or corrupt)", path,
                          (unsigned long long)h->file_bytes, l->size);
+    if (h->flags & ~(uint32_t)CHECKPOINT_HAS_CRC)
+        return error_set(error, "%s: unknown flags 0x%x (written by a newer program?)", path, h->flags);
     uint64_t table_size = (uint64_t)h->n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES;
-    uint64_t data_end = h->data_offset + h->data_bytes;
     if (h->tokenizer_offset != CHECKPOINT_HEADER_BYTES || h->tokenizer_bytes > h->file_bytes ||
         h->n_tensors > MAX_TENSORS || h->table_offset != h->tokenizer_offset + h->tokenizer_bytes ||
-        h->data_offset != align_up(h->table_offset + table_size) || h->data_bytes > h->file_bytes ||
-        data_end > h->file_bytes ||
-        (h->training_bytes == 0 ? (h->training_offset != 0 || data_end != h->file_bytes)
-                                : (h->training_offset != data_end || h->training_bytes != h->file_bytes - data_end)))
+        h->data_offset != align_up(h->table_offset + table_size) || !sections_fit(h))
         return error_set(error, "%s: section offsets and sizes do not fit the file (corrupt header)", path);
     // The tokenizer and the table, which the checksum covers with the header.
     l->tokenizer_text = malloc(h->tokenizer_bytes + 1);
@@ -379,9 +439,15 @@ static int read_header(Loader *l, Error *error) {
     if (read_exact(l->file, l->tokenizer_text, h->tokenizer_bytes, path, "the tokenizer", error) ||
         read_exact(l->file, l->table, table_size, path, "the tensor table", error))
         return -1;
+    if (h->data_path_bytes &&
+        (fseek(l->file, (long)h->data_path_offset, SEEK_SET) != 0 ||
+         read_exact(l->file, l->data_path, h->data_path_bytes, path, "the data path", error)))
+        return -1;
+    l->data_path[h->data_path_bytes] = '\0';
     uint64_t stored;
     memcpy(&stored, header + CHECKSUM_OFFSET, 8);
-    if (stored != header_checksum(header, l->tokenizer_text, h->tokenizer_bytes, l->table, table_size))
+    if (stored != header_checksum(header, l->tokenizer_text, h->tokenizer_bytes, l->table, table_size, l->data_path,
+                                  (size_t)h->data_path_bytes))
         return error_set(error, "%s: checksum mismatch in the header, tokenizer or tensor table (corrupt file)", path);
     return 0;
 }
@@ -469,6 +535,16 @@ static int read_tensors(Loader *l, Error *error) {
             read_exact(l->file, destination, bytes, l->path, l->model->tensors[i].name, error))
             return -1;
     }
+    return 0;
+}
+
+// The tensors' CRC-32 against the header's (files written before it have none to check).
+static int check_tensor_crc(const Loader *l, Error *error) {
+    if (!(l->header.flags & CHECKPOINT_HAS_CRC)) return 0;
+    uint32_t crc = tensors_crc32(l->model);
+    if (crc != l->header.tensor_crc32)
+        return error_set(error, "%s: the tensor data's CRC-32 is %08x, the header says %08x (corrupt weights)", l->path,
+                         crc, l->header.tensor_crc32);
     return 0;
 }
 
@@ -588,13 +664,17 @@ static int load(const char *path, Model *model, TextTokenizer *tokenizer, TrainS
     l.file = fopen(path, "rb");
     if (!l.file) return error_set(error, "%s: cannot open: %s", path, strerror(errno));
     int status = (l.size = file_size(l.file, path, error)) < 0 || read_header(&l, error) || create_model(&l, error) ||
-                 read_table(&l, error) || (map ? map_tensors(&l, error) : read_tensors(&l, error));
+                 read_table(&l, error) || (map ? map_tensors(&l, error) : read_tensors(&l, error)) ||
+                 check_tensor_crc(&l, error);
     if (!status && training && l.header.training_bytes > 0) {
         SectionReader reader = {l.file, path, l.header.training_bytes};
-        status = fseek(l.file, (long)l.header.training_offset, SEEK_SET) != 0 ||
-                 read_training(&reader, training, model, !map, error);
+        if (fseek(l.file, (long)l.header.training_offset, SEEK_SET) != 0)
+            status = error_set(error, "%s: cannot seek to the training state", path);
+        else status = read_training(&reader, training, model, !map, error);
         if (status) train_state_free(training);
         else if (has_training) *has_training = 1;
+    } else if (!status && training) {
+        snprintf(training->data_path, sizeof training->data_path, "%s", l.data_path);
     }
     loader_finish(&l, status);
     return status ? -1 : 0;

@@ -18,8 +18,11 @@
 //                   lora_alpha (f32 bits), lora_targets (1 attn, 2 mlp, 3 both; all 0 but for lora)
 //     152  u64      number of parameters (floats)   160  u64  trained parameters
 //     168  u64      lora: the base's identity, FNV-1a 64 of its tensor bytes (0 for the others)
-//     176  ...      reserved zeros
-//     248  u64      FNV-1a 64 of header[0..248), the tokenizer and the tensor table
+//     176  u32      zlib's CRC-32 of every tensor's bytes, in table order (padding excluded)
+//     180  u32      flags: 1 = the CRC-32 is there (files written before it have 0: not checked)
+//     184  u64      data path offset      192 u64  data path bytes  (both 0: none)
+//     200  ...      reserved zeros
+//     248  u64      FNV-1a 64 of header[0..248), the tokenizer, the tensor table, the data path
 //   tokenizer       gpt/text.h's serialised form (text lines)
 //   tensor table    per tensor: char[48] name (NUL-padded), u32 type (0 = f32; 1 = q8_0 and
 //                   2 = q4_0, quant/quant.h's blocks row after row), u32 n_dims, i32[4] shape,
@@ -32,11 +35,14 @@
 //                   u32 optimizer kind, i64 optimizer step, i64 n; f32 m[n], f32 v[n];
 //                   the train and validation curves (i32 count, f32 steps, f32 losses);
 //                   u32 length + the data path
+//   data path       (optional) the path of the data the model was trained on, for models
+//                   saved without a training state (quantized, converted, merged)
 //
 // Loading checks the magic, version, checksum, every offset and size against the file's
 // length, the config (as model_init does), and the tensor table against the model the
 // config makes (same names, shapes, types); any failure is one line "<path>: <problem>".
-// The tensor data is not checksummed (a flipped weight byte loads).
+// The tensor data's CRC-32 is checked too, so a flipped bit in the weights is an error naming
+// the file, not a silently different model (for inference this reads every weight once).
 // Saving writes "<path>.tmp.<pid>" and renames it, so a failed or interrupted save leaves
 // the previous checkpoint as it was.
 #ifndef GPT_CHECKPOINT_H
@@ -52,6 +58,10 @@ enum { CHECKPOINT_FORMAT_VERSION = 1, CHECKPOINT_HEADER_BYTES = 256, CHECKPOINT_
 // training may be NULL (a model for inference only).
 int checkpoint_save(const char *path, const Model *model, const TextTokenizer *tokenizer, const TrainState *training,
                     Error *error);
+// A model for inference only (quantized, converted, merged) that keeps the path of the data it
+// was trained on (NULL or "": unknown), so that evaluation and benchmarks find it.
+int checkpoint_save_for_inference(const char *path, const Model *model, const TextTokenizer *tokenizer,
+                                  const char *data_path, Error *error);
 
 // Creates *model (the caller frees with model_free) and *tokenizer from path. When training
 // is not NULL and the file has a training section, fills it (*has_training = 1); the

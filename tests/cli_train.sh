@@ -54,6 +54,14 @@ step=$(sed -n 's/.*interrupted at step \([0-9]*\).*/\1/p' "$D/int.err")
     fail "resume: $(cat "$D/resume.err")"
 grep -q "resuming .* at step $step" "$D/resume.err" || fail "resume starts at step $step: $(cat "$D/resume.err")"
 grep -q "step $((step + 5)):" "$D/resume.out" || fail "resume runs to step $((step + 5))"
+grep -q "warning" "$D/resume.err" && fail "a plain resume warns: $(grep warning "$D/resume.err")"
+# Options a resumed run cannot take are named, one warning each, and the run goes on as saved.
+"$G" train --resume "$D/interrupted.ckpt" --steps $((step + 6)) --lr 0.5 --context=12 --hidden 7 --samples 0 \
+    >/dev/null 2>"$D/ignored.err" || fail "resume with ignored options: $(cat "$D/ignored.err")"
+for option in --lr --context --hidden; do
+    grep -q "warning: $option is ignored with --resume" "$D/ignored.err" || fail "no warning for $option"
+done
+[ "$(grep -c warning "$D/ignored.err")" -eq 3 ] || fail "three warnings expected: $(grep warning "$D/ignored.err")"
 
 # --- bad input ------------------------------------------------------------------------
 expect_error "missing data" "cannot open" "$G" train --arch bigram --data "$D/none.txt" --out "$D/x.ckpt"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "foundations/file.h"
+#include "foundations/hash.h"
 #include "gpt/checkpoint.h"
 #include "tests/check.h"
 
@@ -299,12 +300,91 @@ static void a_failed_save_leaves_the_old_file(void) {
     saved_free(&saved);
 }
 
+// Where the first tensor's data starts: the header's tensor data offset (byte 56).
+static long tensor_data_offset(const unsigned char *bytes) {
+    uint64_t offset;
+    memcpy(&offset, bytes + 56, 8);
+    return (long)offset;
+}
+
+// A flipped bit in the weights (which the header's FNV checksum does not cover) is caught by
+// the tensor data's CRC-32, for training and for inference (memory-mapped) alike; a file
+// written before the CRC existed (flags 0, FNV recomputed) still loads.
+static void a_flipped_weight_bit_is_an_error(void) {
+    Saved saved;
+    REQUIRE(saved_create(&saved) == 0, "cannot save the checkpoint");
+    long size;
+    unsigned char *bytes = read_all(saved.path, &size);
+    REQUIRE(bytes != NULL, "cannot read %s", saved.path);
+    long weight = tensor_data_offset(bytes) + 4 * 5 + 2;
+    bytes[weight] ^= 0x10;
+    write_all(saved.damaged, bytes, size);
+    Error error = {{0}};
+    Model model;
+    TextTokenizer tokenizer;
+    CHECK(checkpoint_load_for_inference(saved.damaged, NULL, &model, &tokenizer, NULL, 0, &error) != 0 &&
+              strstr(error.message, "CRC-32") && strstr(error.message, saved.damaged),
+          "mapped: '%s'", error.message);
+    expect_load_error(saved.damaged, "a flipped weight bit");
+    // The same file as an older program wrote it: no CRC, no flag, the FNV checksum redone.
+    bytes[weight] ^= 0x10;
+    memset(bytes + 176, 0, 8);
+    uint64_t tokenizer_bytes, table_offset, n_tensors32 = 0;
+    memcpy(&tokenizer_bytes, bytes + 40, 8);
+    memcpy(&table_offset, bytes + 48, 8);
+    memcpy(&n_tensors32, bytes + 28, 4);
+    uint64_t checksum = fnv1a(FNV_OFFSET, bytes, 248);
+    checksum = fnv1a(checksum, bytes + 256, (size_t)tokenizer_bytes);
+    checksum = fnv1a(checksum, bytes + table_offset, (size_t)n_tensors32 * CHECKPOINT_TENSOR_ENTRY_BYTES);
+    memcpy(bytes + 248, &checksum, 8);
+    write_all(saved.damaged, bytes, size);
+    TrainState state;
+    int has_training = 0;
+    CHECK(checkpoint_load(saved.damaged, &model, &tokenizer, &state, &has_training, &error) == 0 && has_training,
+          "a file without a CRC loads: %s", error.message);
+    model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
+    free(bytes);
+    saved_free(&saved);
+}
+
+// A model saved for inference keeps the path of its training data, so eval finds it.
+static void an_inference_file_keeps_its_data_path(void) {
+    Saved saved;
+    REQUIRE(saved_create(&saved) == 0, "cannot save the checkpoint");
+    Error error = {{0}};
+    REQUIRE(checkpoint_save_for_inference(saved.damaged, &saved.model, &saved.tokenizer, "data/some text.txt", &error) == 0,
+            "%s", error.message);
+    Model model;
+    TextTokenizer tokenizer;
+    char data_path[128] = "unset";
+    CHECK(checkpoint_load_for_inference(saved.damaged, NULL, &model, &tokenizer, data_path, sizeof data_path, &error) == 0 &&
+              strcmp(data_path, "data/some text.txt") == 0,
+          "data path '%s' (%s)", data_path, error.message);
+    model_free(&model), text_tokenizer_free(&tokenizer);
+    REQUIRE(checkpoint_save_for_inference(saved.damaged, &saved.model, &saved.tokenizer, NULL, &error) == 0, "%s",
+            error.message);
+    CHECK(checkpoint_load_for_inference(saved.damaged, NULL, &model, &tokenizer, data_path, sizeof data_path, &error) == 0 &&
+              data_path[0] == '\0',
+          "no data path: '%s'", data_path);
+    model_free(&model), text_tokenizer_free(&tokenizer);
+    // Its last byte cut or one more byte: the sections no longer fit.
+    long size;
+    unsigned char *bytes = read_all(saved.path, &size);
+    REQUIRE(bytes != NULL, "cannot read");
+    write_all(saved.damaged, bytes, size - 1);
+    expect_load_error(saved.damaged, "the data path cut");
+    free(bytes);
+    saved_free(&saved);
+}
+
 static const CheckCase CASES[] = {
     {"round trip restores model, tokenizer and training state", round_trip_restores_everything},
     {"the mlp memory-mapped predicts the same", the_mlp_memory_mapped_predicts_the_same},
     {"a BPE tokenizer rides along", a_bpe_tokenizer_rides_along},
     {"damaged files are one-line errors naming the file", damaged_files_are_one_line_errors},
     {"a failed save leaves the old file", a_failed_save_leaves_the_old_file},
+    {"a flipped weight bit is an error", a_flipped_weight_bit_is_an_error},
+    {"an inference file keeps its data path", an_inference_file_keeps_its_data_path},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

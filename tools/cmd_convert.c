@@ -28,6 +28,7 @@ int command_convert(int argc, char **argv) {
     Model model;
     TextTokenizer tokenizer;
     int from_llmc = 0;
+    char trained_on[1024] = "";
     if (tokenizer_path) {
         // An llm.c file with its own tokenizer: read the weights, then the tokenizer.
         if (llmc_read_checkpoint(&model, in_path, &error)) return fail("convert", error.message);
@@ -37,7 +38,8 @@ int command_convert(int argc, char **argv) {
         }
         from_llmc = 1;
     } else {
-        if (checkpoint_load_for_inference(in_path, data_directory, &model, &tokenizer, NULL, 0, &error))
+        if (checkpoint_load_for_inference(in_path, data_directory, &model, &tokenizer, trained_on, sizeof trained_on,
+                                          &error))
             return fail("convert", error.message);
         from_llmc = model.mapping == NULL;  // groundup checkpoints of GPT-2 are mapped
     }
@@ -51,7 +53,7 @@ int command_convert(int argc, char **argv) {
         error_set(&error, "the tokenizer has %d tokens, more than the model's %d", text_vocab_size(&tokenizer),
                   model.config.vocab_size);
     } else if (to_llmc ? llmc_write_checkpoint(&model, out_path, &error) == 0
-                       : checkpoint_save(out_path, &model, &tokenizer, NULL, &error) == 0) {
+                       : checkpoint_save_for_inference(out_path, &model, &tokenizer, trained_on, &error) == 0) {
         fprintf(stderr, "convert: wrote %s (%s format)\n", out_path, to_llmc ? "llm.c" : "groundup");
         status = 0;
     }

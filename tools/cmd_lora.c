@@ -194,11 +194,13 @@ static int lora_merge_command(int argc, char **argv) {
     Model model, merged;
     TextTokenizer tokenizer;
     memset(&merged, 0, sizeof merged);
-    if (checkpoint_load_for_inference(base_path, data_directory, &model, &tokenizer, NULL, 0, &error))
+    char trained_on[1024];
+    if (checkpoint_load_for_inference(base_path, data_directory, &model, &tokenizer, trained_on, sizeof trained_on, &error))
         return fail("lora merge", error.message);
     int status = 1;
-    if (lora_load(lora_path, &model, NULL, 0, &error) || lora_merge(&merged, &model, &error) ||
-        checkpoint_save(out_path, &merged, &tokenizer, NULL, &error))
+    // The merged model was last trained on the adapters' data.
+    if (lora_load(lora_path, &model, trained_on, sizeof trained_on, &error) || lora_merge(&merged, &model, &error) ||
+        checkpoint_save_for_inference(out_path, &merged, &tokenizer, trained_on, &error))
         goto done;
     printf("merged %s into %s: %s, fp32 GPT-2, %ld parameters, %.2f MB\n", lora_path, base_path, out_path,
            merged.n_params, file_megabytes(out_path));

@@ -28,7 +28,8 @@ int command_quantize(int argc, char **argv) {
 
     Model model, quantized;
     TextTokenizer tokenizer;
-    if (checkpoint_load_for_inference(model_path, data_directory, &model, &tokenizer, NULL, 0, &error))
+    char trained_on[1024];
+    if (checkpoint_load_for_inference(model_path, data_directory, &model, &tokenizer, trained_on, sizeof trained_on, &error))
         return fail("quantize", error.message);
     QuantReport *reports = calloc((size_t)model.n_tensors, sizeof(QuantReport));
     int status = 1;
@@ -52,7 +53,7 @@ int command_quantize(int argc, char **argv) {
         }
     }
     printf("| total | | %.3f | %.3f | %.2fx smaller | |\n", before / 1e6, after / 1e6, before / after);
-    if (checkpoint_save(out_path, &quantized, &tokenizer, NULL, &error)) {
+    if (checkpoint_save_for_inference(out_path, &quantized, &tokenizer, trained_on, &error)) {
         model_free(&quantized);
         goto done;
     }

@@ -95,7 +95,17 @@ int command_train(int argc, char **argv) {
             error_set(&error, "%s is a %s checkpoint, not %s", resume_path, architecture_name(model.config.arch), arch_name);
             goto done;
         }
-        // The run continues as saved; only its length can change.
+        // The run continues as saved; only its length, data, output and threads can change.
+        // Say so for every other option given, rather than drop it silently.
+        static const char *const honoured[] = {"--resume", "--steps", "--time", "--data", "--out", "--threads",
+                                               "--samples", "--sample-tokens", "--data-dir", "--arch"};
+        for (int i = 0; i < n_options; i++) {
+            int kept = 0;
+            for (size_t k = 0; k < sizeof honoured / sizeof honoured[0]; k++) kept |= strcmp(options[i].name, honoured[k]) == 0;
+            if (!kept && option_given(argc, argv, options[i].name))
+                fprintf(stderr, "groundup: train: warning: %s is ignored with --resume: the run keeps the settings saved in %s\n",
+                        options[i].name, resume_path);
+        }
         if (train.steps > 0) state.config.max_steps = train.steps, state.config.max_seconds = 0.0;
         if (train.seconds > 0.0) state.config.max_steps = 0, state.config.max_seconds = train.seconds;
         if (!data_path) data_path = state.data_path;

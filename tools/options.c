@@ -100,3 +100,10 @@ int fail(const char *command, const char *message) {
     fprintf(stderr, "groundup: %s: %s\n", command, message);
     return 1;
 }
+
+int option_given(int argc, char **argv, const char *name) {
+    size_t length = strlen(name);
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], name, length) == 0 && (argv[i][length] == '\0' || argv[i][length] == '=')) return 1;
+    return 0;
+}

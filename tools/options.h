@@ -22,6 +22,9 @@ enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
 int options_parse(int argc, char **argv, const char *usage, const Option *options, int n_options,
                   const char **positionals, int max_positionals, int *n_positionals);
 
+// 1 when argv[1..argc) spells the option name ("--lr" or "--lr=..."), whatever its value.
+int option_given(int argc, char **argv, const char *name);
+
 // The shared way to fail: "groundup: <command>: <message>" on stderr, returns 1 (exit status).
 int fail(const char *command, const char *message);
 
