@@ -69,6 +69,10 @@ awk '/^class/ { s += $3 } END { exit !(s > 0.999 && s < 1.001) }' "$tmp/predict"
     --resume "$tmp/m.safetensors" > "$tmp/resume" 2>/dev/null || fail "resume failed"
 grep -q '^epoch 2:' "$tmp/resume" && ! grep -q '^epoch 1:' "$tmp/resume" || fail "resume did not run epoch 2 alone"
 
+# the checkpoint's directory is made when missing
+"$groundup" train --data data/mnist --epochs 1 --hidden 8 --batch 512 --out "$tmp/new/dir/m.safetensors" > /dev/null 2>&1 &&
+    [ -s "$tmp/new/dir/m.safetensors" ] || fail "train into a directory that does not exist yet"
+
 # validation split, early stopping with patience, best weights kept
 "$groundup" train --data data/mnist --epochs 3 --hidden 16 --batch 256 --validation 1000 --patience 1 \
     --out "$tmp/v.safetensors" > "$tmp/val" 2>/dev/null || fail "train with --validation failed"

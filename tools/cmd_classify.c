@@ -10,12 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "foundations/file.h"
 #include "foundations/idx.h"
 #include "foundations/image.h"
 #include "models/mlp.h"
 #include "nn/trainer.h"
 #include "tools/commands.h"
 #include "tools/options.h"
+#include "tools/run.h"
 
 // 1 when the arguments give --data DIR with DIR a directory (image classification).
 int classify_wants(int argc, char **argv) {
@@ -186,6 +188,9 @@ int classify_train(int argc, char **argv) {
     snprintf(svg_path, sizeof svg_path, "%.*s.svg", (int)(strlen(out) - (strstr(out, ".safetensors") ? 12 : 0)), out);
     if (validation > 0) config.best_path = best_path;
     if (trainer_check(&config, train.count, &error)) goto done;
+    char out_directory[1100];
+    directory_of(out, out_directory, sizeof out_directory);
+    if (make_directories(out_directory, &error)) goto done;
     fprintf(stderr, "mlp %s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", hidden,
             parameters_count(&mlp.params), train.count, held_out.count, test.count, omp_get_max_threads());
     Progress progress = {isatty(fileno(stderr)), epochs, 0.0};
