@@ -42,8 +42,8 @@ Tensor *nn_sum(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim);
 Tensor *nn_mean(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim);
 // Variance, composed: mean((x − mean(x))²) · n/(n − unbiased). PyTorch's var is unbiased by default.
 Tensor *nn_var(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim, int unbiased);
-// The maximum over one axis; the gradient goes to the first maximal element.
-Tensor *nn_max(Tape *tape, Tensor *x, int axis, int keepdim);
+// The maximum; the gradient goes to the first maximal element (along each axis in turn).
+Tensor *nn_max(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim);
 
 // ---------------------------------------------------------------------------------------
 // matrix products (foundations/matmul.h)

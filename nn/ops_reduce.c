@@ -94,22 +94,33 @@ static void max_backward_node(Tape *tape, Node *node) {
                       node->sizes[2]);
 }
 
-Tensor *nn_max(Tape *tape, Tensor *x, int axis_given, int keepdim) {
-    if (!x) return NULL;
-    int axis = normalise_axis(axis_given, x->n_dims);
-    if (axis < 0 || x->shape[axis] == 0)
-        return tape_fail(tape, "max: axis %d is out of range or empty for shape %s", axis_given, shape_text(x).text);
-    int shape[NN_MAX_DIMS], flags[NN_MAX_DIMS] = {0};
+// The maximum over one (normalised, non-empty) axis, kept as size 1.
+static Tensor *max_one_axis(Tape *tape, Tensor *x, int axis) {
+    int shape[NN_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[axis] = 1;
-    flags[axis] = 1;
     long outer, inner, n = x->shape[axis];
     split_at_axis(x, axis, &outer, &inner);
     Tensor *out = tensor_new(tape, x->n_dims, shape);
-    int *argmax = tape_alloc(tape, sizeof(int) * (size_t)(outer * inner));
+    int *argmax = tape_alloc(tape, sizeof(int) * (size_t)(outer * inner > 0 ? outer * inner : 1));
     if (!out || !argmax) return NULL;
     max_axis_forward(out->data, argmax, x->data, outer, n, inner);
     Node *node = tape_record(tape, "max", max_backward_node, out, &x, 1);
     if (node) node->indices = argmax, node->sizes[0] = outer, node->sizes[1] = n, node->sizes[2] = inner;
+    return out;
+}
+
+// Several axes one after the other: the maximum of maxima is the maximum.
+Tensor *nn_max(Tape *tape, Tensor *x, const int *axes, int n_axes, int keepdim) {
+    if (!x) return NULL;
+    int flags[NN_MAX_DIMS];
+    if (reduced_axes(tape, "max", x, axes, n_axes, flags)) return NULL;
+    Tensor *out = x;
+    for (int d = 0; d < x->n_dims && out; d++) {
+        if (!flags[d]) continue;
+        if (x->shape[d] == 0) return tape_fail(tape, "max: axis %d of %s is empty", d, shape_text(x).text);
+        out = max_one_axis(tape, out, d);
+    }
+    if (out == x) out = nn_scale(tape, x, 1.0f);  // nothing reduced (a scalar): still a new value
     return finish_reduction(tape, out, flags, keepdim);
 }

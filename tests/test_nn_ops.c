@@ -59,7 +59,8 @@ static Tensor *b_sum_axes(Tape *t, Tensor **in) { return nn_sum(t, in[0], (int[]
 static Tensor *b_mean(Tape *t, Tensor **in) { return nn_mean(t, in[0], (int[]){1}, 1, 0); }
 static Tensor *b_var(Tape *t, Tensor **in) { return nn_var(t, in[0], (int[]){1}, 1, 1, 1); }
 static Tensor *b_var_all(Tape *t, Tensor **in) { return nn_var(t, in[0], NULL, 0, 0, 0); }
-static Tensor *b_max(Tape *t, Tensor **in) { return nn_max(t, in[0], 1, 0); }
+static Tensor *b_max(Tape *t, Tensor **in) { return nn_max(t, in[0], (int[]){1}, 1, 0); }
+static Tensor *b_max_axes(Tape *t, Tensor **in) { return nn_max(t, in[0], (int[]){0, 2}, 2, 1); }
 static Tensor *b_matmul(Tape *t, Tensor **in) { return nn_matmul(t, in[0], in[1]); }
 static Tensor *b_linear(Tape *t, Tensor **in) { return nn_linear(t, in[0], in[1], in[2]); }
 static Tensor *b_linear_no_bias(Tape *t, Tensor **in) { return nn_linear(t, in[0], in[1], NULL); }
@@ -127,6 +128,7 @@ static const Case cases[] = {
     {"var over 1 unbiased keepdim", b_var, 1, {3}, {{2, 3, 4}}, {0}},
     {"var over all biased", b_var_all, 1, {2}, {{3, 4}}, {0}},
     {"max over 1", b_max, 1, {3}, {{2, 4, 3}}, {0}},
+    {"max over 0,2 keepdim", b_max_axes, 1, {3}, {{2, 4, 3}}, {0}},
     {"matmul batched", b_matmul, 2, {3, 3}, {{2, 3, 4}, {2, 4, 5}}, {0}},
     {"matmul shared right", b_matmul, 2, {3, 2}, {{2, 3, 4}, {4, 5}}, {0}},
     {"linear", b_linear, 3, {3, 2, 1}, {{2, 3, 4}, {5, 4}, {5}}, {0}},
@@ -238,7 +240,7 @@ static void check_values(void) {
     Tensor *x = values(&tape, 1, (int[]){4}, (float[]){1, 2, 3, 4});
     CHECK_NEAR(nn_var(&tape, x, NULL, 0, 0, 1)->data[0], 5.0 / 3.0, 1e-6);
     CHECK_NEAR(nn_var(&tape, x, NULL, 0, 0, 0)->data[0], 1.25, 1e-6);
-    CHECK_NEAR(nn_max(&tape, x, 0, 0)->data[0], 4.0, 0.0);
+    CHECK_NEAR(nn_max(&tape, x, NULL, 0, 0)->data[0], 4.0, 0.0);
     // permute (2,3) -> (3,2) is the transpose
     Tensor *m = values(&tape, 2, (int[]){2, 3}, (float[]){1, 2, 3, 4, 5, 6});
     Tensor *mt = nn_transpose(&tape, m, 0, 1);

@@ -30,7 +30,7 @@ static Tensor *build(Tape *t, const char *name, Tensor **in) {
     if (!strcmp(name, "div")) return nn_div(t, in[0], in[1]);
     if (!strcmp(name, "var_unbiased_keepdim")) return nn_var(t, in[0], (int[]){1}, 1, 1, 1);
     if (!strcmp(name, "mean_axes")) return nn_mean(t, in[0], (int[]){0, 2}, 2, 0);
-    if (!strcmp(name, "max_axis")) return nn_max(t, in[0], 1, 0);
+    if (!strcmp(name, "max_axis")) return nn_max(t, in[0], (int[]){1}, 1, 0);
     if (!strcmp(name, "softplus")) return nn_scale(t, nn_softplus(t, nn_scale(t, in[0], 4.0f)), 0.25f);
     if (!strcmp(name, "leaky_relu")) return nn_leaky_relu(t, in[0], 0.1f);
     if (!strcmp(name, "gelu_tanh")) return nn_gelu(t, in[0]);
