@@ -89,7 +89,7 @@ Tensor *nn_bce_with_logits(Tape *tape, Tensor *logits, Tensor *target);
 
 // ---------------------------------------------------------------------------------------
 // layers
-// Inverted dropout with probability p when training (the identity otherwise or at p = 0).
+// Inverted dropout with probability p when training; otherwise (or at p = 0) the identity: x itself.
 Tensor *nn_dropout(Tape *tape, Tensor *x, float p, int training, Random *rng);
 // LayerNorm over the last axis (C): x (..., C), weight (C), bias (C); eps 1e-5.
 Tensor *nn_layer_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias);
