@@ -48,7 +48,7 @@ static int compare_once(Mlp *mlp, const Safetensors *state, const char *path, Ta
     if (!logits_ref || !loss_ref) return -1;
     tape_reset(tape);
     Tensor *x = tensor_from(tape, inputs->floats, inputs->ndim, inputs->shape);
-    Tensor *logits = mlp_classifier_forward(tape, mlp, x);
+    Tensor *logits = mlp_classifier_forward(tape, mlp, x, 1);
     Tensor *loss = nn_cross_entropy(tape, logits, targets->ints, NN_NO_IGNORE, 0.0f);
     if (!loss) return tape_error(tape, error);
     parameters_zero_grad(&mlp->params);
@@ -85,7 +85,7 @@ static int run_steps(Mlp *mlp, const Safetensors *state, Tape *tape, int steps, 
     for (int k = 0; k < steps && !status; k++) {
         tape_reset(tape);
         Tensor *x = tensor_from(tape, inputs->floats, inputs->ndim, inputs->shape);
-        Tensor *loss = nn_cross_entropy(tape, mlp_classifier_forward(tape, mlp, x), targets->ints, NN_NO_IGNORE, 0.0f);
+        Tensor *loss = nn_cross_entropy(tape, mlp_classifier_forward(tape, mlp, x, 1), targets->ints, NN_NO_IGNORE, 0.0f);
         parameters_zero_grad(&mlp->params);
         if (!loss || tape_backward(tape, loss, error)) {
             status = loss ? -1 : tape_error(tape, error);

@@ -33,8 +33,8 @@ b2='"fc2.bias":{"dtype":"F32","shape":[10],"data_offsets":[12720,12760]}'
 safetensors "$tmp/no_bias.safetensors" "{$w1,$w2_after_w1}" 12704
 expect_error "a parameter missing" "fc1.bias is missing" \
     "$groundup" verify --arch mlp --model "$tmp/no_bias.safetensors" --state $fixture/STATE.safetensors
-safetensors "$tmp/extra.safetensors" "{$w1,$b1,$w2,$b2,\"bn1.weight\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[12760,12776]}}" 12776
-expect_error "an unknown tensor" "bn1.weight is not a tensor of this model" \
+safetensors "$tmp/extra.safetensors" "{$w1,$b1,$w2,$b2,\"fc1.scale\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[12760,12776]}}" 12776
+expect_error "an unknown tensor" "fc1.scale is not a tensor of this model" \
     "$groundup" verify --arch mlp --model "$tmp/extra.safetensors" --state $fixture/STATE.safetensors
 safetensors "$tmp/small.safetensors" "{$w1,$b1,$w2,$b2}" 12760
 expect_error "state of another architecture" "grad.fc1.weight has 12544 values, expected 3136" \
@@ -68,6 +68,14 @@ awk '/^class/ { s += $3 } END { exit !(s > 0.999 && s < 1.001) }' "$tmp/predict"
 "$groundup" train --data data/mnist --epochs 2 --hidden 32 --batch 128 --out "$tmp/m.safetensors" \
     --resume "$tmp/m.safetensors" > "$tmp/resume" 2>/dev/null || fail "resume failed"
 grep -q '^epoch 2:' "$tmp/resume" && ! grep -q '^epoch 1:' "$tmp/resume" || fail "resume did not run epoch 2 alone"
+
+# batch norm and dropout: eval (running statistics, no dropout) gives train's test accuracy
+"$groundup" train --data data/mnist --epochs 1 --hidden 32 --batch 128 --batch-norm --dropout 0.2 \
+    --out "$tmp/bn.safetensors" > "$tmp/bn" 2>/dev/null || fail "train --batch-norm --dropout failed"
+bn_accuracy=$(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/bn")
+"$groundup" eval --model "$tmp/bn.safetensors" --data data/mnist | grep -q "^test accuracy ${bn_accuracy}%" ||
+    fail "eval of the batch-norm model differs from train's ${bn_accuracy}%"
+expect_error "dropout of 1" "dropout" "$groundup" train --data data/mnist --dropout 1
 
 # the checkpoint's directory is made when missing
 "$groundup" train --data data/mnist --epochs 1 --hidden 8 --batch 512 --out "$tmp/new/dir/m.safetensors" > /dev/null 2>&1 &&

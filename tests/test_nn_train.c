@@ -15,15 +15,16 @@
 #include "nn/trainer.h"
 #include "tests/check.h"
 
-// 1,000 Adam steps of a 20-32-3 MLP on a fixed batch: the arena stops growing after the first
-// step (the same bytes reserved at step 2 and step 1,000), the resident memory does not grow,
-// and the loss falls.
+// 1,000 Adam steps of a 20-32-3 MLP with batch norm and dropout on a fixed batch: the arena
+// stops growing after the first step (the same bytes reserved at step 2 and step 1,000), the
+// resident memory does not grow, and the loss falls.
 static void check_memory_and_learning(void) {
     Error error;
     Random rng;
     random_seed(&rng, 3);
     Mlp mlp;
-    CHECK(mlp_classifier_create(&mlp, (int[]){20, 32, 3}, 3, &rng, &error) == 0, "%s", error.message);
+    MlpOptions options = {1, 0.1f};
+    CHECK(mlp_classifier_create(&mlp, (int[]){20, 32, 3}, 3, &options, &rng, &error) == 0, "%s", error.message);
     OptimizerGroup group = {optimizer_default_config(OPTIMIZER_ADAM), 1.0f};
     ParamOptimizer optimizer;
     CHECK(param_optimizer_init(&optimizer, &mlp.params, &group, 1, NULL, &error) == 0, "%s", error.message);
@@ -40,7 +41,7 @@ static void check_memory_and_learning(void) {
     for (int step = 1; step <= 1000; step++) {
         tape_reset(&tape);
         Tensor *x = tensor_from(&tape, inputs, 2, (int[]){B, 20});
-        Tensor *loss = nn_cross_entropy(&tape, mlp_classifier_forward(&tape, &mlp, x), labels, NN_NO_IGNORE, 0.0f);
+        Tensor *loss = nn_cross_entropy(&tape, mlp_classifier_forward(&tape, &mlp, x, 1), labels, NN_NO_IGNORE, 0.0f);
         parameters_zero_grad(&mlp.params);
         if (!loss || tape_backward(&tape, loss, &error)) {
             CHECK(0, "step %d failed", step);
@@ -61,7 +62,7 @@ static void check_memory_and_learning(void) {
 #else
     (void)resident_at_10;
 #endif
-    CHECK(last_loss < 0.05f * first_loss, "the loss fell only from %g to %g", (double)first_loss, (double)last_loss);
+    CHECK(last_loss < 0.2f * first_loss, "the loss fell only from %g to %g", (double)first_loss, (double)last_loss);
     tape_free(&tape);
     param_optimizer_free(&optimizer);
     mlp_classifier_free(&mlp);
@@ -182,8 +183,8 @@ static void check_state_dict(void) {
     random_seed(&rng, 8);
     const char *path = check_path("mlp.safetensors");
     Mlp saved, loaded, other;
-    mlp_classifier_create(&saved, (int[]){6, 5, 4}, 3, &rng, &error);
-    mlp_classifier_create(&other, (int[]){6, 7, 4}, 3, &rng, &error);
+    mlp_classifier_create(&saved, (int[]){6, 5, 4}, 3, NULL, &rng, &error);
+    mlp_classifier_create(&other, (int[]){6, 7, 4}, 3, NULL, &rng, &error);
     CHECK(state_dict_save(&saved.params, path, NULL, 0, &error) == 0, "%s", error.message);
     CHECK(mlp_classifier_load(&loaded, path, &error) == 0, "%s", error.message);
     CHECK(loaded.n_layers == 2 && loaded.sizes[1] == 5, "architecture read from the shapes");

@@ -121,7 +121,8 @@ int classify_train(int argc, char **argv) {
     const char *optimizer_name = "adam", *schedule_name = "constant";
     long warmup = 0;
     float gamma = 0.5f, min_lr = 0.0f;
-    int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0;
+    int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0, batch_norm = 0;
+    float dropout = 0.0f;
     long seed = 1;
     float lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f;
     const Option options[] = {
@@ -138,6 +139,8 @@ int classify_train(int argc, char **argv) {
         {"--weight-decay", OPTION_FLOAT, &weight_decay, "weight decay on the matrices (none on biases)"},
         {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
         {"--hidden", OPTION_STRING, &hidden, "hidden layer sizes, comma-separated"},
+        {"--batch-norm", OPTION_FLAG, &batch_norm, "batch normalisation before each hidden ReLU (bn1, bn2, ...)"},
+        {"--dropout", OPTION_FLOAT, &dropout, "dropout probability after each hidden ReLU"},
         {"--validation", OPTION_INT, &validation, "training images held out for validation (0: none)"},
         {"--patience", OPTION_INT, &patience, "stop after this many epochs without a better validation accuracy (0: never)"},
         {"--seed", OPTION_LONG, &seed, "seed of the initialisation, the split and the shuffles"},
@@ -183,7 +186,8 @@ int classify_train(int argc, char **argv) {
     }
     Random init;
     random_seed(&init, (unsigned long long)seed);
-    if (mlp_classifier_create(&mlp, sizes, n_sizes, &init, &error)) goto done;
+    MlpOptions mlp_options = {batch_norm, dropout};
+    if (mlp_classifier_create(&mlp, sizes, n_sizes, &mlp_options, &init, &error)) goto done;
     snprintf(best_path, sizeof best_path, "%.*s.best.safetensors", (int)(strlen(out) - (strstr(out, ".safetensors") ? 12 : 0)), out);
     snprintf(svg_path, sizeof svg_path, "%.*s.svg", (int)(strlen(out) - (strstr(out, ".safetensors") ? 12 : 0)), out);
     if (validation > 0) config.best_path = best_path;
