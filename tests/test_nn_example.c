@@ -24,7 +24,7 @@ static void the_readme_example_learns(void) {
     Tape tape;
     tape_init(&tape);
     float last = 0.0f;
-    for (int step = 0; step < 200; step++) {
+    for (int step = 0; step < 100; step++) {
         int first = step * 64 % (mnist.count - 64);  // the next 64 images
         tape_reset(&tape);                           // frees the last step's values and graph at once
         Tensor *x = tensor_from(&tape, mnist.images + (long)first * 784, 2, (int[]){64, 784});
@@ -33,11 +33,11 @@ static void the_readme_example_learns(void) {
         parameters_zero_grad(&params);
         CHECK(tape_backward(&tape, loss, &error) == 0, "%s", error.message);
         param_optimizer_step(&optimizer, 1e-3f);
-        if (step % 100 == 0) printf("step %d: loss %.3f\n", step, loss->data[0]);
+        if (step % 25 == 0) printf("step %d: loss %.3f\n", step, loss->data[0]);
         last = loss->data[0];
     }
     CHECK(state_dict_save(&params, check_path("mlp.safetensors"), NULL, 0, &error) == 0, "%s", error.message);
-    CHECK(last < 0.5f, "the loss after 200 steps is %g", (double)last);
+    CHECK(last < 0.6f, "the loss after 100 steps is %g", (double)last);
     tape_free(&tape), param_optimizer_free(&optimizer), parameters_free(&params), mnist_free(&mnist);
 }
 
