@@ -61,7 +61,8 @@ Tensor *nn_permute(Tape *tape, Tensor *x, const int *perm);
 Tensor *nn_transpose(Tape *tape, Tensor *x, int axis0, int axis1);
 // x[..., start:end, ...] along axis (0 <= start <= end <= size).
 Tensor *nn_slice(Tape *tape, Tensor *x, int axis, int start, int end);
-// Joins n tensors along axis (equal in every other dimension) / along a new axis (equal shapes).
+// Joins n >= 1 tensors along axis (equal in every other dimension) / along a new axis (equal
+// shapes). More than NODE_MAX_INPUTS are joined in groups.
 Tensor *nn_concat(Tape *tape, Tensor *const *xs, int n, int axis);
 Tensor *nn_stack(Tape *tape, Tensor *const *xs, int n, int axis);
 // torch.index_select: the entries ids[0..n) of x along axis -> x's shape with n there.

@@ -143,8 +143,20 @@ static void concat_backward_node(Tape *tape, Node *node) {
     }
 }
 
+// More tensors than a node holds: concatenate them in groups, then the groups.
+static Tensor *concat_in_groups(Tape *tape, Tensor *const *xs, int n, int axis) {
+    Tensor *groups[NODE_MAX_INPUTS];
+    int per_group = (n + NODE_MAX_INPUTS - 1) / NODE_MAX_INPUTS, n_groups = 0;
+    for (int first = 0; first < n; first += per_group) {
+        int count = n - first < per_group ? n - first : per_group;
+        groups[n_groups++] = nn_concat(tape, xs + first, count, axis);
+    }
+    return nn_concat(tape, groups, n_groups, axis);
+}
+
 Tensor *nn_concat(Tape *tape, Tensor *const *xs, int n, int axis_given) {
-    if (n < 1 || n > NODE_MAX_INPUTS) return tape_fail(tape, "concat: %d tensors (1 to %d)", n, NODE_MAX_INPUTS);
+    if (n < 1) return tape_fail(tape, "concat: no tensors");
+    if (n > NODE_MAX_INPUTS) return concat_in_groups(tape, xs, n, axis_given);
     for (int i = 0; i < n; i++)
         if (!xs[i]) return NULL;
     int axis = normalise_axis(axis_given, xs[0]->n_dims), shape[D];
@@ -180,11 +192,12 @@ Tensor *nn_concat(Tape *tape, Tensor *const *xs, int n, int axis_given) {
 }
 
 Tensor *nn_stack(Tape *tape, Tensor *const *xs, int n, int axis_given) {
-    if (n < 1 || n > NODE_MAX_INPUTS) return tape_fail(tape, "stack: %d tensors (1 to %d)", n, NODE_MAX_INPUTS);
+    if (n < 1) return tape_fail(tape, "stack: no tensors");
     if (!xs[0]) return NULL;
     int n_dims = xs[0]->n_dims + 1, axis = normalise_axis(axis_given, n_dims);
     if (axis < 0 || n_dims > D) return tape_fail(tape, "stack: axis %d out of range for %s", axis_given, shape_text(xs[0]).text);
-    Tensor *expanded[NODE_MAX_INPUTS];
+    Tensor **expanded = tape_alloc(tape, sizeof(Tensor *) * (size_t)n);
+    if (!expanded) return NULL;
     for (int i = 0; i < n; i++) {
         if (!xs[i]) return NULL;
         if (!tensor_same_shape(xs[i], xs[0]))

@@ -70,6 +70,12 @@ static Tensor *b_transpose(Tape *t, Tensor **in) { return nn_transpose(t, in[0],
 static Tensor *b_slice(Tape *t, Tensor **in) { return nn_slice(t, in[0], 1, 1, 3); }
 static Tensor *b_concat(Tape *t, Tensor **in) { return nn_concat(t, in, 3, 1); }
 static Tensor *b_stack(Tape *t, Tensor **in) { return nn_stack(t, in, 2, 1); }
+// 11 tensors (more than a node holds): in[0], in[1] and in[0] again, alternating
+static Tensor *b_stack_many(Tape *t, Tensor **in) {
+    Tensor *many[11];
+    for (int i = 0; i < 11; i++) many[i] = in[i % 3 == 1];
+    return nn_stack(t, many, 11, 0);
+}
 static Tensor *b_index_select(Tape *t, Tensor **in) { return nn_index_select(t, in[0], 1, ids, 5); }
 static Tensor *b_gather(Tape *t, Tensor **in) { return nn_gather(t, in[0], 1, gather_index, 2); }
 static Tensor *b_embedding(Tape *t, Tensor **in) { return nn_embedding(t, in[0], ids, 2, (int[]){1, 5}); }
@@ -139,6 +145,7 @@ static const Case cases[] = {
     {"slice", b_slice, 1, {3}, {{2, 4, 3}}, {0}},
     {"concat", b_concat, 3, {3, 3, 3}, {{2, 1, 3}, {2, 2, 3}, {2, 3, 3}}, {0}},
     {"stack", b_stack, 2, {2, 2}, {{2, 3}, {2, 3}}, {0}},
+    {"stack of 11 (groups), repeated inputs", b_stack_many, 2, {2, 2}, {{2, 3}, {2, 3}}, {0}},
     {"index_select (repeated id)", b_index_select, 1, {3}, {{2, 4, 3}}, {0}},
     {"gather", b_gather, 1, {3}, {{2, 3, 4}}, {0}},
     {"embedding", b_embedding, 1, {2}, {{4, 3}}, {0}},
