@@ -343,9 +343,10 @@ static int save(const char *path, const Model *model, const TextTokenizer *token
         write_sections(out.file, &h, tokenizer_text, table, model, training, data_path);
         long position = ftell(out.file);
         if (position < 0 || (uint64_t)position != h.file_bytes) {
+            const char *why = ferror(out.file) ? strerror(errno) : "short write";
             safe_file_abort(&out);
-            status = error_set(error, "%s: write failed (%ld of %llu bytes)", path, position,
-                               (unsigned long long)h.file_bytes);
+            status = error_set(error, "%s: write failed (%ld of %llu bytes): %s", path, position,
+                               (unsigned long long)h.file_bytes, why);
         } else {
             status = safe_file_commit(&out, error);
         }

@@ -82,6 +82,12 @@ void model_add_tensor(Model *model, const char *name, int type, int n_dims, cons
     if (type == TENSOR_F32) model->n_params += (tensor->size + 15) / 16 * 16;
 }
 
+long model_count_parameters(const Model *model) {
+    long n = 0;
+    for (int i = 0; i < model->n_tensors; i++) n += model->tensors[i].size;
+    return n;
+}
+
 int model_backward(Model *model, Error *error) {
     const char *name = architecture_name(model->config.arch);
     if (!model->training) return error_set(error, "%s: backward needs a model prepared for training", name);

@@ -134,6 +134,9 @@ int model_backward(Model *model, Error *error);
 // model->n_params grows by the size rounded up to 16 floats. Quantized tensors take no room
 // in params (their blocks are in quant_data). shape has n_dims (1..4) positive sizes.
 void model_add_tensor(Model *model, const char *name, int type, int n_dims, const int *shape);
+// The number of parameters: every tensor's values, fp32 or quantized (n_params also counts
+// the alignment gaps between fp32 tensors).
+long model_count_parameters(const Model *model);
 // The tensor called name, or NULL.
 const TensorInfo *model_find_tensor(const Model *model, const char *name);
 // "bigram" / "mlp" / "gpt2" and back.

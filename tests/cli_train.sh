@@ -115,6 +115,23 @@ grep -q "this run saved nothing before it" "$D/nan.err" ||
     fail "a run that diverged before its first save must not call another file its last good checkpoint"
 grep -q "last good checkpoint" "$D/nan.err" && fail "names a checkpoint it did not write: $(tail -n 1 "$D/nan.err")"
 
+# --- defaults per stage and per text size --------------------------------------------
+# The bigram's defaults reach the README's 2.44 nats per character on names; the MLP's are
+# its README configuration (22292 parameters); a small text needs no option but --data.
+"$G" train --arch bigram --data data/names.txt --out "$D/bigram-defaults.ckpt" --samples 0 >/dev/null 2>&1 ||
+    fail "bigram with defaults"
+loss=$("$G" eval --model "$D/bigram-defaults.ckpt" 2>/dev/null | sed -n 's/^mean loss *\([0-9.]*\).*/\1/p')
+awk -v l="$loss" 'BEGIN { exit !(l > 2.40 && l < 2.46) }' || fail "bigram defaults: held-out loss '$loss', expected 2.44"
+"$G" train --arch mlp --data data/names.txt --steps 20 --out "$D/mlp-defaults.ckpt" --samples 0 >/dev/null 2>"$D/mlp-defaults.err" ||
+    fail "mlp with defaults: $(cat "$D/mlp-defaults.err")"
+grep -q "^mlp: 22292 parameters" "$D/mlp-defaults.err" || fail "mlp defaults: $(head -n 1 "$D/mlp-defaults.err")"
+head -c 30000 data/mobydick.txt > "$D/notes.txt"
+"$G" train --data "$D/notes.txt" --time 2 --out "$D/notes.ckpt" --samples 1 --sample-tokens 20 >"$D/notes.out" 2>"$D/notes.err" ||
+    fail "a 30 KB text with no other option: $(tail -n 2 "$D/notes.err")"
+grep -q "defaults for a [0-9]* KB text: tokenizer bpe:640, 2 layers of width 128, context 64" "$D/notes.err" ||
+    fail "the small-text defaults are said: $(grep defaults "$D/notes.err")"
+grep -q "bits per byte" "$D/notes.out" || fail "the small-text run evaluates its held-out text"
+
 if [ $failures -ne 0 ]; then
     echo "cli_train: $failures failure(s)"
     exit 1

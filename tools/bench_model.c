@@ -62,7 +62,7 @@ int bench_train(int argc, char **argv) {
     random_seed(&rng, 2);
     for (long i = 0; i < BT; i++) inputs[i] = (int)random_below(&rng, (uint32_t)shape.vocab);
     for (long i = 0; i < BT; i++) targets[i] = (int)random_below(&rng, (uint32_t)shape.vocab);
-    fprintf(stderr, "bench train: %ld parameters, B=%d T=%d, %d threads\n", model.n_params, batch, shape.context,
+    fprintf(stderr, "bench train: %ld parameters, B=%d T=%d, %d threads\n", model_count_parameters(&model), batch, shape.context,
             omp_get_max_threads());
     double *forward_times = malloc(sizeof(double) * (size_t)steps), *backward_times = malloc(sizeof(double) * (size_t)steps);
     for (int step = -1; step < steps; step++) {
@@ -202,7 +202,7 @@ int bench_generate(int argc, char **argv) {
                                                                : (double)model.quantized[t].bytes;
     double bandwidth = measure_read_bandwidth();
     double bound = bandwidth * 1e9 / bytes_per_token;
-    printf("model: %ld parameters, %.1f MB of weights read per token; %d threads\n", model.n_params, bytes_per_token / 1e6,
+    printf("model: %ld parameters, %.1f MB of weights read per token; %d threads\n", model_count_parameters(&model), bytes_per_token / 1e6,
            omp_get_max_threads());
     printf("prompt: %d tokens in %.1f ms\n", prompt_tokens, prompt_seconds * 1e3);
     printf("decode: %.2f tok/s (%d tokens in %.2f s)\n", tokens_per_second, tokens, seconds);

@@ -28,13 +28,6 @@ static double file_megabytes(const char *path) {
     return stat(path, &info) == 0 ? (double)info.st_size / 1e6 : 0.0;
 }
 
-// Every parameter of a model's tensors, fp32 or quantized.
-static long count_parameters(const Model *model) {
-    long n = 0;
-    for (int i = 0; i < model->n_tensors; i++) n += model->tensors[i].size;
-    return n;
-}
-
 static const char *weight_type_name(int type) { return type == TENSOR_F32 ? "fp32" : quant_type_name((QuantType)type); }
 
 // ----------------------------------------------------------------------------
@@ -115,7 +108,7 @@ static int lora_train(int argc, char **argv) {
     }
 
     EvalResult before, after;
-    long base_parameters = count_parameters(&model);
+    long base_parameters = model_count_parameters(&model);
     int weight_type = model.config.weight_type;
     if (!full) {
         Random init;
@@ -136,7 +129,7 @@ static int lora_train(int argc, char **argv) {
     Printer printer = printer_for(train.eval_every);
     TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL};
     if (train_check(&run, &error)) goto done;
-    long trained = count_parameters(&model);  // the adapters (or the base), without alignment gaps
+    long trained = model_count_parameters(&model);  // the adapters (or the base), without alignment gaps
     fprintf(stderr, "%s: %ld of the base's %ld parameters trained, %ld train / %ld validation tokens from %s, %d threads\n",
             full ? "full fine-tuning" : "lora", trained, base_parameters, data.n_train, data.n_val, data_path,
             omp_get_max_threads());
@@ -147,7 +140,7 @@ static int lora_train(int argc, char **argv) {
     if (result < 0) goto done;
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: lora train: interrupted at step %ld; saved %s\n", state.step, out_path);
-        status = 130;
+        status = stopped_exit_status();
         goto done;
     }
     if (evaluate(&model, data.val, data.n_val, data.val_bytes, 0, &after, &error)) goto done;
@@ -203,7 +196,7 @@ static int lora_merge_command(int argc, char **argv) {
         checkpoint_save_for_inference(out_path, &merged, &tokenizer, trained_on, &error))
         goto done;
     printf("merged %s into %s: %s, fp32 GPT-2, %ld parameters, %.2f MB\n", lora_path, base_path, out_path,
-           merged.n_params, file_megabytes(out_path));
+           model_count_parameters(&merged), file_megabytes(out_path));
     status = 0;
 done:
     if (status) fail("lora merge", error.message);

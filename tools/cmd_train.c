@@ -12,6 +12,7 @@
 #include "foundations/file.h"
 #include "gpt/checkpoint.h"
 #include "gpt/data.h"
+#include "gpt/defaults.h"
 #include "gpt/eval.h"
 #include "gpt/model.h"
 #include "gpt/sample.h"
@@ -26,7 +27,8 @@ int command_train(int argc, char **argv) {
     if (classify_wants(argc, argv)) return classify_train(argc, argv);  // a directory of images
     const char *arch_name = NULL, *data_path = NULL, *tokenizer_spec = NULL, *out_path = NULL, *resume_path = NULL;
     const char *data_directory = NULL;
-    // The defaults are the main job: a small GPT-2 on Moby-Dick with a 4096-token BPE for 5 minutes.
+    // The values shown by --help are the main job's (a small GPT-2 on Moby-Dick with a 4096-token
+    // BPE for 5 minutes); options not given take their stage's defaults (gpt/defaults.h).
     TrainOptions train = {.batch = 16, .context = 128, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
                           .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
     int n_samples = 3, sample_tokens = 200;
@@ -35,7 +37,7 @@ int command_train(int argc, char **argv) {
     int counting = 0;                                            // bigram
     float smoothing = 1.0f;
     const Option own[] = {
-        {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's)"},
+        {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's); each has its own defaults for the options not given"},
         {"--data", OPTION_STRING, &data_path, "text file or llm.c token file (default data/mobydick.txt)"},
         {"--tokenizer", OPTION_STRING, &tokenizer_spec, "char | bpe:N | gpt2 | FILE (default bpe:4096 for gpt2, char for mlp and bigram; gpt2 for token files)"},
         {"--out", OPTION_STRING, &out_path, "checkpoint to write (default out/<arch>.ckpt; the SVG goes beside it)"},
@@ -123,8 +125,20 @@ int command_train(int argc, char **argv) {
         directory_of(out_path, cache_dir, sizeof cache_dir);
         strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
         if (data_source_load(&source, data_path, &error)) goto done;
-        if (!tokenizer_spec) tokenizer_spec = source.is_tokens ? "gpt2" : arch == ARCH_GPT2 ? "bpe:4096" : "char";
-        if (arch == ARCH_GPT2 && train.steps == 0 && train.seconds == 0.0) train.seconds = 300.0;
+        TrainDefaults defaults = train_defaults(arch, &source);
+        if (!tokenizer_spec) tokenizer_spec = defaults.tokenizer;
+        if (train.steps == 0 && train.seconds == 0.0) train.steps = defaults.steps, train.seconds = defaults.seconds;
+        struct {
+            const char *option;
+            int *value, fallback;
+        } sizes[] = {{"--batch", &train.batch, defaults.batch},  {"--context", &train.context, defaults.context},
+                     {"--layers", &layers, defaults.layers},     {"--heads", &heads, defaults.heads},
+                     {"--dim", &dim, defaults.dim},              {"--block", &block, defaults.block},
+                     {"--embed", &embed, defaults.embed},        {"--hidden", &hidden, defaults.hidden}};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            if (!option_given(argc, argv, sizes[i].option) && sizes[i].fallback > 0) *sizes[i].value = sizes[i].fallback;
+        if (!option_given(argc, argv, "--lr")) train.lr = defaults.lr;
+        if (defaults.reason[0]) fprintf(stderr, "train: defaults for %s (options override them)\n", defaults.reason);
         if (data_make_tokenizer(&source, tokenizer_spec, data_directory, cache_dir, &tokenizer, &error)) goto done;
 
         ModelConfig config;
@@ -161,7 +175,7 @@ int command_train(int argc, char **argv) {
     char description[96];
     text_tokenizer_describe(&tokenizer, description, sizeof description);
     fprintf(stderr, "%s: %ld parameters, tokenizer %s, %ld train / %ld validation tokens from %s, %d threads\n",
-            architecture_name(model.config.arch), model.n_params, description, data.n_train, data.n_val, data_path,
+            architecture_name(model.config.arch), model_count_parameters(&model), description, data.n_train, data.n_val, data_path,
             omp_get_max_threads());
     if (resume_path) fprintf(stderr, "resuming %s at step %ld\n", resume_path, state.step);
 
@@ -169,7 +183,7 @@ int command_train(int argc, char **argv) {
     if (result < 0) goto done;
 
     const LossCurve *val_curve = &state.val_curve, *train_curve = &state.train_curve;
-    printf("%s, %ld parameters, tokenizer %s\n", architecture_name(model.config.arch), model.n_params, description);
+    printf("%s, %ld parameters, tokenizer %s\n", architecture_name(model.config.arch), model_count_parameters(&model), description);
     if (train_curve->n > 0 && val_curve->n > 0)
         printf("step %ld: train loss %.4f, validation loss %.4f (nats per token)\n", state.step,
                (double)train_curve->losses[train_curve->n - 1], (double)val_curve->losses[val_curve->n - 1]);
@@ -177,7 +191,7 @@ int command_train(int argc, char **argv) {
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: train: interrupted at step %ld; saved %s (continue with --resume %s)\n", state.step,
                 out_path, out_path);
-        status = 130;
+        status = stopped_exit_status();
         goto done;
     }
     // The whole held-out text, every token scored once with as much context as the model has:

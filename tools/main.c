@@ -1,4 +1,5 @@
 // groundup: one program, many commands. This file only finds the command and hands over.
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,9 @@ static void print_usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    // A file-size limit (ulimit -f) then makes a write fail with EFBIG, which the writers report
+    // as an error (keeping the previous file), instead of killing the process mid-save.
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         print_usage(stderr);
         return 2;

@@ -9,13 +9,11 @@
 
 #include "gpt/sample.h"
 
-// The one global: a signal handler can only talk through one.
+// The one global: a signal handler can only talk through one. The signal that asked the run
+// to stop (SIGINT or SIGTERM), 0 while none has.
 static volatile sig_atomic_t interrupted = 0;
 
-static void on_interrupt(int signal_number) {
-    (void)signal_number;
-    interrupted = 1;
-}
+static void on_interrupt(int signal_number) { interrupted = signal_number; }
 
 // ----------------------------------------------------------------------------
 // progress
@@ -125,11 +123,15 @@ int run_training(TrainRun *run, Printer *printer, Error *error) {
     action.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills as usual
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
     int result = train_run(run, error);
     signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     if (printer->terminal) fprintf(stderr, "\n");
     return result;
 }
+
+int stopped_exit_status(void) { return 128 + (interrupted ? interrupted : SIGINT); }
 
 // ----------------------------------------------------------------------------
 // samples

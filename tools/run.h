@@ -44,6 +44,9 @@ Printer printer_for(long eval_every);
 // stop flag (the loop then saves and returns TRAIN_STOPPED); a second Ctrl-C kills as usual.
 // Returns what train_run returns.
 int run_training(TrainRun *run, Printer *printer, Error *error);
+// After run_training returned TRAIN_STOPPED: the exit status the signal calls for, 128 + its
+// number (130 for Ctrl-C's SIGINT, 143 for SIGTERM), as a shell reports a killed process.
+int stopped_exit_status(void);
 
 // "out/mlp.ckpt" -> "out/mlp.svg"; "out/model" -> "out/model.svg"
 void svg_path_for(const char *checkpoint, char *out, size_t size);
