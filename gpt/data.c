@@ -213,7 +213,8 @@ int data_make_tokenizer(const DataSource *source, const char *spec, const char *
     return 0;
 }
 
-// The hash that names a cached tokenization: the data's bytes and the tokenizer's.
+// The hash that names a cached tokenization: the data's bytes, where they are split, and the
+// tokenizer's serialised form. Any of them changed gives another cache.
 static int tokenization_hash(const DataSource *source, const TextTokenizer *tokenizer, uint64_t *hash, Error *error) {
     char *buffer = NULL;
     size_t size = 0;
@@ -221,7 +222,8 @@ static int tokenization_hash(const DataSource *source, const TextTokenizer *toke
     if (!memory) return error_set(error, "out of memory");
     int status = text_tokenizer_write(tokenizer, memory, error);
     fclose(memory);
-    if (status == 0) *hash = fnv1a(source->hash, buffer, size);
+    uint64_t split = source->split;
+    if (status == 0) *hash = fnv1a(fnv1a(source->hash, &split, sizeof split), buffer, size);
     free(buffer);
     return status;
 }

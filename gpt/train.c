@@ -205,9 +205,10 @@ static int fit_counting(TrainRun *run, Error *error) {
     s->optimizer.step = 1;
     if (loss_curve_add(&s->train_curve, 1.0f, train_loss, error) || loss_curve_add(&s->val_curve, 1.0f, val_loss, error))
         return -1;
-    TrainProgress progress = {TRAIN_EVENT_FITTED, 1, 1, train_loss, val_loss, 0.0f,
-                              (double)data->n_train / (s->elapsed_seconds > 0 ? s->elapsed_seconds : 1e-9),
-                              s->elapsed_seconds, 0.0, NULL, 0};
+    TrainProgress progress = {
+        .event = TRAIN_EVENT_FITTED, .step = 1, .total_steps = 1, .loss = train_loss, .val_loss = val_loss,
+        .tokens_per_second = (double)data->n_train / (s->elapsed_seconds > 0 ? s->elapsed_seconds : 1e-9),
+        .elapsed_seconds = s->elapsed_seconds};
     notify(run, &progress);
     if (save(run, &progress, error)) return -1;
     return write_svg(run, error) ? -1 : TRAIN_FINISHED;
@@ -286,7 +287,9 @@ int train_run(TrainRun *run, Error *error) {
         }
         memset(model->grads, 0, sizeof(float) * (size_t)model->n_params);
         if ((status = model_backward(model, error))) break;
-        if (c->grad_clip > 0.0f) gradient_clip_global_norm(model->grads, model->n_trainable, c->grad_clip);
+        // The norm before clipping, which the progress reports.
+        float grad_norm = c->grad_clip > 0.0f ? gradient_clip_global_norm(model->grads, model->n_trainable, c->grad_clip)
+                                              : gradient_global_norm(model->grads, model->n_trainable);
         optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, lr);
         s->step++;
         double seconds = clock_seconds() - start;
@@ -298,6 +301,7 @@ int train_run(TrainRun *run, Error *error) {
         progress.step = s->step;
         progress.loss = model->loss;
         progress.lr = lr;
+        progress.grad_norm = grad_norm;
         progress.tokens_per_second = (double)(s->step - first_step) * B * T / (run_seconds > 0 ? run_seconds : 1e-9);
         progress.elapsed_seconds = s->elapsed_seconds;
         if (c->max_steps > 0) {

@@ -83,7 +83,8 @@ typedef struct TrainProgress {
     long total_steps;        // max_steps, or an estimate from the time budget
     float loss;              // this step's training loss (STEP), the fitted model's (FITTED)
     float val_loss;          // EVAL, FITTED
-    float lr;
+    float lr;                // the learning rate this step used (STEP)
+    float grad_norm;         // the gradients' global norm before clipping (STEP)
     double tokens_per_second;
     double elapsed_seconds;
     double remaining_seconds;

@@ -21,3 +21,15 @@ expect_error() {
     printf '%s' "$err" | grep -q "^groundup: " || fail "$description: not 'groundup: ...': $err"
     printf '%s' "$err" | grep -q -- "$pattern" || fail "$description: '$err' lacks '$pattern'"
 }
+
+# finite_outputs FILE...: none of the files holds a NaN or an infinity where a number would be
+# (a loss, a perplexity, a rate): a run that "succeeds" with a non-finite figure is a failure.
+finite_outputs() {
+    local file
+    for file in "$@"; do
+        [ -f "$file" ] || continue
+        if grep -a -i -E -q '(^|[^a-z_])[-+]?(nan|inf(inity)?)([^a-z_]|$)' "$file"; then
+            fail "$file holds a non-finite number: $(grep -a -i -E -m 1 '(^|[^a-z_])[-+]?(nan|inf(inity)?)([^a-z_]|$)' "$file")"
+        fi
+    done
+}

@@ -63,4 +63,7 @@ head -c 3000 "$tmp/q4_0.ckpt" > "$tmp/truncated.ckpt"
 expect_error "truncated checkpoint" "truncated" "$groundup" eval --model "$tmp/truncated.ckpt"
 [ ! -e "$tmp/x.ckpt" ] && [ ! -e "$tmp/x.bin" ] || fail "a failed command left an output file"
 
+# Every successful command's results hold finite numbers only.
+finite_outputs "$tmp"/*.out "$tmp"/*.txt
+
 exit $((failures > 0))

@@ -73,6 +73,9 @@ expect_error "adapters alone" "no base model" "$G" generate --model "$D/base.lor
 expect_error "unknown sub-command" "unknown sub-command" "$G" lora fit
 "$G" lora train --help >/dev/null && "$G" lora merge --help >/dev/null && "$G" lora --help >/dev/null || fail "--help"
 
+# Every successful command's results (stdout) hold finite numbers only.
+finite_outputs "$D"/*.out
+
 if [ $failures -ne 0 ]; then
     echo "cli_lora: $failures failure(s)"
     exit 1

@@ -132,6 +132,9 @@ grep -q "defaults for a [0-9]* KB text: tokenizer bpe:640, 2 layers of width 128
     fail "the small-text defaults are said: $(grep defaults "$D/notes.err")"
 grep -q "bits per byte" "$D/notes.out" || fail "the small-text run evaluates its held-out text"
 
+# Every successful command's results (stdout) hold finite numbers only.
+finite_outputs "$D"/*.out
+
 if [ $failures -ne 0 ]; then
     echo "cli_train: $failures failure(s)"
     exit 1

@@ -102,7 +102,7 @@ static int names_load(DataSource *source, TextTokenizer *tokenizer) {
     int ok = data_source_load(source, "data/names.txt", &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
-    ok = data_make_tokenizer(source, "char", "data/gpt2", NULL, tokenizer, &error) == 0;
+    ok = data_make_tokenizer(source, "char", NULL, NULL, tokenizer, &error) == 0;
     CHECK(ok, "%s", error.message);
     return ok ? 0 : -1;
 }
@@ -179,6 +179,56 @@ static void the_cache_gives_the_same_ids(void) {
     data_source_free(&source);
 }
 
+// The ids of source's split under tokenizer, computed without a cache.
+static int fresh_ids(const DataSource *source, const TextTokenizer *tokenizer, Dataset *out) {
+    Error error = {{0}};
+    int ok = dataset_init(out, source, tokenizer, NULL, &error) == 0;
+    CHECK(ok, "%s", error.message);
+    return ok ? 0 : -1;
+}
+
+static int same_ids(const Dataset *a, const Dataset *b) {
+    return a->n_train == b->n_train && a->n_val == b->n_val &&
+           memcmp(a->train, b->train, sizeof(int) * (size_t)a->n_train) == 0 &&
+           memcmp(a->val, b->val, sizeof(int) * (size_t)a->n_val) == 0;
+}
+
+// The cache key: a char run then a bpe:300 run in one cache folder must give bpe:300's ids
+// (not the char run's, still on disk); a changed text or a changed split gives new ids too.
+static void the_cache_key_is_text_split_and_tokenizer(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Error error = {{0}};
+    DataSource source;
+    TextTokenizer chars, bpe;
+    REQUIRE(names_load(&source, &chars) == 0, "cannot load the names");
+    REQUIRE(data_make_tokenizer(&source, "bpe:300", NULL, NULL, &bpe, &error) == 0, "%s", error.message);
+    const char *cache = check_path("key-cache");
+    Dataset cached_chars, cached_bpe, expected;
+    REQUIRE(dataset_init(&cached_chars, &source, &chars, cache, &error) == 0, "%s", error.message);
+    REQUIRE(dataset_init(&cached_bpe, &source, &bpe, cache, &error) == 0, "%s", error.message);
+    REQUIRE(fresh_ids(&source, &bpe, &expected) == 0, "bpe ids");
+    CHECK(same_ids(&cached_bpe, &expected), "a changed tokenizer reads its own cache");
+    CHECK(cached_bpe.n_train < cached_chars.n_train, "bpe:300 makes fewer ids than chars");
+    dataset_free(&expected), dataset_free(&cached_bpe);
+    // Another split of the same text (as a changed split rule would make).
+    source.split -= 100;
+    while (source.split > 0 && source.text[source.split - 1] != '\n') source.split--;
+    Dataset moved;
+    REQUIRE(dataset_init(&moved, &source, &chars, cache, &error) == 0, "%s", error.message);
+    REQUIRE(fresh_ids(&source, &chars, &expected) == 0, "moved split ids");
+    CHECK(same_ids(&moved, &expected) && moved.n_train < cached_chars.n_train, "a changed split gives new ids");
+    dataset_free(&expected), dataset_free(&moved);
+    // Another text: one byte changed.
+    source.text[10] = source.text[10] == 'a' ? 'b' : 'a';
+    source.hash = fnv1a(FNV_OFFSET, source.text, source.n_text);
+    Dataset changed;
+    REQUIRE(dataset_init(&changed, &source, &chars, cache, &error) == 0, "%s", error.message);
+    REQUIRE(fresh_ids(&source, &chars, &expected) == 0, "changed text ids");
+    CHECK(same_ids(&changed, &expected), "a changed text gives new ids");
+    dataset_free(&expected), dataset_free(&changed), dataset_free(&cached_chars);
+    text_tokenizer_free(&chars), text_tokenizer_free(&bpe), data_source_free(&source);
+}
+
 // Batches: windows of T+1 consecutive ids; a window at the very end is possible and never
 // overruns (n = T+1: one start).
 static void batches_are_windows_of_consecutive_ids(void) {
@@ -217,7 +267,7 @@ static void a_token_file_needs_its_tokenizer(void) {
     DataSource tokens;
     REQUIRE(data_source_load(&tokens, path, &error) == 0 && tokens.is_tokens && tokens.n_tokens == 20, "%s", error.message);
     TextTokenizer wrong;
-    CHECK(data_make_tokenizer(&tokens, "char", "data/gpt2", NULL, &wrong, &error) != 0, "char on a token file rejected");
+    CHECK(data_make_tokenizer(&tokens, "char", NULL, NULL, &wrong, &error) != 0, "char on a token file rejected");
     Dataset token_data;
     CHECK(dataset_init(&token_data, &tokens, &tokenizer, NULL, &error) != 0 && strstr(error.message, "vocabulary"),
           "ids beyond a 28-symbol vocabulary: %s", error.message);
@@ -231,8 +281,8 @@ static void bpe_specs_are_checked(void) {
     DataSource source;
     TextTokenizer tokenizer, wrong;
     REQUIRE(names_load(&source, &tokenizer) == 0, "cannot load the names");
-    CHECK(data_make_tokenizer(&source, "bpe:12", "data/gpt2", NULL, &wrong, &error) != 0, "bpe:12 rejected");
-    CHECK(data_make_tokenizer(&source, "bpe:x", "data/gpt2", NULL, &wrong, &error) != 0, "bpe:x rejected");
+    CHECK(data_make_tokenizer(&source, "bpe:12", NULL, NULL, &wrong, &error) != 0, "bpe:12 rejected");
+    CHECK(data_make_tokenizer(&source, "bpe:x", NULL, NULL, &wrong, &error) != 0, "bpe:x rejected");
     text_tokenizer_free(&tokenizer);
     data_source_free(&source);
 }
@@ -243,6 +293,7 @@ static const CheckCase CASES[] = {
     {"missing and empty files are errors", missing_and_empty_files_are_errors},
     {"the split and the char tokenizer", split_and_char_tokenizer},
     {"the cache gives the same ids", the_cache_gives_the_same_ids},
+    {"the cache key is text, split and tokenizer", the_cache_key_is_text_split_and_tokenizer},
     {"batches are windows of consecutive ids", batches_are_windows_of_consecutive_ids},
     {"a token file needs its tokenizer", a_token_file_needs_its_tokenizer},
     {"bpe:N specs are checked", bpe_specs_are_checked},

@@ -168,7 +168,7 @@ static void check_quantized(Random *rng) {
     CHECK(checkpoint_save(path, &q8, &tokenizer, NULL, &error) == 0, "save: %s", error.message);
     TextTokenizer loaded_tokenizer;
     for (int mapped = 0; mapped < 2; mapped++) {
-        int status = mapped ? checkpoint_load_for_inference(path, "data/gpt2", &loaded, &loaded_tokenizer, NULL, 0, &error)
+        int status = mapped ? checkpoint_load_for_inference(path, NULL, &loaded, &loaded_tokenizer, NULL, 0, &error)
                             : checkpoint_load(path, &loaded, &loaded_tokenizer, NULL, NULL, &error);
         CHECK(status == 0, "load (mapped %d): %s", mapped, error.message);
         if (status) continue;

@@ -317,7 +317,111 @@ static void divergence_names_the_last_save(void) {
     model_free(&model), train_state_free(&state), names_free(&names);
 }
 
+// What the loop did at each step, as its progress reported it.
+typedef struct StepLog {
+    int n;
+    float lr[64], grad_norm[64];  // the first 64 steps
+    float last_lr;                // the last step's
+} StepLog;
+
+static void log_steps(void *context, const TrainProgress *progress) {
+    StepLog *log = context;
+    if (progress->event == TRAIN_EVENT_STEP) log->last_lr = progress->lr;
+    if (progress->event == TRAIN_EVENT_STEP && log->n < 64) {
+        log->lr[log->n] = progress->lr;
+        log->grad_norm[log->n++] = progress->grad_norm;
+    }
+}
+
+// Trains the tiny MLP from seed 5 with train_config; fills log and the largest parameter change.
+static void run_logged(Names *names, TrainConfig train_config, StepLog *log, double *largest_change, long *steps,
+                       double *elapsed) {
+    Error error = {{0}};
+    ModelConfig config = tiny_mlp(text_vocab_size(&names->tokenizer));
+    Random init;
+    random_seed(&init, 5);
+    Model model;
+    TrainState state;
+    memset(log, 0, sizeof *log);
+    REQUIRE(model_init(&model, &config, &init, &error) == 0 &&
+                train_state_init(&state, &train_config, &model, "data/names.txt", &error) == 0,
+            "%s", error.message);
+    float *before = malloc(sizeof(float) * (size_t)model.n_trainable);
+    REQUIRE(before, "out of memory");
+    memcpy(before, model.params, sizeof(float) * (size_t)model.n_trainable);
+    TrainRun run = {&model, &names->tokenizer, &names->data, &state, NULL, NULL, NULL, log_steps, log};
+    CHECK(train_run(&run, &error) == TRAIN_FINISHED, "%s", error.message);
+    *largest_change = 0.0;
+    for (long i = 0; i < model.n_trainable; i++)
+        *largest_change = fmax(*largest_change, fabs((double)model.params[i] - before[i]));
+    *steps = state.step;
+    *elapsed = state.elapsed_seconds;
+    free(before);
+    model_free(&model), train_state_free(&state);
+}
+
+// The learning rate each step used is warmup then cosine to the minimum, computed here from
+// the formula (lr (s+1)/W for s < W, then min + (lr - min)(1 + cos(pi (s - W)/(S - W)))/2).
+static void the_loop_follows_the_schedule(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    TrainConfig c = tiny_run();
+    c.eval_every = 0;
+    StepLog log;
+    double change, elapsed;
+    long steps;
+    run_logged(&names, c, &log, &change, &steps, &elapsed);
+    CHECK(log.n == 30 && steps == 30, "30 steps, logged %d, done %ld", log.n, steps);
+    for (int s = 0; s < log.n; s++) {
+        double expected = s < 5 ? 1e-2 * (s + 1) / 5.0
+                                : 1e-3 + (1e-2 - 1e-3) * 0.5 * (1.0 + cos(3.14159265358979323846 * (s - 5) / 25.0));
+        CHECK(fabs(log.lr[s] - expected) <= 1e-6 * expected, "step %d: lr %g, expected %g", s, log.lr[s], expected);
+        CHECK(log.grad_norm[s] > 0.0f && isfinite(log.grad_norm[s]), "step %d: gradient norm %g", s, log.grad_norm[s]);
+    }
+    names_free(&names);
+}
+
+// Clipping is applied: with a clip of 1e-12 the gradients AdamW sees are far below its eps, so
+// the weights barely move; without clipping they move by about the learning rate.
+static void the_loop_clips_gradients(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    TrainConfig c = tiny_run();
+    c.eval_every = 0, c.max_steps = 5, c.warmup_steps = 0, c.weight_decay = 0.0f;
+    StepLog log;
+    double clipped, free_change, elapsed;
+    long steps;
+    c.grad_clip = 1e-12f;
+    run_logged(&names, c, &log, &clipped, &steps, &elapsed);
+    CHECK(log.grad_norm[0] > 1e-3f, "the reported norm is before clipping: %g", log.grad_norm[0]);
+    c.grad_clip = 0.0f;
+    run_logged(&names, c, &log, &free_change, &steps, &elapsed);
+    CHECK(clipped < 1e-4 && free_change > 1e-2, "largest change: clipped %g, unclipped %g", clipped, free_change);
+    names_free(&names);
+}
+
+// A time budget: the run stops once its training time reaches it, and its cosine runs over the
+// time, so the last steps are near the minimum rate.
+static void the_loop_keeps_a_time_budget(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    TrainConfig c = tiny_run();
+    c.eval_every = 0, c.max_steps = 0, c.max_seconds = 0.3;
+    StepLog log;
+    double change, elapsed;
+    long steps;
+    run_logged(&names, c, &log, &change, &steps, &elapsed);
+    CHECK(elapsed >= 0.3 && elapsed < 1.0, "stopped after %g s of a 0.3 s budget", elapsed);
+    CHECK(steps > 5, "%ld steps in 0.3 s", steps);
+    CHECK(log.last_lr < 1e-3 + 0.2 * (1e-2 - 1e-3), "the last step's lr %g is near the minimum", log.last_lr);
+    CHECK(log.n > 5 && log.lr[5] > 0.5 * 1e-2, "after the warmup the rate is near its peak: %g", log.lr[5]);
+    names_free(&names);
+}
+
 static const CheckCase CASES[] = {
+    {"the loop follows the schedule", the_loop_follows_the_schedule},
+    {"the loop clips gradients", the_loop_clips_gradients},
+    {"the loop keeps a time budget", the_loop_keeps_a_time_budget},
     {"divergence names the last save", divergence_names_the_last_save},
     {"stopped and resumed equals uninterrupted", stopped_and_resumed_equals_uninterrupted},
     {"a NaN loss stops the run and keeps the checkpoint", a_nan_loss_stops_and_keeps_the_checkpoint},
