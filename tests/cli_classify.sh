@@ -97,6 +97,9 @@ grep -q '^solved' "$tmp/xor" && [ -s "$tmp/xor.svg" ] || fail "xor: no 'solved' 
 expect_error "a warmup longer than the run" "warmup" "$groundup" train --data data/mnist --epochs 1 --schedule cosine --warmup 1000000
 expect_error "an unknown schedule" "--schedule" "$groundup" train --data data/mnist --schedule linear
 
+# every successful run's figures are finite
+finite_outputs "$tmp/out" "$tmp/train" "$tmp/eval" "$tmp/predict" "$tmp/resume" "$tmp/val" "$tmp/bn" "$tmp/xor"
+
 # --- errors
 mkdir -p "$tmp/broken"
 cp data/mnist/t10k-* "$tmp/broken/"
