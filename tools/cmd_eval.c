@@ -12,6 +12,7 @@
 #include "tools/options.h"
 
 int command_eval(int argc, char **argv) {
+    if (classify_wants(argc, argv)) return classify_eval(argc, argv);  // a directory of images
     const char *model_path = NULL, *data_path = NULL, *split = "val", *data_directory = NULL, *lora_path = NULL;
     int context = 0, threads = 0;
     const Option options[] = {

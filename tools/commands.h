@@ -20,5 +20,15 @@ int command_quantize(int argc, char **argv);
 int command_convert(int argc, char **argv);
 int command_svd_compress(int argc, char **argv);
 int command_lora(int argc, char **argv);
+int command_predict(int argc, char **argv);
+int command_xor(int argc, char **argv);
+
+// Image classification (cmd_classify.c): train and eval hand over when --data is a directory.
+int classify_wants(int argc, char **argv);
+int classify_train(int argc, char **argv);
+int classify_eval(int argc, char **argv);
+// verify --arch mlp (cmd_verify_mlp.c): verify hands over on that option.
+int verify_wants_mlp(int argc, char **argv);
+int verify_mlp(int argc, char **argv);
 
 #endif

@@ -1,0 +1,164 @@
+// Parameters and the basic modules: see module.h.
+#include "nn/module.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "foundations/optimizer.h"
+#include "nn/init.h"
+
+Tensor *parameters_add(Parameters *params, const char *prefix, const char *name, int n_dims, const int *shape,
+                       int is_buffer, Error *error) {
+    char full[PARAMETER_NAME_MAX];
+    int length = prefix && prefix[0] ? snprintf(full, sizeof full, "%s.%s", prefix, name)
+                                     : snprintf(full, sizeof full, "%s", name);
+    if (length < 0 || length >= (int)sizeof full) return error_set(error, "parameter name %s.%s is too long", prefix, name), NULL;
+    if (parameters_find(params, full)) return error_set(error, "parameter %s registered twice", full), NULL;
+    if (params->count == params->capacity) {
+        int capacity = params->capacity ? 2 * params->capacity : 16;
+        NamedTensor *entries = realloc(params->entries, sizeof *entries * (size_t)capacity);
+        if (!entries) return error_set(error, "out of memory registering %s", full), NULL;
+        params->entries = entries;
+        params->capacity = capacity;
+    }
+    Tensor *t = malloc(sizeof *t);
+    if (!t) return error_set(error, "out of memory registering %s", full), NULL;
+    if (tensor_parameter(t, n_dims, shape, error)) {
+        free(t);
+        return NULL;
+    }
+    t->requires_grad = !is_buffer;
+    NamedTensor *entry = &params->entries[params->count++];
+    snprintf(entry->name, sizeof entry->name, "%s", full);
+    entry->tensor = t;
+    entry->is_buffer = is_buffer;
+    return t;
+}
+
+void parameters_free(Parameters *params) {
+    for (int i = 0; i < params->count; i++) {
+        tensor_parameter_free(params->entries[i].tensor);
+        free(params->entries[i].tensor);
+    }
+    free(params->entries);
+    memset(params, 0, sizeof *params);
+}
+
+Tensor *parameters_find(const Parameters *params, const char *name) {
+    for (int i = 0; i < params->count; i++)
+        if (strcmp(params->entries[i].name, name) == 0) return params->entries[i].tensor;
+    return NULL;
+}
+
+void parameters_zero_grad(Parameters *params) {
+    for (int i = 0; i < params->count; i++) {
+        Tensor *t = params->entries[i].tensor;
+        if (!params->entries[i].is_buffer) memset(t->grad, 0, sizeof(float) * (size_t)t->size);
+    }
+}
+
+long parameters_count(const Parameters *params) {
+    long n = 0;
+    for (int i = 0; i < params->count; i++)
+        if (!params->entries[i].is_buffer) n += params->entries[i].tensor->size;
+    return n;
+}
+
+float parameters_clip_grad_norm(Parameters *params, float max_norm) {
+    double sum = 0.0;
+    for (int i = 0; i < params->count; i++) {
+        if (params->entries[i].is_buffer) continue;
+        double norm = gradient_global_norm(params->entries[i].tensor->grad, params->entries[i].tensor->size);
+        sum += norm * norm;
+    }
+    float norm = (float)sqrt(sum);
+    if (max_norm > 0.0f && norm > max_norm) {
+        float scale = max_norm / norm;
+        for (int i = 0; i < params->count; i++) {
+            Tensor *t = params->entries[i].tensor;
+            if (params->entries[i].is_buffer) continue;
+            for (long j = 0; j < t->size; j++) t->grad[j] *= scale;
+        }
+    }
+    return norm;
+}
+
+// ----------------------------------------------------------------------------
+// modules
+
+int linear_init(Linear *layer, Parameters *params, const char *name, int in_features, int out_features, int bias,
+                Random *rng, Error *error) {
+    memset(layer, 0, sizeof *layer);
+    if (in_features < 1 || out_features < 1)
+        return error_set(error, "%s: Linear(%d, %d) needs positive sizes", name, in_features, out_features);
+    layer->in_features = in_features, layer->out_features = out_features;
+    layer->weight = parameters_add(params, name, "weight", 2, (int[]){out_features, in_features}, 0, error);
+    if (!layer->weight) return -1;
+    // PyTorch's reset_parameters: kaiming_uniform(a = √5) is U(±1/√in); the bias the same bound.
+    float bound = 1.0f / sqrtf((float)in_features);
+    init_kaiming_uniform(layer->weight, sqrtf(5.0f), FAN_IN, GAIN_LEAKY_RELU, rng);
+    if (bias) {
+        layer->bias = parameters_add(params, name, "bias", 1, (int[]){out_features}, 0, error);
+        if (!layer->bias) return -1;
+        init_uniform(layer->bias, -bound, bound, rng);
+    }
+    return 0;
+}
+
+Tensor *linear_apply(Tape *tape, const Linear *layer, Tensor *x) { return nn_linear(tape, x, layer->weight, layer->bias); }
+
+int embedding_init(Embedding *layer, Parameters *params, const char *name, int num_embeddings, int embedding_dim,
+                   Random *rng, Error *error) {
+    memset(layer, 0, sizeof *layer);
+    if (num_embeddings < 1 || embedding_dim < 1)
+        return error_set(error, "%s: Embedding(%d, %d) needs positive sizes", name, num_embeddings, embedding_dim);
+    layer->num_embeddings = num_embeddings, layer->embedding_dim = embedding_dim;
+    layer->weight = parameters_add(params, name, "weight", 2, (int[]){num_embeddings, embedding_dim}, 0, error);
+    if (!layer->weight) return -1;
+    init_normal(layer->weight, 0.0f, 1.0f, rng);
+    return 0;
+}
+
+Tensor *embedding_apply(Tape *tape, const Embedding *layer, const int *ids, int id_dims, const int *id_shape) {
+    return nn_embedding(tape, layer->weight, ids, id_dims, id_shape);
+}
+
+int layer_norm_init(LayerNorm *layer, Parameters *params, const char *name, int C, Error *error) {
+    memset(layer, 0, sizeof *layer);
+    if (C < 1) return error_set(error, "%s: LayerNorm(%d) needs a positive size", name, C);
+    layer->weight = parameters_add(params, name, "weight", 1, &C, 0, error);
+    layer->bias = layer->weight ? parameters_add(params, name, "bias", 1, &C, 0, error) : NULL;
+    if (!layer->bias) return -1;
+    init_constant(layer->weight, 1.0f);
+    return 0;
+}
+
+Tensor *layer_norm_apply(Tape *tape, const LayerNorm *layer, Tensor *x) {
+    return nn_layer_norm(tape, x, layer->weight, layer->bias);
+}
+
+int batch_norm_init(BatchNorm1d *layer, Parameters *params, const char *name, int C, Error *error) {
+    memset(layer, 0, sizeof *layer);
+    if (C < 1) return error_set(error, "%s: BatchNorm1d(%d) needs a positive size", name, C);
+    if (!(layer->weight = parameters_add(params, name, "weight", 1, &C, 0, error)) ||
+        !(layer->bias = parameters_add(params, name, "bias", 1, &C, 0, error)) ||
+        !(layer->running_mean = parameters_add(params, name, "running_mean", 1, &C, 1, error)) ||
+        !(layer->running_var = parameters_add(params, name, "running_var", 1, &C, 1, error)) ||
+        !(layer->num_batches_tracked = parameters_add(params, name, "num_batches_tracked", 0, NULL, 1, error)))
+        return -1;
+    init_constant(layer->weight, 1.0f);
+    init_constant(layer->running_var, 1.0f);
+    return 0;
+}
+
+Tensor *batch_norm_apply(Tape *tape, const BatchNorm1d *layer, Tensor *x, int training) {
+    Tensor *out = nn_batch_norm(tape, x, layer->weight, layer->bias, layer->running_mean, layer->running_var, training);
+    if (out && training) layer->num_batches_tracked->data[0] += 1.0f;
+    return out;
+}
+
+Tensor *dropout_apply(Tape *tape, const Dropout *layer, Tensor *x, int training, Random *rng) {
+    return nn_dropout(tape, x, layer->p, training, rng);
+}

@@ -1,0 +1,87 @@
+// Modules: the layers a network is composed of, each a struct of parameter tensors and an
+// `_apply` that composes operations (nn/ops.h). A model is a struct of modules; its tensors are
+// registered, in order, in one Parameters list under PyTorch's state_dict names ("fc1.weight",
+// "bn1.running_mean"), which is what the optimizer, the initialisers and the safetensors
+// reader and writer (nn/state_dict.h) walk.
+//
+// Initialisation follows PyTorch's defaults: Linear's weight and bias uniform in ±1/√in_features
+// (kaiming_uniform with a = √5), Embedding normal(0, 1), LayerNorm and BatchNorm weight 1 and
+// bias 0, running mean 0 and variance 1. nn/init.h has the others.
+#ifndef NN_MODULE_H
+#define NN_MODULE_H
+
+#include "foundations/random.h"
+#include "nn/ops.h"
+#include "nn/tensor.h"
+
+enum { PARAMETER_NAME_MAX = 96 };
+
+// One registered tensor. Buffers (running statistics) are saved and loaded but not trained.
+typedef struct NamedTensor {
+    char name[PARAMETER_NAME_MAX];
+    Tensor *tensor;
+    int is_buffer;
+} NamedTensor;
+
+typedef struct Parameters {
+    int count, capacity;
+    NamedTensor *entries;  // (count), in registration order
+} Parameters;
+
+// Registers a new zeroed tensor "<prefix>.<name>" (just name when prefix is empty) and returns
+// it, or NULL on a duplicate name, a bad shape or out of memory.
+Tensor *parameters_add(Parameters *params, const char *prefix, const char *name, int n_dims, const int *shape,
+                       int is_buffer, Error *error);
+void parameters_free(Parameters *params);
+// The tensor of that name, or NULL.
+Tensor *parameters_find(const Parameters *params, const char *name);
+// Zeroes every trainable gradient (before a backward: gradients accumulate).
+void parameters_zero_grad(Parameters *params);
+// Number of trainable values.
+long parameters_count(const Parameters *params);
+// √(Σ grad²) over every trainable tensor; when above max_norm (> 0) the gradients are scaled by
+// max_norm / norm (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+float parameters_clip_grad_norm(Parameters *params, float max_norm);
+
+// ---------------------------------------------------------------------------------------
+// Linear: x (..., in) -> (..., out) = x Wᵀ + b; weight (out, in), bias (out) or none.
+typedef struct Linear {
+    Tensor *weight, *bias;
+    int in_features, out_features;
+} Linear;
+int linear_init(Linear *layer, Parameters *params, const char *name, int in_features, int out_features, int bias,
+                Random *rng, Error *error);
+Tensor *linear_apply(Tape *tape, const Linear *layer, Tensor *x);
+
+// Embedding: ids (shape) in [0, V) -> (shape..., C); weight (V, C).
+typedef struct Embedding {
+    Tensor *weight;
+    int num_embeddings, embedding_dim;
+} Embedding;
+int embedding_init(Embedding *layer, Parameters *params, const char *name, int num_embeddings, int embedding_dim,
+                   Random *rng, Error *error);
+Tensor *embedding_apply(Tape *tape, const Embedding *layer, const int *ids, int id_dims, const int *id_shape);
+
+// LayerNorm over the last dimension (C): weight (C), bias (C), eps 1e-5.
+typedef struct LayerNorm {
+    Tensor *weight, *bias;
+} LayerNorm;
+int layer_norm_init(LayerNorm *layer, Parameters *params, const char *name, int C, Error *error);
+Tensor *layer_norm_apply(Tape *tape, const LayerNorm *layer, Tensor *x);
+
+// BatchNorm1d over C channels of (N,C) or (N,C,L): weight (C) 1, bias (C) 0, and the buffers
+// running_mean (C) 0, running_var (C) 1 and num_batches_tracked (a scalar, as PyTorch's state_dict).
+typedef struct BatchNorm1d {
+    Tensor *weight, *bias, *running_mean, *running_var, *num_batches_tracked;
+} BatchNorm1d;
+int batch_norm_init(BatchNorm1d *layer, Parameters *params, const char *name, int C, Error *error);
+// training: batch statistics, the running ones updated and num_batches_tracked counted.
+Tensor *batch_norm_apply(Tape *tape, const BatchNorm1d *layer, Tensor *x, int training);
+
+// Dropout with probability p while training.
+typedef struct Dropout {
+    float p;
+} Dropout;
+Tensor *dropout_apply(Tape *tape, const Dropout *layer, Tensor *x, int training, Random *rng);
+
+#endif
