@@ -164,11 +164,45 @@ static void test_categorical(void) {
     free(outcomes);
 }
 
+// The fits on samples small enough to check by hand, where n and n - 1 differ: the Gaussian
+// MLE's sigma divides by n ({1, 3}: sigma 1, not the sample's √2), and each likelihood equals
+// its formula written out.
+static void small_sample_fits_are_exact(void) {
+    Error error;
+    const float two[2] = {1.0f, 3.0f};
+    double mu, sigma, log_likelihood;
+    REQUIRE(statistics_gaussian_fit(two, 2, &mu, &sigma, &error) == 0, "%s", error.message);
+    CHECK_NEAR(mu, 2.0, 0.0);
+    CHECK_NEAR(sigma, 1.0, 1e-15);
+    REQUIRE(statistics_gaussian_log_likelihood(two, 2, 2.0, 1.0, &log_likelihood, &error) == 0, "%s", error.message);
+    CHECK_NEAR(log_likelihood, -log(2.0 * 3.14159265358979323846) - 1.0, 1e-12);
+    const int coins[5] = {1, 0, 0, 1, 1};
+    double p;
+    REQUIRE(statistics_bernoulli_fit(coins, 5, &p, &error) == 0, "%s", error.message);
+    CHECK_NEAR(p, 0.6, 1e-15);
+    REQUIRE(statistics_bernoulli_log_likelihood(coins, 5, 0.6, &log_likelihood, &error) == 0, "%s", error.message);
+    CHECK_NEAR(log_likelihood, 3.0 * log(0.6) + 2.0 * log(0.4), 1e-12);
+    const int draws[3] = {0, 2, 2};
+    double probabilities[3];
+    REQUIRE(statistics_categorical_fit(draws, 3, 3, probabilities, &error) == 0, "%s", error.message);
+    CHECK_NEAR(probabilities[0], 1.0 / 3.0, 1e-15);
+    CHECK_NEAR(probabilities[1], 0.0, 0.0);
+    CHECK_NEAR(probabilities[2], 2.0 / 3.0, 1e-15);
+    REQUIRE(statistics_categorical_log_likelihood(draws, 3, probabilities, 3, &log_likelihood, &error) == 0, "%s",
+            error.message);
+    CHECK_NEAR(log_likelihood, log(1.0 / 3.0) + 2.0 * log(2.0 / 3.0), 1e-12);
+    double variance;
+    const float one[1] = {4.0f};
+    CHECK(statistics_variance(one, 1, VARIANCE_POPULATION, &variance, &error) == 0 && variance == 0.0, "n = 1: 0");
+    CHECK(statistics_variance(one, 1, VARIANCE_SAMPLE, &variance, &error) != 0, "n = 1 has no sample variance");
+}
+
 static const CheckCase CASES[] = {
     {"descriptive statistics", test_descriptive},
     {"gaussian likelihood and fit", test_gaussian},
     {"bernoulli likelihood and fit", test_bernoulli},
     {"categorical likelihood and fit", test_categorical},
+    {"small-sample fits are exact", small_sample_fits_are_exact},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
