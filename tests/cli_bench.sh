@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every `groundup bench` subcommand runs on a small shape and prints its figures (finite
+# numbers in the rows it promises); a bad option is a one-line error.
+set -u
+G=$1
+D=$(mktemp -d)
+trap 'rm -rf "$D"' EXIT
+source "$(dirname "$0")/cli_common.bash"
+
+# bench NAME PATTERN ARGS...: runs, exits 0, and its stdout has a line matching PATTERN.
+bench() {
+    local name=$1 pattern=$2
+    shift 2
+    "$G" bench "$name" "$@" >"$D/$name.out" 2>"$D/$name.err" || fail "bench $name: $(tail -n 2 "$D/$name.err")"
+    grep -E -q "$pattern" "$D/$name.out" || fail "bench $name prints no '$pattern': $(head -c 400 "$D/$name.out")"
+}
+head -c 100000 data/mobydick.txt > "$D/text.txt"
+bench matmul '^\| 4 \| 768 \| 2304 \| 1 \| [0-9.]+ \|' --repeats 1 --rows 4 --threads 1
+bench train 'ms/step' --layers 1 --heads 2 --dim 32 --context 16 --vocab 50 --batch 2 --steps 2
+bench nn-gpt2 'ms' --layers 1 --heads 2 --dim 32 --context 16 --vocab 50 --batch 2 --steps 2
+bench generate '^decode: [0-9.]+ tok/s' --layers 1 --heads 2 --dim 64 --context 64 --vocab 100 --tokens 8 --threads 1
+grep -q "^bound: [0-9.]* tok/s" "$D/generate.out" || fail "bench generate prints its bandwidth bound"
+bench quant '^\| q4_0 \| 1 \|' --repeats 1 --threads 1 --layers 1 --rows 0
+bench linalg 'Golub-Kahan' --repeats 1 --no-jacobi
+bench tokenizer '^\| encode, GPT-2, 1 thread \| [0-9.]+ MB/s' --data "$D/text.txt" --repeats 1 --train-vocab 300 --skip-max --threads 1
+finite_outputs "$D"/*.out
+expect_error "an unknown benchmark" "unknown" "$G" bench frobnicate
+expect_error "a bad option" "unknown option" "$G" bench matmul --rowz 4
+
+[ "$failures" -eq 0 ] && echo "cli_bench: all checks passed" >&2
+[ "$failures" -eq 0 ]
