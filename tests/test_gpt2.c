@@ -1,6 +1,7 @@
 // GPT-2 beyond the PyTorch comparison (tests/cli_verify.sh): finite differences on a tiny
 // model, decoding with the key/value cache against the full forward, and llm.c's file
 // format written and read back.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -253,12 +254,45 @@ static void llmc_errors_state_facts(void) {
     model_free(&model);
 }
 
+// A prompt longer than one decoding chunk (64 tokens): 140 tokens go through the cache in
+// three chunks (64, 64, 12), and the last position's logits equal the full forward's; then
+// one more token, and a changed prefix, still agree.
+static void prompts_longer_than_a_chunk(void) {
+    enum { LONG_T = 150, PROMPT = 140 };
+    Random rng;
+    random_seed(&rng, 12);
+    Error error;
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = V, .context_length = LONG_T, .n_layers = 2, .n_heads = 2,
+                          .d_model = 16};
+    Model model;
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(model_prepare(&model, 1, LONG_T, 0, &error) == 0, "%s", error.message);
+    int tokens[LONG_T];
+    for (int i = 0; i < LONG_T; i++) tokens[i] = (int)random_below(&rng, V);
+    float cached[V];
+    for (int n = PROMPT; n <= PROMPT + 1; n++) {
+        REQUIRE(model.ops->next_logits(&model, tokens, n, cached, &error) == 0, "%s", error.message);
+        REQUIRE(model.ops->forward(&model, tokens, NULL, 1, n, &error) == 0, "%s", error.message);
+        double worst = 0.0;
+        for (int v = 0; v < V; v++) worst = fmax(worst, fabs((double)cached[v] - model.logits[(long)(n - 1) * V + v]));
+        CHECK(worst < 1e-4, "%d tokens: the cached logits differ from the forward's by %g", n, worst);
+    }
+    tokens[70] = (tokens[70] + 1) % V;  // inside the second chunk: the cache is rebuilt from there
+    REQUIRE(model.ops->next_logits(&model, tokens, PROMPT, cached, &error) == 0, "%s", error.message);
+    REQUIRE(model.ops->forward(&model, tokens, NULL, 1, PROMPT, &error) == 0, "%s", error.message);
+    double worst = 0.0;
+    for (int v = 0; v < V; v++) worst = fmax(worst, fabs((double)cached[v] - model.logits[(long)(PROMPT - 1) * V + v]));
+    CHECK(worst < 1e-4, "after a changed prefix: %g", worst);
+    model_free(&model);
+}
+
 static const CheckCase CASES[] = {
     {"gradients against finite differences", gradients},
     {"decoding with the cache equals the forward", decoding},
     {"llm.c format round trip", llmc_round_trip},
     {"quantized model", quantized},
     {"llm.c errors state facts", llmc_errors_state_facts},
+    {"prompts longer than a chunk", prompts_longer_than_a_chunk},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
