@@ -61,6 +61,12 @@ expect_error "rank above the width" "rank 33 must be in \[1, 32\]" "$G" lora tra
 expect_error "unknown targets" "targets 'attn,ffn'" "$G" lora train --base "$D/base.ckpt" --data "$D/names.txt" --targets attn,ffn --out "$D/x.lora"
 expect_error "no base" "required" "$G" lora train --data "$D/names.txt"
 expect_error "adapters as the base" "LoRA adapts a GPT-2" "$G" lora train --base "$D/base.lora" --data "$D/names.txt" --out "$D/x.lora"
+# --full trains every parameter of the fp32 base through the same loop: a whole checkpoint,
+# whose trained-parameter count is the base's and whose held-out loss is reported.
+"$G" lora train --base "$D/base.ckpt" --data "$D/names.txt" --full --steps 3 --eval-every 0 \
+    --out "$D/full.ckpt" >"$D/full.out" 2>"$D/full.err" || fail "lora train --full: $(tail -n 2 "$D/full.err")"
+"$G" eval --model "$D/full.ckpt" --data "$D/names.txt" >"$D/full-eval.out" 2>&1 || fail "the --full checkpoint evaluates"
+grep -q "perplexity" "$D/full-eval.out" || fail "--full: no perplexity"
 expect_error "--full on a quantized base" "quantized" "$G" lora train --base "$D/q4.ckpt" --data "$D/names.txt" --full --out "$D/x.ckpt"
 expect_error "another base's weights" "another base (weights checksum" "$G" eval --model "$D/other.ckpt" --lora "$D/base.lora"
 expect_error "the fp32 adapters on the q8_0 base" "q8_0 weights" "$G" generate --model "$D/q8.ckpt" --lora "$D/base.lora"

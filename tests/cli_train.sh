@@ -27,6 +27,8 @@ a=$("$G" generate --model "$D/mlp.ckpt" --prompt "mar" -n 40 --temperature 0 2>/
 b=$("$G" generate --model "$D/mlp.ckpt" --prompt "mar" -n 40 --temperature 0 2>/dev/null)
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "greedy generation is deterministic"
 case "$a" in mar*) ;; *) fail "generation starts with the prompt: $a" ;; esac
+# 3 + 40 characters from a model whose context is 16: generation slides past the context.
+[ ${#a} -eq 43 ] || fail "generation past the context gave ${#a} characters, expected 43"
 "$G" generate --model "$D/mlp.ckpt" -n 20 --top-k 5 --top-p 0.9 --seed 3 2>"$D/gen.err" >/dev/null ||
     fail "sampling with top-k and top-p"
 grep -q "tok/s" "$D/gen.err" || fail "generate reports tokens/s on stderr"
@@ -114,6 +116,19 @@ cmp -s "$D/mlp.ckpt" "$D/good.ckpt" || fail "the checkpoint survives a diverging
 grep -q "this run saved nothing before it" "$D/nan.err" ||
     fail "a run that diverged before its first save must not call another file its last good checkpoint"
 grep -q "last good checkpoint" "$D/nan.err" && fail "names a checkpoint it did not write: $(tail -n 1 "$D/nan.err")"
+
+# --- whole-file evaluation and llm.c token files ---------------------------------------
+"$G" eval --model "$D/mlp.ckpt" --split all >"$D/eval-all.out" 2>&1 || fail "eval --split all: $(cat "$D/eval-all.out")"
+grep -q "59167 bytes" "$D/eval-all.out" || fail "eval --split all scores the whole file: $(grep data "$D/eval-all.out")"
+tokens=$(ls "$D"/cache/names.txt.*.train.bin 2>/dev/null | head -n 1)
+if [ -z "$tokens" ]; then
+    fail "the mlp run left no token file in $D/cache"
+else
+    "$G" train --arch gpt2 --data "$tokens" --tokenizer gpt2 --layers 1 --heads 2 --dim 16 --context 16 --batch 4 \
+        --steps 3 --eval-every 0 --samples 0 --out "$D/from-tokens.ckpt" >"$D/from-tokens.out" 2>"$D/from-tokens.err" ||
+        fail "training on an llm.c token file: $(tail -n 2 "$D/from-tokens.err")"
+    grep -q "validation tokens from .*train.bin" "$D/from-tokens.err" || fail "the token file is read as tokens"
+fi
 
 # --- defaults per stage and per text size --------------------------------------------
 # The bigram's defaults reach the README's 2.44 nats per character on names; the MLP's are
