@@ -118,6 +118,48 @@ static void neural_gradient_passes_finite_differences(void) {
     pairs_free(&pairs);
 }
 
+// The neural bigram's gradient is known in closed form: for the mean cross-entropy over n
+// pairs (x_i, y_i), dL/dW[x][v] = (1/n) Σ_{i: x_i = x} (softmax(W[x])_v - [v = y_i]). Computed
+// here in double, it must match the backward to 1e-5 of the largest entry (a gradient off by
+// a few percent, or a missing 1/n, fails).
+static void neural_gradient_equals_the_closed_form(void) {
+    Pairs pairs;
+    REQUIRE(pairs_load(&pairs) == 0, "cannot load the names");
+    Random rng;
+    random_seed(&rng, 11);
+    Model neural;
+    REQUIRE(neural_create(&neural, &pairs, &rng) == 0, "cannot create the neural bigram");
+    const TensorInfo *weight = &neural.tensors[0];
+    float *W = neural.params + weight->offset;
+    int V = pairs.V, n = 40;
+    random_fill_normal(&rng, W, (long)V * V, 0.0f, 1.0f);
+    Error error = {{0}};
+    REQUIRE(neural.ops->forward(&neural, pairs.ids, pairs.ids + 1, 1, n, &error) == 0, "%s", error.message);
+    memset(neural.grads, 0, sizeof(float) * (size_t)neural.n_params);
+    REQUIRE(model_backward(&neural, &error) == 0, "%s", error.message);
+    double *expected = calloc((size_t)V * V, sizeof(double));
+    REQUIRE(expected, "out of memory");
+    for (int i = 0; i < n; i++) {
+        int x = pairs.ids[i], y = pairs.ids[i + 1];
+        double max = -INFINITY, sum = 0.0;
+        for (int v = 0; v < V; v++) max = fmax(max, W[(long)x * V + v]);
+        for (int v = 0; v < V; v++) sum += exp(W[(long)x * V + v] - max);
+        for (int v = 0; v < V; v++)
+            expected[(long)x * V + v] += (exp(W[(long)x * V + v] - max) / sum - (v == y)) / n;
+    }
+    double largest = 0.0, worst = 0.0;
+    const float *analytic = neural.grads + weight->offset;
+    for (long k = 0; k < (long)V * V; k++) {
+        largest = fmax(largest, fabs(expected[k]));
+        worst = fmax(worst, fabs(analytic[k] - expected[k]));
+    }
+    CHECK(largest > 0.01 && worst <= 1e-5 * largest, "the gradient differs from the closed form by %g (largest %g)",
+          worst, largest);
+    free(expected);
+    model_free(&neural);
+    pairs_free(&pairs);
+}
+
 // Trained full-batch with AdamW from zero, the neural bigram reaches the counting loss.
 static void neural_bigram_trained_reaches_the_counting_loss(void) {
     Pairs pairs;
@@ -149,6 +191,7 @@ static void neural_bigram_trained_reaches_the_counting_loss(void) {
 }
 
 static const CheckCase CASES[] = {
+    {"the neural gradient equals the closed form", neural_gradient_equals_the_closed_form},
     {"counting loss equals the smoothed counts", counting_loss_equals_the_smoothed_counts},
     {"neural gradient passes finite differences", neural_gradient_passes_finite_differences},
     {"neural bigram trained reaches the counting loss", neural_bigram_trained_reaches_the_counting_loss},
