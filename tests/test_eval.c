@@ -127,11 +127,63 @@ static void non_finite_loss_is_an_error(void) {
     model_free(&model);
 }
 
+// A model whose loss depends on how much history it sees: over V = 2 it gives the logits
+// (t, 0) at window position t, so the loss of a token 0 is f(t) = log(1 + e^-t), large with no
+// history (f(0) = 0.69), tiny with half a 16-token context (f(8) = 3.4e-4).
+typedef struct HistoryModel {
+    float *logits;
+} HistoryModel;
+
+static int history_prepare(Model *model, int B, int T, Error *error) {
+    HistoryModel *h = model->state;
+    free(h->logits);
+    h->logits = malloc(sizeof(float) * (size_t)B * T * 2);
+    if (!h->logits) return error_set(error, "out of memory");
+    model->batch_size = B, model->seq_len = T;
+    return 0;
+}
+
+static int history_forward(Model *model, const int *inputs, const int *targets, int B, int T, Error *error) {
+    (void)inputs, (void)targets, (void)error;
+    HistoryModel *h = model->state;
+    for (long i = 0; i < (long)B * T; i++) h->logits[2 * i] = (float)(i % T), h->logits[2 * i + 1] = 0.0f;
+    model->logits = h->logits;
+    model->loss = -1.0f;
+    return 0;
+}
+
+// Every token after the first window is scored with at least half a context of history: the
+// total is at most the first window's Σ f(t) plus f(T/2) for each later token (and scoring
+// any of them with less, as a stride of T would, goes far above it).
+static void every_token_has_half_a_context_of_history(void) {
+    enum { T = 16, N = 200 };
+    Error error;
+    HistoryModel h = {NULL};
+    ModelOps ops = {.prepare = history_prepare, .forward = history_forward};
+    Model model;
+    memset(&model, 0, sizeof model);
+    model.ops = &ops;
+    model.state = &h;
+    model.config.vocab_size = 2;
+    model.config.context_length = T;
+    int tokens[N] = {0};  // every token is 0, so its loss is f(its position in the window)
+    EvalResult result;
+    REQUIRE(evaluate(&model, tokens, N, N, T, &result, &error) == 0, "%s", error.message);
+    double first_window = 0.0;
+    for (int t = 0; t < T; t++) first_window += log1p(exp(-(double)t));
+    double bound = first_window + (N - 1 - T) * log1p(exp(-(double)(T / 2)));
+    CHECK(result.n_tokens == N - 1, "every token but the first scored once: %ld", result.n_tokens);
+    CHECK(result.total_nats <= bound * (1 + 1e-6) && result.total_nats >= first_window,
+          "total %.6f nats, at most %.6f with half a context of history", result.total_nats, bound);
+    free(h.logits);
+}
+
 static const CheckCase CASES[] = {
     {"bigram scores every token once", bigram_scores_every_token_once},
     {"window lengths and bad input", window_lengths_and_bad_input},
     {"mlp windows give the full context", mlp_windows_give_the_full_context},
     {"a non-finite loss is an error", non_finite_loss_is_an_error},
+    {"every token has half a context of history", every_token_has_half_a_context_of_history},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
