@@ -286,6 +286,56 @@ static void prompts_longer_than_a_chunk(void) {
     model_free(&model);
 }
 
+// The mean and standard deviation of a tensor's values.
+static void tensor_moments(const Model *model, const char *name, double *mean, double *std) {
+    const TensorInfo *t = model_find_tensor(model, name);
+    double sum = 0.0, squares = 0.0;
+    for (long i = 0; i < t->size; i++) sum += model->params[t->offset + i];
+    *mean = sum / (double)t->size;
+    for (long i = 0; i < t->size; i++) {
+        double d = model->params[t->offset + i] - *mean;
+        squares += d * d;
+    }
+    *std = sqrt(squares / (double)(t->size - 1));
+}
+
+// nanoGPT's initialisation, by its statistics: weights N(0, 0.02), the two projections into
+// the residual stream N(0, 0.02/√(2L)), biases 0, LayerNorm gains 1 and biases 0. With
+// 4 layers of width 64 every matrix has at least 16k values, so the standard deviation is
+// within 2% of its target (its standard error is 0.6%) and the mean within 4 standard errors.
+static void initialisation_statistics(void) {
+    Random rng;
+    random_seed(&rng, 21);
+    Error error;
+    ModelConfig config = {.arch = ARCH_GPT2, .vocab_size = 300, .context_length = 64, .n_layers = 4, .n_heads = 4,
+                          .d_model = 64};
+    Model model;
+    REQUIRE(model_init(&model, &config, &rng, &error) == 0, "%s", error.message);
+    const char *normal[] = {"wte", "wpe", "qkvw", "fcw"}, *residual[] = {"attprojw", "fcprojw"};
+    double mean, std;
+    for (int k = 0; k < 4; k++) {
+        tensor_moments(&model, normal[k], &mean, &std);
+        long n = model_find_tensor(&model, normal[k])->size;
+        CHECK(fabs(std - 0.02) < 0.02 * 0.02, "%s: std %g, expected 0.02", normal[k], std);
+        CHECK(fabs(mean) < 4 * 0.02 / sqrt((double)n), "%s: mean %g", normal[k], mean);
+    }
+    double residual_std = 0.02 / sqrt(2.0 * 4);
+    for (int k = 0; k < 2; k++) {
+        tensor_moments(&model, residual[k], &mean, &std);
+        CHECK(fabs(std - residual_std) < 0.02 * residual_std, "%s: std %g, expected %g", residual[k], std, residual_std);
+    }
+    const char *zeros[] = {"qkvb", "attprojb", "fcb", "fcprojb", "ln1b", "ln2b", "lnfb"}, *ones[] = {"ln1w", "ln2w", "lnfw"};
+    for (int k = 0; k < 7; k++) {
+        tensor_moments(&model, zeros[k], &mean, &std);
+        CHECK(mean == 0.0 && std == 0.0, "%s is not all zeros", zeros[k]);
+    }
+    for (int k = 0; k < 3; k++) {
+        tensor_moments(&model, ones[k], &mean, &std);
+        CHECK(mean == 1.0 && std == 0.0, "%s is not all ones", ones[k]);
+    }
+    model_free(&model);
+}
+
 static const CheckCase CASES[] = {
     {"gradients against finite differences", gradients},
     {"decoding with the cache equals the forward", decoding},
@@ -293,6 +343,7 @@ static const CheckCase CASES[] = {
     {"quantized model", quantized},
     {"llm.c errors state facts", llmc_errors_state_facts},
     {"prompts longer than a chunk", prompts_longer_than_a_chunk},
+    {"initialisation statistics", initialisation_statistics},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
