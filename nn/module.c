@@ -1,11 +1,13 @@
 // Parameters and the basic modules: see module.h.
 #include "nn/module.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/array.h"
 #include "foundations/optimizer.h"
 #include "nn/init.h"
 
@@ -17,11 +19,10 @@ Tensor *parameters_add(Parameters *params, const char *prefix, const char *name,
     if (length < 0 || length >= (int)sizeof full) return error_set(error, "parameter name %s.%s is too long", prefix, name), NULL;
     if (parameters_find(params, full)) return error_set(error, "parameter %s registered twice", full), NULL;
     if (params->count == params->capacity) {
-        int capacity = params->capacity ? 2 * params->capacity : 16;
-        NamedTensor *entries = realloc(params->entries, sizeof *entries * (size_t)capacity);
-        if (!entries) return error_set(error, "out of memory registering %s", full), NULL;
-        params->entries = entries;
-        params->capacity = capacity;
+        size_t capacity = array_grown_capacity((size_t)params->capacity, (size_t)params->count + 1);
+        if (capacity == 0 || capacity > INT_MAX || array_resize(&params->entries, capacity, sizeof *params->entries))
+            return error_set(error, "out of memory registering %s", full), NULL;
+        params->capacity = (int)capacity;
     }
     Tensor *t = malloc(sizeof *t);
     if (!t) return error_set(error, "out of memory registering %s", full), NULL;
