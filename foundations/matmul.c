@@ -11,7 +11,7 @@
 //   3. The kernel computes a kernel_rows x kernel_cols block of C with all its partial sums
 //      in registers: per step of k it broadcasts one value of A per row and does one fused
 //      multiply-add per vector of the row of B. There is one kernel per instruction set
-//      (matmul_x86.c: AVX-512 8 x 48, AVX2 6 x 16; here: a portable 6 x 16 in the compiler's
+//      (matmul_x86.c: AVX-512 8 x 48, AVX2 6 x 16; here: a portable 6 x 8 in the compiler's
 //      vectors), chosen at run time from what the CPU says it has.
 //   Decoding (one token at a time) is M = 1: there is nothing to reuse, the weight matrix is
 //   read once from memory, so a separate path does plain dot products, split over outputs.
@@ -117,28 +117,34 @@ static void pack_b(const GemmKernelInfo *kernel, float *packed, const float *b, 
 // ----------------------------------------------------------------------------
 // the portable kernel: the C compiler's own vectors, for CPUs without AVX2 (or not x86).
 
-// Eight floats as one value: gcc and clang turn arithmetic on it into vector instructions of
-// whatever width the build targets (two SSE operations on a baseline x86-64 build).
-typedef float float8 __attribute__((vector_size(32)));
+// Four floats as one value: one SSE or NEON register, which every 64-bit x86 and ARM CPU has
+// (with eight-float values, a baseline x86-64 build spilled every operation to memory and
+// ran 20x slower).
+typedef float float4 __attribute__((vector_size(16)));
 
-// C block (rows <= 6, cols <= 16) (+)= packed A panel (depth x 6) · packed B panel (depth x 16)
+// C block (rows <= 6, cols <= 8) (+)= packed A panel (depth x 6) · packed B panel (depth x 8):
+// twelve sums, two of B and one broadcast, in SSE's sixteen registers.
 static void gemm_block_portable(int depth, const float *a_panel, const float *b_panel, float *c, long ldc, int rows,
                                 int cols, int accumulate) {
-    enum { ROWS = 6, COLS = 16 };
-    float8 sums[ROWS][2] = {{{0}}};
+    enum { ROWS = 6, COLS = 8 };
+    float4 sums[ROWS][2];
+    for (int r = 0; r < ROWS; r++) sums[r][0] = sums[r][1] = (float4){0, 0, 0, 0};
     for (int k = 0; k < depth; k++) {
         const float *a = a_panel + k * ROWS;
-        float8 b_low, b_high;
+        float4 b_low, b_high;
         memcpy(&b_low, b_panel + k * COLS, sizeof b_low);
-        memcpy(&b_high, b_panel + k * COLS + 8, sizeof b_high);
+        memcpy(&b_high, b_panel + k * COLS + 4, sizeof b_high);
         for (int r = 0; r < ROWS; r++) {
-            float8 a_broadcast = {a[r], a[r], a[r], a[r], a[r], a[r], a[r], a[r]};
+            float4 a_broadcast = {a[r], a[r], a[r], a[r]};
             sums[r][0] += a_broadcast * b_low;
             sums[r][1] += a_broadcast * b_high;
         }
     }
     float block[ROWS][COLS];
-    memcpy(block, sums, sizeof block);
+    for (int r = 0; r < ROWS; r++) {
+        memcpy(block[r], &sums[r][0], sizeof sums[r][0]);
+        memcpy(block[r] + 4, &sums[r][1], sizeof sums[r][1]);
+    }
     for (int r = 0; r < rows; r++)
         for (int col = 0; col < cols; col++)
             c[r * ldc + col] = accumulate ? c[r * ldc + col] + block[r][col] : block[r][col];
@@ -169,7 +175,7 @@ static void dot4_portable(const float *x, const float *w, long stride, int n, fl
 // cent of the best there. The AVX2 sizes keep a block of A and a slice of B within Zen 3's
 // 512 KiB L2: 264 x 256 + 256 x 128 floats = 392 KiB.
 static const GemmKernelInfo kernel_info[GEMM_KERNEL_COUNT] = {
-    [GEMM_KERNEL_PORTABLE] = {6, 16, 192, 128, 256, gemm_block_portable, dot_portable, dot4_portable, pack_transposed_portable,
+    [GEMM_KERNEL_PORTABLE] = {6, 8, 192, 128, 256, gemm_block_portable, dot_portable, dot4_portable, pack_transposed_portable,
                               pack_rows_portable},
 #if defined(GEMM_HAS_X86)
     [GEMM_KERNEL_AVX2] = {AVX2_KERNEL_ROWS, AVX2_KERNEL_COLS, 264, 128, 256, gemm_block_avx2, dot_avx2,

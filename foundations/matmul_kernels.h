@@ -5,7 +5,8 @@
 // from a packed panel of A (depth x kernel_rows, a_panel[k*kernel_rows + r]) and a packed
 // panel of B (depth x kernel_cols, b_panel[k*kernel_cols + c]); the panels are zero past the
 // edge of the matrices, so the kernel always runs the full block and stores only what exists.
-// b_panel is 64-byte aligned, kernel_cols a multiple of 16.
+// b_panel is 64-byte aligned (for the x86 kernels, whose kernel_cols are multiples of 16), and
+// kernel_cols is a multiple of 8.
 #ifndef FOUNDATIONS_MATMUL_KERNELS_H
 #define FOUNDATIONS_MATMUL_KERNELS_H
 
