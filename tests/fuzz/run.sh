@@ -25,6 +25,9 @@ if [ $# -gt 0 ]; then harnesses=("$@"); else
     for source in tests/fuzz/fuzz_*.c; do harnesses+=("$(basename "$source" .c | sed 's/^fuzz_//')"); done
 fi
 export OMP_NUM_THREADS=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The harnesses rewrite their input file every execution: in memory (tmpfs) that is some 50
+# times faster than on a disk, where ext4 flushes a truncated-and-rewritten file on close.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 failed=()
 printf '%-22s %10s %8s %8s %14s %6s\n' harness executions cov ft corpus seconds
 for harness in "${harnesses[@]}"; do
