@@ -15,7 +15,7 @@ if [ -z "$compiler" ]; then
     echo "run.sh: clang not found (apt-get install -y clang-14 libclang-rt-14-dev libomp-14-dev)" >&2
     exit 1
 fi
-build=build-fuzz
+build=${FUZZ_BUILD:-build-fuzz}  # FUZZ_BUILD: another build folder (a long campaign beside short runs)
 cmake -S . -B "$build" -DGROUNDUP_FUZZ=ON -DCMAKE_C_COMPILER="$compiler" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2 >/dev/null
 mkdir -p "$build/logs" "$build/artifacts"
