@@ -185,6 +185,10 @@ static void token_files(void) {
     derive("token_file", "forty.bin", "version7.bin", (size_t)-1, 4, &version, 4);
     derive("token_file", "forty.bin", "header_only.bin", 1024, 0, NULL, 0);
     write_bytes("token_file", "text.txt", TEXT, strlen(TEXT));
+    // llm.c's Llama-3 layout: magic 20240801, version 7, uint32 ids.
+    uint32_t llama3[256 + 40] = {20240801, 7, 40};
+    for (int i = 0; i < 40; i++) llama3[256 + i] = (uint32_t)(i * 3203) % 128256;
+    write_bytes("token_file", "llama3.bin", llama3, sizeof llama3);
 }
 
 // ----------------------------------------------------------------------------
