@@ -229,7 +229,7 @@ static void tokenizers(void) {
 
     // The first 300 lines of cl100k's rank file, and broken variants.
     size_t n;
-    unsigned char *ranks = read_all("tests/fixtures/tokenizer/cl100k_base/cl100k_base.tiktoken", &n);
+    unsigned char *ranks = read_all("data/cl100k_base/cl100k_base.tiktoken", &n);
     char *line = (char *)ranks;
     for (int i = 0; i < 300; i++) line = strchr(line, '\n') + 1;
     size_t cut = (size_t)(line - (char *)ranks);
