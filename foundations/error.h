@@ -1,6 +1,7 @@
 // Errors are values. A library function that can fail on user data returns 0 on success
 // and -1 on failure, and fills an Error with one line saying what and where. Only tools/
 // prints it. Asserts are kept for programming errors (a NULL that can never be NULL).
+// Control characters in a message (quoted from a file) are escaped: it is always one line.
 #ifndef FOUNDATIONS_ERROR_H
 #define FOUNDATIONS_ERROR_H
 

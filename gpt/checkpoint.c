@@ -453,9 +453,26 @@ static int read_header(Loader *l, Error *error) {
     return 0;
 }
 
+// A lower bound of the bytes a config's tensors take in the file: its largest matrices at
+// half a byte a weight (less than q4_0 stores), the others' at 4. Checked before the model is
+// allocated, so that a corrupt header cannot make a small file ask for gigabytes.
+static double config_minimum_bytes(const ModelConfig *c) {
+    double V = c->vocab_size, C = c->d_model;
+    switch (c->arch) {
+    case ARCH_BIGRAM: return 4.0 * V * V;
+    case ARCH_MLP: return 4.0 * ((V + c->d_hidden) * c->d_embed + (double)c->block_size * c->d_embed * c->d_hidden);
+    case ARCH_GPT2: return 0.5 * (V * C + 12.0 * c->n_layers * C * C) + 4.0 * c->context_length * C;
+    case ARCH_LORA: return 4.0 * c->n_layers * (double)c->lora_rank * 2.0 * C;  // one adapter pair at least
+    }
+    return 0;
+}
+
 // The model the config describes, and the tokenizer; both must agree with the header.
 static int create_model(Loader *l, Error *error) {
     const Header *h = &l->header;
+    if (config_minimum_bytes(&h->config) > (double)h->data_bytes)
+        return error_set(error, "%s: the config needs more tensor data than the file's %llu bytes (corrupt header)",
+                         l->path, (unsigned long long)h->data_bytes);
     if (model_init(l->model, &h->config, NULL, error)) return error_prefix(error, "%s", l->path);
     l->model_created = 1;
     if ((int)h->n_tensors != l->model->n_tensors)

@@ -65,20 +65,33 @@ int llmc_read_checkpoint(Model *model, const char *path, Error *error) {
     config.n_heads = header[5];
     config.d_model = header[6];
     int Vp = header[7];
-    if (gpt2_check_config(&config, error)) goto done;
+    if (gpt2_check_config(&config, error)) {
+        error_prefix(error, "%s", path);
+        goto done;
+    }
     if (Vp < config.vocab_size || Vp > config.vocab_size + 100000) {
         error_set(error, "%s: padded vocabulary %d is %s the vocabulary %d", path, Vp,
                   Vp < config.vocab_size ? "smaller than" : "more than 100000 rows above", config.vocab_size);
         goto done;
     }
-    model->config = config;
-    if (gpt2_init(model, NULL, error)) goto done;
-    long expected = (long)sizeof header + (long)sizeof(float) * llmc_parameter_count(model, Vp);
+    // The file's length is checked before the model is allocated, so that a corrupt header
+    // cannot ask for gigabytes: the sizes in double, exact for any file that could exist.
+    double C = config.d_model, expected = sizeof header + 4.0 * (((double)Vp + config.context_length) * C +
+                                                                config.n_layers * (12.0 * C * C + 13.0 * C) + 2.0 * C);
     long actual = file_size(file, path, error);
     if (actual < 0) goto done;
-    if (actual != expected) {
-        error_set(error, "%s: file has %ld bytes, the header's sizes need %ld (truncated or not this format)", path,
+    if ((double)actual != expected) {
+        error_set(error, "%s: file has %ld bytes, the header's sizes need %.0f (truncated or not this format)", path,
                   actual, expected);
+        goto done;
+    }
+    model->config = config;
+    if (gpt2_init(model, NULL, error)) {
+        error_prefix(error, "%s", path);
+        goto done;
+    }
+    if ((double)llmc_parameter_count(model, Vp) * 4 + sizeof header != expected) {
+        error_set(error, "%s: the parameter count does not match llm.c's layout", path);
         goto done;
     }
     status = read_parameters(model->params, model, Vp, file, path, error);

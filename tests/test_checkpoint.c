@@ -270,6 +270,37 @@ static void damaged_files_are_one_line_errors(void) {
     saved_free(&saved);
 }
 
+// Found by fuzzing: a header whose config asks for far more tensor data than the file holds
+// (a bigram of 65536 tokens: 16 GiB) is refused before the model is allocated. The checksum
+// is recomputed, as a buggy writer would have it right.
+static void a_config_larger_than_the_file_is_refused(void) {
+    Saved saved;
+    REQUIRE(saved_create(&saved) == 0, "cannot save the checkpoint");
+    long size = 0;
+    unsigned char *bytes = read_all(saved.path, &size);
+    REQUIRE(bytes && size > 256, "read back");
+    uint32_t arch = ARCH_BIGRAM, n_tensors;
+    int32_t vocab_size = 65536;
+    uint64_t tokenizer_bytes;
+    memcpy(bytes + 24, &arch, 4);
+    memcpy(bytes + 88, &vocab_size, 4);
+    memcpy(&n_tensors, bytes + 28, 4);
+    memcpy(&tokenizer_bytes, bytes + 40, 8);
+    uint64_t checksum = fnv1a(FNV_OFFSET, bytes, 248);
+    checksum = fnv1a(checksum, bytes + 256, (size_t)tokenizer_bytes + (size_t)n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES);
+    memcpy(bytes + 248, &checksum, 8);
+    write_all(saved.damaged, bytes, size);
+    expect_load_error(saved.damaged, "a 65536-token bigram in a small file");
+    Model model;
+    TextTokenizer tokenizer;
+    Error error = {{0}};
+    CHECK(checkpoint_load(saved.damaged, &model, &tokenizer, NULL, NULL, &error) != 0 &&
+              strstr(error.message, "needs more tensor data than the file's"),
+          "message: %s", error.message);
+    free(bytes);
+    saved_free(&saved);
+}
+
 // A failed save leaves the old file: the temporary name is too long for the file system
 // (the final name fits), so the save fails before touching the target.
 static void a_failed_save_leaves_the_old_file(void) {
@@ -467,6 +498,7 @@ static const CheckCase CASES[] = {
     {"the mlp memory-mapped predicts the same", the_mlp_memory_mapped_predicts_the_same},
     {"a BPE tokenizer rides along", a_bpe_tokenizer_rides_along},
     {"damaged files are one-line errors naming the file", damaged_files_are_one_line_errors},
+    {"a config larger than the file is refused", a_config_larger_than_the_file_is_refused},
     {"a failed save leaves the old file", a_failed_save_leaves_the_old_file},
     {"a flipped weight bit is an error", a_flipped_weight_bit_is_an_error},
     {"forged files with valid checksums", forged_files_with_valid_checksums},

@@ -212,6 +212,29 @@ static void llmc_round_trip(void) {
     check_llmc_round_trip(&rng);
 }
 
+// Found by fuzzing (tests/fuzz/corpus/llmc_checkpoint/crash_*): a corrupt llm.c header is
+// an error naming the file, and its sizes are checked against the file's length before
+// anything is allocated (a 1 KiB file cannot ask for a 3-billion-parameter model).
+static void llmc_corrupt_header(void) {
+    const char *path = check_path("corrupt_llmc.bin");
+    int32_t header[256] = {LLMC_CHECKPOINT_MAGIC, 3, 1024, 50257, 16, 32, 4096, 50304};
+    FILE *file = fopen(path, "wb");
+    REQUIRE(file != NULL, "cannot write %s", path);
+    fwrite(header, sizeof header, 1, file);
+    fclose(file);
+    Model model;
+    Error error;
+    CHECK(llmc_read_checkpoint(&model, path, &error) != 0, "a header without its parameters loads");
+    CHECK(strstr(error.message, path) && strstr(error.message, "file has 1024 bytes"), "message: %s", error.message);
+    header[5] = 3;  // heads that do not divide the width
+    file = fopen(path, "wb");
+    REQUIRE(file != NULL, "cannot write %s", path);
+    fwrite(header, sizeof header, 1, file);
+    fclose(file);
+    CHECK(llmc_read_checkpoint(&model, path, &error) != 0, "a header with 3 heads of a 4096 width loads");
+    CHECK(strstr(error.message, path) && strstr(error.message, "heads"), "message: %s", error.message);
+}
+
 static void quantized(void) {
     // This case's tolerances were set on the draws it got when the file was one main: seed 5
     // after the 40576 draws of the cases above. It keeps those draws (with other draws the
@@ -344,6 +367,7 @@ static const CheckCase CASES[] = {
     {"llm.c errors state facts", llmc_errors_state_facts},
     {"prompts longer than a chunk", prompts_longer_than_a_chunk},
     {"initialisation statistics", initialisation_statistics},
+    {"llm.c checkpoint with a corrupt header", llmc_corrupt_header},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

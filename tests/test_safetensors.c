@@ -357,6 +357,8 @@ static void test_malformed(void) {
         {"metadata_number.safetensors", -1, "{\"__metadata__\":{\"epoch\":3}}", 0,
          "__metadata__ 'epoch' is not a string"},
         {"metadata_list.safetensors", -1, "{\"__metadata__\":[\"a\"]}", 0, "__metadata__ is not a JSON object"},
+        // Found by fuzzing: a name holding a newline is quoted escaped, the message stays one line.
+        {"newline_name.safetensors", -1, "{\"a\\nb\":3}", 0, "tensor 'a\\nb': entry is not a JSON object"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         expect_error(make_file(cases[k].name, cases[k].header_length, cases[k].header, cases[k].data_size),

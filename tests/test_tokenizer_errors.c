@@ -109,6 +109,13 @@ static void test_gpt2_files(void) {
     write_file(bad_merge, merges, n);
     expect_error("merges out of rank order", bpe_load_gpt2(&bpe, encoder, bad_merge, &error), &error, bad_merge, "ranks");
     free(merges);
+    // Found by fuzzing: a token holding a newline (no GPT-2 character) is quoted escaped, so
+    // the message stays one line.
+    const char *newline = check_path("newline.json");
+    static const char json_newline[] = "{\"a\\nb\": 0}";
+    write_file(newline, json_newline, strlen(json_newline));
+    expect_error("a newline in a token", bpe_load_gpt2(&bpe, newline, vocab, &error), &error, newline, "\"a\\nb\"");
+    CHECK(strchr(error.message, '\n') == NULL, "one line: '%s'", error.message);
 }
 
 static void test_tiktoken_files(void) {
