@@ -270,6 +270,20 @@ static void damaged_files_are_one_line_errors(void) {
     saved_free(&saved);
 }
 
+// Recomputes the header's FNV checksum of a checkpoint without a data-path section, so that a
+// forged file passes it and the checks behind it are the ones tested.
+static void sign(unsigned char *bytes) {
+    uint64_t tokenizer_bytes, table_offset;
+    uint32_t n_tensors;
+    memcpy(&tokenizer_bytes, bytes + 40, 8);
+    memcpy(&table_offset, bytes + 48, 8);
+    memcpy(&n_tensors, bytes + 28, 4);
+    uint64_t checksum = fnv1a(FNV_OFFSET, bytes, 248);
+    checksum = fnv1a(checksum, bytes + 256, (size_t)tokenizer_bytes);
+    checksum = fnv1a(checksum, bytes + table_offset, (size_t)n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES);
+    memcpy(bytes + 248, &checksum, 8);
+}
+
 // Found by fuzzing: a header whose config asks for far more tensor data than the file holds
 // (a bigram of 65536 tokens: 16 GiB) is refused before the model is allocated. The checksum
 // is recomputed, as a buggy writer would have it right.
@@ -279,16 +293,11 @@ static void a_config_larger_than_the_file_is_refused(void) {
     long size = 0;
     unsigned char *bytes = read_all(saved.path, &size);
     REQUIRE(bytes && size > 256, "read back");
-    uint32_t arch = ARCH_BIGRAM, n_tensors;
+    uint32_t arch = ARCH_BIGRAM;
     int32_t vocab_size = 65536;
-    uint64_t tokenizer_bytes;
     memcpy(bytes + 24, &arch, 4);
     memcpy(bytes + 88, &vocab_size, 4);
-    memcpy(&n_tensors, bytes + 28, 4);
-    memcpy(&tokenizer_bytes, bytes + 40, 8);
-    uint64_t checksum = fnv1a(FNV_OFFSET, bytes, 248);
-    checksum = fnv1a(checksum, bytes + 256, (size_t)tokenizer_bytes + (size_t)n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES);
-    memcpy(bytes + 248, &checksum, 8);
+    sign(bytes);
     write_all(saved.damaged, bytes, size);
     expect_load_error(saved.damaged, "a 65536-token bigram in a small file");
     Model model;
@@ -360,14 +369,7 @@ static void a_flipped_weight_bit_is_an_error(void) {
     // The same file as an older program wrote it: no CRC, no flag, the FNV checksum redone.
     bytes[weight] ^= 0x10;
     memset(bytes + 176, 0, 8);
-    uint64_t tokenizer_bytes, table_offset, n_tensors32 = 0;
-    memcpy(&tokenizer_bytes, bytes + 40, 8);
-    memcpy(&table_offset, bytes + 48, 8);
-    memcpy(&n_tensors32, bytes + 28, 4);
-    uint64_t checksum = fnv1a(FNV_OFFSET, bytes, 248);
-    checksum = fnv1a(checksum, bytes + 256, (size_t)tokenizer_bytes);
-    checksum = fnv1a(checksum, bytes + table_offset, (size_t)n_tensors32 * CHECKPOINT_TENSOR_ENTRY_BYTES);
-    memcpy(bytes + 248, &checksum, 8);
+    sign(bytes);
     write_all(saved.damaged, bytes, size);
     TrainState state;
     int has_training = 0;
@@ -408,19 +410,6 @@ static void an_inference_file_keeps_its_data_path(void) {
     saved_free(&saved);
 }
 
-// Recomputes the header's FNV checksum of a checkpoint without a data-path section, so that a
-// forged file passes it and the checks behind it are the ones tested.
-static void sign(unsigned char *bytes) {
-    uint64_t tokenizer_bytes, table_offset;
-    uint32_t n_tensors;
-    memcpy(&tokenizer_bytes, bytes + 40, 8);
-    memcpy(&table_offset, bytes + 48, 8);
-    memcpy(&n_tensors, bytes + 28, 4);
-    uint64_t checksum = fnv1a(FNV_OFFSET, bytes, 248);
-    checksum = fnv1a(checksum, bytes + 256, (size_t)tokenizer_bytes);
-    checksum = fnv1a(checksum, bytes + table_offset, (size_t)n_tensors * CHECKPOINT_TENSOR_ENTRY_BYTES);
-    memcpy(bytes + 248, &checksum, 8);
-}
 
 // Loading forged must fail, for training and for inference (memory-mapped), with a message
 // holding expected.
