@@ -19,8 +19,9 @@ if ! command -v lcov > /dev/null; then
     apt-get update -qq && apt-get install -y -qq lcov > /dev/null
 fi
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DGROUNDUP_COVERAGE=ON -DGROUNDUP_SANITIZE=OFF > /dev/null
-cmake --build "$build" -j"$jobs" > /dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DGROUNDUP_COVERAGE=ON -DGROUNDUP_SANITIZE=OFF \
+    -DGROUNDUP_TEST_TIMEOUT=1500 > /dev/null
+cmake --build "$build" -j"$jobs" > "$build/coverage-build.log" 2>&1 || { tail -n 30 "$build/coverage-build.log"; exit 1; }
 lcov --quiet --zerocounters --directory "$build"
 status=0
 ctest --test-dir "$build" -j"$jobs" --output-on-failure > "$build/coverage-ctest.log" 2>&1 || status=$?

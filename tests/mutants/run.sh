@@ -90,7 +90,8 @@ if [ "${MUTANTS_CHECK:-0}" = 1 ]; then
 fi
 
 echo "building the copy in $build" >&2
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGROUNDUP_SANITIZE=OFF -DGROUNDUP_COVERAGE=OFF > "$work/cmake.log" 2>&1 &&
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGROUNDUP_SANITIZE=OFF -DGROUNDUP_COVERAGE=OFF \
+    -DGROUNDUP_TEST_TIMEOUT="$timeout" > "$work/cmake.log" 2>&1 &&
     cmake --build "$build" -j"$jobs" > "$work/build.log" 2>&1 || { echo "the unmutated copy does not build: $work/build.log" >&2; exit 2; }
 
 # The failing tests of a ctest log, comma-separated (empty when all passed).
