@@ -22,6 +22,8 @@
 #   MUTANTS_CHECK=1  only list the stale and ambiguous mutants (no build, no tests)
 # Results also go to MUTANTS_WORK/results.tsv (name, outcome, tests, what).
 set -uo pipefail
+# All of it in one function, read whole before it runs: editing this file during a run is safe.
+main() {
 cd "$(dirname "$0")/../.."
 root=$PWD
 list=${MUTANTS_LIST:-$root/tests/mutants/mutants.txt}
@@ -169,3 +171,5 @@ else
     echo "no mutant ran; $stale stale, $ambiguous ambiguous, $invalid invalid"
 fi
 [ $((stale + ambiguous)) = 0 ]
+}
+main "$@"
