@@ -97,7 +97,9 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGROUNDUP_SANITIZE=OFF -
     cmake --build "$build" -j"$jobs" > "$work/build.log" 2>&1 || { echo "the unmutated copy does not build: $work/build.log" >&2; exit 2; }
 
 # The failing tests of a ctest log, comma-separated (empty when all passed).
-failed_tests() { awk '/tests FAILED:/ { on = 1; next } on && / - / { sub(/^[^-]*- /, ""); print }' "$1" | paste -sd, -; }
+failed_tests() {
+    awk '/tests FAILED:/ { on = 1; next } on && / - / { sub(/^[^-]*- /, ""); sub(/ \(Failed\)$/, ""); print }' "$1" | paste -sd, -
+}
 
 # Baseline: the unmutated suite must pass; its times split the tests into fast and slow.
 slow=""
