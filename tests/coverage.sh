@@ -28,11 +28,12 @@ ctest --test-dir "$build" -j"$jobs" --output-on-failure > "$build/coverage-ctest
 tail -n 3 "$build/coverage-ctest.log" >&2
 
 info="$build/coverage.info"
-lcov --quiet --rc lcov_branch_coverage=1 --capture --directory "$build" --output-file "$info.all"
-lcov --quiet --rc lcov_branch_coverage=1 --extract "$info.all" "$root/*" --output-file "$info"
-genhtml --quiet --branch-coverage --output-directory "$build/coverage-html" "$info" > /dev/null || true
+# (lcov's warnings, of which Debian's 1.16 prints many about itself, go to a log)
+lcov --quiet --rc lcov_branch_coverage=1 --capture --directory "$build" --output-file "$info.all" 2> "$build/lcov.log"
+lcov --quiet --rc lcov_branch_coverage=1 --extract "$info.all" "$root/*" --output-file "$info" 2>> "$build/lcov.log"
+genhtml --quiet --branch-coverage --output-directory "$build/coverage-html" "$info" > /dev/null 2>> "$build/lcov.log" || true
 
-# The library folders (nn/ and models/ once they exist), then the program for reference.
+# The library folders, then the program for reference.
 folders=""
 for folder in foundations tokenizer quant gpt nn models tools; do
     [ -d "$folder" ] && folders="$folders $folder"
