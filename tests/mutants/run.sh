@@ -16,8 +16,8 @@
 #   MUTANTS_LIST     the list (default tests/mutants/mutants.txt)
 #   MUTANTS_TIMEOUT  seconds each test may take before it counts as failed (default 240)
 #   MUTANTS_FULL=1   run the whole suite for every mutant; by default the tests that took over
-#                    10 s in the baseline run only when the faster ones catch nothing, so a
-#                    caught mutant lists the fast tests that caught it
+#                    MUTANTS_SLOW seconds (default 20) in the baseline run only when the faster
+#                    ones catch nothing, so a caught mutant lists the fast tests that caught it
 #   JOBS             build and ctest parallelism (default 2)
 #   MUTANTS_CHECK=1  only list the stale and ambiguous mutants (no build, no tests)
 # Results also go to MUTANTS_WORK/results.tsv (name, outcome, tests, what).
@@ -111,7 +111,7 @@ if [ "${MUTANTS_SKIP_BASELINE:-0}" != 1 ] || [ ! -f "$build/Testing/Temporary/CT
     fi
 fi
 if [ "${MUTANTS_FULL:-0}" != 1 ]; then
-    slow=$(awk '$3 > 10 { print $1 }' "$build/Testing/Temporary/CTestCostData.txt" | paste -sd'|' -)
+    slow=$(awk -v limit="${MUTANTS_SLOW:-20}" '$3 > limit { print $1 }' "$build/Testing/Temporary/CTestCostData.txt" | paste -sd'|' -)
 fi
 
 restore_file=""
