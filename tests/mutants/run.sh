@@ -14,7 +14,7 @@
 # The copy and its build live in MUTANTS_WORK (default /dev/shm/groundup-mutants), kept
 # between runs so that later runs build only what changed. Environment:
 #   MUTANTS_LIST     the list (default tests/mutants/mutants.txt)
-#   MUTANTS_TIMEOUT  seconds each test may take before it counts as failed (default 240)
+#   MUTANTS_TIMEOUT  seconds each test may take before it counts as failed (default 600)
 #   MUTANTS_FULL=1   run the whole suite for every mutant; by default the tests that took over
 #                    MUTANTS_SLOW seconds (default 20) in the baseline run only when the faster
 #                    ones catch nothing, so a caught mutant lists the fast tests that caught it
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 list=${MUTANTS_LIST:-$root/tests/mutants/mutants.txt}
 work=${MUTANTS_WORK:-/dev/shm/groundup-mutants}
-timeout=${MUTANTS_TIMEOUT:-240}
+timeout=${MUTANTS_TIMEOUT:-600}
 jobs=${JOBS:-2}
 src=$work/src
 build=$work/build
