@@ -168,7 +168,8 @@ done
 run=$((caught + survived))
 echo
 if [ $run -gt 0 ]; then
-    echo "score: $caught of $run mutants caught ($((100 * caught / run))%); $stale stale, $ambiguous ambiguous, $invalid invalid"
+    echo "score: $caught of $run mutants caught ($(awk -v c=$caught -v r=$run 'BEGIN { printf "%.0f", 100 * c / r }')%);" \
+        "$stale stale, $ambiguous ambiguous, $invalid invalid"
 else
     echo "no mutant ran; $stale stale, $ambiguous ambiguous, $invalid invalid"
 fi
