@@ -175,4 +175,4 @@ else
 fi
 [ $((stale + ambiguous)) = 0 ]
 }
-main "$@"
+main "$@"; exit
