@@ -139,6 +139,12 @@ static void top_p_keeps_the_nucleus(void) {
     SamplerConfig nucleus = {1.0f, 0, 0.6f};
     double hand_exact[4] = {0.4 / 0.7, 0.3 / 0.7, 0.0, 0.0};
     check_draws(&nucleus, hand, hand_exact, 4, 4);
+    // Top-k 2 then top-p 0.5 of what is left (0.4, 0.3 -> 0.57, 0.43): one token (0.57 >= 0.5);
+    // p taken of the whole mass (0.5 of 1.0 needs 0.4 + 0.3) would keep two.
+    SamplerConfig two_then_half = {1.0f, 2, 0.5f};
+    sampler_init(&sampler, &two_then_half, 4, &error);
+    CHECK(sampler_distribution(&sampler, hand, probs) == 1, "top-k 2 then top-p 0.5 keeps one");
+    sampler_free(&sampler);
     // Top-k 3 then top-p 0.6 of what is left (0.4, 0.3, 0.2 -> 0.44, 0.33, 0.22): two tokens.
     SamplerConfig both = {1.0f, 3, 0.6f};
     sampler_init(&sampler, &both, 4, &error);

@@ -396,9 +396,51 @@ static void the_loop_keeps_a_time_budget(void) {
     names_free(&names);
 }
 
+// The rate the loop applies, seen in the weights: AdamW's first update is lr_t · g/(|g| + eps)
+// per weight, so with no weight decay the largest change after one step is the step's rate
+// (within 1% where |g| >> eps). Warmup 5 of lr 1e-2 starts at 2e-3; the automatic warmup of a
+// 100-step run is 10 steps, so it starts at 1e-3.
+static void the_loop_applies_the_scheduled_rate(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    const struct {
+        long warmup;
+        double expected;
+    } runs[] = {{5, 2e-3}, {-1, 1e-3}};
+    for (int k = 0; k < 2; k++) {
+        Error error = {{0}};
+        ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
+        TrainConfig c = tiny_run();
+        c.eval_every = 0, c.weight_decay = 0.0f, c.grad_clip = 0.0f, c.max_steps = 100, c.warmup_steps = runs[k].warmup;
+        Random init;
+        random_seed(&init, 5);
+        Model model;
+        TrainState state;
+        REQUIRE(model_init(&model, &config, &init, &error) == 0 &&
+                    train_state_init(&state, &c, &model, "data/names.txt", &error) == 0,
+                "%s", error.message);
+        float *before = malloc(sizeof(float) * (size_t)model.n_trainable);
+        REQUIRE(before, "out of memory");
+        memcpy(before, model.params, sizeof(float) * (size_t)model.n_trainable);
+        volatile sig_atomic_t stop = 0;
+        StopAt after_one = {&stop, 1};
+        TrainRun run = {&model, &names.tokenizer, &names.data, &state, NULL, NULL, &stop, stop_at, &after_one};
+        CHECK(train_run(&run, &error) == TRAIN_STOPPED && state.step == 1, "one step: %s", error.message);
+        double largest = 0.0;
+        for (long i = 0; i < model.n_trainable; i++) largest = fmax(largest, fabs((double)model.params[i] - before[i]));
+        CHECK(fabs(largest - runs[k].expected) < 0.01 * runs[k].expected, "warmup %ld: the first step moved a weight by %g, "
+              "expected the rate %g", runs[k].warmup, largest, runs[k].expected);
+        free(before);
+        model_free(&model);
+        train_state_free(&state);
+    }
+    names_free(&names);
+}
+
 static const CheckCase CASES[] = {
     {"the loop follows the schedule", the_loop_follows_the_schedule},
     {"the loop clips gradients", the_loop_clips_gradients},
+    {"the loop applies the scheduled rate", the_loop_applies_the_scheduled_rate},
     {"the loop keeps a time budget", the_loop_keeps_a_time_budget},
     {"divergence names the last save", divergence_names_the_last_save},
     {"stopped and resumed equals uninterrupted", stopped_and_resumed_equals_uninterrupted},
