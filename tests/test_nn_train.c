@@ -120,6 +120,19 @@ static void check_groups_and_clipping(void) {
     CHECK_NEAR(fc.weight->data[0], 1.0 - 0.5 * 0.1, 1e-7);  // decayed
     CHECK_NEAR(fc.bias->data[0], 1.0, 0.0);                // not
     param_optimizer_free(&optimizer);
+    // A group's lr_scale: plain SGD at lr 0.5 with gradient 1 everywhere moves the weights
+    // (scale 1) by 0.5 and the biases (scale 0.2) by 0.1.
+    init_constant(fc.weight, 1.0f);
+    init_constant(fc.bias, 1.0f);
+    OptimizerGroup scaled[2] = {{optimizer_default_config(OPTIMIZER_SGD), 1.0f}, {optimizer_default_config(OPTIMIZER_SGD), 0.2f}};
+    CHECK(param_optimizer_init(&optimizer, &params, scaled, 2, group_no_decay_on_vectors, &error) == 0, "%s", error.message);
+    for (int i = 0; i < 12; i++) fc.weight->grad[i] = 1.0f;
+    for (int i = 0; i < 3; i++) fc.bias->grad[i] = 1.0f;
+    param_optimizer_step(&optimizer, 0.5f);
+    CHECK_NEAR(fc.weight->data[5], 1.0 - 0.5, 1e-7);
+    CHECK_NEAR(fc.bias->data[2], 1.0 - 0.5 * 0.2, 1e-7);
+    param_optimizer_free(&optimizer);
+    parameters_zero_grad(&params);
     // clip_grad_norm: gradients (3, 4) of norm 5 clipped to 1
     memset(fc.weight->grad, 0, sizeof(float) * 12);
     fc.weight->grad[0] = 3.0f, fc.bias->grad[0] = 4.0f;
