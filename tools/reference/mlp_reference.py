@@ -56,11 +56,11 @@ class MLP(nn.Module):
 
 # ---------------------------------------------------------------- safetensors
 
-DTYPES = {np.dtype("<f4"): "F32", np.dtype("<i4"): "I32"}
+DTYPES = {np.dtype("<f4"): "F32", np.dtype("<i4"): "I32", np.dtype("<i8"): "I64"}
 
 
 def write_safetensors(path, tensors, metadata):
-    """tensors: list of (name, numpy array float32 or int32), written in that order."""
+    """tensors: list of (name, numpy array float32, int32 or int64), written in that order."""
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, array in tensors:
         # astype, not ascontiguousarray: that one turns a scalar (shape ()) into shape (1,).
@@ -84,7 +84,7 @@ def read_safetensors(path):
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8 : 8 + n])
     metadata = header.pop("__metadata__", {})
-    types = {"F32": "<f4", "I32": "<i4"}
+    types = {"F32": "<f4", "I32": "<i4", "I64": "<i8"}
     tensors = {}
     for name, entry in header.items():
         begin, end = entry["data_offsets"]

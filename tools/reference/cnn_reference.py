@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""groundup's PyTorch reference for the convolutional classifiers, for `groundup verify --arch lenet5|resnet`.
+
+The models (the same as models/lenet5.h and models/resnet.h):
+  lenet5  conv1 (C1,in,5,5) padding 2 -> ReLU -> max-pool 2 -> conv2 (C2,C1,5,5) -> ReLU -> max-pool 2
+          -> flatten -> fc1 (F1) -> ReLU -> fc2 (F2) -> ReLU -> fc3 (classes); --original: tanh and
+          average pooling instead (LeCun et al. 1998). --sizes C1-C2-F1-F2 (default 6-16-120-84).
+          PyTorch's default init.
+  resnet  conv1 3x3 (W,in) no bias -> bn1 -> ReLU -> layer1 ... layerS of torchvision's BasicBlock
+          (conv1 3x3 stride s, bn1, ReLU, conv2 3x3, bn2, + the input or downsample.0 1x1 conv
+          stride s / downsample.1 batch norm when the shape changes, ReLU); stage k has width
+          W·2^(k-1) and stride 2 in its first block for k > 1; then global average pooling and fc.
+          --width W (default 16), --blocks 2-2-2 (blocks per stage). torchvision's init: conv weights
+          kaiming_normal(fan_out, relu), batch norm weight 1 bias 0, Linear PyTorch's default.
+          For the fixture the batch norms' weight, bias, running_mean and running_var are then
+          moved off 1/0/0/1 by seeded noise, so that a swapped or ignored tensor shows.
+The loss is the mean cross-entropy of the logits. Batch norm runs in training mode (batch
+statistics, running statistics updated with momentum 0.1 and the unbiased variance).
+
+Writes two safetensors files (json + struct, through mlp_reference.py's writer), little-endian:
+  <out>/PARAMS.safetensors  the state_dict under PyTorch's names (F32; num_batches_tracked I64)
+  <out>/STATE.safetensors   inputs (B,1,28,28) F32, targets (B) I32, logits (B,K) F32 and loss ()
+                            F32 of the training-mode forward, grad.<name> for every parameter,
+                            step_losses (steps) F32: the loss before each of `steps` AdamW updates on
+                            the same batch (lr --lr, betas 0.9/0.999, eps 1e-8, weight decay 0.01 on
+                            every parameter), following that first forward; then
+                            after.<bn>.running_mean / running_var (F32) / num_batches_tracked (I64):
+                            the running statistics after those 1 + steps training-mode forwards, and
+                            eval_logits (B,K): the evaluation-mode logits (running statistics) after
+                            the steps.
+Both carry "__metadata__": format "pt", arch, and the sizes ("sizes" and "variant" relu-max or
+tanh-avg for lenet5; "width" and "blocks" for resnet); STATE also batch, steps, lr, seed, the
+input source and the command.
+
+Inputs: the first B training images of MNIST when --mnist DIR is given, pixels / 255, with their
+labels; otherwise uniform [0,1) inputs and random targets from the seeded generator.
+
+  /usr/bin/python3 tools/reference/cnn_reference.py --arch lenet5|resnet --out DIR [--sizes 6-16-120-84]
+      [--original] [--width 16] [--blocks 2-2-2] [--batch 8] [--steps 10] [--lr 1e-3] [--seed 1337]
+      [--mnist data/mnist]
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlp_reference import mnist_batch, read_safetensors, write_safetensors  # noqa: E402
+
+
+class LeNet5(nn.Module):
+    def __init__(self, sizes, in_channels=1, image=28, classes=10, original=False):
+        super().__init__()
+        c1, c2, f1, f2 = sizes
+        self.original = original
+        self.conv1 = nn.Conv2d(in_channels, c1, 5, padding=2)
+        self.conv2 = nn.Conv2d(c1, c2, 5)
+        side = ((image // 2) - 4) // 2
+        self.fc1 = nn.Linear(c2 * side * side, f1)
+        self.fc2 = nn.Linear(f1, f2)
+        self.fc3 = nn.Linear(f2, classes)
+
+    def forward(self, x):
+        act = torch.tanh if self.original else F.relu
+        pool = F.avg_pool2d if self.original else F.max_pool2d
+        x = pool(act(self.conv1(x)), 2)
+        x = pool(act(self.conv2(x)), 2)
+        x = x.flatten(1)
+        x = act(self.fc1(x))
+        x = act(self.fc2(x))
+        return self.fc3(x)
+
+
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock's structure and names."""
+
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or in_planes != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False),
+                                            nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = self.downsample(x) if self.downsample is not None else x
+        return F.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    def __init__(self, width, blocks, in_channels=1, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, width, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        planes, in_planes = width, width
+        self.n_stages = len(blocks)
+        for k, n in enumerate(blocks):
+            stride = 1 if k == 0 else 2
+            layer = []
+            for b in range(n):
+                layer.append(BasicBlock(in_planes, planes, stride if b == 0 else 1))
+                in_planes = planes
+            setattr(self, f"layer{k + 1}", nn.Sequential(*layer))
+            planes *= 2
+        self.fc = nn.Linear(in_planes, classes)
+        for m in self.modules():  # torchvision's initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        for k in range(self.n_stages):
+            x = getattr(self, f"layer{k + 1}")(x)
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.fc(x)
+
+
+def perturb_norms(model):
+    """Batch norms away from their initial 1/0/0/1, so that each tensor matters in the check."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.add_(0.1 * torch.randn_like(m.weight))
+                m.bias.add_(0.1 * torch.randn_like(m.bias))
+                m.running_mean.add_(0.1 * torch.randn_like(m.running_mean))
+                m.running_var.mul_(torch.exp(0.2 * torch.randn_like(m.running_var)))
+
+
+def numpy_of(value):
+    """F32, and I64 for integer buffers (num_batches_tracked), as PyTorch stores them."""
+    value = value.detach().clone()
+    return value.numpy() if value.dtype == torch.int64 else value.float().numpy()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", required=True, choices=["lenet5", "resnet"])
+    p.add_argument("--sizes", default="6-16-120-84", help="lenet5: C1-C2-F1-F2")
+    p.add_argument("--original", action="store_true", help="lenet5: tanh and average pooling")
+    p.add_argument("--width", type=int, default=16, help="resnet: channels of conv1 and layer1")
+    p.add_argument("--blocks", default="2-2-2", help="resnet: BasicBlocks per stage")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--mnist", help="directory of MNIST IDX files: use the first --batch training images")
+    p.add_argument("--out", required=True)
+    args = p.parse_args()
+    if args.batch < 2 or args.steps < 0:
+        sys.exit("--batch >= 2 (batch statistics), --steps >= 0")
+    torch.manual_seed(args.seed)
+    metadata = {"format": "pt", "arch": args.arch}
+    if args.arch == "lenet5":
+        sizes = [int(s) for s in args.sizes.split("-")]
+        if len(sizes) != 4 or min(sizes) < 1:
+            sys.exit("--sizes: four positive sizes C1-C2-F1-F2")
+        model = LeNet5(sizes, original=args.original)
+        metadata.update(sizes=args.sizes, variant="tanh-avg" if args.original else "relu-max")
+    else:
+        blocks = [int(s) for s in args.blocks.split("-")]
+        if not blocks or min(blocks) < 1 or args.width < 1:
+            sys.exit("--blocks: positive counts per stage, --width >= 1")
+        model = ResNet(args.width, blocks)
+        perturb_norms(model)
+        metadata.update(width=str(args.width), blocks=args.blocks)
+    model.train()
+    initial = {name: numpy_of(value) for name, value in model.state_dict().items()}
+
+    if args.mnist:
+        inputs, targets = mnist_batch(args.mnist, args.batch)
+        source = f"the first {args.batch} training images of {args.mnist}"
+    else:
+        inputs = torch.rand(args.batch, 1, 28, 28)
+        targets = torch.randint(0, 10, (args.batch,))
+        source = "uniform random inputs and targets"
+
+    logits = model(inputs)
+    loss = F.cross_entropy(logits, targets)
+    loss.backward()
+    grads = [("grad." + name, numpy_of(param.grad)) for name, param in model.named_parameters()]
+
+    model.zero_grad()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    step_losses = []
+    for _ in range(args.steps):
+        optimizer.zero_grad()
+        step_loss = F.cross_entropy(model(inputs), targets)
+        step_losses.append(step_loss.item())
+        step_loss.backward()
+        optimizer.step()
+    after = [("after." + name, numpy_of(value)) for name, value in model.state_dict().items()
+             if name.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    model.eval()
+    with torch.no_grad():
+        eval_logits = model(inputs)
+
+    os.makedirs(args.out, exist_ok=True)
+    write_safetensors(os.path.join(args.out, "PARAMS.safetensors"), list(initial.items()), metadata)
+    command = "/usr/bin/python3 tools/reference/cnn_reference.py " + " ".join(sys.argv[1:])
+    state_metadata = dict(metadata, batch=str(args.batch), steps=str(args.steps), lr=repr(args.lr),
+                          seed=str(args.seed), inputs=source, command=command, torch=torch.__version__)
+    state = [("inputs", inputs.numpy()), ("targets", targets.to(torch.int32).numpy()),
+             ("logits", logits.detach().numpy()), ("loss", loss.detach().numpy().reshape(()))]
+    state += grads
+    state.append(("step_losses", np.array(step_losses, dtype=np.float32)))
+    state += after
+    state.append(("eval_logits", eval_logits.numpy()))
+    write_safetensors(os.path.join(args.out, "STATE.safetensors"), state, state_metadata)
+
+    # Self-check: what was written reads back as what was computed.
+    params, _ = read_safetensors(os.path.join(args.out, "PARAMS.safetensors"))
+    back, _ = read_safetensors(os.path.join(args.out, "STATE.safetensors"))
+    assert all(np.array_equal(params[name], value) for name, value in initial.items())
+    assert np.array_equal(back["logits"], logits.detach().numpy()) and back["loss"].shape == ()
+    for k, value in enumerate(step_losses):
+        print(f"step {k} loss {value:.6f}")
+    n_params = sum(v.numel() for v in model.parameters())
+    print(f"wrote {args.out}/PARAMS.safetensors and {args.out}/STATE.safetensors: {args.arch}, {n_params} parameters, "
+          f"batch {args.batch}, loss {loss.item():.6f}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
