@@ -159,12 +159,18 @@ static int resume(const Classifier *classifier, ParamOptimizer *optimizer, const
     return status ? -1 : 0;
 }
 
-static int save_checkpoint(const Classifier *classifier, const ParamOptimizer *optimizer, const char *path, int epoch,
-                           Error *error) {
+// The checkpoint after an epoch: weights, optimizer, the epoch and the config's metadata.
+static int save_checkpoint(const Classifier *classifier, const ParamOptimizer *optimizer, const TrainerConfig *config,
+                           int epoch, Error *error) {
+    enum { MAX_METADATA = 16 };
+    if (config->n_metadata < 0 || config->n_metadata >= MAX_METADATA)
+        return error_set(error, "train: %d metadata pairs (at most %d)", config->n_metadata, MAX_METADATA - 1);
     char epoch_text[32];
     snprintf(epoch_text, sizeof epoch_text, "%d", epoch);
-    SafetensorsMetadata metadata[1] = {{"epoch", epoch_text}};
-    return nn_checkpoint_save(classifier->params, optimizer, path, metadata, 1, error);
+    SafetensorsMetadata metadata[MAX_METADATA] = {{"epoch", epoch_text}};
+    for (int i = 0; i < config->n_metadata; i++) metadata[i + 1] = config->metadata[i];
+    return nn_checkpoint_save(classifier->params, optimizer, config->checkpoint_path, metadata, config->n_metadata + 1,
+                              error);
 }
 
 // The schedule of a run of n_batches per epoch.
@@ -227,13 +233,15 @@ int classifier_train(const Classifier *classifier, const LabelledSet *train, con
             record.val_accuracy = evaluation.accuracy;
             evaluation_free(&evaluation);
         }
-        if (config->checkpoint_path && save_checkpoint(classifier, &optimizer, config->checkpoint_path, epoch, error)) goto done;
+        if (config->checkpoint_path && save_checkpoint(classifier, &optimizer, config, epoch, error)) goto done;
         record.resident_bytes = trainer_resident_bytes();  // after everything an epoch does, the save included
         history->records[history->n_epochs++] = record;
         if (validation && validation->count > 0) {
             if (record.val_accuracy > best) {
                 best = record.val_accuracy, history->best_epoch = epoch, since_best = 0;
-                if (config->best_path && state_dict_save(classifier->params, config->best_path, NULL, 0, error)) goto done;
+                if (config->best_path &&
+                    state_dict_save(classifier->params, config->best_path, config->metadata, config->n_metadata, error))
+                    goto done;
             } else {
                 since_best++;
             }

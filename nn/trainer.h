@@ -13,6 +13,7 @@
 #define NN_TRAINER_H
 
 #include "foundations/optimizer.h"
+#include "foundations/safetensors.h"
 #include "nn/data.h"
 #include "nn/module.h"
 #include "nn/optim.h"
@@ -64,6 +65,8 @@ typedef struct TrainerConfig {
     const char *checkpoint_path;  // written after every epoch (weights, optimizer, epoch), or NULL
     const char *best_path;        // the best weights by validation accuracy, or NULL
     const char *resume_path;      // a checkpoint to continue from, or NULL
+    const SafetensorsMetadata *metadata;  // recorded in every checkpoint and best-weights file
+    int n_metadata;                       // (the model's architecture, say), or 0
 } TrainerConfig;
 
 typedef struct EpochRecord {

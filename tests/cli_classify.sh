@@ -108,7 +108,7 @@ cp data/mnist/train-labels-idx1-ubyte.gz "$tmp/broken/"
 expect_error "truncated images" "train-images" "$groundup" train --data "$tmp/broken" --epochs 1
 mkdir -p "$tmp/empty"
 expect_error "no IDX files" "empty" "$groundup" train --data "$tmp/empty" --epochs 1
-expect_error "an unknown architecture" "mlp only" "$groundup" train --arch cnn --data data/mnist
+expect_error "an unknown architecture" "unknown architecture" "$groundup" train --arch cnn --data data/mnist
 expect_error "bad hidden sizes" "--hidden" "$groundup" train --data data/mnist --hidden 32,x
 expect_error "patience without validation" "validation" "$groundup" train --data data/mnist --patience 2
 printf 'P5\n4 4\n255\n0123456789abcdef' > "$tmp/small.pgm"

@@ -1,7 +1,9 @@
-// Image classification with the framework's networks (models/, nn/): `groundup train --arch mlp
-// --data DIR`, `groundup eval --model M --data DIR` and `groundup predict --model M --image FILE`.
-// train and eval hand over here when --data is a directory of IDX files (classify_wants); the
-// text commands are unchanged. Parses arguments, calls the libraries, prints.
+// Image classification with the framework's networks (models/image_classifier.h: mlp, lenet5,
+// resnet): `groundup train --arch A --data DIR`, `groundup eval --model M --data DIR` and
+// `groundup predict --model M --image FILE`. train and eval hand over here when --data is a
+// directory of IDX files (classify_wants); the text commands are unchanged. Checkpoints record
+// the architecture; eval and predict read it from them. Parses arguments, calls the libraries,
+// prints.
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -13,7 +15,7 @@
 #include "foundations/file.h"
 #include "foundations/idx.h"
 #include "foundations/image.h"
-#include "models/mlp.h"
+#include "models/image_classifier.h"
 #include "nn/trainer.h"
 #include "tools/commands.h"
 #include "tools/options.h"
@@ -41,20 +43,18 @@ static int load_split(const char *directory, const char *split, LabelledSet *set
     return status;
 }
 
-// "256,128" -> sizes[1..], between input and classes; returns the number of sizes, or -1.
-static int parse_hidden(const char *text, int input, int classes, int *sizes, int max) {
+// "256,128" or "6-16-120-84" -> sizes; returns how many (1 to max), or -1 for anything else.
+static int parse_sizes(const char *text, int *sizes, int max) {
     int n = 0;
-    sizes[n++] = input;
-    for (const char *p = text; *p && n < max - 1;) {
+    for (const char *p = text; *p;) {
         char *end;
         long h = strtol(p, &end, 10);
-        if (end == p || h < 1 || h > 1 << 20) return -1;
+        if (end == p || h < 1 || h > 1 << 20 || n == max || (*end && *end != ',' && *end != '-') || (*end && !end[1]))
+            return -1;
         sizes[n++] = (int)h;
-        p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return -1;
+        p = *end ? end + 1 : end;
     }
-    sizes[n++] = classes;
-    return n;
+    return n > 0 ? n : -1;
 }
 
 typedef struct Progress {
@@ -116,17 +116,85 @@ static int report_run(const Classifier *classifier, const TrainerHistory *histor
     return 0;
 }
 
+// The architectures' own options of `groundup train`.
+typedef struct ModelOptions {
+    const char *hidden;  // mlp
+    int batch_norm;
+    float dropout;
+    const char *sizes;   // lenet5
+    int original;
+    int width;           // resnet
+    const char *blocks;
+} ModelOptions;
+
+// A new model of architecture arch for examples of shape (channels, height, width) in `classes`
+// classes, initialised from seed.
+static int create_model(ClassifierArch arch, const ModelOptions *o, const LabelledSet *set, unsigned long long seed,
+                        ImageClassifier *model, Error *error) {
+    Random init;
+    random_seed(&init, seed);
+    int sizes[MLP_MAX_LAYERS + 1], channels = set->shape[0], side = set->shape[1], n;
+    if (arch == CLASSIFIER_MLP) {
+        Mlp mlp;
+        sizes[0] = set->sample_size;
+        if ((n = parse_sizes(o->hidden, sizes + 1, MLP_MAX_LAYERS - 1)) < 0)
+            return error_set(error, "--hidden \"%s\": comma-separated positive sizes, at most %d", o->hidden, MLP_MAX_LAYERS - 1);
+        sizes[n + 1] = set->n_classes;
+        MlpOptions options = {o->batch_norm, o->dropout};
+        if (mlp_classifier_create(&mlp, sizes, n + 2, &options, &init, error)) return -1;
+        image_classifier_from_mlp(model, &mlp);
+    } else if (arch == CLASSIFIER_LENET5) {
+        Lenet5 lenet5;
+        if (parse_sizes(o->sizes, sizes, 4) != 4) return error_set(error, "--sizes \"%s\": four sizes C1-C2-F1-F2", o->sizes);
+        if (set->shape[1] != set->shape[2])
+            return error_set(error, "lenet5 takes square images, not %dx%d", set->shape[2], set->shape[1]);
+        Lenet5Config config = {channels, side, sizes[0], sizes[1], sizes[2], sizes[3], set->n_classes, o->original};
+        if (lenet5_create(&lenet5, &config, &init, error)) return -1;
+        image_classifier_from_lenet5(model, &lenet5);
+    } else {
+        Resnet resnet;
+        ResnetConfig config;
+        if ((n = parse_sizes(o->blocks, sizes, RESNET_MAX_STAGES)) < 0)
+            return error_set(error, "--blocks \"%s\": blocks per stage, e.g. 2-2-2 (at most %d stages)", o->blocks, RESNET_MAX_STAGES);
+        if (resnet_config(&config, channels, o->width, sizes, n, set->n_classes, error) ||
+            resnet_create(&resnet, &config, &init, error))
+            return -1;
+        image_classifier_from_resnet(model, &resnet);
+    }
+    return 0;
+}
+
+// The model to train: resume's (of arch when given) or a new one; checked against the data.
+static int training_model(const char *arch_name, const char *resume, const ModelOptions *options, const LabelledSet *set,
+                          unsigned long long seed, ImageClassifier *model, Error *error) {
+    ClassifierArch arch = CLASSIFIER_MLP;
+    if (arch_name && classifier_arch_parse(arch_name, &arch, error)) return -1;
+    if (resume) {
+        if (image_classifier_load(model, resume, arch_name ? &arch : NULL, error)) return -1;
+    } else if (create_model(arch, options, set, seed, model, error)) {
+        return -1;
+    }
+    if (image_classifier_check_input(model, set->shape[0], set->shape[1], set->shape[2], error) == 0) return 0;
+    image_classifier_free(model);
+    return error_prefix(error, "%s", resume ? resume : "train");
+}
+
+// "<out without .safetensors><suffix>" into path.
+static void beside(const char *out, const char *suffix, char *path, size_t size) {
+    size_t length = strlen(out);
+    if (length >= 12 && strcmp(out + length - 12, ".safetensors") == 0) length -= 12;
+    snprintf(path, size, "%.*s%s", (int)length, out, suffix);
+}
+
 int classify_train(int argc, char **argv) {
-    const char *arch = "mlp", *data = NULL, *hidden = "256,128", *out = "out/mlp.safetensors", *resume = NULL;
+    const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
-    long warmup = 0;
-    float gamma = 0.5f, min_lr = 0.0f;
-    int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0, batch_norm = 0;
-    float dropout = 0.0f;
-    long seed = 1;
-    float lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f;
+    ModelOptions model_options = {"256,128", 0, 0.0f, "6-16-120-84", 0, 16, "1-1-1"};
+    long warmup = 0, seed = 1;
+    float gamma = 0.5f, min_lr = 0.0f, lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f;
+    int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0;
     const Option options[] = {
-        {"--arch", OPTION_STRING, &arch, "mlp (the feedforward classifier)"},
+        {"--arch", OPTION_STRING, &arch, "mlp | lenet5 | resnet (default mlp; on --resume, the checkpoint's)"},
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files (train-*, t10k-*, plain or .gz)"},
         {"--epochs", OPTION_INT, &epochs, "epochs"},
         {"--batch", OPTION_INT, &batch, "images per step"},
@@ -136,70 +204,74 @@ int classify_train(int argc, char **argv) {
         {"--gamma", OPTION_FLOAT, &gamma, "step schedule: factor per epoch"},
         {"--warmup", OPTION_LONG, &warmup, "cosine schedule: warmup steps"},
         {"--min-lr", OPTION_FLOAT, &min_lr, "cosine schedule: final learning rate"},
-        {"--weight-decay", OPTION_FLOAT, &weight_decay, "weight decay on the matrices (none on biases)"},
+        {"--weight-decay", OPTION_FLOAT, &weight_decay, "weight decay on the matrices and kernels (none on biases and norms)"},
         {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
-        {"--hidden", OPTION_STRING, &hidden, "hidden layer sizes, comma-separated"},
-        {"--batch-norm", OPTION_FLAG, &batch_norm, "batch normalisation before each hidden ReLU (bn1, bn2, ...)"},
-        {"--dropout", OPTION_FLOAT, &dropout, "dropout probability after each hidden ReLU"},
+        {"--hidden", OPTION_STRING, &model_options.hidden, "mlp: hidden layer sizes, comma-separated"},
+        {"--batch-norm", OPTION_FLAG, &model_options.batch_norm, "mlp: batch normalisation before each hidden ReLU (bn1, bn2, ...)"},
+        {"--dropout", OPTION_FLOAT, &model_options.dropout, "mlp: dropout probability after each hidden ReLU"},
+        {"--sizes", OPTION_STRING, &model_options.sizes, "lenet5: conv1 and conv2 channels, fc1 and fc2 widths"},
+        {"--original", OPTION_FLAG, &model_options.original, "lenet5: the original's tanh and average pooling"},
+        {"--width", OPTION_INT, &model_options.width, "resnet: channels of the first stage (doubled in each next)"},
+        {"--blocks", OPTION_STRING, &model_options.blocks, "resnet: BasicBlocks per stage"},
         {"--validation", OPTION_INT, &validation, "training images held out for validation (0: none)"},
         {"--patience", OPTION_INT, &patience, "stop after this many epochs without a better validation accuracy (0: never)"},
         {"--seed", OPTION_LONG, &seed, "seed of the initialisation, the split and the shuffles"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
-        {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, optimizer, epoch); curves SVG beside it"},
-        {"--resume", OPTION_STRING, &resume, "continue the run saved in this checkpoint"},
+        {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, optimizer, epoch, arch; default out/ARCH.safetensors); curves SVG beside it"},
+        {"--resume", OPTION_STRING, &resume, "continue the run saved in this checkpoint (its architecture and sizes)"},
     };
-    const char *usage = "groundup train --arch mlp --data DIR [--epochs 5] [--batch 64] [--lr 1e-3] [--hidden 256,128] "
-                        "[--validation N] [--out FILE] [--resume FILE]";
+    const char *usage = "groundup train --arch mlp|lenet5|resnet --data DIR [--epochs 5] [--batch 64] [--lr 1e-3] "
+                        "[--hidden 256,128] [--sizes 6-16-120-84] [--width 16 --blocks 1-1-1] [--validation N] [--out FILE] [--resume FILE]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!data) return fail("train", "--data DIR is required");
-    if (strcmp(arch, "mlp") != 0) return fail("train", "image classification has --arch mlp only (the CNNs come later)");
     if (epochs < 1 || epochs > 1000 || batch < 1 || validation < 0 || patience < 0 || threads < 0)
         return fail("train", "--epochs 1..1000, --batch >= 1, --validation, --patience and --threads >= 0");
     if (patience > 0 && validation == 0) return fail("train", "--patience needs a validation set (--validation N)");
     if (threads > 0) omp_set_num_threads(threads);
     Error error = {{0}};
     TrainerConfig config = {epochs, batch, lr, SCHEDULE_CONSTANT, gamma, warmup, min_lr, OPTIMIZER_ADAM, weight_decay,
-                            clip, (unsigned long long)seed + 1, patience, out, NULL, resume};
+                            clip, (unsigned long long)seed + 1, patience, out, NULL, resume, NULL, 0};
     if (!strcmp(schedule_name, "step")) config.schedule = SCHEDULE_STEP_DECAY;
     else if (!strcmp(schedule_name, "cosine")) config.schedule = SCHEDULE_WARMUP_COSINE;
     else if (strcmp(schedule_name, "constant")) return fail("train", "--schedule: constant, step or cosine");
     if (optimizer_kind_parse(optimizer_name, &config.optimizer, &error)) return fail("train", error.message);
 
     LabelledSet all = {0}, train = {0}, held_out = {0}, test = {0};
-    Mlp mlp = {0};
+    ImageClassifier *model = calloc(1, sizeof *model);
     TrainerHistory *history = calloc(1, sizeof *history);
-    char best_path[1100], svg_path[1100];
-    int status = 1, sizes[MLP_MAX_LAYERS + 1];
-    if (!history) return fail("train", "out of memory");
-    if (load_split(data, "train", &all, &error) || load_split(data, "test", &test, &error)) goto done;
-    int n_sizes = parse_hidden(hidden, all.sample_size, all.n_classes, sizes, MLP_MAX_LAYERS + 1);
-    if (n_sizes < 0) {
-        error_set(&error, "--hidden \"%s\": comma-separated positive sizes, at most %d", hidden, MLP_MAX_LAYERS - 1);
-        goto done;
+    char best_path[1100], svg_path[1100], out_directory[1100], description[128], default_out[64];
+    int status = 1, created = 0;
+    if (!history || !model) {
+        free(history), free(model);
+        return fail("train", "out of memory");
     }
+    if (load_split(data, "train", &all, &error) || load_split(data, "test", &test, &error)) goto done;
     if (validation > 0) {
         if (labelled_set_split(&all, validation, (unsigned long long)seed, &train, &held_out, &error)) goto done;
     } else {
         train = all;
         memset(&all, 0, sizeof all);
     }
-    Random init;
-    random_seed(&init, (unsigned long long)seed);
-    MlpOptions mlp_options = {batch_norm, dropout};
-    if (mlp_classifier_create(&mlp, sizes, n_sizes, &mlp_options, &init, &error)) goto done;
-    snprintf(best_path, sizeof best_path, "%.*s.best.safetensors", (int)(strlen(out) - (strstr(out, ".safetensors") ? 12 : 0)), out);
-    snprintf(svg_path, sizeof svg_path, "%.*s.svg", (int)(strlen(out) - (strstr(out, ".safetensors") ? 12 : 0)), out);
+    if (training_model(arch, resume, &model_options, &train, (unsigned long long)seed, model, &error)) goto done;
+    created = 1;
+    snprintf(default_out, sizeof default_out, "out/%s.safetensors", classifier_arch_name(model->arch));
+    if (!out) out = config.checkpoint_path = default_out;
+    SafetensorsMetadata metadata[2];
+    config.metadata = metadata;
+    config.n_metadata = image_classifier_metadata(model, metadata);
+    beside(out, ".best.safetensors", best_path, sizeof best_path);
+    beside(out, ".svg", svg_path, sizeof svg_path);
     if (validation > 0) config.best_path = best_path;
     if (trainer_check(&config, train.count, &error)) goto done;
-    char out_directory[1100];
     directory_of(out, out_directory, sizeof out_directory);
     if (make_directories(out_directory, &error)) goto done;
-    fprintf(stderr, "mlp %s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", hidden,
-            parameters_count(&mlp.params), train.count, held_out.count, test.count, omp_get_max_threads());
+    image_classifier_describe(model, description, sizeof description);
+    Classifier classifier = image_classifier_view(model);
+    fprintf(stderr, "%s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", description,
+            parameters_count(classifier.params), train.count, held_out.count, test.count, omp_get_max_threads());
     Progress progress = {isatty(fileno(stderr)), epochs, 0.0};
     TrainerCallbacks callbacks = {&progress, on_step, on_epoch};
-    Classifier classifier = mlp_as_classifier(&mlp);
     if (classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config, &callbacks, history, &error))
         goto done;
     if (report_run(&classifier, history, &test, best_path, svg_path, out, &error)) goto done;
@@ -207,28 +279,36 @@ int classify_train(int argc, char **argv) {
 done:
     if (status) fail("train", error.message);
     labelled_set_free(&all), labelled_set_free(&train), labelled_set_free(&held_out), labelled_set_free(&test);
-    mlp_classifier_free(&mlp);
-    free(history);
+    if (created) image_classifier_free(model);
+    free(model), free(history);
     return status;
 }
 
 int classify_eval(int argc, char **argv) {
-    const char *model = NULL, *data = NULL, *split = "test";
+    const char *model_path = NULL, *data = NULL, *split = "test";
     const Option options[] = {
-        {"--model", OPTION_STRING, &model, "weights (safetensors state_dict or checkpoint of an mlp)"},
+        {"--model", OPTION_STRING, &model_path, "weights (safetensors state_dict or checkpoint of an mlp, lenet5 or resnet)"},
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files"},
         {"--split", OPTION_STRING, &split, "test | train"},
     };
     int parsed = options_parse(argc, argv, "groundup eval --model M --data DIR [--split test]", options, 3, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
-    if (!model || !data) return fail("eval", "--model and --data are required");
+    if (!model_path || !data) return fail("eval", "--model and --data are required");
     Error error = {{0}};
-    Mlp mlp;
+    ImageClassifier *model = calloc(1, sizeof *model);
     LabelledSet set = {0};
-    if (mlp_classifier_load(&mlp, model, &error)) return fail("eval", error.message);
+    if (!model) return fail("eval", "out of memory");
+    if (image_classifier_load(model, model_path, NULL, &error)) {
+        free(model);
+        return fail("eval", error.message);
+    }
     int status = 1;
     if (load_split(data, split, &set, &error)) goto done;
-    Classifier classifier = mlp_as_classifier(&mlp);
+    if (image_classifier_check_input(model, set.shape[0], set.shape[1], set.shape[2], &error)) {
+        error_prefix(&error, "%s", data);
+        goto done;
+    }
+    Classifier classifier = image_classifier_view(model);
     Evaluation evaluation;
     if (classifier_evaluate(&classifier, &set, 500, &evaluation, &error)) goto done;
     print_evaluation(split, &evaluation);
@@ -237,39 +317,54 @@ int classify_eval(int argc, char **argv) {
 done:
     if (status) fail("eval", error.message);
     labelled_set_free(&set);
-    mlp_classifier_free(&mlp);
+    image_classifier_free(model);
+    free(model);
     return status;
 }
 
+// The image as the model's input (channels, height, width), scaled to [0, 1].
+static int image_input(const Image *image, float **input, Error *error) {
+    long plane = (long)image->width * image->height;
+    *input = malloc(sizeof(float) * (size_t)(plane * image->channels));
+    if (!*input) return error_set(error, "out of memory");
+    for (long i = 0; i < plane; i++)
+        for (int c = 0; c < image->channels; c++)
+            (*input)[c * plane + i] = image->pixels[i * image->channels + c] / (float)image->maxval;
+    return 0;
+}
+
 int command_predict(int argc, char **argv) {
-    const char *model = NULL, *image_path = NULL;
+    const char *model_path = NULL, *image_path = NULL;
     const Option options[] = {
-        {"--model", OPTION_STRING, &model, "weights of an mlp (safetensors)"},
-        {"--image", OPTION_STRING, &image_path, "a grayscale PGM of the model's input size (28x28 for MNIST), white digit on black"},
+        {"--model", OPTION_STRING, &model_path, "weights of an mlp, lenet5 or resnet (safetensors)"},
+        {"--image", OPTION_STRING, &image_path, "a PGM of the model's input size (28x28 for MNIST), white digit on black"},
     };
     int parsed = options_parse(argc, argv, "groundup predict --model M --image FILE.pgm", options, 2, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
-    if (!model || !image_path) return fail("predict", "--model and --image are required");
+    if (!model_path || !image_path) return fail("predict", "--model and --image are required");
     Error error = {{0}};
-    Mlp mlp;
+    ImageClassifier *model = calloc(1, sizeof *model);
     Image image = {0};
-    if (mlp_classifier_load(&mlp, model, &error)) return fail("predict", error.message);
+    float *input = NULL, probs[64];
+    if (!model) return fail("predict", "out of memory");
+    if (image_classifier_load(model, model_path, NULL, &error)) {
+        free(model);
+        return fail("predict", error.message);
+    }
     int status = 1;
+    Classifier classifier = image_classifier_view(model);
+    int K = classifier.n_classes, shape[3] = {0, 0, 0};
     if (image_read(&image, image_path, &error)) goto done;
-    if (image.channels != 1 || (long)image.width * image.height != mlp.sizes[0]) {
-        error_set(&error, "%s: a %dx%d image with %d channel(s); the model takes %d grayscale values", image_path,
-                  image.width, image.height, image.channels, mlp.sizes[0]);
+    if (image_classifier_check_input(model, image.channels, image.height, image.width, &error)) {
+        error_prefix(&error, "%s", image_path);
         goto done;
     }
-    for (long i = 0; i < (long)image.width * image.height; i++) image.pixels[i] /= (float)image.maxval;  // to [0, 1]
-    int K = mlp.sizes[mlp.n_layers], shape[3] = {1, image.height, image.width};
-    float probs[1024];
-    if (K > 1024) {
-        error_set(&error, "%s: %d classes (at most 1024)", model, K);
+    if (K > 64) {
+        error_set(&error, "%s: %d classes (at most 64)", model_path, K);
         goto done;
     }
-    Classifier classifier = mlp_as_classifier(&mlp);
-    if (classifier_predict(&classifier, image.pixels, 1, 3, shape, probs, &error)) goto done;
+    shape[0] = image.channels, shape[1] = image.height, shape[2] = image.width;
+    if (image_input(&image, &input, &error) || classifier_predict(&classifier, input, 1, 3, shape, probs, &error)) goto done;
     int best = 0;
     for (int k = 0; k < K; k++) {
         printf("class %d: %.4f\n", k, (double)probs[k]);
@@ -279,7 +374,9 @@ int command_predict(int argc, char **argv) {
     status = 0;
 done:
     if (status) fail("predict", error.message);
+    free(input);
     image_free(&image);
-    mlp_classifier_free(&mlp);
+    image_classifier_free(model);
+    free(model);
     return status;
 }

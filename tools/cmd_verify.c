@@ -33,7 +33,7 @@ static void print_verification(const Gpt2Verification *v, const Model *model, co
 }
 
 int command_verify(int argc, char **argv) {
-    if (verify_wants_mlp(argc, argv)) return verify_mlp(argc, argv);  // a framework model
+    if (verify_wants_classifier(argc, argv)) return verify_classifier(argc, argv);  // a framework model
     const char *model_path = NULL, *state_path = NULL, *losses_path = NULL;
     int steps = 10;
     float lr = 1e-4f;

@@ -27,8 +27,8 @@ int command_xor(int argc, char **argv);
 int classify_wants(int argc, char **argv);
 int classify_train(int argc, char **argv);
 int classify_eval(int argc, char **argv);
-// verify --arch mlp (cmd_verify_mlp.c): verify hands over on that option.
-int verify_wants_mlp(int argc, char **argv);
-int verify_mlp(int argc, char **argv);
+// verify --arch mlp|lenet5|resnet (cmd_verify_classifier.c): verify hands over on that option.
+int verify_wants_classifier(int argc, char **argv);
+int verify_classifier(int argc, char **argv);
 
 #endif

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The convolutional classifiers from the command line: verify --arch lenet5|resnet against the
+# PyTorch fixtures (tests/fixtures/lenet5, lenet5_original, resnet; tools/reference/cnn_reference.py),
+# a tiny train / eval / predict / resume of each on the bundled MNIST subset (one epoch, small
+# widths: seconds even under the sanitizers), and the one-line errors: a checkpoint of another
+# architecture, images of the wrong size or channel count, bad sizes.
+set -u
+groundup=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/cli_common.bash"
+
+# --- verify: the values printed, checked here against the stated tolerances
+verify_fixture() {  # ARCH FIXTURE STEPS GRADS BUFFERS
+    local arch=$1 fixture=tests/fixtures/$2 steps=$3 grads=$4 buffers=$5 out=$tmp/verify.$2
+    if ! "$groundup" verify --arch "$arch" --model "$fixture/PARAMS.safetensors" --state "$fixture/STATE.safetensors" \
+            --steps "$steps" --lr 1e-3 > "$out" 2> "$tmp/err"; then
+        fail "verify --arch $arch on $fixture failed"; cat "$out" "$tmp/err" >&2
+    fi
+    awk '/^logits:/ { exit !($4 + 0 <= 1e-4) }' "$out" || fail "$2: logits differ by more than 1e-4"
+    awk '/^loss:/ { exit !($8 + 0 <= 1e-5) }' "$out" || fail "$2: loss differs by more than 1e-5 (relative)"
+    [ "$(awk '$1 == "grad" && $(NF - 3) + 0 <= 1e-3' "$out" | wc -l)" -eq "$grads" ] ||
+        fail "$2: not $grads gradients within 1e-3"
+    [ "$(grep -c '^step [0-9]* loss .* reference ' "$out")" -eq "$steps" ] || fail "$2: not $steps step losses"
+    awk '/^steps:/ { exit !($5 + 0 <= 1e-5) }' "$out" || fail "$2: step losses differ by more than 1e-5"
+    [ "$(awk '/^after the steps/ && $(NF - 3) + 0 <= 1e-4' "$out" | wc -l)" -eq "$buffers" ] ||
+        fail "$2: not $buffers running statistics within 1e-4"
+    grep -q '^evaluation-mode logits after the steps: .* ok$' "$out" || fail "$2: evaluation logits not compared or off"
+    grep -q "^OK: the $arch matches the reference" "$out" || fail "$2: no OK line"
+}
+verify_fixture lenet5 lenet5 10 10 0
+verify_fixture lenet5 lenet5_original 5 10 0
+verify_fixture resnet resnet 10 35 33
+expect_error "a resnet verified as lenet5" "a resnet checkpoint, not lenet5" "$groundup" verify --arch lenet5 \
+    --model tests/fixtures/resnet/PARAMS.safetensors --state tests/fixtures/resnet/STATE.safetensors
+expect_error "an unknown architecture" "unknown architecture" "$groundup" verify --arch alexnet \
+    --model tests/fixtures/resnet/PARAMS.safetensors --state tests/fixtures/resnet/STATE.safetensors
+expect_error "another lenet5's state" "expected" "$groundup" verify --arch lenet5 \
+    --model tests/fixtures/lenet5_original/PARAMS.safetensors --state tests/fixtures/lenet5/STATE.safetensors
+
+# --- train, eval, predict, resume: LeNet-5
+"$groundup" train --arch lenet5 --data data/mnist --epochs 1 --sizes 4-8-32-16 --batch 128 \
+    --out "$tmp/lenet5.safetensors" > "$tmp/train" 2> "$tmp/err" || { fail "train --arch lenet5 failed"; cat "$tmp/err" >&2; }
+accuracy=$(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/train")
+awk -v a="${accuracy:-0}" 'BEGIN { exit !(a > 70) }' || fail "lenet5, one epoch: test accuracy ${accuracy:-none}% (expected > 70%)"
+grep -q '^lenet5 4-8-32-16 relu-max: 8042 parameters' "$tmp/err" || fail "lenet5: no description line with the parameter count"
+head -c 4096 "$tmp/lenet5.safetensors" | grep -aq '"arch":"lenet5"' || fail "the lenet5 checkpoint does not record its arch"
+"$groundup" eval --model "$tmp/lenet5.safetensors" --data data/mnist > "$tmp/eval" || fail "eval of the lenet5 failed"
+grep -q "^test accuracy ${accuracy}%" "$tmp/eval" || fail "lenet5 eval differs from train's ${accuracy}%: $(head -1 "$tmp/eval")"
+
+label=$(gzip -dc data/mnist/t10k-labels-idx1-ubyte.gz | od -An -tu1 -j8 -N1 | tr -d ' ')
+{ printf 'P5\n28 28\n255\n'; gzip -dc data/mnist/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c 784; } > "$tmp/first.pgm"
+"$groundup" predict --model "$tmp/lenet5.safetensors" --image "$tmp/first.pgm" > "$tmp/predict" || fail "lenet5 predict failed"
+grep -q "^predicted $label\$" "$tmp/predict" || fail "lenet5 predict: $(tail -1 "$tmp/predict") (the label is $label)"
+awk '/^class/ { s += $3 } END { exit !(s > 0.999 && s < 1.001) }' "$tmp/predict" || fail "probabilities do not sum to 1"
+
+"$groundup" train --data data/mnist --epochs 2 --batch 128 --out "$tmp/lenet5.safetensors" \
+    --resume "$tmp/lenet5.safetensors" > "$tmp/resume" 2> "$tmp/err" || { fail "lenet5 resume failed"; cat "$tmp/err" >&2; }
+grep -q '^epoch 2:' "$tmp/resume" && ! grep -q '^epoch 1:' "$tmp/resume" || fail "lenet5 resume did not run epoch 2 alone"
+grep -q '^lenet5 4-8-32-16 relu-max' "$tmp/err" || fail "resume did not take the checkpoint's architecture and sizes"
+
+# --- ResNet (width 4, one block per stage): batch norm's running statistics used by eval
+"$groundup" train --arch resnet --data data/mnist --epochs 1 --width 4 --blocks 1-1 --batch 128 \
+    --out "$tmp/resnet.safetensors" > "$tmp/resnet" 2> "$tmp/err" || { fail "train --arch resnet failed"; cat "$tmp/err" >&2; }
+resnet_accuracy=$(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/resnet")
+awk -v a="${resnet_accuracy:-0}" 'BEGIN { exit !(a > 30) }' || fail "resnet, one epoch: test accuracy ${resnet_accuracy:-none}%"
+grep -q '^resnet width 4 blocks 1-1:' "$tmp/err" || fail "resnet: no description line"
+"$groundup" eval --model "$tmp/resnet.safetensors" --data data/mnist | grep -q "^test accuracy ${resnet_accuracy}%" ||
+    fail "resnet eval differs from train's ${resnet_accuracy}%"
+"$groundup" predict --model "$tmp/resnet.safetensors" --image "$tmp/first.pgm" | grep -q '^predicted [0-9]$' ||
+    fail "resnet predict printed no prediction"
+finite_outputs "$tmp/train" "$tmp/eval" "$tmp/predict" "$tmp/resume" "$tmp/resnet" "$tmp"/verify.*
+
+# --- errors
+expect_error "resuming a resnet as lenet5" "a resnet checkpoint, not lenet5" \
+    "$groundup" train --arch lenet5 --data data/mnist --epochs 2 --resume "$tmp/resnet.safetensors" --out "$tmp/x.safetensors"
+printf 'P5\n4 4\n255\n0123456789abcdef' > "$tmp/small.pgm"
+expect_error "a 4x4 image for lenet5" "small.pgm: a 4x4 image with 1 channel(s); the lenet5 takes 28x28 with 1" \
+    "$groundup" predict --model "$tmp/lenet5.safetensors" --image "$tmp/small.pgm"
+{ printf 'P6\n28 28\n255\n'; head -c 2352 /dev/zero; } > "$tmp/colour.ppm"
+expect_error "an RGB image for resnet" "colour.ppm: a 28x28 image with 3 channel(s); the resnet takes 1 channel" \
+    "$groundup" predict --model "$tmp/resnet.safetensors" --image "$tmp/colour.ppm"
+# MNIST-format files of 32x32 images: two of each split
+mkdir -p "$tmp/big"
+for split in train t10k; do
+    { printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x20\x00\x00\x00\x20'; head -c 2048 /dev/zero; } > "$tmp/big/$split-images-idx3-ubyte"
+    printf '\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02' > "$tmp/big/$split-labels-idx1-ubyte"
+done
+expect_error "32x32 images for lenet5" "a 32x32 image with 1 channel(s); the lenet5 takes 28x28" \
+    "$groundup" eval --model "$tmp/lenet5.safetensors" --data "$tmp/big"
+expect_error "resuming a 28x28 lenet5 on 32x32 images" "32x32" \
+    "$groundup" train --data "$tmp/big" --epochs 2 --resume "$tmp/lenet5.safetensors" --out "$tmp/x.safetensors"
+expect_error "three lenet5 sizes" "--sizes" "$groundup" train --arch lenet5 --data data/mnist --sizes 6-16-120
+expect_error "a zero lenet5 size" "--sizes" "$groundup" train --arch lenet5 --data data/mnist --sizes 6-0-120-84
+expect_error "bad resnet blocks" "--blocks" "$groundup" train --arch resnet --data data/mnist --blocks 2-x
+expect_error "too many resnet stages" "stages\|--blocks" "$groundup" train --arch resnet --data data/mnist --blocks 1-1-1-1-1-1-1
+expect_error "a resnet width of 0" "width" "$groundup" train --arch resnet --data data/mnist --width 0
+expect_error "an unknown architecture" "unknown architecture \"alexnet\"" "$groundup" train --arch alexnet --data data/mnist
+head -c 3000 "$tmp/lenet5.safetensors" > "$tmp/cut.safetensors"
+expect_error "a truncated checkpoint" "cut.safetensors" "$groundup" eval --model "$tmp/cut.safetensors" --data data/mnist
+
+exit $((failures > 0))
