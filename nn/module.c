@@ -160,6 +160,49 @@ Tensor *batch_norm_apply(Tape *tape, const BatchNorm1d *layer, Tensor *x, int tr
     return out;
 }
 
+int conv2d_init(Conv2d *layer, Parameters *params, const char *name, int in_channels, int out_channels,
+                int kernel_size, int stride, int padding, int dilation, int groups, int bias, Random *rng, Error *error) {
+    memset(layer, 0, sizeof *layer);
+    if (in_channels < 1 || out_channels < 1 || kernel_size < 1 || stride < 1 || padding < 0 || dilation < 1 ||
+        groups < 1 || in_channels % groups || out_channels % groups)
+        return error_set(error, "%s: Conv2d(%d, %d, kernel %d, stride %d, padding %d, dilation %d, groups %d) needs "
+                         "positive sizes and channels divisible by groups", name, in_channels, out_channels,
+                         kernel_size, stride, padding, dilation, groups);
+    *layer = (Conv2d){NULL, NULL, in_channels, out_channels, kernel_size, stride, padding, dilation, groups};
+    int shape[4] = {out_channels, in_channels / groups, kernel_size, kernel_size};
+    layer->weight = parameters_add(params, name, "weight", 4, shape, 0, error);
+    if (!layer->weight) return -1;
+    // As Linear: kaiming_uniform(a = √5) is U(±1/√fan_in), fan_in = in/groups · k²; the bias the same bound.
+    init_kaiming_uniform(layer->weight, sqrtf(5.0f), FAN_IN, GAIN_LEAKY_RELU, rng);
+    if (bias) {
+        layer->bias = parameters_add(params, name, "bias", 1, &out_channels, 0, error);
+        if (!layer->bias) return -1;
+        float bound = 1.0f / sqrtf((float)(in_channels / groups * kernel_size * kernel_size));
+        init_uniform(layer->bias, -bound, bound, rng);
+    }
+    return 0;
+}
+
+Tensor *conv2d_apply(Tape *tape, const Conv2d *layer, Tensor *x) {
+    return nn_conv2d(tape, x, layer->weight, layer->bias, layer->stride, layer->padding, layer->dilation, layer->groups);
+}
+
+int group_norm_init(GroupNorm *layer, Parameters *params, const char *name, int groups, int C, Error *error) {
+    memset(layer, 0, sizeof *layer);
+    if (C < 1 || groups < 1 || C % groups)
+        return error_set(error, "%s: GroupNorm(%d groups, %d channels) needs channels divisible by groups", name, groups, C);
+    layer->groups = groups;
+    layer->weight = parameters_add(params, name, "weight", 1, &C, 0, error);
+    layer->bias = layer->weight ? parameters_add(params, name, "bias", 1, &C, 0, error) : NULL;
+    if (!layer->bias) return -1;
+    init_constant(layer->weight, 1.0f);
+    return 0;
+}
+
+Tensor *group_norm_apply(Tape *tape, const GroupNorm *layer, Tensor *x) {
+    return nn_group_norm(tape, x, layer->groups, layer->weight, layer->bias);
+}
+
 Tensor *dropout_apply(Tape *tape, const Dropout *layer, Tensor *x, int training, Random *rng) {
     return nn_dropout(tape, x, layer->p, training, rng);
 }

@@ -5,8 +5,8 @@
 // reader and writer (nn/state_dict.h) walk.
 //
 // Initialisation follows PyTorch's defaults: Linear's weight and bias uniform in ±1/√in_features
-// (kaiming_uniform with a = √5), Embedding normal(0, 1), LayerNorm and BatchNorm weight 1 and
-// bias 0, running mean 0 and variance 1. nn/init.h has the others.
+// and Conv2d's in ±1/√(in/groups·k²) (kaiming_uniform with a = √5), Embedding normal(0, 1),
+// LayerNorm, BatchNorm and GroupNorm weight 1 and bias 0, running mean 0 and variance 1. nn/init.h has the others.
 #ifndef NN_MODULE_H
 #define NN_MODULE_H
 
@@ -77,6 +77,29 @@ typedef struct BatchNorm1d {
 int batch_norm_init(BatchNorm1d *layer, Parameters *params, const char *name, int C, Error *error);
 // training: batch statistics, the running ones updated and num_batches_tracked counted.
 Tensor *batch_norm_apply(Tape *tape, const BatchNorm1d *layer, Tensor *x, int training);
+
+// BatchNorm2d: the same module over x (N,C,H,W) (nn_batch_norm takes both).
+typedef BatchNorm1d BatchNorm2d;
+
+// Conv2d: x (N,in,H,W) -> (N,out,H',W') (nn_conv2d); weight (out, in/groups, k, k), bias (out)
+// or none. PyTorch's default init: weight and bias uniform in ±1/√(in/groups·k²)
+// (kaiming_uniform with a = √5). Fails on sizes below 1 (padding below 0) or channels not
+// divisible by groups.
+typedef struct Conv2d {
+    Tensor *weight, *bias;
+    int in_channels, out_channels, kernel_size, stride, padding, dilation, groups;
+} Conv2d;
+int conv2d_init(Conv2d *layer, Parameters *params, const char *name, int in_channels, int out_channels,
+                int kernel_size, int stride, int padding, int dilation, int groups, int bias, Random *rng, Error *error);
+Tensor *conv2d_apply(Tape *tape, const Conv2d *layer, Tensor *x);
+
+// GroupNorm over groups of the C channels of x (N,C,...): weight (C) 1, bias (C) 0, eps 1e-5.
+typedef struct GroupNorm {
+    Tensor *weight, *bias;
+    int groups;
+} GroupNorm;
+int group_norm_init(GroupNorm *layer, Parameters *params, const char *name, int groups, int C, Error *error);
+Tensor *group_norm_apply(Tape *tape, const GroupNorm *layer, Tensor *x);
 
 // Dropout with probability p while training.
 typedef struct Dropout {

@@ -94,10 +94,11 @@ Tensor *nn_bce_with_logits(Tape *tape, Tensor *logits, Tensor *target);
 Tensor *nn_dropout(Tape *tape, Tensor *x, float p, int training, Random *rng);
 // LayerNorm over the last axis (C): x (..., C), weight (C), bias (C); eps 1e-5.
 Tensor *nn_layer_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias);
-// Batch normalisation over the batch (PyTorch's BatchNorm1d): x (N,C) or (N,C,L), weight,
-// bias, running_mean and running_var (C). training: normalised by the batch's statistics, the
-// running ones updated in place (momentum 0.1, unbiased variance); otherwise by the running
-// ones. The kernel is layers.h's batchnorm over (rows, C); (N,C,L) is permuted to (N·L, C).
+// Batch normalisation over the batch (PyTorch's BatchNorm1d and BatchNorm2d): x (N,C), (N,C,L)
+// or (N,C,H,W), weight, bias, running_mean and running_var (C); statistics per channel over
+// every axis but C. training: normalised by the batch's statistics, the running ones updated in
+// place (momentum 0.1, unbiased variance); otherwise by the running ones. The kernels are
+// layers.h's batchnorm for (N,C) and normalization.h's batchnorm_channels for the others.
 Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean, Tensor *running_var,
                       int training);
 // Scaled dot-product attention with NH heads: q (B,Tq,C), k and v (B,Tk,C) -> (B,Tq,C),
@@ -106,5 +107,41 @@ Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tenso
 // key_padding_mask); a query that sees no key gets zeros. The kernel is layers.h's attention.
 Tensor *nn_attention(Tape *tape, Tensor *q, Tensor *k, Tensor *v, int n_heads, int causal,
                      const unsigned char *key_padding);
+
+// ---------------------------------------------------------------------------------------
+// convolutional networks: NCHW float32, square kernels (foundations/convolution.h, pooling.h,
+// normalization.h)
+
+// x (N,C,H,W), weight (OC, C/groups, KH, KW), bias (OC) or NULL -> (N,OC,H',W'),
+// H' = (H + 2·padding − dilation·(KH−1) − 1)/stride + 1 (torch.nn.functional.conv2d).
+// Fails on a kernel larger than the padded input, stride or dilation below 1, a negative
+// padding, channels not divisible by groups, or tensors that are not 4-d.
+Tensor *nn_conv2d(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, int stride, int padding, int dilation, int groups);
+// x (N,C,H,W), weight (C, OC/groups, KH, KW) (PyTorch's layout), bias (OC) or NULL -> (N,OC,H',W'),
+// H' = (H−1)·stride − 2·padding + (KH−1) + output_padding + 1 (conv_transpose2d, dilation 1);
+// 0 <= output_padding < stride.
+Tensor *nn_conv_transpose2d(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, int stride, int padding,
+                            int output_padding, int groups);
+// Pooling, x (N,C,H,W) -> (N,C,H',W'), H' = (H + 2·padding − kernel)/stride + 1; stride 0
+// means stride = kernel (PyTorch's default); 0 <= padding <= kernel/2.
+// max: padded positions are −∞; the gradient goes to the first maximal element of a window.
+// avg: count_include_pad (padding counts as zeros in a divisor of kernel²), ceil_mode False.
+Tensor *nn_max_pool2d(Tape *tape, Tensor *x, int kernel, int stride, int padding);
+Tensor *nn_avg_pool2d(Tape *tape, Tensor *x, int kernel, int stride, int padding);
+// torch adaptive_avg_pool2d: x (N,C,H,W) -> (N,C,out_h,out_w) ((1,1) is global average pooling).
+Tensor *nn_adaptive_avg_pool2d(Tape *tape, Tensor *x, int out_h, int out_w);
+// GroupNorm: x (N,C,...) with C % groups == 0, weight and bias (C) or NULL (1 and 0); eps 1e-5.
+Tensor *nn_group_norm(Tape *tape, Tensor *x, int groups, Tensor *weight, Tensor *bias);
+// torch LocalResponseNorm(size, alpha, beta, k) across the channels of x (N,C,...) (AlexNet):
+// x / (k + alpha/size · Σ_window x²)^beta.
+Tensor *nn_local_response_norm(Tape *tape, Tensor *x, int size, float alpha, float beta, float k);
+// Dropout2d: zeroes whole channels (N,C) of x (N,C,...) with probability p when training,
+// scales the others by 1/(1−p); otherwise (or at p = 0) the identity: x itself.
+Tensor *nn_dropout2d(Tape *tape, Tensor *x, float p, int training, Random *rng);
+// Up-sampling by an integer scale >= 1: x (N,C,H,W) -> (N,C,H·scale,W·scale).
+Tensor *nn_upsample_nearest2d(Tape *tape, Tensor *x, int scale);
+// align_corners as torch.nn.Upsample's (0, its default, or 1).
+Tensor *nn_upsample_bilinear2d(Tape *tape, Tensor *x, int scale, int align_corners);
+// Channel concat is nn_concat(tape, xs, n, 1); flatten is nn_reshape to (N, -1).
 
 #endif

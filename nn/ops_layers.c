@@ -6,6 +6,7 @@
 #include "foundations/layers.h"
 #include "foundations/losses.h"
 #include "foundations/matmul.h"
+#include "foundations/normalization.h"
 #include "nn/op_common.h"
 #include "nn/ops.h"
 
@@ -292,20 +293,46 @@ static Tensor *batch_norm_rows(Tape *tape, Tensor *x, Tensor *weight, Tensor *bi
     return out;
 }
 
+// batch norm over (N, C, L): the statistics are over N and L, per channel; same saved and sizes
+// with sizes[3] = L
+static void batch_norm_channels_backward_node(Tape *tape, Node *node) {
+    Tensor *x = node->in[0], *weight = node->in[1], *bias = node->in[2];
+    float *d_x = grad_or_scratch(tape, x), *d_w = grad_or_scratch(tape, weight), *d_b = grad_or_scratch(tape, bias);
+    if (!d_x || !d_w || !d_b) return;
+    batchnorm_channels_backward(d_x, d_w, d_b, node->out->grad, x->data, weight->data, node->saved[0], node->saved[1],
+                                (int)node->sizes[0], (int)node->sizes[1], node->sizes[3], (int)node->sizes[2]);
+}
+
+static Tensor *batch_norm_channels(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean,
+                                   Tensor *running_var, int training) {
+    int N = x->shape[0], C = x->shape[1];
+    long L = x->size / ((long)N * C);
+    if (training && (long)N * L < 2)
+        return tape_fail(tape, "batch_norm: training needs more than one value per channel, not %s", shape_text(x).text);
+    Tensor *out = tensor_new(tape, x->n_dims, x->shape);
+    float *mean = tape_alloc(tape, sizeof(float) * (size_t)C), *rstd = tape_alloc(tape, sizeof(float) * (size_t)C);
+    if (!out || !mean || !rstd) return NULL;
+    batchnorm_channels_forward(out->data, mean, rstd, running_mean->data, running_var->data, x->data, weight->data,
+                               bias->data, N, C, L, training);
+    Tensor *in[3] = {x, weight, bias};
+    Node *node = tape_record(tape, "batch_norm", batch_norm_channels_backward_node, out, in, 3);
+    if (node) {
+        node->saved[0] = mean, node->saved[1] = rstd;
+        node->sizes[0] = N, node->sizes[1] = C, node->sizes[2] = training, node->sizes[3] = L;
+    }
+    return out;
+}
+
 Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean, Tensor *running_var,
                       int training) {
     if (!x || !weight || !bias || !running_mean || !running_var) return NULL;
     int C = x->n_dims >= 2 ? x->shape[1] : 0;
-    if ((x->n_dims != 2 && x->n_dims != 3) || C < 1 || weight->size != C || bias->size != C || running_mean->size != C ||
-        running_var->size != C)
-        return tape_fail(tape, "batch_norm: input %s and parameters of %ld channels do not fit (N,C) or (N,C,L)",
+    if (x->n_dims < 2 || x->n_dims > 5 || C < 1 || x->shape[0] < 1 || weight->size != C || bias->size != C ||
+        running_mean->size != C || running_var->size != C)
+        return tape_fail(tape, "batch_norm: input %s and parameters of %ld channels do not fit (N,C), (N,C,L) or (N,C,H,W)",
                          shape_text(x).text, weight->size);
     if (x->n_dims == 2) return batch_norm_rows(tape, x, weight, bias, running_mean, running_var, training);
-    // (N,C,L): the statistics are over N and L, so normalise the rows of (N·L, C)
-    int N = x->shape[0], L = x->shape[2], to_rows[3] = {0, 2, 1}, rows[2] = {N * L, C}, nlc[3] = {N, L, C};
-    Tensor *flat = nn_reshape(tape, nn_permute(tape, x, to_rows), 2, rows);
-    Tensor *normalised = flat ? batch_norm_rows(tape, flat, weight, bias, running_mean, running_var, training) : NULL;
-    return nn_permute(tape, nn_reshape(tape, normalised, 3, nlc), to_rows);
+    return batch_norm_channels(tape, x, weight, bias, running_mean, running_var, training);
 }
 
 // ----------------------------------------------------------------------------

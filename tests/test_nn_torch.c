@@ -12,7 +12,7 @@
 static const char *FIXTURE = "tests/fixtures/nn_ops/OPS.safetensors";
 static const int TARGETS[6] = {1, -100, 3, 3, -100, 1};
 static const unsigned char PADDING[10] = {0, 0, 0, 1, 1, 0, 0, 0, 0, 0};
-static float running_mean[8], running_var[8];  // batch norm's statistics after the forward
+static float running_mean[8], running_var[8];  // (at most 8 channels)  // batch norm's statistics after the forward
 
 static Tensor *batch_norm(Tape *t, Tensor **in) {
     int C = in[0]->shape[1];
@@ -23,6 +23,8 @@ static Tensor *batch_norm(Tape *t, Tensor **in) {
     memcpy(running_var, var->data, sizeof(float) * (size_t)C);
     return out;
 }
+
+static Tensor *build_image(Tape *t, const char *name, Tensor **in);
 
 static Tensor *build(Tape *t, const char *name, Tensor **in) {
     if (!strcmp(name, "add_broadcast")) return nn_add(t, in[0], in[1]);
@@ -43,6 +45,28 @@ static Tensor *build(Tape *t, const char *name, Tensor **in) {
     if (!strcmp(name, "batch_norm_nc") || !strcmp(name, "batch_norm_ncl")) return batch_norm(t, in);
     if (!strcmp(name, "attention_causal_padding")) return nn_attention(t, in[0], in[1], in[2], 2, 1, PADDING);
     if (!strcmp(name, "attention_cross_padding")) return nn_attention(t, in[0], in[1], in[2], 2, 0, PADDING);
+    return build_image(t, name, in);
+}
+
+// The convolutional networks' operations (issue 15).
+static Tensor *build_image(Tape *t, const char *name, Tensor **in) {
+    if (!strcmp(name, "conv2d_stride_padding")) return nn_conv2d(t, in[0], in[1], in[2], 2, 1, 1, 1);
+    if (!strcmp(name, "conv2d_dilation_groups")) return nn_conv2d(t, in[0], in[1], NULL, 1, 2, 2, 2);
+    if (!strcmp(name, "conv2d_depthwise")) return nn_conv2d(t, in[0], in[1], in[2], 1, 1, 1, 3);
+    if (!strcmp(name, "conv2d_pointwise")) return nn_conv2d(t, in[0], in[1], in[2], 1, 0, 1, 1);
+    if (!strcmp(name, "conv_transpose2d")) return nn_conv_transpose2d(t, in[0], in[1], in[2], 2, 1, 1, 1);
+    if (!strcmp(name, "conv_transpose2d_groups")) return nn_conv_transpose2d(t, in[0], in[1], NULL, 2, 0, 0, 2);
+    if (!strcmp(name, "max_pool2d")) return nn_max_pool2d(t, in[0], 3, 2, 1);
+    if (!strcmp(name, "max_pool2d_default_stride")) return nn_max_pool2d(t, in[0], 2, 0, 0);
+    if (!strcmp(name, "avg_pool2d")) return nn_avg_pool2d(t, in[0], 3, 2, 1);
+    if (!strcmp(name, "adaptive_avg_pool2d")) return nn_adaptive_avg_pool2d(t, in[0], 3, 2);
+    if (!strcmp(name, "batch_norm_nchw")) return batch_norm(t, in);
+    if (!strcmp(name, "group_norm")) return nn_group_norm(t, in[0], 3, in[1], in[2]);
+    if (!strcmp(name, "local_response_norm_3")) return nn_local_response_norm(t, in[0], 3, 0.5f, 0.75f, 1.0f);
+    if (!strcmp(name, "local_response_norm_4")) return nn_local_response_norm(t, in[0], 4, 0.8f, 0.6f, 2.0f);
+    if (!strcmp(name, "upsample_nearest2d")) return nn_upsample_nearest2d(t, in[0], 2);
+    if (!strcmp(name, "upsample_bilinear2d")) return nn_upsample_bilinear2d(t, in[0], 2, 0);
+    if (!strcmp(name, "upsample_bilinear2d_align_corners")) return nn_upsample_bilinear2d(t, in[0], 3, 1);
     return NULL;
 }
 
@@ -50,7 +74,12 @@ static const char *CASE_NAMES[] = {"add_broadcast", "mul_broadcast", "div", "var
                                    "max_axis", "softplus", "leaky_relu", "gelu_tanh", "log_softmax", "matmul_batched",
                                    "cross_entropy_smoothing_ignore", "bce_with_logits", "mse", "layer_norm",
                                    "batch_norm_nc", "batch_norm_ncl", "attention_causal_padding",
-                                   "attention_cross_padding"};
+                                   "attention_cross_padding", "conv2d_stride_padding", "conv2d_dilation_groups",
+                                   "conv2d_depthwise", "conv2d_pointwise", "conv_transpose2d",
+                                   "conv_transpose2d_groups", "max_pool2d", "max_pool2d_default_stride", "avg_pool2d",
+                                   "adaptive_avg_pool2d", "batch_norm_nchw", "group_norm", "local_response_norm_3",
+                                   "local_response_norm_4", "upsample_nearest2d", "upsample_bilinear2d",
+                                   "upsample_bilinear2d_align_corners"};
 
 // max |ours − theirs| <= 1e-5 · max(|theirs|, 1e-3)
 static void compare(const char *what, const char *name, const float *ours, const SafetensorsTensor *theirs, long n) {
