@@ -12,8 +12,8 @@ const double CLASSIFIER_LOGITS_TOLERANCE = 1e-4;       // absolute
 const double CLASSIFIER_LOSS_TOLERANCE = 1e-5;         // relative
 const double CLASSIFIER_GRADIENT_TOLERANCE = 1e-3;     // relative to the tensor's largest reference value
 const double CLASSIFIER_STEP_TOLERANCE = 1e-5;         // relative, each step's loss
-const double CLASSIFIER_BUFFER_TOLERANCE = 1e-4;       // relative to the tensor's largest reference value
-const double CLASSIFIER_EVAL_LOGITS_TOLERANCE = 1e-3;  // absolute, after the steps
+const double CLASSIFIER_BUFFER_TOLERANCE = 1e-5;       // relative to the tensor's largest reference value
+const double CLASSIFIER_EVAL_LOGITS_TOLERANCE = 1e-4;  // absolute, after the steps
 
 // A float tensor of the state file with exactly count values, or NULL (with error).
 static const float *state_floats(const Safetensors *file, const char *path, const char *name, long count, Error *error) {

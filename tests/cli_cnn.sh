@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The convolutional classifiers from the command line: verify --arch lenet5|resnet against the
 # PyTorch fixtures (tests/fixtures/lenet5, lenet5_original, resnet; tools/reference/cnn_reference.py),
-# a tiny train / eval / predict / resume of each on the bundled MNIST subset (one epoch, small
+# a tiny train / eval / predict / resume of each on 2,000 of the bundled MNIST images (small
 # widths: seconds even under the sanitizers), and the one-line errors: a checkpoint of another
 # architecture, images of the wrong size or channel count, bad sizes.
 set -u
@@ -23,8 +23,9 @@ verify_fixture() {  # ARCH FIXTURE STEPS GRADS BUFFERS
         fail "$2: not $grads gradients within 1e-3"
     [ "$(grep -c '^step [0-9]* loss .* reference ' "$out")" -eq "$steps" ] || fail "$2: not $steps step losses"
     awk '/^steps:/ { exit !($5 + 0 <= 1e-5) }' "$out" || fail "$2: step losses differ by more than 1e-5"
-    [ "$(awk '/^after the steps/ && $(NF - 3) + 0 <= 1e-4' "$out" | wc -l)" -eq "$buffers" ] ||
-        fail "$2: not $buffers running statistics within 1e-4"
+    [ "$(awk '/^after the steps/ && $(NF - 3) + 0 <= 1e-5' "$out" | wc -l)" -eq "$buffers" ] ||
+        fail "$2: not $buffers running statistics within 1e-5"
+    awk '/^evaluation-mode logits/ { exit !($9 + 0 <= 1e-4) }' "$out" || fail "$2: evaluation logits differ by more than 1e-4"
     grep -q '^evaluation-mode logits after the steps: .* ok$' "$out" || fail "$2: evaluation logits not compared or off"
     grep -q "^OK: the $arch matches the reference" "$out" || fail "$2: no OK line"
 }
@@ -38,15 +39,36 @@ expect_error "an unknown architecture" "unknown architecture" "$groundup" verify
 expect_error "another lenet5's state" "expected" "$groundup" verify --arch lenet5 \
     --model tests/fixtures/lenet5_original/PARAMS.safetensors --state tests/fixtures/lenet5/STATE.safetensors
 
-# --- train, eval, predict, resume: LeNet-5
-"$groundup" train --arch lenet5 --data data/mnist --epochs 1 --sizes 4-8-32-16 --batch 128 \
+# --- train, eval, predict, resume on the first 1,000 training and 500 test images
+small=$tmp/small
+mkdir -p "$small"
+subset() {  # SPLIT COUNT (< 65536): the first COUNT images and labels of data/mnist's split
+    local n=$2 hi lo
+    hi=$(printf '\\x%02x' $((n >> 8))) lo=$(printf '\\x%02x' $((n & 255)))
+    { printf "\x00\x00\x08\x03\x00\x00$hi$lo\x00\x00\x00\x1c\x00\x00\x00\x1c"
+      gzip -dc "data/mnist/$1-images-idx3-ubyte.gz" | tail -c +17 | head -c $((n * 784)); } > "$small/$1-images-idx3-ubyte"
+    { printf "\x00\x00\x08\x01\x00\x00$hi$lo"
+      gzip -dc "data/mnist/$1-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$n"; } > "$small/$1-labels-idx1-ubyte"
+}
+subset train 1000
+subset t10k 500
+
+# LeNet-5 (small widths): one epoch, eval agrees, a second epoch resumed, predict
+"$groundup" train --arch lenet5 --data "$small" --epochs 1 --sizes 4-8-32-16 --batch 16 --lr 3e-3 \
     --out "$tmp/lenet5.safetensors" > "$tmp/train" 2> "$tmp/err" || { fail "train --arch lenet5 failed"; cat "$tmp/err" >&2; }
 accuracy=$(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/train")
-awk -v a="${accuracy:-0}" 'BEGIN { exit !(a > 70) }' || fail "lenet5, one epoch: test accuracy ${accuracy:-none}% (expected > 70%)"
+awk -v a="${accuracy:-0}" 'BEGIN { exit !(a > 25) }' || fail "lenet5, one epoch: test accuracy ${accuracy:-none}% (expected > 25%)"
 grep -q '^lenet5 4-8-32-16 relu-max: 8042 parameters' "$tmp/err" || fail "lenet5: no description line with the parameter count"
 head -c 4096 "$tmp/lenet5.safetensors" | grep -aq '"arch":"lenet5"' || fail "the lenet5 checkpoint does not record its arch"
-"$groundup" eval --model "$tmp/lenet5.safetensors" --data data/mnist > "$tmp/eval" || fail "eval of the lenet5 failed"
+"$groundup" eval --model "$tmp/lenet5.safetensors" --data "$small" > "$tmp/eval" || fail "eval of the lenet5 failed"
 grep -q "^test accuracy ${accuracy}%" "$tmp/eval" || fail "lenet5 eval differs from train's ${accuracy}%: $(head -1 "$tmp/eval")"
+
+"$groundup" train --data "$small" --epochs 2 --batch 16 --lr 3e-3 --out "$tmp/lenet5.safetensors" \
+    --resume "$tmp/lenet5.safetensors" > "$tmp/resume" 2> "$tmp/err" || { fail "lenet5 resume failed"; cat "$tmp/err" >&2; }
+grep -q '^epoch 2:' "$tmp/resume" && ! grep -q '^epoch 1:' "$tmp/resume" || fail "lenet5 resume did not run epoch 2 alone"
+grep -q '^lenet5 4-8-32-16 relu-max' "$tmp/err" || fail "resume did not take the checkpoint's architecture and sizes"
+resumed=$(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/resume")
+awk -v a="${resumed:-0}" -v b="${accuracy:-0}" 'BEGIN { exit !(a > b) }' || fail "the second epoch did not help: $resumed% after $accuracy%"
 
 label=$(gzip -dc data/mnist/t10k-labels-idx1-ubyte.gz | od -An -tu1 -j8 -N1 | tr -d ' ')
 { printf 'P5\n28 28\n255\n'; gzip -dc data/mnist/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c 784; } > "$tmp/first.pgm"
@@ -54,19 +76,17 @@ label=$(gzip -dc data/mnist/t10k-labels-idx1-ubyte.gz | od -An -tu1 -j8 -N1 | tr
 grep -q "^predicted $label\$" "$tmp/predict" || fail "lenet5 predict: $(tail -1 "$tmp/predict") (the label is $label)"
 awk '/^class/ { s += $3 } END { exit !(s > 0.999 && s < 1.001) }' "$tmp/predict" || fail "probabilities do not sum to 1"
 
-"$groundup" train --data data/mnist --epochs 2 --batch 128 --out "$tmp/lenet5.safetensors" \
-    --resume "$tmp/lenet5.safetensors" > "$tmp/resume" 2> "$tmp/err" || { fail "lenet5 resume failed"; cat "$tmp/err" >&2; }
-grep -q '^epoch 2:' "$tmp/resume" && ! grep -q '^epoch 1:' "$tmp/resume" || fail "lenet5 resume did not run epoch 2 alone"
-grep -q '^lenet5 4-8-32-16 relu-max' "$tmp/err" || fail "resume did not take the checkpoint's architecture and sizes"
-
-# --- ResNet (width 4, one block per stage): batch norm's running statistics used by eval
-"$groundup" train --arch resnet --data data/mnist --epochs 1 --width 4 --blocks 1-1 --batch 128 \
+# ResNet (width 4, one block per stage, a downsample): two epochs lower the loss; eval uses the
+# running statistics as train's test evaluation did. (Its match with PyTorch is verify's above.)
+"$groundup" train --arch resnet --data "$small" --epochs 2 --width 4 --blocks 1-1 --batch 16 --lr 1e-2 \
     --out "$tmp/resnet.safetensors" > "$tmp/resnet" 2> "$tmp/err" || { fail "train --arch resnet failed"; cat "$tmp/err" >&2; }
+awk '/^epoch 1:/ { first = $5 + 0 } /^epoch 2:/ { second = $5 + 0 } END { exit !(second > 0 && second < first - 0.05) }' \
+    "$tmp/resnet" || fail "resnet: the training loss did not fall: $(grep '^epoch' "$tmp/resnet" | tr '\n' ' ')"
 resnet_accuracy=$(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/resnet")
-awk -v a="${resnet_accuracy:-0}" 'BEGIN { exit !(a > 30) }' || fail "resnet, one epoch: test accuracy ${resnet_accuracy:-none}%"
 grep -q '^resnet width 4 blocks 1-1:' "$tmp/err" || fail "resnet: no description line"
-"$groundup" eval --model "$tmp/resnet.safetensors" --data data/mnist | grep -q "^test accuracy ${resnet_accuracy}%" ||
-    fail "resnet eval differs from train's ${resnet_accuracy}%"
+head -c 8192 "$tmp/resnet.safetensors" | grep -aq '"arch":"resnet"' || fail "the resnet checkpoint does not record its arch"
+"$groundup" eval --model "$tmp/resnet.safetensors" --data "$small" | grep -q "^test accuracy ${resnet_accuracy:-x}%" ||
+    fail "resnet eval differs from train's ${resnet_accuracy:-none}%"
 "$groundup" predict --model "$tmp/resnet.safetensors" --image "$tmp/first.pgm" | grep -q '^predicted [0-9]$' ||
     fail "resnet predict printed no prediction"
 finite_outputs "$tmp/train" "$tmp/eval" "$tmp/predict" "$tmp/resume" "$tmp/resnet" "$tmp"/verify.*

@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""The recipe of `groundup train --arch lenet5|resnet --data DIR` in PyTorch, for bench/mnist_cnn.sh.
+
+The models are tools/reference/cnn_reference.py's (LeNet-5 with PyTorch's default init; the
+ResNet with torchvision's), built after torch.manual_seed(seed); Adam (lr 1e-3, betas
+0.9/0.999, eps 1e-8, no weight decay), batch 64 shuffled each epoch (the last batch partial),
+mean cross-entropy, 5 epochs on the training images (pixels / 255), then the test accuracy in
+evaluation mode (batch norm's running statistics). Prints one line per epoch ("epoch E: train
+loss L, S s, resident M MB": S the epoch's training time, M the process's resident memory
+after it) and "test accuracy A%", the lines groundup prints. The seeds of the two programs
+are unrelated: compare medians over several seeds.
+
+  /usr/bin/python3 tools/reference/cnn_train_reference.py --arch lenet5|resnet --data data/mnist
+      [--epochs 5] [--batch 64] [--lr 1e-3] [--seed 1] [--sizes 6-16-120-84] [--original]
+      [--width 16] [--blocks 1-1-1]
+"""
+import argparse
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cnn_reference import LeNet5, ResNet  # noqa: E402
+from mlp_reference import find, read_idx  # noqa: E402
+
+
+def load(directory, prefix):
+    images = read_idx(find(directory, f"{prefix}-images-idx3-ubyte")).astype("float32") / 255.0
+    labels = read_idx(find(directory, f"{prefix}-labels-idx1-ubyte")).astype("int64")
+    return torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
+
+
+def resident_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576.0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", required=True, choices=["lenet5", "resnet"])
+    p.add_argument("--data", required=True)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sizes", default="6-16-120-84")
+    p.add_argument("--original", action="store_true")
+    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--blocks", default="1-1-1")
+    args = p.parse_args()
+    torch.manual_seed(args.seed)
+    train_x, train_y = load(args.data, "train")
+    test_x, test_y = load(args.data, "t10k")
+    if args.arch == "lenet5":
+        model = LeNet5([int(s) for s in args.sizes.split("-")], image=train_x.shape[2], original=args.original)
+    else:
+        model = ResNet(args.width, [int(s) for s in args.blocks.split("-")])
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    n = train_x.shape[0]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{sum(v.numel() for v in model.parameters())} parameters", flush=True)
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(n)
+        total, batches = 0.0, 0
+        for i in range(0, n, args.batch):
+            index = order[i:i + args.batch]
+            loss = F.cross_entropy(model(train_x[index]), train_y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+            batches += 1
+        seconds = time.perf_counter() - start
+        print(f"epoch {epoch}: train loss {total / batches:.4f}, {seconds:.3f} s, resident {resident_mb():.1f} MB", flush=True)
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(test_x[i:i + 500]).argmax(1) == test_y[i:i + 500]).sum().item()
+                      for i in range(0, test_x.shape[0], 500))
+    print(f"test accuracy {100.0 * correct / test_x.shape[0]:.2f}% ({correct} of {test_x.shape[0]})")
+
+
+if __name__ == "__main__":
+    main()
