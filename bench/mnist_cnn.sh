@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# LeNet-5 or a ResNet on MNIST against PyTorch, same recipe, same run: Adam lr 1e-3, batch 64,
+# EPOCHS epochs on data/mnist's 8,000 training images, test accuracy on its 2,000 test images.
+# `groundup train --arch ARCH --data data/mnist` and tools/reference/cnn_train_reference.py
+# alternate, one seed per round (the seeds of the two are unrelated: compare medians). Prints
+# the median time per epoch (every epoch of every round), the median test accuracy over the
+# seeds, the resident memory after the last epoch, and the ratios.
+#
+#   bench/mnist_cnn.sh [BUILD_DIR] [ROUNDS] [THREADS] [EPOCHS] ARCH [MODEL OPTIONS...]
+#   bench/mnist_cnn.sh build 3 2 5 lenet5 --sizes 6-16-120-84
+#   bench/mnist_cnn.sh build 3 2 5 resnet --width 16 --blocks 1-1-1
+#
+# Both run with OMP_WAIT_POLICY=PASSIVE and THREADS threads; PyTorch's OpenBLAS is told its
+# core as bench/openblas_core.sh does (SKYLAKEX with AVX-512; HASWELL or ZEN with AVX2). Debian's
+# torch runs its convolutions through oneDNN (mkldnn) on the CPU. The model options are
+# passed to both (--sizes, --original, --width, --blocks).
+set -euo pipefail
+build=${1:-build}
+rounds=${2:-3}
+threads=${3:-2}
+epochs=${4:-5}
+arch=${5:-lenet5}
+shift 5 || true
+export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+source "$(dirname "$0")/openblas_core.sh"
+if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
+    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy >/dev/null
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for seed in $(seq 1 "$rounds"); do
+    "$build/groundup" train --arch "$arch" "$@" --data data/mnist --epochs "$epochs" --seed "$seed" \
+        --out "$tmp/model.safetensors" > "$tmp/groundup.$seed" 2>/dev/null
+    /usr/bin/python3 tools/reference/cnn_train_reference.py --arch "$arch" "$@" --data data/mnist --epochs "$epochs" \
+        --seed "$seed" > "$tmp/torch.$seed"
+done
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+summary() {  # prefix -> seconds per epoch, accuracy, resident after the last epoch
+    local files=("$tmp/$1".*)
+    local seconds accuracy last
+    seconds=$(cat "${files[@]}" | sed -n 's/^epoch [0-9]*: .* \([0-9.]*\) s, .*/\1/p' | median)
+    accuracy=$(cat "${files[@]}" | sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' | median)
+    last=$(cat "${files[@]}" | sed -n "s/^epoch $epochs: .*resident \([0-9.]*\) MB/\1/p" | median)
+    echo "$seconds $accuracy $last"
+}
+read -r g_s g_a g_m <<< "$(summary groundup)"
+read -r t_s t_a t_m <<< "$(summary torch)"
+echo "$arch $*: $rounds rounds (seeds 1..$rounds), $epochs epochs, $threads threads, OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "groundup accuracies: $(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp"/groundup.* | tr '\n' ' ')"
+echo "PyTorch accuracies:  $(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp"/torch.* | tr '\n' ' ')"
+echo
+echo "| | s per epoch (median) | test accuracy (median) | resident MB after epoch $epochs |"
+echo "|---|---:|---:|---:|"
+echo "| groundup | $g_s | $g_a% | $g_m |"
+echo "| PyTorch $(sed -n 's/^torch \([^,]*\),.*/\1/p' "$tmp/torch.1") | $t_s | $t_a% | $t_m |"
+echo "| groundup vs PyTorch | $(echo "$t_s / $g_s" | bc -l | xargs printf '%.2fx faster') | $(echo "$g_a - $t_a" | bc -l | xargs printf '%+.2f points') | |"
