@@ -16,9 +16,11 @@
 // convolution's input gradient used as a forward: out = col2im(weightᵀ · x).
 //
 // Tensors are NCHW, row-major, contiguous. Backward functions ACCUMULATE (+=), as layers.h's.
-// Images are split over OpenMP threads (each with its own column matrix); with one image the
-// matrix multiply uses the threads instead. The weight gradient is summed per thread, then
-// over threads, so its last bits depend on the thread count.
+// The batch is cut into pieces of a few hundred KB of column matrix (small images side by side,
+// so that each product is wide enough for the gemm; or bands of rows of a large image, so that
+// the column matrix stays in the cache), the pieces split over OpenMP threads; with one piece
+// the matrix multiply uses the threads instead. The weight gradient is summed per thread, then over
+// threads, so its last bits depend on the thread count.
 #ifndef FOUNDATIONS_CONVOLUTION_H
 #define FOUNDATIONS_CONVOLUTION_H
 
@@ -36,11 +38,13 @@ typedef struct Convolution {
 // (dilated) kernel larger than the padded input.
 int conv2d_shape(Convolution *conv);
 
-// One image's patches: image (C,H,W) -> col (C·KH·KW, OH·OW), zeros where a patch leaves the
-// image. C here is the channels of one group (conv->C / groups); the rest from conv.
-void im2col(float *col, const float *image, int C, const Convolution *conv);
-// The adjoint: image (C,H,W) += each entry of col (C·KH·KW, OH·OW) at the pixel im2col took it from.
-void col2im(float *image, const float *col, int C, const Convolution *conv);
+// One image's patches for output rows row0..row0+rows: image (C,H,W) -> col (C·KH·KW,
+// rows·OW), rows ld >= rows·OW floats apart (several images side by side), zeros where a patch
+// leaves the image. C here is the channels of one group (conv->C / groups); the rest from conv.
+void im2col(float *col, long ld, const float *image, int C, const Convolution *conv, int row0, int rows);
+// The adjoint: image (C,H,W) += each entry of col (C·KH·KW, rows·OW) (rows ld apart) at the
+// pixel im2col took it from.
+void col2im(float *image, const float *col, long ld, int C, const Convolution *conv, int row0, int rows);
 
 // x (N,C,H,W), weight (OC, C/groups, KH, KW), bias (OC) or NULL -> out (N,OC,OH,OW).
 // Returns 0, or -1 when out of memory for the column matrices (out is then unspecified).
@@ -66,6 +70,12 @@ int conv_transpose2d_backward(float *d_inp, float *d_weight, float *d_bias, cons
 // The definition, seven loops in double, for tests and benchmarks: out (N,OC,OH,OW).
 void conv2d_forward_reference(float *out, const float *inp, const float *weight, const float *bias,
                               const Convolution *conv);
+
+// The direct loops, for comparison with the product (groundup bench conv): for each output
+// plane, each input channel of its group and each kernel tap, out's rows += w · the input's
+// rows (a vector loop at stride 1); threads over the (image, output channel) planes. out (N,OC,OH,OW).
+void conv2d_forward_direct(float *out, const float *inp, const float *weight, const float *bias,
+                           const Convolution *conv);
 
 // Σ over n and the L positions of x (N,C,L) per channel, added to sums (C): a bias's gradient.
 void channel_sums(float *sums, const float *x, int N, int C, long L);

@@ -87,13 +87,24 @@ static void every_backward_against_finite_differences(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &rng);
 }
 
-// The fast convolution (threads over the batch, or over the product for one image) against the
-// seven loops, on shapes whose products cross the matrix multiply's blocks.
+// Σ a·b in double.
+static double dot(const float *a, const float *b, long n) {
+    double sum = 0.0;
+    for (long i = 0; i < n; i++) sum += (double)a[i] * b[i];
+    return sum;
+}
+
+// The fast convolution (pieces of several images, or bands of rows of one, over threads; or one
+// piece with the threads in the product) against the seven loops, on shapes whose products
+// cross the matrix multiply's blocks; its backward and the transposed convolution by the
+// adjoint identities of a bilinear map: Σ conv(x, w)·g = Σ x·(d x) = Σ w·(d w) = Σ z·convᵀ(g).
 static void convolution_against_definition(void) {
     Convolution shapes[] = {
         {5, 3, 17, 13, 8, 5, 5, 1, 2, 1, 1, 0, 0},    {1, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1, 0, 0},
         {3, 6, 11, 9, 4, 3, 3, 2, 1, 2, 2, 0, 0},      {2, 8, 9, 9, 8, 3, 3, 1, 1, 1, 8, 0, 0},
         {4, 64, 6, 6, 70, 1, 1, 1, 0, 1, 1, 0, 0},     {2, 5, 7, 7, 3, 7, 7, 1, 0, 1, 1, 0, 0},
+        {1, 64, 40, 40, 8, 3, 3, 1, 1, 1, 1, 0, 0},    {3, 48, 45, 37, 6, 3, 3, 2, 1, 1, 2, 0, 0},
+        {2, 96, 30, 30, 5, 1, 1, 1, 0, 1, 1, 0, 0},
     };
     Random rng;
     random_seed(&rng, 4);
@@ -101,19 +112,35 @@ static void convolution_against_definition(void) {
         Convolution c = shapes[s];
         REQUIRE(conv2d_shape(&c) == 0, "shape %zu", s);
         long n_in = (long)c.N * c.C * c.H * c.W, n_w = (long)c.OC * (c.C / c.groups) * c.KH * c.KW;
-        long n_out = (long)c.N * c.OC * c.OH * c.OW;
+        long n_out = (long)c.N * c.OC * c.OH * c.OW, depth = (long)(c.C / c.groups) * c.KH * c.KW;
         float *x = malloc(sizeof(float) * (size_t)n_in), *w = malloc(sizeof(float) * (size_t)n_w);
         float *b = malloc(sizeof(float) * (size_t)c.OC), *fast = malloc(sizeof(float) * (size_t)n_out);
-        float *slow = malloc(sizeof(float) * (size_t)n_out);
+        float *slow = malloc(sizeof(float) * (size_t)n_out), *g = malloc(sizeof(float) * (size_t)n_out);
+        float *dx = calloc((size_t)n_in, sizeof(float)), *dw = calloc((size_t)n_w, sizeof(float));
+        float *db = calloc((size_t)c.OC, sizeof(float)), *transposed = malloc(sizeof(float) * (size_t)n_in);
         random_fill_normal(&rng, x, n_in, 0.0f, 1.0f);
         random_fill_normal(&rng, w, n_w, 0.0f, 1.0f);
         random_fill_normal(&rng, b, c.OC, 0.0f, 1.0f);
+        random_fill_normal(&rng, g, n_out, 0.0f, 1.0f);
         CHECK(conv2d_forward(fast, x, w, b, &c) == 0, "forward");
         conv2d_forward_reference(slow, x, w, b, &c);
         double worst = 0.0;
         for (long i = 0; i < n_out; i++) worst = fmax(worst, fabs((double)fast[i] - slow[i]));
-        CHECK(worst < 1e-4 * sqrt((double)(c.C / c.groups * c.KH * c.KW)), "shape %zu: differs by %g", s, worst);
-        free(x), free(w), free(b), free(fast), free(slow);
+        CHECK(worst < 1e-4 * sqrt((double)depth), "shape %zu: differs by %g", s, worst);
+        // the same without the bias, then the identities
+        conv2d_forward_reference(slow, x, w, NULL, &c);
+        CHECK(conv2d_backward(dx, dw, db, g, x, w, &c) == 0, "backward");
+        CHECK(conv_transpose2d_forward(transposed, g, w, NULL, &c) == 0, "transposed forward");
+        double y_g = dot(slow, g, n_out), scale = sqrt((double)n_out * depth) * 1e-5;
+        CHECK(fabs(dot(x, dx, n_in) - y_g) < scale, "shape %zu: Σ x·dx %g, Σ y·g %g", s, dot(x, dx, n_in), y_g);
+        CHECK(fabs(dot(w, dw, n_w) - y_g) < scale, "shape %zu: Σ w·dw %g, Σ y·g %g", s, dot(w, dw, n_w), y_g);
+        CHECK(fabs(dot(x, transposed, n_in) - y_g) < scale, "shape %zu: Σ x·convᵀ(g) %g", s, dot(x, transposed, n_in));
+        double bias_sum = 0.0;
+        for (int o = 0; o < c.OC; o++) bias_sum += db[o];
+        double g_sum = 0.0;
+        for (long i = 0; i < n_out; i++) g_sum += g[i];
+        CHECK_NEAR(bias_sum, g_sum, 1e-3 * sqrt((double)n_out));
+        free(x), free(w), free(b), free(fast), free(slow), free(g), free(dx), free(dw), free(db), free(transposed);
     }
     // by hand: a 3x3 image of 1..9, the 2x2 kernel of ones, padding 1, stride 2 -> corners' sums
     Tape tape;
