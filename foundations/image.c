@@ -213,3 +213,10 @@ int image_psnr(const Image *reference, const Image *test, double *psnr, Error *e
     *psnr = mse == 0.0 ? INFINITY : 10.0 * log10(peak * peak / mse);
     return 0;
 }
+
+void image_to_planes(const Image *image, float *planes) {
+    long plane = (long)image->width * image->height;
+    for (long i = 0; i < plane; i++)
+        for (int c = 0; c < image->channels; c++)
+            planes[c * plane + i] = image->pixels[i * image->channels + c] / (float)image->maxval;
+}

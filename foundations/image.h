@@ -33,4 +33,8 @@ int image_write(const Image *image, const char *path, int plain_text, Error *err
 // INFINITY when the images are equal. Both must have the same size, channels and maxval.
 int image_psnr(const Image *reference, const Image *test, double *psnr, Error *error);
 
+// The image as a network's input: planes (channels, height, width), each sample divided by
+// maxval (so in [0, 1]), the layout PyTorch's ToTensor gives. planes holds channels·height·width floats.
+void image_to_planes(const Image *image, float *planes);
+
 #endif
