@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/file.h"
 #include "foundations/plot.h"
 #include "models/small_cnn.h"
 #include "models/vision_experiments.h"
@@ -125,11 +126,24 @@ static void training_options(Option *options, TrainingOptions *o) {
     memcpy(options, shared, sizeof shared);
 }
 
+// Whether the picture can be written, before minutes of training: a temporary file made and removed.
+static int check_writable(const char *command, const char *path) {
+    SafeFile file;
+    Error error;
+    if (safe_file_open(&file, path, &error)) return fail(command, error.message);
+    safe_file_abort(&file);
+    return 0;
+}
+
 static int check_training_options(const char *command, const TrainingOptions *o) {
     if (o->epochs < 1 || o->epochs > CURVES_MAX_EPOCHS) return fail(command, "--epochs must be in [1, 1000]");
     if (o->batch < 1 || o->train_count < 0 || o->test_count < 0) return fail(command, "--batch, --train and --test must be positive");
     if (!(o->lr > 0.0f)) return fail(command, "--lr must be positive");
-    return 0;
+    if (o->conv1 < 1 || o->conv2 < 1 || o->hidden < 1) return fail(command, "--conv1, --conv2 and --hidden must be positive");
+    OptimizerKind kind;
+    Error error;
+    if (optimizer_kind_parse(o->optimizer, &kind, &error)) return fail(command, error.message);
+    return check_writable(command, o->out);
 }
 
 // Trains every variant, prints the table, writes the SVG.
@@ -160,6 +174,7 @@ int command_normalization(int argc, char **argv) {
     int parsed = options_parse(argc, argv, usage, options, sizeof options / sizeof options[0], NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (check_training_options("normalization", &o)) return 1;
+    if (groups < 1 || o.conv1 % groups || o.conv2 % groups) return fail("normalization", "--groups must divide --conv1 and --conv2");
     SmallCnnConfig configs[NORM_KIND_COUNT];
     static CurveRun runs[NORM_KIND_COUNT];
     for (int k = 0; k < NORM_KIND_COUNT; k++) {
@@ -289,6 +304,11 @@ int command_gradient_flow(int argc, char **argv) {
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (train_count < 0) return fail("gradient-flow", "--train must be positive (0: all)");
     if (channels < 1 || !(large_factor > 0.0f)) return fail("gradient-flow", "--channels and --large-factor must be positive");
+    if (layers < 4 || layers > DEEP_CONV_MAX_LAYERS || layers % 2)
+        return fail("gradient-flow", "--layers must be even (the residual networks pair convolutions) and in [4, 64]");
+    if (setup.steps < 0 || setup.batch_size < 1 || setup.record_every < 1 || setup.steps / setup.record_every >= FLOW_MAX_RECORDS)
+        return fail("gradient-flow", "--steps, --batch and --record-every: at most 511 records of positive sizes");
+    if (check_writable("gradient-flow", out)) return 1;
     setup.seed = (unsigned long long)seed;
     Error error = {{0}};
     LabelledSet train;
