@@ -89,6 +89,15 @@ label=$(gzip -dc data/mnist/t10k-labels-idx1-ubyte.gz | od -An -tu1 -j8 -N1 | tr
 grep -q "^predicted $label\$" "$tmp/predict" || fail "lenet5 predict: $(tail -1 "$tmp/predict") (the label is $label)"
 awk '/^class/ { s += $3 } END { exit !(s > 0.999 && s < 1.001) }' "$tmp/predict" || fail "probabilities do not sum to 1"
 
+# the original's variant (tanh, average pooling) is recorded in the checkpoint: eval agrees
+"$groundup" train --arch lenet5 --original --data "$small" --epochs 1 --sizes 4-8-32-16 --batch 16 --lr 3e-3 \
+    --out "$tmp/original.safetensors" > "$tmp/original" 2> "$tmp/err" || fail "train --arch lenet5 --original failed"
+grep -q '^lenet5 4-8-32-16 tanh-avg:' "$tmp/err" || fail "--original: no tanh-avg description"
+head -c 4096 "$tmp/original.safetensors" | grep -aq '"variant":"tanh-avg"' || fail "the checkpoint does not record tanh-avg"
+original=$(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/original")
+"$groundup" eval --model "$tmp/original.safetensors" --data "$small" | grep -q "^test accuracy ${original:-x}%" ||
+    fail "eval of the tanh-avg lenet5 differs from train's ${original:-none}%"
+
 # ResNet (width 4, one block per stage, a downsample): two epochs lower the loss; eval uses the
 # running statistics as train's test evaluation did. (Its match with PyTorch is verify's above.)
 "$groundup" train --arch resnet --data "$small" --epochs 2 --width 4 --blocks 1-1 --batch 16 --lr 1e-2 \
