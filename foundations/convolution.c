@@ -141,7 +141,7 @@ static Pieces pieces_of(const Convolution *c) {
     int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     long target = PIECE_FLOATS / k.depth;  // columns
     if (target < MIN_COLUMNS) target = MIN_COLUMNS;
-    long images = target / k.OHW, per_thread = (c->N + team - 1) / team;
+    long images = (target + k.OHW - 1) / k.OHW, per_thread = (c->N + team - 1) / team;
     if (images > per_thread) images = per_thread;  // keep every thread busy
     if (images < 1) images = 1;
     k.images = (int)images;
@@ -201,8 +201,17 @@ static int forward_into(float *out, const float *inp, const float *weight, const
                         int accumulate) {
     Pieces k = pieces_of(c);
     long per_thread = k.depth * k.columns + (long)k.OCg * k.columns;  // col, then the product
-    float *buffers = scratch(&k, per_thread);
-    if (!buffers) return -1;
+    float *buffers = scratch(&k, per_thread), *transposed = malloc(sizeof(float) * (size_t)c->OC * k.depth);
+    if (!buffers || !transposed) {
+        free(buffers), free(transposed);
+        return -1;
+    }
+    // The gemm packs a column-major A by plain copies (a row-major one is transposed as it is
+    // packed): so each group's weight is transposed once here, not once per piece there.
+    for (int g = 0; g < k.G; g++)
+        for (int o = 0; o < k.OCg; o++)
+            for (long i = 0; i < k.depth; i++)
+                transposed[((long)g * k.depth + i) * k.OCg + o] = weight[((long)g * k.OCg + o) * k.depth + i];
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1)
     for (int index = 0; index < k.count; index++) {
         Piece p = piece_at(c, &k, index);
@@ -211,14 +220,14 @@ static int forward_into(float *out, const float *inp, const float *weight, const
             long ld;
             const float *b = piece_columns(col, &ld, inp, c, &k, g, &p);
             float *y = out + ((long)p.n0 * c->OC + (long)g * k.OCg) * k.OHW + (long)p.row0 * c->OW;
-            const float *w = weight + (long)g * k.OCg * k.depth;
+            const float *w = transposed + (long)g * k.OCg * k.depth;  // element (o, i) is w[i·OCg + o]
             if (p.b == 1) {  // straight into out, then the bias
-                gemm(k.OCg, (int)p.columns, (int)k.depth, w, k.depth, 1, b, ld, 1, y, k.OHW, accumulate);
+                gemm(k.OCg, (int)p.columns, (int)k.depth, w, 1, k.OCg, b, ld, 1, y, k.OHW, accumulate);
                 for (int o = 0; bias && o < k.OCg; o++)
                     for (long j = 0; j < p.columns; j++) y[o * k.OHW + j] += bias[g * k.OCg + o];
                 continue;
             }
-            gemm(k.OCg, (int)p.columns, (int)k.depth, w, k.depth, 1, b, ld, 1, product, k.columns, 0);
+            gemm(k.OCg, (int)p.columns, (int)k.depth, w, 1, k.OCg, b, ld, 1, product, k.columns, 0);
             for (int i = 0; i < p.b; i++)
                 for (int o = 0; o < k.OCg; o++) {
                     float *to = y + ((long)i * c->OC + o) * k.OHW;
@@ -232,6 +241,7 @@ static int forward_into(float *out, const float *inp, const float *weight, const
         }
     }
     free(buffers);
+    free(transposed);
     return 0;
 }
 
