@@ -313,17 +313,15 @@ static int backward_pass(float *d_inp, float *d_weight, const float *d_out, cons
 }
 
 void channel_sums(float *sums, const float *x, int N, int C, long L) {
-    enum { LANES = 16 };  // independent partial sums, so that the loop vectorises
     for (int c = 0; c < C; c++) {
         double sum = 0.0;
         for (int n = 0; n < N; n++) {
             const float *row = x + ((long)n * C + c) * L;
-            float lanes[LANES] = {0};
-            long i = 0;
-            for (; i + LANES <= L; i += LANES)
-                for (int k = 0; k < LANES; k++) lanes[k] += row[i + k];
-            for (; i < L; i++) lanes[0] += row[i];
-            for (int k = 0; k < LANES; k++) sum += lanes[k];
+            float partial = 0.0f;
+            // simd reduction: vector lanes of partial sums (plain C forbids reordering a float sum)
+#pragma omp simd reduction(+ : partial)
+            for (long i = 0; i < L; i++) partial += row[i];
+            sum += partial;
         }
         sums[c] += (float)sum;
     }

@@ -154,6 +154,34 @@ static void convolution_against_definition(void) {
     tape_free(&tape);
 }
 
+// Max pooling's ties (the first maximum gets the gradient), NaN (propagates) and a window of −∞
+// (its first pixel gets the gradient, as in PyTorch); average pooling counts padding as zeros.
+static void pooling_by_hand(void) {
+    Tape tape;
+    tape_init(&tape);
+    Tensor x;
+    Error error;
+    REQUIRE(tensor_parameter(&x, 4, (int[]){1, 1, 2, 6}, &error) == 0, "%s", error.message);
+    float values[12] = {1, 3, -INFINITY, -INFINITY, 1, NAN, 3, 0, -INFINITY, -INFINITY, 5, 2};
+    memcpy(x.data, values, sizeof values);
+    Tensor *y = nn_max_pool2d(&tape, &x, 2, 0, 0);
+    REQUIRE(y && y->size == 3, "max_pool2d (1,1,2,6) by 2: %s", tape.error.message);
+    CHECK(y->data[0] == 3.0f && y->data[1] == -INFINITY && isnan(y->data[2]), "maxima %g %g %g", y->data[0], y->data[1],
+          y->data[2]);
+    CHECK(tape_backward(&tape, nn_sum(&tape, nn_slice(&tape, nn_reshape(&tape, y, 1, (int[]){3}), 0, 0, 2), NULL, 0, 0),
+                        &error) == 0, "%s", error.message);
+    float expected[12] = {0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // the first 3 of the tie; the first −∞
+    for (int i = 0; i < 12; i++) CHECK(x.grad[i] == expected[i], "gradient %d: %g", i, x.grad[i]);
+    tape_reset(&tape);
+    Tensor *ones = tensor_from(&tape, (float[]){1, 1, 1, 1}, 4, (int[]){1, 1, 2, 2});
+    Tensor *avg = nn_avg_pool2d(&tape, ones, 2, 1, 1);  // 3×3 windows of 1, 2 or 4 ones in 4 places
+    REQUIRE(avg && avg->size == 9, "avg_pool2d: %s", tape.error.message);
+    CHECK(avg->data[0] == 0.25f && avg->data[1] == 0.5f && avg->data[4] == 1.0f, "%g %g %g", avg->data[0], avg->data[1],
+          avg->data[4]);
+    tensor_parameter_free(&x);
+    tape_free(&tape);
+}
+
 // PyTorch's default initialisation bounds and the state_dict names.
 static void modules_initialise_as_pytorch(void) {
     Parameters params = {0};
@@ -250,6 +278,7 @@ static void bad_shapes_fail_with_one_line(void) {
 static const CheckCase CASES[] = {
     {"every backward against finite differences", every_backward_against_finite_differences},
     {"convolution against the definition", convolution_against_definition},
+    {"pooling by hand: ties, NaN, -inf, padding", pooling_by_hand},
     {"modules initialise as PyTorch", modules_initialise_as_pytorch},
     {"bad shapes fail with one line", bad_shapes_fail_with_one_line},
 };
