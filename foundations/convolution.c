@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "foundations/matmul.h"
+#include "foundations/winograd.h"
 
 int conv2d_shape(Convolution *conv) {
     Convolution *c = conv;
@@ -199,6 +200,7 @@ static float *scratch(const Pieces *k, long per_thread) {
 // convolution's input gradient.
 static int forward_into(float *out, const float *inp, const float *weight, const float *bias, const Convolution *c,
                         int accumulate) {
+    if (winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate);
     Pieces k = pieces_of(c);
     long per_thread = k.depth * k.columns + (long)k.OCg * k.columns;  // col, then the product
     float *buffers = scratch(&k, per_thread), *transposed = malloc(sizeof(float) * (size_t)c->OC * k.depth);
@@ -265,6 +267,11 @@ static void piece_input_gradient(float *d_inp, const float *d_col, long ld, cons
 // copy (the first thread into d_weight itself), the copies added at the end.
 static int backward_pass(float *d_inp, float *d_weight, const float *d_out, const float *inp, const float *weight,
                          const Convolution *c) {
+    if (d_inp && winograd_applies(c)) {
+        if (winograd_input_gradient(d_inp, d_out, weight, c)) return -1;
+        d_inp = NULL;
+    }
+    if (!d_inp && !d_weight) return 0;
     Pieces k = pieces_of(c);
     long weight_size = (long)c->OC * k.depth, per_thread = 2 * k.depth * k.columns + (long)k.OCg * k.columns;
     float *buffers = scratch(&k, per_thread);

@@ -95,7 +95,7 @@ static double dot(const float *a, const float *b, long n) {
 }
 
 // The fast convolution (pieces of several images, or bands of rows of one, over threads; or one
-// piece with the threads in the product) against the seven loops, on shapes whose products
+// piece with the threads in the product; Winograd's for 3×3 at stride 1) against the seven loops, on shapes whose products
 // cross the matrix multiply's blocks; its backward and the transposed convolution by the
 // adjoint identities of a bilinear map: Σ conv(x, w)·g = Σ x·(d x) = Σ w·(d w) = Σ z·convᵀ(g).
 static void convolution_against_definition(void) {
@@ -104,7 +104,8 @@ static void convolution_against_definition(void) {
         {3, 6, 11, 9, 4, 3, 3, 2, 1, 2, 2, 0, 0},      {2, 8, 9, 9, 8, 3, 3, 1, 1, 1, 8, 0, 0},
         {4, 64, 6, 6, 70, 1, 1, 1, 0, 1, 1, 0, 0},     {2, 5, 7, 7, 3, 7, 7, 1, 0, 1, 1, 0, 0},
         {1, 64, 40, 40, 8, 3, 3, 1, 1, 1, 1, 0, 0},    {3, 48, 45, 37, 6, 3, 3, 2, 1, 1, 2, 0, 0},
-        {2, 96, 30, 30, 5, 1, 1, 1, 0, 1, 1, 0, 0},
+        {2, 96, 30, 30, 5, 1, 1, 1, 0, 1, 1, 0, 0},    {2, 16, 9, 11, 16, 3, 3, 1, 0, 1, 2, 0, 0},
+        {3, 8, 7, 6, 12, 3, 3, 1, 2, 1, 1, 0, 0},      {1, 8, 64, 70, 8, 3, 3, 1, 1, 1, 1, 0, 0},
     };
     Random rng;
     random_seed(&rng, 4);
