@@ -27,7 +27,7 @@ root="$(dirname "$0")/.."
 "$build/groundup" bench conv --shapes > "$scratch/shapes"
 for round in $(seq "$rounds"); do
     "$build/groundup" bench conv --threads "$threads" --repeats "$repeats" --no-direct $clock 2> /dev/null |
-        tail -n +3 | tr -d '|' | awk -v r="$round" '{print $1, r, $(NF-3), $(NF-1)}' >> "$scratch/ours"
+        tail -n +3 | tr -d '|' | awk -v r="$round" '{print $1, r, $(NF-4), $(NF-1)}' >> "$scratch/ours"
     /usr/bin/python3 "$root/bench/conv_reference.py" "$scratch/shapes" --threads "$threads" --repeats "$repeats" $clock |
         awk -v r="$round" '{print $1, r, $2, $3}' >> "$scratch/theirs"
 done

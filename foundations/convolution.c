@@ -199,8 +199,8 @@ static float *scratch(const Pieces *k, long per_thread) {
 // out (N,OC,OH,OW) (+)= the convolution of inp (+ bias); the forward, and the transposed
 // convolution's input gradient.
 static int forward_into(float *out, const float *inp, const float *weight, const float *bias, const Convolution *c,
-                        int accumulate) {
-    if (winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate);
+                        int accumulate, int winograd) {
+    if (winograd && winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate);
     Pieces k = pieces_of(c);
     long per_thread = k.depth * k.columns + (long)k.OCg * k.columns;  // col, then the product
     float *buffers = scratch(&k, per_thread), *transposed = malloc(sizeof(float) * (size_t)c->OC * k.depth);
@@ -335,7 +335,12 @@ void channel_sums(float *sums, const float *x, int N, int C, long L) {
 }
 
 int conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *conv) {
-    return forward_into(out, inp, weight, bias, conv, 0);
+    return forward_into(out, inp, weight, bias, conv, 0, 1);
+}
+
+int conv2d_forward_im2col(float *out, const float *inp, const float *weight, const float *bias,
+                          const Convolution *conv) {
+    return forward_into(out, inp, weight, bias, conv, 0, 0);
 }
 
 int conv2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
@@ -363,7 +368,7 @@ int conv_transpose2d_backward(float *d_inp, float *d_weight, float *d_bias, cons
     // The transposed convolution's input plays the convolution's output gradient, and its
     // output gradient the convolution's input.
     if (d_weight && backward_pass(NULL, d_weight, inp, d_out, weight, conv)) return -1;
-    if (d_inp && forward_into(d_inp, d_out, weight, NULL, conv, 1)) return -1;
+    if (d_inp && forward_into(d_inp, d_out, weight, NULL, conv, 1, 1)) return -1;
     if (d_bias) channel_sums(d_bias, d_out, conv->N, conv->C, (long)conv->H * conv->W);
     return 0;
 }

@@ -123,11 +123,14 @@ static void convolution_against_definition(void) {
         random_fill_normal(&rng, w, n_w, 0.0f, 1.0f);
         random_fill_normal(&rng, b, c.OC, 0.0f, 1.0f);
         random_fill_normal(&rng, g, n_out, 0.0f, 1.0f);
-        CHECK(conv2d_forward(fast, x, w, b, &c) == 0, "forward");
         conv2d_forward_reference(slow, x, w, b, &c);
-        double worst = 0.0;
-        for (long i = 0; i < n_out; i++) worst = fmax(worst, fabs((double)fast[i] - slow[i]));
-        CHECK(worst < 1e-4 * sqrt((double)depth), "shape %zu: differs by %g", s, worst);
+        for (int im2col = 0; im2col < 2; im2col++) {
+            CHECK((im2col ? conv2d_forward_im2col : conv2d_forward)(fast, x, w, b, &c) == 0, "forward");
+            double worst = 0.0;
+            for (long i = 0; i < n_out; i++) worst = fmax(worst, fabs((double)fast[i] - slow[i]));
+            CHECK(worst < 1e-4 * sqrt((double)depth), "shape %zu (%s): differs by %g", s, im2col ? "im2col" : "best",
+                  worst);
+        }
         // the same without the bias, then the identities
         conv2d_forward_reference(slow, x, w, NULL, &c);
         CHECK(conv2d_backward(dx, dw, db, g, x, w, &c) == 0, "backward");
