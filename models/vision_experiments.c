@@ -105,8 +105,8 @@ static int flow_train(DeepConv *model, ParamOptimizer *optimizer, const Labelled
     Tape tape;
     tape_init(&tape);
     int status = inputs && labels ? 0 : error_set(error, "out of memory");
-    double window = 0.0;
-    int in_window = 0;
+    double window = 0.0, since = 0.0;  // the last record_every steps' losses; those since the last record
+    int in_window = 0, n_since = 0;
     loader_start_epoch(&loader);
     for (int step = 0; !status && step <= s->steps; step++) {
         int n = loader_next(&loader, inputs, labels);
@@ -119,7 +119,12 @@ static int flow_train(DeepConv *model, ParamOptimizer *optimizer, const Labelled
         if (step == s->steps && r < 0) break;  // the last step is only a measurement
         status = flow_step(model, &tape, optimizer, inputs, labels, n, train, s->lr, flow, r, &loss, error);
         if (status) break;
-        if (r >= 0) flow->step[r] = step, flow->loss[r] = loss, flow->n_records++;
+        since += loss, n_since++;
+        if (r >= 0) {
+            flow->step[r] = step, flow->loss[r] = (float)(since / n_since), flow->n_records++;
+            if (r > 0 && !(flow->loss[r] <= flow->peak_loss)) flow->peak_loss = flow->loss[r];
+            since = 0.0, n_since = 0;
+        }
         if (!isfinite(loss) || (r >= 0 && !(all_finite(flow->output_grad[r], flow->layers) &&
                                              all_finite(flow->weight_grad[r], flow->layers)))) {
             flow->diverged_at = step;

@@ -38,11 +38,12 @@ typedef struct GradientFlow {
     int layers;
     int n_records;
     int step[FLOW_MAX_RECORDS];
-    float loss[FLOW_MAX_RECORDS];
+    float loss[FLOW_MAX_RECORDS];         // mean loss of the steps since the previous record, this one included
     float output_grad[FLOW_MAX_RECORDS][DEEP_CONV_MAX_LAYERS];   // ‖∂L/∂z_l‖, record 0 at initialisation
     float weight_grad[FLOW_MAX_RECORDS][DEEP_CONV_MAX_LAYERS];   // ‖∂L/∂W_l‖
     int diverged_at;      // the first step whose loss or gradient was not finite (training stops), or -1
     float final_loss;     // mean loss of the last record_every steps (NaN after divergence)
+    float peak_loss;      // the highest of loss[1 ..] (an exploding network's losses reach 10^20 and more)
 } GradientFlow;
 
 // Creates the network of config from a generator seeded with model_seed, records the norms on

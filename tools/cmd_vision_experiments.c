@@ -93,6 +93,21 @@ static int write_curves(const char *path, const char *title, const CurveRun *run
     return plot_write_svg(path, charts, 2, 2, error);
 }
 
+// Accuracy after each epoch: a row per epoch, train and test columns per run.
+static void print_epoch_table(const CurveRun *runs, int n_runs) {
+    printf("\n| epoch |");
+    for (int r = 0; r < n_runs; r++) printf(" %s train | %s test |", runs[r].name, runs[r].name);
+    printf("\n|---:|");
+    for (int r = 0; r < n_runs; r++) printf("---:|---:|");
+    printf("\n");
+    for (int e = 0; e < runs[0].curves.n_epochs; e++) {
+        printf("| %d |", e + 1);
+        for (int r = 0; r < n_runs; r++)
+            printf(" %.2f%% | %.2f%% |", 100.0 * runs[r].curves.train_accuracy[e], 100.0 * runs[r].curves.test_accuracy[e]);
+        printf("\n");
+    }
+}
+
 static void print_curve_table(const char *what, const CurveRun *runs, int n_runs) {
     printf("| %s | train accuracy | test accuracy | gap (points) | train loss | test loss | seconds |\n", what);
     printf("|---|---:|---:|---:|---:|---:|---:|\n");
@@ -156,6 +171,7 @@ static int run_curve_experiment(const char *command, const TrainingOptions *o, c
     for (int r = 0; r < n_runs && !status; r++) status = run_variant(o, &configs[r], &train, &test, &runs[r], &error);
     if (!status) {
         print_curve_table(what, runs, n_runs);
+        print_epoch_table(runs, n_runs);
         status = write_curves(o->out, title, runs, n_runs, &error);
         if (!status) printf("\ncurves: %s\n", o->out);
     }
@@ -235,19 +251,30 @@ static void flow_runs(FlowRun *runs, int layers, int channels, float large_facto
 // what reaches each position by H·W, so comparing conv1 with fc would mix in that factor.)
 static float depth_ratio(const float *norms, int layers) { return norms[0] / norms[layers - 2]; }
 
+// The ratio as text: "–" when both norms are 0 (every ReLU below is off: a dead network).
+static void print_ratio(const float *norms, int layers) {
+    if (norms[0] == 0.0f && norms[layers - 2] == 0.0f) printf("– (dead) | ");
+    else printf("%.3g | ", (double)depth_ratio(norms, layers));
+}
+
 static void print_flow_table(const FlowRun *runs, int layers) {
     printf("| network | ‖∂L/∂z‖ conv1 | ‖∂L/∂z‖ conv%d | ratio | ‖∂L/∂W‖ conv1 | ‖∂L/∂W‖ conv%d | ratio | ratio ‖∂L/∂z‖ at the end "
-           "| loss at step 0 | final loss |\n", layers - 1, layers - 1);
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+           "| loss at step 0 | highest loss | final loss |\n", layers - 1, layers - 1);
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int r = 0; r < N_FLOW_RUNS; r++) {
         const GradientFlow *f = &runs[r].flow;
         const float *z = f->output_grad[0], *w = f->weight_grad[0];
         int last = f->layers - 2;
-        printf("| %s | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | ", runs[r].name, (double)z[0], (double)z[last],
-               (double)depth_ratio(z, f->layers), (double)w[0], (double)w[last], (double)depth_ratio(w, f->layers));
-        if (f->diverged_at >= 0) printf("– | %.4g | diverged at step %d |\n", (double)f->loss[0], f->diverged_at);
-        else printf("%.3g | %.4f | %.4f |\n", (double)depth_ratio(f->output_grad[f->n_records - 1], f->layers),
-                    (double)f->loss[0], (double)f->final_loss);
+        printf("| %s | %.3g | %.3g | ", runs[r].name, (double)z[0], (double)z[last]);
+        print_ratio(z, f->layers);
+        printf("%.3g | %.3g | ", (double)w[0], (double)w[last]);
+        print_ratio(w, f->layers);
+        if (f->diverged_at >= 0) {
+            printf("– | %.4g | – | diverged at step %d |\n", (double)f->loss[0], f->diverged_at);
+            continue;
+        }
+        print_ratio(f->output_grad[f->n_records - 1], f->layers);
+        printf("%.4g | %.4g | %.4f |\n", (double)f->loss[0], (double)f->peak_loss, (double)f->final_loss);
     }
 }
 
@@ -257,24 +284,29 @@ static int write_flow_svg(const char *path, const FlowRun *runs, Error *error) {
     enum { N_PANELS = 5 };
     static float depth[DEEP_CONV_MAX_LAYERS], steps[N_FLOW_RUNS][FLOW_MAX_RECORDS], ratio[N_FLOW_RUNS][FLOW_MAX_RECORDS];
     static PlotSeries series[N_PANELS][N_FLOW_RUNS];
+    static float clipped[N_FLOW_RUNS][FLOW_MAX_RECORDS];
+    const float LOSS_CLIP = 5.0f;
     for (int l = 0; l < DEEP_CONV_MAX_LAYERS; l++) depth[l] = (float)(l + 1);
     for (int r = 0; r < N_FLOW_RUNS; r++) {
         const GradientFlow *f = &runs[r].flow;
         for (int i = 0; i < f->n_records; i++)
             steps[r][i] = (float)f->step[i], ratio[r][i] = depth_ratio(f->output_grad[i], f->layers);
-        int end = f->diverged_at >= 0 ? 0 : f->layers;  // a diverged run has no end to show
+        int end = f->diverged_at >= 0 ? 0 : f->layers;  // a run that stopped on a non-finite loss has no end to show
         series[0][r] = (PlotSeries){runs[r].name, depth, f->output_grad[0], f->layers};
         series[1][r] = (PlotSeries){runs[r].name, depth, f->output_grad[f->n_records - 1], end};
         series[2][r] = (PlotSeries){runs[r].name, depth, f->weight_grad[0], f->layers};
         series[3][r] = (PlotSeries){runs[r].name, steps[r], ratio[r], f->n_records};
-        series[4][r] = (PlotSeries){runs[r].name, steps[r], f->loss, f->n_records};
+        // An exploding run's losses (up to 10^25) would flatten the others: drawn at LOSS_CLIP.
+        for (int i = 0; i < f->n_records; i++) clipped[r][i] = f->loss[i] > LOSS_CLIP ? LOSS_CLIP : f->loss[i];
+        series[4][r] = (PlotSeries){runs[r].name, steps[r], clipped[r], f->n_records};
     }
     PlotChart charts[N_PANELS] = {
         {"At initialisation: back-propagated gradient by layer", "layer (1 = conv1, last = fc)", "||dL/dz_l||", 1, series[0], N_FLOW_RUNS},
         {"After training: back-propagated gradient by layer", "layer (1 = conv1, last = fc)", "||dL/dz_l||", 1, series[1], N_FLOW_RUNS},
         {"At initialisation: weight gradient by layer", "layer", "||dL/dW_l||", 1, series[2], N_FLOW_RUNS},
         {"During training: ||dL/dz|| of conv1 / last conv", "SGD step", "ratio", 1, series[3], N_FLOW_RUNS},
-        {"During training: loss of the batch", "SGD step", "cross-entropy", 1, series[4], N_FLOW_RUNS},
+        {"During training: mean loss since the previous point (above 5: drawn at 5)", "SGD step", "cross-entropy", 0,
+         series[4], N_FLOW_RUNS},
     };
     return plot_write_svg(path, charts, N_PANELS, 2, error);
 }
@@ -284,7 +316,7 @@ int command_gradient_flow(int argc, char **argv) {
     int layers = 20, channels = 16, train_count = 0;
     float large_factor = 2.0f;
     long seed = 1;
-    GradientFlowSetup setup = {300, 32, 0.01f, 0.9f, 10, 1};
+    GradientFlowSetup setup = {600, 32, 0.01f, 0.9f, 20, 1};
     const Option options[] = {
         {"--data", OPTION_STRING, &data, "MNIST directory"},
         {"--train", OPTION_INT, &train_count, "training images (the first N; 0: all)"},
