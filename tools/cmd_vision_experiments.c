@@ -305,7 +305,7 @@ static int write_flow_svg(const char *path, const FlowRun *runs, Error *error) {
         {"After training: back-propagated gradient by layer", "layer (1 = conv1, last = fc)", "||dL/dz_l||", 1, series[1], N_FLOW_RUNS},
         {"At initialisation: weight gradient by layer", "layer", "||dL/dW_l||", 1, series[2], N_FLOW_RUNS},
         {"During training: ||dL/dz|| of conv1 / last conv", "SGD step", "ratio", 1, series[3], N_FLOW_RUNS},
-        {"During training: mean loss since the previous point (above 5: drawn at 5)", "SGD step", "cross-entropy", 0,
+        {"During training: mean loss (above 5: at 5)", "SGD step", "cross-entropy since the last point", 0,
          series[4], N_FLOW_RUNS},
     };
     return plot_write_svg(path, charts, N_PANELS, 2, error);
