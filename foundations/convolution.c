@@ -22,8 +22,7 @@ int conv2d_shape(Convolution *conv) {
     return 0;
 }
 
-// The output columns j whose input column j·s + offset lies in [0, W): [*first, *end).
-static void valid_range(int offset, int stride, int W, int OW, int *first, int *end) {
+void columns_inside(int offset, int stride, int W, int OW, int *first, int *end) {
     int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
     int hi = W - 1 - offset < 0 ? 0 : (W - 1 - offset) / stride + 1;
     *first = lo < OW ? lo : OW;
@@ -60,7 +59,7 @@ void im2col(float *col, long ld, const float *image, int C, const Convolution *c
             for (int kj = 0; kj < conv->KW; kj++) {
                 float *row = col + ((long)(c * conv->KH + ki) * conv->KW + kj) * ld;
                 int offset = kj * d - p, first, end;
-                valid_range(offset, s, W, OW, &first, &end);
+                columns_inside(offset, s, W, OW, &first, &end);
                 if (s == 1 && OW == W) {
                     same_size_row(row, image + (long)c * H * W, H, W, ki * d - p, offset, first, end, row0, rows);
                     continue;
@@ -89,7 +88,7 @@ void col2im(float *image, const float *col, long ld, int C, const Convolution *c
             for (int kj = 0; kj < conv->KW; kj++) {
                 const float *row = col + ((long)(c * conv->KH + ki) * conv->KW + kj) * ld;
                 int offset = kj * d - p, first, end;
-                valid_range(offset, s, W, OW, &first, &end);
+                columns_inside(offset, s, W, OW, &first, &end);
                 for (int i = row0; i < row0 + rows; i++) {
                     int h = i * s + ki * d - p;
                     if (h < 0 || h >= H) continue;
@@ -437,7 +436,7 @@ void conv2d_forward_direct(float *out, const float *inp, const float *weight, co
                 for (int kj = 0; kj < c->KW; kj++) {
                     float w = weight[(((long)o * Cg + ci) * c->KH + ki) * c->KW + kj];
                     int offset = kj * c->dilation - c->padding, first, end;
-                    valid_range(offset, s, c->W, c->OW, &first, &end);
+                    columns_inside(offset, s, c->W, c->OW, &first, &end);
                     for (int i = 0; i < c->OH; i++) {
                         int h = i * s + ki * c->dilation - c->padding;
                         if (h < 0 || h >= c->H) continue;

@@ -91,6 +91,10 @@ int conv2d_forward_im2col(float *out, const float *inp, const float *weight, con
 void conv2d_forward_direct(float *out, const float *inp, const float *weight, const float *bias,
                            const Convolution *conv);
 
+// The output columns j (of OW) whose input column j·stride + offset lies in [0, W):
+// [*first, *end) (a kernel tap's columns inside the image; pooling.c's windows too).
+void columns_inside(int offset, int stride, int W, int OW, int *first, int *end);
+
 // Σ over n and the L positions of x (N,C,L) per channel, added to sums (C): a bias's gradient.
 void channel_sums(float *sums, const float *x, int N, int C, long L);
 
