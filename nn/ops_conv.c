@@ -19,6 +19,7 @@ static const char *conv2d_problem(Convolution *conv, const Tensor *x, const Tens
     if (groups < 1 || x->shape[1] % groups || weight->shape[0] % groups) return "channels not divisible by groups";
     if (weight->shape[1] * groups != x->shape[1]) return "weight's input channels times groups differ from the input's";
     if (bias && (bias->n_dims != 1 || bias->shape[0] != weight->shape[0])) return "bias must be (OC)";
+    if (x->size < 1 || weight->size < 1) return "every size must be at least 1";
     Convolution c = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], weight->shape[0], weight->shape[2],
                      weight->shape[3], stride, padding, dilation, groups, 0, 0};
     if (conv2d_shape(&c)) return "kernel larger than the padded input";
@@ -79,6 +80,7 @@ static const char *conv_transpose2d_problem(Convolution *conv, const Tensor *x, 
     if (output_padding < 0 || output_padding >= stride) return "output_padding must be in [0, stride)";
     if (groups < 1 || x->shape[1] % groups) return "channels not divisible by groups";
     if (weight->shape[0] != x->shape[1]) return "weight's first dimension differs from the input's channels";
+    if (x->size < 1 || weight->size < 1) return "every size must be at least 1";
     int OC = weight->shape[1] * groups;
     if (bias && (bias->n_dims != 1 || bias->shape[0] != OC)) return "bias must be (OC)";
     long H = ((long)x->shape[2] - 1) * stride - 2L * padding + weight->shape[2] + output_padding;

@@ -284,6 +284,8 @@ static void bad_shapes_fail_with_one_line(void) {
     expect_failure(&tape, nn_conv2d(&tape, flat, w3, NULL, 1, 1, 1, 1), "conv2d", "(2,4)", "4-d");
     x = tensor_zeros(&tape, 4, (int[]){2, 4, 5, 5}), w3 = tensor_zeros(&tape, 4, (int[]){6, 4, 3, 3});
     expect_failure(&tape, nn_conv2d(&tape, x, w3, tensor_zeros(&tape, 1, (int[]){5}), 1, 1, 1, 1), "conv2d", "(5)", "bias");
+    x = tensor_zeros(&tape, 4, (int[]){0, 4, 5, 5}), w3 = tensor_zeros(&tape, 4, (int[]){6, 4, 3, 3});
+    expect_failure(&tape, nn_conv2d(&tape, x, w3, NULL, 1, 1, 1, 1), "conv2d", "(0,4,5,5)", "at least 1");
     x = tensor_zeros(&tape, 4, (int[]){2, 4, 5, 5}), w3 = tensor_zeros(&tape, 4, (int[]){4, 2, 3, 3});
     expect_failure(&tape, nn_conv_transpose2d(&tape, x, w3, NULL, 2, 1, 2, 1), "conv_transpose2d", "(2,4,5,5)",
                    "output_padding");
