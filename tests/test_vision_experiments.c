@@ -8,7 +8,7 @@
 // - normalisation: after one epoch of SGD with momentum at lr 0.05 on 600 MNIST images, every
 //   normalised network beats the unnormalised one on the test images by more than 20 points;
 //   the parameters each variant registers;
-// - dropout: on 300 images the network with dropout fits the training set less (higher training
+// - dropout: on 200 images the network with dropout fits the training set less (higher training
 //   loss in evaluation mode); the curves hold every epoch.
 #include <math.h>
 #include <string.h>
@@ -162,21 +162,21 @@ static void normalisation_helps(void) {
 static void dropout_fits_less(void) {
     LabelledSet train, test;
     Error error;
-    REQUIRE(mnist_subset("data/mnist", "train", 300, &train, &error) == 0, "%s", error.message);
+    REQUIRE(mnist_subset("data/mnist", "train", 200, &train, &error) == 0, "%s", error.message);
     REQUIRE(mnist_subset("data/mnist", "test", 100, &test, &error) == 0, "%s", error.message);
     TrainerConfig t = {0};
-    t.epochs = 6, t.batch_size = 32, t.lr = 1e-3f, t.optimizer = OPTIMIZER_ADAM, t.seed = 1;
+    t.epochs = 5, t.batch_size = 32, t.lr = 4e-3f, t.optimizer = OPTIMIZER_ADAM, t.seed = 1;
     static TrainingCurves curves[2];
     for (int k = 0; k < 2; k++) {
-        SmallCnnConfig config = {1, 28, 4, 8, 128, 10, NORM_NONE, 1, k ? 0.5f : 0.0f};
+        SmallCnnConfig config = {1, 28, 4, 8, 64, 10, NORM_NONE, 1, k ? 0.5f : 0.0f};
         if (train_small(&config, &train, &test, &t, &curves[k])) break;
-        CHECK(curves[k].n_epochs == 6, "%d epochs recorded", curves[k].n_epochs);
+        CHECK(curves[k].n_epochs == 5, "%d epochs recorded", curves[k].n_epochs);
         for (int e = 0; e < curves[k].n_epochs; e++)
             CHECK(curves[k].train_accuracy[e] >= 0 && curves[k].train_accuracy[e] <= 1 && isfinite(curves[k].test_loss[e]),
                   "epoch %d: accuracy %g, test loss %g", e + 1, curves[k].train_accuracy[e], curves[k].test_loss[e]);
     }
-    CHECK(curves[1].train_loss[5] > curves[0].train_loss[5] * 1.1f, "training loss with dropout %g, without %g",
-          curves[1].train_loss[5], curves[0].train_loss[5]);
+    CHECK(curves[1].train_loss[4] > curves[0].train_loss[4] * 1.1f, "training loss with dropout %g, without %g",
+          curves[1].train_loss[4], curves[0].train_loss[4]);
     labelled_set_free(&train);
     labelled_set_free(&test);
 }

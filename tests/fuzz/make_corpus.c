@@ -13,6 +13,7 @@
 #include "foundations/file.h"
 #include "foundations/idx.h"
 #include "foundations/image.h"
+#include "foundations/png.h"
 #include "foundations/safetensors.h"
 #include "gpt/checkpoint.h"
 #include "gpt/data.h"
@@ -276,6 +277,19 @@ static void images(void) {
     image_free(&gray), image_free(&color);
 }
 
+static void pngs(void) {
+    Error error;
+    Image gray, color;
+    if (image_init(&gray, 5, 3, 1, 255, &error) || image_init(&color, 3, 2, 3, 255, &error)) fail("png", &error);
+    for (int i = 0; i < 15; i++) gray.pixels[i] = (float)(i * 17);
+    for (int i = 0; i < 18; i++) color.pixels[i] = (float)(i * 14);
+    if (png_write(&gray, seed_path("png_read", "gray.png"), &error) || png_write(&color, seed_path("png_read", "color.png"), &error))
+        fail("png", &error);
+    derive("png_read", "gray.png", "truncated.png", 40, 0, NULL, 0);
+    derive("png_read", "color.png", "bad_crc.png", (size_t)-1, 29, "\xff", 1);
+    image_free(&gray), image_free(&color);
+}
+
 static void idx_files(void) {
     unsigned char labels[8 + 10] = {0, 0, 8, 1, 0, 0, 0, 10, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     unsigned char images[4 + 12 + 2 * 4 * 4] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 4};
@@ -318,6 +332,7 @@ int main(void) {
     token_files();
     tokenizers();
     images();
+    pngs();
     idx_files();
     safetensors();
     return 0;
