@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The recipe of `groundup train --arch lenet5|resnet --data DIR` in PyTorch, for bench/mnist_cnn.sh.
+"""The recipe of `groundup train --arch lenet5|resnet|alexnet --data DIR` in PyTorch, for bench/mnist_cnn.sh.
 
 The models are tools/reference/cnn_reference.py's (LeNet-5 with PyTorch's default init; the
 ResNet with torchvision's), built after torch.manual_seed(seed); Adam (lr 1e-3, betas
@@ -11,7 +11,7 @@ after it) and "test accuracy A%", the lines groundup prints. The seeds of the tw
 are unrelated: compare medians over several seeds.
 
   /usr/bin/python3 tools/reference/cnn_train_reference.py --arch lenet5|resnet --data data/mnist
-      [--epochs 5] [--batch 64] [--lr 1e-3] [--seed 1] [--sizes 6-16-120-84] [--original]
+      [--epochs 5] [--batch 64] [--lr 1e-3] [--seed 1] [--sizes 6-16-120-84] [--original] [--dropout 0.5]
       [--width 16] [--blocks 1-1-1]
 """
 import argparse
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cnn_reference import LeNet5, ResNet  # noqa: E402
+from cnn_reference import AlexNet, LeNet5, ResNet  # noqa: E402
 from mlp_reference import find, read_idx  # noqa: E402
 
 
@@ -40,13 +40,14 @@ def resident_mb():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--arch", required=True, choices=["lenet5", "resnet"])
+    p.add_argument("--arch", required=True, choices=["lenet5", "resnet", "alexnet"])
     p.add_argument("--data", required=True)
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--sizes", default="6-16-120-84")
+    p.add_argument("--sizes", help="lenet5: 6-16-120-84; alexnet: 24-64-96-96-64-256-256")
+    p.add_argument("--dropout", type=float, default=0.5, help="alexnet")
     p.add_argument("--original", action="store_true")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--blocks", default="1-1-1")
@@ -55,7 +56,10 @@ def main():
     train_x, train_y = load(args.data, "train")
     test_x, test_y = load(args.data, "t10k")
     if args.arch == "lenet5":
-        model = LeNet5([int(s) for s in args.sizes.split("-")], image=train_x.shape[2], original=args.original)
+        model = LeNet5([int(s) for s in (args.sizes or "6-16-120-84").split("-")], image=train_x.shape[2],
+                       original=args.original)
+    elif args.arch == "alexnet":
+        model = AlexNet([int(s) for s in (args.sizes or "24-64-96-96-64-256-256").split("-")], dropout=args.dropout)
     else:
         model = ResNet(args.width, [int(s) for s in args.blocks.split("-")])
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
