@@ -42,6 +42,8 @@ void image_classifier_from_alexnet(ImageClassifier *model, const Alexnet *alexne
 // The file's architecture: its metadata, or its names.
 static int file_arch(const Safetensors *file, const char *path, ClassifierArch *arch, Error *error) {
     const char *name = safetensors_metadata(file, "arch");
+    if (name && strcmp(name, "unet") == 0)
+        return error_set(error, "%s: a unet checkpoint (segmentation), not an image classifier", path);
     if (name) {
         Error unknown;
         if (classifier_arch_parse(name, arch, &unknown)) return error_set(error, "%s: %s", path, unknown.message);

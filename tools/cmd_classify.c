@@ -199,6 +199,7 @@ static void beside(const char *out, const char *suffix, char *path, size_t size)
 }
 
 int classify_train(int argc, char **argv) {
+    if (segment_wants(argc, argv)) return segment_train(argc, argv);  // a unet (cmd_segment.c)
     const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
     ModelOptions model_options = {"256,128", 0, -1.0f, NULL, 0, 16, "1-1-1"};
@@ -297,6 +298,7 @@ done:
 }
 
 int classify_eval(int argc, char **argv) {
+    if (segment_wants(argc, argv)) return segment_eval(argc, argv);  // a unet (cmd_segment.c)
     const char *model_path = NULL, *data = NULL, *split = "test";
     const Option options[] = {
         {"--model", OPTION_STRING, &model_path, "weights (safetensors state_dict or checkpoint of an mlp, lenet5, resnet or alexnet; or a unet)"},
@@ -346,6 +348,7 @@ static int image_input(const Image *image, float **input, Error *error) {
 }
 
 int command_predict(int argc, char **argv) {
+    if (segment_wants(argc, argv)) return segment_predict(argc, argv);  // a unet (cmd_segment.c)
     const char *model_path = NULL, *image_path = NULL;
     const Option options[] = {
         {"--model", OPTION_STRING, &model_path, "weights of an mlp, lenet5, resnet, alexnet or unet (safetensors)"},

@@ -27,6 +27,12 @@ int command_xor(int argc, char **argv);
 int classify_wants(int argc, char **argv);
 int classify_train(int argc, char **argv);
 int classify_eval(int argc, char **argv);
+// Segmentation (cmd_segment.c): train, eval and predict hand over on --arch unet or a unet
+// --model / --resume file.
+int segment_wants(int argc, char **argv);
+int segment_train(int argc, char **argv);
+int segment_eval(int argc, char **argv);
+int segment_predict(int argc, char **argv);
 // verify --arch mlp|lenet5|resnet (cmd_verify_classifier.c): verify hands over on that option.
 int verify_wants_classifier(int argc, char **argv);
 int verify_classifier(int argc, char **argv);

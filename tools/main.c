@@ -8,7 +8,7 @@
 static const Command commands[] = {
     {"train", "train a model stage (bigram, mlp, gpt2) on a text: progress, checkpoint, loss SVG, samples", command_train},
     {"generate", "stream text from a checkpoint (temperature, top-k, top-p)", command_generate},
-    {"predict", "class probabilities of one image (PGM) from a trained classifier", command_predict},
+    {"predict", "class probabilities of one image (PGM) from a trained classifier, or a unet's mask", command_predict},
     {"xor", "the smallest network that solves XOR, trained from scratch, with its decision boundary SVG", command_xor},
     {"eval", "mean loss, perplexity and bits per byte of a checkpoint on held-out text", command_eval},
     {"lora", "fine-tune a GPT-2 with low-rank adapters on a frozen (fp32 or quantized) base; merge them", command_lora},
