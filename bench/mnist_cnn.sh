@@ -26,6 +26,7 @@ source "$(dirname "$0")/openblas_core.sh"
 if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
     apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy >/dev/null
 fi
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for seed in $(seq 1 "$rounds"); do
@@ -45,8 +46,8 @@ summary() {  # prefix -> seconds per epoch, accuracy, resident after the last ep
 }
 read -r g_s g_a g_m <<< "$(summary groundup)"
 read -r t_s t_a t_m <<< "$(summary torch)"
-echo "$arch $*: $rounds rounds (seeds 1..$rounds), $epochs epochs, $threads threads, OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
-echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$arch${*:+ $*}: $rounds rounds (seeds 1..$rounds), $epochs epochs, $threads threads, OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load average before: $load, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "groundup accuracies: $(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp"/groundup.* | tr '\n' ' ')"
 echo "PyTorch accuracies:  $(sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp"/torch.* | tr '\n' ' ')"
 echo

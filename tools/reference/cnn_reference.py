@@ -57,7 +57,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import mnist_batch, read_safetensors, write_safetensors  # noqa: E402
+from mlp_reference import adamw_step_losses, mnist_batch, read_safetensors, write_safetensors  # noqa: E402
 
 
 class LeNet5(nn.Module):
@@ -228,15 +228,7 @@ def main():
     loss.backward()
     grads = [("grad." + name, numpy_of(param.grad)) for name, param in model.named_parameters()]
 
-    model.zero_grad()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
-    step_losses = []
-    for _ in range(args.steps):
-        optimizer.zero_grad()
-        step_loss = F.cross_entropy(model(inputs), targets)
-        step_losses.append(step_loss.item())
-        step_loss.backward()
-        optimizer.step()
+    step_losses = adamw_step_losses(model, inputs, targets, args.steps, args.lr)  # batch norm in training mode
     after = [("after." + name, numpy_of(value)) for name, value in model.state_dict().items()
              if name.endswith(("running_mean", "running_var", "num_batches_tracked"))]
     model.eval()

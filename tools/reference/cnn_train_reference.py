@@ -17,25 +17,14 @@ are unrelated: compare medians over several seeds.
 import argparse
 import os
 import sys
-import time
 
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+sys.path.insert(0, os.path.join(here, "..", "..", "bench"))
 from cnn_reference import AlexNet, LeNet5, ResNet  # noqa: E402
-from mlp_reference import find, read_idx  # noqa: E402
-
-
-def load(directory, prefix):
-    images = read_idx(find(directory, f"{prefix}-images-idx3-ubyte")).astype("float32") / 255.0
-    labels = read_idx(find(directory, f"{prefix}-labels-idx1-ubyte")).astype("int64")
-    return torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
-
-
-def resident_mb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576.0
+from mnist_mlp_reference import load, train_and_test  # noqa: E402
 
 
 def main():
@@ -62,30 +51,7 @@ def main():
         model = AlexNet([int(s) for s in (args.sizes or "24-64-96-96-64-256-256").split("-")], dropout=args.dropout)
     else:
         model = ResNet(args.width, [int(s) for s in args.blocks.split("-")])
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    n = train_x.shape[0]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{sum(v.numel() for v in model.parameters())} parameters", flush=True)
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(n)
-        total, batches = 0.0, 0
-        for i in range(0, n, args.batch):
-            index = order[i:i + args.batch]
-            loss = F.cross_entropy(model(train_x[index]), train_y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-            batches += 1
-        seconds = time.perf_counter() - start
-        print(f"epoch {epoch}: train loss {total / batches:.4f}, {seconds:.3f} s, resident {resident_mb():.1f} MB", flush=True)
-    model.eval()
-    with torch.no_grad():
-        correct = sum((model(test_x[i:i + 500]).argmax(1) == test_y[i:i + 500]).sum().item()
-                      for i in range(0, test_x.shape[0], 500))
-    print(f"test accuracy {100.0 * correct / test_x.shape[0]:.2f}% ({correct} of {test_x.shape[0]})")
+    train_and_test(model, train_x, train_y, test_x, test_y, args.epochs, args.batch, args.lr)
 
 
 if __name__ == "__main__":

@@ -125,6 +125,21 @@ def mnist_batch(directory, batch):
 
 # ---------------------------------------------------------------- the fixture
 
+def adamw_step_losses(model, inputs, targets, steps, lr):
+    """steps AdamW updates of model on one batch (betas 0.9/0.999, eps 1e-8, weight decay 0.01 on
+    every parameter); the mean cross-entropy before each, as a list of floats."""
+    model.zero_grad()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    step_losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        step_loss = F.cross_entropy(model(inputs), targets)
+        step_losses.append(step_loss.item())
+        step_loss.backward()
+        optimizer.step()
+    return step_losses
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="784-256-128-10", help="layer widths, input first, classes last")
@@ -159,15 +174,7 @@ def main():
     grads = [("grad." + name, param.grad.detach().clone()) for name, param in model.named_parameters()]
 
     # AdamW on the same batch, from the same initial parameters; the loss before each step.
-    model.zero_grad()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
-    step_losses = []
-    for _ in range(args.steps):
-        optimizer.zero_grad()
-        step_loss = F.cross_entropy(model(inputs), targets)
-        step_losses.append(step_loss.item())
-        step_loss.backward()
-        optimizer.step()
+    step_losses = adamw_step_losses(model, inputs, targets, args.steps, args.lr)
 
     os.makedirs(args.out, exist_ok=True)
     size_text = "-".join(str(s) for s in sizes)
