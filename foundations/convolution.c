@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "foundations/matmul.h"
+#include "foundations/winograd.h"
 
 int conv2d_shape(Convolution *conv) {
     Convolution *c = conv;
@@ -141,7 +142,7 @@ static Pieces pieces_of(const Convolution *c) {
     int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     long target = PIECE_FLOATS / k.depth;  // columns
     if (target < MIN_COLUMNS) target = MIN_COLUMNS;
-    long images = target / k.OHW, per_thread = (c->N + team - 1) / team;
+    long images = (target + k.OHW - 1) / k.OHW, per_thread = (c->N + team - 1) / team;
     if (images > per_thread) images = per_thread;  // keep every thread busy
     if (images < 1) images = 1;
     k.images = (int)images;
@@ -198,11 +199,21 @@ static float *scratch(const Pieces *k, long per_thread) {
 // out (N,OC,OH,OW) (+)= the convolution of inp (+ bias); the forward, and the transposed
 // convolution's input gradient.
 static int forward_into(float *out, const float *inp, const float *weight, const float *bias, const Convolution *c,
-                        int accumulate) {
+                        int accumulate, int winograd) {
+    if (winograd && winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate);
     Pieces k = pieces_of(c);
     long per_thread = k.depth * k.columns + (long)k.OCg * k.columns;  // col, then the product
-    float *buffers = scratch(&k, per_thread);
-    if (!buffers) return -1;
+    float *buffers = scratch(&k, per_thread), *transposed = malloc(sizeof(float) * (size_t)c->OC * k.depth);
+    if (!buffers || !transposed) {
+        free(buffers), free(transposed);
+        return -1;
+    }
+    // The gemm packs a column-major A by plain copies (a row-major one is transposed as it is
+    // packed): so each group's weight is transposed once here, not once per piece there.
+    for (int g = 0; g < k.G; g++)
+        for (int o = 0; o < k.OCg; o++)
+            for (long i = 0; i < k.depth; i++)
+                transposed[((long)g * k.depth + i) * k.OCg + o] = weight[((long)g * k.OCg + o) * k.depth + i];
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1)
     for (int index = 0; index < k.count; index++) {
         Piece p = piece_at(c, &k, index);
@@ -211,14 +222,14 @@ static int forward_into(float *out, const float *inp, const float *weight, const
             long ld;
             const float *b = piece_columns(col, &ld, inp, c, &k, g, &p);
             float *y = out + ((long)p.n0 * c->OC + (long)g * k.OCg) * k.OHW + (long)p.row0 * c->OW;
-            const float *w = weight + (long)g * k.OCg * k.depth;
+            const float *w = transposed + (long)g * k.OCg * k.depth;  // element (o, i) is w[i·OCg + o]
             if (p.b == 1) {  // straight into out, then the bias
-                gemm(k.OCg, (int)p.columns, (int)k.depth, w, k.depth, 1, b, ld, 1, y, k.OHW, accumulate);
+                gemm(k.OCg, (int)p.columns, (int)k.depth, w, 1, k.OCg, b, ld, 1, y, k.OHW, accumulate);
                 for (int o = 0; bias && o < k.OCg; o++)
                     for (long j = 0; j < p.columns; j++) y[o * k.OHW + j] += bias[g * k.OCg + o];
                 continue;
             }
-            gemm(k.OCg, (int)p.columns, (int)k.depth, w, k.depth, 1, b, ld, 1, product, k.columns, 0);
+            gemm(k.OCg, (int)p.columns, (int)k.depth, w, 1, k.OCg, b, ld, 1, product, k.columns, 0);
             for (int i = 0; i < p.b; i++)
                 for (int o = 0; o < k.OCg; o++) {
                     float *to = y + ((long)i * c->OC + o) * k.OHW;
@@ -232,6 +243,7 @@ static int forward_into(float *out, const float *inp, const float *weight, const
         }
     }
     free(buffers);
+    free(transposed);
     return 0;
 }
 
@@ -255,6 +267,11 @@ static void piece_input_gradient(float *d_inp, const float *d_col, long ld, cons
 // copy (the first thread into d_weight itself), the copies added at the end.
 static int backward_pass(float *d_inp, float *d_weight, const float *d_out, const float *inp, const float *weight,
                          const Convolution *c) {
+    if (d_inp && winograd_applies(c)) {
+        if (winograd_input_gradient(d_inp, d_out, weight, c)) return -1;
+        d_inp = NULL;
+    }
+    if (!d_inp && !d_weight) return 0;
     Pieces k = pieces_of(c);
     long weight_size = (long)c->OC * k.depth, per_thread = 2 * k.depth * k.columns + (long)k.OCg * k.columns;
     float *buffers = scratch(&k, per_thread);
@@ -303,24 +320,27 @@ static int backward_pass(float *d_inp, float *d_weight, const float *d_out, cons
 }
 
 void channel_sums(float *sums, const float *x, int N, int C, long L) {
-    enum { LANES = 16 };  // independent partial sums, so that the loop vectorises
     for (int c = 0; c < C; c++) {
         double sum = 0.0;
         for (int n = 0; n < N; n++) {
             const float *row = x + ((long)n * C + c) * L;
-            float lanes[LANES] = {0};
-            long i = 0;
-            for (; i + LANES <= L; i += LANES)
-                for (int k = 0; k < LANES; k++) lanes[k] += row[i + k];
-            for (; i < L; i++) lanes[0] += row[i];
-            for (int k = 0; k < LANES; k++) sum += lanes[k];
+            float partial = 0.0f;
+            // simd reduction: vector lanes of partial sums (plain C forbids reordering a float sum)
+#pragma omp simd reduction(+ : partial)
+            for (long i = 0; i < L; i++) partial += row[i];
+            sum += partial;
         }
         sums[c] += (float)sum;
     }
 }
 
 int conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *conv) {
-    return forward_into(out, inp, weight, bias, conv, 0);
+    return forward_into(out, inp, weight, bias, conv, 0, 1);
+}
+
+int conv2d_forward_im2col(float *out, const float *inp, const float *weight, const float *bias,
+                          const Convolution *conv) {
+    return forward_into(out, inp, weight, bias, conv, 0, 0);
 }
 
 int conv2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
@@ -348,7 +368,7 @@ int conv_transpose2d_backward(float *d_inp, float *d_weight, float *d_bias, cons
     // The transposed convolution's input plays the convolution's output gradient, and its
     // output gradient the convolution's input.
     if (d_weight && backward_pass(NULL, d_weight, inp, d_out, weight, conv)) return -1;
-    if (d_inp && forward_into(d_inp, d_out, weight, NULL, conv, 1)) return -1;
+    if (d_inp && forward_into(d_inp, d_out, weight, NULL, conv, 1, 1)) return -1;
     if (d_bias) channel_sums(d_bias, d_out, conv->N, conv->C, (long)conv->H * conv->W);
     return 0;
 }

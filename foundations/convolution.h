@@ -14,6 +14,8 @@
 // where col2im adds each entry of a column matrix back at the pixel it was copied from.
 // The transposed convolution (the "deconvolution" of U-Net's up-sampling path) is the
 // convolution's input gradient used as a forward: out = col2im(weightᵀ · x).
+// 3×3 kernels at stride 1 with enough channels take Winograd's algorithm instead
+// (foundations/winograd.h) for the forward and the input gradient.
 //
 // Tensors are NCHW, row-major, contiguous. Backward functions ACCUMULATE (+=), as layers.h's.
 // The batch is cut into pieces of a few hundred KB of column matrix (small images side by side,
@@ -70,6 +72,11 @@ int conv_transpose2d_backward(float *d_inp, float *d_weight, float *d_bias, cons
 // The definition, seven loops in double, for tests and benchmarks: out (N,OC,OH,OW).
 void conv2d_forward_reference(float *out, const float *inp, const float *weight, const float *bias,
                               const Convolution *conv);
+
+// The same by im2col and the gemm whatever the shape (conv2d_forward takes Winograd's
+// algorithm, foundations/winograd.h, for 3×3 kernels at stride 1): for tests and benchmarks.
+int conv2d_forward_im2col(float *out, const float *inp, const float *weight, const float *bias,
+                          const Convolution *conv);
 
 // The direct loops, for comparison with the product (groundup bench conv): for each output
 // plane, each input channel of its group and each kernel tap, out's rows += w · the input's

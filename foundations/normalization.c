@@ -1,5 +1,5 @@
 // Normalisations over channels: see normalization.h. Sums are in double per channel or group,
-// partial sums over one contiguous row in float (a row is at most one image plane).
+// partial sums over one contiguous row (at most one image plane) in float vector lanes.
 #include "foundations/normalization.h"
 
 #include <math.h>
@@ -8,6 +8,22 @@
 
 // Loops over fewer values than this run on one thread.
 enum { PARALLEL_THRESHOLD = 1 << 15 };
+
+// Σ x over a row, and Σ (x − m)², in float vector lanes (simd reduction: plain C forbids
+// reordering a float sum); callers add rows up in double.
+static float row_sum(const float *x, long n) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (long i = 0; i < n; i++) sum += x[i];
+    return sum;
+}
+
+static float row_squared_deviations(const float *x, long n, float m) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (long i = 0; i < n; i++) sum += (x[i] - m) * (x[i] - m);
+    return sum;
+}
 
 // ----------------------------------------------------------------------------
 // batch norm per channel over (N, L)
@@ -20,19 +36,9 @@ void batchnorm_channels_forward(float *out, float *mean, float *rstd, float *run
     for (int c = 0; c < C; c++) {
         if (training) {
             double sum = 0.0, squares = 0.0;
-            for (int n = 0; n < N; n++) {
-                const float *x = inp + ((long)n * C + c) * L;
-                float partial = 0.0f;
-                for (long l = 0; l < L; l++) partial += x[l];
-                sum += partial;
-            }
+            for (int n = 0; n < N; n++) sum += row_sum(inp + ((long)n * C + c) * L, L);
             double m = sum / (double)count;
-            for (int n = 0; n < N; n++) {
-                const float *x = inp + ((long)n * C + c) * L;
-                double partial = 0.0;
-                for (long l = 0; l < L; l++) partial += ((double)x[l] - m) * ((double)x[l] - m);
-                squares += partial;
-            }
+            for (int n = 0; n < N; n++) squares += row_squared_deviations(inp + ((long)n * C + c) * L, L, (float)m);
             double variance = squares / (double)count, unbiased = count > 1 ? squares / (double)(count - 1) : variance;
             mean[c] = (float)m;
             rstd[c] = (float)(1.0 / sqrt(variance + BATCHNORM_EPS));
@@ -63,6 +69,7 @@ void batchnorm_channels_backward(float *d_inp, float *d_weight, float *d_bias, c
         for (int n = 0; n < N; n++) {
             const float *x = inp + ((long)n * C + c) * L, *dy = d_out + ((long)n * C + c) * L;
             float partial_dy = 0.0f, partial_dy_xhat = 0.0f;
+#pragma omp simd reduction(+ : partial_dy, partial_dy_xhat)
             for (long l = 0; l < L; l++) {
                 partial_dy += dy[l];
                 partial_dy_xhat += dy[l] * (x[l] - m) * r;
@@ -95,9 +102,9 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, c
         const float *x = inp + (long)ng * M;
         float *y = out + (long)ng * M;
         double sum = 0.0, squares = 0.0;
-        for (long i = 0; i < M; i++) sum += x[i];
+        for (int cg = 0; cg < Cg; cg++) sum += row_sum(x + cg * L, L);
         double m = sum / (double)M;
-        for (long i = 0; i < M; i++) squares += ((double)x[i] - m) * ((double)x[i] - m);
+        for (int cg = 0; cg < Cg; cg++) squares += row_squared_deviations(x + cg * L, L, (float)m);
         float r = (float)(1.0 / sqrt(squares / (double)M + GROUPNORM_EPS));
         mean[ng] = (float)m, rstd[ng] = r;
         for (int cg = 0; cg < Cg; cg++) {

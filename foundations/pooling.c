@@ -15,30 +15,47 @@ int pool_output_size(int size, int kernel, int stride, int padding) {
 // ----------------------------------------------------------------------------
 // max pooling
 
+// Output columns j whose input column j·stride + offset lies in [0, W): [*first, *end).
+static void columns_inside(int offset, int stride, int W, int OW, int *first, int *end) {
+    int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    int hi = W - 1 - offset < 0 ? 0 : (W - 1 - offset) / stride + 1;
+    *first = lo < OW ? lo : OW;
+    *end = hi < OW ? (hi > *first ? hi : *first) : OW;
+}
+
+// A row of outputs at a time, so that the innermost loop runs along it (in vector lanes): for
+// each row h and column kw of the window in turn, every output of the row compares its value
+// there with its best so far. Each output still sees its window in row-major order.
 void max_pool2d_forward(float *out, int *argmax, const float *inp, int P, int H, int W, int kernel, int stride,
                         int padding) {
     int OH = pool_output_size(H, kernel, stride, padding), OW = pool_output_size(W, kernel, stride, padding);
 #pragma omp parallel for if ((long)P * OH * OW * kernel * kernel > PARALLEL_THRESHOLD)
     for (int p = 0; p < P; p++) {
         const float *x = inp + (long)p * H * W;
-        for (int i = 0; i < OH; i++)
-            for (int j = 0; j < OW; j++) {
-                float best = -INFINITY;
-                int where = -1;
-                for (int ki = 0; ki < kernel; ki++) {
-                    int h = i * stride - padding + ki;
-                    if (h < 0 || h >= H) continue;
-                    for (int kj = 0; kj < kernel; kj++) {
-                        int w = j * stride - padding + kj;
-                        if (w < 0 || w >= W) continue;
-                        // '>' keeps the first maximum; a NaN wins, as in PyTorch (it propagates)
-                        float v = x[h * W + w];
-                        if (v > best || isnan(v) || where < 0) best = v, where = h * W + w;
+        for (int i = 0; i < OH; i++) {
+            float *best = out + ((long)p * OH + i) * OW;
+            int *where = argmax + ((long)p * OH + i) * OW;
+            int h0 = i * stride - padding, h1 = h0 + kernel;
+            h0 = h0 < 0 ? 0 : h0, h1 = h1 > H ? H : h1;
+            for (int j = 0; j < OW; j++) {  // PyTorch's start: −∞ at the window's first pixel
+                int w0 = j * stride - padding;
+                best[j] = -INFINITY, where[j] = h0 < h1 && w0 + kernel > 0 ? h0 * W + (w0 < 0 ? 0 : w0) : -1;
+            }
+            for (int h = h0; h < h1; h++)
+                for (int kw = 0; kw < kernel; kw++) {
+                    int offset = kw - padding, first, end;
+                    columns_inside(offset, stride, W, OW, &first, &end);
+                    const float *row = x + (long)h * W + offset;
+                    // '>' keeps the first maximum; a NaN wins, as in PyTorch (it propagates)
+#pragma omp simd
+                    for (int j = first; j < end; j++) {
+                        float v = row[(long)j * stride];
+                        int better = v > best[j] || v != v;
+                        best[j] = better ? v : best[j];
+                        where[j] = better ? h * W + j * stride + offset : where[j];
                     }
                 }
-                long o = ((long)p * OH + i) * OW + j;
-                out[o] = best, argmax[o] = where;
-            }
+        }
     }
 }
 

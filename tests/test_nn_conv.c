@@ -95,7 +95,7 @@ static double dot(const float *a, const float *b, long n) {
 }
 
 // The fast convolution (pieces of several images, or bands of rows of one, over threads; or one
-// piece with the threads in the product) against the seven loops, on shapes whose products
+// piece with the threads in the product; Winograd's for 3×3 at stride 1) against the seven loops, on shapes whose products
 // cross the matrix multiply's blocks; its backward and the transposed convolution by the
 // adjoint identities of a bilinear map: Σ conv(x, w)·g = Σ x·(d x) = Σ w·(d w) = Σ z·convᵀ(g).
 static void convolution_against_definition(void) {
@@ -104,7 +104,8 @@ static void convolution_against_definition(void) {
         {3, 6, 11, 9, 4, 3, 3, 2, 1, 2, 2, 0, 0},      {2, 8, 9, 9, 8, 3, 3, 1, 1, 1, 8, 0, 0},
         {4, 64, 6, 6, 70, 1, 1, 1, 0, 1, 1, 0, 0},     {2, 5, 7, 7, 3, 7, 7, 1, 0, 1, 1, 0, 0},
         {1, 64, 40, 40, 8, 3, 3, 1, 1, 1, 1, 0, 0},    {3, 48, 45, 37, 6, 3, 3, 2, 1, 1, 2, 0, 0},
-        {2, 96, 30, 30, 5, 1, 1, 1, 0, 1, 1, 0, 0},
+        {2, 96, 30, 30, 5, 1, 1, 1, 0, 1, 1, 0, 0},    {2, 16, 9, 11, 16, 3, 3, 1, 0, 1, 2, 0, 0},
+        {3, 8, 7, 6, 12, 3, 3, 1, 2, 1, 1, 0, 0},      {1, 8, 64, 70, 8, 3, 3, 1, 1, 1, 1, 0, 0},
     };
     Random rng;
     random_seed(&rng, 4);
@@ -122,11 +123,14 @@ static void convolution_against_definition(void) {
         random_fill_normal(&rng, w, n_w, 0.0f, 1.0f);
         random_fill_normal(&rng, b, c.OC, 0.0f, 1.0f);
         random_fill_normal(&rng, g, n_out, 0.0f, 1.0f);
-        CHECK(conv2d_forward(fast, x, w, b, &c) == 0, "forward");
         conv2d_forward_reference(slow, x, w, b, &c);
-        double worst = 0.0;
-        for (long i = 0; i < n_out; i++) worst = fmax(worst, fabs((double)fast[i] - slow[i]));
-        CHECK(worst < 1e-4 * sqrt((double)depth), "shape %zu: differs by %g", s, worst);
+        for (int im2col = 0; im2col < 2; im2col++) {
+            CHECK((im2col ? conv2d_forward_im2col : conv2d_forward)(fast, x, w, b, &c) == 0, "forward");
+            double worst = 0.0;
+            for (long i = 0; i < n_out; i++) worst = fmax(worst, fabs((double)fast[i] - slow[i]));
+            CHECK(worst < 1e-4 * sqrt((double)depth), "shape %zu (%s): differs by %g", s, im2col ? "im2col" : "best",
+                  worst);
+        }
         // the same without the bias, then the identities
         conv2d_forward_reference(slow, x, w, NULL, &c);
         CHECK(conv2d_backward(dx, dw, db, g, x, w, &c) == 0, "backward");
@@ -151,6 +155,34 @@ static void convolution_against_definition(void) {
     REQUIRE(y && y->shape[2] == 2 && y->shape[3] == 2, "conv2d (1,1,3,3) by (1,1,2,2): %s", tape.error.message);
     float expected[4] = {1, 2 + 3, 4 + 7, 5 + 6 + 8 + 9};
     for (int i = 0; i < 4; i++) CHECK_NEAR(y->data[i], expected[i], 0.0);
+    tape_free(&tape);
+}
+
+// Max pooling's ties (the first maximum gets the gradient), NaN (propagates) and a window of −∞
+// (its first pixel gets the gradient, as in PyTorch); average pooling counts padding as zeros.
+static void pooling_by_hand(void) {
+    Tape tape;
+    tape_init(&tape);
+    Tensor x;
+    Error error;
+    REQUIRE(tensor_parameter(&x, 4, (int[]){1, 1, 2, 6}, &error) == 0, "%s", error.message);
+    float values[12] = {1, 3, -INFINITY, -INFINITY, 1, NAN, 3, 0, -INFINITY, -INFINITY, 5, 2};
+    memcpy(x.data, values, sizeof values);
+    Tensor *y = nn_max_pool2d(&tape, &x, 2, 0, 0);
+    REQUIRE(y && y->size == 3, "max_pool2d (1,1,2,6) by 2: %s", tape.error.message);
+    CHECK(y->data[0] == 3.0f && y->data[1] == -INFINITY && isnan(y->data[2]), "maxima %g %g %g", y->data[0], y->data[1],
+          y->data[2]);
+    CHECK(tape_backward(&tape, nn_sum(&tape, nn_slice(&tape, nn_reshape(&tape, y, 1, (int[]){3}), 0, 0, 2), NULL, 0, 0),
+                        &error) == 0, "%s", error.message);
+    float expected[12] = {0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // the first 3 of the tie; the first −∞
+    for (int i = 0; i < 12; i++) CHECK(x.grad[i] == expected[i], "gradient %d: %g", i, x.grad[i]);
+    tape_reset(&tape);
+    Tensor *ones = tensor_from(&tape, (float[]){1, 1, 1, 1}, 4, (int[]){1, 1, 2, 2});
+    Tensor *avg = nn_avg_pool2d(&tape, ones, 2, 1, 1);  // 3×3 windows of 1, 2 or 4 ones in 4 places
+    REQUIRE(avg && avg->size == 9, "avg_pool2d: %s", tape.error.message);
+    CHECK(avg->data[0] == 0.25f && avg->data[1] == 0.5f && avg->data[4] == 1.0f, "%g %g %g", avg->data[0], avg->data[1],
+          avg->data[4]);
+    tensor_parameter_free(&x);
     tape_free(&tape);
 }
 
@@ -250,6 +282,7 @@ static void bad_shapes_fail_with_one_line(void) {
 static const CheckCase CASES[] = {
     {"every backward against finite differences", every_backward_against_finite_differences},
     {"convolution against the definition", convolution_against_definition},
+    {"pooling by hand: ties, NaN, -inf, padding", pooling_by_hand},
     {"modules initialise as PyTorch", modules_initialise_as_pytorch},
     {"bad shapes fail with one line", bad_shapes_fail_with_one_line},
 };

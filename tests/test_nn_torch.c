@@ -54,6 +54,8 @@ static Tensor *build_image(Tape *t, const char *name, Tensor **in) {
     if (!strcmp(name, "conv2d_dilation_groups")) return nn_conv2d(t, in[0], in[1], NULL, 1, 2, 2, 2);
     if (!strcmp(name, "conv2d_depthwise")) return nn_conv2d(t, in[0], in[1], in[2], 1, 1, 1, 3);
     if (!strcmp(name, "conv2d_pointwise")) return nn_conv2d(t, in[0], in[1], in[2], 1, 0, 1, 1);
+    if (!strcmp(name, "conv2d_winograd")) return nn_conv2d(t, in[0], in[1], in[2], 1, 1, 1, 1);
+    if (!strcmp(name, "conv_transpose2d_winograd")) return nn_conv_transpose2d(t, in[0], in[1], NULL, 1, 1, 0, 1);
     if (!strcmp(name, "conv_transpose2d")) return nn_conv_transpose2d(t, in[0], in[1], in[2], 2, 1, 1, 1);
     if (!strcmp(name, "conv_transpose2d_groups")) return nn_conv_transpose2d(t, in[0], in[1], NULL, 2, 0, 0, 2);
     if (!strcmp(name, "max_pool2d")) return nn_max_pool2d(t, in[0], 3, 2, 1);
@@ -79,7 +81,8 @@ static const char *CASE_NAMES[] = {"add_broadcast", "mul_broadcast", "div", "var
                                    "conv_transpose2d_groups", "max_pool2d", "max_pool2d_default_stride", "avg_pool2d",
                                    "adaptive_avg_pool2d", "batch_norm_nchw", "group_norm", "local_response_norm_3",
                                    "local_response_norm_4", "upsample_nearest2d", "upsample_bilinear2d",
-                                   "upsample_bilinear2d_align_corners"};
+                                   "upsample_bilinear2d_align_corners", "conv2d_winograd",
+                                   "conv_transpose2d_winograd"};
 
 // max |ours − theirs| <= 1e-5 · max(|theirs|, 1e-3)
 static void compare(const char *what, const char *name, const float *ours, const SafetensorsTensor *theirs, long n) {

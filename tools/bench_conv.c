@@ -1,7 +1,8 @@
 // groundup bench conv: milliseconds of the convolution on LeNet-5's and a small ResNet's layers
-// (batch 64, 28×28 MNIST-sized inputs): the forward by im2col and the gemm, the same by the
-// direct loops, and the backward (input, weight and bias gradients). Medians of --repeats, the
-// three measured in turn. bench/conv.sh runs PyTorch's F.conv2d on the same shapes
+// (batch 64, 28×28 MNIST-sized inputs): the forward (conv2d_forward: Winograd's for 3×3 at
+// stride 1, else im2col and the gemm), the forward by im2col whatever the shape, the same by
+// the direct loops, and the backward (input, weight and bias gradients). Medians of
+// --repeats, the four measured in turn. bench/conv.sh runs PyTorch's F.conv2d on the same shapes
 // (`--shapes` prints them) and tabulates the ratios.
 #include <omp.h>
 #include <stdio.h>
@@ -32,14 +33,14 @@ enum { N_LAYERS = sizeof LAYERS / sizeof *LAYERS };
 
 // Milliseconds of each of the three measurements of one layer, median over repeats.
 static int time_layer(const Convolution *c, int repeats, int with_direct, double (*now)(void), Random *rng,
-                      double *forward, double *direct, double *backward) {
+                      double *forward, double *im2col, double *direct, double *backward) {
     long n_in = (long)c->N * c->C * c->H * c->W, n_w = (long)c->OC * c->C * c->KH * c->KW;
     long n_out = (long)c->N * c->OC * c->OH * c->OW;
     float *x = malloc(sizeof(float) * (size_t)n_in), *dx = malloc(sizeof(float) * (size_t)n_in);
     float *w = malloc(sizeof(float) * (size_t)n_w), *dw = calloc((size_t)n_w, sizeof(float));
     float *b = calloc((size_t)c->OC, sizeof(float)), *db = calloc((size_t)c->OC, sizeof(float));
     float *y = malloc(sizeof(float) * (size_t)n_out), *dy = malloc(sizeof(float) * (size_t)n_out);
-    double *times = malloc(sizeof(double) * 3 * (size_t)repeats);
+    double *times = malloc(sizeof(double) * 4 * (size_t)repeats);
     int failed = !x || !dx || !w || !dw || !b || !db || !y || !dy || !times;
     if (!failed) {
         random_fill_normal(rng, x, n_in, 0.0f, 1.0f);
@@ -54,12 +55,18 @@ static int time_layer(const Convolution *c, int repeats, int with_direct, double
         double t2 = now();
         failed |= conv2d_backward(dx, dw, db, dy, x, w, c) != 0;
         double t3 = now();
-        if (r >= 0) times[r] = 1e3 * (t1 - t0), times[repeats + r] = 1e3 * (t2 - t1), times[2 * repeats + r] = 1e3 * (t3 - t2);
+        failed |= conv2d_forward_im2col(y, x, w, b, c) != 0;
+        double t4 = now();
+        if (r >= 0) {
+            times[r] = 1e3 * (t1 - t0), times[repeats + r] = 1e3 * (t2 - t1), times[2 * repeats + r] = 1e3 * (t3 - t2);
+            times[3 * repeats + r] = 1e3 * (t4 - t3);
+        }
     }
     if (!failed) {
         *forward = bench_median(times, repeats);
         *direct = bench_median(times + repeats, repeats);
         *backward = bench_median(times + 2 * repeats, repeats);
+        *im2col = bench_median(times + 3 * repeats, repeats);
     }
     free(x), free(dx), free(w), free(dw), free(b), free(db), free(y), free(dy), free(times);
     return failed ? -1 : 0;
@@ -84,8 +91,8 @@ int bench_conv(int argc, char **argv) {
         return fail("bench conv", "--repeats must be 1..1000, --batch 1..4096, --threads 0..256");
     if (threads) omp_set_num_threads(threads);
     if (!list)
-        printf("| layer | input | weight, stride, padding | forward ms | direct forward ms | backward ms | forward GFLOP/s |\n"
-               "|---|---|---|---|---|---|---|\n");
+        printf("| layer | input | weight, stride, padding | forward ms | im2col forward ms | direct forward ms | backward ms | "
+               "forward GFLOP/s |\n|---|---|---|---|---|---|---|---|\n");
     Random rng;
     random_seed(&rng, 1);
     for (int l = 0; l < N_LAYERS; l++) {
@@ -98,13 +105,13 @@ int bench_conv(int argc, char **argv) {
             printf("%s %d %d %d %d %d %d %d %d\n", layer->name, batch, c.C, c.H, c.W, c.OC, c.KH, c.stride, c.padding);
             continue;
         }
-        double forward, direct = 0.0, backward;
-        if (time_layer(&c, repeats, !no_direct, cpu_time ? clock_cpu_seconds : clock_seconds, &rng, &forward, &direct, &backward)) return fail("bench conv", "out of memory");
+        double forward, im2col, direct = 0.0, backward;
+        if (time_layer(&c, repeats, !no_direct, cpu_time ? clock_cpu_seconds : clock_seconds, &rng, &forward, &im2col, &direct, &backward)) return fail("bench conv", "out of memory");
         double flops = 2.0 * c.N * c.OC * c.OH * c.OW * (double)c.C * c.KH * c.KW;
         char direct_text[32] = "-";
         if (!no_direct) snprintf(direct_text, sizeof direct_text, "%.3f", direct);
-        printf("| %s | (%d,%d,%d,%d) | (%d,%d,%d,%d), %d, %d | %.3f | %s | %.3f | %.1f |\n", layer->name, c.N, c.C,
-               c.H, c.W, c.OC, c.C, c.KH, c.KW, c.stride, c.padding, forward, direct_text, backward,
+        printf("| %s | (%d,%d,%d,%d) | (%d,%d,%d,%d), %d, %d | %.3f | %.3f | %s | %.3f | %.1f |\n", layer->name, c.N,
+               c.C, c.H, c.W, c.OC, c.C, c.KH, c.KW, c.stride, c.padding, forward, im2col, direct_text, backward,
                flops / forward * 1e-6);
         fflush(stdout);
     }

@@ -98,6 +98,9 @@ CASES = [
      lambda x, s: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)),
     ("upsample_bilinear2d_align_corners", [(1, 2, 3, 4)], "n",
      lambda x, s: F.interpolate(x, scale_factor=3, mode="bilinear", align_corners=True)),
+    ("conv2d_winograd", [(2, 8, 7, 9), (12, 8, 3, 3), (12,)], "nnn", lambda x, w, b, s: F.conv2d(x, w, b, padding=1)),
+    ("conv_transpose2d_winograd", [(2, 8, 5, 6), (8, 16, 3, 3)], "nn",
+     lambda x, w, s: F.conv_transpose2d(x, w, None, padding=1)),
 ]
 
 
