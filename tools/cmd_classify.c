@@ -57,13 +57,9 @@ static int parse_sizes(const char *text, int *sizes, int max) {
     return n > 0 ? n : -1;
 }
 
-typedef struct Progress {
-    int terminal, epochs;
-    double last_update;
-} Progress;
-
-static void on_step(void *context, int epoch, int batch, int n_batches, float loss) {
-    Progress *progress = context;
+// The live progress line of a training step (only on a terminal); also cmd_segment.c's.
+void training_progress_step(void *context, int epoch, int batch, int n_batches, float loss) {
+    TrainingProgress *progress = context;
     if (!progress->terminal) return;
     double now = omp_get_wtime();
     if (now - progress->last_update < 0.1 && batch + 1 != n_batches) return;
@@ -72,7 +68,7 @@ static void on_step(void *context, int epoch, int batch, int n_batches, float lo
 }
 
 static void on_epoch(void *context, const EpochRecord *r) {
-    Progress *progress = context;
+    TrainingProgress *progress = context;
     fprintf(stderr, "%sepoch %d/%d: train loss %.4f, accuracy %.2f%%", progress->terminal ? "\r\033[K" : "", r->epoch,
             progress->epochs, r->train_loss, 100.0 * r->train_accuracy);
     if (!isnan(r->val_accuracy)) fprintf(stderr, ", validation loss %.4f, accuracy %.2f%%", r->val_loss, 100.0 * r->val_accuracy);
@@ -283,8 +279,8 @@ int classify_train(int argc, char **argv) {
     Classifier classifier = image_classifier_view(model);
     fprintf(stderr, "%s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", description,
             parameters_count(classifier.params), train.count, held_out.count, test.count, omp_get_max_threads());
-    Progress progress = {isatty(fileno(stderr)), epochs, 0.0};
-    TrainerCallbacks callbacks = {&progress, on_step, on_epoch};
+    TrainingProgress progress = {isatty(fileno(stderr)), epochs, 0.0};
+    TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
     if (classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config, &callbacks, history, &error))
         goto done;
     if (report_run(&classifier, history, &test, best_path, svg_path, out, &error)) goto done;

@@ -58,22 +58,8 @@ static void print_evaluation(const char *split, const SegmentationEvaluation *e)
     printf("%s pixel accuracy %.2f%%, mean loss %.4f\n", split, 100.0 * e->pixel_accuracy, e->mean_loss);
 }
 
-typedef struct Progress {
-    int terminal, epochs;
-    double last_update;
-} Progress;
-
-static void on_step(void *context, int epoch, int batch, int n_batches, float loss) {
-    Progress *progress = context;
-    if (!progress->terminal) return;
-    double now = omp_get_wtime();
-    if (now - progress->last_update < 0.1 && batch + 1 != n_batches) return;
-    progress->last_update = now;
-    fprintf(stderr, "\r\033[Kepoch %d/%d  batch %d/%d  loss %.4f", epoch, progress->epochs, batch + 1, n_batches, (double)loss);
-}
-
 static void on_epoch(void *context, const EpochRecord *r) {
-    Progress *progress = context;
+    TrainingProgress *progress = context;
     fprintf(stderr, "%sepoch %d/%d: train loss %.4f, pixel accuracy %.2f%%, %.2f s\n", progress->terminal ? "\r\033[K" : "",
             r->epoch, progress->epochs, r->train_loss, 100.0 * r->train_accuracy, r->seconds);
 }
@@ -145,8 +131,8 @@ int segment_train(int argc, char **argv) {
             model.config.width, model.config.levels, parameters_count(&model.params), train.count, test.count,
             corruption.strokes, (double)corruption.stroke_width, (double)corruption.noise_std, omp_get_max_threads());
     SegmenterConfig segmenter = {epochs, batch, lr, (unsigned long long)seed + 1, corruption, out, resume};
-    Progress progress = {isatty(fileno(stderr)), epochs, 0.0};
-    TrainerCallbacks callbacks = {&progress, on_step, on_epoch};
+    TrainingProgress progress = {isatty(fileno(stderr)), epochs, 0.0};
+    TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
     if (segmenter_train(&model, &train, &segmenter, &callbacks, records, &n_records, &error)) goto done;
     for (int i = 0; i < n_records; i++)
         printf("epoch %d: train loss %.4f, pixel accuracy %.2f%%, %.3f s, resident %.1f MB\n", records[i].epoch,

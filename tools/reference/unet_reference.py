@@ -8,6 +8,9 @@ stride 2, halving the width), concatenated on channels with encoder<k>'s output 
 first), decoder<k> (a block); conv (1x1 to one channel). PyTorch's default initialisation. The
 loss is the mean binary cross-entropy with logits over every pixel (F.binary_cross_entropy_with_logits).
 
+train_segmentation() is `groundup train --arch unet`'s training recipe in PyTorch
+(tools/reference/cnn_train_reference.py --arch unet).
+
 Writes two safetensors files (mlp_reference.py's writer), little-endian:
   <out>/PARAMS.safetensors  the state_dict (F32), metadata format "pt", arch "unet", width, levels
   <out>/STATE.safetensors   inputs (B,1,28,28) F32: the first B training images of --mnist with
@@ -66,6 +69,65 @@ class UNet(nn.Module):
             x = getattr(self, f"upconv{k}")(x)
             x = getattr(self, f"decoder{k}")(torch.cat((x, skips[k - 1]), dim=1))
         return self.conv(x)
+
+
+def corrupt(clean, seed, strokes=2, stroke_width=1.5, noise_std=0.25):
+    """models/mnist_segmentation.h's corruption with numpy's generator (same recipe, other
+    samples): per image, `strokes` lines across it through a uniform point at a uniform angle,
+    set to 0 or 1 with probability 1/2, then N(0, noise_std^2) noise, clamped to [0, 1].
+    clean (N,1,H,W) in [0, 1] -> (inputs, masks)."""
+    n, _, h, w = clean.shape
+    v, u = np.mgrid[0:h, 0:w].astype(np.float32)
+    inputs = clean.numpy().copy()
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        for _ in range(strokes):
+            px, py, theta, value = rng.random() * w, rng.random() * h, rng.random() * np.pi, rng.random()
+            line = np.abs((u - px) * np.sin(theta) - (v - py) * np.cos(theta)) <= 0.5 * stroke_width
+            inputs[i, 0][line] = 0.0 if value < 0.5 else 1.0
+    inputs = np.clip(inputs + noise_std * rng.standard_normal(inputs.shape).astype(np.float32), 0, 1)
+    return torch.from_numpy(inputs), (clean > 0.5).float()
+
+
+def train_segmentation(data, epochs=2, batch=32, lr=3e-3, width=16, levels=2, seed=1):
+    """`groundup train --arch unet`'s recipe: the corrupted training split (corruption seed 1,
+    test seed 2), Adam (lr, betas 0.9/0.999, eps 1e-8), batches of a new random order each
+    epoch, the mean BCE with logits; prints each epoch's line, then the test IoU and Dice
+    pooled over every pixel (prediction: logit > 0)."""
+    import time
+    from mnist_mlp_reference import load, resident_mb  # bench/
+    torch.manual_seed(seed)
+    train_x, _ = load(data, "train")
+    test_x, _ = load(data, "t10k")
+    train_in, train_mask = corrupt(train_x, 1)
+    test_in, test_mask = corrupt(test_x, 2)
+    model = UNet(width, levels)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    n = train_in.shape[0]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{sum(v.numel() for v in model.parameters())} parameters", flush=True)
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        order = torch.randperm(n)
+        total, batches = 0.0, 0
+        for i in range(0, n, batch):
+            index = order[i:i + batch]
+            loss = F.binary_cross_entropy_with_logits(model(train_in[index]), train_mask[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+            batches += 1
+        seconds = time.perf_counter() - start
+        print(f"epoch {epoch}: train loss {total / batches:.4f}, {seconds:.3f} s, resident {resident_mb():.1f} MB",
+              flush=True)
+    with torch.no_grad():
+        predicted = torch.cat([model(test_in[i:i + 250]) > 0 for i in range(0, test_in.shape[0], 250)])
+    target = test_mask > 0.5
+    intersection = (predicted & target).sum().item()
+    p, t = predicted.sum().item(), target.sum().item()
+    print(f"test IoU {intersection / (p + t - intersection):.4f}, Dice {2 * intersection / (p + t):.4f} "
+          f"(pooled over {test_in.shape[0]} images)")
 
 
 def main():
