@@ -195,7 +195,6 @@ static void beside(const char *out, const char *suffix, char *path, size_t size)
 }
 
 int classify_train(int argc, char **argv) {
-    if (segment_wants(argc, argv)) return segment_train(argc, argv);  // a unet (cmd_segment.c)
     const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
     ModelOptions model_options = {"256,128", 0, -1.0f, NULL, 0, 16, "1-1-1"};
@@ -294,7 +293,6 @@ done:
 }
 
 int classify_eval(int argc, char **argv) {
-    if (segment_wants(argc, argv)) return segment_eval(argc, argv);  // a unet (cmd_segment.c)
     const char *model_path = NULL, *data = NULL, *split = "test";
     const Option options[] = {
         {"--model", OPTION_STRING, &model_path, "weights (safetensors state_dict or checkpoint of an mlp, lenet5, resnet or alexnet; or a unet)"},
@@ -350,7 +348,7 @@ int command_predict(int argc, char **argv) {
         {"--model", OPTION_STRING, &model_path, "weights of an mlp, lenet5, resnet, alexnet or unet (safetensors)"},
         {"--image", OPTION_STRING, &image_path, "a PGM of the model's input size (28x28 for MNIST), white digit on black"},
     };
-    int parsed = options_parse(argc, argv, "groundup predict --model M --image FILE.pgm", options, 2, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, "groundup predict --model M --image FILE.pgm (a unet: --out MASK.pgm)", options, 2, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!model_path || !image_path) return fail("predict", "--model and --image are required");
     Error error = {{0}};

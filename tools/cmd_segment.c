@@ -1,7 +1,7 @@
 // Segmentation with the U-Net (models/unet.h, models/segmenter.h) on the MNIST task of
 // models/mnist_segmentation.h: `groundup train --arch unet --data DIR`, `groundup eval --model
 // M --data DIR` (IoU and Dice) and `groundup predict --model M --image FILE --out MASK.pgm`.
-// The image classification commands (cmd_classify.c) hand over here when --arch is unet or
+// train and eval (cmd_train.c, cmd_eval.c) and predict (cmd_classify.c) hand over here when --arch is unet or
 // the --model / --resume file is a unet. The task is fixed: the training split corrupted with
 // seed 1, the test split with seed 2, the corruption recorded in the checkpoint (so eval makes
 // the test images train reported on); --seed changes the initialisation and the shuffles.

@@ -24,6 +24,7 @@
 static int fail_with(const char *message) { return fail("train", message); }
 
 int command_train(int argc, char **argv) {
+    if (segment_wants(argc, argv)) return segment_train(argc, argv);    // a unet (cmd_segment.c)
     if (classify_wants(argc, argv)) return classify_train(argc, argv);  // a directory of images
     const char *arch_name = NULL, *data_path = NULL, *tokenizer_spec = NULL, *out_path = NULL, *resume_path = NULL;
     const char *data_directory = NULL;
