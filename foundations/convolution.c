@@ -22,8 +22,7 @@ int conv2d_shape(Convolution *conv) {
     return 0;
 }
 
-// The output columns j whose input column j·s + offset lies in [0, W): [*first, *end).
-static void valid_range(int offset, int stride, int W, int OW, int *first, int *end) {
+void columns_inside(int offset, int stride, int W, int OW, int *first, int *end) {
     int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
     int hi = W - 1 - offset < 0 ? 0 : (W - 1 - offset) / stride + 1;
     *first = lo < OW ? lo : OW;
@@ -60,7 +59,7 @@ void im2col(float *col, long ld, const float *image, int C, const Convolution *c
             for (int kj = 0; kj < conv->KW; kj++) {
                 float *row = col + ((long)(c * conv->KH + ki) * conv->KW + kj) * ld;
                 int offset = kj * d - p, first, end;
-                valid_range(offset, s, W, OW, &first, &end);
+                columns_inside(offset, s, W, OW, &first, &end);
                 if (s == 1 && OW == W) {
                     same_size_row(row, image + (long)c * H * W, H, W, ki * d - p, offset, first, end, row0, rows);
                     continue;
@@ -89,7 +88,7 @@ void col2im(float *image, const float *col, long ld, int C, const Convolution *c
             for (int kj = 0; kj < conv->KW; kj++) {
                 const float *row = col + ((long)(c * conv->KH + ki) * conv->KW + kj) * ld;
                 int offset = kj * d - p, first, end;
-                valid_range(offset, s, W, OW, &first, &end);
+                columns_inside(offset, s, W, OW, &first, &end);
                 for (int i = row0; i < row0 + rows; i++) {
                     int h = i * s + ki * d - p;
                     if (h < 0 || h >= H) continue;
@@ -192,22 +191,37 @@ static const float *piece_columns(float *col, long *ld, const float *inp, const 
     return col;
 }
 
-static float *scratch(const Pieces *k, long per_thread) {
-    return malloc(sizeof(float) * (size_t)(k->threads * per_thread));
+// The floats of work space forward_into (im2col) and backward_pass need: per thread a column
+// matrix and a product, or two column matrices and a gathered d out; the forward's
+// transposed weight; the other threads' weight gradients.
+static long forward_floats(const Pieces *k, const Convolution *c) {
+    return (long)c->OC * k->depth + k->threads * (k->depth * k->columns + (long)k->OCg * k->columns);
+}
+
+static long backward_floats(const Pieces *k, const Convolution *c) {
+    return k->threads * (2 * k->depth * k->columns + (long)k->OCg * k->columns) + (k->threads - 1) * (long)c->OC * k->depth;
+}
+
+long conv2d_workspace_floats(const Convolution *conv) {
+    Pieces k = pieces_of(conv);
+    long need = forward_floats(&k, conv), backward = backward_floats(&k, conv);
+    if (backward > need) need = backward;
+    if (winograd_applies(conv)) {
+        long forward = winograd_forward_floats(conv), input = winograd_input_gradient_floats(conv);
+        need = forward > need ? forward : need;
+        need = input > need ? input : need;
+    }
+    return need;
 }
 
 // out (N,OC,OH,OW) (+)= the convolution of inp (+ bias); the forward, and the transposed
 // convolution's input gradient.
 static int forward_into(float *out, const float *inp, const float *weight, const float *bias, const Convolution *c,
-                        int accumulate, int winograd) {
-    if (winograd && winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate);
+                        int accumulate, int winograd, float *work) {
+    if (winograd && winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate, work);
     Pieces k = pieces_of(c);
     long per_thread = k.depth * k.columns + (long)k.OCg * k.columns;  // col, then the product
-    float *buffers = scratch(&k, per_thread), *transposed = malloc(sizeof(float) * (size_t)c->OC * k.depth);
-    if (!buffers || !transposed) {
-        free(buffers), free(transposed);
-        return -1;
-    }
+    float *transposed = work, *buffers = work + (long)c->OC * k.depth;
     // The gemm packs a column-major A by plain copies (a row-major one is transposed as it is
     // packed): so each group's weight is transposed once here, not once per piece there.
     for (int g = 0; g < k.G; g++)
@@ -242,8 +256,6 @@ static int forward_into(float *out, const float *inp, const float *weight, const
                 }
         }
     }
-    free(buffers);
-    free(transposed);
     return 0;
 }
 
@@ -266,20 +278,16 @@ static void piece_input_gradient(float *d_inp, const float *d_col, long ld, cons
 // either NULL when not wanted. Each thread sums the weight gradient of its pieces into its own
 // copy (the first thread into d_weight itself), the copies added at the end.
 static int backward_pass(float *d_inp, float *d_weight, const float *d_out, const float *inp, const float *weight,
-                         const Convolution *c) {
+                         const Convolution *c, float *work) {
     if (d_inp && winograd_applies(c)) {
-        if (winograd_input_gradient(d_inp, d_out, weight, c)) return -1;
+        if (winograd_input_gradient(d_inp, d_out, weight, c, work)) return -1;
         d_inp = NULL;
     }
     if (!d_inp && !d_weight) return 0;
     Pieces k = pieces_of(c);
     long weight_size = (long)c->OC * k.depth, per_thread = 2 * k.depth * k.columns + (long)k.OCg * k.columns;
-    float *buffers = scratch(&k, per_thread);
-    float *partial = d_weight && k.threads > 1 ? calloc((size_t)((k.threads - 1) * weight_size), sizeof(float)) : NULL;
-    if (!buffers || (d_weight && k.threads > 1 && !partial)) {
-        free(buffers), free(partial);
-        return -1;
-    }
+    float *buffers = work, *partial = d_weight && k.threads > 1 ? work + k.threads * per_thread : NULL;
+    if (partial) memset(partial, 0, sizeof(float) * (size_t)((k.threads - 1) * weight_size));
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1)
     for (int index = 0; index < k.count; index++) {
         Piece p = piece_at(c, &k, index);
@@ -314,8 +322,6 @@ static int backward_pass(float *d_inp, float *d_weight, const float *d_out, cons
     }
     for (int t = 1; t < k.threads && partial; t++)
         for (long i = 0; i < weight_size; i++) d_weight[i] += partial[(t - 1) * weight_size + i];
-    free(buffers);
-    free(partial);
     return 0;
 }
 
@@ -334,43 +340,63 @@ void channel_sums(float *sums, const float *x, int N, int C, long L) {
     }
 }
 
-int conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *conv) {
-    return forward_into(out, inp, weight, bias, conv, 0, 1);
+// The caller's work space, or one allocated for the call (*owned, freed by the caller).
+static float *work_space(float *workspace, float **owned, const Convolution *conv) {
+    *owned = workspace ? NULL : malloc(sizeof(float) * (size_t)conv2d_workspace_floats(conv));
+    return workspace ? workspace : *owned;
+}
+
+int conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *conv,
+                   float *workspace) {
+    float *owned, *work = work_space(workspace, &owned, conv);
+    int status = work ? forward_into(out, inp, weight, bias, conv, 0, 1, work) : -1;
+    free(owned);
+    return status;
 }
 
 int conv2d_forward_im2col(float *out, const float *inp, const float *weight, const float *bias,
-                          const Convolution *conv) {
-    return forward_into(out, inp, weight, bias, conv, 0, 0);
+                          const Convolution *conv, float *workspace) {
+    float *owned, *work = work_space(workspace, &owned, conv);
+    int status = work ? forward_into(out, inp, weight, bias, conv, 0, 0, work) : -1;
+    free(owned);
+    return status;
 }
 
 int conv2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
-                    const float *weight, const Convolution *conv) {
-    if ((d_inp || d_weight) && backward_pass(d_inp, d_weight, d_out, inp, weight, conv)) return -1;
-    if (d_bias) channel_sums(d_bias, d_out, conv->N, conv->OC, (long)conv->OH * conv->OW);
-    return 0;
+                    const float *weight, const Convolution *conv, float *workspace) {
+    float *owned = NULL, *work = d_inp || d_weight ? work_space(workspace, &owned, conv) : NULL;
+    int status = (d_inp || d_weight) && (!work || backward_pass(d_inp, d_weight, d_out, inp, weight, conv, work)) ? -1 : 0;
+    free(owned);
+    if (!status && d_bias) channel_sums(d_bias, d_out, conv->N, conv->OC, (long)conv->OH * conv->OW);
+    return status;
 }
 
 int conv_transpose2d_forward(float *out, const float *inp, const float *weight, const float *bias,
-                             const Convolution *conv) {
+                             const Convolution *conv, float *workspace) {
     long HW = (long)conv->H * conv->W;
     memset(out, 0, sizeof(float) * (size_t)((long)conv->N * conv->C * HW));
-    if (backward_pass(out, NULL, inp, NULL, weight, conv)) return -1;
-    for (int n = 0; bias && n < conv->N; n++)
+    float *owned, *work = work_space(workspace, &owned, conv);
+    int status = !work || backward_pass(out, NULL, inp, NULL, weight, conv, work) ? -1 : 0;
+    free(owned);
+    for (int n = 0; !status && bias && n < conv->N; n++)
         for (int c = 0; c < conv->C; c++) {
             float *plane = out + ((long)n * conv->C + c) * HW;
             for (long i = 0; i < HW; i++) plane[i] += bias[c];
         }
-    return 0;
+    return status;
 }
 
 int conv_transpose2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
-                              const float *weight, const Convolution *conv) {
+                              const float *weight, const Convolution *conv, float *workspace) {
     // The transposed convolution's input plays the convolution's output gradient, and its
     // output gradient the convolution's input.
-    if (d_weight && backward_pass(NULL, d_weight, inp, d_out, weight, conv)) return -1;
-    if (d_inp && forward_into(d_inp, d_out, weight, NULL, conv, 1, 1)) return -1;
-    if (d_bias) channel_sums(d_bias, d_out, conv->N, conv->C, (long)conv->H * conv->W);
-    return 0;
+    float *owned = NULL, *work = d_inp || d_weight ? work_space(workspace, &owned, conv) : NULL;
+    int status = (d_inp || d_weight) && !work ? -1 : 0;
+    if (!status && d_weight && backward_pass(NULL, d_weight, inp, d_out, weight, conv, work)) status = -1;
+    if (!status && d_inp && forward_into(d_inp, d_out, weight, NULL, conv, 1, 1, work)) status = -1;
+    free(owned);
+    if (!status && d_bias) channel_sums(d_bias, d_out, conv->N, conv->C, (long)conv->H * conv->W);
+    return status;
 }
 
 void conv2d_forward_reference(float *out, const float *inp, const float *weight, const float *bias,
@@ -410,7 +436,7 @@ void conv2d_forward_direct(float *out, const float *inp, const float *weight, co
                 for (int kj = 0; kj < c->KW; kj++) {
                     float w = weight[(((long)o * Cg + ci) * c->KH + ki) * c->KW + kj];
                     int offset = kj * c->dilation - c->padding, first, end;
-                    valid_range(offset, s, c->W, c->OW, &first, &end);
+                    columns_inside(offset, s, c->W, c->OW, &first, &end);
                     for (int i = 0; i < c->OH; i++) {
                         int h = i * s + ki * c->dilation - c->padding;
                         if (h < 0 || h >= c->H) continue;

@@ -48,26 +48,33 @@ void im2col(float *col, long ld, const float *image, int C, const Convolution *c
 // pixel im2col took it from.
 void col2im(float *image, const float *col, long ld, int C, const Convolution *conv, int row0, int rows);
 
+// Work space: the functions below need conv2d_workspace_floats(conv) floats of it (column
+// matrices, transformed weights; the same size for all of them, at the thread count of the
+// call). A caller that convolves often passes its own (the framework passes the tape's scratch,
+// so that a training loop allocates nothing after its first step); NULL: allocated per call.
+long conv2d_workspace_floats(const Convolution *conv);
+
 // x (N,C,H,W), weight (OC, C/groups, KH, KW), bias (OC) or NULL -> out (N,OC,OH,OW).
-// Returns 0, or -1 when out of memory for the column matrices (out is then unspecified).
-int conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *conv);
+// Returns 0, or -1 when out of memory for the work space (out is then unspecified).
+int conv2d_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *conv,
+                   float *workspace);
 // d_inp (N,C,H,W), d_weight (OC, C/groups, KH, KW), d_bias (OC) += the gradients through
 // d_out (N,OC,OH,OW); any of the three may be NULL (not wanted); inp is needed for d_weight,
 // weight for d_inp. Returns 0, or -1 when out of memory (nothing then added).
 int conv2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
-                    const float *weight, const Convolution *conv);
+                    const float *weight, const Convolution *conv, float *workspace);
 
 // The transposed convolution of conv: x (N,OC,OH,OW) -> out (N,C,H,W), out = the input
 // gradient conv2d_backward gives for d_out = x, plus bias (C) or NULL; weight (OC, C/groups,
 // KH, KW) is PyTorch's ConvTranspose2d layout (in_channels, out_channels/groups, KH, KW) for
 // in_channels = OC. Returns 0 or -1 (out of memory).
 int conv_transpose2d_forward(float *out, const float *inp, const float *weight, const float *bias,
-                             const Convolution *conv);
+                             const Convolution *conv, float *workspace);
 // Its gradients: d_inp (N,OC,OH,OW) += conv2d(d_out), d_weight += the convolution's weight
 // gradient with the roles of input and output gradient exchanged, d_bias (C) += Σ d_out per
 // channel. Any may be NULL. Returns 0 or -1 (out of memory).
 int conv_transpose2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
-                              const float *weight, const Convolution *conv);
+                              const float *weight, const Convolution *conv, float *workspace);
 
 // The definition, seven loops in double, for tests and benchmarks: out (N,OC,OH,OW).
 void conv2d_forward_reference(float *out, const float *inp, const float *weight, const float *bias,
@@ -76,13 +83,17 @@ void conv2d_forward_reference(float *out, const float *inp, const float *weight,
 // The same by im2col and the gemm whatever the shape (conv2d_forward takes Winograd's
 // algorithm, foundations/winograd.h, for 3×3 kernels at stride 1): for tests and benchmarks.
 int conv2d_forward_im2col(float *out, const float *inp, const float *weight, const float *bias,
-                          const Convolution *conv);
+                          const Convolution *conv, float *workspace);
 
 // The direct loops, for comparison with the product (groundup bench conv): for each output
 // plane, each input channel of its group and each kernel tap, out's rows += w · the input's
 // rows (a vector loop at stride 1); threads over the (image, output channel) planes. out (N,OC,OH,OW).
 void conv2d_forward_direct(float *out, const float *inp, const float *weight, const float *bias,
                            const Convolution *conv);
+
+// The output columns j (of OW) whose input column j·stride + offset lies in [0, W):
+// [*first, *end) (a kernel tap's columns inside the image; pooling.c's windows too).
+void columns_inside(int offset, int stride, int W, int OW, int *first, int *end);
 
 // Σ over n and the L positions of x (N,C,L) per channel, added to sums (C): a bias's gradient.
 void channel_sums(float *sums, const float *x, int N, int C, long L);

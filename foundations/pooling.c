@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "foundations/convolution.h"
+
 // Loops over fewer values than this run on one thread.
 enum { PARALLEL_THRESHOLD = 1 << 15 };
 
@@ -14,14 +16,6 @@ int pool_output_size(int size, int kernel, int stride, int padding) {
 
 // ----------------------------------------------------------------------------
 // max pooling
-
-// Output columns j whose input column j·stride + offset lies in [0, W): [*first, *end).
-static void columns_inside(int offset, int stride, int W, int OW, int *first, int *end) {
-    int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    int hi = W - 1 - offset < 0 ? 0 : (W - 1 - offset) / stride + 1;
-    *first = lo < OW ? lo : OW;
-    *end = hi < OW ? (hi > *first ? hi : *first) : OW;
-}
 
 // A row of outputs at a time, so that the innermost loop runs along it (in vector lanes): for
 // each row h and column kw of the window in turn, every output of the row compares its value

@@ -166,17 +166,21 @@ static void transform_output(float *y, const float *M, long ld, long q0, const f
 // ----------------------------------------------------------------------------
 // the convolution
 
+long winograd_forward_floats(const Convolution *c) {
+    Plan k = plan_of(c);
+    long per_thread = 16L * k.Cg * k.P + 16L * k.OCg * k.P + 8L * k.row_width;
+    return 16L * c->OC * k.Cg + k.threads * per_thread;
+}
+
 int winograd_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *c,
-                     int accumulate) {
+                     int accumulate, float *workspace) {
     Plan k = plan_of(c);
     long V_floats = 16L * k.Cg * k.P, M_floats = 16L * k.OCg * k.P;
     long per_thread = V_floats + M_floats + 8L * k.row_width;
-    float *U = malloc(sizeof(float) * (size_t)(16L * c->OC * k.Cg));
-    float *buffers = malloc(sizeof(float) * (size_t)(k.threads * per_thread));
-    if (!U || !buffers) {
-        free(U), free(buffers);
-        return -1;
-    }
+    float *owned = workspace ? NULL : malloc(sizeof(float) * (size_t)winograd_forward_floats(c));
+    float *U = workspace ? workspace : owned;
+    if (!U) return -1;
+    float *buffers = U + 16L * c->OC * k.Cg;
     transform_weight(U, weight, k.G, k.Cg, k.OCg);
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1)
     for (int index = 0; index < k.count; index++) {
@@ -197,25 +201,38 @@ int winograd_forward(float *out, const float *inp, const float *weight, const fl
                                  buffer);
         }
     }
-    free(U);
-    free(buffers);
+    free(owned);
     return 0;
 }
 
-int winograd_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *c) {
+// The convolution whose forward is conv's input gradient: from d out (N,OC,OH,OW) to (N,C,H,W),
+// padded by 2 − padding.
+static Convolution adjoint_of(const Convolution *c) {
+    Convolution adjoint = {c->N, c->OC, c->OH, c->OW, c->C, 3, 3, 1, 2 - c->padding, 1, c->groups, 0, 0};
+    if (conv2d_shape(&adjoint) || adjoint.OH != c->H || adjoint.OW != c->W) adjoint.N = 0;  // none
+    return adjoint;
+}
+
+long winograd_input_gradient_floats(const Convolution *c) {
+    Convolution adjoint = adjoint_of(c);
+    return (long)c->OC * (c->C / c->groups) * 9 + (adjoint.N ? winograd_forward_floats(&adjoint) : 0);
+}
+
+int winograd_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *c,
+                            float *workspace) {
     int G = c->groups, Cg = c->C / G, OCg = c->OC / G;
-    // weight turned by 180° with its channels exchanged within each group: (C, OC/groups, 3, 3)
-    float *turned = malloc(sizeof(float) * (size_t)c->OC * Cg * 9);
+    Convolution adjoint = adjoint_of(c);
+    if (!adjoint.N) return -1;
+    float *owned = workspace ? NULL : malloc(sizeof(float) * (size_t)winograd_input_gradient_floats(c));
+    float *turned = workspace ? workspace : owned;
     if (!turned) return -1;
+    // weight turned by 180° with its channels exchanged within each group: (C, OC/groups, 3, 3)
     for (int g = 0; g < G; g++)
         for (int o = 0; o < OCg; o++)
             for (int ci = 0; ci < Cg; ci++)
                 for (int tap = 0; tap < 9; tap++)
                     turned[(((long)g * Cg + ci) * OCg + o) * 9 + 8 - tap] = weight[(((long)g * OCg + o) * Cg + ci) * 9 + tap];
-    Convolution adjoint = {c->N, c->OC, c->OH, c->OW, c->C, 3, 3, 1, 2 - c->padding, 1, G, 0, 0};
-    int status = conv2d_shape(&adjoint) || adjoint.OH != c->H || adjoint.OW != c->W
-                     ? -1
-                     : winograd_forward(d_inp, d_out, turned, NULL, &adjoint, 1);
-    free(turned);
+    int status = winograd_forward(d_inp, d_out, turned, NULL, &adjoint, 1, turned + (long)c->OC * Cg * 9);
+    free(owned);
     return status;
 }

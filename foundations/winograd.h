@@ -21,12 +21,17 @@
 int winograd_applies(const Convolution *conv);
 
 // out (N,OC,OH,OW) (+)= the convolution of inp (N,C,H,W) with weight (OC, C/groups, 3, 3), plus
-// bias (OC) or NULL. Returns 0, or -1 when out of memory (out then unspecified).
+// bias (OC) or NULL. workspace: winograd_forward_floats(conv) floats, or NULL (allocated here).
+// Returns 0, or -1 when out of memory (out then unspecified).
+long winograd_forward_floats(const Convolution *conv);
 int winograd_forward(float *out, const float *inp, const float *weight, const float *bias, const Convolution *conv,
-                     int accumulate);
+                     int accumulate, float *workspace);
 
 // d_inp (N,C,H,W) += the input gradient through d_out (N,OC,OH,OW): the convolution of d_out
-// with the weight turned by 180° and its channels exchanged, padded by 2 − padding. Returns 0 or -1.
-int winograd_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *conv);
+// with the weight turned by 180° and its channels exchanged, padded by 2 − padding.
+// workspace: winograd_input_gradient_floats(conv) floats, or NULL. Returns 0 or -1.
+long winograd_input_gradient_floats(const Convolution *conv);
+int winograd_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *conv,
+                            float *workspace);
 
 #endif

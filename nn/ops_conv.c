@@ -1,4 +1,5 @@
-// Convolution and transposed convolution over foundations/convolution.h's kernels.
+// Convolution and transposed convolution over foundations/convolution.h's kernels, which work
+// in the tape's scratch buffer (no allocation per call after the first step).
 // A node keeps the options in sizes = {stride, padding, dilation, groups, output_padding}; its
 // backward rebuilds the Convolution from the tensors' shapes.
 #include <stdio.h>
@@ -18,6 +19,7 @@ static const char *conv2d_problem(Convolution *conv, const Tensor *x, const Tens
     if (groups < 1 || x->shape[1] % groups || weight->shape[0] % groups) return "channels not divisible by groups";
     if (weight->shape[1] * groups != x->shape[1]) return "weight's input channels times groups differ from the input's";
     if (bias && (bias->n_dims != 1 || bias->shape[0] != weight->shape[0])) return "bias must be (OC)";
+    if (x->size < 1 || weight->size < 1) return "every size must be at least 1";
     Convolution c = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], weight->shape[0], weight->shape[2],
                      weight->shape[3], stride, padding, dilation, groups, 0, 0};
     if (conv2d_shape(&c)) return "kernel larger than the padded input";
@@ -35,9 +37,10 @@ static Convolution node_convolution(const Node *node) {
 static void conv2d_backward_node(Tape *tape, Node *node) {
     Tensor *x = node->in[0], *weight = node->in[1], *bias = node->in[2];
     Convolution c = node_convolution(node);
-    if (conv2d_backward(input_grad(tape, x), input_grad(tape, weight), bias ? input_grad(tape, bias) : NULL,
-                        node->out->grad, x->data, weight->data, &c))
-        tape_fail(tape, "conv2d: out of memory for the backward's column matrices");
+    float *work = tape_scratch(tape, sizeof(float) * (size_t)conv2d_workspace_floats(&c));
+    if (work && conv2d_backward(input_grad(tape, x), input_grad(tape, weight), bias ? input_grad(tape, bias) : NULL,
+                                node->out->grad, x->data, weight->data, &c, work))
+        tape_fail(tape, "conv2d: the backward failed");
 }
 
 // Records the node of a convolution or transposed convolution.
@@ -58,9 +61,9 @@ Tensor *nn_conv2d(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, int strid
                          shape_text(x).text, shape_text(weight).text, bias ? shape_text(bias).text : "none", stride,
                          padding, dilation, groups, problem);
     Tensor *out = tensor_new(tape, 4, (int[]){c.N, c.OC, c.OH, c.OW});
-    if (!out) return NULL;
-    if (conv2d_forward(out->data, x->data, weight->data, bias ? bias->data : NULL, &c))
-        return tape_fail(tape, "conv2d: out of memory for the column matrices of input %s", shape_text(x).text);
+    float *work = tape_scratch(tape, sizeof(float) * (size_t)conv2d_workspace_floats(&c));
+    if (!out || !work || conv2d_forward(out->data, x->data, weight->data, bias ? bias->data : NULL, &c, work))
+        return NULL;
     record(tape, "conv2d", conv2d_backward_node, out, x, weight, bias, (long[]){stride, padding, dilation, groups, 0});
     return out;
 }
@@ -77,6 +80,7 @@ static const char *conv_transpose2d_problem(Convolution *conv, const Tensor *x, 
     if (output_padding < 0 || output_padding >= stride) return "output_padding must be in [0, stride)";
     if (groups < 1 || x->shape[1] % groups) return "channels not divisible by groups";
     if (weight->shape[0] != x->shape[1]) return "weight's first dimension differs from the input's channels";
+    if (x->size < 1 || weight->size < 1) return "every size must be at least 1";
     int OC = weight->shape[1] * groups;
     if (bias && (bias->n_dims != 1 || bias->shape[0] != OC)) return "bias must be (OC)";
     long H = ((long)x->shape[2] - 1) * stride - 2L * padding + weight->shape[2] + output_padding;
@@ -94,9 +98,11 @@ static void conv_transpose2d_backward_node(Tape *tape, Node *node) {
     Convolution c;
     conv_transpose2d_problem(&c, x, weight, bias, (int)node->sizes[0], (int)node->sizes[1], (int)node->sizes[4],
                              (int)node->sizes[3]);
-    if (conv_transpose2d_backward(input_grad(tape, x), input_grad(tape, weight), bias ? input_grad(tape, bias) : NULL,
-                                  node->out->grad, x->data, weight->data, &c))
-        tape_fail(tape, "conv_transpose2d: out of memory for the backward's column matrices");
+    float *work = tape_scratch(tape, sizeof(float) * (size_t)conv2d_workspace_floats(&c));
+    if (work && conv_transpose2d_backward(input_grad(tape, x), input_grad(tape, weight),
+                                          bias ? input_grad(tape, bias) : NULL, node->out->grad, x->data, weight->data,
+                                          &c, work))
+        tape_fail(tape, "conv_transpose2d: the backward failed");
 }
 
 Tensor *nn_conv_transpose2d(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, int stride, int padding,
@@ -111,9 +117,9 @@ Tensor *nn_conv_transpose2d(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias,
                          shape_text(x).text, shape_text(weight).text, bias ? shape_text(bias).text : "none", stride,
                          padding, output_padding, groups, problem);
     Tensor *out = tensor_new(tape, 4, (int[]){c.N, c.C, c.H, c.W});
-    if (!out) return NULL;
-    if (conv_transpose2d_forward(out->data, x->data, weight->data, bias ? bias->data : NULL, &c))
-        return tape_fail(tape, "conv_transpose2d: out of memory for the column matrices of input %s", shape_text(x).text);
+    float *work = tape_scratch(tape, sizeof(float) * (size_t)conv2d_workspace_floats(&c));
+    if (!out || !work || conv_transpose2d_forward(out->data, x->data, weight->data, bias ? bias->data : NULL, &c, work))
+        return NULL;
     record(tape, "conv_transpose2d", conv_transpose2d_backward_node, out, x, weight, bias,
            (long[]){stride, padding, 1, groups, output_padding});
     return out;

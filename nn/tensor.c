@@ -90,6 +90,7 @@ void tape_init(Tape *tape) {
 
 void tape_free(Tape *tape) {
     blocks_free(tape->arena.blocks);
+    free(tape->scratch);
     memset(tape, 0, sizeof *tape);
 }
 
@@ -98,6 +99,19 @@ void tape_reset(Tape *tape) {
     tape->last = NULL;
     tape->failed = 0;
     tape->error.message[0] = '\0';
+}
+
+void *tape_scratch(Tape *tape, size_t bytes) {
+    if (bytes <= tape->scratch_bytes && tape->scratch) return tape->scratch;
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void *grown = rounded >= bytes ? aligned_alloc(64, rounded ? rounded : 64) : NULL;
+    if (!grown) {
+        tape_fail(tape, "out of memory for %zu bytes of scratch", bytes);
+        return NULL;
+    }
+    free(tape->scratch);
+    tape->scratch = grown, tape->scratch_bytes = rounded;
+    return grown;
 }
 
 Tensor *tape_fail(Tape *tape, const char *format, ...) {

@@ -79,6 +79,8 @@ struct Tape {
     int recording;   // 1: operations record themselves; 0: no-grad (evaluation), nothing kept
     int failed;
     Error error;     // the first failure since the last reset
+    void *scratch;   // tape_scratch's buffer (scratch_bytes), kept across resets
+    size_t scratch_bytes;
 };
 
 // A tape that records, with an empty arena.
@@ -101,6 +103,12 @@ int tape_error(const Tape *tape, Error *error);
 Tensor *tape_fail(Tape *tape, const char *format, ...) __attribute__((format(printf, 2, 3)));
 // Bytes from the arena, 64-byte aligned, uninitialised; NULL (and a recorded failure) when out of memory.
 void *tape_alloc(Tape *tape, size_t bytes);
+// A work buffer of at least bytes, 64-byte aligned, uninitialised, for what an operation needs
+// only while it computes (a convolution's column matrices): one buffer for every caller, valid
+// until the next call, never to be kept in a node. It grows to the largest request and stays
+// until tape_free, so a training loop's steps allocate (and fault in) nothing after the first.
+// NULL (and a recorded failure) when out of memory.
+void *tape_scratch(Tape *tape, size_t bytes);
 // A step value of that shape, uninitialised data, no gradient, or NULL (shape invalid, out of memory).
 Tensor *tensor_new(Tape *tape, int n_dims, const int *shape);
 // The same, filled with zeros / a copy of data (size floats).

@@ -23,6 +23,9 @@ grep -q "^bound: [0-9.]* tok/s" "$D/generate.out" || fail "bench generate prints
 bench quant '^\| q4_0 \| 1 \|' --repeats 1 --threads 1 --layers 1 --rows 0
 bench linalg 'Golub-Kahan' --repeats 1 --no-jacobi
 bench tokenizer '^\| encode, GPT-2, 1 thread \| [0-9.]+ MB/s' --data "$D/text.txt" --repeats 1 --train-vocab 300 --skip-max --threads 1
+bench conv '^\| lenet5.conv2 \| \(2,6,14,14\) \| \(16,6,5,5\), 1, 0 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|' --repeats 1 --batch 2 --threads 1 --layer lenet5
+"$G" bench conv --shapes --batch 3 | grep -q '^resnet.layer3 3 128 7 7 128 3 1 1$' || fail "bench conv --shapes lists the layers"
+expect_error "a batch of 0" "batch" "$G" bench conv --batch 0
 finite_outputs "$D"/*.out
 expect_error "an unknown benchmark" "unknown" "$G" bench frobnicate
 expect_error "a bad option" "unknown option" "$G" bench matmul --rowz 4

@@ -119,13 +119,14 @@ static void convolution_against_definition(void) {
         float *slow = malloc(sizeof(float) * (size_t)n_out), *g = malloc(sizeof(float) * (size_t)n_out);
         float *dx = calloc((size_t)n_in, sizeof(float)), *dw = calloc((size_t)n_w, sizeof(float));
         float *db = calloc((size_t)c.OC, sizeof(float)), *transposed = malloc(sizeof(float) * (size_t)n_in);
+        float *work = malloc(sizeof(float) * (size_t)conv2d_workspace_floats(&c));
         random_fill_normal(&rng, x, n_in, 0.0f, 1.0f);
         random_fill_normal(&rng, w, n_w, 0.0f, 1.0f);
         random_fill_normal(&rng, b, c.OC, 0.0f, 1.0f);
         random_fill_normal(&rng, g, n_out, 0.0f, 1.0f);
         conv2d_forward_reference(slow, x, w, b, &c);
         for (int im2col = 0; im2col < 2; im2col++) {
-            CHECK((im2col ? conv2d_forward_im2col : conv2d_forward)(fast, x, w, b, &c) == 0, "forward");
+            CHECK((im2col ? conv2d_forward_im2col : conv2d_forward)(fast, x, w, b, &c, work) == 0, "forward");
             double worst = 0.0;
             for (long i = 0; i < n_out; i++) worst = fmax(worst, fabs((double)fast[i] - slow[i]));
             CHECK(worst < 1e-4 * sqrt((double)depth), "shape %zu (%s): differs by %g", s, im2col ? "im2col" : "best",
@@ -133,8 +134,8 @@ static void convolution_against_definition(void) {
         }
         // the same without the bias, then the identities
         conv2d_forward_reference(slow, x, w, NULL, &c);
-        CHECK(conv2d_backward(dx, dw, db, g, x, w, &c) == 0, "backward");
-        CHECK(conv_transpose2d_forward(transposed, g, w, NULL, &c) == 0, "transposed forward");
+        CHECK(conv2d_backward(dx, dw, db, g, x, w, &c, NULL) == 0, "backward");  // its own work space
+        CHECK(conv_transpose2d_forward(transposed, g, w, NULL, &c, work) == 0, "transposed forward");
         double y_g = dot(slow, g, n_out), scale = sqrt((double)n_out * depth) * 1e-5;
         CHECK(fabs(dot(x, dx, n_in) - y_g) < scale, "shape %zu: Σ x·dx %g, Σ y·g %g", s, dot(x, dx, n_in), y_g);
         CHECK(fabs(dot(w, dw, n_w) - y_g) < scale, "shape %zu: Σ w·dw %g, Σ y·g %g", s, dot(w, dw, n_w), y_g);
@@ -144,7 +145,7 @@ static void convolution_against_definition(void) {
         double g_sum = 0.0;
         for (long i = 0; i < n_out; i++) g_sum += g[i];
         CHECK_NEAR(bias_sum, g_sum, 1e-3 * sqrt((double)n_out));
-        free(x), free(w), free(b), free(fast), free(slow), free(g), free(dx), free(dw), free(db), free(transposed);
+        free(x), free(w), free(b), free(fast), free(slow), free(g), free(dx), free(dw), free(db), free(transposed), free(work);
     }
     // by hand: a 3x3 image of 1..9, the 2x2 kernel of ones, padding 1, stride 2 -> corners' sums
     Tape tape;
@@ -227,6 +228,35 @@ static void modules_initialise_as_pytorch(void) {
     parameters_free(&params);
 }
 
+// The convolutions work in the tape's scratch buffer: after the first step, a loop's steps
+// neither grow it nor move it (nothing allocated, nothing faulted in).
+static void steps_reuse_the_scratch(void) {
+    Parameters params = {0};
+    Random rng;
+    random_seed(&rng, 2);
+    Error error;
+    Conv2d conv1, conv2;
+    REQUIRE(conv2d_init(&conv1, &params, "conv1", 3, 16, 3, 1, 1, 1, 1, 1, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(conv2d_init(&conv2, &params, "conv2", 16, 8, 5, 2, 0, 1, 1, 1, &rng, &error) == 0, "%s", error.message);
+    Tape tape;
+    tape_init(&tape);
+    void *first = NULL;
+    size_t bytes = 0;
+    for (int step = 0; step < 3; step++) {
+        tape_reset(&tape);
+        Tensor *x = tensor_zeros(&tape, 4, (int[]){4, 3, 12, 12});
+        for (long i = 0; x && i < x->size; i++) x->data[i] = (float)(i % 11) * 0.1f;
+        Tensor *y = conv2d_apply(&tape, &conv2, nn_relu(&tape, conv2d_apply(&tape, &conv1, x)));
+        parameters_zero_grad(&params);
+        REQUIRE(y && tape_backward(&tape, nn_sum(&tape, y, NULL, 0, 0), &error) == 0, "step %d: %s", step,
+                y ? error.message : tape.error.message);
+        if (step == 0) first = tape.scratch, bytes = tape.scratch_bytes;
+        CHECK(first && tape.scratch == first && tape.scratch_bytes == bytes, "step %d: scratch moved or grew", step);
+    }
+    tape_free(&tape);
+    parameters_free(&params);
+}
+
 // One failure: NULL, and tape->error names the operation, the shapes and contains why.
 static void expect_failure(Tape *tape, Tensor *result, const char *op, const char *shape, const char *why) {
     CHECK(result == NULL && tape->failed, "%s with %s should fail", op, shape);
@@ -254,6 +284,8 @@ static void bad_shapes_fail_with_one_line(void) {
     expect_failure(&tape, nn_conv2d(&tape, flat, w3, NULL, 1, 1, 1, 1), "conv2d", "(2,4)", "4-d");
     x = tensor_zeros(&tape, 4, (int[]){2, 4, 5, 5}), w3 = tensor_zeros(&tape, 4, (int[]){6, 4, 3, 3});
     expect_failure(&tape, nn_conv2d(&tape, x, w3, tensor_zeros(&tape, 1, (int[]){5}), 1, 1, 1, 1), "conv2d", "(5)", "bias");
+    x = tensor_zeros(&tape, 4, (int[]){0, 4, 5, 5}), w3 = tensor_zeros(&tape, 4, (int[]){6, 4, 3, 3});
+    expect_failure(&tape, nn_conv2d(&tape, x, w3, NULL, 1, 1, 1, 1), "conv2d", "(0,4,5,5)", "at least 1");
     x = tensor_zeros(&tape, 4, (int[]){2, 4, 5, 5}), w3 = tensor_zeros(&tape, 4, (int[]){4, 2, 3, 3});
     expect_failure(&tape, nn_conv_transpose2d(&tape, x, w3, NULL, 2, 1, 2, 1), "conv_transpose2d", "(2,4,5,5)",
                    "output_padding");
@@ -284,6 +316,7 @@ static const CheckCase CASES[] = {
     {"convolution against the definition", convolution_against_definition},
     {"pooling by hand: ties, NaN, -inf, padding", pooling_by_hand},
     {"modules initialise as PyTorch", modules_initialise_as_pytorch},
+    {"steps reuse the tape's scratch", steps_reuse_the_scratch},
     {"bad shapes fail with one line", bad_shapes_fail_with_one_line},
 };
 

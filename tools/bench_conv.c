@@ -41,7 +41,8 @@ static int time_layer(const Convolution *c, int repeats, int with_direct, double
     float *b = calloc((size_t)c->OC, sizeof(float)), *db = calloc((size_t)c->OC, sizeof(float));
     float *y = malloc(sizeof(float) * (size_t)n_out), *dy = malloc(sizeof(float) * (size_t)n_out);
     double *times = malloc(sizeof(double) * 4 * (size_t)repeats);
-    int failed = !x || !dx || !w || !dw || !b || !db || !y || !dy || !times;
+    float *work = malloc(sizeof(float) * (size_t)conv2d_workspace_floats(c));  // reused, as the framework does
+    int failed = !x || !dx || !w || !dw || !b || !db || !y || !dy || !times || !work;
     if (!failed) {
         random_fill_normal(rng, x, n_in, 0.0f, 1.0f);
         random_fill_normal(rng, w, n_w, 0.0f, 0.1f);
@@ -49,13 +50,13 @@ static int time_layer(const Convolution *c, int repeats, int with_direct, double
     }
     for (int r = -1; r < repeats && !failed; r++) {  // r = -1 warms up
         double t0 = now();
-        failed |= conv2d_forward(y, x, w, b, c) != 0;
+        failed |= conv2d_forward(y, x, w, b, c, work) != 0;
         double t1 = now();
         if (with_direct) conv2d_forward_direct(y, x, w, b, c);
         double t2 = now();
-        failed |= conv2d_backward(dx, dw, db, dy, x, w, c) != 0;
+        failed |= conv2d_backward(dx, dw, db, dy, x, w, c, work) != 0;
         double t3 = now();
-        failed |= conv2d_forward_im2col(y, x, w, b, c) != 0;
+        failed |= conv2d_forward_im2col(y, x, w, b, c, work) != 0;
         double t4 = now();
         if (r >= 0) {
             times[r] = 1e3 * (t1 - t0), times[repeats + r] = 1e3 * (t2 - t1), times[2 * repeats + r] = 1e3 * (t3 - t2);
@@ -68,7 +69,7 @@ static int time_layer(const Convolution *c, int repeats, int with_direct, double
         *backward = bench_median(times + 2 * repeats, repeats);
         *im2col = bench_median(times + 3 * repeats, repeats);
     }
-    free(x), free(dx), free(w), free(dw), free(b), free(db), free(y), free(dy), free(times);
+    free(x), free(dx), free(w), free(dw), free(b), free(db), free(y), free(dy), free(times), free(work);
     return failed ? -1 : 0;
 }
 
