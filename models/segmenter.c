@@ -12,13 +12,11 @@
 #include "nn/optim.h"
 #include "nn/state_dict.h"
 
-// The batch of images order[0..n) of the set: inputs and masks (n, 1, H, W) copied out.
-static void gather(const SegmentationSet *set, const int *indices, int n, float *inputs, float *masks) {
+// The masks (n, 1, H, W) of the set's images indices[0..n).
+static void gather_masks(const SegmentationSet *set, const int *indices, int n, float *masks) {
     long plane = (long)set->height * set->width;
-    for (int i = 0; i < n; i++) {
-        memcpy(inputs + i * plane, set->inputs + indices[i] * plane, sizeof(float) * (size_t)plane);
+    for (int i = 0; i < n; i++)
         memcpy(masks + i * plane, set->masks + indices[i] * plane, sizeof(float) * (size_t)plane);
-    }
 }
 
 // ℓ of a batch on the tape; NULL with the tape's error.
@@ -61,17 +59,17 @@ static int resume(const Unet *model, ParamOptimizer *optimizer, const char *path
     return status ? -1 : 0;
 }
 
-// One epoch of steps over the loader (whose labels are image indices).
+// One epoch of steps over the loader: it gives a batch's inputs and, as labels, the images'
+// indices, which give their masks.
 static int train_epoch(Unet *model, const SegmentationSet *train, Loader *loader, ParamOptimizer *optimizer, Tape *tape,
                        float *inputs, float *masks, int *indices, const SegmenterConfig *config,
                        const TrainerCallbacks *callbacks, EpochRecord *record, Error *error) {
     long plane = (long)train->height * train->width, correct = 0, seen = 0;
     int n, batch = 0, n_batches = loader_batches(loader);
     double total = 0.0;
-    float *unused = inputs;  // the loader's copy of the inputs: the same values gather copies
     loader_start_epoch(loader);
-    while ((n = loader_next(loader, unused, indices)) > 0) {
-        gather(train, indices, n, inputs, masks);
+    while ((n = loader_next(loader, inputs, indices)) > 0) {
+        gather_masks(train, indices, n, masks);
         tape_reset(tape);
         Tensor *logits, *loss = batch_loss(tape, model, inputs, masks, n, train->height, train->width, &logits);
         if (!loss) return tape_error(tape, error);
