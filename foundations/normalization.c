@@ -38,7 +38,12 @@ void batchnorm_channels_forward(float *out, float *mean, float *rstd, float *run
             double sum = 0.0, squares = 0.0;
             for (int n = 0; n < N; n++) sum += row_sum(inp + ((long)n * C + c) * L, L);
             double m = sum / (double)count;
-            for (int n = 0; n < N; n++) squares += row_squared_deviations(inp + ((long)n * C + c) * L, L, (float)m);
+            // In double about the double mean (as before 8bd791d): a near-constant channel's
+            // deviations from a float mean are mostly that mean's rounding error (tests/fixtures/resnet).
+            for (int n = 0; n < N; n++) {
+                const float *x = inp + ((long)n * C + c) * L;
+                for (long l = 0; l < L; l++) squares += ((double)x[l] - m) * ((double)x[l] - m);
+            }
             double variance = squares / (double)count, unbiased = count > 1 ? squares / (double)(count - 1) : variance;
             mean[c] = (float)m;
             rstd[c] = (float)(1.0 / sqrt(variance + BATCHNORM_EPS));

@@ -10,7 +10,7 @@ The models (the same as models/lenet5.h and models/resnet.h):
           (conv1 3x3 stride s, bn1, ReLU, conv2 3x3, bn2, + the input or downsample.0 1x1 conv
           stride s / downsample.1 batch norm when the shape changes, ReLU); stage k has width
           W·2^(k-1) and stride 2 in its first block for k > 1; then global average pooling and fc.
-          --width W (default 16), --blocks 2-2-2 (blocks per stage). torchvision's init: conv weights
+          --width W (default 16), --blocks 1-1-1 (blocks per stage). torchvision's init: conv weights
           kaiming_normal(fan_out, relu), batch norm weight 1 bias 0, Linear PyTorch's default.
           For the fixture the batch norms' weight, bias, running_mean and running_var are then
           moved off 1/0/0/1 by seeded noise, so that a swapped or ignored tensor shows.
@@ -44,7 +44,7 @@ Inputs: the first B training images of MNIST when --mnist DIR is given, pixels /
 labels; otherwise uniform [0,1) inputs and random targets from the seeded generator.
 
   /usr/bin/python3 tools/reference/cnn_reference.py --arch lenet5|resnet|alexnet --out DIR [--sizes 6-16-120-84]
-      [--original] [--dropout 0] [--width 16] [--blocks 2-2-2] [--batch 8] [--steps 10] [--lr 1e-3] [--seed 1337]
+      [--original] [--dropout 0] [--width 16] [--blocks 1-1-1] [--batch 8] [--steps 10] [--lr 1e-3] [--seed 1337]
       [--mnist data/mnist]
 """
 import argparse
@@ -57,7 +57,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import adamw_step_losses, mnist_batch, read_safetensors, write_safetensors  # noqa: E402
+from mlp_reference import add_fixture_options, adamw_step_losses, mnist_batch, read_safetensors, write_safetensors  # noqa: E402,E501
 
 
 class LeNet5(nn.Module):
@@ -179,13 +179,8 @@ def main():
     p.add_argument("--dropout", type=float, default=0.0, help="alexnet: dropout p (0 for a deterministic check)")
     p.add_argument("--original", action="store_true", help="lenet5: tanh and average pooling")
     p.add_argument("--width", type=int, default=16, help="resnet: channels of conv1 and layer1")
-    p.add_argument("--blocks", default="2-2-2", help="resnet: BasicBlocks per stage")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--mnist", help="directory of MNIST IDX files: use the first --batch training images")
-    p.add_argument("--out", required=True)
+    p.add_argument("--blocks", default="1-1-1", help="resnet: BasicBlocks per stage")
+    add_fixture_options(p)
     args = p.parse_args()
     if args.batch < 2 or args.steps < 0:
         sys.exit("--batch >= 2 (batch statistics), --steps >= 0")

@@ -125,6 +125,16 @@ def mnist_batch(directory, batch):
 
 # ---------------------------------------------------------------- the fixture
 
+def add_fixture_options(parser):
+    """The options every reference fixture takes: the batch, the AdamW steps, the seed, the output."""
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--mnist", help="directory of MNIST IDX files: use the first --batch training images")
+    parser.add_argument("--out", required=True)
+
+
 def adamw_step_losses(model, inputs, targets, steps, lr):
     """steps AdamW updates of model on one batch (betas 0.9/0.999, eps 1e-8, weight decay 0.01 on
     every parameter); the mean cross-entropy before each, as a list of floats."""
@@ -143,12 +153,7 @@ def adamw_step_losses(model, inputs, targets, steps, lr):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="784-256-128-10", help="layer widths, input first, classes last")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--steps", type=int, default=10)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--mnist", help="directory of MNIST IDX files: use the first --batch training images")
-    p.add_argument("--out", required=True)
+    add_fixture_options(p)
     args = p.parse_args()
     sizes = [int(s) for s in args.sizes.split("-")]
     if len(sizes) < 2 or min(sizes) < 1 or args.batch < 1 or args.steps < 0:
