@@ -16,7 +16,7 @@ int classifier_arch_parse(const char *name, ClassifierArch *arch, Error *error) 
             *arch = (ClassifierArch)a;
             return 0;
         }
-    return error_set(error, "unknown architecture \"%s\" (mlp, lenet5, resnet or alexnet)", name);
+    return error_set(error, "unknown architecture \"%s\" (mlp, lenet5, resnet or alexnet; unet for segmentation)", name);
 }
 
 void image_classifier_from_mlp(ImageClassifier *model, const Mlp *mlp) {
