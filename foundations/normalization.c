@@ -9,8 +9,10 @@
 // Loops over fewer values than this run on one thread.
 enum { PARALLEL_THRESHOLD = 1 << 15 };
 
-// Σ x over a row, and Σ (x − m)², in float vector lanes (simd reduction: plain C forbids
-// reordering a float sum); callers add rows up in double.
+// Σ x over a row in float vector lanes (simd reduction: plain C forbids reordering a float
+// sum); callers add rows up in double. Σ (x − m)² in double lanes about the double mean: a
+// near-constant channel's deviations are of the size of a float mean's rounding error, so a
+// float sum about a float mean is off by percents there (tests/fixtures/resnet's gradients).
 static float row_sum(const float *x, long n) {
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
@@ -18,10 +20,10 @@ static float row_sum(const float *x, long n) {
     return sum;
 }
 
-static float row_squared_deviations(const float *x, long n, float m) {
-    float sum = 0.0f;
+static double row_squared_deviations(const float *x, long n, double m) {
+    double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-    for (long i = 0; i < n; i++) sum += (x[i] - m) * (x[i] - m);
+    for (long i = 0; i < n; i++) sum += ((double)x[i] - m) * ((double)x[i] - m);
     return sum;
 }
 
@@ -38,12 +40,7 @@ void batchnorm_channels_forward(float *out, float *mean, float *rstd, float *run
             double sum = 0.0, squares = 0.0;
             for (int n = 0; n < N; n++) sum += row_sum(inp + ((long)n * C + c) * L, L);
             double m = sum / (double)count;
-            // In double about the double mean (as before 8bd791d): a near-constant channel's
-            // deviations from a float mean are mostly that mean's rounding error (tests/fixtures/resnet).
-            for (int n = 0; n < N; n++) {
-                const float *x = inp + ((long)n * C + c) * L;
-                for (long l = 0; l < L; l++) squares += ((double)x[l] - m) * ((double)x[l] - m);
-            }
+            for (int n = 0; n < N; n++) squares += row_squared_deviations(inp + ((long)n * C + c) * L, L, m);
             double variance = squares / (double)count, unbiased = count > 1 ? squares / (double)(count - 1) : variance;
             mean[c] = (float)m;
             rstd[c] = (float)(1.0 / sqrt(variance + BATCHNORM_EPS));
@@ -109,7 +106,7 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *inp, c
         double sum = 0.0, squares = 0.0;
         for (int cg = 0; cg < Cg; cg++) sum += row_sum(x + cg * L, L);
         double m = sum / (double)M;
-        for (int cg = 0; cg < Cg; cg++) squares += row_squared_deviations(x + cg * L, L, (float)m);
+        for (int cg = 0; cg < Cg; cg++) squares += row_squared_deviations(x + cg * L, L, m);
         float r = (float)(1.0 / sqrt(squares / (double)M + GROUPNORM_EPS));
         mean[ng] = (float)m, rstd[ng] = r;
         for (int cg = 0; cg < Cg; cg++) {
