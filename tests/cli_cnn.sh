@@ -114,6 +114,10 @@ head -c 8192 "$tmp/resnet.safetensors" | grep -aq '"arch":"resnet"' || fail "the
 finite_outputs "$tmp/train" "$tmp/eval" "$tmp/predict" "$tmp/resume" "$tmp/resnet" "$tmp"/verify.*
 
 # --- errors
+# An image-only architecture takes the image parser even without --data (its help and its error).
+"$groundup" train --arch lenet5 --help 2>&1 | grep -q '^usage: groundup train --arch mlp|lenet5' ||
+    fail "train --arch lenet5 --help shows the text models' usage"
+expect_error "lenet5 without --data" "--data DIR is required" "$groundup" train --arch resnet
 expect_error "resuming a resnet as lenet5" "a resnet checkpoint, not lenet5" \
     "$groundup" train --arch lenet5 --data data/mnist --epochs 2 --resume "$tmp/resnet.safetensors" --out "$tmp/x.safetensors"
 printf 'P5\n4 4\n255\n0123456789abcdef' > "$tmp/small.pgm"

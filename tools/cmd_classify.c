@@ -21,16 +21,15 @@
 #include "tools/options.h"
 #include "tools/run.h"
 
-// 1 when the arguments give --data DIR with DIR a directory (image classification).
+// 1 when the arguments give --data DIR with DIR a directory, or an architecture that only
+// classifies images (lenet5, resnet, alexnet): image classification.
 int classify_wants(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        const char *value = NULL;
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) value = argv[i + 1];
-        else if (strncmp(argv[i], "--data=", 7) == 0) value = argv[i] + 7;
-        struct stat info;
-        if (value && stat(value, &info) == 0 && S_ISDIR(info.st_mode)) return 1;
-    }
-    return 0;
+    const char *arch = option_value(argc, argv, "--arch");
+    if (arch && (strcmp(arch, "lenet5") == 0 || strcmp(arch, "resnet") == 0 || strcmp(arch, "alexnet") == 0))
+        return 1;
+    const char *data = option_value(argc, argv, "--data");
+    struct stat info;
+    return data && stat(data, &info) == 0 && S_ISDIR(info.st_mode);
 }
 
 // A split of MNIST-format IDX files as a LabelledSet of (1, H, W) images and 10 classes.

@@ -23,16 +23,6 @@
 
 enum { TRAIN_CORRUPTION_SEED = 1, TEST_CORRUPTION_SEED = 2, EXAMPLES = 8 };
 
-// The value of option name ("--name V" or "--name=V"), or NULL.
-static const char *option_value(int argc, char **argv, const char *name) {
-    size_t length = strlen(name);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], name) == 0 && i + 1 < argc) return argv[i + 1];
-        if (strncmp(argv[i], name, length) == 0 && argv[i][length] == '=') return argv[i] + length + 1;
-    }
-    return NULL;
-}
-
 int segment_wants(int argc, char **argv) {
     const char *arch = option_value(argc, argv, "--arch"), *model = option_value(argc, argv, "--model");
     const char *resume = option_value(argc, argv, "--resume");
