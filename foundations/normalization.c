@@ -160,6 +160,12 @@ void groupnorm_backward(float *d_inp, float *d_weight, float *d_bias, const floa
 // ----------------------------------------------------------------------------
 // local response norm
 
+// s^(−β) for s > 0. β = 3/4 (AlexNet's) as 1/(√s·⁴√s), which vectorises; powf otherwise.
+static inline float inverse_power(float s, float beta) {
+    if (beta == 0.75f) return 1.0f / (sqrtf(s) * sqrtf(sqrtf(s)));
+    return powf(s, -beta);
+}
+
 void local_response_norm_forward(float *out, float *scale, const float *inp, int N, int C, long L, int size, float alpha,
                                  float beta, float k) {
     int before = size / 2, after = (size - 1) / 2;
@@ -175,10 +181,8 @@ void local_response_norm_forward(float *out, float *scale, const float *inp, int
                 const float *xo = inp + ((long)n * C + other) * L;
                 for (long l = 0; l < L; l++) s[l] += xo[l] * xo[l];
             }
-            for (long l = 0; l < L; l++) {
-                s[l] = k + a * s[l];
-                y[l] = x[l] * powf(s[l], -beta);
-            }
+            for (long l = 0; l < L; l++) s[l] = k + a * s[l];
+            for (long l = 0; l < L; l++) y[l] = x[l] * inverse_power(s[l], beta);
         }
 }
 
@@ -186,19 +190,20 @@ void local_response_norm_backward(float *d_inp, const float *d_out, const float 
                                   const float *scale, int N, int C, long L, int size, float alpha, float beta) {
     int before = size / 2, after = (size - 1) / 2;
     float factor = 2.0f * alpha * beta / (float)size;
-    // Channel j is in the window of channels j − after .. j + before.
+    // Channel j is in the window of channels j − after .. j + before. Rows along l are
+    // contiguous, so each window channel's term is added as a whole row.
 #pragma omp parallel for collapse(2) if ((long)N * C * L * size > PARALLEL_THRESHOLD)
     for (int n = 0; n < N; n++)
         for (int j = 0; j < C; j++) {
             long at = ((long)n * C + j) * L;
-            for (long l = 0; l < L; l++) {
-                float sum = 0.0f;
-                for (int c = j - after; c <= j + before; c++) {
-                    if (c < 0 || c >= C) continue;
-                    long i = ((long)n * C + c) * L + l;
-                    sum += d_out[i] * out[i] / scale[i];
-                }
-                d_inp[at + l] += d_out[at + l] * powf(scale[at + l], -beta) - factor * inp[at + l] * sum;
+            float *dx = d_inp + at;
+            const float *x = inp + at, *dy = d_out + at, *s = scale + at;
+            for (long l = 0; l < L; l++) dx[l] += dy[l] * inverse_power(s[l], beta);
+            for (int c = j - after; c <= j + before; c++) {
+                if (c < 0 || c >= C) continue;
+                long i = ((long)n * C + c) * L;
+                const float *dyc = d_out + i, *yc = out + i, *sc = scale + i;
+                for (long l = 0; l < L; l++) dx[l] -= factor * x[l] * (dyc[l] * yc[l] / sc[l]);
             }
         }
 }

@@ -47,7 +47,7 @@ verify_fixture lenet5 lenet5_original 5 10 0
 verify_fixture resnet resnet 10 35 33
 expect_error "a resnet verified as lenet5" "a resnet checkpoint, not lenet5" "$groundup" verify --arch lenet5 \
     --model tests/fixtures/resnet/PARAMS.safetensors --state tests/fixtures/resnet/STATE.safetensors
-expect_error "an unknown architecture" "unknown architecture" "$groundup" verify --arch alexnet \
+expect_error "an unknown architecture" "unknown architecture" "$groundup" verify --arch vgg16 \
     --model tests/fixtures/resnet/PARAMS.safetensors --state tests/fixtures/resnet/STATE.safetensors
 expect_error "another lenet5's state" "expected" "$groundup" verify --arch lenet5 \
     --model tests/fixtures/lenet5_original/PARAMS.safetensors --state tests/fixtures/lenet5/STATE.safetensors
@@ -114,6 +114,10 @@ head -c 8192 "$tmp/resnet.safetensors" | grep -aq '"arch":"resnet"' || fail "the
 finite_outputs "$tmp/train" "$tmp/eval" "$tmp/predict" "$tmp/resume" "$tmp/resnet" "$tmp"/verify.*
 
 # --- errors
+# An image-only architecture takes the image parser even without --data (its help and its error).
+"$groundup" train --arch lenet5 --help 2>&1 | grep -q '^usage: groundup train --arch mlp|lenet5' ||
+    fail "train --arch lenet5 --help shows the text models' usage"
+expect_error "lenet5 without --data" "--data DIR is required" "$groundup" train --arch resnet
 expect_error "resuming a resnet as lenet5" "a resnet checkpoint, not lenet5" \
     "$groundup" train --arch lenet5 --data data/mnist --epochs 2 --resume "$tmp/resnet.safetensors" --out "$tmp/x.safetensors"
 printf 'P5\n4 4\n255\n0123456789abcdef' > "$tmp/small.pgm"
@@ -137,7 +141,7 @@ expect_error "a zero lenet5 size" "--sizes" "$groundup" train --arch lenet5 --da
 expect_error "bad resnet blocks" "--blocks" "$groundup" train --arch resnet --data data/mnist --blocks 2-x
 expect_error "too many resnet stages" "stages\|--blocks" "$groundup" train --arch resnet --data data/mnist --blocks 1-1-1-1-1-1-1
 expect_error "a resnet width of 0" "width" "$groundup" train --arch resnet --data data/mnist --width 0
-expect_error "an unknown architecture" "unknown architecture \"alexnet\"" "$groundup" train --arch alexnet --data data/mnist
+expect_error "an unknown architecture" "unknown architecture \"vgg16\"" "$groundup" train --arch vgg16 --data data/mnist
 head -c 3000 "$tmp/lenet5.safetensors" > "$tmp/cut.safetensors"
 expect_error "a truncated checkpoint" "cut.safetensors" "$groundup" eval --model "$tmp/cut.safetensors" --data data/mnist
 

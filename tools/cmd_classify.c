@@ -21,16 +21,15 @@
 #include "tools/options.h"
 #include "tools/run.h"
 
-// 1 when the arguments give --data DIR with DIR a directory (image classification).
+// 1 when the arguments give --data DIR with DIR a directory, or an architecture that only
+// classifies images (lenet5, resnet, alexnet): image classification.
 int classify_wants(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        const char *value = NULL;
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) value = argv[i + 1];
-        else if (strncmp(argv[i], "--data=", 7) == 0) value = argv[i] + 7;
-        struct stat info;
-        if (value && stat(value, &info) == 0 && S_ISDIR(info.st_mode)) return 1;
-    }
-    return 0;
+    const char *arch = option_value(argc, argv, "--arch");
+    if (arch && (strcmp(arch, "lenet5") == 0 || strcmp(arch, "resnet") == 0 || strcmp(arch, "alexnet") == 0))
+        return 1;
+    const char *data = option_value(argc, argv, "--data");
+    struct stat info;
+    return data && stat(data, &info) == 0 && S_ISDIR(info.st_mode);
 }
 
 // A split of MNIST-format IDX files as a LabelledSet of (1, H, W) images and 10 classes.
@@ -57,13 +56,9 @@ static int parse_sizes(const char *text, int *sizes, int max) {
     return n > 0 ? n : -1;
 }
 
-typedef struct Progress {
-    int terminal, epochs;
-    double last_update;
-} Progress;
-
-static void on_step(void *context, int epoch, int batch, int n_batches, float loss) {
-    Progress *progress = context;
+// The live progress line of a training step (only on a terminal); also cmd_segment.c's.
+void training_progress_step(void *context, int epoch, int batch, int n_batches, float loss) {
+    TrainingProgress *progress = context;
     if (!progress->terminal) return;
     double now = omp_get_wtime();
     if (now - progress->last_update < 0.1 && batch + 1 != n_batches) return;
@@ -72,7 +67,7 @@ static void on_step(void *context, int epoch, int batch, int n_batches, float lo
 }
 
 static void on_epoch(void *context, const EpochRecord *r) {
-    Progress *progress = context;
+    TrainingProgress *progress = context;
     fprintf(stderr, "%sepoch %d/%d: train loss %.4f, accuracy %.2f%%", progress->terminal ? "\r\033[K" : "", r->epoch,
             progress->epochs, r->train_loss, 100.0 * r->train_accuracy);
     if (!isnan(r->val_accuracy)) fprintf(stderr, ", validation loss %.4f, accuracy %.2f%%", r->val_loss, 100.0 * r->val_accuracy);
@@ -120,8 +115,8 @@ static int report_run(const Classifier *classifier, const TrainerHistory *histor
 typedef struct ModelOptions {
     const char *hidden;  // mlp
     int batch_norm;
-    float dropout;
-    const char *sizes;   // lenet5
+    float dropout;       // mlp, alexnet (below 0: the architecture's default)
+    const char *sizes;   // lenet5, alexnet (NULL: the architecture's default)
     int original;
     int width;           // resnet
     const char *blocks;
@@ -140,17 +135,29 @@ static int create_model(ClassifierArch arch, const ModelOptions *o, const Labell
         if ((n = parse_sizes(o->hidden, sizes + 1, MLP_MAX_LAYERS - 1)) < 0)
             return error_set(error, "--hidden \"%s\": comma-separated positive sizes, at most %d", o->hidden, MLP_MAX_LAYERS - 1);
         sizes[n + 1] = set->n_classes;
-        MlpOptions options = {o->batch_norm, o->dropout};
+        MlpOptions options = {o->batch_norm, o->dropout < 0.0f ? 0.0f : o->dropout};
         if (mlp_classifier_create(&mlp, sizes, n + 2, &options, &init, error)) return -1;
         image_classifier_from_mlp(model, &mlp);
     } else if (arch == CLASSIFIER_LENET5) {
         Lenet5 lenet5;
-        if (parse_sizes(o->sizes, sizes, 4) != 4) return error_set(error, "--sizes \"%s\": four sizes C1-C2-F1-F2", o->sizes);
+        const char *text = o->sizes ? o->sizes : "6-16-120-84";
+        if (parse_sizes(text, sizes, 4) != 4) return error_set(error, "--sizes \"%s\": four sizes C1-C2-F1-F2", text);
         if (set->shape[1] != set->shape[2])
             return error_set(error, "lenet5 takes square images, not %dx%d", set->shape[2], set->shape[1]);
         Lenet5Config config = {channels, side, sizes[0], sizes[1], sizes[2], sizes[3], set->n_classes, o->original};
         if (lenet5_create(&lenet5, &config, &init, error)) return -1;
         image_classifier_from_lenet5(model, &lenet5);
+    } else if (arch == CLASSIFIER_ALEXNET) {
+        Alexnet alexnet;
+        AlexnetConfig config = alexnet_default_config();
+        if (o->sizes && parse_sizes(o->sizes, sizes, 7) != 7)
+            return error_set(error, "--sizes \"%s\": seven sizes C1-C2-C3-C4-C5-F1-F2", o->sizes);
+        for (int i = 0; o->sizes && i < ALEXNET_CONVS; i++) config.conv[i] = sizes[i];
+        if (o->sizes) config.fc1 = sizes[5], config.fc2 = sizes[6];
+        config.in_channels = channels, config.classes = set->n_classes;
+        if (o->dropout >= 0.0f) config.dropout = o->dropout;
+        if (alexnet_create(&alexnet, &config, &init, error)) return -1;
+        image_classifier_from_alexnet(model, &alexnet);
     } else {
         Resnet resnet;
         ResnetConfig config;
@@ -189,12 +196,12 @@ static void beside(const char *out, const char *suffix, char *path, size_t size)
 int classify_train(int argc, char **argv) {
     const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
-    ModelOptions model_options = {"256,128", 0, 0.0f, "6-16-120-84", 0, 16, "1-1-1"};
+    ModelOptions model_options = {"256,128", 0, -1.0f, NULL, 0, 16, "1-1-1"};
     long warmup = 0, seed = 1;
     float gamma = 0.5f, min_lr = 0.0f, lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f;
     int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0;
     const Option options[] = {
-        {"--arch", OPTION_STRING, &arch, "mlp | lenet5 | resnet (default mlp; on --resume, the checkpoint's)"},
+        {"--arch", OPTION_STRING, &arch, "mlp | lenet5 | resnet | alexnet | unet (default mlp; on --resume, the checkpoint's)"},
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files (train-*, t10k-*, plain or .gz)"},
         {"--epochs", OPTION_INT, &epochs, "epochs"},
         {"--batch", OPTION_INT, &batch, "images per step"},
@@ -208,8 +215,8 @@ int classify_train(int argc, char **argv) {
         {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
         {"--hidden", OPTION_STRING, &model_options.hidden, "mlp: hidden layer sizes, comma-separated"},
         {"--batch-norm", OPTION_FLAG, &model_options.batch_norm, "mlp: batch normalisation before each hidden ReLU (bn1, bn2, ...)"},
-        {"--dropout", OPTION_FLOAT, &model_options.dropout, "mlp: dropout probability after each hidden ReLU"},
-        {"--sizes", OPTION_STRING, &model_options.sizes, "lenet5: conv1 and conv2 channels, fc1 and fc2 widths"},
+        {"--dropout", OPTION_FLOAT, &model_options.dropout, "mlp: dropout probability after each hidden ReLU (default 0); alexnet: before fc1 and fc2 (default 0.5)"},
+        {"--sizes", OPTION_STRING, &model_options.sizes, "lenet5: conv1 and conv2 channels, fc1 and fc2 widths (6-16-120-84); alexnet: five conv channels, two fc widths (24-64-96-96-64-256-256)"},
         {"--original", OPTION_FLAG, &model_options.original, "lenet5: the original's tanh and average pooling"},
         {"--width", OPTION_INT, &model_options.width, "resnet: channels of the first stage (doubled in each next)"},
         {"--blocks", OPTION_STRING, &model_options.blocks, "resnet: BasicBlocks per stage"},
@@ -220,7 +227,7 @@ int classify_train(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, optimizer, epoch, arch; default out/ARCH.safetensors); curves SVG beside it"},
         {"--resume", OPTION_STRING, &resume, "continue the run saved in this checkpoint (its architecture and sizes)"},
     };
-    const char *usage = "groundup train --arch mlp|lenet5|resnet --data DIR [--epochs 5] [--batch 64] [--lr 1e-3] "
+    const char *usage = "groundup train --arch mlp|lenet5|resnet|alexnet --data DIR [--epochs 5] [--batch 64] [--lr 1e-3] "
                         "[--hidden 256,128] [--sizes 6-16-120-84] [--width 16 --blocks 1-1-1] [--validation N] [--out FILE] [--resume FILE]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
@@ -270,8 +277,8 @@ int classify_train(int argc, char **argv) {
     Classifier classifier = image_classifier_view(model);
     fprintf(stderr, "%s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", description,
             parameters_count(classifier.params), train.count, held_out.count, test.count, omp_get_max_threads());
-    Progress progress = {isatty(fileno(stderr)), epochs, 0.0};
-    TrainerCallbacks callbacks = {&progress, on_step, on_epoch};
+    TrainingProgress progress = {isatty(fileno(stderr)), epochs, 0.0};
+    TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
     if (classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config, &callbacks, history, &error))
         goto done;
     if (report_run(&classifier, history, &test, best_path, svg_path, out, &error)) goto done;
@@ -287,7 +294,7 @@ done:
 int classify_eval(int argc, char **argv) {
     const char *model_path = NULL, *data = NULL, *split = "test";
     const Option options[] = {
-        {"--model", OPTION_STRING, &model_path, "weights (safetensors state_dict or checkpoint of an mlp, lenet5 or resnet)"},
+        {"--model", OPTION_STRING, &model_path, "weights (safetensors state_dict or checkpoint of an mlp, lenet5, resnet or alexnet; or a unet)"},
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files"},
         {"--split", OPTION_STRING, &split, "test | train"},
     };
@@ -334,12 +341,13 @@ static int image_input(const Image *image, float **input, Error *error) {
 }
 
 int command_predict(int argc, char **argv) {
+    if (segment_wants(argc, argv)) return segment_predict(argc, argv);  // a unet (cmd_segment.c)
     const char *model_path = NULL, *image_path = NULL;
     const Option options[] = {
-        {"--model", OPTION_STRING, &model_path, "weights of an mlp, lenet5 or resnet (safetensors)"},
+        {"--model", OPTION_STRING, &model_path, "weights of an mlp, lenet5, resnet, alexnet or unet (safetensors)"},
         {"--image", OPTION_STRING, &image_path, "a PGM of the model's input size (28x28 for MNIST), white digit on black"},
     };
-    int parsed = options_parse(argc, argv, "groundup predict --model M --image FILE.pgm", options, 2, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, "groundup predict --model M --image FILE.pgm (a unet: --out MASK.pgm)", options, 2, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!model_path || !image_path) return fail("predict", "--model and --image are required");
     Error error = {{0}};

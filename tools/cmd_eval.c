@@ -12,6 +12,7 @@
 #include "tools/options.h"
 
 int command_eval(int argc, char **argv) {
+    if (segment_wants(argc, argv)) return segment_eval(argc, argv);    // a unet (cmd_segment.c)
     if (classify_wants(argc, argv)) return classify_eval(argc, argv);  // a directory of images
     const char *model_path = NULL, *data_path = NULL, *split = "val", *data_directory = NULL, *lora_path = NULL;
     int context = 0, threads = 0;

@@ -1,4 +1,4 @@
-// groundup verify --arch mlp|lenet5|resnet: a framework image classifier against the PyTorch
+// groundup verify --arch mlp|lenet5|resnet|alexnet: a framework image classifier against the PyTorch
 // reference's files (tools/reference/mlp_reference.py, cnn_reference.py): prints the largest
 // differences, the AdamW steps' losses and the running statistics after them, exits 1 past the
 // tolerances. The comparison itself is models/classifier_verify.c.
@@ -48,14 +48,14 @@ int verify_classifier(int argc, char **argv) {
     int steps = 10;
     float lr = 1e-3f;
     const Option options[] = {
-        {"--arch", OPTION_STRING, &arch_name, "mlp | lenet5 | resnet"},
+        {"--arch", OPTION_STRING, &arch_name, "mlp | lenet5 | resnet | alexnet"},
         {"--model", OPTION_STRING, &model_path, "PARAMS.safetensors: the reference's state_dict (conv1.weight, ...)"},
         {"--state", OPTION_STRING, &state_path,
          "STATE.safetensors: inputs, targets, logits, loss, grad.<name>, step_losses, after.<name>, eval_logits"},
         {"--steps", OPTION_INT, &steps, "AdamW steps on the state's batch"},
         {"--lr", OPTION_FLOAT, &lr, "learning rate of those steps"},
     };
-    const char *usage = "groundup verify --arch mlp|lenet5|resnet --model PARAMS.safetensors --state STATE.safetensors "
+    const char *usage = "groundup verify --arch mlp|lenet5|resnet|alexnet --model PARAMS.safetensors --state STATE.safetensors "
                         "[--steps 10] [--lr 1e-3]";
     int parsed = options_parse(argc, argv, usage, options, 5, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;

@@ -31,6 +31,19 @@ int command_dropout(int argc, char **argv);
 int classify_wants(int argc, char **argv);
 int classify_train(int argc, char **argv);
 int classify_eval(int argc, char **argv);
+// The live progress line of `train` (cmd_classify.c): "epoch E/N  batch B/M  loss L" redrawn
+// on stderr at most every 0.1 s, only when stderr is a terminal; a TrainerCallbacks step.
+typedef struct TrainingProgress {
+    int terminal, epochs;
+    double last_update;
+} TrainingProgress;
+void training_progress_step(void *context, int epoch, int batch, int n_batches, float loss);
+// Segmentation (cmd_segment.c): train, eval and predict hand over on --arch unet or a unet
+// --model / --resume file.
+int segment_wants(int argc, char **argv);
+int segment_train(int argc, char **argv);
+int segment_eval(int argc, char **argv);
+int segment_predict(int argc, char **argv);
 // verify --arch mlp|lenet5|resnet (cmd_verify_classifier.c): verify hands over on that option.
 int verify_wants_classifier(int argc, char **argv);
 int verify_classifier(int argc, char **argv);

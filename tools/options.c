@@ -107,3 +107,12 @@ int option_given(int argc, char **argv, const char *name) {
         if (strncmp(argv[i], name, length) == 0 && (argv[i][length] == '\0' || argv[i][length] == '=')) return 1;
     return 0;
 }
+
+const char *option_value(int argc, char **argv, const char *name) {
+    size_t length = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0 && i + 1 < argc) return argv[i + 1];
+        if (strncmp(argv[i], name, length) == 0 && argv[i][length] == '=') return argv[i] + length + 1;
+    }
+    return NULL;
+}

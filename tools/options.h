@@ -24,6 +24,9 @@ int options_parse(int argc, char **argv, const char *usage, const Option *option
 
 // 1 when argv[1..argc) spells the option name ("--lr" or "--lr=..."), whatever its value.
 int option_given(int argc, char **argv, const char *name);
+// The value of option name ("--name V" or "--name=V") in argv[1..argc), or NULL: for commands
+// that choose their parser by one option before parsing.
+const char *option_value(int argc, char **argv, const char *name);
 
 // The shared way to fail: "groundup: <command>: <message>" on stderr, returns 1 (exit status).
 int fail(const char *command, const char *message);

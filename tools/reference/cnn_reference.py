@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""groundup's PyTorch reference for the convolutional classifiers, for `groundup verify --arch lenet5|resnet`.
+"""groundup's PyTorch reference for the convolutional classifiers, for `groundup verify --arch lenet5|resnet|alexnet`.
 
 The models (the same as models/lenet5.h and models/resnet.h):
   lenet5  conv1 (C1,in,5,5) padding 2 -> ReLU -> max-pool 2 -> conv2 (C2,C1,5,5) -> ReLU -> max-pool 2
@@ -14,6 +14,14 @@ The models (the same as models/lenet5.h and models/resnet.h):
           kaiming_normal(fan_out, relu), batch norm weight 1 bias 0, Linear PyTorch's default.
           For the fixture the batch norms' weight, bias, running_mean and running_var are then
           moved off 1/0/0/1 by seeded noise, so that a swapped or ignored tensor shows.
+  alexnet features = Sequential(conv 5x5 p2, ReLU, LRN, MaxPool 3/2, conv 5x5 p2, ReLU, LRN,
+          MaxPool 3/2, conv 3x3 p1, ReLU, conv 3x3 p1, ReLU, conv 3x3 p1, ReLU, MaxPool 3/2),
+          classifier = Sequential(Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear): torchvision's
+          AlexNet names with the paper's LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2) inserted
+          (models/alexnet.h), for 1x28x28 inputs. --sizes C1-C2-C3-C4-C5-F1-F2 (default
+          24-64-96-96-64-256-256), --dropout p (default 0: the training-mode forward is then
+          deterministic, so groundup's and PyTorch's agree; eval_logits check evaluation mode).
+          PyTorch's default init.
 The loss is the mean cross-entropy of the logits. Batch norm runs in training mode (batch
 statistics, running statistics updated with momentum 0.1 and the unbiased variance).
 
@@ -29,14 +37,14 @@ Writes two safetensors files (json + struct, through mlp_reference.py's writer),
                             eval_logits (B,K): the evaluation-mode logits (running statistics) after
                             the steps.
 Both carry "__metadata__": format "pt", arch, and the sizes ("sizes" and "variant" relu-max or
-tanh-avg for lenet5; "width" and "blocks" for resnet); STATE also batch, steps, lr, seed, the
+tanh-avg for lenet5; "width" and "blocks" for resnet; "sizes" and "dropout" for alexnet); STATE also batch, steps, lr, seed, the
 input source and the command.
 
 Inputs: the first B training images of MNIST when --mnist DIR is given, pixels / 255, with their
 labels; otherwise uniform [0,1) inputs and random targets from the seeded generator.
 
-  /usr/bin/python3 tools/reference/cnn_reference.py --arch lenet5|resnet --out DIR [--sizes 6-16-120-84]
-      [--original] [--width 16] [--blocks 1-1-1] [--batch 8] [--steps 10] [--lr 1e-3] [--seed 1337]
+  /usr/bin/python3 tools/reference/cnn_reference.py --arch lenet5|resnet|alexnet --out DIR [--sizes 6-16-120-84]
+      [--original] [--dropout 0] [--width 16] [--blocks 1-1-1] [--batch 8] [--steps 10] [--lr 1e-3] [--seed 1337]
       [--mnist data/mnist]
 """
 import argparse
@@ -127,6 +135,26 @@ class ResNet(nn.Module):
         return self.fc(x)
 
 
+class AlexNet(nn.Module):
+    """models/alexnet.h: torchvision's AlexNet layout with the paper's LRN, for 28x28 images."""
+
+    def __init__(self, sizes, in_channels=1, classes=10, dropout=0.5):
+        super().__init__()
+        c1, c2, c3, c4, c5, f1, f2 = sizes
+        lrn = dict(size=5, alpha=5e-4, beta=0.75, k=2.0)  # the paper's alpha 1e-4 times size (torch divides)
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 5, padding=2), nn.ReLU(), nn.LocalResponseNorm(**lrn), nn.MaxPool2d(3, 2),
+            nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.LocalResponseNorm(**lrn), nn.MaxPool2d(3, 2),
+            nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(), nn.Conv2d(c3, c4, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(c4, c5, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2))
+        self.classifier = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(c5 * 2 * 2, f1), nn.ReLU(), nn.Dropout(dropout), nn.Linear(f1, f2), nn.ReLU(),
+            nn.Linear(f2, classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
 def perturb_norms(model):
     """Batch norms away from their initial 1/0/0/1, so that each tensor matters in the check."""
     with torch.no_grad():
@@ -146,8 +174,9 @@ def numpy_of(value):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--arch", required=True, choices=["lenet5", "resnet"])
-    p.add_argument("--sizes", default="6-16-120-84", help="lenet5: C1-C2-F1-F2")
+    p.add_argument("--arch", required=True, choices=["lenet5", "resnet", "alexnet"])
+    p.add_argument("--sizes", help="lenet5: C1-C2-F1-F2 (6-16-120-84); alexnet: C1-C2-C3-C4-C5-F1-F2 (24-64-96-96-64-256-256)")
+    p.add_argument("--dropout", type=float, default=0.0, help="alexnet: dropout p (0 for a deterministic check)")
     p.add_argument("--original", action="store_true", help="lenet5: tanh and average pooling")
     p.add_argument("--width", type=int, default=16, help="resnet: channels of conv1 and layer1")
     p.add_argument("--blocks", default="1-1-1", help="resnet: BasicBlocks per stage")
@@ -158,11 +187,19 @@ def main():
     torch.manual_seed(args.seed)
     metadata = {"format": "pt", "arch": args.arch}
     if args.arch == "lenet5":
+        args.sizes = args.sizes or "6-16-120-84"
         sizes = [int(s) for s in args.sizes.split("-")]
         if len(sizes) != 4 or min(sizes) < 1:
             sys.exit("--sizes: four positive sizes C1-C2-F1-F2")
         model = LeNet5(sizes, original=args.original)
         metadata.update(sizes=args.sizes, variant="tanh-avg" if args.original else "relu-max")
+    elif args.arch == "alexnet":
+        args.sizes = args.sizes or "24-64-96-96-64-256-256"
+        sizes = [int(s) for s in args.sizes.split("-")]
+        if len(sizes) != 7 or min(sizes) < 1 or not 0 <= args.dropout < 1:
+            sys.exit("--sizes: seven positive sizes C1-C2-C3-C4-C5-F1-F2; --dropout in [0, 1)")
+        model = AlexNet(sizes, dropout=args.dropout)
+        metadata.update(sizes=args.sizes, dropout=repr(args.dropout))
     else:
         blocks = [int(s) for s in args.blocks.split("-")]
         if not blocks or min(blocks) < 1 or args.width < 1:
