@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# groundup visualize on the PyTorch fixtures' LeNet-5 and ResNet (tests/fixtures/lenet5, resnet):
+# groundup visualize on the PyTorch fixtures' LeNet-5, ResNet and AlexNet (tests/fixtures/lenet5, resnet, alexnet):
 # every file it says it wrote exists and is a PNG (signature, IHDR size as printed, IEND at the
 # end), one feature-map picture per convolution layer, the prediction printed; an image given
 # as a PGM; and the one-line errors: a model without convolutions, a missing file,
@@ -56,6 +56,16 @@ written=$(check_written "$tmp/out")
 grep -q 'features_layer2.0.downsample.0.png' "$tmp/out" || fail "resnet: no downsample feature maps"
 grep -q '^predicted [0-9] (logit' "$tmp/out" || fail "resnet: no prediction line"
 grep -q 'label' "$tmp/out" && fail "resnet: a label printed for an image file"
+
+# AlexNet (tests/fixtures/alexnet): its five convolutions under torchvision's names features.N.
+if "$groundup" visualize --model tests/fixtures/alexnet/PARAMS.safetensors --index 1 --out "$tmp/alexnet" \
+        > "$tmp/out" 2> "$tmp/err"; then
+    [ "$(check_written "$tmp/out")" -eq 7 ] || fail "alexnet: not 7 pictures: $(cat "$tmp/out")"
+    grep -q '^wrote .*/filters.png: [0-9]* filters [0-9]*x[0-9]* of features.0,' "$tmp/out" || fail "alexnet: the filters line"
+    [ "$(grep -c '^wrote .*/features_features\.[0-9]*\.png' "$tmp/out")" -eq 5 ] || fail "alexnet: not 5 feature-map pictures"
+else
+    fail "visualize alexnet failed: $(cat "$tmp/err")"
+fi
 
 # A PNG as input is read (the saliency picture just written), and its size (340x114) refused.
 expect_error "an image of the wrong size" "28" "$groundup" visualize --model tests/fixtures/lenet5/PARAMS.safetensors \
