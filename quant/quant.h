@@ -42,10 +42,13 @@
 //
 // There are three implementations of the same arithmetic: a portable scalar one (the
 // reference the tests compare against), AVX2 (maddubs/madd) and AVX-512 VNNI (vpdpbusd
-// on 256-bit registers, with AVX-512BW/VL), compiled in when the compiler targets those
-// instruction sets (-march=native does). All of them add the scaled block products in the
-// same order (block b into partial sum b mod 8, then the 8 partial sums in a fixed tree),
-// so they agree bit for bit. The input is quantized once per call (M·K bytes, malloc'ed).
+// on 256-bit registers, with AVX-512BW/VL). On x86 the SIMD ones are always compiled in
+// (each file with its instruction set's flags) and the program picks the best one the CPU
+// has when it first needs one (__builtin_cpu_supports), so a portable build
+// (-DGROUNDUP_NATIVE=OFF) runs them too; GROUNDUP_QUANT=portable|avx2|avx512-vnni picks
+// another the CPU supports. All of them add the scaled block products in the same order
+// (block b into partial sum b mod 8, then the 8 partial sums in a fixed tree), so they
+// agree bit for bit. The input is quantized once per call (M·K bytes, malloc'ed).
 #ifndef QUANT_QUANT_H
 #define QUANT_QUANT_H
 
@@ -141,16 +144,20 @@ QuantErrorStats quant_error_stats(const QuantMatrix *matrix, const float *weight
 // kernels
 
 typedef enum {
-    QUANT_KERNEL_BEST = 0,  // the fastest compiled in
-    QUANT_KERNEL_SCALAR,
-    QUANT_KERNEL_AVX2,
-    QUANT_KERNEL_AVX512_VNNI,
+    QUANT_KERNEL_BEST = 0,     // quant_kernel_best()
+    QUANT_KERNEL_PORTABLE,     // plain C: any CPU, any build; the reference
+    QUANT_KERNEL_AVX2,         // x86 AVX2 + FMA + F16C (Haswell and later, AMD Zen)
+    QUANT_KERNEL_AVX512_VNNI,  // x86 AVX-512 F/BW/VL + VNNI (Ice Lake, Sapphire Rapids, AMD Zen 4)
+    QUANT_KERNEL_COUNT
 } QuantKernel;
 
-const char *quant_kernel_name(QuantKernel kernel);  // "scalar", "avx2", "avx512-vnni"
-// 1 when the kernel was compiled in (and so runs on this build's target CPU).
-int quant_kernel_available(QuantKernel kernel);
-// What QUANT_KERNEL_BEST means in this build.
+// "portable", "avx2", "avx512-vnni" (BEST: the name of the kernel it stands for)
+const char *quant_kernel_name(QuantKernel kernel);
+// 1 if this build has the kernel and this CPU runs it (asked at run time, whatever the flags
+// the program was built with). BEST and PORTABLE are always supported.
+int quant_kernel_supported(QuantKernel kernel);
+// The fastest supported kernel, unless the environment variable GROUNDUP_QUANT names another
+// supported one (portable, avx2, avx512-vnni). Decided on the first call.
 QuantKernel quant_kernel_best(void);
 
 // Rows from which quant_matmul_forward dequantizes instead (measured: bench/README.md).
@@ -166,9 +173,9 @@ enum { QUANT_DEQUANTIZE_MIN_ROWS = 64 };
 void quant_matmul_forward(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M, int K,
                           int N);
 // The portable scalar kernel: the reference for the SIMD ones (same results, bit for bit).
-void quant_matmul_forward_scalar(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
-                                 int K, int N);
-// A chosen kernel (it must be available).
+void quant_matmul_forward_portable(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
+                                   int K, int N);
+// A chosen kernel (it must be supported), at any number of rows (no dequantizing path).
 void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp, const QuantMatrix *weight,
                                const float *bias, int M, int K, int N);
 

@@ -1,8 +1,9 @@
 // quant/: fp16 conversions (every half exhaustively, rounding ties, subnormals, overflow, and
 // against the F16C instructions), Q8_0/Q4_0 round trip error per block against the bounds,
-// the Q4_0 packing order, the SIMD kernels against the scalar one (bit for bit) on awkward
-// shapes, the scalar kernel against an fp32 product of the dequantized weights within the
-// activation-quantization bound, the input gradient, and bad shapes.
+// the Q4_0 packing order, every kernel the CPU supports against the portable one (bit for bit)
+// on awkward shapes (and a failure if one the CPU supports is not offered), the portable kernel
+// against a double product of the dequantized weights within the activation-quantization
+// bound, the input gradient, and bad shapes.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,60 +299,115 @@ static void test_forward_dequantized(Random *rng) {
         }
 }
 
-static void test_kernels(Random *rng) {
-    const int Ms[] = {1, 2, 3, 5, 17}, Ks[] = {32, 64, 96, 800}, Ns[] = {1, 7, 33, 130};
+// One product with a kernel: the portable kernel must lie within the quantization bound of
+// the double product of the dequantized weights, any other kernel must give the portable
+// kernel's bits. case_index varies the input (an outlier activation, a bias or none).
+static void check_kernel_on(QuantKernel kernel, QuantType type, int M, int K, int N, int case_index, Random *rng) {
+    float *w = test_weights(rng, N, K), *inp = malloc(sizeof(float) * (size_t)M * K);
+    random_fill_normal(rng, inp, (long)M * K, 0.0f, 1.0f);
+    if (case_index % 5 == 0) inp[(size_t)(M - 1) * K + K - 1] = 40.0f;  // an outlier activation
+    float *bias = NULL;
+    if (case_index % 2) {
+        bias = malloc(sizeof(float) * (size_t)N);
+        random_fill_normal(rng, bias, N, 0.0f, 1.0f);
+    }
+    QuantMatrix matrix;
+    Error error;
+    CHECK(quant_matrix_quantize(&matrix, type, w, N, K, &error) == 0, "%s", error.message);
+    float *portable = malloc(sizeof(float) * (size_t)M * N), *fast = malloc(sizeof(float) * (size_t)M * N);
+    quant_matmul_forward_portable(portable, inp, &matrix, bias, M, K, N);
+    if (kernel == QUANT_KERNEL_PORTABLE) {
+        float *dequantized = malloc(sizeof(float) * (size_t)N * K);
+        double *expected = malloc(sizeof(double) * (size_t)M * N), *bound = malloc(sizeof(double) * (size_t)M * N);
+        quant_dequantize(&matrix, dequantized);
+        reference_product(expected, bound, inp, dequantized, bias, M, K, N);
+        int outside = 0;
+        for (int i = 0; i < M * N; i++)
+            if (!(fabs(portable[i] - expected[i]) <= bound[i])) outside++;
+        CHECK(outside == 0, "portable %s M=%d K=%d N=%d: %d outputs beyond the quantization bound",
+              quant_type_name(type), M, K, N, outside);
+        free(dequantized), free(expected), free(bound);
+    } else {
+        memset(fast, 0xff, sizeof(float) * (size_t)M * N);  // NaNs: an output not written shows
+        quant_matmul_forward_with(kernel, fast, inp, &matrix, bias, M, K, N);
+        int different = 0;
+        for (int i = 0; i < M * N; i++) different += bits_of(fast[i]) != bits_of(portable[i]);
+        CHECK(different == 0, "%s %s M=%d K=%d N=%d: %d outputs differ from the portable kernel's",
+              quant_kernel_name(kernel), quant_type_name(type), M, K, N, different);
+    }
+    quant_matrix_free(&matrix);
+    free(w), free(inp), free(bias), free(portable), free(fast);
+}
+
+// A kernel on every pair of awkward sizes (1, 7, 31, 33, 65, 257 input rows M and weight rows
+// N), both formats, K cycling through one block, a group of 8 blocks and one more (a short
+// group), and 25 blocks. (K must be a multiple of the block: quant_check_shape refuses others.)
+static void check_kernel(QuantKernel kernel) {
+    if (!quant_kernel_supported(kernel)) {
+        fprintf(stderr, "test_quant: kernel %s not supported by this CPU, skipped\n", quant_kernel_name(kernel));
+        return;
+    }
+    const int sizes[] = {1, 7, 31, 33, 65, 257}, Ks[] = {32, 288, 96, 800};
+    Random rng;
+    random_seed(&rng, 6 + (uint64_t)kernel);
     int case_index = 0;
     for (int t = 0; t < 2; t++)
-        for (int a = 0; a < 5; a++)
-            for (int b = 0; b < 4; b++)
-                for (int c = 0; c < 4; c++, case_index++) {
-                    QuantType type = t == 0 ? QUANT_Q8_0 : QUANT_Q4_0;
-                    int M = Ms[a], K = Ks[b], N = Ns[c];
-                    float *w = test_weights(rng, N, K), *inp = malloc(sizeof(float) * (size_t)M * K);
-                    random_fill_normal(rng, inp, (long)M * K, 0.0f, 1.0f);
-                    if (case_index % 5 == 0) inp[K - 1] = 40.0f;  // an outlier activation
-                    float *bias = NULL;
-                    if (case_index % 2) {
-                        bias = malloc(sizeof(float) * (size_t)N);
-                        random_fill_normal(rng, bias, N, 0.0f, 1.0f);
-                    }
-                    QuantMatrix matrix;
-                    Error error;
-                    CHECK(quant_matrix_quantize(&matrix, type, w, N, K, &error) == 0, "%s", error.message);
-                    float *scalar = malloc(sizeof(float) * (size_t)M * N), *fast = malloc(sizeof(float) * (size_t)M * N);
-                    quant_matmul_forward_scalar(scalar, inp, &matrix, bias, M, K, N);
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++, case_index++)
+                check_kernel_on(kernel, t == 0 ? QUANT_Q8_0 : QUANT_Q4_0, sizes[i], Ks[(i + j + t) % 4], sizes[j],
+                                case_index, &rng);
+}
 
-                    // Against the fp32 product of the dequantized weights.
-                    float *dequantized = malloc(sizeof(float) * (size_t)N * K);
-                    double *expected = malloc(sizeof(double) * (size_t)M * N), *bound = malloc(sizeof(double) * (size_t)M * N);
-                    quant_dequantize(&matrix, dequantized);
-                    reference_product(expected, bound, inp, dequantized, bias, M, K, N);
-                    int outside = 0;
-                    for (int i = 0; i < M * N; i++)
-                        if (!(fabs(scalar[i] - expected[i]) <= bound[i])) outside++;
-                    CHECK(outside == 0, "%s M=%d K=%d N=%d: %d outputs beyond the quantization bound",
-                          quant_type_name(type), M, K, N, outside);
+static void portable_kernel(void) { check_kernel(QUANT_KERNEL_PORTABLE); }
+static void avx2_kernel(void) { check_kernel(QUANT_KERNEL_AVX2); }
+static void avx512_vnni_kernel(void) { check_kernel(QUANT_KERNEL_AVX512_VNNI); }
 
-                    // Every SIMD kernel compiled in: the same bits as the scalar one.
-                    for (QuantKernel kernel = QUANT_KERNEL_BEST; kernel <= QUANT_KERNEL_AVX512_VNNI; kernel++) {
-                        if (kernel == QUANT_KERNEL_SCALAR || !quant_kernel_available(kernel)) continue;
-                        memset(fast, 0xff, sizeof(float) * (size_t)M * N);
-                        if (kernel == QUANT_KERNEL_BEST) quant_matmul_forward(fast, inp, &matrix, bias, M, K, N);
-                        else quant_matmul_forward_with(kernel, fast, inp, &matrix, bias, M, K, N);
-                        int different = 0;
-                        for (int i = 0; i < M * N; i++) different += fast[i] != scalar[i];
-                        CHECK(different == 0, "%s %s M=%d K=%d N=%d: %d outputs differ from scalar",
-                              quant_kernel_name(kernel), quant_type_name(type), M, K, N, different);
-                    }
-                    quant_matrix_free(&matrix);
-                    free(w), free(inp), free(bias), free(scalar), free(fast), free(dequantized), free(expected), free(bound);
-                }
-    CHECK(quant_kernel_available(QUANT_KERNEL_SCALAR) && quant_kernel_available(quant_kernel_best()),
-          "scalar and best are always available");
-    fprintf(stderr, "kernels compiled in: scalar%s%s (best: %s)\n",
-            quant_kernel_available(QUANT_KERNEL_AVX2) ? ", avx2" : "",
-            quant_kernel_available(QUANT_KERNEL_AVX512_VNNI) ? ", avx512-vnni" : "",
-            quant_kernel_name(QUANT_KERNEL_BEST));
+// The kernels this CPU should run, from the CPU's own answer, not the dispatcher's.
+static int kernels_expected(void) {
+    int expected = 1;  // portable
+#if defined(__x86_64__) || defined(__i386__)
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    int vnni = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    expected += avx2 + vnni;
+#endif
+    return expected;
+}
+
+// The dispatcher offers every kernel the CPU says it can run (so none goes untested above),
+// chooses one of them, and the forward product with the chosen one gives the portable bits
+// below QUANT_DEQUANTIZE_MIN_ROWS.
+static void every_kernel_the_cpu_supports_is_offered(void) {
+    int supported = 0;
+    for (int kernel = QUANT_KERNEL_PORTABLE; kernel < QUANT_KERNEL_COUNT; kernel++)
+        supported += quant_kernel_supported((QuantKernel)kernel);
+    CHECK(supported == kernels_expected(), "%d kernels supported, this CPU runs %d", supported, kernels_expected());
+    CHECK(QUANT_KERNEL_COUNT == 4, "a kernel was added without its test case (%d kernels)", QUANT_KERNEL_COUNT);
+    QuantKernel best = quant_kernel_best();
+    CHECK(best != QUANT_KERNEL_BEST && quant_kernel_supported(best), "the chosen kernel %s is not supported",
+          quant_kernel_name(best));
+    const char *wanted = getenv("GROUNDUP_QUANT");
+    if (wanted && strcmp(wanted, "portable") == 0)
+        CHECK(best == QUANT_KERNEL_PORTABLE, "GROUNDUP_QUANT=portable, chosen: %s", quant_kernel_name(best));
+    fprintf(stderr, "test_quant: %d kernels supported, chosen: %s\n", supported, quant_kernel_name(best));
+    Random rng;
+    random_seed(&rng, 6);
+    for (int t = 0; t < 2; t++) {
+        int M = QUANT_DEQUANTIZE_MIN_ROWS - 1, K = 288, N = 33;
+        QuantType type = t == 0 ? QUANT_Q8_0 : QUANT_Q4_0;
+        float *w = test_weights(&rng, N, K), *inp = malloc(sizeof(float) * (size_t)M * K);
+        float *portable = malloc(sizeof(float) * (size_t)M * N), *chosen = malloc(sizeof(float) * (size_t)M * N);
+        random_fill_normal(&rng, inp, (long)M * K, 0.0f, 1.0f);
+        QuantMatrix matrix;
+        Error error;
+        REQUIRE(quant_matrix_quantize(&matrix, type, w, N, K, &error) == 0, "%s", error.message);
+        quant_matmul_forward_portable(portable, inp, &matrix, NULL, M, K, N);
+        quant_matmul_forward(chosen, inp, &matrix, NULL, M, K, N);
+        CHECK(memcmp(portable, chosen, sizeof(float) * (size_t)M * N) == 0, "%s: the chosen kernel differs",
+              quant_type_name(type));
+        quant_matrix_free(&matrix);
+        free(w), free(inp), free(portable), free(chosen);
+    }
 }
 
 // d_inp += d_out · Ŵ against a double reference, across several bands of 256 rows.
@@ -436,12 +492,6 @@ static void q4_0_scale_choice(void) {
     test_q4_0_scale_choice(&rng);
 }
 
-static void kernels(void) {
-    Random rng;
-    random_seed(&rng, 6);
-    test_kernels(&rng);
-}
-
 static void forward_dequantized(void) {
     Random rng;
     random_seed(&rng, 6);
@@ -500,8 +550,8 @@ static void non_finite_inputs(void) {
     for (int type = QUANT_Q8_0; type <= QUANT_Q4_0; type++) {
         QuantMatrix matrix;
         REQUIRE(quant_matrix_quantize(&matrix, (QuantType)type, weight, 4, 64, &error) == 0, "%s", error.message);
-        for (int kernel = QUANT_KERNEL_SCALAR; kernel <= QUANT_KERNEL_AVX512_VNNI; kernel++) {
-            if (!quant_kernel_available((QuantKernel)kernel)) continue;
+        for (int kernel = QUANT_KERNEL_PORTABLE; kernel < QUANT_KERNEL_COUNT; kernel++) {
+            if (!quant_kernel_supported((QuantKernel)kernel)) continue;
             quant_matmul_forward_with((QuantKernel)kernel, out, inp, &matrix, NULL, 2, 64, 4);
             for (int i = 0; i < 8; i++)
                 CHECK(isnan(out[i]), "%s kernel %d: output %d is %g, expected NaN", quant_type_name((QuantType)type), kernel,
@@ -516,7 +566,10 @@ static const CheckCase CASES[] = {
     {"quantize round trips", round_trip},
     {"packing", test_packing},
     {"q4_0 scale choice", q4_0_scale_choice},
-    {"kernels match the dequantized product", kernels},
+    {"portable kernel within the quantization bound", portable_kernel},
+    {"avx2 kernel gives the portable bits", avx2_kernel},
+    {"avx512-vnni kernel gives the portable bits", avx512_vnni_kernel},
+    {"every kernel the CPU supports is offered", every_kernel_the_cpu_supports_is_offered},
     {"forward from 64 rows: the fp32 product of the dequantized weights", forward_dequantized},
     {"backward to the input", backward_input},
     {"bad shapes are errors", test_bad_shapes},

@@ -95,7 +95,7 @@ int bench_quant(int argc, char **argv) {
     if (!inp || !out || !times) return fail("bench quant", "out of memory");
     random_fill_normal(&rng, inp, (long)max_rows * max_cols, 0.0f, 1.0f);
 
-    printf("Quantized kernels: %s (best compiled in). Round trip error on the first QKV matrix (RMS error / RMS "
+    printf("Quantized kernel: %s (chosen at run time; GROUNDUP_QUANT=portable|avx2|avx512-vnni picks another). Round trip error on the first QKV matrix (RMS error / RMS "
            "weight): q8_0 %.4f, q4_0 %.4f.\n\n",
            quant_kernel_name(QUANT_KERNEL_BEST),
            quant_error_stats(&layers[0].quantized[FORMAT_Q8_0], layers[0].weight).rms /
