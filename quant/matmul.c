@@ -26,6 +26,7 @@
 #include <assert.h>
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,20 +232,10 @@ static void forward_unquantized_input(float *out, const float *inp, const QuantM
     }
 }
 
-void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp, const QuantMatrix *weight,
-                               const float *bias, int M, int K, int N) {
-    assert(weight->cols == K && weight->rows == N && K % QUANT_BLOCK == 0 && M >= 0);
-    assert(quant_kernel_supported(kernel));
-    if (kernel == QUANT_KERNEL_BEST) kernel = quant_kernel_best();
-    QuantTileFunction *tile = tile_function(kernel);
-    if (M == 0) return;
-    QuantizedInput input;
-    // The SIMD Q4_0 kernels read the input in pairs of blocks.
-    int paired = weight->type == QUANT_Q4_0 && kernel != QUANT_KERNEL_PORTABLE;
-    if (quantize_input(&input, inp, M, K, paired) != 0) {
-        forward_unquantized_input(out, inp, weight, bias, M, K, N);
-        return;
-    }
+// out (M,N) = the quantized input · Wᵀ + bias, one weight row at a time against tiles of
+// INPUT_TILE input rows.
+static void forward_tiles(QuantTileFunction *tile, float *out, const QuantizedInput *input, const QuantMatrix *weight,
+                          const float *bias, int M, int K, int N) {
     size_t row_bytes = quant_row_bytes(weight->type, K);
     int n_bands = (N + WEIGHT_BAND - 1) / WEIGHT_BAND;
 #pragma omp parallel for schedule(static) if ((long)N * K > 65536)
@@ -254,11 +245,62 @@ void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp,
             int rows = M - m0 < INPUT_TILE ? M - m0 : INPUT_TILE;
             for (int n = n_start; n < n_end; n++) {
                 float sums[INPUT_TILE];
-                tile(weight->type, rows, (const char *)weight->data + (size_t)n * row_bytes, &input, m0, sums);
+                tile(weight->type, rows, (const char *)weight->data + (size_t)n * row_bytes, input, m0, sums);
                 for (int r = 0; r < rows; r++) out[(size_t)(m0 + r) * N + n] = bias ? sums[r] + bias[n] : sums[r];
             }
         }
     }
+}
+
+#if defined(QUANT_HAS_X86)
+// The same with AVX-512 VNNI strips of 32 weight rows against all input rows, each thread
+// repacking its strips into its own scratch (threads · scratch_bytes at scratch).
+static void forward_strips(float *out, const QuantizedInput *input, const QuantMatrix *weight, const float *bias, int M,
+                           int K, int N, char *scratch, size_t scratch_bytes) {
+    size_t row_bytes = quant_row_bytes(weight->type, K);
+    int n_strips = (N + QUANT_STRIP_ROWS - 1) / QUANT_STRIP_ROWS;
+#pragma omp parallel if ((long)N * K > 65536)
+    {
+        char *mine = scratch + (size_t)omp_get_thread_num() * scratch_bytes;
+#pragma omp for schedule(static)
+        for (int strip = 0; strip < n_strips; strip++) {
+            int n0 = strip * QUANT_STRIP_ROWS, count = N - n0 < QUANT_STRIP_ROWS ? N - n0 : QUANT_STRIP_ROWS;
+            quant_strip_avx512_vnni(weight->type, (const char *)weight->data + (size_t)n0 * row_bytes, row_bytes, count,
+                                    input, M, bias ? bias + n0 : NULL, out + n0, N, mine);
+        }
+    }
+}
+#endif
+
+void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp, const QuantMatrix *weight,
+                               const float *bias, int M, int K, int N) {
+    assert(weight->cols == K && weight->rows == N && K % QUANT_BLOCK == 0 && M >= 0);
+    assert(quant_kernel_supported(kernel));
+    if (kernel == QUANT_KERNEL_BEST) kernel = quant_kernel_best();
+    if (M == 0) return;
+    // Many rows on AVX-512 VNNI: strips, each thread with its scratch (if there is memory).
+    char *scratch = NULL;
+    size_t scratch_bytes = 0;
+#if defined(QUANT_HAS_X86)
+    if (kernel == QUANT_KERNEL_AVX512_VNNI && M >= QUANT_STRIP_MIN_ROWS) {
+        scratch_bytes = quant_strip_scratch_bytes(K / QUANT_BLOCK);
+        scratch = aligned_alloc(64, scratch_bytes * (size_t)omp_get_max_threads());
+    }
+#endif
+    QuantizedInput input;
+    // The SIMD Q4_0 tile kernels read the input in pairs of blocks.
+    int paired = weight->type == QUANT_Q4_0 && kernel != QUANT_KERNEL_PORTABLE && !scratch;
+    if (quantize_input(&input, inp, M, K, paired) != 0) {
+        free(scratch);
+        forward_unquantized_input(out, inp, weight, bias, M, K, N);
+        return;
+    }
+#if defined(QUANT_HAS_X86)
+    if (scratch) forward_strips(out, &input, weight, bias, M, K, N, scratch, scratch_bytes);
+    else
+#endif
+        forward_tiles(tile_function(kernel), out, &input, weight, bias, M, K, N);
+    free(scratch);
     free(input.memory);
 }
 
@@ -268,11 +310,13 @@ static void dequantize_band(const QuantMatrix *weight, int n0, int rows, float *
     for (int r = 0; r < rows; r++) quant_dequantize_row(weight, n0 + r, band + (size_t)r * weight->cols);
 }
 
-// Many rows (a prompt, a training batch): each weight is used M times, so it pays to turn a
-// band of W back into fp32 once and give it to the fp32 gemm, whose register tiling reuses
-// every loaded value many times. Returns 0, or -1 if the band could not be allocated.
-static int forward_dequantized(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
-                               int K, int N) {
+// Many rows (a prompt, a training batch) without a many-row integer kernel: each weight is
+// used M times, so it pays to turn a band of W back into fp32 once and give it to the fp32
+// gemm, whose register tiling reuses every loaded value many times.
+int quant_matmul_forward_dequantized(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
+                                     int K, int N) {
+    assert(weight->cols == K && weight->rows == N && M >= 0);
+    if (M == 0) return 0;
     int band_rows = N < DEQUANTIZED_BAND ? N : DEQUANTIZED_BAND;
     float *band = malloc(sizeof(float) * (size_t)band_rows * K);
     if (!band) return -1;
@@ -292,8 +336,14 @@ static int forward_dequantized(float *out, const float *inp, const QuantMatrix *
 
 void quant_matmul_forward(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M, int K,
                           int N) {
-    if (M >= QUANT_DEQUANTIZE_MIN_ROWS && forward_dequantized(out, inp, weight, bias, M, K, N) == 0) return;
-    quant_matmul_forward_with(QUANT_KERNEL_BEST, out, inp, weight, bias, M, K, N);
+    QuantKernel kernel = quant_kernel_best();
+    // AVX-512 VNNI multiplies many rows in integers faster than the fp32 gemm could
+    // (bench/README.md); the other kernels hand them to the gemm.
+    int integer_rows = kernel == QUANT_KERNEL_AVX512_VNNI;
+    if (M >= QUANT_DEQUANTIZE_MIN_ROWS && !integer_rows &&
+        quant_matmul_forward_dequantized(out, inp, weight, bias, M, K, N) == 0)
+        return;
+    quant_matmul_forward_with(kernel, out, inp, weight, bias, M, K, N);
 }
 
 void quant_matmul_forward_portable(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,

@@ -37,8 +37,9 @@
 // along K, to int8 with an fp32 scale (x ≈ d_x · q_x, the Q8_0 rule); each pair of blocks
 // gives an exact int32 dot product, scaled by d_w · d_x. OpenMP splits the output rows (N).
 // For M = 1 (decoding) every weight is read once, in one sequential stream per row; for
-// M > 1 each weight block, loaded and unpacked once, serves 4 rows of the input. (From 64
-// rows, quant_matmul_forward dequantizes and uses the fp32 gemm instead: see below.)
+// M > 1 each weight block, loaded and unpacked once, serves 4 rows of the input (AVX-512 VNNI,
+// from 8 rows: 8 rows, repacked strips of 32 weight rows). (From 64 rows, the other kernels
+// dequantize and use the fp32 gemm instead: see below.)
 //
 // There are three implementations of the same arithmetic: a portable scalar one (the
 // reference the tests compare against), AVX2 (maddubs/madd) and AVX-512 VNNI (vpdpbusd
@@ -160,18 +161,24 @@ int quant_kernel_supported(QuantKernel kernel);
 // supported one (portable, avx2, avx512-vnni). Decided on the first call.
 QuantKernel quant_kernel_best(void);
 
-// Rows from which quant_matmul_forward dequantizes instead (measured: bench/README.md).
+// Rows from which quant_matmul_forward dequantizes instead, unless the kernel is AVX-512 VNNI
+// (measured: bench/README.md).
 enum { QUANT_DEQUANTIZE_MIN_ROWS = 64 };
 
 // out (M,N) = inp (M,K) · Wᵀ + bias (N, or NULL), W (N,K) quantized. K and N must equal
-// W's cols and rows (programming error otherwise). Below QUANT_DEQUANTIZE_MIN_ROWS rows, the
-// best kernel above (the activations quantized to int8). From there on (prompts, training
-// batches), W is dequantized 768 rows at a time into fp32 and multiplied with the fp32 gemm:
-// the activations stay fp32 (the result is the fp32 product with the dequantized weights, up
-// to summation order), and the gemm's register tiling reuses every value it loads. (If the
-// 768-row buffer cannot be allocated, the kernel above serves.)
+// W's cols and rows (programming error otherwise). With the chosen kernel (the activations
+// quantized to int8), except: from QUANT_DEQUANTIZE_MIN_ROWS rows on (prompts, training
+// batches), if the kernel is not AVX-512 VNNI, W is dequantized 768 rows at a time into fp32
+// and multiplied with the fp32 gemm (quant_matmul_forward_dequantized). The VNNI kernel
+// takes many rows (from 8) in strips of 32 weight rows, repacked so that one vpdpbusd
+// multiplies 4 bytes of an input row with 16 weight rows, which beats the fp32 gemm there.
 void quant_matmul_forward(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M, int K,
                           int N);
+// The dequantizing path alone: the activations stay fp32, the result is the fp32 product with
+// the dequantized weights up to summation order, and the gemm's register tiling reuses every
+// value it loads. 0, or -1 (nothing written) if the 768-row buffer cannot be allocated.
+int quant_matmul_forward_dequantized(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
+                                     int K, int N);
 // The portable scalar kernel: the reference for the SIMD ones (same results, bit for bit).
 void quant_matmul_forward_portable(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M,
                                    int K, int N);

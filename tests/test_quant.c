@@ -262,8 +262,10 @@ static void reference_product(double *out, double *bound, const float *inp, cons
         }
 }
 
-// From QUANT_DEQUANTIZE_MIN_ROWS rows on, quant_matmul_forward multiplies fp32 activations with
-// the dequantized weights: the fp32 product of the dequantized matrix, up to summation order.
+// quant_matmul_forward_dequantized multiplies fp32 activations with the dequantized weights:
+// the fp32 product of the dequantized matrix, up to summation order. quant_matmul_forward
+// takes that path from QUANT_DEQUANTIZE_MIN_ROWS rows on unless the chosen kernel is
+// AVX-512 VNNI, whose product (the portable kernel's bits) it then gives.
 static void test_forward_dequantized(Random *rng) {
     const int Ms[] = {QUANT_DEQUANTIZE_MIN_ROWS, 90, 130}, Ns[] = {7, 300, 1000};
     for (int t = 0; t < 2; t++)
@@ -279,7 +281,17 @@ static void test_forward_dequantized(Random *rng) {
             Error error;
             CHECK(quant_matrix_quantize(&matrix, type, w, N, K, &error) == 0, "%s", error.message);
             quant_dequantize(&matrix, dequantized);
-            quant_matmul_forward(out, inp, &matrix, a == 1 ? NULL : bias, M, K, N);
+            CHECK(quant_matmul_forward_dequantized(out, inp, &matrix, a == 1 ? NULL : bias, M, K, N) == 0, "memory");
+            float *chosen = malloc(sizeof(float) * (size_t)M * N), *expected = malloc(sizeof(float) * (size_t)M * N);
+            quant_matmul_forward(chosen, inp, &matrix, a == 1 ? NULL : bias, M, K, N);
+            if (quant_kernel_best() == QUANT_KERNEL_AVX512_VNNI)
+                quant_matmul_forward_portable(expected, inp, &matrix, a == 1 ? NULL : bias, M, K, N);
+            else
+                memcpy(expected, out, sizeof(float) * (size_t)M * N);
+            CHECK(memcmp(chosen, expected, sizeof(float) * (size_t)M * N) == 0,
+                  "%s M=%d: quant_matmul_forward with %s is not the path it should take", quant_type_name(type), M,
+                  quant_kernel_name(QUANT_KERNEL_BEST));
+            free(chosen), free(expected);
             double worst = 0.0;
             for (int m = 0; m < M; m++)
                 for (int n = 0; n < N; n++) {
@@ -570,7 +582,7 @@ static const CheckCase CASES[] = {
     {"avx2 kernel gives the portable bits", avx2_kernel},
     {"avx512-vnni kernel gives the portable bits", avx512_vnni_kernel},
     {"every kernel the CPU supports is offered", every_kernel_the_cpu_supports_is_offered},
-    {"forward from 64 rows: the fp32 product of the dequantized weights", forward_dequantized},
+    {"dequantized forward: the fp32 product of the dequantized weights", forward_dequantized},
     {"backward to the input", backward_input},
     {"bad shapes are errors", test_bad_shapes},
     {"weights the formats cannot store are refused", unrepresentable_weights},
