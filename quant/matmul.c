@@ -20,9 +20,15 @@
 //      rows at a time are multiplied with each weight row, so every weight block, loaded
 //      and unpacked once, serves 4 rows of the input (M = 1, decoding, streams the weights
 //      once at memory speed).
-//   6. The SIMD kernels (matmul_avx2.c, matmul_avx512.c, one body in matmul_x86.h) are
-//      compiled for their instruction sets whatever the build's flags; which one runs is
-//      asked of the CPU once, when the first product needs it (quant_kernel_best).
+//   6. From 8 input rows (prompts, batches), the SIMD kernels turn this around: a strip of
+//      32 weight rows is repacked once so that one register holds 4 consecutive codes of 16
+//      (or 8) weight rows, and one instruction multiplies it with 4 bytes of an input row
+//      broadcast to every lane, for every input row in turn, without horizontal sums
+//      (matmul_avx512.c explains it). The float operations stay those of 2. and 4.
+//   7. The SIMD kernels (matmul_avx2.c, matmul_avx512.c, with a body shared through
+//      matmul_x86.h) are compiled for their instruction sets whatever the build's flags;
+//      which one runs is asked of the CPU once, when the first product needs it
+//      (quant_kernel_best).
 #include <assert.h>
 #include <float.h>
 #include <math.h>
@@ -252,25 +258,42 @@ static void forward_tiles(QuantTileFunction *tile, float *out, const QuantizedIn
     }
 }
 
+// Bytes of one thread's scratch for a strip kernel: the repacked codes (and, for AVX2's Q8_0,
+// the signs: 2 · 1024 bytes per block) and the scales (128 bytes per block).
+static size_t strip_scratch_bytes(int n_blocks) { return (size_t)n_blocks * (2 * 1024 + 128); }
+
+// The strip kernel of a kernel for M rows, or NULL: below these rows (or for the portable
+// kernel) the tile kernels are faster. Measured on one thread, 3072 x 768 (bench/README.md):
+// VNNI strips beat the tiles from 4 rows (q8_0 102 against 83 GOPS), AVX2 strips from 8 rows
+// in Q4_0 (113 against 88) but only from 16 in Q8_0 (84 against 78), whose every step pays
+// for a sign and a widening.
+static QuantStripFunction *strip_function(QuantKernel kernel, QuantType type, int M) {
 #if defined(QUANT_HAS_X86)
-// The same with AVX-512 VNNI strips of 32 weight rows against all input rows, each thread
+    if (kernel == QUANT_KERNEL_AVX512_VNNI && M >= 4) return quant_strip_avx512_vnni;
+    if (kernel == QUANT_KERNEL_AVX2 && M >= (type == QUANT_Q8_0 ? 16 : 8)) return quant_strip_avx2;
+#endif
+    (void)kernel, (void)type, (void)M;
+    return NULL;
+}
+
+// The same in strips of QUANT_STRIP_ROWS weight rows against all input rows, each thread
 // repacking its strips into its own scratch (threads · scratch_bytes at scratch).
-static void forward_strips(float *out, const QuantizedInput *input, const QuantMatrix *weight, const float *bias, int M,
-                           int K, int N, char *scratch, size_t scratch_bytes) {
+static void forward_strips(QuantStripFunction *strip, float *out, const QuantizedInput *input,
+                           const QuantMatrix *weight, const float *bias, int M, int K, int N, char *scratch,
+                           size_t scratch_bytes) {
     size_t row_bytes = quant_row_bytes(weight->type, K);
     int n_strips = (N + QUANT_STRIP_ROWS - 1) / QUANT_STRIP_ROWS;
 #pragma omp parallel if ((long)N * K > 65536)
     {
         char *mine = scratch + (size_t)omp_get_thread_num() * scratch_bytes;
 #pragma omp for schedule(static)
-        for (int strip = 0; strip < n_strips; strip++) {
-            int n0 = strip * QUANT_STRIP_ROWS, count = N - n0 < QUANT_STRIP_ROWS ? N - n0 : QUANT_STRIP_ROWS;
-            quant_strip_avx512_vnni(weight->type, (const char *)weight->data + (size_t)n0 * row_bytes, row_bytes, count,
-                                    input, M, bias ? bias + n0 : NULL, out + n0, N, mine);
+        for (int s = 0; s < n_strips; s++) {
+            int n0 = s * QUANT_STRIP_ROWS, count = N - n0 < QUANT_STRIP_ROWS ? N - n0 : QUANT_STRIP_ROWS;
+            strip(weight->type, (const char *)weight->data + (size_t)n0 * row_bytes, row_bytes, count, input, M,
+                  bias ? bias + n0 : NULL, out + n0, N, mine);
         }
     }
 }
-#endif
 
 void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp, const QuantMatrix *weight,
                                const float *bias, int M, int K, int N) {
@@ -278,15 +301,10 @@ void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp,
     assert(quant_kernel_supported(kernel));
     if (kernel == QUANT_KERNEL_BEST) kernel = quant_kernel_best();
     if (M == 0) return;
-    // Many rows on AVX-512 VNNI: strips, each thread with its scratch (if there is memory).
-    char *scratch = NULL;
-    size_t scratch_bytes = 0;
-#if defined(QUANT_HAS_X86)
-    if (kernel == QUANT_KERNEL_AVX512_VNNI && M >= QUANT_STRIP_MIN_ROWS) {
-        scratch_bytes = quant_strip_scratch_bytes(K / QUANT_BLOCK);
-        scratch = aligned_alloc(64, scratch_bytes * (size_t)omp_get_max_threads());
-    }
-#endif
+    // Many rows: strips, each thread with its scratch (if there is memory).
+    QuantStripFunction *strip = strip_function(kernel, weight->type, M);
+    size_t scratch_bytes = strip_scratch_bytes(K / QUANT_BLOCK);
+    char *scratch = strip ? aligned_alloc(64, scratch_bytes * (size_t)omp_get_max_threads()) : NULL;
     QuantizedInput input;
     // The SIMD Q4_0 tile kernels read the input in pairs of blocks.
     int paired = weight->type == QUANT_Q4_0 && kernel != QUANT_KERNEL_PORTABLE && !scratch;
@@ -295,11 +313,8 @@ void quant_matmul_forward_with(QuantKernel kernel, float *out, const float *inp,
         forward_unquantized_input(out, inp, weight, bias, M, K, N);
         return;
     }
-#if defined(QUANT_HAS_X86)
-    if (scratch) forward_strips(out, &input, weight, bias, M, K, N, scratch, scratch_bytes);
-    else
-#endif
-        forward_tiles(tile_function(kernel), out, &input, weight, bias, M, K, N);
+    if (scratch) forward_strips(strip, out, &input, weight, bias, M, K, N, scratch, scratch_bytes);
+    else forward_tiles(tile_function(kernel), out, &input, weight, bias, M, K, N);
     free(scratch);
     free(input.memory);
 }
@@ -337,9 +352,9 @@ int quant_matmul_forward_dequantized(float *out, const float *inp, const QuantMa
 void quant_matmul_forward(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M, int K,
                           int N) {
     QuantKernel kernel = quant_kernel_best();
-    // AVX-512 VNNI multiplies many rows in integers faster than the fp32 gemm could
-    // (bench/README.md); the other kernels hand them to the gemm.
-    int integer_rows = kernel == QUANT_KERNEL_AVX512_VNNI;
+    // The SIMD kernels' strips multiply many rows in integers faster than the fp32 gemm does
+    // (bench/README.md); the portable kernel hands them to the gemm.
+    int integer_rows = kernel != QUANT_KERNEL_PORTABLE;
     if (M >= QUANT_DEQUANTIZE_MIN_ROWS && !integer_rows &&
         quant_matmul_forward_dequantized(out, inp, weight, bias, M, K, N) == 0)
         return;

@@ -138,10 +138,6 @@ static inline __attribute__((always_inline)) void strip_tile(int rows, int zero_
         }
 }
 
-size_t quant_strip_scratch_bytes(int n_blocks) {
-    return (size_t)n_blocks * (8 * STRIP_VECTORS * 64 + QUANT_STRIP_ROWS * sizeof(float));
-}
-
 void quant_strip_avx512_vnni(QuantType type, const char *weight_row, size_t row_bytes, int count,
                              const QuantizedInput *input, int M, const float *bias, float *out, long ldo,
                              void *scratch) {

@@ -11,6 +11,7 @@
 #ifndef QUANT_MATMUL_KERNELS_H
 #define QUANT_MATMUL_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "quant/quant.h"
@@ -45,16 +46,16 @@ typedef void QuantTileFunction(QuantType type, int rows, const char *weight_row,
 QuantTileFunction quant_tile_avx2;         // matmul_avx2.c
 QuantTileFunction quant_tile_avx512_vnni;  // matmul_avx512.c
 
-// Many input rows, AVX-512 VNNI (matmul_avx512.c): a strip of count (<= QUANT_STRIP_ROWS)
+// Many input rows (matmul_avx2.c, matmul_avx512.c): a strip of count (<= QUANT_STRIP_ROWS)
 // weight rows from weight_row (row_bytes apart) against all M rows of input (element order,
 // not paired) -> out[m·ldo + c] = Σ + bias[c] (bias may be NULL) for c < count, the portable
 // kernel's bits. scratch: quant_strip_scratch_bytes(n_blocks) bytes, 64-byte aligned, where
 // the strip is repacked.
-enum { QUANT_STRIP_ROWS = 32, QUANT_STRIP_MIN_ROWS = 8 };
-size_t quant_strip_scratch_bytes(int n_blocks);
-void quant_strip_avx512_vnni(QuantType type, const char *weight_row, size_t row_bytes, int count,
-                             const QuantizedInput *input, int M, const float *bias, float *out, long ldo,
-                             void *scratch);
+enum { QUANT_STRIP_ROWS = 32 };
+typedef void QuantStripFunction(QuantType type, const char *weight_row, size_t row_bytes, int count,
+                                const QuantizedInput *input, int M, const float *bias, float *out, long ldo,
+                                void *scratch);
+QuantStripFunction quant_strip_avx2, quant_strip_avx512_vnni;
 #endif
 
 #endif

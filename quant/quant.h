@@ -37,9 +37,9 @@
 // along K, to int8 with an fp32 scale (x ≈ d_x · q_x, the Q8_0 rule); each pair of blocks
 // gives an exact int32 dot product, scaled by d_w · d_x. OpenMP splits the output rows (N).
 // For M = 1 (decoding) every weight is read once, in one sequential stream per row; for
-// M > 1 each weight block, loaded and unpacked once, serves 4 rows of the input (AVX-512 VNNI,
-// from 8 rows: 8 rows, repacked strips of 32 weight rows). (From 64 rows, the other kernels
-// dequantize and use the fp32 gemm instead: see below.)
+// M > 1 each weight block, loaded and unpacked once, serves 4 rows of the input (the SIMD
+// kernels from 4 to 16 rows on: 8 or 4 rows against repacked strips of 32 weight rows). (From 64
+// rows, the portable kernel dequantizes and uses the fp32 gemm instead: see below.)
 //
 // There are three implementations of the same arithmetic: a portable scalar one (the
 // reference the tests compare against), AVX2 (maddubs/madd) and AVX-512 VNNI (vpdpbusd
@@ -161,17 +161,18 @@ int quant_kernel_supported(QuantKernel kernel);
 // supported one (portable, avx2, avx512-vnni). Decided on the first call.
 QuantKernel quant_kernel_best(void);
 
-// Rows from which quant_matmul_forward dequantizes instead, unless the kernel is AVX-512 VNNI
-// (measured: bench/README.md).
+// Rows from which quant_matmul_forward dequantizes instead when the kernel is the portable
+// one (measured: bench/README.md).
 enum { QUANT_DEQUANTIZE_MIN_ROWS = 64 };
 
 // out (M,N) = inp (M,K) · Wᵀ + bias (N, or NULL), W (N,K) quantized. K and N must equal
 // W's cols and rows (programming error otherwise). With the chosen kernel (the activations
-// quantized to int8), except: from QUANT_DEQUANTIZE_MIN_ROWS rows on (prompts, training
-// batches), if the kernel is not AVX-512 VNNI, W is dequantized 768 rows at a time into fp32
-// and multiplied with the fp32 gemm (quant_matmul_forward_dequantized). The VNNI kernel
-// takes many rows (from 8) in strips of 32 weight rows, repacked so that one vpdpbusd
-// multiplies 4 bytes of an input row with 16 weight rows, which beats the fp32 gemm there.
+// quantized to int8). The SIMD kernels take many rows (from 4 to 16: prompts, training batches) in
+// strips of 32 weight rows, repacked so that one instruction multiplies 4 bytes of an input
+// row with 16 (AVX-512 VNNI vpdpbusd) or 8 (AVX2 vpmaddubsw) weight rows, which beats the
+// fp32 gemm there. The portable kernel has no such path: from QUANT_DEQUANTIZE_MIN_ROWS rows
+// on, W is dequantized 768 rows at a time into fp32 and multiplied with the fp32 gemm
+// (quant_matmul_forward_dequantized).
 void quant_matmul_forward(float *out, const float *inp, const QuantMatrix *weight, const float *bias, int M, int K,
                           int N);
 // The dequantizing path alone: the activations stay fp32, the result is the fp32 product with

@@ -264,8 +264,8 @@ static void reference_product(double *out, double *bound, const float *inp, cons
 
 // quant_matmul_forward_dequantized multiplies fp32 activations with the dequantized weights:
 // the fp32 product of the dequantized matrix, up to summation order. quant_matmul_forward
-// takes that path from QUANT_DEQUANTIZE_MIN_ROWS rows on unless the chosen kernel is
-// AVX-512 VNNI, whose product (the portable kernel's bits) it then gives.
+// takes that path from QUANT_DEQUANTIZE_MIN_ROWS rows on when the chosen kernel is the
+// portable one; a SIMD kernel's product (the portable kernel's bits) otherwise.
 static void test_forward_dequantized(Random *rng) {
     const int Ms[] = {QUANT_DEQUANTIZE_MIN_ROWS, 90, 130}, Ns[] = {7, 300, 1000};
     for (int t = 0; t < 2; t++)
@@ -284,7 +284,7 @@ static void test_forward_dequantized(Random *rng) {
             CHECK(quant_matmul_forward_dequantized(out, inp, &matrix, a == 1 ? NULL : bias, M, K, N) == 0, "memory");
             float *chosen = malloc(sizeof(float) * (size_t)M * N), *expected = malloc(sizeof(float) * (size_t)M * N);
             quant_matmul_forward(chosen, inp, &matrix, a == 1 ? NULL : bias, M, K, N);
-            if (quant_kernel_best() == QUANT_KERNEL_AVX512_VNNI)
+            if (quant_kernel_best() != QUANT_KERNEL_PORTABLE)
                 quant_matmul_forward_portable(expected, inp, &matrix, a == 1 ? NULL : bias, M, K, N);
             else
                 memcpy(expected, out, sizeof(float) * (size_t)M * N);
@@ -351,21 +351,22 @@ static void check_kernel_on(QuantKernel kernel, QuantType type, int M, int K, in
     free(w), free(inp), free(bias), free(portable), free(fast);
 }
 
-// A kernel on every pair of awkward sizes (1, 7, 31, 33, 65, 257 input rows M and weight rows
-// N), both formats, K cycling through one block, a group of 8 blocks and one more (a short
-// group), and 25 blocks. (K must be a multiple of the block: quant_check_shape refuses others.)
+// A kernel on every pair of awkward sizes (1, 3, 7, 31, 33, 65, 257 input rows M and weight
+// rows N: tiles of rows and strips of weight rows whole and cut), both formats, K cycling
+// through one block, a group of 8 blocks and one more (a short group), and 25 blocks. (K must
+// be a multiple of the block: quant_check_shape refuses others.)
 static void check_kernel(QuantKernel kernel) {
     if (!quant_kernel_supported(kernel)) {
         fprintf(stderr, "test_quant: kernel %s not supported by this CPU, skipped\n", quant_kernel_name(kernel));
         return;
     }
-    const int sizes[] = {1, 7, 31, 33, 65, 257}, Ks[] = {32, 288, 96, 800};
+    const int sizes[] = {1, 3, 7, 31, 33, 65, 257}, Ks[] = {32, 288, 96, 800};
     Random rng;
     random_seed(&rng, 6 + (uint64_t)kernel);
     int case_index = 0;
     for (int t = 0; t < 2; t++)
-        for (int i = 0; i < 6; i++)
-            for (int j = 0; j < 6; j++, case_index++)
+        for (int i = 0; i < 7; i++)
+            for (int j = 0; j < 7; j++, case_index++)
                 check_kernel_on(kernel, t == 0 ? QUANT_Q8_0 : QUANT_Q4_0, sizes[i], Ks[(i + j + t) % 4], sizes[j],
                                 case_index, &rng);
 }
