@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include "foundations/clock.h"
+#include "foundations/matmul.h"
 #include "foundations/optimizer.h"
 #include "gpt/checkpoint.h"
 #include "gpt/quantize.h"
+#include "quant/quant.h"
 #include "gpt/gpt2.h"
 #include "tools/bench.h"
 #include "tools/run.h"
@@ -248,7 +250,10 @@ int bench_generate(int argc, char **argv) {
                                                                : (double)model.quantized[t].bytes;
     printf("model: %ld parameters, %.1f MB of weights read per token; %d threads\n", model_count_parameters(&model), bytes_per_token / 1e6,
            omp_get_max_threads());
-    printf("prompt: %d tokens in %.1f ms\n", prompt_tokens, prompt_seconds * 1e3);
+    printf("kernels: gemm %s, quantized %s (GROUNDUP_GEMM, GROUNDUP_QUANT choose others)\n",
+           gemm_kernel_name(gemm_kernel_best()), quant_kernel_name(QUANT_KERNEL_BEST));
+    printf("prompt: %d tokens in %.1f ms (%.1f tok/s)\n", prompt_tokens, prompt_seconds * 1e3,
+           prompt_tokens / prompt_seconds);
     printf("decode: %.2f tok/s (%d tokens in %.2f s)\n", tokens_per_second, tokens, seconds);
     double bandwidth = read_bandwidth_bound(omp_get_max_threads());
     double bound = bandwidth * 1e9 / bytes_per_token;
