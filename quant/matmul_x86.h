@@ -203,6 +203,23 @@ static inline __attribute__((always_inline)) void tile_simd(QuantType type, Isa 
     for (int r = 0; r < rows; r++) sums[r] = lanes[r];
 }
 
-// One function per (type, instruction set), with the row count made a constant.
+// tile_simd with the type and the row count made constants, for each file's entry point.
+static inline __attribute__((always_inline)) void tile_any(Isa isa, QuantType type, int rows, const char *weight_row,
+                                                            const QuantizedInput *input, int m0, float *sums) {
+    if (type == QUANT_Q8_0) {
+        switch (rows) {
+        case 1: tile_simd(QUANT_Q8_0, isa, 1, weight_row, input, m0, sums); return;
+        case 2: tile_simd(QUANT_Q8_0, isa, 2, weight_row, input, m0, sums); return;
+        case 3: tile_simd(QUANT_Q8_0, isa, 3, weight_row, input, m0, sums); return;
+        default: tile_simd(QUANT_Q8_0, isa, 4, weight_row, input, m0, sums); return;
+        }
+    }
+    switch (rows) {
+    case 1: tile_simd(QUANT_Q4_0, isa, 1, weight_row, input, m0, sums); return;
+    case 2: tile_simd(QUANT_Q4_0, isa, 2, weight_row, input, m0, sums); return;
+    case 3: tile_simd(QUANT_Q4_0, isa, 3, weight_row, input, m0, sums); return;
+    default: tile_simd(QUANT_Q4_0, isa, 4, weight_row, input, m0, sums); return;
+    }
+}
 
 #endif
