@@ -63,8 +63,9 @@ int quant_kernel_supported(QuantKernel kernel) {
     case QUANT_KERNEL_BEST:
     case QUANT_KERNEL_PORTABLE: return 1;
 #if defined(QUANT_HAS_X86)
-    case QUANT_KERNEL_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    // (F16C too, which every CPU with AVX2 has: Intel since Ivy Bridge, AMD since Piledriver;
+    // clang 14 cannot ask for it.)
+    case QUANT_KERNEL_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case QUANT_KERNEL_AVX512_VNNI:
         return quant_kernel_supported(QUANT_KERNEL_AVX2) && __builtin_cpu_supports("avx512f") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&

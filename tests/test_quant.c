@@ -379,7 +379,7 @@ static void avx512_vnni_kernel(void) { check_kernel(QUANT_KERNEL_AVX512_VNNI); }
 static int kernels_expected(void) {
     int expected = 1;  // portable
 #if defined(__x86_64__) || defined(__i386__)
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");  // (and F16C, which they all have)
     int vnni = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
     expected += avx2 + vnni;
