@@ -192,13 +192,16 @@ int command_normalization(int argc, char **argv) {
     if (check_training_options("normalization", &o)) return 1;
     if (groups < 1 || o.conv1 % groups || o.conv2 % groups) return fail("normalization", "--groups must divide --conv1 and --conv2");
     SmallCnnConfig configs[NORM_KIND_COUNT];
-    static CurveRun runs[NORM_KIND_COUNT];
+    CurveRun *runs = calloc(NORM_KIND_COUNT, sizeof *runs);  // on the heap: each holds its curves
+    if (!runs) return fail("normalization", "out of memory");
     for (int k = 0; k < NORM_KIND_COUNT; k++) {
         configs[k] = (SmallCnnConfig){1, 28, o.conv1, o.conv2, o.hidden, 10, (NormKind)k, groups, 0.0f};
         snprintf(runs[k].name, sizeof runs[k].name, "%s", norm_kind_name((NormKind)k));
     }
-    return run_curve_experiment("normalization", &o, configs, runs, NORM_KIND_COUNT, "normalisation",
-                                "Small CNN on MNIST by normalisation");
+    int status = run_curve_experiment("normalization", &o, configs, runs, NORM_KIND_COUNT, "normalisation",
+                                      "Small CNN on MNIST by normalisation");
+    free(runs);
+    return status;
 }
 
 int command_dropout(int argc, char **argv) {
@@ -213,11 +216,14 @@ int command_dropout(int argc, char **argv) {
     if (check_training_options("dropout", &o)) return 1;
     if (!(p > 0.0f && p < 1.0f)) return fail("dropout", "--p must be in (0, 1)");
     SmallCnnConfig configs[2];
-    static CurveRun runs[2];
+    CurveRun *runs = calloc(2, sizeof *runs);
+    if (!runs) return fail("dropout", "out of memory");
     for (int k = 0; k < 2; k++) configs[k] = (SmallCnnConfig){1, 28, o.conv1, o.conv2, o.hidden, 10, NORM_NONE, 1, k ? p : 0.0f};
     snprintf(runs[0].name, sizeof runs[0].name, "no dropout");
     snprintf(runs[1].name, sizeof runs[1].name, "dropout %.2g", (double)p);
-    return run_curve_experiment("dropout", &o, configs, runs, 2, "model", "Small CNN on few images, with and without dropout");
+    int status = run_curve_experiment("dropout", &o, configs, runs, 2, "model", "Small CNN on few images, with and without dropout");
+    free(runs);
+    return status;
 }
 
 enum { N_FLOW_RUNS = 6 };
@@ -345,7 +351,11 @@ int command_gradient_flow(int argc, char **argv) {
     Error error = {{0}};
     LabelledSet train;
     if (mnist_subset(data, "train", train_count, &train, &error)) return fail("gradient-flow", error.message);
-    static FlowRun runs[N_FLOW_RUNS];
+    FlowRun *runs = calloc(N_FLOW_RUNS, sizeof *runs);  // on the heap: each holds its records
+    if (!runs) {
+        labelled_set_free(&train);
+        return fail("gradient-flow", "out of memory");
+    }
     flow_runs(runs, layers, channels, large_factor);
     int status = 0;
     for (int r = 0; r < N_FLOW_RUNS && !status; r++) {
@@ -357,6 +367,7 @@ int command_gradient_flow(int argc, char **argv) {
         status = write_flow_svg(out, runs, &error);
         if (!status) printf("\ngradient norms: %s\n", out);
     }
+    free(runs);
     labelled_set_free(&train);
     return status ? fail("gradient-flow", error.message) : 0;
 }
