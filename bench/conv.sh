@@ -18,6 +18,7 @@ repeats=${3:-7}
 rounds=${4:-3}
 clock=${5:-}
 export OMP_WAIT_POLICY=PASSIVE
+source "$(dirname "$0")/openblas_core.sh"  # conv2d runs on oneDNN; anything else torch does on OpenBLAS gets its best core
 if ! /usr/bin/python3 -c "import torch" 2> /dev/null; then
     apt-get update -qq && apt-get install -y -qq python3-torch > /dev/null
 fi
