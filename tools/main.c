@@ -22,6 +22,7 @@ static const Command commands[] = {
     {"normalization", "a small CNN on MNIST with no, batch, layer and group norm: curves SVG + table", command_normalization},
     {"gradient-flow", "per-layer gradient norms of a 20-layer net by initialisation, plain and residual: SVG + table", command_gradient_flow},
     {"dropout", "train/test gap with and without dropout on 500 MNIST images: curves SVG + table", command_dropout},
+    {"explore", "the mathematics made visible: calculus, numerical stability, probability, information (tables + SVGs)", command_explore},
     {"svd-compress", "compress a PGM/PPM image by rank-K SVD per channel: storage, PSNR, --sweep SVG", command_svd_compress},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

@@ -1,0 +1,39 @@
+// groundup explore <topic> [options]: the mathematics made visible. Each topic measures one
+// idea (explore/), prints a markdown table on stdout and writes an SVG; `groundup explore`
+// lists the topics. The topics' own parsing and printing live in tools/cmd_explore_<area>.c.
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/commands.h"
+#include "tools/explore_topics.h"
+#include "tools/options.h"
+
+// One line per topic, grouped by area; the sentinel ends the table.
+static const ExploreTopic topics[] = {
+    {NULL, NULL, NULL, NULL},
+};
+
+static void print_topics(FILE *out) {
+    fprintf(out, "usage: groundup explore <topic> [options]   (groundup explore <topic> --help)\n\ntopics:\n");
+    const char *area = "";
+    for (const ExploreTopic *t = topics; t->name; t++) {
+        if (strcmp(area, t->area) != 0) fprintf(out, "  %s\n", area = t->area);
+        fprintf(out, "    %-22s %s\n", t->name, t->summary);
+    }
+}
+
+int command_explore(int argc, char **argv) {
+    if (argc < 2) {
+        print_topics(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_topics(stdout);
+        return 0;
+    }
+    for (const ExploreTopic *t = topics; t->name; t++)
+        if (strcmp(argv[1], t->name) == 0) return t->run(argc - 1, argv + 1);
+    char message[160];
+    snprintf(message, sizeof message, "unknown topic '%s' (groundup explore --help lists them)", argv[1]);
+    return fail("explore", message);
+}

@@ -1,0 +1,14 @@
+// The topics of `groundup explore` (tools/cmd_explore.c lists them): each a function taking its
+// own argc/argv (argv[0] is the topic's name) and returning the exit status, defined in
+// tools/cmd_explore_<area>.c.
+#ifndef TOOLS_EXPLORE_TOPICS_H
+#define TOOLS_EXPLORE_TOPICS_H
+
+typedef struct ExploreTopic {
+    const char *name;     // "finite-differences"
+    const char *area;     // "calculus", "numerical stability", "probability", "information theory"
+    const char *summary;  // one line
+    int (*run)(int argc, char **argv);
+} ExploreTopic;
+
+#endif
