@@ -15,8 +15,7 @@ const double CLASSIFIER_STEP_TOLERANCE = 1e-5;         // relative, each step's 
 const double CLASSIFIER_BUFFER_TOLERANCE = 1e-5;       // relative to the tensor's largest reference value
 const double CLASSIFIER_EVAL_LOGITS_TOLERANCE = 1e-4;  // absolute, after the steps
 
-// A float tensor of the state file with exactly count values, or NULL (with error).
-static const float *state_floats(const Safetensors *file, const char *path, const char *name, long count, Error *error) {
+const float *verify_state_floats(const Safetensors *file, const char *path, const char *name, long count, Error *error) {
     const SafetensorsTensor *t = safetensors_find(file, name);
     if (!t) return error_set(error, "%s: %s is missing", path, name), NULL;
     if (!t->floats) return error_set(error, "%s: %s is %s, not a float type", path, name, safetensors_dtype_name(t->dtype)), NULL;
@@ -25,7 +24,7 @@ static const float *state_floats(const Safetensors *file, const char *path, cons
     return t->floats;
 }
 
-static TensorDifference difference(const char *name, const float *ours, const float *reference, long n, double tolerance) {
+TensorDifference tensor_difference(const char *name, const float *ours, const float *reference, long n, double tolerance) {
     TensorDifference d;
     memset(&d, 0, sizeof d);
     snprintf(d.name, sizeof d.name, "%s", name);
@@ -63,14 +62,14 @@ static int compare_once(const Classifier *classifier, const Safetensors *state, 
     const SafetensorsTensor *inputs, *targets;
     if (state_batch(state, path, &inputs, &targets, error)) return -1;
     int B = inputs->shape[0], K = classifier->n_classes;
-    const float *logits_ref = state_floats(state, path, "logits", (long)B * K, error);
-    const float *loss_ref = logits_ref ? state_floats(state, path, "loss", 1, error) : NULL;
+    const float *logits_ref = verify_state_floats(state, path, "logits", (long)B * K, error);
+    const float *loss_ref = logits_ref ? verify_state_floats(state, path, "loss", 1, error) : NULL;
     if (!loss_ref) return -1;
     Tensor *logits, *loss = training_loss(classifier, tape, inputs, targets, &logits);
     if (!loss) return tape_error(tape, error);
     parameters_zero_grad(classifier->params);
     if (tape_backward(tape, loss, error)) return -1;
-    TensorDifference d = difference("logits", logits->data, logits_ref, (long)B * K, INFINITY);
+    TensorDifference d = tensor_difference("logits", logits->data, logits_ref, (long)B * K, INFINITY);
     result->logits_max_abs = d.max_abs;
     result->logits_ok = d.max_abs <= CLASSIFIER_LOGITS_TOLERANCE;
     result->loss = loss->data[0];
@@ -85,10 +84,10 @@ static int compare_once(const Classifier *classifier, const Safetensors *state, 
             return error_set(error, "verify: more than %d parameter tensors", CLASSIFIER_VERIFY_MAX_TENSORS);
         char name[PARAMETER_NAME_MAX + 8];
         snprintf(name, sizeof name, "grad.%s", entry->name);
-        const float *reference = state_floats(state, path, name, entry->tensor->size, error);
+        const float *reference = verify_state_floats(state, path, name, entry->tensor->size, error);
         if (!reference) return -1;
         result->grads[result->n_grads++] =
-            difference(entry->name, entry->tensor->grad, reference, entry->tensor->size, CLASSIFIER_GRADIENT_TOLERANCE);
+            tensor_difference(entry->name, entry->tensor->grad, reference, entry->tensor->size, CLASSIFIER_GRADIENT_TOLERANCE);
     }
     return 0;
 }
@@ -149,19 +148,19 @@ static int compare_after_steps(const Classifier *classifier, const Safetensors *
         for (long j = 0; j < t->count; j++) reference[j] = t->floats ? t->floats[j] : (float)t->ints[j];
         if (result->n_buffers < CLASSIFIER_VERIFY_MAX_TENSORS)
             result->buffers[result->n_buffers++] =
-                difference(entry->name, entry->tensor->data, reference, t->count, CLASSIFIER_BUFFER_TOLERANCE);
+                tensor_difference(entry->name, entry->tensor->data, reference, t->count, CLASSIFIER_BUFFER_TOLERANCE);
         free(reference);
     }
     const SafetensorsTensor *inputs = safetensors_find(state, "inputs");
     if (!safetensors_find(state, "eval_logits")) return 0;
-    const float *eval_ref = state_floats(state, path, "eval_logits", (long)inputs->shape[0] * classifier->n_classes, error);
+    const float *eval_ref = verify_state_floats(state, path, "eval_logits", (long)inputs->shape[0] * classifier->n_classes, error);
     if (!eval_ref) return -1;
     tape_reset(tape);
     tape->recording = 0;
     Tensor *logits = classifier->forward(classifier->model, tape, tensor_from(tape, inputs->floats, inputs->ndim, inputs->shape), 0);
     tape->recording = 1;
     if (!logits) return tape_error(tape, error);
-    TensorDifference d = difference("eval_logits", logits->data, eval_ref, logits->size, INFINITY);
+    TensorDifference d = tensor_difference("eval_logits", logits->data, eval_ref, logits->size, INFINITY);
     result->eval_compared = 1;
     result->eval_logits_max_abs = d.max_abs;
     result->eval_logits_ok = d.max_abs <= CLASSIFIER_EVAL_LOGITS_TOLERANCE;

@@ -56,6 +56,13 @@ typedef struct ClassifierVerification {
 extern const double CLASSIFIER_LOGITS_TOLERANCE, CLASSIFIER_LOSS_TOLERANCE, CLASSIFIER_GRADIENT_TOLERANCE,
     CLASSIFIER_STEP_TOLERANCE, CLASSIFIER_BUFFER_TOLERANCE, CLASSIFIER_EVAL_LOGITS_TOLERANCE;
 
+// ours against reference (n values): max |difference|, max |reference|, their ratio, and ok
+// when the ratio is within tolerance.
+TensorDifference tensor_difference(const char *name, const float *ours, const float *reference, long n, double tolerance);
+// A float tensor of the state file (path, for messages) with exactly count values (count < 0:
+// any), or NULL with an error naming what is missing or wrong.
+const float *verify_state_floats(const Safetensors *file, const char *path, const char *name, long count, Error *error);
+
 // Loads both files (the model must be of architecture arch; every malformation an Error naming
 // file and tensor), compares, then runs steps AdamW steps (lr, betas 0.9/0.999, eps 1e-8,
 // weight decay 0.01 on every parameter) with the model in training mode, then compares the

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "models/classifier_verify.h"
+#include "models/transformer_verify.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 
@@ -45,29 +46,33 @@ static void print_verification(const char *arch, const ClassifierVerification *v
 
 int verify_classifier(int argc, char **argv) {
     const char *arch_name = NULL, *model_path = NULL, *state_path = NULL;
-    int steps = 10;
+    int steps = 10, heads = 0;
     float lr = 1e-3f;
     const Option options[] = {
-        {"--arch", OPTION_STRING, &arch_name, "mlp | lenet5 | resnet | alexnet"},
+        {"--arch", OPTION_STRING, &arch_name, "mlp | lenet5 | resnet | alexnet | transformer"},
+        {"--heads", OPTION_INT, &heads, "transformer: its number of attention heads (the files do not say)"},
         {"--model", OPTION_STRING, &model_path, "PARAMS.safetensors: the reference's state_dict (conv1.weight, ...)"},
         {"--state", OPTION_STRING, &state_path,
          "STATE.safetensors: inputs, targets, logits, loss, grad.<name>, step_losses, after.<name>, eval_logits"},
         {"--steps", OPTION_INT, &steps, "AdamW steps on the state's batch"},
         {"--lr", OPTION_FLOAT, &lr, "learning rate of those steps"},
     };
-    const char *usage = "groundup verify --arch mlp|lenet5|resnet|alexnet --model PARAMS.safetensors --state STATE.safetensors "
-                        "[--steps 10] [--lr 1e-3]";
-    int parsed = options_parse(argc, argv, usage, options, 5, NULL, 0, NULL);
+    const char *usage = "groundup verify --arch mlp|lenet5|resnet|alexnet|transformer [--heads H] --model PARAMS.safetensors "
+                        "--state STATE.safetensors [--steps 10] [--lr 1e-3]";
+    int parsed = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     Error error = {{0}};
     ClassifierArch arch;
-    if (!arch_name || classifier_arch_parse(arch_name, &arch, &error)) return fail("verify", error.message);
+    int transformer = arch_name && !strcmp(arch_name, "transformer");
+    if (!arch_name || (!transformer && classifier_arch_parse(arch_name, &arch, &error))) return fail("verify", error.message);
+    if (transformer && heads < 1) return fail("verify", "--arch transformer needs --heads H (the files do not say)");
     if (!model_path || !state_path) return fail("verify", "--model and --state are required");
     if (steps < 0 || steps > CLASSIFIER_VERIFY_MAX_STEPS) return fail("verify", "--steps must be 0..1000");
     if (!(lr > 0.0f)) return fail("verify", "--lr must be positive");
     ClassifierVerification *v = malloc(sizeof *v);  // ~150 KB: not on the stack
     if (!v) return fail("verify", "out of memory");
-    int status = classifier_verify(arch, model_path, state_path, steps, lr, v, &error);
+    int status = transformer ? transformer_verify(model_path, state_path, heads, steps, lr, v, &error)
+                             : classifier_verify(arch, model_path, state_path, steps, lr, v, &error);
     if (!status) print_verification(arch_name, v);
     status = status ? fail("verify", error.message) : v->ok ? 0 : 1;
     free(v);
