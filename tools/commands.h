@@ -27,6 +27,7 @@ int command_normalization(int argc, char **argv);
 int command_gradient_flow(int argc, char **argv);
 int command_dropout(int argc, char **argv);
 int command_explore(int argc, char **argv);
+int command_seq2seq(int argc, char **argv);
 
 // Image classification (cmd_classify.c): train and eval hand over when --data is a directory.
 int classify_wants(int argc, char **argv);
