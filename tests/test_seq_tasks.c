@@ -120,11 +120,13 @@ static void tasks_cover_their_variety(void) {
           "formats: comma %d dotted %d yyyy/ %d mm/ %d mon %d day-first %d", comma, dotted, iso_slash, us_slash,
           short_name, day_first);
     seq_dataset_free(&train);
+    seq_dataset_free(&test);
     REQUIRE(seq_datasets_make(SEQ_TASK_ADDITION, 4000, 0, 3, &train, &test, NULL) == 0, "addition");
     int lengths[10] = {0};
     for (int i = 0; i < train.n; i++) lengths[train.source_length[i]]++;
     for (int n = 3; n <= 9; n++) CHECK(lengths[n] > 0, "no source of %d characters", n);
     seq_dataset_free(&train);
+    seq_dataset_free(&test);
 }
 
 static void seed_decides_everything(void) {
