@@ -10,6 +10,12 @@
 
 // One line per topic, grouped by area; the sentinel ends the table.
 static const ExploreTopic topics[] = {
+    {"finite-differences", "calculus", "forward and central differences: the error against h, log-log",
+     explore_run_finite_differences},
+    {"jacobian-hessian", "calculus", "gradients, Jacobians, Hessians (and a network's) against differences",
+     explore_run_jacobian_hessian},
+    {"chain-rule", "calculus", "a 3-layer MLP's backward as its vector-Jacobian products, checked",
+     explore_run_chain_rule},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -11,4 +11,9 @@ typedef struct ExploreTopic {
     int (*run)(int argc, char **argv);
 } ExploreTopic;
 
+// tools/cmd_explore_calculus.c
+int explore_run_finite_differences(int argc, char **argv);
+int explore_run_jacobian_hessian(int argc, char **argv);
+int explore_run_chain_rule(int argc, char **argv);
+
 #endif
