@@ -514,8 +514,8 @@ int explore_jacobian_hessian(int steps_per_decade, uint64_t seed, JacobianHessia
         return -1;
     memset(result, 0, sizeof *result);
     static const char *const names[JACOBIAN_HESSIAN_CHECKS] = {
-        "Rosenbrock gradient",     "spherical Jacobian",         "softmax Jacobian", "Rosenbrock Hessian (gradients)",
-        "Rosenbrock Hessian (f)", "network gradient (float32)", "network Hv (float32)"};
+        "Rosenbrock ∇f",    "spherical J",   "softmax J", "Rosenbrock H (∇f)",
+        "Rosenbrock H (f)", "network ∇L f32", "network Hv f32"};
     static const char *const shapes[JACOBIAN_HESSIAN_CHECKS] = {"2", "3x3", "5x5", "2x2", "2x2", "83", "83"};
     for (int c = 0; c < JACOBIAN_HESSIAN_CHECKS; c++) {
         double expected = c == 4 ? pow(DBL_EPSILON, 0.25) : c >= 5 ? cbrt(FLT_EPSILON) : cbrt(DBL_EPSILON);

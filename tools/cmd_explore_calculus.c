@@ -43,10 +43,10 @@ static int write_sweep_svg(const char *path, const char *title, const StepSweep 
     PlotSeries series[JACOBIAN_HESSIAN_CHECKS];
     for (int k = 0; k < sweeps[0].n; k++) h[k] = (float)sweeps[0].h[k];
     for (int s = 0; s < n_sweeps; s++) {
-        for (int k = 0; k < sweeps[s].n; k++) errors[s][k] = (float)sweeps[s].error[k];
+        for (int k = 0; k < sweeps[s].n; k++) errors[s][k] = sweeps[s].error[k] > 1.0 ? 1.0f : (float)sweeps[s].error[k];
         series[s] = (PlotSeries){sweeps[s].name, h, errors[s], sweeps[s].n};
     }
-    PlotChart chart = {.title = title, .x_label = "step h", .y_label = "relative error", .log_y = 1,
+    PlotChart chart = {.title = title, .x_label = "step h", .y_label = "relative error (above 1: at 1)", .log_y = 1,
                        .series = series, .n_series = n_sweeps, .log_x = 1};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
@@ -97,14 +97,15 @@ int explore_run_jacobian_hessian(int argc, char **argv) {
     Error error;
     JacobianHessianResult r;
     if (explore_jacobian_hessian(per_decade, (uint64_t)seed, &r, &error) ||
-        write_sweep_svg(out, "Gradients, Jacobians, Hessians: finite differences against analytic", r.checks,
+        write_sweep_svg(out, "Derivatives: differences against analytic", r.checks,
                         JACOBIAN_HESSIAN_CHECKS, &error))
         return fail("explore jacobian-hessian", error.message);
     fprintf(stderr, "explore jacobian-hessian: wrote %s\n", out);
     printf("Each derivative analytic (the network's: the framework's tape backward) against central differences;\n"
-           "error = max |numeric - analytic| / max |analytic|. The network: tanh MLP 4-6-5-3, %ld parameters, mean\n"
-           "cross-entropy over 8 examples; its Hv by differences of tape gradients along a unit v, against the float64\n"
-           "twin's Hv.\n\n",
+           "error = max |numeric - analytic| / max |analytic| (RMS over 8 points for the small functions). H (∇f):\n"
+           "the Hessian by differences of the analytic gradient, H (f): by second differences of f. The network: tanh\n"
+           "MLP 4-6-5-3, %ld parameters, mean cross-entropy over 8 examples; its Hv by differences of tape gradients\n"
+           "along a unit v, against the float64 twin's Hv.\n\n",
            r.n_parameters);
     print_sweep_table(r.checks, JACOBIAN_HESSIAN_CHECKS);
     static const char *const theory[JACOBIAN_HESSIAN_CHECKS] = {"eps64^(1/3)", "eps64^(1/3)", "eps64^(1/3)",
