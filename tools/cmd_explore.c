@@ -16,6 +16,16 @@ static const ExploreTopic topics[] = {
      explore_run_jacobian_hessian},
     {"chain-rule", "calculus", "a 3-layer MLP's backward as its vector-Jacobian products, checked",
      explore_run_chain_rule},
+    {"softmax-stability", "numerical stability", "log-sum-exp and softmax, naive against stable, logits up to 1e4",
+     explore_run_softmax_stability},
+    {"variance-stability", "numerical stability", "variance one-pass, two-pass and Welford on data with a large mean",
+     explore_run_variance_stability},
+    {"summation", "numerical stability", "1e7 float32 values summed running, pairwise, Kahan, against float64",
+     explore_run_summation},
+    {"orthogonality", "numerical stability", "Gram-Schmidt against Householder: ||QᵀQ - I|| against κ",
+     explore_run_orthogonality},
+    {"ill-conditioning", "numerical stability", "Hilbert systems: the error against κ, the residual at ε",
+     explore_run_ill_conditioning},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -16,4 +16,11 @@ int explore_run_finite_differences(int argc, char **argv);
 int explore_run_jacobian_hessian(int argc, char **argv);
 int explore_run_chain_rule(int argc, char **argv);
 
+// tools/cmd_explore_stability.c
+int explore_run_softmax_stability(int argc, char **argv);
+int explore_run_variance_stability(int argc, char **argv);
+int explore_run_summation(int argc, char **argv);
+int explore_run_orthogonality(int argc, char **argv);
+int explore_run_ill_conditioning(int argc, char **argv);
+
 #endif
