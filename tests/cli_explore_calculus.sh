@@ -7,29 +7,15 @@ groundup="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+source "$(dirname "$0")/cli_explore_common.bash"
 
-# run_topic TOPIC HEADER SERIES [OPTIONS...]: the table header on stdout, SERIES polylines or more.
-run_topic() {
-    local topic=$1 header=$2 series=$3
-    shift 3
-    "$groundup" explore "$topic" --out "$tmp/$topic.svg" "$@" >"$tmp/$topic.out" 2>"$tmp/$topic.err" ||
-        fail "$topic: exit status $?"
-    grep -qF -- "$header" "$tmp/$topic.out" || fail "$topic: no table header '$header'"
-    grep -q '</svg>' "$tmp/$topic.svg" 2>/dev/null || fail "$topic: SVG missing or incomplete"
-    [ "$(grep -o 'data-series="[0-9]*"' "$tmp/$topic.svg" | sort -u | wc -l)" -ge "$series" ] ||
-        fail "$topic: fewer than $series series in the SVG"
-    grep -q "wrote $tmp/$topic.svg" "$tmp/$topic.err" || fail "$topic: no 'wrote' line on stderr"
-    ! compgen -G "$tmp/$topic.svg.tmp*" >/dev/null || fail "$topic: temporary file left behind"
-    finite_outputs "$tmp/$topic.out"
-}
-
-run_topic finite-differences '| h | forward, float64 | central, float64 | forward, float32 | central, float32 |' 4 --per-decade 2
+explore_topic finite-differences '| h | forward, float64 | central, float64 | forward, float32 | central, float32 |' 4 --per-decade 2
 # The best central float64 step, read from the summary table, within a decade of eps^(1/3) = 6.1e-6.
 best=$(grep '^| central, float64 | 1 |' "$tmp/finite-differences.out" | cut -d'|' -f4 | tr -d ' ')
 awk -v h="$best" 'BEGIN { exit !(h >= 6.1e-7 && h <= 6.1e-5) }' || fail "finite-differences: best central h '$best'"
-run_topic jacobian-hessian '| derivative | size | best h | error there |' 7 --per-decade 2
+explore_topic jacobian-hessian '| derivative | size | best h | error there |' 7 --per-decade 2
 grep -q '^| network Hv f32 | 83 |' "$tmp/jacobian-hessian.out" || fail "jacobian-hessian: no network Hv row"
-run_topic chain-rule '| stage | vector-Jacobian product | Jacobian | vector | norm | check |' 2
+explore_topic chain-rule '| stage | vector-Jacobian product | Jacobian | vector | norm | check |' 2
 [ "$(grep -cE '^\| [0-6] \| dL/d' "$tmp/chain-rule.out")" -eq 7 ] || fail "chain-rule: not 7 stages"
 
 # The same seed gives the same table; --help works for every topic and the list names them.
@@ -42,20 +28,13 @@ for topic in finite-differences jacobian-hessian chain-rule; do
 done
 
 # Bad input: one line, non-zero exit, nothing on stdout.
-check_bad() {
-    local description=$1 pattern=$2
-    shift 2
-    expect_error "$description" "$pattern" "$groundup" explore "$@"
-    "$groundup" explore "$@" >"$tmp/bad_out" 2>/dev/null
-    [ ! -s "$tmp/bad_out" ] || fail "$description: output on stdout"
-}
-check_bad "unknown topic" "unknown topic 'derivatives'" derivatives
-check_bad "zero steps per decade" "--per-decade must be at least 1" finite-differences --per-decade 0 --out "$tmp/x.svg"
-check_bad "negative points" "--points must be at least 1" finite-differences --points -5 --out "$tmp/x.svg"
-check_bad "too many steps per decade" "--per-decade must be in \[1, 6\]" jacobian-hessian --per-decade 9 --out "$tmp/x.svg"
-check_bad "not a number" "--seed" chain-rule --seed abc
-check_bad "unknown option" "--bogus" jacobian-hessian --bogus
-check_bad "unwritable SVG" "nonexistent" chain-rule --out /nonexistent-groundup-directory/x.svg
+explore_bad "unknown topic" "unknown topic 'derivatives'" derivatives
+explore_bad "zero steps per decade" "--per-decade must be at least 1" finite-differences --per-decade 0 --out "$tmp/x.svg"
+explore_bad "negative points" "--points must be at least 1" finite-differences --points -5 --out "$tmp/x.svg"
+explore_bad "too many steps per decade" "--per-decade must be in \[1, 6\]" jacobian-hessian --per-decade 9 --out "$tmp/x.svg"
+explore_bad "not a number" "--seed" chain-rule --seed abc
+explore_bad "unknown option" "--bogus" jacobian-hessian --bogus
+explore_bad "unwritable SVG" "nonexistent" chain-rule --out /nonexistent-groundup-directory/x.svg
 
 [ "$failures" -eq 0 ] && echo "cli_explore_calculus: all checks passed" >&2
 exit $((failures > 0))

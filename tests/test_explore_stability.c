@@ -80,7 +80,6 @@ static void summation(void) {
     CHECK(last->error[0] > 1e-6, "running float32: %.2e", last->error[0]);
     CHECK(last->error[1] < 2 * FLT_EPSILON, "pairwise float32: %.2e", last->error[1]);
     CHECK(last->error[2] < 2 * FLT_EPSILON, "Kahan float32: %.2e", last->error[2]);
-    CHECK(last->error[3] < 1e-14, "running float64: %.2e", last->error[3]);
     CHECK(last->error[0] > 50 * last->error[2], "running %.2e not far worse than Kahan %.2e", last->error[0],
           last->error[2]);
     // The running sum's error grows with n: more than 30 times larger at 1e7 than at 1e3.
@@ -167,7 +166,7 @@ static void ill_conditioning(void) {
 static const CheckCase CASES[] = {
     {"softmax and log-sum-exp: naive overflow, stable rounding", softmax},
     {"variance: one pass against two passes and Welford", variance},
-    {"summation: running, pairwise, Kahan against float64", summation},
+    {"summation: running, pairwise, Kahan against the float64 sum", summation},
     {"orthogonality: Gram-Schmidt against Householder", orthogonality},
     {"ill-conditioning: Hilbert systems", ill_conditioning},
 };
