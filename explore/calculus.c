@@ -446,13 +446,12 @@ static void small_function_sweeps(JacobianHessianResult *result, Random *rng) {
 
 // Check 5: the tape's gradient against central differences of the tape's loss (float32).
 static int network_gradient_sweep(TapeNetwork *net, StepSweep *sweep, Error *error) {
-    float theta[N_PARAMETERS], grad[N_PARAMETERS];
+    float grad[N_PARAMETERS];
     if (isnan(tape_network_loss(net, grad))) return tape_error(&net->tape, error);
     double scale = 0.0;
     for (int i = 0; i < N_PARAMETERS; i++) scale = fmax(scale, fabs(grad[i]));
-    tape_network_read(net, theta);
     for (int k = 0; k < sweep->n; k++) {
-        // gradcheck perturbs the flat vector; the network reads it back before each loss.
+        // gradcheck perturbs each parameter tensor in place (and restores it exactly).
         double worst = 0.0;
         for (int e = 0, offset = 0; e < net->params.count; e++) {
             Tensor *t = net->params.entries[e].tensor;
@@ -461,7 +460,6 @@ static int network_gradient_sweep(TapeNetwork *net, StepSweep *sweep, Error *err
             offset += (int)t->size;
         }
         sweep->error[k] = worst / scale;
-        tape_network_write(net, theta);  // exactly as before (gradcheck restores, this makes sure)
     }
     return 0;
 }
@@ -600,11 +598,6 @@ static void chain_jacobian_errors(const double *theta, const Activations *a, int
     }
 }
 
-static double loss_of_theta(const void *context, double *theta) {
-    const Batch64 *data = context;
-    return network_loss64(data, theta, NULL);
-}
-
 int explore_chain_rule(uint64_t seed, ChainRuleResult *result, Error *error) {
     memset(result, 0, sizeof *result);
     static const char *const formulas[CALCULUS_CHAIN_STAGES] = {
@@ -644,9 +637,9 @@ int explore_chain_rule(uint64_t seed, ChainRuleResult *result, Error *error) {
     for (int i = 0; i < N_PARAMETERS; i++) {
         double saved = twin.theta[i];
         twin.theta[i] = saved + 1e-6;
-        double up = loss_of_theta(&twin.data, twin.theta);
+        double up = network_loss64(&twin.data, twin.theta, NULL);
         twin.theta[i] = saved - 1e-6;
-        double down = loss_of_theta(&twin.data, twin.theta);
+        double down = network_loss64(&twin.data, twin.theta, NULL);
         twin.theta[i] = saved;
         numeric[i] = (up - down) / 2e-6;
     }

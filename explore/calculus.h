@@ -23,7 +23,7 @@
 
 enum {
     CALCULUS_MAX_STEPS = 96,  // h values in one sweep
-    CALCULUS_CHAIN_STAGES = 7,  // the backward of the 3-layer network: loss, then 3 × (linear, tanh) less one tanh
+    CALCULUS_CHAIN_STAGES = 7,  // the backward of the 3-layer network: 6 products, then a weight gradient
     CALCULUS_MAX_WIDTH = 6,   // the widest layer of the small network
 };
 
