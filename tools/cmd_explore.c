@@ -29,6 +29,11 @@ static const ExploreTopic topics[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+int explore_parse_options(int argc, char **argv, const char *usage, const Option *options, int n_options) {
+    int status = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
+    return status == OPTIONS_HELP ? 0 : status == OPTIONS_ERROR ? 2 : -1;
+}
+
 static void print_topics(FILE *out) {
     fprintf(out, "usage: groundup explore <topic> [options]   (groundup explore <topic> --help)\n\ntopics:\n");
     const char *area = "";

@@ -8,12 +8,6 @@
 #include "tools/explore_topics.h"
 #include "tools/options.h"
 
-// Parses a topic's options; returns -1 to go on, else the exit status (0 after --help).
-static int parse(int argc, char **argv, const char *usage, const Option *options, int n_options) {
-    int status = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
-    return status == OPTIONS_HELP ? 0 : status == OPTIONS_ERROR ? 2 : -1;
-}
-
 // The error of every sweep at every h: a markdown table (the sweeps share their h values).
 static void print_sweep_table(const StepSweep *sweeps, int n_sweeps) {
     printf("| h |");
@@ -61,8 +55,8 @@ int explore_run_finite_differences(int argc, char **argv) {
         {"--points", OPTION_INT, &points, "points x in [0.5, 1.5] the error is averaged (RMS) over"},
         {"--seed", OPTION_LONG, &seed, "seed of the points"},
     };
-    int status = parse(argc, argv, "groundup explore finite-differences [--out FILE.svg] [--per-decade N] [--points N] [--seed S]",
-                       options, sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore finite-differences [--out FILE.svg] [--per-decade N] [--points N] [--seed S]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     FiniteDifferenceResult r;
@@ -91,8 +85,8 @@ int explore_run_jacobian_hessian(int argc, char **argv) {
         {"--per-decade", OPTION_INT, &per_decade, "values of h per decade, 1 to 6 (h = 1 ... 1e-12)"},
         {"--seed", OPTION_LONG, &seed, "seed of the softmax logits, the network and its data, and v"},
     };
-    int status = parse(argc, argv, "groundup explore jacobian-hessian [--out FILE.svg] [--per-decade N] [--seed S]", options,
-                       sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore jacobian-hessian [--out FILE.svg] [--per-decade N] [--seed S]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     JacobianHessianResult r;
@@ -125,7 +119,8 @@ static int write_chain_svg(const char *path, const ChainRuleResult *r, Error *er
         stage[s] = (float)s, norm[s] = (float)r->stages[s].norm, check[s] = (float)r->stages[s].jacobian_error;
     PlotSeries series[2] = {{"||vector||", stage, norm, CALCULUS_CHAIN_STAGES},
                             {"max |J - J_fd|", stage, check, CALCULUS_CHAIN_STAGES}};
-    PlotChart chart = {.title = "Backward of a 3-layer tanh MLP, stage by stage", .x_label = "stage (0 = dL/dz3, 5 = dL/dx, 6 = dL/dW1)",
+    PlotChart chart = {.title = "Backward of a 3-layer tanh MLP, stage by stage",
+                       .x_label = "stage (0 = dL/dz3, 5 = dL/dx, 6 = dL/dW1)",
                        .y_label = "value (log)", .log_y = 1, .series = series, .n_series = 2};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
@@ -137,8 +132,8 @@ int explore_run_chain_rule(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "SVG file: the vectors' norms and the Jacobian checks by stage"},
         {"--seed", OPTION_LONG, &seed, "seed of the network's weights and the example"},
     };
-    int status = parse(argc, argv, "groundup explore chain-rule [--out FILE.svg] [--seed S]", options,
-                       sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore chain-rule [--out FILE.svg] [--seed S]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     ChainRuleResult r;

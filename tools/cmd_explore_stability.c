@@ -12,14 +12,9 @@
 
 enum { MAX_SERIES = 5 };
 
-// Parses a topic's options; returns -1 to go on, else the exit status (0 after --help).
-static int parse(int argc, char **argv, const char *usage, const Option *options, int n_options) {
-    int status = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
-    return status == OPTIONS_HELP ? 0 : status == OPTIONS_ERROR ? 2 : -1;
-}
-
 // A log-log chart. Each series' y (n) is read with stride doubles between points (a field of
-// an array of result rows: every row struct holds a double, so its size is a multiple of one); 0 is drawn at floor and +inf (overflow) or anything above cap at cap, NaN not at all.
+// an array of result rows: every row struct holds a double, so its size is a multiple of one).
+// 0 is drawn at floor, +inf (overflow) and anything above cap at cap, NaN not at all.
 typedef struct LogLogSeries {
     const char *name;
     const double *y;
@@ -67,8 +62,8 @@ int explore_run_softmax_stability(int argc, char **argv) {
         {"--rows", OPTION_INT, &rows, "rows of 10 logits at each scale"},
         {"--seed", OPTION_LONG, &seed, "seed of the logits"},
     };
-    int status = parse(argc, argv, "groundup explore softmax-stability [--out FILE.svg] [--per-decade N] [--rows N] [--seed S]",
-                       options, sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore softmax-stability [--out FILE.svg] [--per-decade N] [--rows N] [--seed S]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     SoftmaxResult r;
@@ -109,8 +104,8 @@ int explore_run_variance_stability(int argc, char **argv) {
         {"--n", OPTION_LONG, &n, "values (float64, N(shift, 1))"},
         {"--seed", OPTION_LONG, &seed, "seed of the values"},
     };
-    int status = parse(argc, argv, "groundup explore variance-stability [--out FILE.svg] [--n N] [--seed S]", options,
-                       sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore variance-stability [--out FILE.svg] [--n N] [--seed S]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     VarianceResult r;
@@ -144,8 +139,8 @@ int explore_run_summation(int argc, char **argv) {
         {"--n", OPTION_LONG, &n, "float32 values, uniform in [0, 1), 1000 to 1e8"},
         {"--seed", OPTION_LONG, &seed, "seed of the values"},
     };
-    int status = parse(argc, argv, "groundup explore summation [--out FILE.svg] [--n N] [--seed S]", options,
-                       sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore summation [--out FILE.svg] [--n N] [--seed S]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     SummationResult r;
@@ -185,8 +180,8 @@ int explore_run_orthogonality(int argc, char **argv) {
         {"--max-exponent", OPTION_INT, &max_exponent, "the largest condition number is 10^this, 1 to 16"},
         {"--seed", OPTION_LONG, &seed, "seed of A's singular vectors"},
     };
-    int status = parse(argc, argv, "groundup explore orthogonality [--out FILE.svg] [--rows M] [--cols N] [--max-exponent K] [--seed S]",
-                       options, sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore orthogonality [--out FILE.svg] [--rows M] [--cols N] [--max-exponent K] [--seed S]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     OrthogonalityResult r;
@@ -230,8 +225,8 @@ int explore_run_ill_conditioning(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "SVG file: the error against the condition number, log-log"},
         {"--max-n", OPTION_INT, &max_n, "the largest Hilbert matrix, 2 to 20"},
     };
-    int status = parse(argc, argv, "groundup explore ill-conditioning [--out FILE.svg] [--max-n N]", options,
-                       sizeof options / sizeof options[0]);
+    const char *usage = "groundup explore ill-conditioning [--out FILE.svg] [--max-n N]";
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof options[0]);
     if (status >= 0) return status;
     Error error;
     HilbertResult r;

@@ -4,12 +4,18 @@
 #ifndef TOOLS_EXPLORE_TOPICS_H
 #define TOOLS_EXPLORE_TOPICS_H
 
+#include "tools/options.h"
+
 typedef struct ExploreTopic {
     const char *name;     // "finite-differences"
     const char *area;     // "calculus", "numerical stability", "probability", "information theory"
     const char *summary;  // one line
     int (*run)(int argc, char **argv);
 } ExploreTopic;
+
+// Parses a topic's options (tools/options.h); returns -1 to go on, else the exit status to
+// return: 0 after --help, 2 after an error (already printed).
+int explore_parse_options(int argc, char **argv, const char *usage, const Option *options, int n_options);
 
 // tools/cmd_explore_calculus.c
 int explore_run_finite_differences(int argc, char **argv);
