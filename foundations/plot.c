@@ -84,16 +84,21 @@ static void write_escaped(FILE *out, const char *text) {
     }
 }
 
-static int drawable(float x, float y, int log_y) { return isfinite(x) && isfinite(y) && (!log_y || y > 0.0f); }
+static int drawable(float x, float y, int log_x, int log_y) {
+    return isfinite(x) && isfinite(y) && (!log_x || x > 0.0f) && (!log_y || y > 0.0f);
+}
 
 // The axis transform: value -> pixel inside the plot area.
 typedef struct Axes {
-    double x_low, x_high, y_low, y_high;  // data range shown (y in log10 when log_y)
-    int log_y;
+    double x_low, x_high, y_low, y_high;  // data range shown (x, y in log10 when log_x, log_y)
+    int log_x, log_y;
     double left, right, top, bottom;      // plot area in pixels
 } Axes;
 
-static double x_pixel(const Axes *a, double x) { return a->left + (x - a->x_low) / (a->x_high - a->x_low) * (a->right - a->left); }
+static double x_pixel(const Axes *a, double x) {
+    double v = a->log_x ? log10(x) : x;
+    return a->left + (v - a->x_low) / (a->x_high - a->x_low) * (a->right - a->left);
+}
 static double y_pixel(const Axes *a, double y) {
     double v = a->log_y ? log10(y) : y;
     return a->bottom - (v - a->y_low) / (a->y_high - a->y_low) * (a->bottom - a->top);
@@ -106,14 +111,15 @@ static void data_range(const PlotChart *chart, double *x_min, double *x_max, dou
     for (int s = 0; s < chart->n_series; s++) {
         const PlotSeries *series = &chart->series[s];
         for (int i = 0; i < series->n; i++) {
-            if (!drawable(series->x[i], series->y[i], chart->log_y)) continue;
+            if (!drawable(series->x[i], series->y[i], chart->log_x, chart->log_y)) continue;
             *x_min = fmin(*x_min, series->x[i]), *x_max = fmax(*x_max, series->x[i]);
             *y_min = fmin(*y_min, series->y[i]), *y_max = fmax(*y_max, series->y[i]);
         }
     }
-    if (!(*x_min <= *x_max)) *x_min = 0.0, *x_max = 1.0;  // nothing drawable: an empty frame
+    if (!(*x_min <= *x_max)) *x_min = chart->log_x ? 0.1 : 0.0, *x_max = 1.0;  // nothing drawable: an empty frame
     if (!(*y_min <= *y_max)) *y_min = chart->log_y ? 0.1 : 0.0, *y_max = 1.0;
-    if (*x_min == *x_max) *x_min -= 1.0, *x_max += 1.0;
+    if (*x_min == *x_max && chart->log_x) *x_min /= 10.0, *x_max *= 10.0;
+    else if (*x_min == *x_max) *x_min -= 1.0, *x_max += 1.0;
     if (*y_min == *y_max && chart->log_y) *y_min /= 10.0, *y_max *= 10.0;
     else if (*y_min == *y_max) *y_min -= 1.0, *y_max += 1.0;
 }
@@ -161,11 +167,11 @@ static void write_frame(FILE *out, const PlotChart *chart, const Axes *axes, con
 }
 
 // One series: a polyline per unbroken run of drawable points, markers when there are few.
-static void write_series(FILE *out, const PlotSeries *series, int s, int log_y, const Axes *axes) {
+static void write_series(FILE *out, const PlotSeries *series, int s, int log_x, int log_y, const Axes *axes) {
     const char *color = palette[s % n_colors];
     int open = 0;
     for (int i = 0; i < series->n; i++) {
-        if (!drawable(series->x[i], series->y[i], log_y)) {
+        if (!drawable(series->x[i], series->y[i], log_x, log_y)) {
             if (open) fputs("\"/>\n", out);
             open = 0;
             continue;
@@ -179,7 +185,7 @@ static void write_series(FILE *out, const PlotSeries *series, int s, int log_y, 
     if (open) fputs("\"/>\n", out);
     if (series->n <= MARKER_LIMIT)
         for (int i = 0; i < series->n; i++)
-            if (drawable(series->x[i], series->y[i], log_y))
+            if (drawable(series->x[i], series->y[i], log_x, log_y))
                 fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>\n", x_pixel(axes, series->x[i]),
                         y_pixel(axes, series->y[i]), color);
 }
@@ -199,18 +205,19 @@ static void write_legend(FILE *out, const PlotChart *chart, const Axes *axes) {
 static void write_chart(FILE *out, const PlotChart *chart, double offset_x, double offset_y) {
     double x_min, x_max, y_min, y_max, x_ticks[MAX_TICKS], y_ticks[MAX_TICKS];
     data_range(chart, &x_min, &x_max, &y_min, &y_max);
-    int n_x_ticks = axis_ticks(x_min, x_max, 0, x_ticks);
+    int n_x_ticks = axis_ticks(x_min, x_max, chart->log_x, x_ticks);
     int n_y_ticks = axis_ticks(y_min, y_max, chart->log_y, y_ticks);
     Axes axes = {
-        .x_low = x_ticks[0], .x_high = x_ticks[n_x_ticks - 1],
+        .x_low = chart->log_x ? log10(x_ticks[0]) : x_ticks[0],
+        .x_high = chart->log_x ? log10(x_ticks[n_x_ticks - 1]) : x_ticks[n_x_ticks - 1],
         .y_low = chart->log_y ? log10(y_ticks[0]) : y_ticks[0],
         .y_high = chart->log_y ? log10(y_ticks[n_y_ticks - 1]) : y_ticks[n_y_ticks - 1],
-        .log_y = chart->log_y,
+        .log_x = chart->log_x, .log_y = chart->log_y,
         .left = MARGIN_LEFT, .right = PANEL_WIDTH - MARGIN_RIGHT, .top = MARGIN_TOP, .bottom = PANEL_HEIGHT - MARGIN_BOTTOM,
     };
     fprintf(out, "<g transform=\"translate(%.0f,%.0f)\">\n", offset_x, offset_y);
     write_frame(out, chart, &axes, x_ticks, n_x_ticks, y_ticks, n_y_ticks);
-    for (int s = 0; s < chart->n_series; s++) write_series(out, &chart->series[s], s, chart->log_y, &axes);
+    for (int s = 0; s < chart->n_series; s++) write_series(out, &chart->series[s], s, chart->log_x, chart->log_y, &axes);
     write_legend(out, chart, &axes);
     fputs("</g>\n", out);
 }

@@ -2,11 +2,11 @@
 //
 // A chart has a title, axis labels, several series of (x, y) points drawn as lines in
 // distinct colours, a legend to the right, and axes with ticks at round values
-// (1, 2 or 5 × 10^k apart). The y axis can be logarithmic (ticks at powers of ten). Series
+// (1, 2 or 5 × 10^k apart). Either axis can be logarithmic (ticks at powers of ten). Series
 // can have different x points (train loss every step, validation loss every 100 steps).
 // Several charts can share one file as panels in a grid.
 //
-// Points whose x or y is not finite (or y <= 0 on a log axis) are skipped and break the
+// Points whose x or y is not finite (or <= 0 on a log axis) are skipped and break the
 // line there. Series of at most 40 points also get a dot on each point.
 //
 // The SVG is plain and stable, so tests can read it back: each series is one or more
@@ -15,7 +15,7 @@
 //   <text class="x-tick" x="<pixel>" ...>value</text>   <text class="y-tick" y="<pixel>" ...>value</text>
 // with the label anchored exactly at the tick's pixel.
 //
-// Not here: bar charts, scatter-only plots, a log x axis, fonts beyond the SVG defaults.
+// Not here: bar charts, scatter-only plots, fonts beyond the SVG defaults.
 #ifndef FOUNDATIONS_PLOT_H
 #define FOUNDATIONS_PLOT_H
 
@@ -35,6 +35,7 @@ typedef struct PlotChart {
     int log_y;                 // 1: logarithmic y axis
     const PlotSeries *series;  // (n_series)
     int n_series;
+    int log_x;                 // 1: logarithmic x axis (last, so positional initialisers stay valid)
 } PlotChart;
 
 // Writes charts (n_charts) as panels, n_columns per row, into one SVG file at path (through

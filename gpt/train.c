@@ -182,7 +182,8 @@ static int write_svg(TrainRun *run, Error *error) {
     };
     char title[160];
     snprintf(title, sizeof title, "%s: loss", architecture_name(run->model->config.arch));
-    PlotChart chart = {title, "step", "loss (nats per token)", 0, series, 2};
+    PlotChart chart = {.title = title, .x_label = "step", .y_label = "loss (nats per token)",
+                       .series = series, .n_series = 2};
     return plot_write_svg(run->svg_path, &chart, 1, 1, error);
 }
 

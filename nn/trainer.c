@@ -273,7 +273,9 @@ int trainer_write_curves(const TrainerHistory *history, const char *path, Error 
     }
     PlotSeries loss[2] = {{"train", x, values[0], n}, {"validation", x, values[1], n}};
     PlotSeries accuracy[2] = {{"train", x, values[2], n}, {"validation", x, values[3], n}};
-    PlotChart charts[2] = {{"loss", "epoch", "cross-entropy (nats)", 0, loss, 2},
-                           {"accuracy", "epoch", "accuracy (%)", 0, accuracy, 2}};
+    PlotChart charts[2] = {{.title = "loss", .x_label = "epoch", .y_label = "cross-entropy (nats)",
+                            .series = loss, .n_series = 2},
+                           {.title = "accuracy", .x_label = "epoch", .y_label = "accuracy (%)",
+                            .series = accuracy, .n_series = 2}};
     return plot_write_svg(path, charts, 2, 2, error);
 }

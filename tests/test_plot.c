@@ -215,6 +215,49 @@ static void test_log_chart(const char *directory) {
     remove(path);
 }
 
+// Both axes logarithmic: decade ticks on x too, points <= 0 on x skipped, every point mapping
+// back through log10 on both axes (a finite-difference error against the step h).
+static void test_log_log_chart(const char *directory) {
+    enum { N = 30 };
+    float x[N], y[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = powf(10.0f, -0.5f * i);  // 1 down to 3e-15
+        y[i] = x[i] * x[i] + 1e-16f / x[i];
+    }
+    x[7] = 0.0f;  // not drawable on a log x axis
+    PlotSeries series = {"error", x, y, N};
+    PlotChart chart = {.title = "log-log", .x_label = "h", .y_label = "error", .log_y = 1, .series = &series,
+                       .n_series = 1, .log_x = 1};
+    char path[512];
+    snprintf(path, sizeof path, "%s/loglog.svg", directory);
+    Error error;
+    CHECK(plot_write_svg(path, &chart, 1, 1, &error) == 0, "%s", error.message);
+    char *svg = read_all(path);
+    CHECK(svg != NULL, "cannot read %s back", path);
+    if (!svg) return;
+    CHECK(well_formed(svg), "log-log chart not well-formed");
+    double pixels[64], values[64], y_pixels[64], y_values[64];
+    int n_x = read_ticks(svg, "x-tick", "x", pixels, values, 64);
+    CHECK(n_x >= 2, "%d log x ticks", n_x);
+    for (int i = 0; i < n_x; i++) CHECK_NEAR(log10(values[i]), round(log10(values[i])), 1e-9);
+    CHECK(values[0] <= 3.2e-15 && values[n_x - 1] >= 1.0, "log x ticks [%g, %g]", values[0], values[n_x - 1]);
+    Map x_map = fit_map(pixels, values, n_x, 1);
+    int n_y = read_ticks(svg, "y-tick", "y", y_pixels, y_values, 64);
+    Map y_map = fit_map(y_pixels, y_values, n_y, 1);
+    double px[64], py[64];
+    int n_lines;
+    int n = read_points(svg, 0, px, py, 64, &n_lines);
+    CHECK(n == N - 1 && n_lines == 2, "%d points in %d lines, expected %d in 2", n, n_lines, N - 1);
+    for (int i = 0, k = 0; i < N && k < n; i++) {
+        if (i == 7) continue;
+        CHECK_NEAR(unmap(x_map, px[k]), log10(x[i]), 0.01);
+        CHECK_NEAR(unmap(y_map, py[k]), log10(y[i]), 0.01);
+        k++;
+    }
+    free(svg);
+    remove(path);
+}
+
 static void test_nice_ticks(void) {
     const double ranges[][2] = {{0.13, 7.9}, {0, 1}, {-3.7, 12.2}, {1234, 1299}, {0.0012, 0.0049}, {-1e6, 5e6}};
     for (int r = 0; r < 6; r++) {
@@ -273,6 +316,11 @@ static void log_chart(void) {
     test_log_chart(check_directory());
 }
 
+static void log_log_chart(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    test_log_log_chart(check_directory());
+}
+
 static void errors(void) {
     REQUIRE(check_directory()[0], "no temporary directory");
     test_errors(check_directory());
@@ -281,6 +329,7 @@ static void errors(void) {
 static const CheckCase CASES[] = {
     {"a linear chart maps back to its data", linear_chart},
     {"a log chart maps back to its data", log_chart},
+    {"a log-log chart maps back to its data", log_log_chart},
     {"nice ticks", test_nice_ticks},
     {"errors: unwritable path, no series", errors},
 };

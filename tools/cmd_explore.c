@@ -10,8 +10,29 @@
 
 // One line per topic, grouped by area; the sentinel ends the table.
 static const ExploreTopic topics[] = {
+    {"finite-differences", "calculus", "forward and central differences: the error against h, log-log",
+     explore_run_finite_differences},
+    {"jacobian-hessian", "calculus", "gradients, Jacobians, Hessians (and a network's) against differences",
+     explore_run_jacobian_hessian},
+    {"chain-rule", "calculus", "a 3-layer MLP's backward as its vector-Jacobian products, checked",
+     explore_run_chain_rule},
+    {"softmax-stability", "numerical stability", "log-sum-exp and softmax, naive against stable, logits up to 1e4",
+     explore_run_softmax_stability},
+    {"variance-stability", "numerical stability", "variance one-pass, two-pass and Welford on data with a large mean",
+     explore_run_variance_stability},
+    {"summation", "numerical stability", "1e7 float32 values summed running, pairwise, Kahan, against float64",
+     explore_run_summation},
+    {"orthogonality", "numerical stability", "Gram-Schmidt against Householder: ||QᵀQ - I|| against κ",
+     explore_run_orthogonality},
+    {"ill-conditioning", "numerical stability", "Hilbert systems: the error against κ, the residual at ε",
+     explore_run_ill_conditioning},
     {NULL, NULL, NULL, NULL},
 };
+
+int explore_parse_options(int argc, char **argv, const char *usage, const Option *options, int n_options) {
+    int status = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
+    return status == OPTIONS_HELP ? 0 : status == OPTIONS_ERROR ? 2 : -1;
+}
 
 static void print_topics(FILE *out) {
     fprintf(out, "usage: groundup explore <topic> [options]   (groundup explore <topic> --help)\n\ntopics:\n");

@@ -73,8 +73,10 @@ static int sweep(const char *input, const char *prefix, const Image *image, Imag
     // At full rank the PSNR is infinite (exact) and the plot skips that point.
     PlotSeries psnr_series = {"PSNR", x, psnr_values, n_ranks};
     PlotSeries storage_series = {"storage", x, storage_values, n_ranks};
-    PlotChart charts[2] = {{title, "rank k", "PSNR (dB)", 0, &psnr_series, 1},
-                           {"storage (m+n+1)k / mn", "rank k", "fraction of the pixels", 0, &storage_series, 1}};
+    PlotChart charts[2] = {{.title = title, .x_label = "rank k", .y_label = "PSNR (dB)",
+                            .series = &psnr_series, .n_series = 1},
+                           {.title = "storage (m+n+1)k / mn", .x_label = "rank k", .y_label = "fraction of the pixels",
+                            .series = &storage_series, .n_series = 1}};
     if (plot_write_svg(svg_path, charts, 2, 2, error)) return -1;
 
     // Montage ranks: 1, 5, 20, 50 and --rank, below p, in order.

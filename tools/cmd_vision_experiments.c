@@ -88,8 +88,10 @@ static int write_curves(const char *path, const char *title, const CurveRun *run
     }
     char loss_title[128];
     snprintf(loss_title, sizeof loss_title, "%s: loss", title);
-    PlotChart charts[2] = {{title, "epoch", "accuracy (%)", 0, accuracy, 2 * n_runs},
-                           {loss_title, "epoch", "mean cross-entropy", 1, loss, 2 * n_runs}};
+    PlotChart charts[2] = {{.title = title, .x_label = "epoch", .y_label = "accuracy (%)",
+                            .series = accuracy, .n_series = 2 * n_runs},
+                           {.title = loss_title, .x_label = "epoch", .y_label = "mean cross-entropy", .log_y = 1,
+                            .series = loss, .n_series = 2 * n_runs}};
     return plot_write_svg(path, charts, 2, 2, error);
 }
 
@@ -307,12 +309,16 @@ static int write_flow_svg(const char *path, const FlowRun *runs, Error *error) {
         series[4][r] = (PlotSeries){runs[r].name, steps[r], clipped[r], f->n_records};
     }
     PlotChart charts[N_PANELS] = {
-        {"At initialisation: back-propagated gradient by layer", "layer (1 = conv1, last = fc)", "||dL/dz_l||", 1, series[0], N_FLOW_RUNS},
-        {"After training: back-propagated gradient by layer", "layer (1 = conv1, last = fc)", "||dL/dz_l||", 1, series[1], N_FLOW_RUNS},
-        {"At initialisation: weight gradient by layer", "layer", "||dL/dW_l||", 1, series[2], N_FLOW_RUNS},
-        {"During training: ||dL/dz|| of conv1 / last conv", "SGD step", "ratio", 1, series[3], N_FLOW_RUNS},
-        {"During training: mean loss (above 5: at 5)", "SGD step", "cross-entropy since the last point", 0,
-         series[4], N_FLOW_RUNS},
+        {.title = "At initialisation: back-propagated gradient by layer", .x_label = "layer (1 = conv1, last = fc)",
+         .y_label = "||dL/dz_l||", .log_y = 1, .series = series[0], .n_series = N_FLOW_RUNS},
+        {.title = "After training: back-propagated gradient by layer", .x_label = "layer (1 = conv1, last = fc)",
+         .y_label = "||dL/dz_l||", .log_y = 1, .series = series[1], .n_series = N_FLOW_RUNS},
+        {.title = "At initialisation: weight gradient by layer", .x_label = "layer",
+         .y_label = "||dL/dW_l||", .log_y = 1, .series = series[2], .n_series = N_FLOW_RUNS},
+        {.title = "During training: ||dL/dz|| of conv1 / last conv", .x_label = "SGD step",
+         .y_label = "ratio", .log_y = 1, .series = series[3], .n_series = N_FLOW_RUNS},
+        {.title = "During training: mean loss (above 5: at 5)", .x_label = "SGD step",
+         .y_label = "cross-entropy since the last point", .series = series[4], .n_series = N_FLOW_RUNS},
     };
     return plot_write_svg(path, charts, N_PANELS, 2, error);
 }

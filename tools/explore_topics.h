@@ -4,11 +4,29 @@
 #ifndef TOOLS_EXPLORE_TOPICS_H
 #define TOOLS_EXPLORE_TOPICS_H
 
+#include "tools/options.h"
+
 typedef struct ExploreTopic {
     const char *name;     // "finite-differences"
     const char *area;     // "calculus", "numerical stability", "probability", "information theory"
     const char *summary;  // one line
     int (*run)(int argc, char **argv);
 } ExploreTopic;
+
+// Parses a topic's options (tools/options.h); returns -1 to go on, else the exit status to
+// return: 0 after --help, 2 after an error (already printed).
+int explore_parse_options(int argc, char **argv, const char *usage, const Option *options, int n_options);
+
+// tools/cmd_explore_calculus.c
+int explore_run_finite_differences(int argc, char **argv);
+int explore_run_jacobian_hessian(int argc, char **argv);
+int explore_run_chain_rule(int argc, char **argv);
+
+// tools/cmd_explore_stability.c
+int explore_run_softmax_stability(int argc, char **argv);
+int explore_run_variance_stability(int argc, char **argv);
+int explore_run_summation(int argc, char **argv);
+int explore_run_orthogonality(int argc, char **argv);
+int explore_run_ill_conditioning(int argc, char **argv);
 
 #endif

@@ -1,0 +1,29 @@
+# Sourced by the tests/cli_explore_*.sh scripts (after cli_common.bash), with $groundup and $tmp
+# set: running a topic and checking what it printed and drew, and a topic's bad input.
+
+# explore_topic TOPIC HEADER SERIES [OPTIONS...]: exit 0, the table header on stdout, a complete
+# SVG with at least SERIES distinct series, the 'wrote' line on stderr, no temporary file left,
+# no non-finite number in the table. The output is left in $tmp/TOPIC.out.
+explore_topic() {
+    local topic=$1 header=$2 series=$3
+    shift 3
+    "$groundup" explore "$topic" --out "$tmp/$topic.svg" "$@" >"$tmp/$topic.out" 2>"$tmp/$topic.err" ||
+        fail "$topic: exit status $?"
+    grep -qF -- "$header" "$tmp/$topic.out" || fail "$topic: no table header '$header'"
+    grep -q '</svg>' "$tmp/$topic.svg" 2>/dev/null || fail "$topic: SVG missing or incomplete"
+    [ "$(grep -o 'data-series="[0-9]*"' "$tmp/$topic.svg" | sort -u | wc -l)" -ge "$series" ] ||
+        fail "$topic: fewer than $series series in the SVG"
+    grep -q "wrote $tmp/$topic.svg" "$tmp/$topic.err" || fail "$topic: no 'wrote' line on stderr"
+    ! compgen -G "$tmp/$topic.svg.tmp*" >/dev/null || fail "$topic: temporary file left behind"
+    finite_outputs "$tmp/$topic.out"
+}
+
+# explore_bad DESCRIPTION PATTERN ARGS...: `groundup explore ARGS` fails with one line holding
+# PATTERN (expect_error) and prints nothing on stdout.
+explore_bad() {
+    local description=$1 pattern=$2
+    shift 2
+    expect_error "$description" "$pattern" "$groundup" explore "$@"
+    "$groundup" explore "$@" >"$tmp/bad_out" 2>/dev/null
+    [ ! -s "$tmp/bad_out" ] || fail "$description: output on stdout"
+}
