@@ -10,6 +10,7 @@ int bench_linalg(int argc, char **argv);
 int bench_quant(int argc, char **argv);
 int bench_nn_gpt2(int argc, char **argv);
 int bench_conv(int argc, char **argv);
+int bench_transformer(int argc, char **argv);
 
 // The median of values (n >= 1), which it sorts in place.
 double bench_median(double *values, int n);

@@ -31,11 +31,14 @@ Run with Debian's python3-torch:
       [--encoder-layers 2] [--decoder-layers 2] [--feedforward 32] [--src-vocab 11] [--tgt-vocab 13]
       [--src-length 7] [--tgt-length 5] [--batch 3] [--steps 10] [--lr 1e-3] [--seed 1337]
       [--norm-first] [--activation relu|gelu-tanh]
+  /usr/bin/python3 tools/reference/transformer_reference.py --bench-train [sizes] [--threads 2] [--steps 20]
+      (the median ms of a training step; bench/transformer.sh runs it beside groundup bench transformer)
 """
 import argparse
 import math
 import os
 import sys
+import time
 
 import numpy as np
 import torch
@@ -82,6 +85,29 @@ class TransformerModel(nn.Module):
         return self.generator(self.transformer(x, y, tgt_mask=mask))
 
 
+def bench_train(args):
+    """The median ms of --steps training steps after two warm-up steps, as groundup bench transformer."""
+    torch.set_num_threads(args.threads)
+    model = TransformerModel(args)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    src = torch.randint(0, args.src_vocab, (args.batch, args.src_length))
+    tgt_in = torch.randint(0, args.tgt_vocab, (args.batch, args.tgt_length))
+    tgt_out = torch.randint(0, args.tgt_vocab, (args.batch, args.tgt_length))
+    times = []
+    for step in range(args.steps + 2):
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(src, tgt_in).reshape(-1, args.tgt_vocab), tgt_out.reshape(-1))
+        loss.backward()
+        optimizer.step()
+        if step >= 2:
+            times.append(1e3 * (time.perf_counter() - start))
+    times.sort()
+    print(f"pytorch transformer {args.encoder_layers}+{args.decoder_layers} layers, C {args.d_model}, {args.heads} heads, "
+          f"FF {args.feedforward}, B {args.batch}, S {args.src_length}, T {args.tgt_length}, {torch.get_num_threads()} "
+          f"threads: {times[(len(times) - 1) // 2]:.2f} ms/step (median of {len(times)})")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--d-model", type=int, default=16)
@@ -99,9 +125,17 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out")
+    p.add_argument("--bench-train", action="store_true",
+                   help="time training steps (forward, backward, AdamW) on a random batch instead of writing files")
+    p.add_argument("--threads", type=int, default=2, help="--bench-train: torch.set_num_threads")
     args = p.parse_args()
     torch.manual_seed(args.seed)
+    if args.bench_train:
+        bench_train(args)
+        return
+    if not args.out:
+        sys.exit("--out is required (or --bench-train)")
     model = TransformerModel(args)
     initial = {name: value.detach().clone() for name, value in model.state_dict().items()}
     src = torch.randint(0, args.src_vocab, (args.batch, args.src_length))
