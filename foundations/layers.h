@@ -103,12 +103,17 @@ void dropout_backward(float *d_inp, const float *d_out, const float *mask, long 
 // keys s <= t + (Tk - Tq) (Tq = 1 is a decoding step against a key/value cache).
 // key_padding (B,Tk), or NULL: a non-zero entry hides that key from every query (PyTorch's
 // key_padding_mask).
+// path: how it is computed. AUTO (0, the default) takes matrix products per head, or query
+// by query for few queries or small heads (Tk · HS <= 1024), where the products' packing
+// costs more than it saves; ROWS and GEMM force one (the tests compare them).
+typedef enum { ATTENTION_PATH_AUTO, ATTENTION_PATH_ROWS, ATTENTION_PATH_GEMM } AttentionPath;
 typedef struct Attention {
     const float *q, *k, *v;
     long q_stride, kv_stride;
     int B, Tq, Tk, C, NH;
     int causal;
     const unsigned char *key_padding;
+    AttentionPath path;
 } Attention;
 
 // Causal self-attention over a packed qkv (B,T,3C), the case of GPT-2's blocks.
