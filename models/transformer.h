@@ -25,8 +25,9 @@
 //   - gelu is the tanh approximation (nn_gelu); PyTorch's activation="gelu" is the erf form
 //     (F.gelu(approximate='tanh') matches ours).
 //   - Source and target share no embedding and the generator is not tied to tgt_embed.
-//   - Initialisation: xavier_uniform on every matrix (nn.Transformer's _reset_parameters),
-//     biases 0, embeddings N(0, d_model^-1/2) (so that × √d_model gives unit scale).
+//   - Initialisation: xavier_uniform on every matrix (nn.Transformer's _reset_parameters), the
+//     attention's biases 0 (MultiheadAttention's), the other biases Linear's default; token
+//     embeddings N(0, 1/d_model) (so that × √d_model gives unit scale), learned positions N(0, 1).
 #ifndef MODELS_TRANSFORMER_H
 #define MODELS_TRANSFORMER_H
 
