@@ -117,8 +117,7 @@ static int run_steps(const Classifier *classifier, const Safetensors *state, con
     return status;
 }
 
-// Our step losses against the reference's.
-static void compare_steps(const Safetensors *state, int steps, ClassifierVerification *result) {
+void verify_compare_steps(const Safetensors *state, int steps, ClassifierVerification *result) {
     const SafetensorsTensor *reference = safetensors_find(state, "step_losses");
     result->steps_ok = 1;
     if (!reference || !reference->floats) return;
@@ -183,7 +182,7 @@ int classifier_verify(ClassifierArch arch, const char *model_path, const char *s
     if (safetensors_read(&state, state_path, error)) goto done;
     if (compare_once(&classifier, &state, state_path, &tape, result, error)) goto done;
     if (run_steps(&classifier, &state, state_path, &tape, steps, lr, result, error)) goto done;
-    compare_steps(&state, steps, result);
+    verify_compare_steps(&state, steps, result);
     const SafetensorsTensor *reference_steps = safetensors_find(&state, "step_losses");
     if (reference_steps && reference_steps->count == steps &&
         compare_after_steps(&classifier, &state, state_path, &tape, result, error))

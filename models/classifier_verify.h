@@ -63,6 +63,10 @@ TensorDifference tensor_difference(const char *name, const float *ours, const fl
 // any), or NULL with an error naming what is missing or wrong.
 const float *verify_state_floats(const Safetensors *file, const char *path, const char *name, long count, Error *error);
 
+// result->step_losses (steps of them, ours) against the state's step_losses, when it has them:
+// n_reference_steps, reference_step_losses, steps_max_relative and steps_ok (1 without them).
+void verify_compare_steps(const Safetensors *state, int steps, ClassifierVerification *result);
+
 // Loads both files (the model must be of architecture arch; every malformation an Error naming
 // file and tensor), compares, then runs steps AdamW steps (lr, betas 0.9/0.999, eps 1e-8,
 // weight decay 0.01 on every parameter) with the model in training mode, then compares the

@@ -82,16 +82,8 @@ static int run_steps(TransformerNet *net, const Safetensors *state, const Verify
     }
     param_optimizer_free(&optimizer);
     if (status) return -1;
-    result->n_steps = steps, result->steps_ok = 1;
-    const SafetensorsTensor *reference = safetensors_find(state, "step_losses");
-    if (!reference || !reference->floats) return 0;
-    result->n_reference_steps = (int)(reference->count < steps ? reference->count : steps);
-    for (int k = 0; k < result->n_reference_steps; k++) {
-        result->reference_step_losses[k] = reference->floats[k];
-        double relative = fabs(result->step_losses[k] - reference->floats[k]) / fmax(fabs(reference->floats[k]), 1e-30);
-        result->steps_max_relative = fmax(result->steps_max_relative, relative);
-    }
-    result->steps_ok = result->steps_max_relative <= CLASSIFIER_STEP_TOLERANCE;
+    result->n_steps = steps;
+    verify_compare_steps(state, steps, result);
     return 0;
 }
 
