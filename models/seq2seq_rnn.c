@@ -240,6 +240,12 @@ static int argmax(const float *x, int n) {
 
 Tensor *seq2seq_rnn_loss(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
                          const int *target, int T, float teacher_forcing, Random *rng, Tensor **logits) {
+    Error error;
+    if (seq2seq_rnn_check_batch(model, source, source_length, B, S, target, T, &error))
+        return tape_fail(tape, "%s", error.message);
+    if (!(teacher_forcing >= 0.0f && teacher_forcing <= 1.0f) || (teacher_forcing < 1.0f && !rng))
+        return tape_fail(tape, "seq2seq-rnn: teacher forcing %g (in [0, 1]; below 1 needs a generator)",
+                         (double)teacher_forcing);
     Encoded encoded = {0};
     if (encode(tape, model, source, source_length, B, S, &encoded)) return NULL;
     int V = model->config.vocab_size;
@@ -266,6 +272,7 @@ Tensor *seq2seq_rnn_loss(Tape *tape, const Seq2seqRnn *model, const int *source,
 int seq2seq_rnn_greedy(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
                        int *out, Error *error) {
     const Seq2seqRnnConfig *c = &model->config;
+    if (seq2seq_rnn_check_batch(model, source, source_length, B, S, NULL, 0, error)) return -1;
     tape_reset(tape);
     int recording = tape->recording;
     tape->recording = 0;

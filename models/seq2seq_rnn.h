@@ -88,14 +88,14 @@ void seq2seq_rnn_free(Seq2seqRnn *model);
 int seq2seq_rnn_check_batch(const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
                             const int *target, int T, Error *error);
 
-// The training objective of a checked batch: logits (B,T−1,V) of y_1..y_{T−1} given the
+// The training objective of a batch: logits (B,T−1,V) of y_1..y_{T−1} given the
 // previous tokens (teacher forcing with probability teacher_forcing in [0,1]; rng is used only
 // below 1), and their mean cross-entropy over non-pad targets. Returns the loss, or NULL with
-// tape->error set. *logits may be NULL.
+// tape->error set (a batch seq2seq_rnn_check_batch refuses, with its message). logits may be NULL.
 Tensor *seq2seq_rnn_loss(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
                          const int *target, int T, float teacher_forcing, Random *rng, Tensor **logits);
 
-// Greedy decoding of a checked batch of sources, all at once, no gradient: out (B, max_target)
+// Greedy decoding of a batch of sources (checked as above), all at once, no gradient: out (B, max_target)
 // receives bos y_1 .. eos then pad (cut at max_target without eos). tape is reset first.
 int seq2seq_rnn_greedy(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
                        int *out, Error *error);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "models/seq2seq_rnn.h"
+#include "models/seq2seq_rnn_train.h"
 #include "nn/optim.h"
 #include "nn/recurrent.h"
 #include "nn/state_dict.h"
@@ -241,10 +242,164 @@ static void seq2seq_matches_pytorch(void) {
     model_matches("lstm_multiplicative");
 }
 
+
+// ----------------------------------------------------------------------------
+// training, files, bad input
+
+// n examples of an easy task on the shared vocabulary: 2 to 4 of the first 6 digits, reversed.
+static void reversal_set(SeqDataset *data, int n, Random *rng) {
+    *data = (SeqDataset){SEQ_TASK_REVERSE, n, 4, 6, NULL, NULL, NULL, NULL};
+    data->source = calloc((size_t)n * 4, sizeof(int)), data->source_length = calloc((size_t)n, sizeof(int));
+    data->target = calloc((size_t)n * 6, sizeof(int)), data->target_length = calloc((size_t)n, sizeof(int));
+    for (int e = 0; e < n; e++) {
+        int length = 2 + (int)random_below(rng, 3);
+        data->source_length[e] = length, data->target_length[e] = length + 2;
+        data->target[e * 6] = SEQ_BOS, data->target[e * 6 + length + 1] = SEQ_EOS;
+        for (int t = 0; t < length; t++) data->source[e * 4 + t] = 3 + (int)random_below(rng, 6);
+        for (int t = 0; t < length; t++) data->target[e * 6 + 1 + t] = data->source[e * 4 + length - 1 - t];
+    }
+}
+
+static Seq2seqRnnConfig small_config(RnnKind cell, AttentionKind attention) {
+    Seq2seqRnnConfig config = {cell, attention, seq_vocab_size(), 16, 32, 4, 6, SEQ_PAD, SEQ_BOS, SEQ_EOS};
+    return config;
+}
+
+static void learns_to_reverse(RnnKind cell, AttentionKind attention, float teacher_forcing) {
+    Random rng;
+    random_seed(&rng, 5);
+    SeqDataset train, test;
+    reversal_set(&train, 2000, &rng);
+    reversal_set(&test, 200, &rng);
+    Seq2seqRnn model;
+    Error error;
+    Seq2seqRnnConfig config = small_config(cell, attention);
+    REQUIRE(seq2seq_rnn_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    int before = 0, after = 0;
+    CHECK(seq2seq_rnn_exact_match(&model, &test, 1, 0.0f, &before, NULL, &error) == 0, "%s", error.message);
+    Seq2seqRnnTraining training = seq2seq_rnn_training_default();
+    training.steps = 300, training.batch_size = 32, training.lr = 1e-2f, training.warmup_steps = 20;
+    training.teacher_forcing = teacher_forcing;
+    CHECK(seq2seq_rnn_train(&model, &train, &training, NULL, NULL, 0, &error) == 0, "%s", error.message);
+    CHECK(seq2seq_rnn_exact_match(&model, &test, 1, 0.0f, &after, NULL, &error) == 0, "%s", error.message);
+    CHECK(before < 20 && after >= 180, "%s + %s, teacher forcing %g: %d then %d of 200 reversed exactly",
+          rnn_kind_name(cell), attention_kind_name(attention), (double)teacher_forcing, before, after);
+    int beam = 0;
+    CHECK(seq2seq_rnn_exact_match(&model, &test, 3, 0.0f, &beam, NULL, &error) == 0, "%s", error.message);
+    CHECK(beam >= 180, "beam 3: %d of 200", beam);
+    seq2seq_rnn_free(&model);
+    seq_dataset_free(&train), seq_dataset_free(&test);
+}
+
+static void a_small_model_learns(void) {
+    learns_to_reverse(RNN_GRU, ATTENTION_ADDITIVE, 1.0f);
+    learns_to_reverse(RNN_LSTM, ATTENTION_MULTIPLICATIVE, 0.5f);
+}
+
+static void files_round_trip_and_bad_ones_fail(void) {
+    Seq2seqRnn model, loaded;
+    Random rng;
+    random_seed(&rng, 2);
+    Error error;
+    Seq2seqRnnConfig config = small_config(RNN_LSTM, ATTENTION_ADDITIVE);
+    REQUIRE(seq2seq_rnn_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.safetensors", check_directory());
+    REQUIRE(seq2seq_rnn_save(&model, path, &error) == 0, "%s", error.message);
+    REQUIRE(seq2seq_rnn_load(&loaded, path, &error) == 0, "%s", error.message);
+    CHECK(memcmp(&loaded.config, &model.config, sizeof config) == 0, "configuration changed");
+    CHECK(loaded.params.count == model.params.count, "%d tensors", loaded.params.count);
+    for (int i = 0; i < model.params.count && i < loaded.params.count; i++)
+        CHECK(memcmp(model.params.entries[i].tensor->data, loaded.params.entries[i].tensor->data,
+                     sizeof(float) * (size_t)model.params.entries[i].tensor->size) == 0,
+              "%s changed", model.params.entries[i].name);
+    seq2seq_rnn_free(&loaded);
+    // another architecture's file, a missing one, a truncated one, a bad configuration value
+    CHECK(seq2seq_rnn_load(&loaded, "tests/fixtures/unet/PARAMS.safetensors", &error) != 0 &&
+              strstr(error.message, "not a seq2seq-rnn model"), "%s", error.message);
+    CHECK(seq2seq_rnn_load(&loaded, "tests/fixtures/recurrent/none.safetensors", &error) != 0, "a missing file loaded");
+    FILE *in = fopen(path, "rb");
+    char bytes[4096];
+    size_t n = in ? fread(bytes, 1, sizeof bytes, in) : 0;
+    if (in) fclose(in);
+    char truncated[512];
+    snprintf(truncated, sizeof truncated, "%s/truncated.safetensors", check_directory());
+    FILE *out = fopen(truncated, "wb");
+    REQUIRE(out && n > 100, "cannot write %s", truncated);
+    fwrite(bytes, 1, n / 2, out);
+    fclose(out);
+    CHECK(seq2seq_rnn_load(&loaded, truncated, &error) != 0 && strstr(error.message, truncated), "%s", error.message);
+    model.config.hidden_size = 0;
+    CHECK(seq2seq_rnn_save(&model, path, &error) == 0, "%s", error.message);
+    CHECK(seq2seq_rnn_load(&loaded, path, &error) != 0 && strstr(error.message, "H 0"), "%s", error.message);
+    model.config.hidden_size = 32;
+    seq2seq_rnn_free(&model);
+}
+
+static void bad_batches_fail_with_one_line(void) {
+    Seq2seqRnn model;
+    Random rng;
+    random_seed(&rng, 3);
+    Error error;
+    Seq2seqRnnConfig config = small_config(RNN_GRU, ATTENTION_MULTIPLICATIVE);
+    REQUIRE(seq2seq_rnn_create(&model, &config, &rng, &error) == 0, "%s", error.message);
+    int source[2 * 5] = {3, 4, 5, 0, 0, 6, 7, 0, 0, 0}, length[2] = {3, 2};
+    int target[2 * 4] = {SEQ_BOS, 5, 4, SEQ_EOS, SEQ_BOS, 7, SEQ_EOS, SEQ_PAD};
+    int good_source[2 * 4] = {3, 4, 5, 0, 6, 7, 0, 0};
+    CHECK(seq2seq_rnn_check_batch(&model, good_source, length, 2, 4, target, 4, &error) == 0, "%s", error.message);
+    CHECK(seq2seq_rnn_check_batch(&model, source, length, 2, 5, target, 4, &error) != 0 &&
+              strstr(error.message, "sources padded to 5 tokens; the model takes 1 to 4"), "%s", error.message);
+    good_source[5] = 99;
+    CHECK(seq2seq_rnn_check_batch(&model, good_source, length, 2, 4, target, 4, &error) != 0 &&
+              strstr(error.message, "example 1: source id 99 at 1 outside the vocabulary"), "%s", error.message);
+    good_source[5] = 7, length[1] = 0;
+    CHECK(seq2seq_rnn_check_batch(&model, good_source, length, 2, 4, target, 4, &error) != 0 &&
+              strstr(error.message, "example 1: source length 0"), "%s", error.message);
+    length[1] = 2, target[4] = 5;
+    CHECK(seq2seq_rnn_check_batch(&model, good_source, length, 2, 4, target, 4, &error) != 0 &&
+              strstr(error.message, "example 1: the target starts with 5, not BOS"), "%s", error.message);
+    target[4] = SEQ_BOS, target[1] = -1;
+    Tape tape;
+    tape_init(&tape);
+    CHECK(seq2seq_rnn_loss(&tape, &model, good_source, length, 2, 4, target, 4, 1.0f, NULL, NULL) == NULL &&
+              tape_error(&tape, &error) && strstr(error.message, "example 0: target id -1 at 1"), "%s", error.message);
+    target[1] = 5;
+    tape_reset(&tape);
+    CHECK(seq2seq_rnn_loss(&tape, &model, good_source, length, 2, 4, target, 4, 0.5f, NULL, NULL) == NULL &&
+              tape_error(&tape, &error) && strstr(error.message, "teacher forcing"), "%s", error.message);
+    int out[2 * 6], n;
+    CHECK(seq2seq_rnn_greedy(&tape, &model, source, length, 2, 5, out, &error) != 0, "a long source decoded");
+    CHECK(seq2seq_rnn_beam(&model, good_source, 3, 0, 0.0f, out, &n, &error) != 0 && strstr(error.message, "beam width 0"),
+          "%s", error.message);
+    CHECK(seq2seq_rnn_beam(&model, source, 5, 2, 0.0f, out, &n, &error) != 0, "a long source beam-searched");
+    // the cells refuse inputs of other sizes
+    tape_reset(&tape);
+    Tensor *x = tensor_zeros(&tape, 2, (int[]){2, 7}), *h = tensor_zeros(&tape, 2, (int[]){2, 32});
+    CHECK(gru_cell_apply(&tape, &model.decoder.gru, x, h) == NULL && tape_error(&tape, &error) &&
+              strstr(error.message, "GRUCell(80, 32): input (2,7)"), "%s", error.message);
+    // training options and datasets the model cannot take
+    SeqDataset data;
+    reversal_set(&data, 10, &rng);
+    Seq2seqRnnTraining training = seq2seq_rnn_training_default();
+    training.teacher_forcing = 2.0f;
+    CHECK(seq2seq_rnn_train(&model, &data, &training, NULL, NULL, 0, &error) != 0 && strstr(error.message, "teacher forcing 2"),
+          "%s", error.message);
+    training = seq2seq_rnn_training_default();
+    data.target_length[3] = 7;
+    CHECK(seq2seq_rnn_train(&model, &data, &training, NULL, NULL, 0, &error) != 0 && strstr(error.message, "example 3"),
+          "%s", error.message);
+    seq_dataset_free(&data);
+    tape_free(&tape);
+    seq2seq_rnn_free(&model);
+}
+
 static const CheckCase CASES[] = {
     {"fused gates against finite differences", gates_against_finite_differences},
     {"cells against PyTorch", cells_match_pytorch},
     {"seq2seq against PyTorch", seq2seq_matches_pytorch},
+    {"a small model learns to reverse", a_small_model_learns},
+    {"files round-trip, bad ones fail", files_round_trip_and_bad_ones_fail},
+    {"bad batches fail with one line", bad_batches_fail_with_one_line},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
