@@ -4,11 +4,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "foundations/fastmath.h"
 #include "nn/init.h"
 #include "nn/op_common.h"
 #include "nn/ops.h"
 
-static inline float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+// The vectorisable exp and tanh of foundations/fastmath.h (within 3e-7 of libm's).
+static inline float sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
 // x is (B, width·H) for a (B,H) state h: the gates' shape check shared by the operations.
 static int gates_match(const Tensor *gates, int width, const Tensor *h) {
@@ -32,7 +34,7 @@ static void gru_gates_backward_node(Tape *tape, Node *node) {
         const float *xi = gi->data + b * 3 * H, *xh = gh->data + b * 3 * H, *hb = h->data + b * H, *gb = g + b * H;
         for (long j = 0; j < H; j++) {
             float r = sigmoid(xi[j] + xh[j]), z = sigmoid(xi[H + j] + xh[H + j]);
-            float n = tanhf(xi[2 * H + j] + r * xh[2 * H + j]);
+            float n = fast_tanh(xi[2 * H + j] + r * xh[2 * H + j]);
             float da_n = gb[j] * (1.0f - z) * (1.0f - n * n);
             float da_r = da_n * xh[2 * H + j] * r * (1.0f - r);
             float da_z = gb[j] * (hb[j] - n) * z * (1.0f - z);
@@ -61,7 +63,7 @@ Tensor *nn_gru_gates(Tape *tape, Tensor *gi, Tensor *gh, Tensor *h) {
         const float *xi = gi->data + b * 3 * H, *xh = gh->data + b * 3 * H, *hb = h->data + b * H;
         for (long j = 0; j < H; j++) {
             float r = sigmoid(xi[j] + xh[j]), z = sigmoid(xi[H + j] + xh[H + j]);
-            float n = tanhf(xi[2 * H + j] + r * xh[2 * H + j]);
+            float n = fast_tanh(xi[2 * H + j] + r * xh[2 * H + j]);
             out->data[b * H + j] = n + z * (hb[j] - n);
         }
     }
@@ -83,7 +85,7 @@ static void lstm_cell_state_backward_node(Tape *tape, Node *node) {
     for (long b = 0; b < B; b++) {
         const float *a = gates->data + b * 4 * H, *cb = c->data + b * H, *gb = g + b * H;
         for (long j = 0; j < H; j++) {
-            float i = sigmoid(a[j]), f = sigmoid(a[H + j]), t = tanhf(a[2 * H + j]);
+            float i = sigmoid(a[j]), f = sigmoid(a[H + j]), t = fast_tanh(a[2 * H + j]);
             if (d_gates) {
                 float *d = d_gates + b * 4 * H;
                 d[j] += gb[j] * t * i * (1.0f - i);
@@ -106,7 +108,7 @@ Tensor *nn_lstm_cell_state(Tape *tape, Tensor *gates, Tensor *c) {
     for (long b = 0; b < B; b++) {
         const float *a = gates->data + b * 4 * H, *cb = c->data + b * H;
         for (long j = 0; j < H; j++)
-            out->data[b * H + j] = sigmoid(a[H + j]) * cb[j] + sigmoid(a[j]) * tanhf(a[2 * H + j]);
+            out->data[b * H + j] = sigmoid(a[H + j]) * cb[j] + sigmoid(a[j]) * fast_tanh(a[2 * H + j]);
     }
     Tensor *in[2] = {gates, c};
     Node *node = tape_record(tape, "lstm_cell_state", lstm_cell_state_backward_node, out, in, 2);
@@ -126,7 +128,7 @@ static void lstm_hidden_backward_node(Tape *tape, Node *node) {
     for (long b = 0; b < B; b++) {
         const float *a = gates->data + b * 4 * H, *cb = c->data + b * H, *gb = g + b * H;
         for (long j = 0; j < H; j++) {
-            float o = sigmoid(a[3 * H + j]), t = tanhf(cb[j]);
+            float o = sigmoid(a[3 * H + j]), t = fast_tanh(cb[j]);
             if (d_gates) d_gates[b * 4 * H + 3 * H + j] += gb[j] * t * o * (1.0f - o);
             if (d_c) d_c[b * H + j] += gb[j] * o * (1.0f - t * t);
         }
@@ -143,7 +145,7 @@ Tensor *nn_lstm_hidden(Tape *tape, Tensor *gates, Tensor *c_next) {
     if (!out) return NULL;
     for (long b = 0; b < B; b++) {
         const float *a = gates->data + b * 4 * H, *cb = c_next->data + b * H;
-        for (long j = 0; j < H; j++) out->data[b * H + j] = sigmoid(a[3 * H + j]) * tanhf(cb[j]);
+        for (long j = 0; j < H; j++) out->data[b * H + j] = sigmoid(a[3 * H + j]) * fast_tanh(cb[j]);
     }
     Tensor *in[2] = {gates, c_next};
     Node *node = tape_record(tape, "lstm_hidden", lstm_hidden_backward_node, out, in, 2);
