@@ -8,7 +8,7 @@
 #include "nn/optim.h"
 
 Seq2seqRnnTraining seq2seq_rnn_training_default(void) {
-    Seq2seqRnnTraining t = {.steps = 1500, .batch_size = 64, .lr = 3e-3f, .weight_decay = 0.01f, .warmup_steps = 100,
+    Seq2seqRnnTraining t = {.steps = 600, .batch_size = 64, .lr = 3e-3f, .weight_decay = 0.01f, .warmup_steps = 50,
                             .clip = 1.0f, .teacher_forcing = 1.0f, .seed = 1};
     return t;
 }

@@ -20,7 +20,7 @@ typedef struct Seq2seqRnnTraining {
     uint64_t seed;          // batches and teacher-forcing draws
 } Seq2seqRnnTraining;
 
-// Defaults: 1500 steps of 64, lr 3e-3, weight decay 0.01, 100 warmup steps, clip 1,
+// Defaults: 600 steps of 64, lr 3e-3, weight decay 0.01, 50 warmup steps, clip 1,
 // teacher forcing 1.
 Seq2seqRnnTraining seq2seq_rnn_training_default(void);
 

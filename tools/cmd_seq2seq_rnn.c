@@ -77,7 +77,7 @@ int seq2seq_rnn_command(int argc, char **argv) {
     };
     int parsed = options_parse(argc, argv,
                                "groundup seq2seq-rnn [--task dates] [--arch gru|lstm] [--attention additive|multiplicative] "
-                               "[--steps 1500] [--beam 1] [--save FILE | --model FILE] [--translate TEXT] ...",
+                               "[--steps 600] [--beam 1] [--save FILE | --model FILE] [--translate TEXT] ...",
                                options, (int)(sizeof options / sizeof *options), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     Error error = {{0}};
