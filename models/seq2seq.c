@@ -8,6 +8,7 @@
 
 #include "foundations/clock.h"
 #include "models/beam_search.h"
+#include "models/recurrent_seq2seq.h"
 #include "models/transformer_seq2seq.h"
 #include "nn/optim.h"
 #include "nn/state_dict.h"
@@ -42,7 +43,8 @@ int seq2seq_load(Seq2SeqModel *model, SeqTask *task, const char *path, Error *er
     if (status) return -1;
     // One line per architecture.
     if (!strcmp(arch_copy, "transformer")) return transformer_seq2seq_load(model, path, error);
-    return error_set(error, "%s: unknown architecture '%s' (known: transformer)", path, arch_copy);
+    if (!strcmp(arch_copy, "gru") || !strcmp(arch_copy, "lstm")) return recurrent_seq2seq_load(model, path, error);
+    return error_set(error, "%s: unknown architecture '%s' (known: transformer, gru, lstm)", path, arch_copy);
 }
 
 int seq2seq_check_source(const Seq2SeqModel *model, const int *source, int length, Error *error) {

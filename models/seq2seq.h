@@ -4,8 +4,9 @@
 //
 // An architecture provides a Seq2SeqModel: its teacher-forced loss, an encoder for a batch of
 // sources and the next-token log-probabilities of prefixes decoding those sources. The
-// Transformer's is models/transformer_seq2seq.c; adding an architecture is one such file and
-// one line in seq2seq_load's switch (and its options in tools/cmd_seq2seq.c).
+// Transformer's is models/transformer_seq2seq.c, the GRU's and LSTM's models/recurrent_seq2seq.c;
+// adding an architecture is one such file and one line in seq2seq_load's switch (and its
+// options in tools/cmd_seq2seq.c).
 //
 // Ids are the tasks' vocabulary: sources padded with SEQ_PAD, targets BOS y_1 .. y_m EOS PAD...
 #ifndef MODELS_SEQ2SEQ_H

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/beam_search.h"
 #include "nn/state_dict.h"
 
 // A masked score: exp underflows to exactly 0 in the softmax (finite, so no ∞ − ∞).
@@ -137,14 +136,6 @@ int seq2seq_rnn_check_batch(const Seq2seqRnn *model, const int *source, const in
 // ----------------------------------------------------------------------------
 // encoder
 
-// The encoded source a decoder attends to.
-typedef struct Encoded {
-    Tensor *annotations;  // (B,S,2H) h_j = [→h_j; ←h_j]
-    Tensor *keys;         // (B,S,H) U_a h_j (additive) or W_a h_j (multiplicative)
-    Tensor *mask;         // (B,S) 0 at a source token, MASKED_SCORE at padding
-    RnnState initial;     // s_0 (B,H), and c_0 = 0 for the LSTM
-} Encoded;
-
 // One direction over the embedded source xs[0..S): step t from `first` by `direction` (±1);
 // examples whose source has ended (t >= length) keep their state. hs[t] receives h_t; returns
 // the final state (NULL h on failure).
@@ -170,8 +161,12 @@ static RnnState encode_direction(Tape *tape, const RnnCell *cell, Tensor **xs, c
     return state;
 }
 
-static int encode(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
-                  Encoded *out) {
+int seq2seq_rnn_encode(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
+                       Seq2seqRnnEncoding *out) {
+    Error error;
+    memset(out, 0, sizeof *out);
+    if (seq2seq_rnn_check_batch(model, source, source_length, B, S, NULL, 0, &error))
+        return tape_fail(tape, "%s", error.message), -1;
     int H = model->config.hidden_size;
     Tensor **xs = tape_alloc(tape, sizeof(Tensor *) * (size_t)S * 3);
     int *column = tape_alloc(tape, sizeof(int) * (size_t)B);
@@ -188,21 +183,20 @@ static int encode(Tape *tape, const Seq2seqRnn *model, const int *source, const 
     out->annotations = nn_concat(tape, directions, 2, 2);
     out->keys = nn_linear(tape, out->annotations, model->attention_key.weight, NULL);
     Tensor *ends[2] = {last.h, first.h};
-    out->initial.h = nn_tanh(tape, linear_apply(tape, &model->bridge, nn_concat(tape, ends, 2, 1)));
-    out->initial.c = model->config.cell == RNN_LSTM ? tensor_zeros(tape, 2, (int[]){B, H}) : NULL;
+    out->initial = nn_tanh(tape, linear_apply(tape, &model->bridge, nn_concat(tape, ends, 2, 1)));
     float *mask = tape_alloc(tape, sizeof(float) * (size_t)B * (size_t)S);
     if (!mask) return -1;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < S; t++) mask[b * S + t] = t < source_length[b] ? 0.0f : MASKED_SCORE;
     out->mask = tensor_from(tape, mask, 2, (int[]){B, S});
-    return out->keys && out->initial.h && out->mask ? 0 : -1;
+    return out->keys && out->initial && out->mask ? 0 : -1;
 }
 
 // ----------------------------------------------------------------------------
 // decoder
 
 // c_i = Σ_j α_ij h_j from the previous decoder state s (B,H) -> (B,2H); *weights gets α (B,S).
-static Tensor *attend(Tape *tape, const Seq2seqRnn *model, const Encoded *encoded, Tensor *s, Tensor **weights) {
+static Tensor *attend(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncoding *encoded, Tensor *s, Tensor **weights) {
     if (!s || !encoded->keys) return NULL;
     int B = encoded->keys->shape[0], S = encoded->keys->shape[1], H = encoded->keys->shape[2];
     Tensor *scores;
@@ -221,7 +215,7 @@ static Tensor *attend(Tape *tape, const Seq2seqRnn *model, const Encoded *encode
 }
 
 // One decoder step from the previous tokens (B): attends from *state, advances it, -> logits (B,V).
-static Tensor *decoder_step(Tape *tape, const Seq2seqRnn *model, const Encoded *encoded, const int *previous, int B,
+static Tensor *decoder_step(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncoding *encoded, const int *previous, int B,
                             RnnState *state) {
     Tensor *embedded = embedding_apply(tape, &model->target_embedding, previous, 1, (int[]){B});
     Tensor *context = attend(tape, model, encoded, state->h, NULL);
@@ -238,23 +232,31 @@ static int argmax(const float *x, int n) {
     return best;
 }
 
+// The decoder's first state: s_0, and c_0 = 0 for the LSTM.
+static RnnState initial_state(Tape *tape, const Seq2seqRnn *model, Tensor *initial) {
+    RnnState state = {initial, NULL};
+    if (initial && model->config.cell == RNN_LSTM) state.c = tensor_zeros(tape, 2, initial->shape);
+    return state;
+}
+
 Tensor *seq2seq_rnn_loss(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
-                         const int *target, int T, float teacher_forcing, Random *rng, Tensor **logits) {
+                         const int *target, int T, float teacher_forcing, float smoothing, Random *rng,
+                         Tensor **logits) {
     Error error;
     if (seq2seq_rnn_check_batch(model, source, source_length, B, S, target, T, &error))
         return tape_fail(tape, "%s", error.message);
     if (!(teacher_forcing >= 0.0f && teacher_forcing <= 1.0f) || (teacher_forcing < 1.0f && !rng))
         return tape_fail(tape, "seq2seq-rnn: teacher forcing %g (in [0, 1]; below 1 needs a generator)",
                          (double)teacher_forcing);
-    Encoded encoded = {0};
-    if (encode(tape, model, source, source_length, B, S, &encoded)) return NULL;
+    Seq2seqRnnEncoding encoded;
+    if (seq2seq_rnn_encode(tape, model, source, source_length, B, S, &encoded)) return NULL;
     int V = model->config.vocab_size;
     Tensor **steps = tape_alloc(tape, sizeof(Tensor *) * (size_t)(T - 1));
     int *previous = tape_alloc(tape, sizeof(int) * (size_t)B);
     int *targets = tape_alloc(tape, sizeof(int) * (size_t)B * (size_t)(T - 1));
     if (!steps || !previous || !targets) return NULL;
     for (int b = 0; b < B; b++) previous[b] = target[b * T];
-    RnnState state = encoded.initial;
+    RnnState state = initial_state(tape, model, encoded.initial);
     for (int i = 1; i < T; i++) {
         Tensor *step = steps[i - 1] = decoder_step(tape, model, &encoded, previous, B, &state);
         if (!step) return NULL;
@@ -266,106 +268,38 @@ Tensor *seq2seq_rnn_loss(Tape *tape, const Seq2seqRnn *model, const int *source,
     }
     Tensor *all = nn_stack(tape, steps, T - 1, 1);
     if (logits) *logits = all;
-    return nn_cross_entropy(tape, all, targets, model->config.pad, 0.0f);
+    return nn_cross_entropy(tape, all, targets, model->config.pad, smoothing);
 }
 
-int seq2seq_rnn_greedy(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
-                       int *out, Error *error) {
-    const Seq2seqRnnConfig *c = &model->config;
-    if (seq2seq_rnn_check_batch(model, source, source_length, B, S, NULL, 0, error)) return -1;
-    tape_reset(tape);
-    int recording = tape->recording;
-    tape->recording = 0;
-    Encoded encoded = {0};
-    int *previous = tape_alloc(tape, sizeof(int) * (size_t)B), *done = tape_alloc(tape, sizeof(int) * (size_t)B);
-    int status = previous && done ? encode(tape, model, source, source_length, B, S, &encoded) : -1;
-    RnnState state = encoded.initial;
-    for (int b = 0; !status && b < B; b++) out[b * c->max_target] = previous[b] = c->bos, done[b] = 0;
-    for (int i = 1, live = B; !status && i < c->max_target; i++) {
-        Tensor *logits = live ? decoder_step(tape, model, &encoded, previous, B, &state) : NULL;
-        if (live && !logits) status = -1;
-        for (int b = 0; !status && b < B; b++) {
-            int token = done[b] ? c->pad : argmax(logits->data + (size_t)b * c->vocab_size, c->vocab_size);
-            out[b * c->max_target + i] = previous[b] = token;
-            if (!done[b] && token == c->eos) done[b] = 1, live--;
-        }
+int seq2seq_rnn_next_log_probs(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncoding *encoding, const int *rows,
+                               int n, const int *prefixes, int length, float *log_probs) {
+    int B = encoding->annotations ? encoding->annotations->shape[0] : 0, V = model->config.vocab_size;
+    if (n < 1 || length < 1) return tape_fail(tape, "seq2seq-rnn: %d prefixes of %d tokens", n, length), -1;
+    for (int i = 0; rows && i < n; i++)
+        if (rows[i] < 0 || rows[i] >= B) return tape_fail(tape, "seq2seq-rnn: row %d of %d encoded sources", rows[i], B), -1;
+    for (long i = 0; i < (long)n * length; i++)
+        if (prefixes[i] < 0 || prefixes[i] >= V)
+            return tape_fail(tape, "seq2seq-rnn: prefix id %d outside the vocabulary of %d", prefixes[i], V), -1;
+    Seq2seqRnnEncoding chosen = *encoding;
+    if (rows) {  // the encoded rows each prefix decodes
+        chosen.annotations = nn_index_select(tape, encoding->annotations, 0, rows, n);
+        chosen.keys = nn_index_select(tape, encoding->keys, 0, rows, n);
+        chosen.mask = nn_index_select(tape, encoding->mask, 0, rows, n);
+        chosen.initial = nn_index_select(tape, encoding->initial, 0, rows, n);
+    } else if (n != B) {
+        return tape_fail(tape, "seq2seq-rnn: %d prefixes for %d encoded sources", n, B), -1;
     }
-    tape->recording = recording;
-    return status ? tape_error(tape, error) : 0;
-}
-
-// ----------------------------------------------------------------------------
-// beam search: the context is the model and one encoded source, kept outside the tape
-
-typedef struct BeamContext {
-    const Seq2seqRnn *model;
-    Tape tape;
-    int S;
-    float *annotations, *keys, *mask, *initial;  // (S,2H), (S,H), (S), (H)
-} BeamContext;
-
-// n copies of a row of `size` floats as a tensor (n, shape...).
-static Tensor *repeated(Tape *tape, const float *row, long size, int n, int n_dims, const int *shape) {
-    int full[NN_MAX_DIMS] = {n};
-    for (int d = 0; d < n_dims; d++) full[d + 1] = shape[d];
-    Tensor *t = tensor_new(tape, n_dims + 1, full);
-    for (int i = 0; t && i < n; i++) memcpy(t->data + (size_t)i * size, row, sizeof(float) * (size_t)size);
-    return t;
-}
-
-static int beam_step(void *pointer, const int *prefixes, int n, int length, float *log_probs, Error *error) {
-    BeamContext *context = pointer;
-    const Seq2seqRnn *model = context->model;
-    int S = context->S, H = model->config.hidden_size, V = model->config.vocab_size;
-    Tape *tape = &context->tape;
-    tape_reset(tape);
-    Encoded encoded = {0};
-    encoded.annotations = repeated(tape, context->annotations, (long)S * 2 * H, n, 2, (int[]){S, 2 * H});
-    encoded.keys = repeated(tape, context->keys, (long)S * H, n, 2, (int[]){S, H});
-    encoded.mask = repeated(tape, context->mask, S, n, 1, (int[]){S});
-    encoded.initial.h = repeated(tape, context->initial, H, n, 1, (int[]){H});
-    encoded.initial.c = model->config.cell == RNN_LSTM ? tensor_zeros(tape, 2, (int[]){n, H}) : NULL;
     int *previous = tape_alloc(tape, sizeof(int) * (size_t)n);
-    RnnState state = encoded.initial;
+    RnnState state = initial_state(tape, model, chosen.initial);
     Tensor *logits = NULL;
     for (int i = 0; previous && i < length; i++) {
         for (int b = 0; b < n; b++) previous[b] = prefixes[b * length + i];
-        logits = decoder_step(tape, model, &encoded, previous, n, &state);
+        logits = decoder_step(tape, model, &chosen, previous, n, &state);
     }
     Tensor *result = nn_log_softmax(tape, logits);
-    if (!result) return tape_error(tape, error);
+    if (!result) return -1;
     memcpy(log_probs, result->data, sizeof(float) * (size_t)n * (size_t)V);
     return 0;
-}
-
-static float *copy_floats(const Tensor *t) {
-    float *copy = t ? malloc(sizeof(float) * (size_t)t->size) : NULL;
-    if (copy) memcpy(copy, t->data, sizeof(float) * (size_t)t->size);
-    return copy;
-}
-
-int seq2seq_rnn_beam(const Seq2seqRnn *model, const int *source, int length, int beam_width, float alpha, int *out,
-                     int *out_length, Error *error) {
-    if (seq2seq_rnn_check_batch(model, source, &length, 1, length, NULL, 0, error)) return -1;
-    if (beam_width < 1) return error_set(error, "seq2seq-rnn: beam width %d (at least 1)", beam_width);
-    BeamContext context = {.model = model, .S = length};
-    tape_init(&context.tape);
-    context.tape.recording = 0;
-    Encoded encoded = {0};
-    int status = encode(&context.tape, model, source, &length, 1, length, &encoded) ? tape_error(&context.tape, error) : 0;
-    if (!status) {
-        context.annotations = copy_floats(encoded.annotations), context.keys = copy_floats(encoded.keys);
-        context.mask = copy_floats(encoded.mask), context.initial = copy_floats(encoded.initial.h);
-        if (!context.annotations || !context.keys || !context.mask || !context.initial)
-            status = error_set(error, "seq2seq-rnn: out of memory for beam search");
-    }
-    const Seq2seqRnnConfig *c = &model->config;
-    if (!status)
-        status = beam_search(beam_step, &context, c->vocab_size, c->bos, c->eos, c->max_target, beam_width, alpha, out,
-                             out_length, error);
-    free(context.annotations), free(context.keys), free(context.mask), free(context.initial);
-    tape_free(&context.tape);
-    return status ? -1 : 0;
 }
 
 // ----------------------------------------------------------------------------
@@ -381,27 +315,23 @@ static void config_ints(Seq2seqRnnConfig *c, int **fields) {
     memcpy(fields, f, sizeof f);
 }
 
-int seq2seq_rnn_save(const Seq2seqRnn *model, const char *path, Error *error) {
+int seq2seq_rnn_metadata(const Seq2seqRnn *model, SafetensorsMetadata *metadata, char strings[][32]) {
     Seq2seqRnnConfig config = model->config;
     int *fields[CONFIG_INTS];
     config_ints(&config, fields);
-    char values[CONFIG_INTS][16];
-    SafetensorsMetadata metadata[CONFIG_INTS + 3] = {{"arch", "seq2seq-rnn"},
-                                                     {"cell", rnn_kind_name(config.cell)},
-                                                     {"attention", attention_kind_name(config.attention)}};
+    metadata[0] = (SafetensorsMetadata){"arch", rnn_kind_name(config.cell)};
+    metadata[1] = (SafetensorsMetadata){"attention", attention_kind_name(config.attention)};
     for (int i = 0; i < CONFIG_INTS; i++) {
-        snprintf(values[i], sizeof values[i], "%d", *fields[i]);
-        metadata[3 + i] = (SafetensorsMetadata){config_keys[i], values[i]};
+        snprintf(strings[i], 32, "%d", *fields[i]);
+        metadata[2 + i] = (SafetensorsMetadata){config_keys[i], strings[i]};
     }
-    return state_dict_save(&model->params, path, metadata, CONFIG_INTS + 3, error);
+    return SEQ2SEQ_RNN_METADATA;
 }
 
 static int config_from_file(const Safetensors *file, const char *path, Seq2seqRnnConfig *config, Error *error) {
-    const char *arch = safetensors_metadata(file, "arch");
-    if (!arch || strcmp(arch, "seq2seq-rnn") != 0)
-        return error_set(error, "%s: not a seq2seq-rnn model (arch %s)", path, arch ? arch : "missing");
-    const char *cell = safetensors_metadata(file, "cell"), *attention = safetensors_metadata(file, "attention");
-    if (!cell || rnn_kind_parse(cell, &config->cell, error)) return error_set(error, "%s: bad or missing cell", path);
+    const char *arch = safetensors_metadata(file, "arch"), *attention = safetensors_metadata(file, "attention");
+    if (!arch || rnn_kind_parse(arch, &config->cell, error))
+        return error_set(error, "%s: not a gru or lstm seq2seq model (arch %s)", path, arch ? arch : "missing");
     if (!attention || attention_kind_parse(attention, &config->attention, error))
         return error_set(error, "%s: bad or missing attention", path);
     int *fields[CONFIG_INTS];

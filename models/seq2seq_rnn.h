@@ -39,6 +39,7 @@
 
 #include "foundations/error.h"
 #include "foundations/random.h"
+#include "foundations/safetensors.h"
 #include "nn/module.h"
 #include "nn/recurrent.h"
 
@@ -88,28 +89,39 @@ void seq2seq_rnn_free(Seq2seqRnn *model);
 int seq2seq_rnn_check_batch(const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
                             const int *target, int T, Error *error);
 
-// The training objective of a batch: logits (B,T−1,V) of y_1..y_{T−1} given the
-// previous tokens (teacher forcing with probability teacher_forcing in [0,1]; rng is used only
-// below 1), and their mean cross-entropy over non-pad targets. Returns the loss, or NULL with
-// tape->error set (a batch seq2seq_rnn_check_batch refuses, with its message). logits may be NULL.
+// The training objective of a batch: logits (B,T−1,V) of y_1..y_{T−1} given the previous
+// tokens (teacher forcing with probability teacher_forcing in [0,1]; rng is used only below 1),
+// and their mean cross-entropy over non-pad targets with label smoothing ε (smoothing, 0 for
+// none). Returns the loss, or NULL with tape->error set (a batch seq2seq_rnn_check_batch
+// refuses, with its message). logits may be NULL.
 Tensor *seq2seq_rnn_loss(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
-                         const int *target, int T, float teacher_forcing, Random *rng, Tensor **logits);
+                         const int *target, int T, float teacher_forcing, float smoothing, Random *rng,
+                         Tensor **logits);
 
-// Greedy decoding of a batch of sources (checked as above), all at once, no gradient: out (B, max_target)
-// receives bos y_1 .. eos then pad (cut at max_target without eos). tape is reset first.
-int seq2seq_rnn_greedy(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
-                       int *out, Error *error);
+// Encoded sources, for decoding (step values on the tape that made them).
+typedef struct Seq2seqRnnEncoding {
+    Tensor *annotations;  // (B,S,2H) h_j = [→h_j; ←h_j]
+    Tensor *keys;         // (B,S,H) U_a h_j (additive) or W_a h_j (multiplicative)
+    Tensor *mask;         // (B,S) 0 at a source token, a large negative number at padding
+    Tensor *initial;      // (B,H) s_0
+} Seq2seqRnnEncoding;
 
-// Beam search (models/beam_search.h) for one source (length ids): out (max_target) receives
-// bos .. eos, *out_length its length. beam_width 1 is greedy; alpha is the length
-// normalisation's exponent. Fails on a bad source, a beam width below 1, out of memory.
-int seq2seq_rnn_beam(const Seq2seqRnn *model, const int *source, int length, int beam_width, float alpha, int *out,
-                     int *out_length, Error *error);
+// Encodes a batch of sources (checked as above) into *out. 0, or -1 with tape->error set.
+int seq2seq_rnn_encode(Tape *tape, const Seq2seqRnn *model, const int *source, const int *source_length, int B, int S,
+                       Seq2seqRnnEncoding *out);
+// Log-probabilities of the next token after prefixes (n, length) (each from bos, ids in the
+// vocabulary), row i decoding source rows[i] of encoding (rows NULL: source i) -> log_probs
+// (n, V). The decoder runs over the whole prefix. 0, or -1 with tape->error set.
+int seq2seq_rnn_next_log_probs(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncoding *encoding, const int *rows,
+                               int n, const int *prefixes, int length, float *log_probs);
 
-// Saves params and the configuration (safetensors metadata) through a temporary file; loads
-// them back. Load errors name the file: not a seq2seq-rnn model, a bad or missing configuration
-// value, a tensor of a wrong shape.
-int seq2seq_rnn_save(const Seq2seqRnn *model, const char *path, Error *error);
+// The configuration as safetensors metadata: "arch" (gru or lstm) first, then "attention" and
+// the sizes; values written into strings. Returns the count (SEQ2SEQ_RNN_METADATA).
+enum { SEQ2SEQ_RNN_METADATA = 10 };
+int seq2seq_rnn_metadata(const Seq2seqRnn *model, SafetensorsMetadata *metadata, char strings[][32]);
+// A model from a file with that metadata and its parameters (other metadata, as a task, is
+// ignored). Errors name the file: not a gru or lstm model, a bad or missing configuration value,
+// a missing tensor or one of a wrong shape.
 int seq2seq_rnn_load(Seq2seqRnn *model, const char *path, Error *error);
 
 #endif

@@ -1,44 +1,43 @@
 #!/usr/bin/env bash
-# groundup seq2seq-rnn: a tiny training run of each cell and attention (seconds even under the
-# sanitizers) that prints parameters, time and exact match; a saved model evaluated again with
-# greedy and beam decoding gives the same accuracy line; --translate; the one-line errors: unknown
-# cell, attention or task, a beam width of 0, a text with a character outside the vocabulary or
-# longer than the model takes, a missing model file or one of another architecture.
+# groundup seq2seq with --arch gru|lstm: a tiny training run of each cell and attention (seconds
+# even under the sanitizers) printing parameters, time and exact match; eval of the saved model
+# with greedy and beam decoding; translate; the one-line errors: an unknown attention, a teacher
+# forcing outside [0, 1], dropout (the recurrent model has none), the cross-attention picture
+# (drawn for the transformer only), a text with a character outside the vocabulary or longer than
+# the model takes, a model file of another architecture.
 set -u
 groundup=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
 
-tiny=(--task reverse --train 300 --test 20 --steps 20 --warmup 2 --batch 16 --embedding 8 --hidden 8)
+tiny=(--task reverse --train 300 --test 20 --steps 20 --warmup 2 --batch 16 --embedding 8 --hidden 8 --examples 2)
 for arch in gru lstm; do
     for attention in additive multiplicative; do
-        "$groundup" seq2seq-rnn "${tiny[@]}" --arch $arch --attention $attention --save "$tmp/$arch.safetensors" \
-            > "$tmp/out" 2> "$tmp/err" || { fail "$arch $attention failed"; cat "$tmp/err" >&2; }
-        grep -q "^seq2seq-rnn $arch + $attention attention on reverse: E 8, H 8, [0-9]* parameters" "$tmp/out" \
-            || fail "$arch $attention: no model line"
-        grep -q '^trained 20 steps of 16 on 300 examples in ' "$tmp/out" || fail "$arch $attention: no training line"
-        grep -q '^held-out exact match: [0-9]*/20 = ' "$tmp/out" || fail "$arch $attention: no accuracy line"
+        "$groundup" seq2seq train "${tiny[@]}" --arch $arch --attention $attention --teacher-forcing 0.8 \
+            --out "$tmp/$arch-$attention.safetensors" > "$tmp/out" 2> "$tmp/err" \
+            || { fail "$arch $attention failed"; cat "$tmp/err" >&2; }
+        grep -q "^reverse, $arch: [0-9]* parameters, 20 steps of 16 in " "$tmp/out" || fail "$arch $attention: no training line"
+        grep -q '^held-out exact match: .* (\([0-9]*\) of 20), greedy' "$tmp/out" || fail "$arch $attention: no accuracy line"
         finite_outputs "$tmp/out"
     done
 done
-"$groundup" seq2seq-rnn --task reverse --test 20 --model "$tmp/gru.safetensors" > "$tmp/greedy" 2>&1 \
-    || fail "evaluating a saved model failed"
-grep -q '^seq2seq-rnn gru + multiplicative attention on reverse' "$tmp/greedy" || fail "the saved model's configuration"
-"$groundup" seq2seq-rnn --task reverse --test 20 --model "$tmp/lstm.safetensors" --beam 3 --translate 12345678 \
-    > "$tmp/beam" 2>&1 || fail "beam search of a saved model failed"
-grep -q '^held-out exact match: [0-9]*/20 = .*(beam' "$tmp/beam" || fail "no beam accuracy line"
-grep -q '^12345678 -> [0-9]*$' "$tmp/beam" || fail "no translation line: $(cat "$tmp/beam")"
+model=$tmp/lstm-multiplicative.safetensors
+"$groundup" seq2seq eval --model "$model" --beam 3 --examples 1 > "$tmp/beam" 2>&1 || fail "eval --beam 3 failed"
+grep -q '^held-out exact match: .* of 20), beam search' "$tmp/beam" || fail "no beam accuracy line: $(cat "$tmp/beam")"
+"$groundup" seq2seq translate --model "$model" --text 12345678 > "$tmp/text" 2>&1 || fail "translate failed"
+[ "$(wc -l < "$tmp/text")" -eq 1 ] || fail "translate: $(cat "$tmp/text")"
 
-expect_error "unknown cell" 'unknown recurrent cell "rnn"' "$groundup" seq2seq-rnn --arch rnn
-expect_error "unknown attention" 'unknown attention "dot"' "$groundup" seq2seq-rnn --attention dot
-expect_error "unknown task" 'sorting' "$groundup" seq2seq-rnn --task sorting
-expect_error "beam 0" 'beam must be at least 1' "$groundup" seq2seq-rnn --beam 0
-expect_error "bad teacher forcing" 'teacher forcing 1.5' "$groundup" seq2seq-rnn "${tiny[@]}" --teacher-forcing 1.5
-expect_error "missing model" 'none.safetensors' "$groundup" seq2seq-rnn --model "$tmp/none.safetensors"
-expect_error "another architecture" 'not a seq2seq-rnn model' "$groundup" seq2seq-rnn --model tests/fixtures/unet/PARAMS.safetensors
-expect_error "character outside the vocabulary" "'X'" \
-    "$groundup" seq2seq-rnn --task reverse --test 5 --model "$tmp/gru.safetensors" --translate "12X4"
-expect_error "text too long" 'the model takes 1 to' \
-    "$groundup" seq2seq-rnn --task reverse --test 5 --model "$tmp/gru.safetensors" --translate "12345678901234567890"
+expect_error "unknown attention" 'unknown attention "dot"' \
+    "$groundup" seq2seq train "${tiny[@]}" --arch gru --attention dot --out "$tmp/x.safetensors"
+expect_error "teacher forcing 1.5" 'teacher forcing 1.5' \
+    "$groundup" seq2seq train "${tiny[@]}" --arch lstm --teacher-forcing 1.5 --out "$tmp/x.safetensors"
+expect_error "dropout" 'the gru model has no dropout' \
+    "$groundup" seq2seq train "${tiny[@]}" --arch gru --dropout 0.1 --out "$tmp/x.safetensors"
+[ -e "$tmp/x.safetensors" ] && fail "a failed training wrote its model"
+expect_error "attention picture" 'only the transformer' \
+    "$groundup" seq2seq translate --model "$model" --text 1234 --attention "$tmp/a.svg"
+expect_error "character outside the vocabulary" "'X'" "$groundup" seq2seq translate --model "$model" --text 12X4
+expect_error "text too long" 'the model takes 1 to 16' "$groundup" seq2seq translate --model "$model" --text 12345678901234567
+expect_error "another architecture" 'unet' "$groundup" seq2seq eval --model tests/fixtures/unet/PARAMS.safetensors
 [ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }

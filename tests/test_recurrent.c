@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "models/seq2seq_rnn.h"
-#include "models/seq2seq_rnn_train.h"
+#include "models/recurrent_seq2seq.h"
 #include "nn/optim.h"
 #include "nn/recurrent.h"
 #include "nn/state_dict.h"
@@ -174,7 +174,8 @@ static int batch_of(const Safetensors *state, Batch *batch) {
 
 static Tensor *batch_loss(Tape *tape, const Seq2seqRnn *model, const Batch *b, Tensor **logits) {
     tape_reset(tape);
-    return seq2seq_rnn_loss(tape, model, b->source, b->source_length, b->B, b->S, b->target, b->T, 1.0f, NULL, logits);
+    return seq2seq_rnn_loss(tape, model, b->source, b->source_length, b->B, b->S, b->target, b->T, 1.0f, 0.0f, NULL,
+                            logits);
 }
 
 static void model_matches(const char *name) {
@@ -203,19 +204,29 @@ static void model_matches(const char *name) {
         snprintf(grad, sizeof grad, "grad.%s", model.params.entries[i].name);
         compare(grad, model.params.entries[i].tensor->grad, model.params.entries[i].tensor->size, &state, "", grad, 1e-4, 1);
     }
-    // greedy decoding of the initial weights, token for token
+    // greedy decoding of the initial weights, token for token, and beam width 1, through models/seq2seq.h
+    Seq2SeqModel wrapped;
+    snprintf(path, sizeof path, "tests/fixtures/recurrent/%s_PARAMS.safetensors", name);
+    REQUIRE(recurrent_seq2seq_load(&wrapped, path, &error) == 0, "%s", error.message);
     const SafetensorsTensor *greedy = find(&state, "", "greedy");
-    int out[3 * 6];
-    REQUIRE(greedy && greedy->count == b.B * model.config.max_target && b.B <= 3, "greedy");
-    CHECK(seq2seq_rnn_greedy(&tape, &model, b.source, b.source_length, b.B, b.S, out, &error) == 0, "%s", error.message);
-    for (int i = 0; i < greedy->count; i++) CHECK(out[i] == greedy->ints[i], "greedy token %d: %d, reference %d", i, out[i], greedy->ints[i]);
-    // beam width 1 is greedy decoding, one source at a time
+    int M = model.config.max_target, out[3 * 6], lengths[3];
+    REQUIRE(greedy && greedy->count == b.B * M && b.B <= 3 && M == 6, "greedy");
+    CHECK(seq2seq_greedy(&wrapped, b.source, b.B, b.S, out, lengths, &error) == 0, "%s", error.message);
+    for (int e = 0; e < b.B; e++)
+        for (int i = 0; i < M; i++) {
+            int ours = i < lengths[e] ? out[e * M + i] : SEQ_PAD;
+            CHECK(ours == greedy->ints[e * M + i], "example %d greedy token %d: %d, reference %d", e, i, ours,
+                  greedy->ints[e * M + i]);
+        }
     for (int e = 0; e < b.B; e++) {
         int beam[6], length = 0;
-        CHECK(seq2seq_rnn_beam(&model, b.source + e * b.S, b.source_length[e], 1, 0.0f, beam, &length, &error) == 0, "%s",
+        CHECK(seq2seq_beam(&wrapped, b.source + e * b.S, b.source_length[e], 1, 0.0f, beam, &length, &error) == 0, "%s",
               error.message);
-        for (int i = 0; i < length; i++) CHECK(beam[i] == out[e * 6 + i], "example %d token %d: beam %d, greedy %d", e, i, beam[i], out[e * 6 + i]);
+        CHECK(length == lengths[e], "example %d: beam of %d tokens, greedy %d", e, length, lengths[e]);
+        for (int i = 0; i < length && i < lengths[e]; i++)
+            CHECK(beam[i] == out[e * M + i], "example %d token %d: beam %d, greedy %d", e, i, beam[i], out[e * M + i]);
     }
+    seq2seq_free(&wrapped);
     // 5 AdamW steps
     OptimizerGroup group = {optimizer_default_config(OPTIMIZER_ADAMW), 1.0f};
     group.config.weight_decay = 0.01f;
@@ -271,23 +282,23 @@ static void learns_to_reverse(RnnKind cell, AttentionKind attention, float teach
     SeqDataset train, test;
     reversal_set(&train, 2000, &rng);
     reversal_set(&test, 200, &rng);
-    Seq2seqRnn model;
+    Seq2SeqModel model;
     Error error;
     Seq2seqRnnConfig config = small_config(cell, attention);
-    REQUIRE(seq2seq_rnn_create(&model, &config, &rng, &error) == 0, "%s", error.message);
-    int before = 0, after = 0;
-    CHECK(seq2seq_rnn_exact_match(&model, &test, 1, 0.0f, &before, NULL, &error) == 0, "%s", error.message);
-    Seq2seqRnnTraining training = seq2seq_rnn_training_default();
-    training.steps = 300, training.batch_size = 32, training.lr = 1e-2f, training.warmup_steps = 20;
-    training.teacher_forcing = teacher_forcing;
-    CHECK(seq2seq_rnn_train(&model, &train, &training, NULL, NULL, 0, &error) == 0, "%s", error.message);
-    CHECK(seq2seq_rnn_exact_match(&model, &test, 1, 0.0f, &after, NULL, &error) == 0, "%s", error.message);
-    CHECK(before < 20 && after >= 180, "%s + %s, teacher forcing %g: %d then %d of 200 reversed exactly",
-          rnn_kind_name(cell), attention_kind_name(attention), (double)teacher_forcing, before, after);
-    int beam = 0;
-    CHECK(seq2seq_rnn_exact_match(&model, &test, 3, 0.0f, &beam, NULL, &error) == 0, "%s", error.message);
-    CHECK(beam >= 180, "beam 3: %d of 200", beam);
-    seq2seq_rnn_free(&model);
+    REQUIRE(recurrent_seq2seq_create(&model, &config, teacher_forcing, &rng, &error) == 0, "%s", error.message);
+    Seq2SeqEvaluation before, after, beam;
+    CHECK(seq2seq_evaluate(&model, &test, 1, 0.0f, &before, &error) == 0, "%s", error.message);
+    Seq2SeqTrainConfig training = {.steps = 300, .batch_size = 32, .lr = 1e-2f, .weight_decay = 0.01f, .clip = 1.0f,
+                                   .warmup_steps = 20, .seed = 1};
+    long steps;
+    double seconds;
+    CHECK(seq2seq_train(&model, &train, &training, NULL, NULL, &steps, &seconds, &error) == 0, "%s", error.message);
+    CHECK(seq2seq_evaluate(&model, &test, 1, 0.0f, &after, &error) == 0, "%s", error.message);
+    CHECK(before.correct < 20 && after.correct >= 180, "%s + %s, teacher forcing %g: %d then %d of 200 reversed exactly",
+          rnn_kind_name(cell), attention_kind_name(attention), (double)teacher_forcing, before.correct, after.correct);
+    CHECK(seq2seq_evaluate(&model, &test, 3, 0.6f, &beam, &error) == 0, "%s", error.message);
+    CHECK(beam.correct >= 180, "beam 3: %d of 200", beam.correct);
+    seq2seq_free(&model);
     seq_dataset_free(&train), seq_dataset_free(&test);
 }
 
@@ -296,44 +307,65 @@ static void a_small_model_learns(void) {
     learns_to_reverse(RNN_LSTM, ATTENTION_MULTIPLICATIVE, 0.5f);
 }
 
+// A copy of the first half of a file.
+static void write_truncated(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb");
+    static char bytes[1 << 16];
+    size_t n = in ? fread(bytes, 1, sizeof bytes, in) : 0;
+    if (in) fclose(in);
+    FILE *out = fopen(to, "wb");
+    REQUIRE(out && n > 100, "cannot copy %s", from);
+    fwrite(bytes, 1, n / 2, out);
+    fclose(out);
+}
+
 static void files_round_trip_and_bad_ones_fail(void) {
-    Seq2seqRnn model, loaded;
+    Seq2SeqModel model, loaded;
     Random rng;
     random_seed(&rng, 2);
     Error error;
     Seq2seqRnnConfig config = small_config(RNN_LSTM, ATTENTION_ADDITIVE);
-    REQUIRE(seq2seq_rnn_create(&model, &config, &rng, &error) == 0, "%s", error.message);
-    char path[512];
+    REQUIRE(recurrent_seq2seq_create(&model, &config, 1.0f, &rng, &error) == 0, "%s", error.message);
+    char path[512], truncated[512];
     snprintf(path, sizeof path, "%s/model.safetensors", check_directory());
-    REQUIRE(seq2seq_rnn_save(&model, path, &error) == 0, "%s", error.message);
-    REQUIRE(seq2seq_rnn_load(&loaded, path, &error) == 0, "%s", error.message);
-    CHECK(memcmp(&loaded.config, &model.config, sizeof config) == 0, "configuration changed");
-    CHECK(loaded.params.count == model.params.count, "%d tensors", loaded.params.count);
-    for (int i = 0; i < model.params.count && i < loaded.params.count; i++)
-        CHECK(memcmp(model.params.entries[i].tensor->data, loaded.params.entries[i].tensor->data,
-                     sizeof(float) * (size_t)model.params.entries[i].tensor->size) == 0,
-              "%s changed", model.params.entries[i].name);
-    seq2seq_rnn_free(&loaded);
-    // another architecture's file, a missing one, a truncated one, a bad configuration value
-    CHECK(seq2seq_rnn_load(&loaded, "tests/fixtures/unet/PARAMS.safetensors", &error) != 0 &&
-              strstr(error.message, "not a seq2seq-rnn model"), "%s", error.message);
-    CHECK(seq2seq_rnn_load(&loaded, "tests/fixtures/recurrent/none.safetensors", &error) != 0, "a missing file loaded");
-    FILE *in = fopen(path, "rb");
-    char bytes[4096];
-    size_t n = in ? fread(bytes, 1, sizeof bytes, in) : 0;
-    if (in) fclose(in);
-    char truncated[512];
+    REQUIRE(seq2seq_save(&model, SEQ_TASK_REVERSE, NULL, 0, path, &error) == 0, "%s", error.message);
+    SeqTask task;
+    REQUIRE(seq2seq_load(&loaded, &task, path, &error) == 0, "%s", error.message);
+    const Seq2seqRnn *a = recurrent_seq2seq_net(&model), *b = recurrent_seq2seq_net(&loaded);
+    CHECK(task == SEQ_TASK_REVERSE && !strcmp(loaded.arch, "lstm"), "task %d, arch %s", task, loaded.arch);
+    CHECK(memcmp(&a->config, &b->config, sizeof config) == 0, "configuration changed");
+    CHECK(a->params.count == b->params.count, "%d tensors", b->params.count);
+    for (int i = 0; i < a->params.count && i < b->params.count; i++)
+        CHECK(memcmp(a->params.entries[i].tensor->data, b->params.entries[i].tensor->data,
+                     sizeof(float) * (size_t)a->params.entries[i].tensor->size) == 0,
+              "%s changed", a->params.entries[i].name);
+    seq2seq_free(&loaded);
+    // another architecture's file, a missing one, a truncated one, bad configuration values
+    CHECK(recurrent_seq2seq_load(&loaded, "tests/fixtures/unet/PARAMS.safetensors", &error) != 0 &&
+              strstr(error.message, "not a gru or lstm seq2seq model"), "%s", error.message);
+    CHECK(recurrent_seq2seq_load(&loaded, "tests/fixtures/recurrent/none.safetensors", &error) != 0, "a missing file loaded");
     snprintf(truncated, sizeof truncated, "%s/truncated.safetensors", check_directory());
-    FILE *out = fopen(truncated, "wb");
-    REQUIRE(out && n > 100, "cannot write %s", truncated);
-    fwrite(bytes, 1, n / 2, out);
-    fclose(out);
-    CHECK(seq2seq_rnn_load(&loaded, truncated, &error) != 0 && strstr(error.message, truncated), "%s", error.message);
-    model.config.hidden_size = 0;
-    CHECK(seq2seq_rnn_save(&model, path, &error) == 0, "%s", error.message);
-    CHECK(seq2seq_rnn_load(&loaded, path, &error) != 0 && strstr(error.message, "H 0"), "%s", error.message);
-    model.config.hidden_size = 32;
-    seq2seq_rnn_free(&model);
+    write_truncated(path, truncated);
+    CHECK(seq2seq_load(&loaded, &task, truncated, &error) != 0 && strstr(error.message, truncated), "%s", error.message);
+    SafetensorsMetadata metadata[SEQ2SEQ_RNN_METADATA];
+    char strings[SEQ2SEQ_RNN_METADATA][32];
+    int n = seq2seq_rnn_metadata(a, metadata, strings);
+    REQUIRE(n == SEQ2SEQ_RNN_METADATA && !strcmp(metadata[4].key, "hidden_size"), "metadata");
+    metadata[4].value = "32x";
+    CHECK(state_dict_save(&a->params, path, metadata, n, &error) == 0, "%s", error.message);
+    CHECK(recurrent_seq2seq_load(&loaded, path, &error) != 0 && strstr(error.message, "metadata hidden_size is \"32x\""),
+          "%s", error.message);
+    metadata[4].value = "0";
+    CHECK(state_dict_save(&a->params, path, metadata, n, &error) == 0, "%s", error.message);
+    CHECK(recurrent_seq2seq_load(&loaded, path, &error) != 0 && strstr(error.message, "H 0"), "%s", error.message);
+    metadata[4].value = "16";  // the tensors are of H 32
+    CHECK(state_dict_save(&a->params, path, metadata, n, &error) == 0, "%s", error.message);
+    CHECK(recurrent_seq2seq_load(&loaded, path, &error) != 0 && strstr(error.message, "encoder.forward.weight_ih"), "%s",
+          error.message);
+    metadata[4].value = "32", metadata[2].value = "12";  // another vocabulary than the tasks'
+    CHECK(state_dict_save(&a->params, path, metadata, n, &error) == 0, "%s", error.message);
+    CHECK(recurrent_seq2seq_load(&loaded, path, &error) != 0, "a vocabulary of 12 loaded");
+    seq2seq_free(&model);
 }
 
 static void bad_batches_fail_with_one_line(void) {
@@ -358,39 +390,44 @@ static void bad_batches_fail_with_one_line(void) {
     length[1] = 2, target[4] = 5;
     CHECK(seq2seq_rnn_check_batch(&model, good_source, length, 2, 4, target, 4, &error) != 0 &&
               strstr(error.message, "example 1: the target starts with 5, not BOS"), "%s", error.message);
+    CHECK(seq2seq_rnn_check_batch(&model, good_source, length, 2, 4, target, 7, &error) != 0 &&
+              strstr(error.message, "targets padded to 7 tokens; the model takes 2 to 6"), "%s", error.message);
     target[4] = SEQ_BOS, target[1] = -1;
     Tape tape;
     tape_init(&tape);
-    CHECK(seq2seq_rnn_loss(&tape, &model, good_source, length, 2, 4, target, 4, 1.0f, NULL, NULL) == NULL &&
+    CHECK(seq2seq_rnn_loss(&tape, &model, good_source, length, 2, 4, target, 4, 1.0f, 0.0f, NULL, NULL) == NULL &&
               tape_error(&tape, &error) && strstr(error.message, "example 0: target id -1 at 1"), "%s", error.message);
     target[1] = 5;
     tape_reset(&tape);
-    CHECK(seq2seq_rnn_loss(&tape, &model, good_source, length, 2, 4, target, 4, 0.5f, NULL, NULL) == NULL &&
+    CHECK(seq2seq_rnn_loss(&tape, &model, good_source, length, 2, 4, target, 4, 0.5f, 0.0f, NULL, NULL) == NULL &&
               tape_error(&tape, &error) && strstr(error.message, "teacher forcing"), "%s", error.message);
-    int out[2 * 6], n;
-    CHECK(seq2seq_rnn_greedy(&tape, &model, source, length, 2, 5, out, &error) != 0, "a long source decoded");
-    CHECK(seq2seq_rnn_beam(&model, good_source, 3, 0, 0.0f, out, &n, &error) != 0 && strstr(error.message, "beam width 0"),
-          "%s", error.message);
-    CHECK(seq2seq_rnn_beam(&model, source, 5, 2, 0.0f, out, &n, &error) != 0, "a long source beam-searched");
+    // decoding: a source longer than the model's, rows and prefix ids outside what was encoded
+    tape_reset(&tape);
+    Seq2seqRnnEncoding encoding;
+    CHECK(seq2seq_rnn_encode(&tape, &model, source, length, 2, 5, &encoding) != 0 && tape_error(&tape, &error) &&
+              strstr(error.message, "sources padded to 5"), "%s", error.message);
+    tape_reset(&tape);
+    REQUIRE(seq2seq_rnn_encode(&tape, &model, good_source, length, 2, 4, &encoding) == 0, "%s", tape.error.message);
+    float log_probs[2 * 64];
+    int prefixes[2] = {SEQ_BOS, SEQ_BOS}, rows[2] = {0, 2};
+    CHECK(seq2seq_rnn_next_log_probs(&tape, &model, &encoding, rows, 2, prefixes, 1, log_probs) != 0 &&
+              tape_error(&tape, &error) && strstr(error.message, "row 2 of 2"), "%s", error.message);
+    tape_reset(&tape);
+    REQUIRE(seq2seq_rnn_encode(&tape, &model, good_source, length, 2, 4, &encoding) == 0, "%s", tape.error.message);
+    prefixes[1] = 45;
+    CHECK(seq2seq_rnn_next_log_probs(&tape, &model, &encoding, NULL, 2, prefixes, 1, log_probs) != 0 &&
+              tape_error(&tape, &error) && strstr(error.message, "prefix id 45"), "%s", error.message);
     // the cells refuse inputs of other sizes
     tape_reset(&tape);
     Tensor *x = tensor_zeros(&tape, 2, (int[]){2, 7}), *h = tensor_zeros(&tape, 2, (int[]){2, 32});
     CHECK(gru_cell_apply(&tape, &model.decoder.gru, x, h) == NULL && tape_error(&tape, &error) &&
               strstr(error.message, "GRUCell(80, 32): input (2,7)"), "%s", error.message);
-    // training options and datasets the model cannot take
-    SeqDataset data;
-    reversal_set(&data, 10, &rng);
-    Seq2seqRnnTraining training = seq2seq_rnn_training_default();
-    training.teacher_forcing = 2.0f;
-    CHECK(seq2seq_rnn_train(&model, &data, &training, NULL, NULL, 0, &error) != 0 && strstr(error.message, "teacher forcing 2"),
-          "%s", error.message);
-    training = seq2seq_rnn_training_default();
-    data.target_length[3] = 7;
-    CHECK(seq2seq_rnn_train(&model, &data, &training, NULL, NULL, 0, &error) != 0 && strstr(error.message, "example 3"),
-          "%s", error.message);
-    seq_dataset_free(&data);
     tape_free(&tape);
     seq2seq_rnn_free(&model);
+    // a teacher forcing outside [0, 1]
+    Seq2SeqModel wrapped;
+    CHECK(recurrent_seq2seq_create(&wrapped, &config, 2.0f, &rng, &error) != 0 && strstr(error.message, "teacher forcing 2"),
+          "%s", error.message);
 }
 
 static const CheckCase CASES[] = {

@@ -16,6 +16,7 @@
 
 #include "foundations/clock.h"
 #include "foundations/heatmap.h"
+#include "models/recurrent_seq2seq.h"
 #include "models/seq2seq.h"
 #include "models/transformer_seq2seq.h"
 #include "tools/commands.h"
@@ -26,6 +27,9 @@ typedef struct ArchOptions {
     int d_model, heads, encoder_layers, decoder_layers, feedforward, norm_first, learned_positions;
     const char *activation;
     float dropout;
+    const char *attention;  // gru, lstm: additive | multiplicative
+    int embedding, hidden;  // gru, lstm: E and H
+    float teacher_forcing;  // gru, lstm
 } ArchOptions;
 
 static int create_model(const char *arch, const ArchOptions *o, SeqTask task, uint64_t seed, Seq2SeqModel *model,
@@ -41,7 +45,15 @@ static int create_model(const char *arch, const ArchOptions *o, SeqTask task, ui
         if (transformer_activation_parse(o->activation, &c.activation, error)) return -1;
         return transformer_seq2seq_create(model, &c, &rng, error);
     }
-    return error_set(error, "unknown architecture '%s' (transformer)", arch);
+    RnnKind cell;
+    if (!strcmp(arch, "gru") || !strcmp(arch, "lstm")) {
+        AttentionKind attention;
+        if (rnn_kind_parse(arch, &cell, error) || attention_kind_parse(o->attention, &attention, error)) return -1;
+        if (o->dropout != 0.0f) return error_set(error, "--dropout: the %s model has no dropout", arch);
+        Seq2seqRnnConfig c = recurrent_seq2seq_config(task, cell, attention, o->embedding, o->hidden);
+        return recurrent_seq2seq_create(model, &c, o->teacher_forcing, &rng, error);
+    }
+    return error_set(error, "unknown architecture '%s' (transformer, gru, lstm)", arch);
 }
 
 // A size from the model file's metadata, or fallback.
@@ -102,7 +114,7 @@ static int evaluate_and_print(const Seq2SeqModel *model, const SeqDataset *test,
 
 static int seq2seq_train_command(int argc, char **argv) {
     const char *task_name = NULL, *arch = "transformer", *out = NULL;
-    ArchOptions a = {64, 4, 2, 2, 256, 0, 0, "relu", 0.0f};
+    ArchOptions a = {64, 4, 2, 2, 256, 0, 0, "relu", 0.0f, "additive", 32, 64, 1.0f};
     Seq2SeqTrainConfig c = {.steps = 0, .batch_size = 64, .lr = 1e-3f, .weight_decay = 0.01f, .clip = 1.0f,
                             .warmup_steps = -1, .seed = 1};
     int n_train = 50000, n_test = 1000, beam = 1, examples = 5;
@@ -110,7 +122,7 @@ static int seq2seq_train_command(int argc, char **argv) {
     float alpha = 0.6f;
     const Option options[] = {
         {"--task", OPTION_STRING, &task_name, "reverse | addition | dates"},
-        {"--arch", OPTION_STRING, &arch, "transformer"},
+        {"--arch", OPTION_STRING, &arch, "transformer | gru | lstm (the recurrent encoder-decoder with attention)"},
         {"--out", OPTION_STRING, &out, "the trained model (safetensors: weights, architecture, task)"},
         {"--d-model", OPTION_INT, &a.d_model, "transformer: width"},
         {"--heads", OPTION_INT, &a.heads, "transformer: attention heads (divide --d-model)"},
@@ -120,7 +132,12 @@ static int seq2seq_train_command(int argc, char **argv) {
         {"--activation", OPTION_STRING, &a.activation, "transformer: relu | gelu"},
         {"--norm-first", OPTION_FLAG, &a.norm_first, "transformer: pre-LayerNorm (default post-LN, the paper's)"},
         {"--learned-positions", OPTION_FLAG, &a.learned_positions, "transformer: learned positions, not sinusoidal"},
-        {"--dropout", OPTION_FLOAT, &a.dropout, "dropout while training"},
+        {"--dropout", OPTION_FLOAT, &a.dropout, "transformer: dropout while training"},
+        {"--attention", OPTION_STRING, &a.attention, "gru, lstm: additive (Bahdanau) | multiplicative (Luong's general)"},
+        {"--embedding", OPTION_INT, &a.embedding, "gru, lstm: embedding size"},
+        {"--hidden", OPTION_INT, &a.hidden, "gru, lstm: hidden size (each encoder direction, the decoder, attention)"},
+        {"--teacher-forcing", OPTION_FLOAT, &a.teacher_forcing,
+         "gru, lstm: probability of feeding the true previous token while training (else the model's own)"},
         {"--steps", OPTION_LONG, &c.steps, "updates (0: the task's recipe: reverse 1500, addition 7000, dates 1000)"},
         {"--time-limit", OPTION_DOUBLE, &c.time_limit, "seconds of training at most (0: none); the schedule follows it"},
         {"--batch", OPTION_INT, &c.batch_size, "examples per update"},
@@ -136,7 +153,7 @@ static int seq2seq_train_command(int argc, char **argv) {
         {"--alpha", OPTION_FLOAT, &alpha, "length normalisation: score = sum log p / length^alpha"},
         {"--examples", OPTION_INT, &examples, "held-out predictions to print"},
     };
-    const char *usage = "groundup seq2seq train --task reverse|addition|dates --out M.safetensors [--arch transformer] "
+    const char *usage = "groundup seq2seq train --task reverse|addition|dates --out M.safetensors [--arch transformer|gru|lstm] "
                         "[sizes] [--steps N] [--time-limit S] ...";
     int parsed = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;

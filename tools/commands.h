@@ -28,8 +28,6 @@ int command_gradient_flow(int argc, char **argv);
 int command_dropout(int argc, char **argv);
 int command_explore(int argc, char **argv);
 int command_seq2seq(int argc, char **argv);
-// seq2seq-rnn (cmd_seq2seq_rnn.c): the recurrent encoder-decoder with attention on a toy task.
-int seq2seq_rnn_command(int argc, char **argv);
 
 // Image classification (cmd_classify.c): train and eval hand over when --data is a directory.
 int classify_wants(int argc, char **argv);

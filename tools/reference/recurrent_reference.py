@@ -14,10 +14,11 @@ the padding rule of the C model is checked against PyTorch's; its weights weight
 weight_ih_l0_reverse are written as encoder.forward.weight_ih and encoder.backward.weight_ih
 (and so on). The decoder is an nn.GRUCell / nn.LSTMCell in Bahdanau's order (attend from
 s_{i-1}, step, then the generator over [s_i; c_i; e(y_{i-1})]); see models/seq2seq_rnn.h.
-Vocabulary V 12 (pad 0, bos 1, eos 2), E 5, H 6, max source 7, max target 6, a batch of 3
+Vocabulary V 45 (the toy tasks'; pad 0, bos 1, eos 2), E 5, H 6, max source 7, max target 6, a batch of 3
 with source lengths 7, 4, 2 and target lengths 6, 4, 3 (pad after). Per configuration NAME
 (gru_additive, lstm_multiplicative):
-  <out>/NAME_PARAMS.safetensors  the state_dict with the metadata seq2seq_rnn_load reads
+  <out>/NAME_PARAMS.safetensors  the state_dict with the metadata seq2seq_rnn_load reads (arch
+                                 gru or lstm, attention, the sizes, the special ids)
   <out>/NAME_STATE.safetensors   source (B,S) I32, source_length (B) I32, target (B,T) I32,
                                  logits (B,T-1,V), loss (), grad.<name> for every parameter,
                                  step_losses (5): the loss before each of 5 AdamW steps (lr
@@ -173,7 +174,7 @@ def c_names(model):
 
 
 def seq2seq_fixture(out_dir, cell, attention, seed):
-    V, E, H, max_source, max_target = 12, 5, 6, 7, 6
+    V, E, H, max_source, max_target = 45, 5, 6, 7, 6  # V: the toy tasks' vocabulary (models/seq_tasks.h)
     torch.manual_seed(seed)
     model = Seq2seqRNN(cell, attention, V, E, H)
     lengths = torch.tensor([7, 4, 2])
@@ -187,7 +188,7 @@ def seq2seq_fixture(out_dir, cell, attention, seed):
         target[b, 1:n - 1] = torch.randint(3, V, (n - 2,))
         target[b, n - 1] = EOS
     name = f"{cell}_{attention}"
-    config = {"arch": "seq2seq-rnn", "cell": cell, "attention": attention, "vocab_size": str(V),
+    config = {"arch": cell, "attention": attention, "vocab_size": str(V),
               "embedding_size": str(E), "hidden_size": str(H), "max_source": str(max_source),
               "max_target": str(max_target), "pad": str(PAD), "bos": str(BOS), "eos": str(EOS)}
     write_safetensors(os.path.join(out_dir, f"{name}_PARAMS.safetensors"),
