@@ -136,9 +136,9 @@ int seq2seq_rnn_check_batch(const Seq2seqRnn *model, const int *source, const in
 // ----------------------------------------------------------------------------
 // encoder
 
-// One direction over the embedded source xs[0..S): step t from `first` by `direction` (±1);
-// examples whose source has ended (t >= length) keep their state. hs[t] receives h_t; returns
-// the final state (NULL h on failure).
+// One direction over the embedded source xs[0..S): t = 0, 1, .. (direction 1) or S−1, S−2, ..
+// (direction −1); examples whose source has ended (t >= length) keep their state. hs[t]
+// receives h_t; returns the final state (NULL h on failure).
 static RnnState encode_direction(Tape *tape, const RnnCell *cell, Tensor **xs, const int *source_length, int B, int S,
                                  int H, int direction, Tensor **hs) {
     RnnState state = rnn_zero_state(tape, cell->kind, B, H);
@@ -214,11 +214,12 @@ static Tensor *attend(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncod
     return nn_reshape(tape, context, 2, (int[]){B, 2 * H});
 }
 
-// One decoder step from the previous tokens (B): attends from *state, advances it, -> logits (B,V).
-static Tensor *decoder_step(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncoding *encoded, const int *previous, int B,
-                            RnnState *state) {
+// One decoder step from the previous tokens (B): attends from *state, advances it, -> logits
+// (B,V); *weights (may be NULL) gets the attention α (B,S).
+static Tensor *decoder_step(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncoding *encoded, const int *previous,
+                            int B, RnnState *state, Tensor **weights) {
     Tensor *embedded = embedding_apply(tape, &model->target_embedding, previous, 1, (int[]){B});
-    Tensor *context = attend(tape, model, encoded, state->h, NULL);
+    Tensor *context = attend(tape, model, encoded, state->h, weights);
     Tensor *input[2] = {embedded, context};
     *state = rnn_cell_apply(tape, &model->decoder, nn_concat(tape, input, 2, 1), *state);
     Tensor *features[3] = {state->h, context, embedded};
@@ -258,7 +259,7 @@ Tensor *seq2seq_rnn_loss(Tape *tape, const Seq2seqRnn *model, const int *source,
     for (int b = 0; b < B; b++) previous[b] = target[b * T];
     RnnState state = initial_state(tape, model, encoded.initial);
     for (int i = 1; i < T; i++) {
-        Tensor *step = steps[i - 1] = decoder_step(tape, model, &encoded, previous, B, &state);
+        Tensor *step = steps[i - 1] = decoder_step(tape, model, &encoded, previous, B, &state, NULL);
         if (!step) return NULL;
         for (int b = 0; b < B; b++) {
             targets[b * (T - 1) + i - 1] = target[b * T + i];
@@ -294,12 +295,31 @@ int seq2seq_rnn_next_log_probs(Tape *tape, const Seq2seqRnn *model, const Seq2se
     Tensor *logits = NULL;
     for (int i = 0; previous && i < length; i++) {
         for (int b = 0; b < n; b++) previous[b] = prefixes[b * length + i];
-        logits = decoder_step(tape, model, &chosen, previous, n, &state);
+        logits = decoder_step(tape, model, &chosen, previous, n, &state, NULL);
     }
     Tensor *result = nn_log_softmax(tape, logits);
     if (!result) return -1;
     memcpy(log_probs, result->data, sizeof(float) * (size_t)n * (size_t)V);
     return 0;
+}
+
+int seq2seq_rnn_alignment(const Seq2seqRnn *model, const int *source, int S, const int *target, int T, float *weights,
+                          Error *error) {
+    if (seq2seq_rnn_check_batch(model, source, &S, 1, S, target, T, error)) return -1;
+    Tape tape;
+    tape_init(&tape);
+    tape.recording = 0;
+    Seq2seqRnnEncoding encoded;
+    int status = seq2seq_rnn_encode(&tape, model, source, &S, 1, S, &encoded);
+    RnnState state = initial_state(&tape, model, encoded.initial);
+    for (int i = 0; !status && i < T - 1; i++) {
+        Tensor *alpha = NULL;
+        if (!decoder_step(&tape, model, &encoded, target + i, 1, &state, &alpha) || !alpha) status = -1;
+        else memcpy(weights + (size_t)i * S, alpha->data, sizeof(float) * (size_t)S);
+    }
+    status = status ? tape_error(&tape, error) : 0;
+    tape_free(&tape);
+    return status;
 }
 
 // ----------------------------------------------------------------------------

@@ -115,6 +115,12 @@ int seq2seq_rnn_encode(Tape *tape, const Seq2seqRnn *model, const int *source, c
 int seq2seq_rnn_next_log_probs(Tape *tape, const Seq2seqRnn *model, const Seq2seqRnnEncoding *encoding, const int *rows,
                                int n, const int *prefixes, int length, float *log_probs);
 
+// The attention while reading a target (bos .. , T ids) for one source (S ids): weights (T−1, S),
+// row i the α_{i+1,j} used to predict target[i+1] (Bahdanau et al.'s alignment picture).
+// Errors: seq2seq_rnn_check_batch's.
+int seq2seq_rnn_alignment(const Seq2seqRnn *model, const int *source, int S, const int *target, int T, float *weights,
+                          Error *error);
+
 // The configuration as safetensors metadata: "arch" (gru or lstm) first, then "attention" and
 // the sizes; values written into strings. Returns the count (SEQ2SEQ_RNN_METADATA).
 enum { SEQ2SEQ_RNN_METADATA = 10 };

@@ -226,6 +226,19 @@ static void model_matches(const char *name) {
         for (int i = 0; i < length && i < lengths[e]; i++)
             CHECK(beam[i] == out[e * M + i], "example %d token %d: beam %d, greedy %d", e, i, beam[i], out[e * M + i]);
     }
+    // the attention while reading the greedy output: rows are distributions over the source's tokens
+    float alignment[5 * 7];
+    for (int e = 0; e < b.B; e++) {
+        CHECK(seq2seq_rnn_alignment(&model, b.source + e * b.S, b.source_length[e], out + e * M, lengths[e], alignment,
+                                    &error) == 0, "%s", error.message);
+        for (int i = 0; i + 1 < lengths[e]; i++) {
+            double sum = 0.0;
+            for (int j = 0; j < b.source_length[e]; j++) sum += alignment[i * b.source_length[e] + j];
+            CHECK(fabs(sum - 1.0) < 1e-5, "example %d row %d sums to %g", e, i, sum);
+        }
+    }
+    CHECK(seq2seq_rnn_alignment(&model, b.source, b.S, b.target + 1, 3, alignment, &error) != 0 &&
+              strstr(error.message, "not BOS"), "%s", error.message);
     seq2seq_free(&wrapped);
     // 5 AdamW steps
     OptimizerGroup group = {optimizer_default_config(OPTIMIZER_ADAMW), 1.0f};

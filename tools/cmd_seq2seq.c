@@ -250,15 +250,17 @@ static int parse_ids(const char *text, int *ids, int capacity, int *n, Error *er
     return *n ? 0 : error_set(error, "--ids: no ids");
 }
 
-// The cross-attention of the prediction as an SVG heat map: rows the output characters,
-// columns the source's.
+// The cross-attention of the prediction (the recurrent decoder's attention for gru and lstm) as
+// an SVG heat map: rows the output characters, columns the source's.
 static int write_attention(const Seq2SeqModel *model, const int *source, int S, const int *out, int length,
                            const char *path, Error *error) {
     float *weights = malloc(sizeof(float) * (size_t)S * (size_t)length);
     char labels[2][256][8];
     const char *rows[256], *columns[256];
     if (!weights) return error_set(error, "out of memory");
-    int status = transformer_cross_attention(model, source, S, out, length, weights, error);
+    int transformer = !strcmp(model->arch, "transformer");
+    int status = transformer ? transformer_cross_attention(model, source, S, out, length, weights, error)
+                             : seq2seq_rnn_alignment(recurrent_seq2seq_net(model), source, S, out, length, weights, error);
     for (int i = 0; i < S; i++) {
         seq_decode(source + i, 1, labels[0][i], 8), columns[i] = labels[0][i];
         if (!strcmp(labels[0][i], " ")) snprintf(labels[0][i], 8, "␣");  // a space, visible
@@ -268,8 +270,10 @@ static int write_attention(const Seq2SeqModel *model, const int *source, int S, 
         if (out[t] == SEQ_EOS) snprintf(labels[1][t - 1], 8, "EOS");
     }
     if (!status)
-        status = heatmap_write_svg(path, "Cross-attention of the last decoder layer (mean over heads)", weights,
-                                   length - 1, S, rows, columns, "rows: output characters", "columns: source characters", error);
+        status = heatmap_write_svg(path, transformer ? "Cross-attention of the last decoder layer (mean over heads)"
+                                                     : "Attention of the decoder over the encoder's annotations",
+                                   weights, length - 1, S, rows, columns, "rows: output characters",
+                                   "columns: source characters", error);
     free(weights);
     return status;
 }
@@ -284,7 +288,7 @@ static int seq2seq_translate_command(int argc, char **argv) {
         {"--ids", OPTION_STRING, &ids_text, "the source as vocabulary ids (\"5 7 12\"), instead of --text"},
         {"--beam", OPTION_INT, &beam, "beam width (1: greedy)"},
         {"--alpha", OPTION_FLOAT, &alpha, "length normalisation: score = sum log p / length^alpha"},
-        {"--attention", OPTION_STRING, &attention, "write the cross-attention as an SVG heat map (transformer)"},
+        {"--attention", OPTION_STRING, &attention, "write the (cross-)attention weights as an SVG heat map"},
     };
     const char *usage = "groundup seq2seq translate --model M.safetensors --text \"...\" [--beam N] [--attention A.svg]";
     int parsed = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
@@ -299,8 +303,6 @@ static int seq2seq_translate_command(int argc, char **argv) {
     SeqTask task;
     if (seq2seq_load(&model, &task, model_path, &error)) return fail("seq2seq translate", error.message);
     int status = seq2seq_beam(&model, source, S, beam, alpha, out, &length, &error);
-    if (!status && attention && strcmp(model.arch, "transformer"))
-        status = error_set(&error, "--attention: only the transformer's is drawn, not %s's", model.arch);
     if (!status && attention) status = write_attention(&model, source, S, out, length, attention, &error);
     if (!status) {
         char decoded[256];
