@@ -3,8 +3,9 @@
 // initialisation (torch.nn.GRUCell, torch.nn.LSTMCell), so their weights load either way.
 //
 // Each cell is two nn_linear products, W_ih x + b_ih and W_hh h + b_hh (the matrices of every
-// gate stacked in one weight), and one fused operation for the gates' pointwise algebra, whose
-// backward is written here (checked against finite differences in tests/test_recurrent.c).
+// gate stacked in one weight), and fused operations for the gates' pointwise algebra (the GRU's
+// one; the LSTM's two, on the products' sum, one per output state), whose backward is written
+// here (checked against finite differences in tests/test_recurrent.c).
 //
 // GRU, gates stacked (r, z, n), H = hidden size:
 //     r  = σ(W_ir x + b_ir + W_hr h + b_hr)             reset gate
