@@ -25,6 +25,9 @@
 // its padded positions (so ←h starts at its last token, as PyTorch's packed sequences do), and
 // the attention gives those positions weight 0.
 //
+// Training, greedy and beam decoding and the command go through models/seq2seq.h
+// (models/recurrent_seq2seq.h adapts this model to it).
+//
 // Parameters (PyTorch state_dict names, registration order):
 //   source_embedding.weight (V,E)
 //   encoder.forward.{weight_ih, weight_hh, bias_ih, bias_hh}, encoder.backward.{...}  (GRUCell/LSTMCell(E, H))
@@ -32,7 +35,7 @@
 //   target_embedding.weight (V,E)
 //   attention.query.weight (H,H), attention.key.weight (H,2H), attention.score.weight (1,H)   additive
 //   attention.key.weight (H,2H)                                                             multiplicative
-//   decoder.{weight_ih (gH, E+2H), weight_hh, bias_ih, bias_hh}
+//   decoder.{weight_ih (3H or 4H, E+2H), weight_hh, bias_ih, bias_hh}
 //   generator.weight (V, 3H+E), generator.bias (V)
 #ifndef MODELS_SEQ2SEQ_RNN_H
 #define MODELS_SEQ2SEQ_RNN_H
