@@ -289,28 +289,31 @@ static Seq2seqRnnConfig small_config(RnnKind cell, AttentionKind attention) {
     return config;
 }
 
+enum { LEARNING_STEPS = 150 };  // 80 leave the LSTM at 79%; 150 reach 100% (Release, both cells)
+
 static void learns_to_reverse(RnnKind cell, AttentionKind attention, float teacher_forcing) {
     Random rng;
     random_seed(&rng, 5);
     SeqDataset train, test;
     reversal_set(&train, 2000, &rng);
-    reversal_set(&test, 200, &rng);
+    reversal_set(&test, 100, &rng);
     Seq2SeqModel model;
     Error error;
     Seq2seqRnnConfig config = small_config(cell, attention);
     REQUIRE(recurrent_seq2seq_create(&model, &config, teacher_forcing, &rng, &error) == 0, "%s", error.message);
     Seq2SeqEvaluation before, after, beam;
     CHECK(seq2seq_evaluate(&model, &test, 1, 0.0f, &before, &error) == 0, "%s", error.message);
-    Seq2SeqTrainConfig training = {.steps = 300, .batch_size = 32, .lr = 1e-2f, .weight_decay = 0.01f, .clip = 1.0f,
+    Seq2SeqTrainConfig training = {.steps = LEARNING_STEPS, .batch_size = 32, .lr = 1e-2f, .weight_decay = 0.01f, .clip = 1.0f,
                                    .warmup_steps = 20, .seed = 1};
     long steps;
     double seconds;
     CHECK(seq2seq_train(&model, &train, &training, NULL, NULL, &steps, &seconds, &error) == 0, "%s", error.message);
     CHECK(seq2seq_evaluate(&model, &test, 1, 0.0f, &after, &error) == 0, "%s", error.message);
-    CHECK(before.correct < 20 && after.correct >= 180, "%s + %s, teacher forcing %g: %d then %d of 200 reversed exactly",
+    CHECK(before.correct < 10 && after.correct >= 90, "%s + %s, teacher forcing %g: %d then %d of 100 reversed exactly",
           rnn_kind_name(cell), attention_kind_name(attention), (double)teacher_forcing, before.correct, after.correct);
+    test.n = 30;  // beam search decodes one source at a time
     CHECK(seq2seq_evaluate(&model, &test, 3, 0.6f, &beam, &error) == 0, "%s", error.message);
-    CHECK(beam.correct >= 180, "beam 3: %d of 200", beam.correct);
+    CHECK(beam.correct >= 27, "beam 3: %d of 30", beam.correct);
     seq2seq_free(&model);
     seq_dataset_free(&train), seq_dataset_free(&test);
 }
