@@ -443,9 +443,16 @@ static int gpt2_backward(Model *model, Error *error) {
     ActivationGrads *g = &state->grads;
     float *d_weight, *d_bias;
 
-    // the mean loss: each position's loss has weight 1/(B T)
+    // the mean loss: each position's loss has weight 1/(B T); or the caller's weights (model.h)
     memset(g->d_logits, 0, sizeof(float) * (size_t)(BT * V));
-    cross_entropy_backward(g->d_logits, a->probs, state->targets, 1.0f / (float)BT, (int)BT, V);
+    if (!model->loss_weights) {
+        cross_entropy_backward(g->d_logits, a->probs, state->targets, 1.0f / (float)BT, (int)BT, V);
+    } else {
+        for (long i = 0; i < BT; i++)
+            if (model->loss_weights[i] != 0.0f)
+                cross_entropy_backward(g->d_logits + i * V, a->probs + i * V, state->targets + i,
+                                       model->loss_weights[i], 1, V);
+    }
     memset(g->d_lnf, 0, sizeof(float) * (size_t)(BT * C));
     if (linear_backward_of(g->d_lnf, g->d_logits, a->lnf, model, WTE, -1, 0, BT, error)) return -1;
     memset(g->d_residual, 0, sizeof(float) * (size_t)(BT * C));

@@ -128,6 +128,7 @@ static int lora_forward(Model *lora, const int *inputs, const int *targets, int 
 
 static int lora_backward(Model *lora, Error *error) {
     Model *base = &state_of(lora)->base;
+    base->loss_weights = lora->loss_weights;
     return base->ops->backward(base, error);
 }
 

@@ -92,6 +92,8 @@ int model_backward(Model *model, Error *error) {
     const char *name = architecture_name(model->config.arch);
     if (!model->training) return error_set(error, "%s: backward needs a model prepared for training", name);
     if (model->loss == -1.0f) return error_set(error, "%s: backward needs a forward with targets first", name);
+    if (model->loss_weights && model->config.arch != ARCH_GPT2 && model->config.arch != ARCH_LORA)
+        return error_set(error, "%s: weighted losses are for GPT-2 and its adapters", name);
     return model->ops->backward(model, error);
 }
 

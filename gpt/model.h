@@ -115,6 +115,13 @@ struct Model {
     float loss;     // mean loss of the last forward with targets, -1 otherwise (no backward then)
     int batch_size, seq_len;  // B, T the activations are allocated for
     int training;   // activations for backward (and dropout / batch-norm statistics) wanted
+    // What the backward differentiates (GPT-2 and LoRA; NULL for the others): NULL, the mean
+    // cross-entropy (each of the B·T positions weighted 1/(B·T)); else weights (B,T) of the last
+    // forward's positions, so the gradient is that of Σ w[b,t]·CE[b,t]. A weight may be 0 (the
+    // position does not count) or negative (its target's probability is pushed down): any loss
+    // that is a function of the targets' log-probabilities, L(log p), differentiates this way with
+    // w = −∂L/∂log p (gpt/dpo.h). Read by the backward, so it may be set after the forward.
+    const float *loss_weights;
     void *state;    // the stage's activations and caches
 };
 
