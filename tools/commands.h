@@ -20,6 +20,7 @@ int command_quantize(int argc, char **argv);
 int command_convert(int argc, char **argv);
 int command_svd_compress(int argc, char **argv);
 int command_lora(int argc, char **argv);
+int command_dpo(int argc, char **argv);
 int command_predict(int argc, char **argv);
 int command_xor(int argc, char **argv);
 int command_visualize(int argc, char **argv);

@@ -13,6 +13,7 @@ static const Command commands[] = {
     {"xor", "the smallest network that solves XOR, trained from scratch, with its decision boundary SVG", command_xor},
     {"eval", "mean loss, perplexity and bits per byte of a checkpoint on held-out text", command_eval},
     {"lora", "fine-tune a GPT-2 with low-rank adapters on a frozen (fp32 or quantized) base; merge them", command_lora},
+    {"dpo", "preference fine-tuning (DPO) of a GPT-2 on chosen/rejected pairs; a sea-preference task to measure it", command_dpo},
     {"quantize", "GPT-2 checkpoint -> q8_0 / q4_0 weights, with each tensor's size and error", command_quantize},
     {"convert", "GPT-2 checkpoints between llm.c's format and groundup's", command_convert},
     {"seq2seq", "sequence-to-sequence toy tasks (reverse, addition, dates) with a Transformer: train, eval, translate", command_seq2seq},
