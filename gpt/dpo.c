@@ -300,7 +300,7 @@ done:
 
 DpoConfig dpo_default_config(void) {
     return (DpoConfig){.beta = 0.1f, .batch_pairs = 8, .steps = 100, .learning_rate = 1e-4f,
-                       .min_learning_rate = 1e-5f, .warmup_steps = 10, .weight_decay = 0.0f, .grad_clip = 1.0f,
+                       .min_learning_rate = 1e-5f, .warmup_steps = -1, .weight_decay = 0.0f, .grad_clip = 1.0f,
                        .seed = 1};
 }
 
@@ -313,8 +313,9 @@ int dpo_config_check(const DpoConfig *c, Error *error) {
         return error_set(error, "learning rate %g must be positive", (double)c->learning_rate);
     if (!(c->min_learning_rate >= 0.0f) || c->min_learning_rate > c->learning_rate)
         return error_set(error, "minimum learning rate %g must be in [0, lr]", (double)c->min_learning_rate);
-    if (c->warmup_steps < 0 || c->warmup_steps >= c->steps)
-        return error_set(error, "warmup of %ld steps must be in [0, %ld steps)", c->warmup_steps, c->steps);
+    if (c->warmup_steps < -1 || c->warmup_steps >= c->steps)
+        return error_set(error, "warmup of %ld steps must be in [0, %ld steps) (or -1: a tenth of them)", c->warmup_steps,
+                         c->steps);
     if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay))
         return error_set(error, "weight decay %g must be >= 0", (double)c->weight_decay);
     if (!(c->grad_clip >= 0.0f) || !isfinite(c->grad_clip))
@@ -419,8 +420,8 @@ int dpo_train(Model *model, const PreferenceSet *set, const DpoConfig *c, DpoCal
     OptimizerConfig optimizer_config = optimizer_default_config(OPTIMIZER_ADAMW);
     optimizer_config.weight_decay = c->weight_decay;
     if (optimizer_init(&optimizer, &optimizer_config, model->n_trainable, error)) goto done;
-    Schedule schedule = {SCHEDULE_WARMUP_COSINE, c->learning_rate, 1, 1.0f, c->warmup_steps, c->steps,
-                         c->min_learning_rate};
+    long warmup = c->warmup_steps >= 0 ? c->warmup_steps : c->steps / 10;
+    Schedule schedule = {SCHEDULE_WARMUP_COSINE, c->learning_rate, 1, 1.0f, warmup, c->steps, c->min_learning_rate};
     Random rng;
     random_seed(&rng, c->seed);
     int next = set->n;  // the position in order of the next pair; at the end: reshuffle

@@ -119,13 +119,13 @@ typedef struct DpoConfig {
     int batch_pairs;        // P pairs per step
     long steps;
     float learning_rate, min_learning_rate;  // peak, and where the cosine ends
-    long warmup_steps;
+    long warmup_steps;      // -1: a tenth of the steps
     float weight_decay;     // AdamW's, decoupled
     float grad_clip;        // global norm; 0: none
     uint64_t seed;          // the order the pairs are visited in (reshuffled every epoch)
 } DpoConfig;
 
-// beta 0.1, 8 pairs, 100 steps, lr 1e-4 → 1e-5, 10 warmup steps, no decay, clip 1, seed 1.
+// beta 0.1, 8 pairs, 100 steps, lr 1e-4 → 1e-5, warmup a tenth of the steps, no decay, clip 1, seed 1.
 DpoConfig dpo_default_config(void);
 // One line naming the bad field (β ≤ 0 or not finite, batch < 1, steps < 1, lr ≤ 0 ...).
 int dpo_config_check(const DpoConfig *config, Error *error);

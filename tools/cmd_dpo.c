@@ -90,7 +90,7 @@ static int dpo_train_command(int argc, char **argv) {
         {"--batch", OPTION_INT, &config.batch_pairs, "pairs per step"},
         {"--lr", OPTION_FLOAT, &config.learning_rate, "peak learning rate (AdamW)"},
         {"--min-lr", OPTION_FLOAT, &config.min_learning_rate, "where the cosine ends"},
-        {"--warmup", OPTION_LONG, &config.warmup_steps, "linear warmup steps"},
+        {"--warmup", OPTION_LONG, &config.warmup_steps, "linear warmup steps (-1: a tenth of the steps)"},
         {"--weight-decay", OPTION_FLOAT, &config.weight_decay, "AdamW's decoupled weight decay"},
         {"--clip", OPTION_FLOAT, &config.grad_clip, "clip the gradients' global norm (0: no clipping)"},
         {"--seed", OPTION_LONG, &seed, "the order the pairs are visited in (and the adapters' initialisation)"},
