@@ -17,6 +17,7 @@
 #include "foundations/safetensors.h"
 #include "gpt/checkpoint.h"
 #include "gpt/data.h"
+#include "gpt/dpo.h"
 #include "gpt/gpt2.h"
 #include "gpt/quantize.h"
 #include "tests/fuzz/fuzz_tiny.h"
@@ -326,6 +327,17 @@ static void safetensors(void) {
     derive("safetensors", "five.safetensors", "header_too_long.safetensors", (size_t)-1, 0, &huge, 8);
 }
 
+static void preference_pairs(void) {
+    Error error;
+    const char *prompts[] = {"the sea", ""}, *chosen[] = {" was calm", "whale"}, *rejected[] = {" ran dry", "a"};
+    if (preference_texts_write(seed_path("preference_pairs", "two.jsonl"), prompts, chosen, rejected, 2, &error))
+        fail("pairs", &error);
+    derive("preference_pairs", "two.jsonl", "truncated.jsonl", 40, 0, NULL, 0);
+    const char *bad = "{\"prompt\":\"a long prompt, longer than the context\",\"chosen\":\"x\",\"rejected\":\"y\"}\n"
+                      "{\"prompt\":\"a\",\"chosen\":\"\",\"rejected\":\"y\"}\n\n[1, 2]\n";
+    write_bytes("preference_pairs", "bad.jsonl", bad, strlen(bad));
+}
+
 int main(void) {
     checkpoints();
     debug_states();
@@ -335,5 +347,6 @@ int main(void) {
     pngs();
     idx_files();
     safetensors();
+    preference_pairs();
     return 0;
 }
