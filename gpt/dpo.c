@@ -157,6 +157,11 @@ int preference_texts_write(const char *path, const char *const *prompts, const c
 // ----------------------------------------------------------------------------
 // scoring completions
 
+void pair_scored_texts(const PreferencePair *pair, ScoredText texts[2]) {
+    texts[0] = (ScoredText){pair->prompt, pair->chosen, pair->n_prompt, pair->n_chosen};
+    texts[1] = (ScoredText){pair->prompt, pair->rejected, pair->n_prompt, pair->n_rejected};
+}
+
 void scoring_batch_free(ScoringBatch *batch) {
     free(batch->inputs), free(batch->targets), free(batch->weights), free(batch->scored);
     memset(batch, 0, sizeof *batch);
@@ -259,11 +264,7 @@ int dpo_loss(Model *model, ScoringBatch *batch, const PreferencePair *const *pai
         error_set(error, "dpo: out of memory for %d pairs", n);
         goto done;
     }
-    for (int i = 0; i < n; i++) {
-        const PreferencePair *p = pairs[i];
-        texts[2 * i] = (ScoredText){p->prompt, p->chosen, p->n_prompt, p->n_chosen};
-        texts[2 * i + 1] = (ScoredText){p->prompt, p->rejected, p->n_prompt, p->n_rejected};
-    }
+    for (int i = 0; i < n; i++) pair_scored_texts(pairs[i], texts + 2 * i);
     if (sequence_logprobs(model, batch, texts, 2 * n, policy, error)) goto done;
     memset(stats, 0, sizeof *stats);
     for (int i = 0; i < n; i++) {
@@ -347,11 +348,7 @@ static int reference_logprobs(Model *model, Trainer *t, const PreferenceSet *set
     double *logprobs = t->logprobs;
     for (int first = 0; first < set->n; first += P) {
         int n = set->n - first < P ? set->n - first : P;
-        for (int i = 0; i < n; i++) {
-            const PreferencePair *p = &set->pairs[first + i];
-            texts[2 * i] = (ScoredText){p->prompt, p->chosen, p->n_prompt, p->n_chosen};
-            texts[2 * i + 1] = (ScoredText){p->prompt, p->rejected, p->n_prompt, p->n_rejected};
-        }
+        for (int i = 0; i < n; i++) pair_scored_texts(&set->pairs[first + i], texts + 2 * i);
         if (sequence_logprobs(model, &t->batch, texts, 2 * n, logprobs, error)) return -1;
         for (int i = 0; i < n; i++) {
             t->reference_chosen[first + i] = logprobs[2 * i];

@@ -71,6 +71,9 @@ typedef struct ScoredText {
     int n_prompt, n_completion;
 } ScoredText;
 
+// A pair's two texts: (prompt, chosen) and (prompt, rejected).
+void pair_scored_texts(const PreferencePair *pair, ScoredText texts[2]);
+
 // The rows one forward needs for n texts: inputs, targets and flags (n, T) with T the longest
 // text's n_prompt + n_completion − 1 (row i: prompt ++ completion shifted by one, padded with
 // the last token; flags 1 where the target is a completion token). T must fit the context.

@@ -131,11 +131,7 @@ static void set_references(DpoContext *context, Random *rng) {
     Error error;
     ScoredText texts[2 * N_PAIRS];
     double policy[2 * N_PAIRS];
-    for (int i = 0; i < N_PAIRS; i++) {
-        const PreferencePair *p = context->pairs[i];
-        texts[2 * i] = (ScoredText){p->prompt, p->chosen, p->n_prompt, p->n_chosen};
-        texts[2 * i + 1] = (ScoredText){p->prompt, p->rejected, p->n_prompt, p->n_rejected};
-    }
+    for (int i = 0; i < N_PAIRS; i++) pair_scored_texts(context->pairs[i], texts + 2 * i);
     CHECK(sequence_logprobs(context->model, &context->batch, texts, 2 * N_PAIRS, policy, &error) == 0, "%s",
           error.message);
     for (int i = 0; i < N_PAIRS; i++) {
