@@ -85,8 +85,14 @@ static int read_line(PreferenceSet *set, int *capacity, const char *line, size_t
         set->pairs = pairs;
         *capacity = grown;
     }
-    cJSON *object = cJSON_ParseWithLength(line, length);
+    const char *end = NULL;
+    cJSON *object = cJSON_ParseWithLengthOpts(line, length, &end, 0);
     if (!object) return error_set(error, "line %d: not JSON", line_number);
+    while (end && end < line + length && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
+    if (end && end < line + length) {
+        cJSON_Delete(object);
+        return error_set(error, "line %d: more after the JSON object", line_number);
+    }
     PreferencePair *pair = &set->pairs[set->n];
     memset(pair, 0, sizeof *pair);
     int truncated = 0;

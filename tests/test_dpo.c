@@ -315,6 +315,8 @@ static void pairs_file(void) {
     expect_read_error(&tokenizer, path, 16, "line 2: not JSON");
     write_text(path, "{\"prompt\":\"a\",\"chosen\":\"b\"}\n");
     expect_read_error(&tokenizer, path, 16, "line 1: no \"rejected\" string");
+    write_text(path, "{\"prompt\":\"a\",\"chosen\":\"b\",\"rejected\":\"c\"} {\"prompt\":\"a\"}\n");
+    expect_read_error(&tokenizer, path, 16, "line 1: more after the JSON object");
     write_text(path, "[1, 2]\n");
     expect_read_error(&tokenizer, path, 16, "not a JSON object");
     write_text(path, "{\"prompt\":\"a\",\"chosen\":\"\",\"rejected\":\"c\"}\n");
