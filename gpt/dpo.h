@@ -55,8 +55,9 @@ typedef struct PreferenceSet {
 } PreferenceSet;
 
 // Reads a pairs file (format above) encoding with tokenizer for a model of context_length.
-// Errors: "<path>: cannot open ...", "<path> line N: not JSON" / "no \"chosen\" string" /
-// "empty completion" / "the prompt's N tokens leave no room in the context of T", no pairs.
+// Errors: "<path>: cannot open ...", "<path>: line N: not JSON" / "more after the JSON object" /
+// "not a JSON object" / "no \"chosen\" string" / "empty completion \"chosen\"" / "the prompt's N
+// tokens leave no room in the model's context of T" / the tokenizer's, "<path>: no pairs ...".
 int preference_set_read(PreferenceSet *set, const char *path, const TextTokenizer *tokenizer, int context_length,
                         Error *error);
 void preference_set_free(PreferenceSet *set);
