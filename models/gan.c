@@ -255,7 +255,8 @@ static int train_step(Gan *model, GanStep *s, const float *real, int n, float lr
     parameters_zero_grad(&s->discriminator_params);
     if (tape_backward(tape, d_loss, error)) return -1;
     param_optimizer_step(s->discriminator, lr);
-    record->discriminator_loss += d_loss->data[0];
+    float d_value = d_loss->data[0];  // the tape's values go with the next reset
+    record->discriminator_loss += d_value;
     // G: L_G through the updated D on the same z; only G's parameters move
     tape_reset(tape);
     Tensor *g_loss = gan_generator_loss(
@@ -265,8 +266,8 @@ static int train_step(Gan *model, GanStep *s, const float *real, int n, float lr
     if (tape_backward(tape, g_loss, error)) return -1;
     param_optimizer_step(s->generator, lr);
     record->generator_loss += g_loss->data[0];
-    if (!isfinite(d_loss->data[0]) || !isfinite(g_loss->data[0]))
-        return error_set(error, "the losses are %g and %g (lower the learning rate)", (double)d_loss->data[0],
+    if (!isfinite(d_value) || !isfinite(g_loss->data[0]))
+        return error_set(error, "the losses are %g and %g (lower the learning rate)", (double)d_value,
                          (double)g_loss->data[0]);
     return 0;
 }
