@@ -43,6 +43,7 @@ static int create_mlp(Gan *m, Random *rng, Error *error) {
     Parameters *p = &m->params;
     if (linear_init(&m->g_fc1, p, "generator.fc1", J, W, 1, rng, error) ||
         linear_init(&m->g_fc2, p, "generator.fc2", W, 2 * W, 1, rng, error) ||
+        batch_norm_init(&m->g_bn2, p, "generator.bn2", 2 * W, error) ||
         linear_init(&m->g_fc3, p, "generator.fc3", 2 * W, GAN_PIXELS, 1, rng, error))
         return -1;
     m->n_generator_entries = p->count;
@@ -167,8 +168,8 @@ Tensor *gan_generate(Tape *tape, const Gan *model, Tensor *z, int training) {
     const Gan *m = model;
     Tensor *h;
     if (m->config.arch == GAN_MLP) {
-        h = nn_relu(tape, linear_apply(tape, &m->g_fc1, z));
-        h = nn_relu(tape, linear_apply(tape, &m->g_fc2, h));
+        h = nn_leaky_relu(tape, linear_apply(tape, &m->g_fc1, z), LEAKY_SLOPE);
+        h = nn_leaky_relu(tape, batch_norm_apply(tape, &m->g_bn2, linear_apply(tape, &m->g_fc2, h), training), LEAKY_SLOPE);
         h = nn_reshape(tape, linear_apply(tape, &m->g_fc3, h), 4, (int[]){B, 1, GAN_IMAGE_SIZE, GAN_IMAGE_SIZE});
     } else {
         h = nn_reshape(tape, linear_apply(tape, &m->g_fc, z), 4, (int[]){B, 2 * W, GAN_QUARTER, GAN_QUARTER});
