@@ -59,7 +59,7 @@ static int gan_train_command(int argc, char **argv) {
     const Option options[] = {
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files"},
         {"--variant", OPTION_STRING, &variant, "mlp | dcgan"},
-        {"--epochs", OPTION_INT, &epochs, "epochs (0: the variant's default, mlp 20, dcgan 2)"},
+        {"--epochs", OPTION_INT, &epochs, "epochs (0: the variant's default, mlp 20, dcgan 10)"},
         {"--batch", OPTION_INT, &batch, "images per step"},
         {"--lr", OPTION_FLOAT, &lr, "learning rate of both Adams (beta1 0.5)"},
         {"--latent", OPTION_INT, &latent, "latent dimensions J (at most 1024)"},
@@ -76,7 +76,7 @@ static int gan_train_command(int argc, char **argv) {
     GanConfig config;
     if (!data) return fail("gan train", "--data DIR is required");
     if (gan_arch_parse(variant, &config.arch, &error)) return fail("gan train", error.message);
-    if (epochs == 0) epochs = config.arch == GAN_MLP ? 20 : 2;
+    if (epochs == 0) epochs = config.arch == GAN_MLP ? 20 : 10;
     if (width == 0) width = gan_default_config(config.arch).width;
     config.latent = latent, config.width = width;
     if (epochs < 1 || epochs > 1000 || batch < 1 || !(lr > 0.0f) || train_images < 0 || threads < 0)
