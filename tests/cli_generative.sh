@@ -14,16 +14,8 @@ source "$(dirname "$0")/cli_common.bash"
 
 small=$tmp/small
 mkdir -p "$small"
-subset() {  # SPLIT COUNT (< 256)
-    local n=$2
-    { printf '\x00\x00\x08\x03\x00\x00'; printf "\\x$(printf %02x $((n >> 8 & 255)))"; printf "\\x$(printf %02x $((n & 255)))";
-      printf '\x00\x00\x00\x1c\x00\x00\x00\x1c'
-      gzip -dc "data/mnist/$1-images-idx3-ubyte.gz" | tail -c +17 | head -c $((n * 784)); } > "$small/$1-images-idx3-ubyte"
-    { printf '\x00\x00\x08\x01\x00\x00'; printf "\\x$(printf %02x $((n >> 8 & 255)))"; printf "\\x$(printf %02x $((n & 255)))"
-      gzip -dc "data/mnist/$1-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$n"; } > "$small/$1-labels-idx1-ubyte"
-}
-subset train 150
-subset t10k 40
+mnist_subset "$small" train 150
+mnist_subset "$small" t10k 40
 
 # --- VAE: latent 2, two epochs
 "$groundup" vae train --data "$small" --epochs 2 --hidden 32 --latent 2 --batch 25 --importance-samples 5 \

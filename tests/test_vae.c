@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/classifier_verify.h"
 #include "models/vae.h"
 #include "nn/optim.h"
 #include "nn/state_dict.h"
@@ -16,19 +17,13 @@
 
 static const char *MODEL = "tests/fixtures/vae/PARAMS.safetensors", *STATE = "tests/fixtures/vae/STATE.safetensors";
 
+// The largest |ours − reference| (relative: over the largest |reference|), classifier_verify.h's.
 static double relative_difference(const float *ours, const float *reference, long n) {
-    double difference = 0.0, largest = 0.0;
-    for (long i = 0; i < n; i++) {
-        difference = fmax(difference, fabs((double)ours[i] - reference[i]));
-        largest = fmax(largest, fabs((double)reference[i]));
-    }
-    return largest > 0 ? difference / largest : difference;
+    return tensor_difference("", ours, reference, n, INFINITY).relative;
 }
 
 static double absolute_difference(const float *ours, const float *reference, long n) {
-    double difference = 0.0;
-    for (long i = 0; i < n; i++) difference = fmax(difference, fabs((double)ours[i] - reference[i]));
-    return difference;
+    return tensor_difference("", ours, reference, n, INFINITY).max_abs;
 }
 
 static const SafetensorsTensor *tensor(const Safetensors *file, const char *name, long count) {

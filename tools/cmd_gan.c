@@ -151,24 +151,15 @@ static int gan_sample_command(int argc, char **argv) {
     else if (!(images = malloc(sizeof(float) * (size_t)count * GAN_PIXELS)))
         status = error_set(&error, "out of memory");
     if (!status) status = gan_sample(&model, count, (unsigned long long)seed, images, &error) ||
-                          generative_write_grid(out, images, count, 0, &error) ||
-                          (samples && generative_write_samples(samples, images, count, "gan", &error));
-    if (!status) printf("%d samples: %s%s%s\n", count, out, samples ? ", " : "", samples ? samples : "");
-    else fail("gan sample", error.message);
+                          generative_write_outputs(out, samples, images, count, "gan", &error);
+    if (status) fail("gan sample", error.message);
     free(images);
     gan_free(&model);
     return status ? 1 : 0;
 }
 
 int command_gan(int argc, char **argv) {
-    const char *usage = "usage: groundup gan train|sample [options]   (groundup gan <sub-command> --help)\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "train") == 0) return gan_train_command(argc - 1, argv + 1);
-    if (strcmp(argv[1], "sample") == 0) return gan_sample_command(argc - 1, argv + 1);
-    char message[128];
-    snprintf(message, sizeof message, "unknown sub-command '%.60s' (train or sample)", argv[1]);
-    return fail("gan", message);
+    static const SubCommand subcommands[] = {{"train", gan_train_command}, {"sample", gan_sample_command}};
+    return generative_dispatch(argc, argv, "gan", subcommands, (int)(sizeof subcommands / sizeof subcommands[0]),
+                               "train or sample");
 }

@@ -63,6 +63,30 @@ int generative_read_samples(const char *path, float **images, int *n, Error *err
     return status ? -1 : 0;
 }
 
+int generative_write_outputs(const char *out, const char *samples, const float *images, int count, const char *source,
+                             Error *error) {
+    if (generative_write_grid(out, images, count, 0, error) ||
+        (samples && generative_write_samples(samples, images, count, source, error)))
+        return -1;
+    printf("%d samples: %s%s%s\n", count, out, samples ? ", " : "", samples ? samples : "");
+    return 0;
+}
+
+int generative_dispatch(int argc, char **argv, const char *command, const SubCommand *subcommands, int n,
+                        const char *list) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        fprintf(argc < 2 ? stderr : stdout, "usage: groundup %s ", command);
+        for (int i = 0; i < n; i++) fprintf(argc < 2 ? stderr : stdout, "%s%s", i ? "|" : "", subcommands[i].name);
+        fprintf(argc < 2 ? stderr : stdout, " [options]   (groundup %s <sub-command> --help)\n", command);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < n; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0) return subcommands[i].run(argc - 1, argv + 1);
+    char message[160];
+    snprintf(message, sizeof message, "unknown sub-command '%.60s' (%s)", argv[1], list);
+    return fail(command, message);
+}
+
 int generative_check_count(const char *option, int count, Error *error) {
     if (count < 1 || count > MAX_COUNT) return error_set(error, "%s %d: a count from 1 to %d", option, count, MAX_COUNT);
     return 0;

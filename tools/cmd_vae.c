@@ -236,25 +236,15 @@ static int vae_sample_command(int argc, char **argv) {
     if (!status && model.config.input_size != 28 * 28)
         status = error_set(&error, "%s: a vae of %d pixels, not 28x28", model_path, model.config.input_size);
     if (!status) status = vae_sample(&model, count, (unsigned long long)seed, images, &error) ||
-                          generative_write_grid(out, images, count, 0, &error) ||
-                          (samples && generative_write_samples(samples, images, count, "vae", &error));
-    if (!status) printf("%d samples: %s%s%s\n", count, out, samples ? ", " : "", samples ? samples : "");
-    else fail("vae sample", error.message);
+                          generative_write_outputs(out, samples, images, count, "vae", &error);
+    if (status) fail("vae sample", error.message);
     free(images);
     vae_free(&model);
     return status ? 1 : 0;
 }
 
 int command_vae(int argc, char **argv) {
-    const char *usage = "usage: groundup vae train|eval|sample [options]   (groundup vae <sub-command> --help)\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "train") == 0) return vae_train_command(argc - 1, argv + 1);
-    if (strcmp(argv[1], "eval") == 0) return vae_eval_command(argc - 1, argv + 1);
-    if (strcmp(argv[1], "sample") == 0) return vae_sample_command(argc - 1, argv + 1);
-    char message[128];
-    snprintf(message, sizeof message, "unknown sub-command '%.60s' (train, eval or sample)", argv[1]);
-    return fail("vae", message);
+    static const SubCommand subcommands[] = {{"train", vae_train_command}, {"eval", vae_eval_command}, {"sample", vae_sample_command}};
+    return generative_dispatch(argc, argv, "vae", subcommands, (int)(sizeof subcommands / sizeof subcommands[0]),
+                               "train, eval or sample");
 }
