@@ -95,7 +95,7 @@ Tensor *vae_loss(Tape *tape, const Vae *model, Tensor *x, Tensor *epsilon, VaeLo
     Tensor *sigma = nn_exp(tape, nn_scale(tape, out->log_var, 0.5f));             // σ = exp(½ log σ²)
     Tensor *z = nn_add(tape, out->mean, nn_mul(tape, sigma, epsilon));            // z = μ + σ ⊙ ε
     out->logits = vae_decode(tape, model, z);
-    // Σ_d BCE per image = D · (the mean over B·D elements) · ... / B averaged: D · mean
+    // the mean over the batch of Σ_d BCE = D · the mean over all B·D elements
     out->distortion = nn_scale(tape, nn_bce_with_logits(tape, out->logits, x), (float)c->input_size);
     // KL = −½ Σ (1 + log σ² − μ² − σ²), summed over the batch then divided by B
     Tensor *terms = nn_sub(tape, nn_sub(tape, out->log_var, nn_mul(tape, out->mean, out->mean)), nn_exp(tape, out->log_var));

@@ -24,7 +24,7 @@
 // Architecture (names are tools/reference/vae_reference.py's):
 //   encoder  h = relu(fc1(x)),  μ = fc_mu(h),  log σ² = fc_log_var(h)     fc1: D -> H, fc_mu, fc_log_var: H -> J
 //   decoder  f(z) = fc3(relu(fc2(z)))   (the Bernoulli logits)             fc2: J -> H, fc3: H -> D
-// Defaults: D 784, H 400, J 20 (the paper's hidden size for MNIST; its figures use 2 to 20).
+// Defaults: D 784, H 400, J 20 (the paper used 500 hidden units on MNIST and latents of 2 to 200).
 //
 // What is simplified: the pixels are MNIST's grey levels in [0, 1] used directly as the Bernoulli
 // targets (as PyTorch's VAE example does), not binarised, so log p(x) is a score of the model on
