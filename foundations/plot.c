@@ -166,9 +166,17 @@ static void write_frame(FILE *out, const PlotChart *chart, const Axes *axes, con
     fputs("</text>\n", out);
 }
 
-// One series: a polyline per unbroken run of drawable points, markers when there are few.
-static void write_series(FILE *out, const PlotSeries *series, int s, int log_x, int log_y, const Axes *axes) {
+// One series: a polyline per unbroken run of drawable points, markers when there are few; or,
+// in a scatter chart, a dot per drawable point.
+static void write_series(FILE *out, const PlotSeries *series, int s, int log_x, int log_y, int scatter, const Axes *axes) {
     const char *color = palette[s % n_colors];
+    if (scatter) {
+        for (int i = 0; i < series->n; i++)
+            if (drawable(series->x[i], series->y[i], log_x, log_y))
+                fprintf(out, "<circle class=\"point\" data-series=\"%d\" cx=\"%.2f\" cy=\"%.2f\" r=\"1.6\" fill=\"%s\" fill-opacity=\"0.7\"/>\n",
+                        s, x_pixel(axes, series->x[i]), y_pixel(axes, series->y[i]), color);
+        return;
+    }
     int open = 0;
     for (int i = 0; i < series->n; i++) {
         if (!drawable(series->x[i], series->y[i], log_x, log_y)) {
@@ -194,8 +202,11 @@ static void write_series(FILE *out, const PlotSeries *series, int s, int log_x, 
 static void write_legend(FILE *out, const PlotChart *chart, const Axes *axes) {
     for (int s = 0; s < chart->n_series; s++) {
         double ly = axes->top + 8 + 18 * s, lx = axes->right + 12;
-        fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n", lx, ly, lx + 20,
-                ly, palette[s % n_colors]);
+        if (chart->scatter)
+            fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n", lx + 10, ly, palette[s % n_colors]);
+        else
+            fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n", lx, ly,
+                    lx + 20, ly, palette[s % n_colors]);
         fprintf(out, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\" font-size=\"12\">", lx + 26, ly);
         write_escaped(out, chart->series[s].name);
         fputs("</text>\n", out);
@@ -217,7 +228,7 @@ static void write_chart(FILE *out, const PlotChart *chart, double offset_x, doub
     };
     fprintf(out, "<g transform=\"translate(%.0f,%.0f)\">\n", offset_x, offset_y);
     write_frame(out, chart, &axes, x_ticks, n_x_ticks, y_ticks, n_y_ticks);
-    for (int s = 0; s < chart->n_series; s++) write_series(out, &chart->series[s], s, chart->log_x, chart->log_y, &axes);
+    for (int s = 0; s < chart->n_series; s++) write_series(out, &chart->series[s], s, chart->log_x, chart->log_y, chart->scatter, &axes);
     write_legend(out, chart, &axes);
     fputs("</g>\n", out);
 }

@@ -15,7 +15,11 @@
 //   <text class="x-tick" x="<pixel>" ...>value</text>   <text class="y-tick" y="<pixel>" ...>value</text>
 // with the label anchored exactly at the tick's pixel.
 //
-// Not here: bar charts, scatter-only plots, fonts beyond the SVG defaults.
+// A chart with scatter set draws each series as dots: each drawable point is a
+//   <circle class="point" data-series="<index>" cx=".." cy=".." .../>
+// and its legend entry a dot.
+//
+// Not here: bar charts, fonts beyond the SVG defaults.
 #ifndef FOUNDATIONS_PLOT_H
 #define FOUNDATIONS_PLOT_H
 
@@ -36,6 +40,7 @@ typedef struct PlotChart {
     const PlotSeries *series;  // (n_series)
     int n_series;
     int log_x;                 // 1: logarithmic x axis (last, so positional initialisers stay valid)
+    int scatter;               // 1: every series is a dot at each point and no line (a scatter plot)
 } PlotChart;
 
 // Writes charts (n_charts) as panels, n_columns per row, into one SVG file at path (through

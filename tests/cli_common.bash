@@ -33,3 +33,14 @@ finite_outputs() {
         fi
     done
 }
+
+# mnist_subset DIR SPLIT COUNT: the first COUNT (< 65536) images and labels of data/mnist's
+# SPLIT (train or t10k) as plain IDX files in DIR, for runs that take seconds.
+mnist_subset() {
+    local directory=$1 split=$2 n=$3
+    { printf '\x00\x00\x08\x03\x00\x00'; printf "\\x$(printf %02x $((n >> 8 & 255)))"; printf "\\x$(printf %02x $((n & 255)))";
+      printf '\x00\x00\x00\x1c\x00\x00\x00\x1c'
+      gzip -dc "data/mnist/$split-images-idx3-ubyte.gz" | tail -c +17 | head -c $((n * 784)); } > "$directory/$split-images-idx3-ubyte"
+    { printf '\x00\x00\x08\x01\x00\x00'; printf "\\x$(printf %02x $((n >> 8 & 255)))"; printf "\\x$(printf %02x $((n & 255)))"
+      gzip -dc "data/mnist/$split-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$n"; } > "$directory/$split-labels-idx1-ubyte"
+}

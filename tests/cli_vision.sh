@@ -20,16 +20,8 @@ grep -q '^OK: the alexnet matches the reference' "$tmp/verify" || fail "alexnet 
 # --- the first 150 training and 40 test images of data/mnist as IDX files
 small=$tmp/small
 mkdir -p "$small"
-subset() {  # SPLIT COUNT (< 256)
-    local n=$2
-    { printf '\x00\x00\x08\x03\x00\x00'; printf "\\x$(printf %02x $((n >> 8 & 255)))"; printf "\\x$(printf %02x $((n & 255)))";
-      printf '\x00\x00\x00\x1c\x00\x00\x00\x1c'
-      gzip -dc "data/mnist/$1-images-idx3-ubyte.gz" | tail -c +17 | head -c $((n * 784)); } > "$small/$1-images-idx3-ubyte"
-    { printf '\x00\x00\x08\x01\x00\x00'; printf "\\x$(printf %02x $((n >> 8 & 255)))"; printf "\\x$(printf %02x $((n & 255)))"
-      gzip -dc "data/mnist/$1-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$n"; } > "$small/$1-labels-idx1-ubyte"
-}
-subset train 150
-subset t10k 40
+mnist_subset "$small" train 150
+mnist_subset "$small" t10k 40
 { printf 'P5\n28 28\n255\n'; gzip -dc data/mnist/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c 784; } > "$tmp/first.pgm"
 
 # --- AlexNet: one epoch at small widths, eval agrees with train, predict, the metadata

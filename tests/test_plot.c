@@ -326,11 +326,53 @@ static void errors(void) {
     test_errors(check_directory());
 }
 
+
+// A scatter chart: each point of a series is one circle that maps back to its data; no
+// polyline; a dot in the legend.
+static void scatter_chart(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    enum { N = 30 };
+    float x[2][N], y[2][N];
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < N; i++) x[s][i] = cosf(0.7f * i) * (s + 1), y[s][i] = sinf(1.3f * i) + 3.0f * s;
+    PlotSeries series[2] = {{"digit 0", x[0], y[0], N}, {"digit 1", x[1], y[1], N}};
+    PlotChart chart = {.title = "latent", .x_label = "z1", .y_label = "z2", .series = series, .n_series = 2, .scatter = 1};
+    char path[512];
+    snprintf(path, sizeof path, "%s/scatter.svg", check_directory());
+    Error error;
+    REQUIRE(plot_write_svg(path, &chart, 1, 1, &error) == 0, "%s", error.message);
+    char *svg = read_all(path);
+    REQUIRE(svg != NULL, "cannot read %s back", path);
+    CHECK(well_formed(svg), "not well-formed");
+    CHECK(strstr(svg, "<polyline") == NULL, "a scatter draws no line");
+    double pixels[64], values[64];
+    int n_x = read_ticks(svg, "x-tick", "x", pixels, values, 64);
+    Map x_map = fit_map(pixels, values, n_x, 0);
+    int n_y = read_ticks(svg, "y-tick", "y", pixels, values, 64);
+    Map y_map = fit_map(pixels, values, n_y, 0);
+    for (int s = 0; s < 2; s++) {
+        char needle[64];
+        snprintf(needle, sizeof needle, "class=\"point\" data-series=\"%d\"", s);
+        int count = 0;
+        for (const char *c = strstr(svg, needle); c; c = strstr(c + 1, needle), count++) {
+            double cx = strtod(strstr(c, "cx=\"") + 4, NULL), cy = strtod(strstr(c, "cy=\"") + 4, NULL);
+            if (count < N) {
+                CHECK_NEAR(unmap(x_map, cx), x[s][count], 0.01);
+                CHECK_NEAR(unmap(y_map, cy), y[s][count], 0.01);
+            }
+        }
+        CHECK(count == N, "series %d: %d points", s, count);
+    }
+    CHECK(strstr(svg, ">digit 1</text>") != NULL, "legend entry missing");
+    free(svg);
+}
+
 static const CheckCase CASES[] = {
     {"a linear chart maps back to its data", linear_chart},
     {"a log chart maps back to its data", log_chart},
     {"a log-log chart maps back to its data", log_log_chart},
     {"nice ticks", test_nice_ticks},
+    {"a scatter chart maps back to its data", scatter_chart},
     {"errors: unwritable path, no series", errors},
 };
 

@@ -32,8 +32,8 @@ int classify_wants(int argc, char **argv) {
     return data && stat(data, &info) == 0 && S_ISDIR(info.st_mode);
 }
 
-// A split of MNIST-format IDX files as a LabelledSet of (1, H, W) images and 10 classes.
-static int load_split(const char *directory, const char *split, LabelledSet *set, Error *error) {
+// A split of MNIST-format IDX files as a LabelledSet (declared in commands.h).
+int classify_load_split(const char *directory, const char *split, LabelledSet *set, Error *error) {
     MnistSet mnist;
     if (mnist_load(directory, split, &mnist, error)) return -1;
     int shape[3] = {1, mnist.height, mnist.width};
@@ -186,8 +186,8 @@ static int training_model(const char *arch_name, const char *resume, const Model
     return error_prefix(error, "%s", resume ? resume : "train");
 }
 
-// "<out without .safetensors><suffix>" into path.
-static void beside(const char *out, const char *suffix, char *path, size_t size) {
+// "<out without .safetensors><suffix>" into path (declared in commands.h).
+void checkpoint_beside(const char *out, const char *suffix, char *path, size_t size) {
     size_t length = strlen(out);
     if (length >= 12 && strcmp(out + length - 12, ".safetensors") == 0) length -= 12;
     snprintf(path, size, "%.*s%s", (int)length, out, suffix);
@@ -253,7 +253,7 @@ int classify_train(int argc, char **argv) {
         free(history), free(model);
         return fail("train", "out of memory");
     }
-    if (load_split(data, "train", &all, &error) || load_split(data, "test", &test, &error)) goto done;
+    if (classify_load_split(data, "train", &all, &error) || classify_load_split(data, "test", &test, &error)) goto done;
     if (validation > 0) {
         if (labelled_set_split(&all, validation, (unsigned long long)seed, &train, &held_out, &error)) goto done;
     } else {
@@ -267,8 +267,8 @@ int classify_train(int argc, char **argv) {
     SafetensorsMetadata metadata[2];
     config.metadata = metadata;
     config.n_metadata = image_classifier_metadata(model, metadata);
-    beside(out, ".best.safetensors", best_path, sizeof best_path);
-    beside(out, ".svg", svg_path, sizeof svg_path);
+    checkpoint_beside(out, ".best.safetensors", best_path, sizeof best_path);
+    checkpoint_beside(out, ".svg", svg_path, sizeof svg_path);
     if (validation > 0) config.best_path = best_path;
     if (trainer_check(&config, train.count, &error)) goto done;
     directory_of(out, out_directory, sizeof out_directory);
@@ -310,7 +310,7 @@ int classify_eval(int argc, char **argv) {
         return fail("eval", error.message);
     }
     int status = 1;
-    if (load_split(data, split, &set, &error)) goto done;
+    if (classify_load_split(data, split, &set, &error)) goto done;
     if (image_classifier_check_input(model, set.shape[0], set.shape[1], set.shape[2], &error)) {
         error_prefix(&error, "%s", data);
         goto done;

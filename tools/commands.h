@@ -3,6 +3,10 @@
 #ifndef TOOLS_COMMANDS_H
 #define TOOLS_COMMANDS_H
 
+#include <stddef.h>
+
+#include "nn/data.h"
+
 typedef struct Command {
     const char *name;
     const char *summary;
@@ -29,11 +33,20 @@ int command_gradient_flow(int argc, char **argv);
 int command_dropout(int argc, char **argv);
 int command_explore(int argc, char **argv);
 int command_seq2seq(int argc, char **argv);
+// The generative models (cmd_generative.c): groundup vae, groundup gan, groundup sample-score.
+int command_vae(int argc, char **argv);
+int command_gan(int argc, char **argv);
+int command_sample_score(int argc, char **argv);
 
 // Image classification (cmd_classify.c): train and eval hand over when --data is a directory.
 int classify_wants(int argc, char **argv);
 int classify_train(int argc, char **argv);
 int classify_eval(int argc, char **argv);
+// A split ("train" or "test") of MNIST-format IDX files in directory as a LabelledSet of
+// (1, H, W) images in [0, 1] and 10 classes (foundations/idx.h's mnist_load).
+// "<out without its .safetensors><suffix>" into path: the files written beside a checkpoint.
+void checkpoint_beside(const char *out, const char *suffix, char *path, size_t size);
+int classify_load_split(const char *directory, const char *split, LabelledSet *set, Error *error);
 // The live progress line of `train` (cmd_classify.c): "epoch E/N  batch B/M  loss L" redrawn
 // on stderr at most every 0.1 s, only when stderr is a terminal; a TrainerCallbacks step.
 typedef struct TrainingProgress {

@@ -24,6 +24,9 @@ static const Command commands[] = {
     {"normalization", "a small CNN on MNIST with no, batch, layer and group norm: curves SVG + table", command_normalization},
     {"gradient-flow", "per-layer gradient norms of a 20-layer net by initialisation, plain and residual: SVG + table", command_gradient_flow},
     {"dropout", "train/test gap with and without dropout on 500 MNIST images: curves SVG + table", command_dropout},
+    {"vae", "variational auto-encoder on MNIST: train (ELBO, samples, latent SVG), eval (importance-weighted log p(x)), sample", command_vae},
+    {"gan", "generative adversarial network (mlp or dcgan) on MNIST: train (a sample grid PNG per epoch), sample", command_gan},
+    {"sample-score", "score generated (or real) images with a trained classifier: mean confidence, class-histogram entropy", command_sample_score},
     {"explore", "the mathematics made visible: calculus, numerical stability, probability, information (tables + SVGs)", command_explore},
     {"svd-compress", "compress a PGM/PPM image by rank-K SVD per channel: storage, PSNR, --sweep SVG", command_svd_compress},
 };
