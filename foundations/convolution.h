@@ -63,6 +63,11 @@ int conv2d_forward(float *out, const float *inp, const float *weight, const floa
 // weight for d_inp. Returns 0, or -1 when out of memory (nothing then added).
 int conv2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
                     const float *weight, const Convolution *conv, float *workspace);
+// The same with d_inp (when not NULL) overwritten (=) by the input gradient instead of added
+// to, so that a buffer holding no gradient yet need not be zeroed first (nn's
+// tensor_grad_first); d_weight and d_bias are added to as above.
+int conv2d_backward_overwrite(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                              const float *weight, const Convolution *conv, float *workspace);
 
 // The transposed convolution of conv: x (N,OC,OH,OW) -> out (N,C,H,W), out = the input
 // gradient conv2d_backward gives for d_out = x, plus bias (C) or NULL; weight (OC, C/groups,
