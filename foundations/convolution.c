@@ -6,8 +6,8 @@
 
 #include <omp.h>
 
+#include "foundations/implicit_gemm.h"
 #include "foundations/matmul.h"
-#include "foundations/winograd.h"
 
 int conv2d_shape(Convolution *conv) {
     Convolution *c = conv;
@@ -206,8 +206,8 @@ long conv2d_workspace_floats(const Convolution *conv) {
     Pieces k = pieces_of(conv);
     long need = forward_floats(&k, conv), backward = backward_floats(&k, conv);
     if (backward > need) need = backward;
-    if (winograd_applies(conv)) {
-        long forward = winograd_forward_floats(conv), input = winograd_input_gradient_floats(conv);
+    if (implicit_gemm_applies(conv)) {
+        long forward = implicit_gemm_forward_floats(conv), input = implicit_gemm_input_gradient_floats(conv);
         need = forward > need ? forward : need;
         need = input > need ? input : need;
     }
@@ -215,10 +215,14 @@ long conv2d_workspace_floats(const Convolution *conv) {
 }
 
 // out (N,OC,OH,OW) (+)= the convolution of inp (+ bias); the forward, and the transposed
-// convolution's input gradient.
+// convolution's input gradient. fast: by the implicit gemm where it applies (stride 1), else
+// (and always when fast = 0) by im2col.
 static int forward_into(float *out, const float *inp, const float *weight, const float *bias, const Convolution *c,
-                        int accumulate, int winograd, float *work) {
-    if (winograd && winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate, work);
+                        int accumulate, int fast, float *work) {
+    if (fast && implicit_gemm_applies(c)) {
+        implicit_gemm_forward(out, inp, weight, bias, c, accumulate, work);
+        return 0;
+    }
     Pieces k = pieces_of(c);
     long per_thread = k.depth * k.columns + (long)k.OCg * k.columns;  // col, then the product
     float *transposed = work, *buffers = work + (long)c->OC * k.depth;
@@ -281,8 +285,8 @@ static void piece_input_gradient(float *d_inp, const float *d_col, long ld, cons
 // are then zeroed piece by piece just before their col2im, while they are in the cache.
 static int backward_pass(float *d_inp, float *d_weight, const float *d_out, const float *inp, const float *weight,
                          const Convolution *c, int overwrite, float *work) {
-    if (d_inp && winograd_applies(c)) {
-        if (winograd_input_gradient_into(d_inp, d_out, weight, c, !overwrite, work)) return -1;
+    if (d_inp && implicit_gemm_applies(c)) {
+        implicit_gemm_input_gradient(d_inp, d_out, weight, c, !overwrite, work);
         d_inp = NULL;
     }
     if (!d_inp && !d_weight) return 0;

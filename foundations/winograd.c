@@ -220,11 +220,6 @@ long winograd_input_gradient_floats(const Convolution *c) {
 
 int winograd_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *c,
                             float *workspace) {
-    return winograd_input_gradient_into(d_inp, d_out, weight, c, 1, workspace);
-}
-
-int winograd_input_gradient_into(float *d_inp, const float *d_out, const float *weight, const Convolution *c,
-                                 int accumulate, float *workspace) {
     int G = c->groups, Cg = c->C / G, OCg = c->OC / G;
     Convolution adjoint = adjoint_of(c);
     if (!adjoint.N) return -1;
@@ -237,7 +232,7 @@ int winograd_input_gradient_into(float *d_inp, const float *d_out, const float *
             for (int ci = 0; ci < Cg; ci++)
                 for (int tap = 0; tap < 9; tap++)
                     turned[(((long)g * Cg + ci) * OCg + o) * 9 + 8 - tap] = weight[(((long)g * OCg + o) * Cg + ci) * 9 + tap];
-    int status = winograd_forward(d_inp, d_out, turned, NULL, &adjoint, accumulate, turned + (long)c->OC * Cg * 9);
+    int status = winograd_forward(d_inp, d_out, turned, NULL, &adjoint, 1, turned + (long)c->OC * Cg * 9);
     free(owned);
     return status;
 }

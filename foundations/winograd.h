@@ -33,8 +33,5 @@ int winograd_forward(float *out, const float *inp, const float *weight, const fl
 long winograd_input_gradient_floats(const Convolution *conv);
 int winograd_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *conv,
                             float *workspace);
-// The same, added to d_inp (accumulate = 1) or overwriting it (0).
-int winograd_input_gradient_into(float *d_inp, const float *d_out, const float *weight, const Convolution *conv,
-                                 int accumulate, float *workspace);
 
 #endif

@@ -1,0 +1,197 @@
+// Convolution at stride 1 by the implicit gemm over padded planes: see implicit_gemm.h.
+#include "foundations/implicit_gemm.h"
+
+#include <string.h>
+
+#include <omp.h>
+
+// The register tiles: R output channels × V vectors of LANES positions, as many accumulators
+// as the vector registers allow with room for the loaded rows (32 registers of 16 floats with
+// AVX-512, 16 of 8 with AVX). Two shapes: 8 × 3 vectors, and 6 × 4 for small planes (7×7
+// outputs are 56 positions: one tile of 64 instead of two of 48).
+#if defined(__AVX512F__)
+enum { LANES = 16, WIDE_ROWS = 8, WIDE_VECTORS = 3, TALL_ROWS = 6, TALL_VECTORS = 4 };
+#elif defined(__AVX__)
+enum { LANES = 8, WIDE_ROWS = 4, WIDE_VECTORS = 3, TALL_ROWS = 3, TALL_VECTORS = 4 };
+#else
+enum { LANES = 4, WIDE_ROWS = 4, WIDE_VECTORS = 2, TALL_ROWS = 3, TALL_VECTORS = 2 };
+#endif
+enum { MAX_ROWS = 8, MAX_VECTORS = 4 };
+
+typedef float Vector __attribute__((vector_size(sizeof(float) * LANES)));
+
+int implicit_gemm_applies(const Convolution *c) {
+    return c->stride == 1 && c->dilation == 1 && c->KH == c->KW && c->KH > 1 && c->padding <= c->KH - 1;
+}
+
+// How a convolution is laid out: planes, positions, the tile, the packed weight.
+typedef struct Plan {
+    int G, Cg, OCg;   // groups; channels per group in and out
+    int rows, block;  // the tile: output channels, positions (vectors · LANES)
+    int row_blocks;   // output channels / rows, rounded up
+    int Wp;           // the padded row: W + padding (a row's right padding is the next one's left)
+    long plane;       // (H + 2·padding)·Wp
+    long positions;   // OH·Wp: the outputs with the junk columns, rounded up to the tile
+    long depth;       // Cg·KH·KW: taps per output
+    long image;       // floats of one image's padded group, with the reads past its end
+    int threads;
+} Plan;
+
+static Plan plan_of(const Convolution *c) {
+    Plan k;
+    k.G = c->groups, k.Cg = c->C / c->groups, k.OCg = c->OC / c->groups;
+    k.Wp = c->W + c->padding;
+    k.plane = (long)(c->H + 2 * c->padding) * k.Wp;
+    k.depth = (long)k.Cg * c->KH * c->KW;
+    // the tile that computes the fewest padded products
+    long q = (long)c->OH * k.Wp, wide = WIDE_VECTORS * LANES, tall = TALL_VECTORS * LANES;
+    long wide_work = (long)(k.OCg + WIDE_ROWS - 1) / WIDE_ROWS * WIDE_ROWS * ((q + wide - 1) / wide * wide);
+    long tall_work = (long)(k.OCg + TALL_ROWS - 1) / TALL_ROWS * TALL_ROWS * ((q + tall - 1) / tall * tall);
+    k.rows = tall_work < wide_work ? TALL_ROWS : WIDE_ROWS;
+    k.block = (int)(tall_work < wide_work ? tall : wide);
+    k.row_blocks = (k.OCg + k.rows - 1) / k.rows;
+    k.positions = (q + k.block - 1) / k.block * k.block;
+    // The last tile reads up to KW + block floats past the last plane (into zeros).
+    k.image = ((long)k.Cg * k.plane + c->KW + k.block + 15) / 16 * 16;
+    int team = omp_in_parallel() ? 1 : omp_get_max_threads();
+    k.threads = team < c->N ? team : c->N;
+    return k;
+}
+
+static long packed_floats(const Plan *k) { return (long)k->G * k->row_blocks * k->rows * k->depth; }
+static long per_thread(const Plan *k) { return k->image + (long)k->row_blocks * k->rows * k->positions; }
+
+long implicit_gemm_forward_floats(const Convolution *c) {
+    Plan k = plan_of(c);
+    return packed_floats(&k) + k.threads * per_thread(&k);
+}
+
+// The weight as, per group and block of rows output channels, depth rows of rows values
+// (zeros past the last channel): the kernel's broadcasts read one row per tap.
+static void pack_weight(float *packed, const float *weight, const Plan *k) {
+    for (int g = 0; g < k->G; g++)
+        for (int b = 0; b < k->row_blocks; b++) {
+            float *to = packed + ((long)g * k->row_blocks + b) * k->rows * k->depth;
+            for (long t = 0; t < k->depth; t++)
+                for (int r = 0; r < k->rows; r++) {
+                    int o = b * k->rows + r;
+                    to[t * k->rows + r] = o < k->OCg ? weight[((long)g * k->OCg + o) * k->depth + t] : 0.0f;
+                }
+        }
+}
+
+// One image's group x (Cg,H,W) into padded planes (Cg, H + 2p, Wp), zeros around and after.
+static void pad_image(float *padded, const float *x, const Convolution *c, const Plan *k) {
+    int p = c->padding, W = c->W;
+    memset(padded, 0, sizeof(float) * (size_t)k->image);
+    for (int ch = 0; ch < k->Cg; ch++)
+        for (int i = 0; i < c->H; i++)
+            memcpy(padded + ch * k->plane + (long)(i + p) * k->Wp + p, x + ((long)ch * c->H + i) * W,
+                   sizeof(float) * (size_t)W);
+}
+
+// y (R, V·LANES), rows ld apart, = Σ over the taps of w's row of R values times the V·LANES
+// padded values from the tap's offset. R and V are constants where it is inlined, so that
+// the accumulators live in registers.
+static inline __attribute__((always_inline)) void tile(float *y, long ld, const float *padded, const float *w,
+                                                       const Convolution *c, const Plan *k, const int R,
+                                                       const int V) {
+    Vector sums[MAX_ROWS][MAX_VECTORS];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) sums[r][v] = (Vector){0};
+    for (int ch = 0; ch < k->Cg; ch++)
+        for (int ki = 0; ki < c->KH; ki++) {
+            const float *row = padded + ch * k->plane + (long)ki * k->Wp;
+            for (int kj = 0; kj < c->KW; kj++, w += R) {
+                Vector b[MAX_VECTORS];
+#pragma GCC unroll 4
+                for (int v = 0; v < V; v++) memcpy(&b[v], row + kj + v * LANES, sizeof(Vector));
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+                    for (int v = 0; v < V; v++) sums[r][v] += b[v] * w[r];
+            }
+        }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) memcpy(y + r * ld + v * LANES, &sums[r][v], sizeof(Vector));
+}
+
+static void wide_tile(float *y, long ld, const float *padded, const float *w, const Convolution *c, const Plan *k) {
+    tile(y, ld, padded, w, c, k, WIDE_ROWS, WIDE_VECTORS);
+}
+
+static void tall_tile(float *y, long ld, const float *padded, const float *w, const Convolution *c, const Plan *k) {
+    tile(y, ld, padded, w, c, k, TALL_ROWS, TALL_VECTORS);
+}
+
+// out's planes of one image's group (OCg,OH,OW) (+)= the products y (rows of positions), less the
+// junk columns, plus bias.
+static void store_image(float *out, const float *y, const float *bias, const Convolution *c, const Plan *k,
+                        int accumulate) {
+    for (int o = 0; o < k->OCg; o++) {
+        float add = bias ? bias[o] : 0.0f;
+        for (int i = 0; i < c->OH; i++) {
+            float *to = out + ((long)o * c->OH + i) * c->OW;
+            const float *from = y + (long)o * k->positions + (long)i * k->Wp;
+            if (accumulate)
+                for (int j = 0; j < c->OW; j++) to[j] += from[j] + add;
+            else
+                for (int j = 0; j < c->OW; j++) to[j] = from[j] + add;
+        }
+    }
+}
+
+void implicit_gemm_forward(float *out, const float *inp, const float *weight, const float *bias,
+                           const Convolution *c, int accumulate, float *workspace) {
+    Plan k = plan_of(c);
+    float *packed = workspace, *buffers = workspace + packed_floats(&k);
+    pack_weight(packed, weight, &k);
+    int wide = k.rows == WIDE_ROWS;
+#pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1)
+    for (int n = 0; n < c->N; n++) {
+        float *padded = buffers + omp_get_thread_num() * per_thread(&k), *y = padded + k.image;
+        for (int g = 0; g < k.G; g++) {
+            pad_image(padded, inp + ((long)n * c->C + (long)g * k.Cg) * c->H * c->W, c, &k);
+            for (int b = 0; b < k.row_blocks; b++) {
+                const float *w = packed + ((long)g * k.row_blocks + b) * k.rows * k.depth;
+                float *y_rows = y + (long)b * k.rows * k.positions;
+                for (long q = 0; q < k.positions; q += k.block)
+                    (wide ? wide_tile : tall_tile)(y_rows + q, k.positions, padded + q, w, c, &k);
+            }
+            store_image(out + ((long)n * c->OC + (long)g * k.OCg) * c->OH * c->OW, y, bias ? bias + g * k.OCg : NULL,
+                        c, &k, accumulate);
+        }
+    }
+}
+
+// The convolution whose forward is conv's input gradient: from d out (N,OC,OH,OW) to
+// (N,C,H,W), padded by KH − 1 − padding.
+static Convolution adjoint_of(const Convolution *c) {
+    Convolution adjoint = {c->N, c->OC, c->OH, c->OW, c->C, c->KH, c->KW, 1, c->KH - 1 - c->padding, 1, c->groups, 0, 0};
+    conv2d_shape(&adjoint);
+    return adjoint;
+}
+
+long implicit_gemm_input_gradient_floats(const Convolution *c) {
+    Convolution adjoint = adjoint_of(c);
+    return (long)c->OC * (c->C / c->groups) * c->KH * c->KW + implicit_gemm_forward_floats(&adjoint);
+}
+
+void implicit_gemm_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *c,
+                                  int accumulate, float *workspace) {
+    int G = c->groups, Cg = c->C / G, OCg = c->OC / G, taps = c->KH * c->KW;
+    Convolution adjoint = adjoint_of(c);
+    float *turned = workspace;
+    // weight turned by 180° with its channels exchanged within each group: (C, OC/groups, KH, KW)
+    for (int g = 0; g < G; g++)
+        for (int o = 0; o < OCg; o++)
+            for (int ci = 0; ci < Cg; ci++)
+                for (int t = 0; t < taps; t++)
+                    turned[(((long)g * Cg + ci) * OCg + o) * taps + taps - 1 - t] =
+                        weight[(((long)g * OCg + o) * Cg + ci) * taps + t];
+    implicit_gemm_forward(d_inp, d_out, turned, NULL, &adjoint, accumulate, turned + (long)c->OC * Cg * taps);
+}

@@ -1,0 +1,39 @@
+// Convolution at stride 1 as a matrix product read straight from zero-padded planes (an
+// "implicit gemm": im2col's column matrix is never written).
+//
+// Pad one image's channels into planes of Hp × Wp = (H + 2p) × (W + 2p) values, laid end to
+// end, and number the outputs by their place q = i·Wp + j in such a plane (j < OW; the columns
+// OW..Wp−1 of each row are junk, computed and dropped). Then for every kernel tap (c, ki, kj)
+//   x[c][i + ki − p][j + kj − p] = padded[c·Hp·Wp + ki·Wp + kj + q],
+// so row (c, ki, kj) of the column matrix is the padded planes read from a fixed offset, and
+//   out[o][q] = Σ_{c,ki,kj} weight[o][c][ki][kj] · padded[c·Hp·Wp + ki·Wp + kj + q]
+// is a gemm whose B rows are contiguous runs of memory: the register-tiled kernel loads them
+// as they are, with no im2col and no packing of B. Only the weight is packed (ROWS output
+// channels side by side per tap). The junk columns cost 2p/(W + 2p) of the work.
+//
+// The input gradient of such a convolution is one too (the adjoint: the weight turned by 180°
+// with input and output channels exchanged, padding KH − 1 − p), so both use the kernel.
+// Tensors are NCHW, row-major, contiguous; the batch is split over OpenMP threads by image.
+#ifndef FOUNDATIONS_IMPLICIT_GEMM_H
+#define FOUNDATIONS_IMPLICIT_GEMM_H
+
+#include "foundations/convolution.h"
+
+// 1 when conv is one this file computes: stride 1, no dilation, a square kernel larger than
+// 1×1, padding at most KH − 1 (so that its input gradient is one too).
+int implicit_gemm_applies(const Convolution *conv);
+
+// out (N,OC,OH,OW) (+)= the convolution of inp (N,C,H,W) with weight (OC, C/groups, KH, KW), plus
+// bias (OC) or NULL; accumulate = 0 overwrites out. workspace: implicit_gemm_forward_floats(conv)
+// floats (its size depends on the thread count of the call).
+long implicit_gemm_forward_floats(const Convolution *conv);
+void implicit_gemm_forward(float *out, const float *inp, const float *weight, const float *bias,
+                           const Convolution *conv, int accumulate, float *workspace);
+
+// d_inp (N,C,H,W) (+)= the input gradient through d_out (N,OC,OH,OW); accumulate = 0
+// overwrites d_inp. workspace: implicit_gemm_input_gradient_floats(conv) floats.
+long implicit_gemm_input_gradient_floats(const Convolution *conv);
+void implicit_gemm_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *conv,
+                                  int accumulate, float *workspace);
+
+#endif
