@@ -195,3 +195,183 @@ void implicit_gemm_input_gradient(float *d_inp, const float *d_out, const float 
                         weight[(((long)g * OCg + o) * Cg + ci) * taps + t];
     implicit_gemm_forward(d_inp, d_out, turned, NULL, &adjoint, accumulate, turned + (long)c->OC * Cg * taps);
 }
+
+// ----------------------------------------------------------------------------
+// the weight gradient: d weight[o][t] = Σ_n Σ_q d out[n][o][q] · padded[n][offset(t) + q], with
+// d out laid out on the padded rows and transposed, positions × output channels (zeros in the
+// junk columns and past the last channel). The same tile as the forward's with the roles
+// turned: a vector of output channels times the broadcast padded value of each of R taps, the
+// sum running over every position of every image; the tile of sums is d weight transposed.
+
+// The tile over R taps × V vectors of output channels: one vector of channels (≤ 16) with 24
+// taps, two with 12, four with 6 (AVX-512; half as many taps with AVX's 16 registers).
+#if defined(__AVX512F__)
+enum { GRADIENT_TAPS_1 = 24, GRADIENT_TAPS_2 = 12, GRADIENT_TAPS_4 = 6 };
+#elif defined(__AVX__)
+enum { GRADIENT_TAPS_1 = 12, GRADIENT_TAPS_2 = 6, GRADIENT_TAPS_4 = 3 };
+#else
+enum { GRADIENT_TAPS_1 = 6, GRADIENT_TAPS_2 = 3, GRADIENT_TAPS_4 = 2 };
+#endif
+enum { MAX_GRADIENT_TAPS = 24, CHUNK_POSITIONS = 2048 };
+
+typedef struct GradientPlan {
+    int vectors, taps;  // the tile
+    int channels;       // output channels per tile (vectors · LANES)
+    int padded_oc;      // OCg rounded up to channels
+    long positions;     // OH·Wp
+    int chunk;          // images per pass over the tiles (about CHUNK_POSITIONS positions, for the caches)
+    long per_thread;    // floats of work space per thread
+} GradientPlan;
+
+static GradientPlan gradient_plan_of(const Convolution *c, const Plan *k) {
+    GradientPlan p;
+    int vectors = (k->OCg + LANES - 1) / LANES;
+    p.vectors = vectors <= 1 ? 1 : vectors == 2 ? 2 : 4;
+    p.taps = p.vectors == 1 ? GRADIENT_TAPS_1 : p.vectors == 2 ? GRADIENT_TAPS_2 : GRADIENT_TAPS_4;
+    p.channels = p.vectors * LANES;
+    p.padded_oc = (k->OCg + p.channels - 1) / p.channels * p.channels;
+    p.positions = (long)c->OH * k->Wp;
+    long per_thread = (c->N + k->threads - 1) / k->threads, chunk = (CHUNK_POSITIONS + p.positions - 1) / p.positions;
+    p.chunk = (int)(chunk < per_thread ? chunk : per_thread);
+    if (p.chunk < 1) p.chunk = 1;
+    p.per_thread = p.chunk * (k->image + p.positions * p.padded_oc) + k->depth * p.padded_oc;
+    return p;
+}
+
+long implicit_gemm_weight_gradient_floats(const Convolution *c) {
+    Plan k = plan_of(c);
+    GradientPlan p = gradient_plan_of(c, &k);
+    return k.threads * p.per_thread;
+}
+
+// d out of one image's group (OCg,OH,OW) as (positions, padded_oc): to[q][o] = d out[o][i][j]
+// at q = i·Wp + j, zeros in the junk columns and past OCg.
+static void transpose_gradient(float *to, const float *d_out, const Convolution *c, const Plan *k,
+                               const GradientPlan *p) {
+    memset(to, 0, sizeof(float) * (size_t)(p->positions * p->padded_oc));
+    for (int o = 0; o < k->OCg; o++)
+        for (int i = 0; i < c->OH; i++) {
+            const float *from = d_out + ((long)o * c->OH + i) * c->OW;
+            float *row = to + (long)i * k->Wp * p->padded_oc + o;
+            for (int j = 0; j < c->OW; j++) row[(long)j * p->padded_oc] = from[j];
+        }
+}
+
+// sums_out (R taps × V·LANES channels, rows ld apart) += Σ over the images and positions of the
+// padded value at each tap's offset times the row of d out's channels there. R and V are
+// constants where it is inlined.
+static inline __attribute__((always_inline)) void gradient_tile(float *sums_out, long ld, const float *g, long g_image,
+                                                                long ld_g, const float *padded, long image,
+                                                                const long *offsets, int images, long positions,
+                                                                const int R, const int V) {
+    Vector sums[MAX_GRADIENT_TAPS][MAX_VECTORS];
+#pragma GCC unroll 24
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) sums[r][v] = (Vector){0};
+    for (int n = 0; n < images; n++) {
+        const float *x = padded + n * image, *row = g + n * g_image;
+        for (long q = 0; q < positions; q++, row += ld_g) {
+            Vector d[MAX_VECTORS];
+#pragma GCC unroll 4
+            for (int v = 0; v < V; v++) memcpy(&d[v], row + v * LANES, sizeof(Vector));
+#pragma GCC unroll 24
+            for (int r = 0; r < R; r++) {
+                float a = x[offsets[r] + q];
+#pragma GCC unroll 4
+                for (int v = 0; v < V; v++) sums[r][v] += d[v] * a;
+            }
+        }
+    }
+    // added to the sums so far: a chunk's sum on its own first (rounding grows with the count)
+#pragma GCC unroll 24
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) {
+            Vector before;
+            memcpy(&before, sums_out + r * ld + v * LANES, sizeof(Vector));
+            before += sums[r][v];
+            memcpy(sums_out + r * ld + v * LANES, &before, sizeof(Vector));
+        }
+}
+
+static void gradient_tile_1(float *s, long ld, const float *g, long g_image, long ld_g, const float *x, long image,
+                            const long *offsets, int images, long positions) {
+    gradient_tile(s, ld, g, g_image, ld_g, x, image, offsets, images, positions, GRADIENT_TAPS_1, 1);
+}
+static void gradient_tile_2(float *s, long ld, const float *g, long g_image, long ld_g, const float *x, long image,
+                            const long *offsets, int images, long positions) {
+    gradient_tile(s, ld, g, g_image, ld_g, x, image, offsets, images, positions, GRADIENT_TAPS_2, 2);
+}
+static void gradient_tile_4(float *s, long ld, const float *g, long g_image, long ld_g, const float *x, long image,
+                            const long *offsets, int images, long positions) {
+    gradient_tile(s, ld, g, g_image, ld_g, x, image, offsets, images, positions, GRADIENT_TAPS_4, 4);
+}
+
+// Images n0..n0+b of group g into sums (depth, padded_oc), d weight transposed: pad them,
+// transpose d out, run the tiles. Taps past the last are read at the last one's offset into
+// rows of sums that exist only in the work space's slack (dropped).
+static void gradient_chunk(float *sums, const float *d_out, const float *inp, const Convolution *c, const Plan *k,
+                           const GradientPlan *p, int g, int n0, int b, float *buffer) {
+    long g_image = p->positions * p->padded_oc;
+    float *padded = buffer, *g_rows = buffer + (long)b * k->image;
+    for (int i = 0; i < b; i++) {
+        pad_image(padded + i * k->image, inp + ((long)(n0 + i) * c->C + (long)g * k->Cg) * c->H * c->W, c, k);
+        transpose_gradient(g_rows + i * g_image, d_out + ((long)(n0 + i) * c->OC + (long)g * k->OCg) * c->OH * c->OW,
+                           c, k, p);
+    }
+    void (*run)(float *, long, const float *, long, long, const float *, long, const long *, int, long) =
+        p->vectors == 1 ? gradient_tile_1 : p->vectors == 2 ? gradient_tile_2 : gradient_tile_4;
+    int taps_per_channel = c->KH * c->KW;
+    float dropped[MAX_GRADIENT_TAPS * MAX_VECTORS * LANES];
+    for (long t = 0; t < k->depth; t += p->taps) {
+        long offsets[MAX_GRADIENT_TAPS];
+        int taps = k->depth - t < p->taps ? (int)(k->depth - t) : p->taps;
+        for (int r = 0; r < p->taps; r++) {
+            long tap = t + (r < taps ? r : taps - 1);
+            int ch = (int)(tap / taps_per_channel), ki = (int)(tap % taps_per_channel) / c->KW, kj = (int)(tap % c->KW);
+            offsets[r] = ch * k->plane + (long)ki * k->Wp + kj;
+        }
+        for (int o = 0; o < p->padded_oc; o += p->channels) {
+            if (taps == p->taps) {
+                run(sums + t * p->padded_oc + o, p->padded_oc, g_rows + o, g_image, p->padded_oc, padded, k->image,
+                    offsets, b, p->positions);
+                continue;
+            }
+            // the last taps: through a full tile on the side
+            memset(dropped, 0, sizeof dropped);
+            for (int r = 0; r < taps; r++)
+                memcpy(dropped + r * p->channels, sums + (t + r) * p->padded_oc + o, sizeof(float) * (size_t)p->channels);
+            run(dropped, p->channels, g_rows + o, g_image, p->padded_oc, padded, k->image, offsets, b, p->positions);
+            for (int r = 0; r < taps; r++)
+                memcpy(sums + (t + r) * p->padded_oc + o, dropped + r * p->channels, sizeof(float) * (size_t)p->channels);
+        }
+    }
+}
+
+void implicit_gemm_weight_gradient(float *d_weight, const float *d_out, const float *inp, const Convolution *c,
+                                   float *workspace) {
+    Plan k = plan_of(c);
+    GradientPlan p = gradient_plan_of(c, &k);
+    int chunks = (c->N + p.chunk - 1) / p.chunk, threads = k.threads < chunks ? k.threads : chunks;
+    long sums_floats = k.depth * p.padded_oc;
+    for (int g = 0; g < k.G; g++) {
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+            float *buffer = workspace + omp_get_thread_num() * p.per_thread, *sums = buffer + p.per_thread - sums_floats;
+            memset(sums, 0, sizeof(float) * (size_t)sums_floats);
+#pragma omp for schedule(static)
+            for (int index = 0; index < chunks; index++) {
+                int n0 = index * p.chunk, b = c->N - n0 < p.chunk ? c->N - n0 : p.chunk;
+                gradient_chunk(sums, d_out, inp, c, &k, &p, g, n0, b, buffer);
+            }
+        }
+        // d weight (OCg, depth) of the group += the threads' sums, transposed back, in thread order
+        float *dw = d_weight + (long)g * k.OCg * k.depth;
+        for (int t = 0; t < threads; t++) {
+            const float *sums = workspace + (t + 1) * p.per_thread - sums_floats;
+            for (int o = 0; o < k.OCg; o++)
+                for (long tap = 0; tap < k.depth; tap++) dw[o * k.depth + tap] += sums[tap * p.padded_oc + o];
+        }
+    }
+}

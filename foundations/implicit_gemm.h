@@ -36,4 +36,16 @@ long implicit_gemm_input_gradient_floats(const Convolution *conv);
 void implicit_gemm_input_gradient(float *d_inp, const float *d_out, const float *weight, const Convolution *conv,
                                   int accumulate, float *workspace);
 
+// d_weight (OC, C/groups, KH, KW) += the weight gradient through d_out (N,OC,OH,OW) for the
+// input inp (N,C,H,W): per (tap, output channel) the sum over the images and positions of the
+// padded input read from the tap's offset times d out, the same tile with the roles turned (d out
+// transposed to positions × channels, a vector of channels per broadcast input value). Each
+// thread sums its images into its own copy, chunk by chunk, the copies added at the end in
+// thread order, so the last bits depend on the thread count. For up to 64 output channels per
+// group (beyond, the tile's reuse is too small: convolution.c uses im2col's product instead).
+// workspace: implicit_gemm_weight_gradient_floats(conv) floats.
+long implicit_gemm_weight_gradient_floats(const Convolution *conv);
+void implicit_gemm_weight_gradient(float *d_weight, const float *d_out, const float *inp, const Convolution *conv,
+                                   float *workspace);
+
 #endif
