@@ -210,7 +210,8 @@ long conv2d_workspace_floats(const Convolution *conv) {
     long need = forward_floats(&k, conv), backward = backward_floats(&k, conv);
     if (backward > need) need = backward;
     if (implicit_gemm_applies(conv)) {
-        long forward = implicit_gemm_forward_floats(conv), input = implicit_gemm_input_gradient_floats(conv);
+        long forward = implicit_gemm_forward_floats(conv);
+        long input = conv->stride == 1 ? implicit_gemm_input_gradient_floats(conv) : 0;
         long weight = implicit_gemm_weight_gradient_floats(conv);
         need = forward > need ? forward : need;
         need = input > need ? input : need;
@@ -290,7 +291,7 @@ static void piece_input_gradient(float *d_inp, const float *d_col, long ld, cons
 // are then zeroed piece by piece just before their col2im, while they are in the cache.
 static int backward_pass(float *d_inp, float *d_weight, const float *d_out, const float *inp, const float *weight,
                          const Convolution *c, int overwrite, float *work) {
-    if (d_inp && implicit_gemm_applies(c)) {
+    if (d_inp && implicit_gemm_applies(c) && c->stride == 1) {  // the adjoint is a convolution at stride 1
         implicit_gemm_input_gradient(d_inp, d_out, weight, c, !overwrite, work);
         d_inp = NULL;
     }

@@ -20,8 +20,11 @@ enum { MAX_ROWS = 8, MAX_VECTORS = 4 };
 
 typedef float Vector __attribute__((vector_size(sizeof(float) * LANES)));
 
+enum { MAX_KERNEL = 16, MAX_STRIDE = 4 };
+
 int implicit_gemm_applies(const Convolution *c) {
-    return c->stride == 1 && c->dilation == 1 && c->KH == c->KW && c->KH > 1 && c->padding <= c->KH - 1;
+    return c->stride <= MAX_STRIDE && c->dilation == 1 && c->KH == c->KW && c->KH > 1 && c->KH <= MAX_KERNEL &&
+           c->padding <= c->KH - 1 && (long)c->C * (c->H + 2 * c->padding + c->stride) * (c->W + 2 * c->padding + c->stride) < (1L << 30);
 }
 
 // How a convolution is laid out: planes, positions, the tile, the packed weight.
@@ -29,8 +32,11 @@ typedef struct Plan {
     int G, Cg, OCg;   // groups; channels per group in and out
     int rows, block;  // the tile: output channels, positions (vectors · LANES)
     int row_blocks;   // output channels / rows, rounded up
-    int Wp;           // the padded row: W + padding (a row's right padding is the next one's left)
-    long plane;       // (H + 2·padding)·Wp
+    int s;            // the stride: s² phase planes per channel
+    int Wp;           // a plane's row: W + padding at stride 1 (a row's right padding is the next
+                      // one's left), else (W + 2·padding)/s rounded up
+    long plane;       // rows · Wp floats: (H + 2·padding) rows at stride 1, (H + 2·padding)/s rounded up else
+    long channel;     // s²·plane: floats per input channel
     long positions;   // OH·Wp: the outputs with the junk columns, rounded up to the tile
     long depth;       // Cg·KH·KW: taps per output
     long image;       // floats of one image's padded group, with the reads past its end
@@ -40,8 +46,11 @@ typedef struct Plan {
 static Plan plan_of(const Convolution *c) {
     Plan k;
     k.G = c->groups, k.Cg = c->C / c->groups, k.OCg = c->OC / c->groups;
-    k.Wp = c->W + c->padding;
-    k.plane = (long)(c->H + 2 * c->padding) * k.Wp;
+    k.s = c->stride;
+    int Hp = c->H + 2 * c->padding;
+    k.Wp = k.s == 1 ? c->W + c->padding : (c->W + 2 * c->padding + k.s - 1) / k.s;
+    k.plane = (long)(k.s == 1 ? Hp : (Hp + k.s - 1) / k.s) * k.Wp;
+    k.channel = (long)k.s * k.s * k.plane;
     k.depth = (long)k.Cg * c->KH * c->KW;
     // the tile that computes the fewest padded products
     long q = (long)c->OH * k.Wp, wide = WIDE_VECTORS * LANES, tall = TALL_VECTORS * LANES;
@@ -51,8 +60,8 @@ static Plan plan_of(const Convolution *c) {
     k.block = (int)(tall_work < wide_work ? tall : wide);
     k.row_blocks = (k.OCg + k.rows - 1) / k.rows;
     k.positions = (q + k.block - 1) / k.block * k.block;
-    // The last tile reads up to KW + block floats past the last plane (into zeros).
-    k.image = ((long)k.Cg * k.plane + c->KW + k.block + 15) / 16 * 16;
+    // The last tile reads up to a row, KW and block floats past the last plane (into zeros).
+    k.image = ((long)k.Cg * k.channel + k.Wp + c->KW + k.block + 15) / 16 * 16;
     int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     k.threads = team < c->N ? team : c->N;
     return k;
@@ -80,14 +89,37 @@ static void pack_weight(float *packed, const float *weight, const Plan *k) {
         }
 }
 
-// One image's group x (Cg,H,W) into padded planes (Cg, H + 2p, Wp), zeros around and after.
+// One image's group x (Cg,H,W) into padded planes, zeros around and after. The pixel at padded
+// place (u, v) = (i + p, j + p) of channel ch goes to phase plane (u mod s, v mod s) at row u/s,
+// column v/s: a tap (ki, kj) of output (i, j) reads place (s·i + ki, s·j + kj), which is
+// tap_offset(ki, kj) + i·Wp + j in these planes, at any stride.
 static void pad_image(float *padded, const float *x, const Convolution *c, const Plan *k) {
-    int p = c->padding, W = c->W;
+    int p = c->padding, W = c->W, s = k->s;
     memset(padded, 0, sizeof(float) * (size_t)k->image);
     for (int ch = 0; ch < k->Cg; ch++)
-        for (int i = 0; i < c->H; i++)
-            memcpy(padded + ch * k->plane + (long)(i + p) * k->Wp + p, x + ((long)ch * c->H + i) * W,
-                   sizeof(float) * (size_t)W);
+        for (int i = 0; i < c->H; i++) {
+            const float *from = x + ((long)ch * c->H + i) * W;
+            int u = i + p;
+            float *row = padded + ch * k->channel + (long)(u % s) * s * k->plane + (long)(u / s) * k->Wp;
+            if (s == 1) {
+                memcpy(row + p, from, sizeof(float) * (size_t)W);
+                continue;
+            }
+            for (int b = 0; b < s; b++) {  // the columns j with (j + p) mod s = b, to plane b
+                float *to = row + (long)b * k->plane;
+                int first = ((b - p) % s + s) % s, count = (W - first + s - 1) / s;
+                to += (first + p) / s;
+                if (s == 2)  // a constant stride, so that the loop is vectorised (the common case)
+                    for (int t = 0; t < count; t++) to[t] = from[first + 2 * t];
+                else
+                    for (int t = 0; t < count; t++) to[t] = from[first + s * t];
+            }
+        }
+}
+
+// Where tap (ch, ki, kj) of output 0 reads in the padded planes.
+static long tap_offset(const Plan *k, int ch, int ki, int kj) {
+    return ch * k->channel + (long)((ki % k->s) * k->s + kj % k->s) * k->plane + (long)(ki / k->s) * k->Wp + kj / k->s;
 }
 
 // y (R, V·LANES), rows ld apart, = Σ over the taps of w's row of R values times the V·LANES
@@ -101,13 +133,16 @@ static inline __attribute__((always_inline)) void tile(float *y, long ld, const 
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) sums[r][v] = (Vector){0};
+    long row_offset[MAX_KERNEL], column_offset[MAX_KERNEL];  // tap_offset's parts
+    for (int ki = 0; ki < c->KH; ki++) row_offset[ki] = tap_offset(k, 0, ki, 0);
+    for (int kj = 0; kj < c->KW; kj++) column_offset[kj] = tap_offset(k, 0, 0, kj);
     for (int ch = 0; ch < k->Cg; ch++)
         for (int ki = 0; ki < c->KH; ki++) {
-            const float *row = padded + ch * k->plane + (long)ki * k->Wp;
+            const float *row = padded + ch * k->channel + row_offset[ki];
             for (int kj = 0; kj < c->KW; kj++, w += R) {
                 Vector b[MAX_VECTORS];
 #pragma GCC unroll 4
-                for (int v = 0; v < V; v++) memcpy(&b[v], row + kj + v * LANES, sizeof(Vector));
+                for (int v = 0; v < V; v++) memcpy(&b[v], row + column_offset[kj] + v * LANES, sizeof(Vector));
 #pragma GCC unroll 8
                 for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
@@ -330,7 +365,7 @@ static void gradient_chunk(float *sums, const float *d_out, const float *inp, co
         for (int r = 0; r < p->taps; r++) {
             long tap = t + (r < taps ? r : taps - 1);
             int ch = (int)(tap / taps_per_channel), ki = (int)(tap % taps_per_channel) / c->KW, kj = (int)(tap % c->KW);
-            offsets[r] = ch * k->plane + (long)ki * k->Wp + kj;
+            offsets[r] = tap_offset(k, ch, ki, kj);
         }
         for (int o = 0; o < p->padded_oc; o += p->channels) {
             if (taps == p->taps) {

@@ -1,5 +1,5 @@
-// Convolution at stride 1 as a matrix product read straight from zero-padded planes (an
-// "implicit gemm": im2col's column matrix is never written).
+// Convolution as a matrix product read straight from zero-padded planes (an "implicit gemm":
+// im2col's column matrix is never written).
 //
 // Pad one image's channels into planes of Hp × Wp = (H + 2p) × (W + 2p) values, laid end to
 // end, and number the outputs by their place q = i·Wp + j in such a plane (j < OW; the columns
@@ -19,8 +19,15 @@
 
 #include "foundations/convolution.h"
 
-// 1 when conv is one this file computes: stride 1, no dilation, a square kernel larger than
-// 1×1, padding at most KH − 1 (so that its input gradient is one too).
+// At stride s > 1 each channel is padded into s² phase planes, plane (a, b) holding the padded
+// pixels (u, v) with u mod s = a and v mod s = b at (u/s, v/s): tap (ki, kj) of output (i, j)
+// then reads plane (ki mod s, kj mod s) at (i + ki/s, j + kj/s), again a fixed offset plus
+// q = i·Wp + j, so the forward and the weight gradient are the same products. (The input
+// gradient of a strided convolution is no such convolution: im2col's col2im does it.)
+
+// 1 when conv is one the forward and the weight gradient here compute: stride 1 to 4, no
+// dilation, a square kernel of 2×2 to 16×16, padding at most KH − 1; the input gradient
+// (implicit_gemm_input_gradient) only at stride 1.
 int implicit_gemm_applies(const Convolution *conv);
 
 // out (N,OC,OH,OW) (+)= the convolution of inp (N,C,H,W) with weight (OC, C/groups, KH, KW), plus
