@@ -1,4 +1,4 @@
-// Convolution at stride 1 by the implicit gemm over padded planes: see implicit_gemm.h.
+// Convolution by the implicit gemm over padded planes: see implicit_gemm.h.
 #include "foundations/implicit_gemm.h"
 
 #include <string.h>
@@ -23,8 +23,9 @@ typedef float Vector __attribute__((vector_size(sizeof(float) * LANES)));
 enum { MAX_KERNEL = 16, MAX_STRIDE = 4 };
 
 int implicit_gemm_applies(const Convolution *c) {
+    long padded = (long)c->C * (c->H + 2 * c->padding + c->stride) * (c->W + 2 * c->padding + c->stride);
     return c->stride <= MAX_STRIDE && c->dilation == 1 && c->KH == c->KW && c->KH > 1 && c->KH <= MAX_KERNEL &&
-           c->padding <= c->KH - 1 && (long)c->C * (c->H + 2 * c->padding + c->stride) * (c->W + 2 * c->padding + c->stride) < (1L << 30);
+           c->padding <= c->KH - 1 && padded < (1L << 30);
 }
 
 // How a convolution is laid out: planes, positions, the tile, the packed weight.
