@@ -13,7 +13,7 @@ training loop on its stack (OpenMP workers' stacks do not reach it):
 import sys, collections
 cats = [("conv forward", ["nn_conv2d"]), ("conv backward", ["conv2d_backward_node"]),
         ("pool fwd+bwd", ["nn_max_pool2d", "nn_avg_pool2d", "max_pool2d_backward_node", "avg_pool2d_backward_node", "nn_adaptive_avg_pool2d", "adaptive_avg_pool2d_backward_node", "pool2d"]),
-        ("batch norm fwd+bwd", ["batchnorm_channels_backward", "batchnorm_channels_forward", "nn_batch_norm", "batch_norm_backward_node", "batchnorm_backward_node", "batch_norm_apply"]),
+        ("batch norm fwd+bwd", ["batchnorm_channels_backward", "batchnorm_channels_backward_into", "batchnorm_channels_forward", "nn_batch_norm", "batch_norm_backward_node", "batchnorm_backward_node", "batch_norm_apply"]),
         ("linear fwd+bwd", ["nn_linear", "linear_backward_node"]),
         ("relu/add fwd+bwd", ["relu_backward", "binary_forward", "binary_backward", "nn_relu", "nn_add", "nn_tanh", "unary_backward_node", "binary_backward_node", "relu_backward_node", "pointwise_backward_node"]),
         ("optimizer", ["param_optimizer_step"]),

@@ -6,8 +6,8 @@
 
 #include <omp.h>
 
+#include "foundations/implicit_gemm.h"
 #include "foundations/matmul.h"
-#include "foundations/winograd.h"
 
 int conv2d_shape(Convolution *conv) {
     Convolution *c = conv;
@@ -116,6 +116,9 @@ void col2im(float *image, const float *col, long ld, int C, const Convolution *c
 // per piece, with room for the packed panels in a 2 MB L2, and at least 256 columns, so that
 // 7×7 images (49 columns each) do not leave half the gemm's 48-wide register blocks empty.
 enum { PIECE_FLOATS = 96 * 1024, MIN_COLUMNS = 256 };
+// The implicit gemm's weight gradient up to this many output channels per group; im2col's
+// product beyond (measured: 1.3-1.6x faster at 16-64 channels, 1.9x slower at 256).
+enum { IMPLICIT_WEIGHT_GRADIENT_MAX_OC = 64 };
 
 // What every pass over the pieces needs to know.
 typedef struct Pieces {
@@ -206,19 +209,26 @@ long conv2d_workspace_floats(const Convolution *conv) {
     Pieces k = pieces_of(conv);
     long need = forward_floats(&k, conv), backward = backward_floats(&k, conv);
     if (backward > need) need = backward;
-    if (winograd_applies(conv)) {
-        long forward = winograd_forward_floats(conv), input = winograd_input_gradient_floats(conv);
+    if (implicit_gemm_applies(conv)) {
+        long forward = implicit_gemm_forward_floats(conv);
+        long input = conv->stride == 1 ? implicit_gemm_input_gradient_floats(conv) : 0;
+        long weight = implicit_gemm_weight_gradient_floats(conv);
         need = forward > need ? forward : need;
         need = input > need ? input : need;
+        need = weight > need ? weight : need;
     }
     return need;
 }
 
 // out (N,OC,OH,OW) (+)= the convolution of inp (+ bias); the forward, and the transposed
-// convolution's input gradient.
+// convolution's input gradient. fast: by the implicit gemm where it applies (stride 1), else
+// (and always when fast = 0) by im2col.
 static int forward_into(float *out, const float *inp, const float *weight, const float *bias, const Convolution *c,
-                        int accumulate, int winograd, float *work) {
-    if (winograd && winograd_applies(c)) return winograd_forward(out, inp, weight, bias, c, accumulate, work);
+                        int accumulate, int fast, float *work) {
+    if (fast && implicit_gemm_applies(c)) {
+        implicit_gemm_forward(out, inp, weight, bias, c, accumulate, work);
+        return 0;
+    }
     Pieces k = pieces_of(c);
     long per_thread = k.depth * k.columns + (long)k.OCg * k.columns;  // col, then the product
     float *transposed = work, *buffers = work + (long)c->OC * k.depth;
@@ -277,23 +287,32 @@ static void piece_input_gradient(float *d_inp, const float *d_col, long ld, cons
 // d_inp (N,C,H,W) += col2im(weightᵀ · d out) and d_weight (OC, C/groups, KH, KW) += d out · colᵀ,
 // either NULL when not wanted. Each thread sums the weight gradient of its pieces into its own
 // copy (the first thread into d_weight itself), the copies added at the end.
+// overwrite: d_inp holds no gradient yet and is to be set (=), not added to. Whole images
+// are then zeroed piece by piece just before their col2im, while they are in the cache.
 static int backward_pass(float *d_inp, float *d_weight, const float *d_out, const float *inp, const float *weight,
-                         const Convolution *c, float *work) {
-    if (d_inp && winograd_applies(c)) {
-        if (winograd_input_gradient(d_inp, d_out, weight, c, work)) return -1;
+                         const Convolution *c, int overwrite, float *work) {
+    if (d_inp && implicit_gemm_applies(c) && c->stride == 1) {  // the adjoint is a convolution at stride 1
+        implicit_gemm_input_gradient(d_inp, d_out, weight, c, !overwrite, work);
         d_inp = NULL;
+    }
+    if (d_weight && implicit_gemm_applies(c) && c->OC / c->groups <= IMPLICIT_WEIGHT_GRADIENT_MAX_OC) {
+        implicit_gemm_weight_gradient(d_weight, d_out, inp, c, work);
+        d_weight = NULL;
     }
     if (!d_inp && !d_weight) return 0;
     Pieces k = pieces_of(c);
     long weight_size = (long)c->OC * k.depth, per_thread = 2 * k.depth * k.columns + (long)k.OCg * k.columns;
     float *buffers = work, *partial = d_weight && k.threads > 1 ? work + k.threads * per_thread : NULL;
     if (partial) memset(partial, 0, sizeof(float) * (size_t)((k.threads - 1) * weight_size));
+    int zero_pieces = d_inp && overwrite && k.bands == 1;  // else zeroed here, at once
+    if (d_inp && overwrite && !zero_pieces) memset(d_inp, 0, sizeof(float) * (size_t)((long)c->N * c->C * k.HW));
 #pragma omp parallel for num_threads(k.threads) schedule(static) if (k.threads > 1)
     for (int index = 0; index < k.count; index++) {
         Piece p = piece_at(c, &k, index);
         int t = omp_get_thread_num();
         float *col = buffers + t * per_thread, *d_col = col + k.depth * k.columns, *gathered = d_col + k.depth * k.columns;
         float *dw = !d_weight || t == 0 ? d_weight : partial + (t - 1) * weight_size;
+        if (zero_pieces) memset(d_inp + (long)p.n0 * c->C * k.HW, 0, sizeof(float) * (size_t)((long)p.b * c->C * k.HW));
         for (int g = 0; g < k.G; g++) {
             // d out of the piece (OCg, columns), rows ld_dy apart
             const float *dy = d_out + ((long)p.n0 * c->OC + (long)g * k.OCg) * k.OHW + (long)p.row0 * c->OW;
@@ -362,13 +381,24 @@ int conv2d_forward_im2col(float *out, const float *inp, const float *weight, con
     return status;
 }
 
-int conv2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
-                    const float *weight, const Convolution *conv, float *workspace) {
+static int backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                    const float *weight, const Convolution *conv, int overwrite, float *workspace) {
     float *owned = NULL, *work = d_inp || d_weight ? work_space(workspace, &owned, conv) : NULL;
-    int status = (d_inp || d_weight) && (!work || backward_pass(d_inp, d_weight, d_out, inp, weight, conv, work)) ? -1 : 0;
+    int status = (d_inp || d_weight) && (!work || backward_pass(d_inp, d_weight, d_out, inp, weight, conv, overwrite, work))
+                     ? -1 : 0;
     free(owned);
     if (!status && d_bias) channel_sums(d_bias, d_out, conv->N, conv->OC, (long)conv->OH * conv->OW);
     return status;
+}
+
+int conv2d_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                    const float *weight, const Convolution *conv, float *workspace) {
+    return backward(d_inp, d_weight, d_bias, d_out, inp, weight, conv, 0, workspace);
+}
+
+int conv2d_backward_overwrite(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
+                              const float *weight, const Convolution *conv, float *workspace) {
+    return backward(d_inp, d_weight, d_bias, d_out, inp, weight, conv, 1, workspace);
 }
 
 int conv_transpose2d_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -376,7 +406,7 @@ int conv_transpose2d_forward(float *out, const float *inp, const float *weight, 
     long HW = (long)conv->H * conv->W;
     memset(out, 0, sizeof(float) * (size_t)((long)conv->N * conv->C * HW));
     float *owned, *work = work_space(workspace, &owned, conv);
-    int status = !work || backward_pass(out, NULL, inp, NULL, weight, conv, work) ? -1 : 0;
+    int status = !work || backward_pass(out, NULL, inp, NULL, weight, conv, 0, work) ? -1 : 0;
     free(owned);
     for (int n = 0; !status && bias && n < conv->N; n++)
         for (int c = 0; c < conv->C; c++) {
@@ -392,7 +422,7 @@ int conv_transpose2d_backward(float *d_inp, float *d_weight, float *d_bias, cons
     // output gradient the convolution's input.
     float *owned = NULL, *work = d_inp || d_weight ? work_space(workspace, &owned, conv) : NULL;
     int status = (d_inp || d_weight) && !work ? -1 : 0;
-    if (!status && d_weight && backward_pass(NULL, d_weight, inp, d_out, weight, conv, work)) status = -1;
+    if (!status && d_weight && backward_pass(NULL, d_weight, inp, d_out, weight, conv, 0, work)) status = -1;
     if (!status && d_inp && forward_into(d_inp, d_out, weight, NULL, conv, 1, 1, work)) status = -1;
     free(owned);
     if (!status && d_bias) channel_sums(d_bias, d_out, conv->N, conv->C, (long)conv->H * conv->W);

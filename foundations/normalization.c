@@ -63,6 +63,12 @@ void batchnorm_channels_forward(float *out, float *mean, float *rstd, float *run
 void batchnorm_channels_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
                                  const float *weight, const float *mean, const float *rstd, int N, int C, long L,
                                  int training) {
+    batchnorm_channels_backward_into(d_inp, d_weight, d_bias, d_out, inp, weight, mean, rstd, N, C, L, training, 1);
+}
+
+void batchnorm_channels_backward_into(float *d_inp, float *d_weight, float *d_bias, const float *d_out,
+                                      const float *inp, const float *weight, const float *mean, const float *rstd, int N,
+                                      int C, long L, int training, int accumulate) {
     long count = (long)N * L;
 #pragma omp parallel for if (count * C > PARALLEL_THRESHOLD)
     for (int c = 0; c < C; c++) {
@@ -87,7 +93,10 @@ void batchnorm_channels_backward(float *d_inp, float *d_weight, float *d_bias, c
         for (int n = 0; n < N; n++) {
             const float *x = inp + ((long)n * C + c) * L, *dy = d_out + ((long)n * C + c) * L;
             float *dx = d_inp + ((long)n * C + c) * L;
-            for (long l = 0; l < L; l++) dx[l] += scale * (dy[l] - mean_dy - (x[l] - m) * r * mean_dy_xhat);
+            if (accumulate)
+                for (long l = 0; l < L; l++) dx[l] += scale * (dy[l] - mean_dy - (x[l] - m) * r * mean_dy_xhat);
+            else
+                for (long l = 0; l < L; l++) dx[l] = scale * (dy[l] - mean_dy - (x[l] - m) * r * mean_dy_xhat);
         }
     }
 }

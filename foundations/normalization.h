@@ -17,6 +17,10 @@ void batchnorm_channels_forward(float *out, float *mean, float *rstd, float *run
 void batchnorm_channels_backward(float *d_inp, float *d_weight, float *d_bias, const float *d_out, const float *inp,
                                  const float *weight, const float *mean, const float *rstd, int N, int C, long L,
                                  int training);
+// The same with d_inp added to (accumulate = 1) or overwritten (0); d_weight, d_bias added to.
+void batchnorm_channels_backward_into(float *d_inp, float *d_weight, float *d_bias, const float *d_out,
+                                      const float *inp, const float *weight, const float *mean, const float *rstd, int N,
+                                      int C, long L, int training, int accumulate);
 
 // Group normalisation (Wu and He 2018, eq. 1–3): the C channels of a sample in G groups of
 // C/G; each group's C/G·L values normalised by their own mean and biased variance, then

@@ -28,7 +28,7 @@ static const char *conv2d_problem(Convolution *conv, const Tensor *x, const Tens
 }
 
 static Convolution node_convolution(const Node *node) {
-    Convolution c;
+    Convolution c = {0};
     conv2d_problem(&c, node->in[0], node->in[1], node->in[2], (int)node->sizes[0], (int)node->sizes[1],
                    (int)node->sizes[2], (int)node->sizes[3]);
     return c;
@@ -38,8 +38,11 @@ static void conv2d_backward_node(Tape *tape, Node *node) {
     Tensor *x = node->in[0], *weight = node->in[1], *bias = node->in[2];
     Convolution c = node_convolution(node);
     float *work = tape_scratch(tape, sizeof(float) * (size_t)conv2d_workspace_floats(&c));
-    if (work && conv2d_backward(input_grad(tape, x), input_grad(tape, weight), bias ? input_grad(tape, bias) : NULL,
-                                node->out->grad, x->data, weight->data, &c, work))
+    int first;  // the first gradient to reach x: stored, x's gradient never zeroed
+    float *d_x = tensor_grad_first(tape, x, &first), *d_w = input_grad(tape, weight);
+    float *d_b = bias ? input_grad(tape, bias) : NULL;
+    if (work && (first ? conv2d_backward_overwrite : conv2d_backward)(d_x, d_w, d_b, node->out->grad, x->data,
+                                                                      weight->data, &c, work))
         tape_fail(tape, "conv2d: the backward failed");
 }
 

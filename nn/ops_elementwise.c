@@ -12,12 +12,35 @@
 
 static const char *binary_names[] = {"add", "sub", "mul", "div"};
 
+// Loops over fewer values than this run on one thread.
+enum { PARALLEL_THRESHOLD = 1 << 15 };
+
+// d (+)= sign · g over n values: the gradient of a sum or difference of same-shape tensors,
+// stored when it is the first to reach d (tensor_grad_first).
+static void pass_gradient(float *d, const float *g, long n, float sign, int first) {
+    if (!d) return;
+    if (first) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+        for (long i = 0; i < n; i++) d[i] = 0.0f + sign * g[i];  // as added to zeros (−0 becomes +0)
+    } else {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+        for (long i = 0; i < n; i++) d[i] += sign * g[i];
+    }
+}
+
 // The Broadcast plan is kept in the node's saved area (it is a few dozen bytes).
 static void binary_backward_node(Tape *tape, Node *node) {
     Tensor *a = node->in[0], *b = node->in[1];
     const Broadcast *plan = (const Broadcast *)node->saved[0];
-    binary_backward(input_grad(tape, a), input_grad(tape, b), node->out->grad, a->data, b->data,
-                    (BinaryOp)node->sizes[0], plan);
+    BinaryOp op = (BinaryOp)node->sizes[0];
+    if (plan->same_shape && a != b && (op == BINARY_ADD || op == BINARY_SUB)) {  // a residual connection
+        int first_a, first_b;
+        float *d_a = tensor_grad_first(tape, a, &first_a), *d_b = tensor_grad_first(tape, b, &first_b);
+        pass_gradient(d_a, node->out->grad, plan->size, 1.0f, first_a);
+        pass_gradient(d_b, node->out->grad, plan->size, op == BINARY_ADD ? 1.0f : -1.0f, first_b);
+        return;
+    }
+    binary_backward(input_grad(tape, a), input_grad(tape, b), node->out->grad, a->data, b->data, op, plan);
 }
 
 static Tensor *binary(Tape *tape, Tensor *a, Tensor *b, BinaryOp op) {
@@ -107,11 +130,39 @@ Tensor *nn_leaky_relu(Tape *tape, Tensor *x, float negative_slope) {
 typedef enum { ACTIVATION_RELU, ACTIVATION_GELU, ACTIVATION_SIGMOID, ACTIVATION_TANH } Activation;
 static const char *activation_names[] = {"relu", "gelu", "sigmoid", "tanh"};
 
+// ReLU over chunks split between threads (layers.h's loops are one thread's); its backward
+// stores the gradient when it is the first to reach d_x.
+enum { RELU_CHUNK = 1 << 14 };
+
+static void relu_forward_parallel(float *out, const float *x, long n) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i += RELU_CHUNK) relu_forward(out + i, x + i, n - i < RELU_CHUNK ? n - i : RELU_CHUNK);
+}
+
+static void relu_backward_node(Tape *tape, Tensor *x, const float *g) {
+    int first;
+    float *d_x = tensor_grad_first(tape, x, &first);
+    long n = x->size;
+    const float *v = x->data;
+    if (!d_x) return;
+    if (first) {  // 0 + g, as adding to a zeroed buffer would give (−0 becomes +0)
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+        for (long i = 0; i < n; i++) d_x[i] = v[i] > 0.0f ? 0.0f + g[i] : 0.0f;
+    } else {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+        for (long i = 0; i < n; i++) d_x[i] += v[i] > 0.0f ? g[i] : 0.0f;
+    }
+}
+
 static void activation_backward_node(Tape *tape, Node *node) {
     Tensor *x = node->in[0], *y = node->out;
+    if ((Activation)node->sizes[0] == ACTIVATION_RELU) {
+        relu_backward_node(tape, x, y->grad);
+        return;
+    }
     float *d_x = input_grad(tape, x);
     switch ((Activation)node->sizes[0]) {
-    case ACTIVATION_RELU: relu_backward(d_x, y->grad, x->data, x->size); break;
+    case ACTIVATION_RELU: break;
     case ACTIVATION_GELU: gelu_backward(d_x, y->grad, x->data, x->size); break;
     case ACTIVATION_SIGMOID: sigmoid_backward(d_x, y->grad, y->data, x->size); break;
     case ACTIVATION_TANH: tanh_backward(d_x, y->grad, y->data, x->size); break;
@@ -123,7 +174,7 @@ static Tensor *activation(Tape *tape, Tensor *x, Activation kind) {
     Tensor *out = tensor_new(tape, x->n_dims, x->shape);
     if (!out) return NULL;
     switch (kind) {
-    case ACTIVATION_RELU: relu_forward(out->data, x->data, x->size); break;
+    case ACTIVATION_RELU: relu_forward_parallel(out->data, x->data, x->size); break;
     case ACTIVATION_GELU: gelu_forward(out->data, x->data, x->size); break;
     case ACTIVATION_SIGMOID: sigmoid_forward(out->data, x->data, x->size); break;
     case ACTIVATION_TANH: tanh_forward(out->data, x->data, x->size); break;

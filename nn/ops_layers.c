@@ -297,10 +297,13 @@ static Tensor *batch_norm_rows(Tape *tape, Tensor *x, Tensor *weight, Tensor *bi
 // with sizes[3] = L
 static void batch_norm_channels_backward_node(Tape *tape, Node *node) {
     Tensor *x = node->in[0], *weight = node->in[1], *bias = node->in[2];
-    float *d_x = grad_or_scratch(tape, x), *d_w = grad_or_scratch(tape, weight), *d_b = grad_or_scratch(tape, bias);
+    int first = 0;  // the first gradient to reach x: stored, x's gradient never zeroed
+    float *d_x = x->requires_grad ? tensor_grad_first(tape, x, &first) : grad_or_scratch(tape, x);
+    float *d_w = grad_or_scratch(tape, weight), *d_b = grad_or_scratch(tape, bias);
     if (!d_x || !d_w || !d_b) return;
-    batchnorm_channels_backward(d_x, d_w, d_b, node->out->grad, x->data, weight->data, node->saved[0], node->saved[1],
-                                (int)node->sizes[0], (int)node->sizes[1], node->sizes[3], (int)node->sizes[2]);
+    batchnorm_channels_backward_into(d_x, d_w, d_b, node->out->grad, x->data, weight->data, node->saved[0],
+                                     node->saved[1], (int)node->sizes[0], (int)node->sizes[1], node->sizes[3],
+                                     (int)node->sizes[2], !first);
 }
 
 static Tensor *batch_norm_channels(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean,

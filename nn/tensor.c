@@ -162,12 +162,23 @@ int tape_backward(Tape *tape, Tensor *loss, Error *error) {
     seed[0] += 1.0f;
     for (Node *node = tape->last; node; node = node->previous) {
         if (!node->out->grad) continue;  // nothing downstream of it reached the loss
-        // The inputs' gradients first, so that a backward never meets a missing one (out of memory)
-        for (int i = 0; i < NODE_MAX_INPUTS; i++)
-            if (node->in[i] && node->in[i]->requires_grad && !tensor_grad(tape, node->in[i])) return tape_error(tape, error);
+        if (node->out->grad_unwritten) tensor_grad(tape, node->out);  // allocated, never written: zeros
+        // The inputs' gradients first, so that a backward never meets a missing one (out of
+        // memory); unwritten, so that the first contribution can be stored (tensor_grad_first)
+        for (int i = 0; i < NODE_MAX_INPUTS; i++) {
+            Tensor *in = node->in[i];
+            if (!in || !in->requires_grad || in->grad) continue;
+            in->grad = tape_alloc(tape, sizeof(float) * (size_t)in->size);
+            if (!in->grad) return tape_error(tape, error);
+            in->grad_unwritten = 1;
+        }
         node->backward(tape, node);
         if (tape->failed) return tape_error(tape, error);
     }
+    // Gradients no backward wrote to (an input it gives none) are zeros for whoever reads them.
+    for (Node *node = tape->last; node; node = node->previous)
+        for (int i = 0; i < NODE_MAX_INPUTS; i++)
+            if (node->in[i] && node->in[i]->grad_unwritten) tensor_grad(tape, node->in[i]);
     return 0;
 }
 
@@ -220,7 +231,22 @@ float *tensor_grad(Tape *tape, Tensor *t) {
     if (!t->grad) {
         t->grad = tape_alloc(tape, sizeof(float) * (size_t)t->size);
         if (t->grad) memset(t->grad, 0, sizeof(float) * (size_t)t->size);
+    } else if (t->grad_unwritten) {
+        memset(t->grad, 0, sizeof(float) * (size_t)t->size);
     }
+    t->grad_unwritten = 0;
+    return t->grad;
+}
+
+float *tensor_grad_first(Tape *tape, Tensor *t, int *first) {
+    *first = 0;
+    if (!t || !t->requires_grad) return NULL;
+    if (!t->grad) {  // not through tape_backward (a backward called directly): a fresh buffer
+        t->grad = tape_alloc(tape, sizeof(float) * (size_t)t->size);
+        t->grad_unwritten = t->grad != NULL;
+    }
+    *first = t->grad_unwritten;
+    t->grad_unwritten = 0;
     return t->grad;
 }
 

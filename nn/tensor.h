@@ -13,8 +13,12 @@
 // they were computed, which is a topological order, so tape_backward(loss) only has to seed
 // d loss/d loss = 1 and walk the list from the end: each node reads its output's gradient and
 // ACCUMULATES (+=) into its inputs' gradients (a tensor used twice receives both
-// contributions). Gradients of step values are allocated, zeroed, when the walk first reaches
-// them; a node whose output received no gradient is skipped.
+// contributions). Gradients of step values are allocated when the walk first reaches them,
+// and hold zeros from the first read on; a node whose output received no gradient is skipped.
+// The first contribution to a gradient may be stored instead of added (tensor_grad_first):
+// the walk allocates a gradient without zeroing it and zeroes it only when a backward asks for
+// it through tensor_grad, so a large activation's gradient is written once, not zeroed, read
+// and written again.
 //
 // Memory: the arena is a list of large blocks; tape_reset rewinds it and, when one step needed
 // more than one block, replaces them by a single block of the total size. After the first step
@@ -41,6 +45,8 @@ typedef struct Tensor {
     float *grad;                  // (size) d loss / d data, or NULL (none has reached it yet)
     int requires_grad;            // a parameter, or computed from one on a recording tape
     int is_parameter;             // data and grad are owned by the tensor (tensor_parameter)
+    int grad_unwritten;           // grad is allocated but holds no value yet (read as zeros):
+                                  // tensor_grad zeroes it, tensor_grad_first hands it over
 } Tensor;
 
 typedef struct ArenaBlock ArenaBlock;
@@ -116,6 +122,11 @@ Tensor *tensor_zeros(Tape *tape, int n_dims, const int *shape);
 Tensor *tensor_from(Tape *tape, const float *data, int n_dims, const int *shape);
 // t's gradient, allocated and zeroed in the arena the first time it is asked for.
 float *tensor_grad(Tape *tape, Tensor *t);
+// For a backward that writes every element of t's gradient: the buffer, and *first = 1 when
+// no contribution has reached it yet, in which case the caller must STORE (=) all t->size
+// values instead of adding them (nothing is zeroed); *first = 0: add (+=) as usual. NULL when
+// t needs no gradient (then *first = 0) or out of memory.
+float *tensor_grad_first(Tape *tape, Tensor *t, int *first);
 // Appends a node for an operation with output out and inputs in[0..n_in); returns NULL (and
 // records nothing) when the tape is not recording or no input requires a gradient. The
 // output's requires_grad is set accordingly. Operations fill the rest of the returned node.

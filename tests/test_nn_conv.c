@@ -95,7 +95,7 @@ static double dot(const float *a, const float *b, long n) {
 }
 
 // The fast convolution (pieces of several images, or bands of rows of one, over threads; or one
-// piece with the threads in the product; Winograd's for 3×3 at stride 1) against the seven loops, on shapes whose products
+// piece with the threads in the product; the implicit gemm for square kernels) against the seven loops, on shapes whose products
 // cross the matrix multiply's blocks; its backward and the transposed convolution by the
 // adjoint identities of a bilinear map: Σ conv(x, w)·g = Σ x·(d x) = Σ w·(d w) = Σ z·convᵀ(g).
 static void convolution_against_definition(void) {

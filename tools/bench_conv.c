@@ -1,6 +1,6 @@
 // groundup bench conv: milliseconds of the convolution on LeNet-5's and a small ResNet's layers
-// (batch 64, 28×28 MNIST-sized inputs): the forward (conv2d_forward: Winograd's for 3×3 at
-// stride 1, else im2col and the gemm), the forward by im2col whatever the shape, the same by
+// (batch 64, 28×28 MNIST-sized inputs): the forward (conv2d_forward: the implicit gemm for square
+// kernels, else im2col and the gemm), the forward by im2col whatever the shape, the same by
 // the direct loops, and the backward (input, weight and bias gradients). Medians of
 // --repeats, the four measured in turn. bench/conv.sh runs PyTorch's F.conv2d on the same shapes
 // (`--shapes` prints them) and tabulates the ratios.

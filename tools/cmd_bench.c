@@ -13,7 +13,7 @@ static const Command benchmarks[] = {
     {"generate", "GPT-2 decoding tokens/s against the memory-bandwidth bound", bench_generate},
     {"linalg", "SVD of 256x256 and 1024x512 matrices: Golub-Kahan and Jacobi (bench/linalg.sh adds LAPACK)", bench_linalg},
     {"nn-gpt2", "ms per GPT-2 training step composed from nn/ operations against gpt/gpt2.c's", bench_nn_gpt2},
-    {"conv", "ms of conv2d forward (Winograd, im2col + gemm, direct loops) and backward on LeNet-5 and ResNet layers", bench_conv},
+    {"conv", "ms of conv2d forward (implicit gemm, im2col + gemm, direct loops) and backward on LeNet-5 and ResNet layers", bench_conv},
     {"transformer", "ms per encoder-decoder Transformer training step (bench/transformer.sh runs PyTorch beside it)", bench_transformer},
     {"quant", "fp32, q8_0, q4_0 matrix-vector GB/s and tokens/s over GPT-2 124M's matrices, 1 and 2 threads", bench_quant},
 };
