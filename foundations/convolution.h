@@ -19,7 +19,7 @@
 // straight from padded planes, no column matrix): the forward and the weight gradient (up to 64
 // output channels per group) at strides 1 to 4, the input gradient at stride 1. Measured on the
 // ResNet's and LeNet-5's layers it is 1.3–2.3× faster than im2col and than Winograd's F(2×2, 3×3)
-// (foundations/winograd.h, which no path takes any more; bench/README.md).
+// (which this tree had until the implicit gemm replaced it; bench/README.md).
 //
 // Tensors are NCHW, row-major, contiguous. Backward functions ACCUMULATE (+=), as layers.h's.
 // The batch is cut into pieces of a few hundred KB of column matrix (small images side by side,
