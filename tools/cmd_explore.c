@@ -26,6 +26,16 @@ static const ExploreTopic topics[] = {
      explore_run_orthogonality},
     {"ill-conditioning", "numerical stability", "Hilbert systems: the error against κ, the residual at ε",
      explore_run_ill_conditioning},
+    {"sampling", "probability", "seven distributions sampled: histograms against densities, chi-square fit",
+     explore_sampling_topic},
+    {"maximum-likelihood", "probability", "MLE of each family, Fisher standard errors, convergence with n",
+     explore_mle_topic},
+    {"bayes", "probability", "Beta-Bernoulli posteriors; a diagnostic test and its base rate", explore_bayes_topic},
+    {"central-limit", "probability", "means of skewed draws against the normal: KS distance against n",
+     explore_central_limit_topic},
+    {"pca", "probability", "covariance of MNIST's pixels: eigen-digits and variance explained", explore_pca_topic},
+    {"naive-bayes", "probability", "naive Bayes and LDA on MNIST: accuracy against training size",
+     explore_naive_bayes_topic},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -29,4 +29,12 @@ int explore_run_summation(int argc, char **argv);
 int explore_run_orthogonality(int argc, char **argv);
 int explore_run_ill_conditioning(int argc, char **argv);
 
+// probability (tools/cmd_explore_probability.c)
+int explore_sampling_topic(int argc, char **argv);
+int explore_mle_topic(int argc, char **argv);
+int explore_bayes_topic(int argc, char **argv);
+int explore_central_limit_topic(int argc, char **argv);
+int explore_pca_topic(int argc, char **argv);
+int explore_naive_bayes_topic(int argc, char **argv);
+
 #endif
