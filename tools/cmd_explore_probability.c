@@ -66,7 +66,7 @@ static int write_sampling_svg(const SamplingResult *r, const char *path, Error *
         to_floats(cx[k], s->curve_x, s->n_curve);
         to_floats(cy[k], s->curve_density, s->n_curve);
         series[k][0] = (PlotSeries){"histogram of the draws", hx[k], hy[k], 2 * s->n_bins};
-        series[k][1] = (PlotSeries){s->discrete ? "probability mass (at v + 1/2)" : "density", cx[k], cy[k], s->n_curve};
+        series[k][1] = (PlotSeries){s->discrete ? "probability mass" : "density", cx[k], cy[k], s->n_curve};
         snprintf(titles[k], sizeof titles[k], "%s: chi-square %.1f, dof %d, p = %.3f", distribution_name((DistributionKind)k),
                  s->chi_square, s->dof, s->p_value);
         charts[k] = (PlotChart){titles[k], s->discrete ? "value (bin [v, v + 1))" : "x", "density", 0, series[k], 2};
