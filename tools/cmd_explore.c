@@ -36,6 +36,14 @@ static const ExploreTopic topics[] = {
     {"pca", "probability", "covariance of MNIST's pixels: eigen-digits and variance explained", explore_pca_topic},
     {"naive-bayes", "probability", "naive Bayes and LDA on MNIST: accuracy against training size",
      explore_naive_bayes_topic},
+    {"entropy", "information theory", "Moby-Dick's bits per character; cross-entropy = entropy + KL",
+     explore_entropy_topic},
+    {"mutual-information", "information theory", "mutual information between characters k apart",
+     explore_mutual_information_topic},
+    {"divergences", "information theory", "KL both ways and Jensen-Shannon: names against Moby-Dick",
+     explore_divergences_topic},
+    {"information-plane", "information theory", "binned I(X;T), I(T;Y) of a tanh network during training",
+     explore_information_plane_topic},
     {NULL, NULL, NULL, NULL},
 };
 

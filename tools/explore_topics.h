@@ -37,4 +37,10 @@ int explore_central_limit_topic(int argc, char **argv);
 int explore_pca_topic(int argc, char **argv);
 int explore_naive_bayes_topic(int argc, char **argv);
 
+// information theory (tools/cmd_explore_information.c)
+int explore_entropy_topic(int argc, char **argv);
+int explore_mutual_information_topic(int argc, char **argv);
+int explore_divergences_topic(int argc, char **argv);
+int explore_information_plane_topic(int argc, char **argv);
+
 #endif
