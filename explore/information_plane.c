@@ -52,9 +52,10 @@ int binned_information(const float *activations, const int *labels, int n, int w
     qsort(rows, (size_t)n, sizeof *rows, compare_rows);
     for (int i = 0; i < n; i++) {
         if (i == 0 || rows[i].code != rows[i - 1].code) n_groups++;
-        groups[n_groups - 1] += 1.0 / n;
-        joint[(n_groups - 1) * 2 + (rows[i].label ? 1 : 0)] += 1.0 / n;
+        groups[n_groups - 1] += 1.0;
+        joint[(n_groups - 1) * 2 + (rows[i].label ? 1 : 0)] += 1.0;
     }
+    for (int g = 0; g < n_groups; g++) groups[g] /= n, joint[2 * g] /= n, joint[2 * g + 1] /= n;
     double nats;
     if (information_entropy(groups, n_groups, &nats, error)) goto done;
     *ixt = nats / LN2;  // I(X; T) = H(T) - H(T | X) and H(T | X) = 0: T is a function of X

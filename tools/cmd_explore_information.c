@@ -30,11 +30,11 @@ static int write_entropy_svg(const EntropyResult *r, const char *path, Error *er
     }
     mlp[0] = mlp[1] = (float)README_MLP_BITS, gpt[0] = gpt[1] = (float)README_GPT2_BITS;
     PlotSeries series[5] = {
-        {"in-sample entropy H(X | k previous)", k, in_sample, ENTROPY_ORDERS},
-        {"held-out cross-entropy of the count model", k, cross, ENTROPY_ORDERS},
-        {"held-out text's own entropy (CE - KL)", k, held, ENTROPY_ORDERS},
-        {"char MLP, block 8 (README)", line_x, mlp, 2},
-        {"GPT-2, main job (README)", line_x, gpt, 2},
+        {"in-sample H", k, in_sample, ENTROPY_ORDERS},
+        {"held-out CE", k, cross, ENTROPY_ORDERS},
+        {"held-out H = CE - KL", k, held, ENTROPY_ORDERS},
+        {"MLP (README)", line_x, mlp, 2},
+        {"GPT-2 (README)", line_x, gpt, 2},
     };
     PlotChart chart = {"Moby-Dick: bits per character against context length", "k (bytes of context)", "bits per byte", 0,
                        series, 5};
@@ -86,8 +86,8 @@ static int write_mutual_information_svg(const MutualInformationResult *r, const 
     }
     PlotSeries series[3] = {
         {"I(X_t; X_t+k)", x, y, r->n_lags},
-        {"shuffled text, lag 1", x, shuffled_y, r->n_lags},
-        {"plug-in bias (A-1)^2 / (2N ln 2)", x, floor_y, r->n_lags},
+        {"shuffled, k = 1", x, shuffled_y, r->n_lags},
+        {"bias estimate", x, floor_y, r->n_lags},
     };
     PlotChart chart = {"Moby-Dick: mutual information between characters k apart", "log10 k", "bits (log)", 1, series, 3};
     return plot_write_svg(path, &chart, 1, 1, error);
@@ -190,9 +190,9 @@ static int write_plane_svg(const InformationPlaneResult *r, const char *path, Er
         train[s] = (float)r->train_accuracy[s], test[s] = (float)r->test_accuracy[s];
     }
     accuracy[0] = (PlotSeries){"train", epochs, train, r->n_snapshots};
-    accuracy[1] = (PlotSeries){"held-out patterns", epochs, test, r->n_snapshots};
+    accuracy[1] = (PlotSeries){"held-out", epochs, test, r->n_snapshots};
     char title[96];
-    snprintf(title, sizeof title, "Information plane, %d bins per unit: each line from epoch 0 to %d", r->bins, r->epochs);
+    snprintf(title, sizeof title, "Information plane, %d bins, epochs 0 to %d", r->bins, r->epochs);
     PlotChart charts[2] = {
         {title, "I(X; T), bits", "I(T; Y), bits", 0, layers, PLANE_LAYERS},
         {"Accuracy", "log10 (epoch + 1)", "accuracy", 0, accuracy, 2},
