@@ -220,6 +220,7 @@ typedef struct PcaResult {
     float *components;           // (PCA_SHOWN, pixels): the leading eigenvectors, unit length
     float *mean_image;           // (pixels)
     double total_variance;       // trace of C
+    int power_converged;         // 0: power iteration stalled (nearly tied eigenvalues), no check
     double power_difference;     // max relative difference of the leading PCA_POWER_CHECKED
                                  // eigenvalues: tridiagonal QR against power iteration
     double orthonormality_error; // ||VᵀV - I||_F of all eigenvectors

@@ -182,13 +182,14 @@ static void central_limit_ks_falls(void) {
     free(r);
 }
 
-// PCA of the repository's 8000 training images: the eigenvalues sum to the trace, agree with power
+// PCA of the first 2000 of the repository's 8000 training images (fewer would do for the
+// checks; the 784×784 eigenproblem costs the same, the covariance product less under the sanitizers): the eigenvalues sum to the trace, agree with power
 // iteration, the eigenvectors are orthonormal; 50 components explain 80-86% of the variance
 // (MNIST's well-known ~82%); the covariance entry equals statistics.h's covariance.
 static void pca_of_mnist(void) {
     PcaResult r;
     Error error;
-    REQUIRE(explore_pca("data/mnist", 60000, &r, &error) == 0, "%s", error.message);
+    REQUIRE(explore_pca("data/mnist", 2000, &r, &error) == 0, "%s", error.message);
     double sum = 0.0;
     for (int i = 0; i < r.pixels; i++) {
         sum += r.eigenvalues[i];
@@ -196,12 +197,13 @@ static void pca_of_mnist(void) {
         CHECK(r.eigenvalues[i] > -1e-9, "eigenvalue %d = %g < 0", i, r.eigenvalues[i]);
     }
     CHECK(fabs(sum - r.total_variance) < 1e-9 * r.total_variance, "sum %.15g, trace %.15g", sum, r.total_variance);
-    CHECK(r.power_difference < 1e-6, "power iteration differs by %g", r.power_difference);
+    CHECK(r.power_converged && r.power_difference < 1e-6, "power iteration differs by %g", r.power_difference);
     CHECK(r.orthonormality_error < 1e-10, "orthonormality %g", r.orthonormality_error);
     double explained = pca_explained(&r, 50);
     CHECK(explained > 0.80 && explained < 0.86, "50 components explain %g", explained);
     int k90 = pca_components_for(&r, 0.9);
     CHECK(k90 > 70 && k90 < 100 && pca_explained(&r, k90) >= 0.9 && pca_explained(&r, k90 - 1) < 0.9, "90%% at %d", k90);
+    CHECK(r.images == 2000, "%d images", r.images);
     CHECK(r.covariance_entry_difference < 1e-4 * r.neighbour_covariance, "covariance entry off by %g",
           r.covariance_entry_difference);
     CHECK(r.neighbour_correlation > 0.5 && r.neighbour_correlation <= 1.0, "neighbour correlation %g", r.neighbour_correlation);
@@ -212,18 +214,18 @@ static void pca_of_mnist(void) {
 }
 
 // The three generative classifiers on the 2000 test images: Bernoulli naive Bayes at 80-87%,
-// LDA above it, every one above 75% with all 8000 training images and better than at 100.
+// LDA above it, every one above 75% with 2000 training images and better than with 100.
 static void naive_bayes_on_mnist(void) {
     NaiveBayesResult r;
     Error error;
-    REQUIRE(explore_naive_bayes("data/mnist", 60000, 10000, 1.0, &r, &error) == 0, "%s", error.message);
+    REQUIRE(explore_naive_bayes("data/mnist", 2000, 10000, 1.0, &r, &error) == 0, "%s", error.message);
     int last = r.n_sizes - 1;
-    CHECK(r.sizes[last] == 8000 && r.test_images == 2000, "sizes: %d train, %d test", r.sizes[last], r.test_images);
+    CHECK(r.sizes[last] == 2000 && r.test_images == 2000, "sizes: %d train, %d test", r.sizes[last], r.test_images);
     CHECK(r.accuracy[0][last] > 0.80 && r.accuracy[0][last] < 0.87, "Bernoulli naive Bayes %g", r.accuracy[0][last]);
     CHECK(r.accuracy[2][last] > r.accuracy[0][last], "LDA %g not above naive Bayes", r.accuracy[2][last]);
     for (int k = 0; k < NB_CLASSIFIERS; k++) {
         CHECK(r.accuracy[k][last] > 0.75, "%s: %g", r.names[k], r.accuracy[k][last]);
-        CHECK(r.accuracy[k][last] > r.accuracy[k][0], "%s: %g at 100, %g at 8000", r.names[k], r.accuracy[k][0],
+        CHECK(r.accuracy[k][last] > r.accuracy[k][0], "%s: %g at 100, %g at 2000", r.names[k], r.accuracy[k][0],
               r.accuracy[k][last]);
     }
     for (int j = 0; j < r.pixels * NB_CLASSES; j++)

@@ -393,10 +393,13 @@ int explore_pca_topic(int argc, char **argv) {
         return fail("explore pca", error.message);
     }
     fprintf(stderr, "explore pca: wrote %s and %s\n", out, svg);
+    char check[96];
+    if (r.power_converged) snprintf(check, sizeof check, "agree with power iteration to %.1e (relative)", r.power_difference);
+    else snprintf(check, sizeof check, "were not cross-checked (power iteration stalled on nearly tied eigenvalues)");
     printf("The covariance of MNIST's %d pixels over the first %d training images (pixels in [0, 1]), eigendecomposed by\n"
-           "Householder tridiagonalisation and QR; the %d leading eigenvalues agree with power iteration to %.1e\n"
-           "(relative), the %d eigenvectors are orthonormal to %.1e. Total variance (trace) %.4f.\n\n", r.pixels, r.images,
-           PCA_POWER_CHECKED, r.power_difference, r.pixels, r.orthonormality_error, r.total_variance);
+           "Householder tridiagonalisation and QR; the %d leading eigenvalues %s, the %d eigenvectors\n"
+           "are orthonormal to %.1e. Total variance (trace) %.4f.\n\n", r.pixels, r.images, PCA_POWER_CHECKED, check, r.pixels,
+           r.orthonormality_error, r.total_variance);
     printf("| k | eigenvalue k | variance explained by the first k |\n|---:|---:|---:|\n");
     static const int ks[] = {1, 2, 3, 5, 10, 20, 50, 100, 200, 400};
     for (int i = 0; i < (int)(sizeof ks / sizeof *ks); i++)
