@@ -387,7 +387,7 @@ int explore_maximum_likelihood(const DistributionParameters *d, long max_size, l
         explore_check_count(table_size, 10, "--table-samples", error) || distribution_check(d, error))
         return -1;
     if (max_size > 10000000L) return error_set(error, "--max-samples must be at most 10000000, not %ld", max_size);
-    if (d->p == 0.0 || d->p == 1.0 || d->categorical[0] == 0.0)
+    if (d->p == 0.0 || d->p == 1.0)
         return error_set(error, "maximum likelihood needs --p strictly inside (0, 1)");
     static const int steps[3] = {1, 2, 5};
     for (long decade = 10; decade <= max_size && out->n_sizes < MLE_MAX_SIZES; decade *= 10)
