@@ -194,7 +194,7 @@ static int write_bayes_svg(const BayesResult *r, const char *path, Error *error)
     for (int s = 0; s < BAYES_STAGES; s++) {
         const BayesStage *st = &r->stages[s];
         to_floats(y[s], st->density, BAYES_CURVE_POINTS);
-        snprintf(names[s], sizeof names[s], "after %d (%d ones): Beta(%g, %g)", st->observations, st->ones, st->alpha, st->beta);
+        snprintf(names[s], sizeof names[s], "%d flips: Beta(%g, %g)", st->observations, st->alpha, st->beta);
         posteriors[s] = (PlotSeries){names[s], x, y[s], BAYES_CURVE_POINTS};
     }
     for (int i = 0; i < BAYES_RATE_CURVE; i++) {
@@ -206,7 +206,7 @@ static int write_bayes_svg(const BayesResult *r, const char *path, Error *error)
         point_y[i] = (float)r->rows[i].simulated;
     }
     diagnostic[0] = (PlotSeries){"Bayes' theorem", rate_x, rate_y, BAYES_RATE_CURVE};
-    diagnostic[1] = (PlotSeries){"simulated population", point_x, point_y, BAYES_BASE_RATES};
+    diagnostic[1] = (PlotSeries){"simulated", point_x, point_y, BAYES_BASE_RATES};
     char title[2][96];
     snprintf(title[0], sizeof title[0], "Beta-Bernoulli posterior, true p = %g", r->true_p);
     snprintf(title[1], sizeof title[1], "P(ill | positive), sensitivity %g, specificity %g", r->sensitivity, r->specificity);
