@@ -150,9 +150,9 @@ static void information_plane_fits_then_compresses(void) {
     omp_set_num_threads(1);  // layers of 3-12 units: faster on one thread (see tools/cmd_explore_information.c)
     InformationPlaneResult *r = malloc(sizeof *r);
     Error error;
-    REQUIRE(r && explore_information_plane(1000, 30, 0.003f, 1, r, &error) == 0, "%s", error.message);
+    REQUIRE(r && explore_information_plane(400, 30, 0.003f, 1, r, &error) == 0, "%s", error.message);
     int last = r->n_snapshots - 1, top = PLANE_LAYERS - 1;
-    CHECK(r->snapshot_epochs[0] == 0 && r->snapshot_epochs[last] == 1000, "snapshots %d ... %d", r->snapshot_epochs[0],
+    CHECK(r->snapshot_epochs[0] == 0 && r->snapshot_epochs[last] == 400, "snapshots %d ... %d", r->snapshot_epochs[0],
           r->snapshot_epochs[last]);
     CHECK(r->train_accuracy[last] > 0.98 && r->test_accuracy[last] > 0.95, "accuracy %g / %g", r->train_accuracy[last],
           r->test_accuracy[last]);
