@@ -225,13 +225,15 @@ typedef struct PcaResult {
                                  // eigenvalues: tridiagonal QR against power iteration
     double orthonormality_error; // ||VᵀV - I||_F of all eigenvectors
     // pixel statistics by foundations/statistics.h: the centre pixel (14, 14) against its
-    // right neighbour (14, 15) and a far one (14, 22)
+    // right neighbour (14, 15) and one 2/7 of the width to the right (14, 22) (at pool 1)
     double centre_mean, centre_variance, neighbour_covariance, neighbour_correlation, far_correlation;
     double covariance_entry_difference;  // |C[centre, neighbour] - statistics_covariance|
 } PcaResult;
 
-// The first `images` (>= 2) training images of the MNIST files in directory (foundations/idx.h).
-int explore_pca(const char *directory, int images, PcaResult *out, Error *error);
+// The first `images` (>= 2) training images of the MNIST files in directory (foundations/idx.h),
+// each averaged over pool × pool blocks first (pool 1: as they are; 2: 14 × 14; pool must divide
+// the image size). The eigenproblem costs O(pixels³): 784³ at pool 1, 64 times less at pool 2.
+int explore_pca(const char *directory, int images, int pool, PcaResult *out, Error *error);
 void pca_result_free(PcaResult *result);
 // The number of leading components that explain at least `fraction` of the variance.
 int pca_components_for(const PcaResult *result, double fraction);

@@ -58,7 +58,8 @@ int pca_components_for(const PcaResult *result, double fraction) {
 // by foundations/statistics.h from the pixel columns, and the matching covariance entry.
 static int pixel_statistics(const MnistSet *set, int n, const Matrix *covariance, PcaResult *out, Error *error) {
     int pixels = set->height * set->width, centre = (set->height / 2) * set->width + set->width / 2;
-    int neighbour = centre + 1, far = centre + 8;  // (14, 15) and (14, 22)
+    // the right neighbour and the pixel 2/7 of the width to the right: (14, 15) and (14, 22) at 28 × 28
+    int neighbour = centre + 1, far = centre + 2 * set->width / 7;
     float *columns = malloc((size_t)3 * n * sizeof *columns);
     if (!columns) return error_set(error, "out of memory");
     const int which[3] = {centre, neighbour, far};
@@ -92,7 +93,7 @@ static int pca_eigen(const Matrix *covariance, PcaResult *out, Error *error) {
     // The cross-check is not the result: power iteration stalls when two leading eigenvalues
     // nearly tie (few images), which is reported, not an error.
     Error power_error;
-    out->power_converged = eigen_power_top_k(covariance, PCA_POWER_CHECKED, power, &power_vectors, 20000, 1e-9, 1,
+    out->power_converged = eigen_power_top_k(covariance, PCA_POWER_CHECKED, power, &power_vectors, 3000, 1e-9, 1,
                                              &power_error) == 0;
     out->orthonormality_error = matrix_orthonormality_error(&vectors);
     for (int i = 0; i < p; i++) out->eigenvalues[i] = ascending[p - 1 - i];
@@ -108,12 +109,34 @@ done:
     return status;
 }
 
-int explore_pca(const char *directory, int images, PcaResult *out, Error *error) {
+// Replaces the first n images of set by their pool × pool averages (height and width divided by pool).
+static int average_pool(MnistSet *set, int n, int pool, Error *error) {
+    if (set->height % pool || set->width % pool)
+        return error_set(error, "--pool %d does not divide the %d x %d images", pool, set->height, set->width);
+    int h = set->height / pool, w = set->width / pool;
+    float *pooled = calloc((size_t)n * h * w, sizeof *pooled);
+    if (!pooled) return error_set(error, "out of memory");
+    for (int i = 0; i < n; i++)
+        for (int y = 0; y < set->height; y++)
+            for (int x = 0; x < set->width; x++)
+                pooled[((size_t)i * h + y / pool) * w + x / pool] +=
+                    set->images[((size_t)i * set->height + y) * set->width + x] / (float)(pool * pool);
+    free(set->images);
+    set->images = pooled, set->height = h, set->width = w, set->count = n;
+    return 0;
+}
+
+int explore_pca(const char *directory, int images, int pool, PcaResult *out, Error *error) {
     memset(out, 0, sizeof *out);
-    if (explore_check_count(images, 2, "--images", error)) return -1;
+    if (explore_check_count(images, 2, "--images", error) || explore_check_count(pool, 1, "--pool", error)) return -1;
     MnistSet set;
     if (mnist_load(directory, "train", &set, error)) return -1;
-    int n = images < set.count ? images : set.count, p = set.height * set.width;
+    int n = images < set.count ? images : set.count;
+    if (pool > 1 && average_pool(&set, n, pool, error)) {
+        mnist_free(&set);
+        return -1;
+    }
+    int p = set.height * set.width;
     out->images = n, out->pixels = p, out->height = set.height, out->width = set.width;
     Matrix covariance = {0};
     double *mean = calloc((size_t)p, sizeof *mean);

@@ -189,7 +189,7 @@ static void central_limit_ks_falls(void) {
 static void pca_of_mnist(void) {
     PcaResult r;
     Error error;
-    REQUIRE(explore_pca("data/mnist", 2000, &r, &error) == 0, "%s", error.message);
+    REQUIRE(explore_pca("data/mnist", 2000, 1, &r, &error) == 0, "%s", error.message);
     double sum = 0.0;
     for (int i = 0; i < r.pixels; i++) {
         sum += r.eigenvalues[i];
@@ -209,8 +209,20 @@ static void pca_of_mnist(void) {
     CHECK(r.neighbour_correlation > 0.5 && r.neighbour_correlation <= 1.0, "neighbour correlation %g", r.neighbour_correlation);
     CHECK(fabs(r.far_correlation) < r.neighbour_correlation, "far correlation %g", r.far_correlation);
     pca_result_free(&r);
-    CHECK(explore_pca("data/mnist", 1, &r, &error) == -1 && strstr(error.message, "--images"), "1 image");
-    CHECK(explore_pca("/nonexistent", 100, &r, &error) == -1, "missing directory");
+    CHECK(explore_pca("data/mnist", 1, 1, &r, &error) == -1 && strstr(error.message, "--images"), "1 image");
+    CHECK(explore_pca("data/mnist", 100, 3, &r, &error) == -1 && strstr(error.message, "--pool"), "pool 3");
+    CHECK(explore_pca("/nonexistent", 100, 1, &r, &error) == -1, "missing directory");
+    // pooled 4 × 4: 7 × 7 images whose pixels are the averages (the total intensity is kept)
+    REQUIRE(explore_pca("data/mnist", 500, 4, &r, &error) == 0, "%s", error.message);
+    CHECK(r.pixels == 49 && r.height == 7 && r.width == 7, "%d pixels", r.pixels);
+    PcaResult full;
+    REQUIRE(explore_pca("data/mnist", 500, 1, &full, &error) == 0, "%s", error.message);
+    double pooled_sum = 0.0, full_sum = 0.0;
+    for (int j = 0; j < 49; j++) pooled_sum += r.mean_image[j];
+    for (int j = 0; j < 784; j++) full_sum += full.mean_image[j];
+    CHECK_NEAR(16.0 * pooled_sum, full_sum, 1e-3);
+    pca_result_free(&full);
+    pca_result_free(&r);
 }
 
 // The three generative classifiers on the 2000 test images: Bernoulli naive Bayes at 80-87%,

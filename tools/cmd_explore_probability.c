@@ -375,19 +375,20 @@ done:
 
 int explore_pca_topic(int argc, char **argv) {
     const char *data = "data/mnist", *out = "pca.png", *svg = "pca.svg";
-    int images = 60000;
+    int images = 60000, pool = 1;
     const Option options[] = {
         {"--data", OPTION_STRING, &data, "MNIST directory"},
         {"--images", OPTION_INT, &images, "training images whose covariance is taken (at most all of them)"},
+        {"--pool", OPTION_INT, &pool, "average pool x pool pixel blocks first (2: 14 x 14 images)"},
         {"--out", OPTION_STRING, &out, "PNG file: the mean image and the leading eigenvectors"},
         {"--svg", OPTION_STRING, &svg, "SVG file: variance explained and the spectrum"},
     };
-    const char *usage = "groundup explore pca [--data DIR] [--images N] [--out FILE.png] [--svg FILE.svg]";
+    const char *usage = "groundup explore pca [--data DIR] [--images N] [--pool P] [--out FILE.png] [--svg FILE.svg]";
     int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
     if (status != OPTIONS_OK) return parse_status(status);
     PcaResult r;
     Error error;
-    if (explore_pca(data, images, &r, &error)) return fail("explore pca", error.message);
+    if (explore_pca(data, images, pool, &r, &error)) return fail("explore pca", error.message);
     if (write_pca_png(&r, out, &error) || write_pca_svg(&r, svg, &error)) {
         pca_result_free(&r);
         return fail("explore pca", error.message);
@@ -396,9 +397,9 @@ int explore_pca_topic(int argc, char **argv) {
     char check[96];
     if (r.power_converged) snprintf(check, sizeof check, "agree with power iteration to %.1e (relative)", r.power_difference);
     else snprintf(check, sizeof check, "were not cross-checked (power iteration stalled on nearly tied eigenvalues)");
-    printf("The covariance of MNIST's %d pixels over the first %d training images (pixels in [0, 1]), eigendecomposed by\n"
+    printf("The covariance of MNIST's %d pixels (%d x %d) over the first %d training images (pixels in [0, 1]), eigendecomposed by\n"
            "Householder tridiagonalisation and QR; the %d leading eigenvalues %s, the %d eigenvectors\n"
-           "are orthonormal to %.1e. Total variance (trace) %.4f.\n\n", r.pixels, r.images, PCA_POWER_CHECKED, check, r.pixels,
+           "are orthonormal to %.1e. Total variance (trace) %.4f.\n\n", r.pixels, r.height, r.width, r.images, PCA_POWER_CHECKED, check, r.pixels,
            r.orthonormality_error, r.total_variance);
     printf("| k | eigenvalue k | variance explained by the first k |\n|---:|---:|---:|\n");
     static const int ks[] = {1, 2, 3, 5, 10, 20, 50, 100, 200, 400};
@@ -406,11 +407,13 @@ int explore_pca_topic(int argc, char **argv) {
         if (ks[i] <= r.pixels) printf("| %d | %.5f | %.4f |\n", ks[i], r.eigenvalues[ks[i] - 1], pca_explained(&r, ks[i]));
     printf("\nComponents for 90%%, 95%%, 99%% of the variance: %d, %d, %d.\n\n", pca_components_for(&r, 0.90),
            pca_components_for(&r, 0.95), pca_components_for(&r, 0.99));
+    int row = r.height / 2, column = r.width / 2, far = column + 2 * r.width / 7;
     printf("| pixel statistics (statistics.h) | value |\n|---|---:|\n");
-    printf("| mean of the centre pixel (14, 14) | %.4f |\n| its variance | %.4f |\n", r.centre_mean, r.centre_variance);
-    printf("| covariance with (14, 15) | %.4f |\n| correlation with (14, 15) | %.4f |\n", r.neighbour_covariance,
-           r.neighbour_correlation);
-    printf("| correlation with (14, 22) | %.4f |\n", r.far_correlation);
+    printf("| mean of the centre pixel (%d, %d) | %.4f |\n| its variance | %.4f |\n", row, column, r.centre_mean,
+           r.centre_variance);
+    printf("| covariance with (%d, %d) | %.4f |\n| correlation with (%d, %d) | %.4f |\n", row, column + 1,
+           r.neighbour_covariance, row, column + 1, r.neighbour_correlation);
+    printf("| correlation with (%d, %d) | %.4f |\n", row, far, r.far_correlation);
     pca_result_free(&r);
     return 0;
 }
