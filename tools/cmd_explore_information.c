@@ -16,8 +16,6 @@
 // (block 8, 75 s of training) and the main job's GPT-2 (4096-token BPE, 300 s).
 static const double README_MLP_BITS = 2.371, README_GPT2_BITS = 2.010;
 
-static int parse_status(int status) { return status == OPTIONS_HELP ? 0 : 2; }
-
 // ----------------------------------------------------------------------------
 
 static int write_entropy_svg(const EntropyResult *r, const char *path, Error *error) {
@@ -37,11 +35,11 @@ static int write_entropy_svg(const EntropyResult *r, const char *path, Error *er
         {"GPT-2 (README)", line_x, gpt, 2},
     };
     PlotChart chart = {"Moby-Dick: bits per character against context length", "k (bytes of context)", "bits per byte", 0,
-                       series, 5};
+                       series, 5, 0};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
 
-int explore_entropy_topic(int argc, char **argv) {
+int explore_run_entropy(int argc, char **argv) {
     const char *text = "data/mobydick.txt", *out = "entropy.svg";
     double holdout = 0.1, smoothing = 1.0;
     const Option options[] = {
@@ -51,8 +49,8 @@ int explore_entropy_topic(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "SVG file: bits per byte against context length"},
     };
     const char *usage = "groundup explore entropy [--text FILE] [--holdout F] [--smoothing A] [--out FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     EntropyResult r;
     Error error;
     if (explore_entropy(text, holdout, smoothing, &r, &error) || write_entropy_svg(&r, out, &error))
@@ -81,7 +79,7 @@ int explore_entropy_topic(int argc, char **argv) {
 static int write_mutual_information_svg(const MutualInformationResult *r, const char *path, Error *error) {
     float x[MI_MAX_LAGS], y[MI_MAX_LAGS], floor_y[MI_MAX_LAGS], shuffled_y[MI_MAX_LAGS];
     for (int j = 0; j < r->n_lags; j++) {
-        x[j] = (float)log10((double)r->lags[j]), y[j] = (float)r->information[j];
+        x[j] = (float)r->lags[j], y[j] = (float)r->information[j];
         floor_y[j] = (float)r->bias_estimate, shuffled_y[j] = (float)r->shuffled;
     }
     PlotSeries series[3] = {
@@ -89,12 +87,12 @@ static int write_mutual_information_svg(const MutualInformationResult *r, const 
         {"shuffled, k = 1", x, shuffled_y, r->n_lags},
         {"bias estimate", x, floor_y, r->n_lags},
     };
-    PlotChart chart = {"Moby-Dick: mutual information between characters k apart", "log10 k", "bits (log)", 1, series, 3};
+    PlotChart chart = {"Moby-Dick: mutual information between characters k apart", "k (log)", "bits (log)", 1, series, 3, 1};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
 
-int explore_mutual_information_topic(int argc, char **argv) {
-    const char *text = "data/mobydick.txt", *out = "mutual_information.svg";
+int explore_run_mutual_information(int argc, char **argv) {
+    const char *text = "data/mobydick.txt", *out = "mutual-information.svg";
     int max_lag = 1000;
     long seed = 1;
     const Option options[] = {
@@ -104,8 +102,8 @@ int explore_mutual_information_topic(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "SVG file: I against k"},
     };
     const char *usage = "groundup explore mutual-information [--text FILE] [--max-lag K] [--seed S] [--out FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     MutualInformationResult r;
     Error error;
     if (explore_mutual_information(text, max_lag, (uint64_t)seed, &r, &error) ||
@@ -131,8 +129,8 @@ static int write_divergences_svg(const DivergenceResult *r, const char *names[2]
     PlotSeries letters[2] = {{names[0], x, p, LETTERS}, {names[1], x, q, LETTERS}};
     PlotSeries terms[1] = {{"p log2(p / q)", x, c, LETTERS}};
     PlotChart charts[2] = {
-        {"Letter frequencies (a = 0, e = 4, ..., z = 25)", "letter", "probability", 0, letters, 2},
-        {"The terms of KL(p || q) on letters (sum = KL)", "letter", "bits", 0, terms, 1},
+        {"Letter frequencies (a = 0, e = 4, ..., z = 25)", "letter", "probability", 0, letters, 2, 0},
+        {"The terms of KL(p || q) on letters (sum = KL)", "letter", "bits", 0, terms, 1, 0},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }
@@ -142,7 +140,7 @@ static void print_bits(double bits) {
     else printf(" %.4f |", bits);
 }
 
-int explore_divergences_topic(int argc, char **argv) {
+int explore_run_divergences(int argc, char **argv) {
     const char *p_path = "data/names.txt", *q_path = "data/mobydick.txt", *out = "divergences.svg";
     const Option options[] = {
         {"--p", OPTION_STRING, &p_path, "first text (p)"},
@@ -150,8 +148,8 @@ int explore_divergences_topic(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "SVG file: the letter distributions and the KL terms"},
     };
     const char *usage = "groundup explore divergences [--p FILE] [--q FILE] [--out FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     DivergenceResult r;
     Error error;
     const char *names[2] = {p_path, q_path};
@@ -186,7 +184,7 @@ static int write_plane_svg(const InformationPlaneResult *r, const char *path, Er
         layers[l] = (PlotSeries){names[l], x[l], y[l], r->n_snapshots};
     }
     for (int s = 0; s < r->n_snapshots; s++) {
-        epochs[s] = (float)log10(r->snapshot_epochs[s] + 1.0);
+        epochs[s] = (float)(r->snapshot_epochs[s] + 1.0);
         train[s] = (float)r->train_accuracy[s], test[s] = (float)r->test_accuracy[s];
     }
     accuracy[0] = (PlotSeries){"train", epochs, train, r->n_snapshots};
@@ -194,14 +192,14 @@ static int write_plane_svg(const InformationPlaneResult *r, const char *path, Er
     char title[96];
     snprintf(title, sizeof title, "Information plane, %d bins, epochs 0 to %d", r->bins, r->epochs);
     PlotChart charts[2] = {
-        {title, "I(X; T), bits", "I(T; Y), bits", 0, layers, PLANE_LAYERS},
-        {"Accuracy", "log10 (epoch + 1)", "accuracy", 0, accuracy, 2},
+        {title, "I(X; T), bits", "I(T; Y), bits", 0, layers, PLANE_LAYERS, 0},
+        {"Accuracy", "epoch + 1 (log)", "accuracy", 0, accuracy, 2, 1},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }
 
-int explore_information_plane_topic(int argc, char **argv) {
-    const char *out = "information_plane.svg";
+int explore_run_information_plane(int argc, char **argv) {
+    const char *out = "information-plane.svg";
     int epochs = 2000, bins = 30, threads = 1;
     float lr = 0.003f;
     long seed = 1;
@@ -215,8 +213,8 @@ int explore_information_plane_topic(int argc, char **argv) {
     };
     const char *usage = "groundup explore information-plane [--epochs N] [--bins B] [--lr LR] [--seed S] [--threads N] "
                         "[--out FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     // Layers of 3 to 12 units: a parallel region costs more than its arithmetic, and on a busy
     // machine two threads waiting for each other cost far more (measured: 1.7 s on one thread,
     // 84 s on two, for 300 epochs at load 12). Hence one thread unless asked.

@@ -25,7 +25,8 @@ static void histogram_steps(const double *edges, const double *heights, int n, f
     }
 }
 
-// Parses the distribution parameters shared by sampling and maximum-likelihood, plus extra.
+// Parses the distribution parameters shared by sampling and maximum-likelihood, plus extra;
+// returns as explore_parse_options (-1: go on).
 static int parse_with_distributions(int argc, char **argv, const char *usage, DistributionParameters *d,
                                     const Option *extra, int n_extra) {
     Option options[24];
@@ -43,10 +44,8 @@ static int parse_with_distributions(int argc, char **argv, const char *usage, Di
     int n = 0;
     for (int i = 0; i < n_extra; i++) options[n++] = extra[i];
     for (int i = 0; i < (int)(sizeof shared / sizeof *shared); i++) options[n++] = shared[i];
-    return options_parse(argc, argv, usage, options, n, NULL, 0, NULL);
+    return explore_parse_options(argc, argv, usage, options, n);
 }
-
-static int parse_status(int status) { return status == OPTIONS_HELP ? 0 : 2; }
 
 // ----------------------------------------------------------------------------
 
@@ -69,12 +68,12 @@ static int write_sampling_svg(const SamplingResult *r, const char *path, Error *
         series[k][1] = (PlotSeries){s->discrete ? "probability mass" : "density", cx[k], cy[k], s->n_curve};
         snprintf(titles[k], sizeof titles[k], "%s: chi-square %.1f, dof %d, p = %.3f", distribution_name((DistributionKind)k),
                  s->chi_square, s->dof, s->p_value);
-        charts[k] = (PlotChart){titles[k], s->discrete ? "value (bin [v, v + 1))" : "x", "density", 0, series[k], 2};
+        charts[k] = (PlotChart){titles[k], s->discrete ? "value (bin [v, v + 1))" : "x", "density", 0, series[k], 2, 0};
     }
     return plot_write_svg(path, charts, K, 4, error);
 }
 
-int explore_sampling_topic(int argc, char **argv) {
+int explore_run_sampling(int argc, char **argv) {
     DistributionParameters d = distribution_defaults();
     const char *out = "sampling.svg";
     long samples = 10000, seed = 1;
@@ -88,7 +87,7 @@ int explore_sampling_topic(int argc, char **argv) {
     const char *usage = "groundup explore sampling [--samples N] [--bins B] [--seed S] [--out FILE.svg] [--mean M --std S "
                         "--p P --lambda L --rate R --alpha A --beta B --shape K --scale T]";
     int status = parse_with_distributions(argc, argv, usage, &d, extra, sizeof extra / sizeof *extra);
-    if (status != OPTIONS_OK) return parse_status(status);
+    if (status >= 0) return status;
     SamplingResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail("explore sampling", "out of memory");
@@ -126,7 +125,7 @@ static int write_mle_svg(const MleResult *r, const char *path, Error *error) {
     float x[MLE_MAX_SIZES], rmse[MLE_PARAMETERS][MLE_MAX_SIZES], ratio[MLE_PARAMETERS][MLE_MAX_SIZES];
     char names[MLE_PARAMETERS][48];
     PlotSeries a[MLE_PARAMETERS], b[MLE_PARAMETERS];
-    for (int z = 0; z < r->n_sizes; z++) x[z] = (float)log10((double)r->sizes[z]);
+    for (int z = 0; z < r->n_sizes; z++) x[z] = (float)r->sizes[z];
     for (int j = 0; j < MLE_PARAMETERS; j++) {
         const MleParameter *p = &r->parameters[j];
         for (int z = 0; z < r->n_sizes; z++) {
@@ -138,15 +137,15 @@ static int write_mle_svg(const MleResult *r, const char *path, Error *error) {
         b[j] = (PlotSeries){names[j], x, ratio[j], r->n_sizes};
     }
     PlotChart charts[2] = {
-        {"RMSE of the MLE over the repetitions (falls as 1/sqrt(n))", "log10 n", "RMSE (log)", 1, a, MLE_PARAMETERS},
-        {"RMSE / mean Fisher standard error (-> 1)", "log10 n", "ratio", 0, b, MLE_PARAMETERS},
+        {"RMSE of the MLE over the repetitions (falls as 1/sqrt(n))", "n (log)", "RMSE (log)", 1, a, MLE_PARAMETERS, 1},
+        {"RMSE / mean Fisher standard error (-> 1)", "n (log)", "ratio", 0, b, MLE_PARAMETERS, 1},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }
 
-int explore_mle_topic(int argc, char **argv) {
+int explore_run_maximum_likelihood(int argc, char **argv) {
     DistributionParameters d = distribution_defaults();
-    const char *out = "maximum_likelihood.svg";
+    const char *out = "maximum-likelihood.svg";
     long max_samples = 10000, table_samples = 1000, seed = 1;
     int repetitions = 200;
     const Option extra[] = {
@@ -159,7 +158,7 @@ int explore_mle_topic(int argc, char **argv) {
     const char *usage = "groundup explore maximum-likelihood [--max-samples N] [--table-samples N] [--repetitions R] "
                         "[--seed S] [--out FILE.svg] [distribution parameters as for sampling]";
     int status = parse_with_distributions(argc, argv, usage, &d, extra, sizeof extra / sizeof *extra);
-    if (status != OPTIONS_OK) return parse_status(status);
+    if (status >= 0) return status;
     MleResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail("explore maximum-likelihood", "out of memory");
@@ -198,11 +197,11 @@ static int write_bayes_svg(const BayesResult *r, const char *path, Error *error)
         posteriors[s] = (PlotSeries){names[s], x, y[s], BAYES_CURVE_POINTS};
     }
     for (int i = 0; i < BAYES_RATE_CURVE; i++) {
-        rate_x[i] = (float)log10(r->rate_curve_x[i]);
+        rate_x[i] = (float)r->rate_curve_x[i];
         rate_y[i] = (float)r->rate_curve_posterior[i];
     }
     for (int i = 0; i < BAYES_BASE_RATES; i++) {
-        point_x[i] = (float)log10(r->rows[i].base_rate);
+        point_x[i] = (float)r->rows[i].base_rate;
         point_y[i] = (float)r->rows[i].simulated;
     }
     diagnostic[0] = (PlotSeries){"Bayes' theorem", rate_x, rate_y, BAYES_RATE_CURVE};
@@ -211,13 +210,13 @@ static int write_bayes_svg(const BayesResult *r, const char *path, Error *error)
     snprintf(title[0], sizeof title[0], "Beta-Bernoulli posterior, true p = %g", r->true_p);
     snprintf(title[1], sizeof title[1], "P(ill | positive), sensitivity %g, specificity %g", r->sensitivity, r->specificity);
     PlotChart charts[2] = {
-        {title[0], "p", "posterior density", 0, posteriors, BAYES_STAGES},
-        {title[1], "log10 base rate", "P(ill | positive)", 0, diagnostic, 2},
+        {title[0], "p", "posterior density", 0, posteriors, BAYES_STAGES, 0},
+        {title[1], "base rate (log)", "P(ill | positive)", 0, diagnostic, 2, 1},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }
 
-int explore_bayes_topic(int argc, char **argv) {
+int explore_run_bayes(int argc, char **argv) {
     const char *out = "bayes.svg";
     double p = 0.3, prior_alpha = 1.0, prior_beta = 1.0, sensitivity = 0.9, specificity = 0.95;
     long population = 1000000, seed = 1;
@@ -233,8 +232,8 @@ int explore_bayes_topic(int argc, char **argv) {
     };
     const char *usage = "groundup explore bayes [--p P] [--prior-alpha A] [--prior-beta B] [--sensitivity S] "
                         "[--specificity C] [--population N] [--seed S] [--out FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     BayesResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail("explore bayes", "out of memory");
@@ -283,9 +282,9 @@ static int write_clt_svg(const CltResult *r, const char *path, Error *error) {
         }
         histograms[h][S] = (PlotSeries){"N(0, 1)", nx, ny, 81};
         snprintf(titles[h], sizeof titles[h], "standardised mean of n = %d draws", r->histogram_sizes[h]);
-        charts[h] = (PlotChart){titles[h], "z = (mean - mu) sqrt(n) / sigma", "density", 0, histograms[h], S + 1};
+        charts[h] = (PlotChart){titles[h], "z = (mean - mu) sqrt(n) / sigma", "density", 0, histograms[h], S + 1, 0};
     }
-    for (int j = 0; j < CLT_SIZES; j++) ks_x[j] = (float)log10((double)r->sizes[j]);
+    for (int j = 0; j < CLT_SIZES; j++) ks_x[j] = (float)r->sizes[j];
     for (int s = 0; s < S; s++) {
         to_floats(ks[s], r->sources[s].ks, CLT_SIZES);
         to_floats(edgeworth[s], r->sources[s].edgeworth, CLT_SIZES);
@@ -294,12 +293,12 @@ static int write_clt_svg(const CltResult *r, const char *path, Error *error) {
         ks_series[2 * s] = (PlotSeries){ks_names[s][0], ks_x, ks[s], CLT_SIZES};
         ks_series[2 * s + 1] = (PlotSeries){ks_names[s][1], ks_x, edgeworth[s], CLT_SIZES};
     }
-    charts[H] = (PlotChart){"Kolmogorov-Smirnov distance to N(0, 1)", "log10 n", "D (log)", 1, ks_series, 2 * S};
+    charts[H] = (PlotChart){"Kolmogorov-Smirnov distance to N(0, 1)", "n (log)", "D (log)", 1, ks_series, 2 * S, 1};
     return plot_write_svg(path, charts, H + 1, 3, error);
 }
 
-int explore_central_limit_topic(int argc, char **argv) {
-    const char *out = "central_limit.svg";
+int explore_run_central_limit(int argc, char **argv) {
+    const char *out = "central-limit.svg";
     long means = 20000, seed = 1;
     const Option options[] = {
         {"--means", OPTION_LONG, &means, "means drawn at each n"},
@@ -307,8 +306,8 @@ int explore_central_limit_topic(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "SVG file: histograms and the KS distance against n"},
     };
     const char *usage = "groundup explore central-limit [--means M] [--seed S] [--out FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     CltResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail("explore central-limit", "out of memory");
@@ -364,8 +363,8 @@ static int write_pca_svg(const PcaResult *r, const char *path, Error *error) {
     }
     PlotSeries a = {"cumulative", k, explained, p}, b = {"eigenvalue / total", k, spectrum, p};
     PlotChart charts[2] = {
-        {"MNIST: variance explained by the first k components", "k", "fraction of the variance", 0, &a, 1},
-        {"MNIST covariance spectrum", "k", "eigenvalue / trace (log)", 1, &b, 1},
+        {"MNIST: variance explained by the first k components", "k", "fraction of the variance", 0, &a, 1, 0},
+        {"MNIST covariance spectrum", "k", "eigenvalue / trace (log)", 1, &b, 1, 0},
     };
     status = plot_write_svg(path, charts, 2, 2, error);
 done:
@@ -373,7 +372,7 @@ done:
     return status;
 }
 
-int explore_pca_topic(int argc, char **argv) {
+int explore_run_pca(int argc, char **argv) {
     const char *data = "data/mnist", *out = "pca.png", *svg = "pca.svg";
     int images = 60000, pool = 1;
     const Option options[] = {
@@ -384,8 +383,8 @@ int explore_pca_topic(int argc, char **argv) {
         {"--svg", OPTION_STRING, &svg, "SVG file: variance explained and the spectrum"},
     };
     const char *usage = "groundup explore pca [--data DIR] [--images N] [--pool P] [--out FILE.png] [--svg FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     PcaResult r;
     Error error;
     if (explore_pca(data, images, pool, &r, &error)) return fail("explore pca", error.message);
@@ -423,18 +422,18 @@ int explore_pca_topic(int argc, char **argv) {
 static int write_naive_bayes_svg(const NaiveBayesResult *r, const char *path, Error *error) {
     float x[NB_MAX_SIZES], y[NB_CLASSIFIERS][NB_MAX_SIZES];
     PlotSeries series[NB_CLASSIFIERS];
-    for (int z = 0; z < r->n_sizes; z++) x[z] = (float)log10((double)r->sizes[z]);
+    for (int z = 0; z < r->n_sizes; z++) x[z] = (float)r->sizes[z];
     for (int k = 0; k < NB_CLASSIFIERS; k++) {
         to_floats(y[k], r->accuracy[k], r->n_sizes);
         series[k] = (PlotSeries){r->names[k], x, y[k], r->n_sizes};
     }
-    PlotChart chart = {"MNIST test accuracy of generative classifiers", "log10 training images", "accuracy", 0, series,
-                       NB_CLASSIFIERS};
+    PlotChart chart = {"MNIST test accuracy of generative classifiers", "training images (log)", "accuracy", 0, series,
+                       NB_CLASSIFIERS, 1};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
 
-int explore_naive_bayes_topic(int argc, char **argv) {
-    const char *data = "data/mnist", *out = "naive_bayes.svg";
+int explore_run_naive_bayes(int argc, char **argv) {
+    const char *data = "data/mnist", *out = "naive-bayes.svg";
     int train = 60000, test = 10000;
     double smoothing = 1.0;
     const Option options[] = {
@@ -445,8 +444,8 @@ int explore_naive_bayes_topic(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "SVG file: accuracy against the training size"},
     };
     const char *usage = "groundup explore naive-bayes [--data DIR] [--train N] [--test N] [--smoothing A] [--out FILE.svg]";
-    int status = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
-    if (status != OPTIONS_OK) return parse_status(status);
+    int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
+    if (status >= 0) return status;
     NaiveBayesResult r;
     Error error;
     if (explore_naive_bayes(data, train, test, smoothing, &r, &error)) return fail("explore naive-bayes", error.message);

@@ -30,17 +30,17 @@ int explore_run_orthogonality(int argc, char **argv);
 int explore_run_ill_conditioning(int argc, char **argv);
 
 // probability (tools/cmd_explore_probability.c)
-int explore_sampling_topic(int argc, char **argv);
-int explore_mle_topic(int argc, char **argv);
-int explore_bayes_topic(int argc, char **argv);
-int explore_central_limit_topic(int argc, char **argv);
-int explore_pca_topic(int argc, char **argv);
-int explore_naive_bayes_topic(int argc, char **argv);
+int explore_run_sampling(int argc, char **argv);
+int explore_run_maximum_likelihood(int argc, char **argv);
+int explore_run_bayes(int argc, char **argv);
+int explore_run_central_limit(int argc, char **argv);
+int explore_run_pca(int argc, char **argv);
+int explore_run_naive_bayes(int argc, char **argv);
 
 // information theory (tools/cmd_explore_information.c)
-int explore_entropy_topic(int argc, char **argv);
-int explore_mutual_information_topic(int argc, char **argv);
-int explore_divergences_topic(int argc, char **argv);
-int explore_information_plane_topic(int argc, char **argv);
+int explore_run_entropy(int argc, char **argv);
+int explore_run_mutual_information(int argc, char **argv);
+int explore_run_divergences(int argc, char **argv);
+int explore_run_information_plane(int argc, char **argv);
 
 #endif
