@@ -68,3 +68,55 @@ void random_shuffle(Random *rng, int *values, int n) {
         values[j] = swap;
     }
 }
+
+double random_standard_normal(Random *rng) {
+    double u1 = 1.0 - random_uniform_double(rng);  // (0, 1]
+    double u2 = random_uniform_double(rng);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+double random_exponential(Random *rng, double rate) {
+    return -log(1.0 - random_uniform_double(rng)) / rate;
+}
+
+// Knuth: the number of uniforms multiplied before the product falls to e^-lambda or below, minus one.
+static long poisson_small(Random *rng, double lambda) {
+    double limit = exp(-lambda), product = 1.0 - random_uniform_double(rng);
+    long count = 0;
+    while (product > limit) {
+        product *= 1.0 - random_uniform_double(rng);
+        count++;
+    }
+    return count;
+}
+
+long random_poisson(Random *rng, double lambda) {
+    const double piece = 16.0;  // e^-16 ≈ 1e-7: far from underflow
+    long total = 0;
+    while (lambda > piece) {
+        total += poisson_small(rng, piece);
+        lambda -= piece;
+    }
+    return total + poisson_small(rng, lambda);
+}
+
+double random_gamma(Random *rng, double shape, double scale) {
+    if (shape < 1.0) {
+        double u = 1.0 - random_uniform_double(rng);  // (0, 1]
+        return random_gamma(rng, shape + 1.0, scale) * pow(u, 1.0 / shape);
+    }
+    double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x = random_standard_normal(rng), v = 1.0 + c * x;
+        if (v <= 0.0) continue;
+        v = v * v * v;
+        double u = 1.0 - random_uniform_double(rng);
+        if (u < 1.0 - 0.0331 * x * x * x * x) return d * v * scale;
+        if (log(u) < 0.5 * x * x + d * (1.0 - v + log(v))) return d * v * scale;
+    }
+}
+
+double random_beta(Random *rng, double a, double b) {
+    double x = random_gamma(rng, a, 1.0), y = random_gamma(rng, b, 1.0);
+    return x + y > 0.0 ? x / (x + y) : (a >= b ? 1.0 : 0.0);  // both underflowed: only for tiny a and b
+}

@@ -29,4 +29,24 @@ int random_categorical(Random *rng, const float *weights, int n);
 // Fisher-Yates shuffle of values (n).
 void random_shuffle(Random *rng, int *values, int n);
 
+// The samplers below return double and take parameters the caller has checked (every one
+// must be finite and inside the domain stated; outside it the result is unspecified).
+
+// Standard normal N(0, 1) in double precision, by Box-Muller.
+double random_standard_normal(Random *rng);
+// Exponential with rate > 0 (mean 1/rate) by inversion: x = -ln(1 - u) / rate.
+double random_exponential(Random *rng, double rate);
+// Poisson with mean lambda > 0. Knuth's product of uniforms (count the uniforms whose
+// running product stays above e^-lambda) on pieces of lambda at most 16, summed (a sum of
+// independent Poissons is Poisson with the summed means): exact, O(lambda) uniforms per draw.
+long random_poisson(Random *rng, double lambda);
+// Gamma with shape k > 0 and scale θ > 0 (density x^(k-1) e^(-x/θ) / (Γ(k) θ^k), mean k θ).
+// Marsaglia and Tsang (2000), "A simple method for generating gamma variables": for k >= 1,
+// d = k - 1/3, c = 1/√(9d), x ~ N(0,1), v = (1 + c x)³, accept d·v when v > 0 and
+// ln u < x²/2 + d - d v + d ln v (a squeeze u < 1 - 0.0331 x⁴ accepts most without logs).
+// For k < 1: Gamma(k + 1) · u^(1/k) (the same paper), which may underflow to 0 for tiny k.
+double random_gamma(Random *rng, double shape, double scale);
+// Beta(a, b), a > 0, b > 0, as X / (X + Y) with X ~ Gamma(a, 1), Y ~ Gamma(b, 1).
+double random_beta(Random *rng, double a, double b);
+
 #endif

@@ -95,6 +95,62 @@ static void shuffle_permutes(void) {
     CHECK(moved > 50, "shuffle moved only %d of 100", moved);
 }
 
+// Mean and population variance of draws (n) of one sampler.
+typedef double (*Sampler)(Random *rng, const double *parameters);
+static void sample_moments(Sampler sampler, const double *parameters, uint64_t seed, int n, double *mean, double *variance) {
+    Random a;
+    random_seed(&a, seed);
+    double sum = 0.0, sum_squares = 0.0;
+    for (int i = 0; i < n; i++) {
+        double x = sampler(&a, parameters);
+        sum += x, sum_squares += x * x;
+    }
+    *mean = sum / n;
+    *variance = sum_squares / n - *mean * *mean;
+}
+
+static double exponential_sampler(Random *rng, const double *p) { return random_exponential(rng, p[0]); }
+static double poisson_sampler(Random *rng, const double *p) { return (double)random_poisson(rng, p[0]); }
+static double gamma_sampler(Random *rng, const double *p) { return random_gamma(rng, p[0], p[1]); }
+static double beta_sampler(Random *rng, const double *p) { return random_beta(rng, p[0], p[1]); }
+
+// Each sampler's mean and variance against the formulas, within about 4 standard errors of
+// DRAWS draws (the seeds are fixed, so the checks are deterministic).
+static void samplers_have_their_moments(void) {
+    double mean, variance;
+    sample_moments(exponential_sampler, (double[]){2.0}, 11, DRAWS, &mean, &variance);  // mean 1/2, variance 1/4
+    CHECK_NEAR(mean, 0.5, 0.004);
+    CHECK_NEAR(variance, 0.25, 0.006);
+    sample_moments(poisson_sampler, (double[]){3.5}, 12, DRAWS, &mean, &variance);  // mean = variance = λ
+    CHECK_NEAR(mean, 3.5, 0.012);
+    CHECK_NEAR(variance, 3.5, 0.05);
+    sample_moments(poisson_sampler, (double[]){40.0}, 13, DRAWS / 4, &mean, &variance);  // several pieces of 16
+    CHECK_NEAR(mean, 40.0, 0.06);
+    CHECK_NEAR(variance, 40.0, 1.0);
+    sample_moments(gamma_sampler, (double[]){2.5, 2.0}, 14, DRAWS, &mean, &variance);  // k θ = 5, k θ² = 10
+    CHECK_NEAR(mean, 5.0, 0.02);
+    CHECK_NEAR(variance, 10.0, 0.2);
+    sample_moments(gamma_sampler, (double[]){0.5, 1.0}, 15, DRAWS, &mean, &variance);  // shape < 1: 0.5, 0.5
+    CHECK_NEAR(mean, 0.5, 0.005);
+    CHECK_NEAR(variance, 0.5, 0.015);
+    sample_moments(beta_sampler, (double[]){2.0, 5.0}, 16, DRAWS, &mean, &variance);  // a/(a+b), ab/((a+b)²(a+b+1))
+    CHECK_NEAR(mean, 2.0 / 7.0, 0.001);
+    CHECK_NEAR(variance, 10.0 / (49.0 * 8.0), 0.0004);
+}
+
+// Poisson(3.5) puts e^-3.5 = 0.0302 on 0; Gamma(1, θ) is exponential: P(X > θ) = e^-1.
+static void samplers_have_their_probabilities(void) {
+    Random a;
+    random_seed(&a, 17);
+    int zeros = 0, above = 0;
+    for (int i = 0; i < DRAWS; i++) {
+        zeros += random_poisson(&a, 3.5) == 0;
+        above += random_gamma(&a, 1.0, 3.0) > 3.0;
+    }
+    CHECK_NEAR((double)zeros / DRAWS, exp(-3.5), 0.0012);
+    CHECK_NEAR((double)above / DRAWS, exp(-1.0), 0.003);
+}
+
 static const CheckCase CASES[] = {
     {"same seed, same sequence", same_seed_same_sequence},
     {"uniform has its moments", uniform_has_its_moments},
@@ -102,6 +158,8 @@ static const CheckCase CASES[] = {
     {"categorical follows the weights", categorical_follows_the_weights},
     {"below is uniform", below_is_uniform},
     {"shuffle permutes", shuffle_permutes},
+    {"samplers have their moments", samplers_have_their_moments},
+    {"samplers have their probabilities", samplers_have_their_probabilities},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

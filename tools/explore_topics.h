@@ -29,4 +29,18 @@ int explore_run_summation(int argc, char **argv);
 int explore_run_orthogonality(int argc, char **argv);
 int explore_run_ill_conditioning(int argc, char **argv);
 
+// probability (tools/cmd_explore_probability.c)
+int explore_run_sampling(int argc, char **argv);
+int explore_run_maximum_likelihood(int argc, char **argv);
+int explore_run_bayes(int argc, char **argv);
+int explore_run_central_limit(int argc, char **argv);
+int explore_run_pca(int argc, char **argv);
+int explore_run_naive_bayes(int argc, char **argv);
+
+// information theory (tools/cmd_explore_information.c)
+int explore_run_entropy(int argc, char **argv);
+int explore_run_mutual_information(int argc, char **argv);
+int explore_run_divergences(int argc, char **argv);
+int explore_run_information_plane(int argc, char **argv);
+
 #endif
