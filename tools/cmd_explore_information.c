@@ -35,7 +35,7 @@ static int write_entropy_svg(const EntropyResult *r, const char *path, Error *er
         {"GPT-2 (README)", line_x, gpt, 2},
     };
     PlotChart chart = {"Moby-Dick: bits per character against context length", "k (bytes of context)", "bits per byte", 0,
-                       series, 5, 0};
+                       series, 5, 0, 0};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
 
@@ -87,7 +87,7 @@ static int write_mutual_information_svg(const MutualInformationResult *r, const 
         {"shuffled, k = 1", x, shuffled_y, r->n_lags},
         {"bias estimate", x, floor_y, r->n_lags},
     };
-    PlotChart chart = {"Moby-Dick: mutual information between characters k apart", "k (log)", "bits (log)", 1, series, 3, 1};
+    PlotChart chart = {"Moby-Dick: mutual information between characters k apart", "k (log)", "bits (log)", 1, series, 3, 1, 0};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
 
@@ -129,8 +129,8 @@ static int write_divergences_svg(const DivergenceResult *r, const char *names[2]
     PlotSeries letters[2] = {{names[0], x, p, LETTERS}, {names[1], x, q, LETTERS}};
     PlotSeries terms[1] = {{"p log2(p / q)", x, c, LETTERS}};
     PlotChart charts[2] = {
-        {"Letter frequencies (a = 0, e = 4, ..., z = 25)", "letter", "probability", 0, letters, 2, 0},
-        {"The terms of KL(p || q) on letters (sum = KL)", "letter", "bits", 0, terms, 1, 0},
+        {"Letter frequencies (a = 0, e = 4, ..., z = 25)", "letter", "probability", 0, letters, 2, 0, 0},
+        {"The terms of KL(p || q) on letters (sum = KL)", "letter", "bits", 0, terms, 1, 0, 0},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }
@@ -192,8 +192,8 @@ static int write_plane_svg(const InformationPlaneResult *r, const char *path, Er
     char title[96];
     snprintf(title, sizeof title, "Information plane, %d bins, epochs 0 to %d", r->bins, r->epochs);
     PlotChart charts[2] = {
-        {title, "I(X; T), bits", "I(T; Y), bits", 0, layers, PLANE_LAYERS, 0},
-        {"Accuracy", "epoch + 1 (log)", "accuracy", 0, accuracy, 2, 1},
+        {title, "I(X; T), bits", "I(T; Y), bits", 0, layers, PLANE_LAYERS, 0, 0},
+        {"Accuracy", "epoch + 1 (log)", "accuracy", 0, accuracy, 2, 1, 0},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }

@@ -68,7 +68,7 @@ static int write_sampling_svg(const SamplingResult *r, const char *path, Error *
         series[k][1] = (PlotSeries){s->discrete ? "probability mass" : "density", cx[k], cy[k], s->n_curve};
         snprintf(titles[k], sizeof titles[k], "%s: chi-square %.1f, dof %d, p = %.3f", distribution_name((DistributionKind)k),
                  s->chi_square, s->dof, s->p_value);
-        charts[k] = (PlotChart){titles[k], s->discrete ? "value (bin [v, v + 1))" : "x", "density", 0, series[k], 2, 0};
+        charts[k] = (PlotChart){titles[k], s->discrete ? "value (bin [v, v + 1))" : "x", "density", 0, series[k], 2, 0, 0};
     }
     return plot_write_svg(path, charts, K, 4, error);
 }
@@ -137,8 +137,8 @@ static int write_mle_svg(const MleResult *r, const char *path, Error *error) {
         b[j] = (PlotSeries){names[j], x, ratio[j], r->n_sizes};
     }
     PlotChart charts[2] = {
-        {"RMSE of the MLE over the repetitions (falls as 1/sqrt(n))", "n (log)", "RMSE (log)", 1, a, MLE_PARAMETERS, 1},
-        {"RMSE / mean Fisher standard error (-> 1)", "n (log)", "ratio", 0, b, MLE_PARAMETERS, 1},
+        {"RMSE of the MLE over the repetitions (falls as 1/sqrt(n))", "n (log)", "RMSE (log)", 1, a, MLE_PARAMETERS, 1, 0},
+        {"RMSE / mean Fisher standard error (-> 1)", "n (log)", "ratio", 0, b, MLE_PARAMETERS, 1, 0},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }
@@ -210,8 +210,8 @@ static int write_bayes_svg(const BayesResult *r, const char *path, Error *error)
     snprintf(title[0], sizeof title[0], "Beta-Bernoulli posterior, true p = %g", r->true_p);
     snprintf(title[1], sizeof title[1], "P(ill | positive), sensitivity %g, specificity %g", r->sensitivity, r->specificity);
     PlotChart charts[2] = {
-        {title[0], "p", "posterior density", 0, posteriors, BAYES_STAGES, 0},
-        {title[1], "base rate (log)", "P(ill | positive)", 0, diagnostic, 2, 1},
+        {title[0], "p", "posterior density", 0, posteriors, BAYES_STAGES, 0, 0},
+        {title[1], "base rate (log)", "P(ill | positive)", 0, diagnostic, 2, 1, 0},
     };
     return plot_write_svg(path, charts, 2, 2, error);
 }
@@ -282,7 +282,7 @@ static int write_clt_svg(const CltResult *r, const char *path, Error *error) {
         }
         histograms[h][S] = (PlotSeries){"N(0, 1)", nx, ny, 81};
         snprintf(titles[h], sizeof titles[h], "standardised mean of n = %d draws", r->histogram_sizes[h]);
-        charts[h] = (PlotChart){titles[h], "z = (mean - mu) sqrt(n) / sigma", "density", 0, histograms[h], S + 1, 0};
+        charts[h] = (PlotChart){titles[h], "z = (mean - mu) sqrt(n) / sigma", "density", 0, histograms[h], S + 1, 0, 0};
     }
     for (int j = 0; j < CLT_SIZES; j++) ks_x[j] = (float)r->sizes[j];
     for (int s = 0; s < S; s++) {
@@ -293,7 +293,7 @@ static int write_clt_svg(const CltResult *r, const char *path, Error *error) {
         ks_series[2 * s] = (PlotSeries){ks_names[s][0], ks_x, ks[s], CLT_SIZES};
         ks_series[2 * s + 1] = (PlotSeries){ks_names[s][1], ks_x, edgeworth[s], CLT_SIZES};
     }
-    charts[H] = (PlotChart){"Kolmogorov-Smirnov distance to N(0, 1)", "n (log)", "D (log)", 1, ks_series, 2 * S, 1};
+    charts[H] = (PlotChart){"Kolmogorov-Smirnov distance to N(0, 1)", "n (log)", "D (log)", 1, ks_series, 2 * S, 1, 0};
     return plot_write_svg(path, charts, H + 1, 3, error);
 }
 
@@ -363,8 +363,8 @@ static int write_pca_svg(const PcaResult *r, const char *path, Error *error) {
     }
     PlotSeries a = {"cumulative", k, explained, p}, b = {"eigenvalue / total", k, spectrum, p};
     PlotChart charts[2] = {
-        {"MNIST: variance explained by the first k components", "k", "fraction of the variance", 0, &a, 1, 0},
-        {"MNIST covariance spectrum", "k", "eigenvalue / trace (log)", 1, &b, 1, 0},
+        {"MNIST: variance explained by the first k components", "k", "fraction of the variance", 0, &a, 1, 0, 0},
+        {"MNIST covariance spectrum", "k", "eigenvalue / trace (log)", 1, &b, 1, 0, 0},
     };
     status = plot_write_svg(path, charts, 2, 2, error);
 done:
@@ -428,7 +428,7 @@ static int write_naive_bayes_svg(const NaiveBayesResult *r, const char *path, Er
         series[k] = (PlotSeries){r->names[k], x, y[k], r->n_sizes};
     }
     PlotChart chart = {"MNIST test accuracy of generative classifiers", "training images (log)", "accuracy", 0, series,
-                       NB_CLASSIFIERS, 1};
+                       NB_CLASSIFIERS, 1, 0};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
 
