@@ -11,6 +11,7 @@ static const Command commands[] = {
     {"predict", "class probabilities of one image (PGM) from a trained classifier, or a unet's mask", command_predict},
     {"visualize", "a conv classifier's first filters, feature maps and saliency map for one image, as PNGs", command_visualize},
     {"xor", "the smallest network that solves XOR, trained from scratch, with its decision boundary SVG", command_xor},
+    {"fill-mask", "the most probable tokens for each [MASK] of a text, from a BERT (train --arch bert)", command_fill_mask},
     {"eval", "mean loss, perplexity and bits per byte of a checkpoint on held-out text", command_eval},
     {"lora", "fine-tune a GPT-2 with low-rank adapters on a frozen (fp32 or quantized) base; merge them", command_lora},
     {"quantize", "GPT-2 checkpoint -> q8_0 / q4_0 weights, with each tensor's size and error", command_quantize},
