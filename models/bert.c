@@ -16,25 +16,6 @@ int bert_config_check(const BertConfig *c, Error *error) {
     return 0;
 }
 
-// encoder.layers.l: nn.TransformerEncoderLayer's tensors, in its state_dict order.
-static int encoder_layer_init(BertEncoderLayer *layer, Parameters *p, int l, int C, int F, Random *rng, Error *error) {
-    char prefix[64], name[96];
-    snprintf(prefix, sizeof prefix, "encoder.layers.%d", l);
-    layer->in_proj_weight = parameters_add(p, prefix, "self_attn.in_proj_weight", 2, (int[]){3 * C, C}, 0, error);
-    layer->in_proj_bias = layer->in_proj_weight ? parameters_add(p, prefix, "self_attn.in_proj_bias", 1, (int[]){3 * C}, 0, error) : NULL;
-    if (!layer->in_proj_bias) return -1;
-    snprintf(name, sizeof name, "%s.self_attn.out_proj", prefix);
-    if (linear_init(&layer->out_proj, p, name, C, C, 1, rng, error)) return -1;
-    snprintf(name, sizeof name, "%s.linear1", prefix);
-    if (linear_init(&layer->linear1, p, name, C, F, 1, rng, error)) return -1;
-    snprintf(name, sizeof name, "%s.linear2", prefix);
-    if (linear_init(&layer->linear2, p, name, F, C, 1, rng, error)) return -1;
-    snprintf(name, sizeof name, "%s.norm1", prefix);
-    if (layer_norm_init(&layer->norm1, p, name, C, error)) return -1;
-    snprintf(name, sizeof name, "%s.norm2", prefix);
-    return layer_norm_init(&layer->norm2, p, name, C, error);
-}
-
 // BERT's initialisation: every matrix and embedding N(0, 0.02), biases 0 (norms keep 1 and 0).
 static void bert_initialise(BertNet *net, Random *rng) {
     for (int i = 0; i < net->params.count; i++) {
@@ -55,8 +36,13 @@ int bert_net_create(BertNet *net, const BertConfig *config, Random *rng, Error *
                  embedding_init(&net->position_embeddings, p, "embeddings.position_embeddings", config->max_length, C, rng, error) ||
                  embedding_init(&net->token_type_embeddings, p, "embeddings.token_type_embeddings", BERT_TYPE_VOCAB, C, rng, error) ||
                  layer_norm_init(&net->embeddings_norm, p, "embeddings.layer_norm", C, error);
-    for (int l = 0; l < config->n_layers && !status; l++)
-        status = encoder_layer_init(&net->layers[l], p, l, C, config->d_ff, rng, error);
+    TransformerLayerConfig layer = {.d_model = C, .n_heads = config->n_heads, .dim_feedforward = config->d_ff,
+                                    .activation = TRANSFORMER_GELU, .norm_first = 0, .dropout = config->dropout};
+    for (int l = 0; l < config->n_layers && !status; l++) {
+        char name[64];
+        snprintf(name, sizeof name, "encoder.layers.%d", l);
+        status = transformer_encoder_layer_init(&net->layers[l], p, name, &layer, rng, error);
+    }
     if (!status)
         status = linear_init(&net->head_dense, p, "mlm_head.dense", C, C, 1, rng, error) ||
                  layer_norm_init(&net->head_norm, p, "mlm_head.layer_norm", C, error) ||
@@ -72,18 +58,6 @@ int bert_net_create(BertNet *net, const BertConfig *config, Random *rng, Error *
 void bert_net_free(BertNet *net) {
     parameters_free(&net->params);
     memset(net, 0, sizeof *net);
-}
-
-Tensor *bert_encoder_layer_forward(Tape *tape, const BertEncoderLayer *layer, Tensor *x, int n_heads,
-                                   const unsigned char *key_padding, float dropout, int training, Random *rng) {
-    int C = x ? x->shape[2] : 0;
-    Tensor *qkv = nn_linear(tape, x, layer->in_proj_weight, layer->in_proj_bias);  // (B,T,3C)
-    Tensor *q = nn_slice(tape, qkv, -1, 0, C), *k = nn_slice(tape, qkv, -1, C, 2 * C), *v = nn_slice(tape, qkv, -1, 2 * C, 3 * C);
-    Tensor *attended = linear_apply(tape, &layer->out_proj, nn_attention(tape, q, k, v, n_heads, 0, key_padding));
-    x = layer_norm_apply(tape, &layer->norm1, nn_add(tape, x, nn_dropout(tape, attended, dropout, training, rng)));
-    Tensor *hidden = nn_dropout(tape, nn_gelu(tape, linear_apply(tape, &layer->linear1, x)), dropout, training, rng);
-    Tensor *fed = nn_dropout(tape, linear_apply(tape, &layer->linear2, hidden), dropout, training, rng);
-    return layer_norm_apply(tape, &layer->norm2, nn_add(tape, x, fed));
 }
 
 // LayerNorm(word[ids] + position[0:T] + token_type[types]) (B,T,C), dropout while training.
@@ -105,7 +79,7 @@ Tensor *bert_forward(Tape *tape, const BertNet *net, const int *ids, const int *
     if (T > c->max_length) return tape_fail(tape, "bert: %d tokens is longer than the model's maximum %d", T, c->max_length);
     Tensor *x = embed(tape, net, ids, types, B, T, training, rng);
     for (int l = 0; l < c->n_layers; l++)
-        x = bert_encoder_layer_forward(tape, &net->layers[l], x, c->n_heads, key_padding, c->dropout, training, rng);
+        x = transformer_encoder_layer_apply(tape, &net->layers[l], x, key_padding, training, rng);
     // Only the M positions to predict go through the head: (B·T,C) -> (M,C).
     Tensor *chosen = nn_index_select(tape, nn_reshape(tape, x, 2, (int[]){B * T, c->d_model}), 0, positions, M);
     Tensor *h = layer_norm_apply(tape, &net->head_norm, nn_gelu(tape, linear_apply(tape, &net->head_dense, chosen)));

@@ -2,7 +2,8 @@
 // Understanding"): an encoder-only transformer pretrained as a masked language model.
 //
 //   e = LayerNorm(word[ids] + position[0:T] + token_type[types])            (B,T,C)
-//   for each of L post-LN encoder layers (Vaswani et al. 2017, as nn.TransformerEncoderLayer):
+//   for each of L post-LN encoder layers (Vaswani et al. 2017; models/transformer.h's
+//   TransformerEncoderLayer, PyTorch's nn.TransformerEncoderLayer with activation gelu):
 //       x = norm1(x + out_proj(MultiHeadAttention(x, x, x)))          no causal mask
 //       x = norm2(x + linear2(gelu(linear1(x))))
 //   h = LayerNorm(gelu(dense(x[m])))  at the M masked positions m only          (M,C)
@@ -25,9 +26,10 @@
 #define MODELS_BERT_H
 
 #include "foundations/random.h"
+#include "models/transformer.h"
 #include "nn/module.h"
 
-enum { BERT_MAX_LAYERS = 48, BERT_TYPE_VOCAB = 2 };
+enum { BERT_MAX_LAYERS = TRANSFORMER_MAX_LAYERS, BERT_TYPE_VOCAB = 2 };
 
 typedef struct BertConfig {
     int vocab_size;      // V: ordinary tokens and the special ones
@@ -36,18 +38,11 @@ typedef struct BertConfig {
     float dropout;       // hidden dropout while training (0: none)
 } BertConfig;
 
-// One post-LN encoder layer with nn.TransformerEncoderLayer's parameters and names.
-typedef struct BertEncoderLayer {
-    Tensor *in_proj_weight, *in_proj_bias;  // (3C,C), (3C): q, k, v stacked
-    Linear out_proj, linear1, linear2;
-    LayerNorm norm1, norm2;
-} BertEncoderLayer;
-
 typedef struct BertNet {
     BertConfig config;
     Embedding word_embeddings, position_embeddings, token_type_embeddings;
     LayerNorm embeddings_norm;
-    BertEncoderLayer layers[BERT_MAX_LAYERS];
+    TransformerEncoderLayer layers[BERT_MAX_LAYERS];  // post-LN, gelu (models/transformer.h)
     Linear head_dense;
     LayerNorm head_norm;
     Tensor *head_bias;  // (V)
@@ -60,11 +55,6 @@ int bert_config_check(const BertConfig *config, Error *error);
 // Parameters registered and initialised from rng (BERT's initialisation).
 int bert_net_create(BertNet *net, const BertConfig *config, Random *rng, Error *error);
 void bert_net_free(BertNet *net);
-
-// One encoder layer: x (B,T,C) -> (B,T,C); key_padding (B,T) or NULL (non-zero: a [PAD] key
-// no query sees). rng only when training with dropout.
-Tensor *bert_encoder_layer_forward(Tape *tape, const BertEncoderLayer *layer, Tensor *x, int n_heads,
-                                   const unsigned char *key_padding, float dropout, int training, Random *rng);
 
 // The masked-LM forward. ids and types (B,T) (types 0 or 1), key_padding (B,T) or NULL;
 // positions (M): flat indices b·T + t of the positions to predict -> logits (M,V). With
