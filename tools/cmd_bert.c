@@ -64,7 +64,7 @@ static int parse_train(int argc, char **argv, BertArguments *a) {
         {"--out", OPTION_STRING, &a->out, "model file to write"},
         {"--export", OPTION_STRING, &a->export_path, "also write the tokenized data and the held-out masks for tools/reference/bert_reference.py"},
         {"--steps", OPTION_LONG, &a->train.steps, "training steps (0: by --time)"},
-        {"--time", OPTION_DOUBLE, &a->train.seconds, "training seconds (without --steps: 180)"},
+        {"--time", OPTION_DOUBLE, &a->train.seconds, "training seconds (without --steps: 300)"},
         {"--batch", OPTION_INT, &a->train.batch, "rows per step"},
         {"--context", OPTION_INT, &a->config.max_length, "tokens per input, [CLS] and the two [SEP]s included"},
         {"--layers", OPTION_INT, &a->config.n_layers, "encoder layers"},
@@ -85,7 +85,7 @@ static int parse_train(int argc, char **argv, BertArguments *a) {
                         "[--batch B] [--context T] [--layers L] [--heads H] [--dim C] [--ff F] [--export FILE]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
-    if (a->train.steps == 0 && a->train.seconds == 0.0) a->train.seconds = 180.0;  // the default budget
+    if (a->train.steps == 0 && a->train.seconds == 0.0) a->train.seconds = 300.0;  // the default budget
     if (a->train.steps < 0 || a->train.seconds < 0 || (a->train.steps > 0 && a->train.seconds > 0))
         return fail("train", "give --steps or --time (one of them, not negative)");
     if (a->passes < 1 || a->threads < 0) return fail("train", "--eval-passes must be >= 1 and --threads >= 0");
@@ -150,8 +150,8 @@ done:
 
 int bert_train(int argc, char **argv) {
     BertArguments a = {.data = "data/mobydick.txt", .tokenizer = "bpe:2048", .out = "out/bert.safetensors",
-                       .config = {.max_length = 128, .n_layers = 4, .n_heads = 4, .d_model = 128, .d_ff = 512},
-                       .train = {.batch = 32, .warmup = 100, .lr = 1e-3f, .min_lr = 1e-4f,
+                       .config = {.max_length = 64, .n_layers = 4, .n_heads = 4, .d_model = 128, .d_ff = 512},
+                       .train = {.batch = 32, .warmup = 50, .lr = 2e-3f, .min_lr = 2e-4f,
                                  .weight_decay = 0.01f, .clip = 1.0f},
                        .passes = 4, .seed = 1};
     int parsed = parse_train(argc, argv, &a);
