@@ -14,6 +14,9 @@
 #include "tools/options.h"
 #include "tools/run.h"
 
+// The held-out masks are the same for every run (whatever --seed), so runs compare on one set.
+#define BERT_HELDOUT_SEED 20181011ULL
+
 int bert_wants(int argc, char **argv) {
     const char *arch = option_value(argc, argv, "--arch");
     return arch && strcmp(arch, "bert") == 0;
@@ -78,7 +81,7 @@ static int parse_train(int argc, char **argv, BertArguments *a) {
         {"--weight-decay", OPTION_FLOAT, &a->train.weight_decay, "AdamW's decoupled weight decay on matrices"},
         {"--clip", OPTION_FLOAT, &a->train.clip, "global gradient norm (0: none)"},
         {"--seed", OPTION_LONG, &a->seed, "initialisation, batches, masks"},
-        {"--eval-passes", OPTION_INT, &a->passes, "held-out masks per window"},
+        {"--eval-passes", OPTION_INT, &a->passes, "held-out masks per window (the same masks in every run)"},
         {"--threads", OPTION_INT, &a->threads, "OpenMP threads (0: OpenMP's default)"},
     };
     const char *usage = "groundup train --arch bert [--data FILE] [--tokenizer bpe:N] [--out FILE] [--time S | --steps N] "
@@ -114,7 +117,7 @@ static int run_train(BertArguments *a, Error *error) {
         data_source_load(&source, a->data, error) || data_make_tokenizer(&source, a->tokenizer, NULL, cache_dir, &tokenizer, error) ||
         mlm_add_specials(&tokenizer.bpe, &specials, error) ||
         tokenize_parts(&source, &tokenizer.bpe, &train, &n_train, &held, &n_held, error) ||
-        mlm_heldout_set(&heldout, held, (long)n_held, a->config.max_length, a->passes, (uint64_t)a->seed ^ 0x4e1dULL, &specials, error))
+        mlm_heldout_set(&heldout, held, (long)n_held, a->config.max_length, a->passes, BERT_HELDOUT_SEED, &specials, error))
         goto done;
     if (a->export_path && mlm_export(a->export_path, train, (long)n_train, &heldout, &specials, bpe_vocab_size(&tokenizer.bpe), error))
         goto done;
