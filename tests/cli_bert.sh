@@ -41,6 +41,7 @@ expect_error "not a bert model" "not a bert model" "$groundup" fill-mask --model
 expect_error "top-k 0" "top-k" "$groundup" fill-mask --model "$tmp/m.safetensors" --text "a [MASK]" --top-k 0
 expect_error "no model given" "required" "$groundup" fill-mask --text "a [MASK]"
 expect_error "steps and time" "one of them" "$groundup" train --arch bert --steps 3 --time 3 --out "$tmp/x.safetensors"
+expect_error "time nan" "finite" "$groundup" train --arch bert --time nan --out "$tmp/x.safetensors"
 expect_error "heads" "heads must divide" "$groundup" train --arch bert --data "$tmp/text.txt" --dim 30 --heads 4 --steps 1 --out "$tmp/x.safetensors"
 expect_error "context too long for the data" "fewer than one input" "$groundup" train --arch bert --data "$tmp/text.txt" \
     --tokenizer bpe:300 --context 4000 --steps 1 --out "$tmp/x.safetensors"

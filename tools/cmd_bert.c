@@ -89,8 +89,8 @@ static int parse_train(int argc, char **argv, BertArguments *a) {
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (a->train.steps == 0 && a->train.seconds == 0.0) a->train.seconds = 300.0;  // the default budget
-    if (a->train.steps < 0 || a->train.seconds < 0 || (a->train.steps > 0 && a->train.seconds > 0))
-        return fail("train", "give --steps or --time (one of them, not negative)");
+    if (a->train.steps < 0 || !(a->train.seconds >= 0 && a->train.seconds < 1e9) || (a->train.steps > 0 && a->train.seconds > 0))
+        return fail("train", "give --steps or --time (one of them, positive and finite)");
     if (a->passes < 1 || a->threads < 0) return fail("train", "--eval-passes must be >= 1 and --threads >= 0");
     if (strncmp(a->tokenizer, "bpe:", 4) != 0) return fail("train", "bert's --tokenizer is bpe:N (trained on the training part)");
     return -1;  // parsed, go on
@@ -153,7 +153,7 @@ done:
 
 int bert_train(int argc, char **argv) {
     BertArguments a = {.data = "data/mobydick.txt", .tokenizer = "bpe:2048", .out = "out/bert.safetensors",
-                       .config = {.max_length = 64, .n_layers = 4, .n_heads = 4, .d_model = 128, .d_ff = 512},
+                       .config = {.max_length = 64, .n_layers = 2, .n_heads = 4, .d_model = 64, .d_ff = 256},
                        .train = {.batch = 32, .warmup = 50, .lr = 2e-3f, .min_lr = 2e-4f,
                                  .weight_decay = 0.01f, .clip = 1.0f},
                        .passes = 4, .seed = 1};

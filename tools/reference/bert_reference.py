@@ -23,7 +23,7 @@ train: the same pretraining recipe as `groundup train --arch bert` on the data t
   (--export FILE: the training token ids and the held-out masked set, so ids and held-out masks
   are identical), for the same budget, then the same held-out scores:
   /usr/bin/python3 tools/reference/bert_reference.py train --data out/bert_data.safetensors
-      --time 300 [--batch 32 --context 64 --layers 4 --heads 4 --dim 128 --ff 512 --lr 2e-3
+      --time 300 [--batch 32 --context 64 --layers 2 --heads 4 --dim 64 --ff 256 --lr 2e-3
       --min-lr 2e-4 --warmup 50 --weight-decay 0.01 --clip 1 --threads 2 --seed 1]
   (the defaults are groundup's).
   Recipe: each step B windows at uniform random offsets, cut at a uniform split, packed as
@@ -265,10 +265,10 @@ def main():
     t.add_argument("--time", type=float, default=300.0)
     t.add_argument("--batch", type=int, default=32)
     t.add_argument("--context", type=int, default=64)
-    t.add_argument("--layers", type=int, default=4)
+    t.add_argument("--layers", type=int, default=2)
     t.add_argument("--heads", type=int, default=4)
-    t.add_argument("--dim", type=int, default=128)
-    t.add_argument("--ff", type=int, default=512)
+    t.add_argument("--dim", type=int, default=64)
+    t.add_argument("--ff", type=int, default=256)
     t.add_argument("--dropout", type=float, default=0.0)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--min-lr", type=float, default=2e-4)
