@@ -6,7 +6,7 @@
 #include "tools/commands.h"
 
 static const Command commands[] = {
-    {"train", "train a model stage (bigram, mlp, gpt2) on a text: progress, checkpoint, loss SVG, samples", command_train},
+    {"train", "train a model stage (bigram, mlp, gpt2; bert: masked LM) on a text: progress, checkpoint, loss SVG, samples", command_train},
     {"generate", "stream text from a checkpoint (temperature, top-k, top-p)", command_generate},
     {"predict", "class probabilities of one image (PGM) from a trained classifier, or a unet's mask", command_predict},
     {"visualize", "a conv classifier's first filters, feature maps and saliency map for one image, as PNGs", command_visualize},
