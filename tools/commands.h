@@ -62,6 +62,10 @@ int segment_eval(int argc, char **argv);
 int segment_predict(int argc, char **argv);
 // verify --arch mlp|lenet5|resnet (cmd_verify_classifier.c): verify hands over on that option.
 int verify_wants_classifier(int argc, char **argv);
+// train --arch bert (cmd_bert.c): train hands over on that option; fill-mask is its command.
+int bert_wants(int argc, char **argv);
+int bert_train(int argc, char **argv);
+int command_fill_mask(int argc, char **argv);
 int verify_classifier(int argc, char **argv);
 
 #endif

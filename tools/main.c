@@ -6,11 +6,12 @@
 #include "tools/commands.h"
 
 static const Command commands[] = {
-    {"train", "train a model stage (bigram, mlp, gpt2) on a text: progress, checkpoint, loss SVG, samples", command_train},
+    {"train", "train a model stage (bigram, mlp, gpt2; bert: masked LM) on a text: progress, checkpoint, loss SVG, samples", command_train},
     {"generate", "stream text from a checkpoint (temperature, top-k, top-p)", command_generate},
     {"predict", "class probabilities of one image (PGM) from a trained classifier, or a unet's mask", command_predict},
     {"visualize", "a conv classifier's first filters, feature maps and saliency map for one image, as PNGs", command_visualize},
     {"xor", "the smallest network that solves XOR, trained from scratch, with its decision boundary SVG", command_xor},
+    {"fill-mask", "the most probable tokens for each [MASK] of a text, from a BERT (train --arch bert)", command_fill_mask},
     {"eval", "mean loss, perplexity and bits per byte of a checkpoint on held-out text", command_eval},
     {"lora", "fine-tune a GPT-2 with low-rank adapters on a frozen (fp32 or quantized) base; merge them", command_lora},
     {"dpo", "preference fine-tuning (DPO) of a GPT-2 on chosen/rejected pairs; a sea-preference task to measure it", command_dpo},
