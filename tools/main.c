@@ -28,6 +28,7 @@ static const Command commands[] = {
     {"gan", "generative adversarial network (mlp or dcgan) on MNIST: train (a sample grid PNG per epoch), sample", command_gan},
     {"sample-score", "score generated (or real) images with a trained classifier: mean confidence, class-histogram entropy", command_sample_score},
     {"explore", "the mathematics made visible: calculus, numerical stability, probability, information (tables + SVGs)", command_explore},
+    {"flow", "RealNVP normalising flow on 2-D toy data: exact likelihood, density heat map and samples (train, sample)", command_flow},
     {"svd-compress", "compress a PGM/PPM image by rank-K SVD per channel: storage, PSNR, --sweep SVG", command_svd_compress},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
