@@ -1,6 +1,7 @@
 // Checkpoints that name their model: see model_checkpoint.h.
 #include "models/model_checkpoint.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,5 +24,18 @@ int model_checkpoint_int(const Safetensors *file, const char *path, const char *
     if (end == text || *end || v < min || v > max)
         return error_set(error, "%s: metadata %s \"%.32s\" (an integer in [%d, %d] needed)", path, key, text, min, max);
     *value = (int)v;
+    return 0;
+}
+
+int model_checkpoint_float(const Safetensors *file, const char *path, const char *key, float min, float max,
+                           float *value, Error *error) {
+    const char *text = safetensors_metadata(file, key);
+    if (!text) return error_set(error, "%s: no \"%s\" in its metadata", path, key);
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !isfinite(v) || v < min || v > max)
+        return error_set(error, "%s: metadata %s \"%.32s\" (a number in [%g, %g] needed)", path, key, text, (double)min,
+                         (double)max);
+    *value = (float)v;
     return 0;
 }

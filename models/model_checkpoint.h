@@ -13,5 +13,8 @@ int model_checkpoint_open(Safetensors *file, const char *path, const char *arch,
 // The metadata integer key in [min, max] into *value. Errors: absent, not an integer, out of range.
 int model_checkpoint_int(const Safetensors *file, const char *path, const char *key, int min, int max, int *value,
                          Error *error);
+// The metadata number key, finite, in [min, max], into *value.
+int model_checkpoint_float(const Safetensors *file, const char *path, const char *key, float min, float max,
+                           float *value, Error *error);
 
 #endif
