@@ -141,6 +141,10 @@ int annealed_langevin(ScoreFunction score, void *context, const float *sigmas, i
             if ((status = score(context, x, n, sigmas[level], s, error))) break;
             for (long i = 0; i < 2L * n; i++) x[i] += 0.5f * alpha * s[i] + noise * random_normal(&rng, 0.0f, 1.0f);
         }
+        for (long i = 0; i < 2L * n && !status; i++)
+            if (!isfinite(x[i]) || fabsf(x[i]) > 1e6f)
+                status = error_set(error, "langevin: the samples diverged at noise level %d (sigma %g): lower the step size",
+                                   level, (double)sigmas[level]);
     }
     if (!status && config->denoise && !(status = score(context, x, n, sigma_last, s, error)))
         for (long i = 0; i < 2L * n; i++) x[i] += sigma_last * sigma_last * s[i];  // E[x | x̃] (Tweedie)

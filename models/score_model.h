@@ -69,7 +69,8 @@ typedef struct LangevinConfig {
 } LangevinConfig;
 
 // Annealed Langevin dynamics over sigmas (n_sigmas, decreasing): n samples into x (n,2).
-// Fails on T < 1, ε_step <= 0, n < 1, or the score function's failure.
+// Fails on T < 1, ε_step <= 0, n < 1, the score function's failure, or samples that diverge
+// (non-finite or beyond 1e6: too large a step).
 int annealed_langevin(ScoreFunction score, void *context, const float *sigmas, int n_sigmas,
                       const LangevinConfig *config, int n, uint64_t seed, float *x, Error *error);
 
