@@ -73,22 +73,28 @@ static void write_axes(FILE *f, const PlanePicture *p) {
     fputs("</text>\n", f);
 }
 
-// The heat map: blue (31,119,180) at the largest value, white at 0.
+// The heat map: 64 shades from white (0) to blue (31,119,180) at the largest value; a run of
+// cells of one shade in a row is one rect, so a mostly empty density stays a small file.
 static void write_grid(FILE *f, const PlanePicture *p) {
     float largest = 0.0f;
     long cells = (long)p->grid_rows * p->grid_columns;
     for (long i = 0; i < cells; i++) largest = p->grid[i] > largest ? p->grid[i] : largest;
     double w = (double)SIDE / p->grid_columns, h = (double)SIDE / p->grid_rows;
-    for (int r = 0; r < p->grid_rows; r++)
-        for (int c = 0; c < p->grid_columns; c++) {
-            float v = p->grid[(long)r * p->grid_columns + c];
-            double t = largest > 0.0f ? v / largest : 0.0;
-            fprintf(f,
-                    "<rect class=\"cell\" data-value=\"%g\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                    "fill=\"rgb(%d,%d,%d)\"/>\n",
-                    (double)v, LEFT + c * w, TOP + SIDE - (r + 1) * h, w + 0.3, h + 0.3, (int)lround(255 - t * 224),
-                    (int)lround(255 - t * 136), (int)lround(255 - t * 75));
+    for (int r = 0; r < p->grid_rows; r++) {
+        const float *row = p->grid + (long)r * p->grid_columns;
+        for (int c = 0; c < p->grid_columns;) {
+            int shade = largest > 0.0f ? (int)lroundf(63.0f * row[c] / largest) : 0, end = c + 1;
+            while (end < p->grid_columns && (largest > 0.0f ? (int)lroundf(63.0f * row[end] / largest) : 0) == shade) end++;
+            double t = shade / 63.0;
+            if (shade > 0)
+                fprintf(f,
+                        "<rect class=\"cell\" data-shade=\"%d\" data-cells=\"%d\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+                        "height=\"%.2f\" fill=\"rgb(%d,%d,%d)\"/>\n",
+                        shade, end - c, LEFT + c * w, TOP + SIDE - (r + 1) * h, (end - c) * w + 0.3, h + 0.3,
+                        (int)lround(255 - t * 224), (int)lround(255 - t * 136), (int)lround(255 - t * 75));
+            c = end;
         }
+    }
 }
 
 // An arrow: a line and a head of two short strokes at ±25° from the shaft.

@@ -1,12 +1,13 @@
 // An SVG picture of the plane: what 2-D models show (plot.h draws line charts, heatmap.h
 // labelled matrices). Any of four layers, drawn in this order over one pair of axes:
-//   a grid of values as a heat map (a density on a grid: white 0 to dark blue the largest),
+//   a grid of values as a heat map (a density on a grid: white 0 to blue the largest, 64 shades),
 //   arrows (a vector field: the score ∇log p at grid points),
 //   paths (trajectories: true and fitted ODE solutions), one colour each, in the legend,
 //   points (samples, graph nodes), coloured by group, named in the legend, optionally labelled.
 // Edges between points (a graph) are drawn under the points when given.
 //
-// The SVG is plain so tests can read it back: <rect class="cell" data-value="v">,
+// The SVG is plain so tests can read it back: <rect class="cell" data-shade="s" data-cells="n">
+// (a run of n cells of shade s in 1..63 of a row; white cells are not drawn),
 // <line class="arrow">, <polyline class="path" data-path="i">, <circle class="point" data-group="g">.
 // Points and arrows outside the window are skipped (not clamped). Written through a temporary
 // file renamed into place.
