@@ -23,7 +23,8 @@
 
 enum { ARROWS = 21 };
 
-// s_θ(x, σ) on an ARROWS² grid, each arrow scaled so the longest spans 90% of a cell, over data.
+// s_θ(x, σ) on an ARROWS² grid over data. Lengths are compressed (∝ √|s|, the longest 90% of a
+// cell): far from the data |s| grows linearly and would dwarf the arrows near it.
 static int write_field_svg(const ScoreModel *model, float sigma, const float *data, int n, const char *path,
                            Error *error) {
     static float from[2 * ARROWS * ARROWS], vector[2 * ARROWS * ARROWS];
@@ -36,9 +37,13 @@ static int write_field_svg(const ScoreModel *model, float sigma, const float *da
     if (score_model_score(model, from, ARROWS * ARROWS, sigma, vector, error)) return -1;
     float longest = 1e-12f;
     for (int i = 0; i < ARROWS * ARROWS; i++) longest = fmaxf(longest, hypotf(vector[2 * i], vector[2 * i + 1]));
-    for (int i = 0; i < 2 * ARROWS * ARROWS; i++) vector[i] *= 0.9f * cell / longest;
+    for (int i = 0; i < ARROWS * ARROWS; i++) {
+        float length = hypotf(vector[2 * i], vector[2 * i + 1]);
+        float scale = length > 0.0f ? 0.9f * cell * sqrtf(length / longest) / length : 0.0f;
+        vector[2 * i] *= scale, vector[2 * i + 1] *= scale;
+    }
     char title[96];
-    snprintf(title, sizeof title, "score field s(x, sigma = %.3g), arrows scaled", (double)sigma);
+    snprintf(title, sizeof title, "score field s(x, sigma = %.3g), lengths as sqrt|s|", (double)sigma);
     PlanePicture picture = {.title = title, .x_min = -PLANE_WINDOW, .x_max = PLANE_WINDOW, .y_min = -PLANE_WINDOW,
                             .y_max = PLANE_WINDOW, .arrow_from = from, .arrow_vector = vector,
                             .n_arrows = ARROWS * ARROWS, .points = data, .n_points = n};
