@@ -29,6 +29,10 @@ static const Command commands[] = {
     {"gan", "generative adversarial network (mlp or dcgan) on MNIST: train (a sample grid PNG per epoch), sample", command_gan},
     {"sample-score", "score generated (or real) images with a trained classifier: mean confidence, class-histogram entropy", command_sample_score},
     {"explore", "the mathematics made visible: calculus, numerical stability, probability, information (tables + SVGs)", command_explore},
+    {"flow", "RealNVP normalising flow on 2-D toy data: exact likelihood, density heat map and samples (train, sample)", command_flow},
+    {"gcn", "graph convolutional network on Zachary's karate club, one labelled node per faction: accuracy + embedding SVG", command_gcn},
+    {"score-model", "noise-conditional score network on 2-D toy data: denoising score matching, Langevin samples, score field SVG", command_score_model},
+    {"neural-ode", "a neural ODE fitted to a 2-D spiral: RK4 or Dormand-Prince, backprop or adjoint gradients, trajectories SVG", command_neural_ode},
     {"svd-compress", "compress a PGM/PPM image by rank-K SVD per channel: storage, PSNR, --sweep SVG", command_svd_compress},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
