@@ -17,7 +17,7 @@ static const Command commands[] = {
     {"dpo", "preference fine-tuning (DPO) of a GPT-2 on chosen/rejected pairs; a sea-preference task to measure it", command_dpo},
     {"quantize", "GPT-2 checkpoint -> q8_0 / q4_0 weights, with each tensor's size and error", command_quantize},
     {"convert", "GPT-2 checkpoints between llm.c's format and groundup's", command_convert},
-    {"seq2seq", "sequence-to-sequence toy tasks (reverse, addition, dates) with a Transformer: train, eval, translate", command_seq2seq},
+    {"seq2seq", "sequence-to-sequence toy tasks (reverse, addition, dates) with a Transformer or a GRU/LSTM with attention: train, eval, translate", command_seq2seq},
     {"verify", "check GPT-2, or --arch mlp|lenet5|resnet|alexnet|transformer, against a PyTorch reference's logits, loss, gradients and AdamW steps", command_verify},
     {"tokenizer", "byte-level BPE: train, encode, decode, stats (GPT-2 compatible)", command_tokenizer},
     {"bench", "benchmarks: matmul, tokenizer, train, generate, linalg", command_bench},
