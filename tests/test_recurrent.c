@@ -8,8 +8,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "models/seq2seq_rnn.h"
+#include "models/classifier_verify.h"
 #include "models/recurrent_seq2seq.h"
+#include "models/seq2seq_rnn.h"
 #include "nn/optim.h"
 #include "nn/recurrent.h"
 #include "nn/state_dict.h"
@@ -52,14 +53,9 @@ static void gates_against_finite_differences(void) {
 // ----------------------------------------------------------------------------
 // against PyTorch
 
-// The largest |ours − reference| relative to the largest |reference|.
+// The largest |ours − reference| relative to the largest |reference| (classifier_verify.h's).
 static double relative_difference(const float *ours, const float *reference, long n) {
-    double difference = 0.0, largest = 0.0;
-    for (long i = 0; i < n; i++) {
-        difference = fmax(difference, fabs((double)ours[i] - reference[i]));
-        largest = fmax(largest, fabs((double)reference[i]));
-    }
-    return largest > 0 ? difference / largest : difference;
+    return tensor_difference("", ours, reference, n, 0.0).relative;
 }
 
 static double largest_difference(const float *ours, const float *reference, long n) {

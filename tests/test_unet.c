@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "foundations/idx.h"
+#include "models/classifier_verify.h"
 #include "models/segmenter.h"
 #include "nn/optim.h"
 #include "tests/check.h"
@@ -19,14 +20,9 @@
 
 static const char *MODEL = "tests/fixtures/unet/PARAMS.safetensors", *STATE = "tests/fixtures/unet/STATE.safetensors";
 
-// The largest |ours − reference| relative to the largest |reference|.
+// The largest |ours − reference| relative to the largest |reference| (classifier_verify.h's).
 static double relative_difference(const float *ours, const float *reference, long n) {
-    double difference = 0.0, largest = 0.0;
-    for (long i = 0; i < n; i++) {
-        difference = fmax(difference, fabs((double)ours[i] - reference[i]));
-        largest = fmax(largest, fabs((double)reference[i]));
-    }
-    return largest > 0 ? difference / largest : difference;
+    return tensor_difference("", ours, reference, n, 0.0).relative;
 }
 
 static const SafetensorsTensor *tensor(const Safetensors *file, const char *name) {
