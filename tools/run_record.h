@@ -1,0 +1,50 @@
+// A run record: what a training command leaves in out/runs/ so that `groundup report` can
+// compare every model without training anything. One small JSON file per run, written
+// safely (temporary file, then rename), named after the run: out/runs/<name>.json.
+//
+//   {"name": "vae-latent20", "model": "VAE", "paper": "Kingma & Welling", "year": 2013,
+//    "command": "groundup vae train --latent 20", "dataset": "MNIST 8,000/2,000",
+//    "parameters": 652824, "train_seconds": 181.4,
+//    "metric": "test ELBO (nats)", "value": -118.43, "higher_is_better": true,
+//    "checkpoint": "out/vae.safetensors", "figures": ["out/vae-samples.png", ...]}
+//
+// A PyTorch reference script measuring the same model and recipe writes the same fields to
+// out/runs/<name>.pytorch.json (at least "name", "metric" and "value"); the report puts its
+// value beside ours.
+#ifndef TOOLS_RUN_RECORD_H
+#define TOOLS_RUN_RECORD_H
+
+#include "foundations/error.h"
+
+enum { RUN_RECORD_MAX_FIGURES = 8 };
+
+typedef struct RunRecord {
+    const char *name;        // file name stem, e.g. "vae-latent20" (letters, digits, - _ .)
+    const char *model;       // the model's usual name: "VAE", "DDPM", "ResNet-8"
+    const char *paper;       // first author(s), e.g. "Kingma & Welling"; NULL if none
+    int year;                // the paper's year; 0 if none
+    const char *command;     // the command line that made the run (run_record_command)
+    const char *dataset;     // what it was trained and measured on
+    long parameters;         // trained parameters
+    double train_seconds;    // wall-clock training time, s
+    const char *metric;      // what value measures, with its unit: "test accuracy (%)"
+    double value;
+    int higher_is_better;
+    const char *checkpoint;  // the weights written, or NULL
+    const char *figures[RUN_RECORD_MAX_FIGURES];  // pictures written (NULL-terminated or n_figures)
+    int n_figures;
+} RunRecord;
+
+// The directory records go to: $GROUNDUP_RUNS if set, else "out/runs".
+const char *run_record_directory(void);
+
+// argv joined with spaces into buffer (truncated to size), "groundup" in place of argv[0]'s
+// path; returns buffer.
+const char *run_record_command(int argc, char **argv, char *buffer, int size);
+
+// Writes <run_record_directory()>/<record->name>.json (making the directory). Errors: a
+// missing name or metric, a name with characters outside [A-Za-z0-9._-], a non-finite value,
+// the file not writable.
+int run_record_write(const RunRecord *record, Error *error);
+
+#endif
