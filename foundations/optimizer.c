@@ -162,8 +162,34 @@ float gradient_clip_global_norm(float *grads, long n, float max_norm) {
     return norm;
 }
 
+void gradient_clip_value(float *grads, long n, float max_value) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) grads[i] = grads[i] > max_value ? max_value : grads[i] < -max_value ? -max_value : grads[i];
+}
+
+void gradient_add_l1(float *grads, const float *params, long n, float l1) {
+#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
+    for (long i = 0; i < n; i++) grads[i] += params[i] > 0.0f ? l1 : params[i] < 0.0f ? -l1 : 0.0f;
+}
+
 // ---------------------------------------------------------------------------------------
 // Learning-rate schedules.
+
+static const char *const schedule_names[N_SCHEDULE_KINDS] = {"constant", "step", "warmup-cosine", "cosine", "one-cycle"};
+
+const char *schedule_kind_name(ScheduleKind kind) {
+    assert((int)kind >= 0 && (int)kind < N_SCHEDULE_KINDS);
+    return schedule_names[kind];
+}
+
+int schedule_kind_parse(const char *name, ScheduleKind *kind, Error *error) {
+    for (int i = 0; i < N_SCHEDULE_KINDS; i++)
+        if (strcmp(name, schedule_names[i]) == 0) {
+            *kind = (ScheduleKind)i;
+            return 0;
+        }
+    return error_set(error, "unknown schedule '%s' (constant, step, cosine, warmup-cosine, one-cycle)", name);
+}
 
 int schedule_check(const Schedule *s, Error *error) {
     if (!(s->base_lr > 0.0f) || !isfinite(s->base_lr)) return error_set(error, "schedule: base_lr %g must be > 0", s->base_lr);
@@ -174,35 +200,55 @@ int schedule_check(const Schedule *s, Error *error) {
         if (!(s->gamma > 0.0f)) return error_set(error, "schedule: gamma %g must be > 0", s->gamma);
         return 0;
     case SCHEDULE_WARMUP_COSINE:
-        if (s->warmup_steps < 0 || s->warmup_steps >= s->total_steps)
-            return error_set(error, "schedule: need 0 <= warmup_steps (%ld) < total_steps (%ld)", s->warmup_steps, s->total_steps);
+    case SCHEDULE_COSINE:
+    case SCHEDULE_ONE_CYCLE: {
+        long warmup = s->kind == SCHEDULE_COSINE ? 0 : s->warmup_steps;
+        if (warmup < 0 || warmup >= s->total_steps)
+            return error_set(error, "schedule: need 0 <= warmup_steps (%ld) < total_steps (%ld)", warmup, s->total_steps);
+        if (s->kind == SCHEDULE_ONE_CYCLE && warmup < 1)
+            return error_set(error, "schedule: one-cycle needs a rising phase (warmup_steps >= 1)");
         if (!(s->min_lr >= 0.0f && s->min_lr <= s->base_lr))
             return error_set(error, "schedule: min_lr %g must be in [0, base_lr %g]", s->min_lr, s->base_lr);
         return 0;
     }
+    }
     return error_set(error, "schedule: unknown kind %d", (int)s->kind);
 }
 
+static const double PI = 3.14159265358979323846;
+
 float schedule_lr(const Schedule *s, long step) {
+    if (s->kind == SCHEDULE_CONSTANT || s->kind == SCHEDULE_STEP_DECAY) return schedule_lr_at(s, step, 0.0);
+    long warmup = s->kind == SCHEDULE_COSINE ? 0 : s->warmup_steps;
+    if (step > s->total_steps) return s->min_lr;
+    return schedule_lr_at(s, step, (double)(step - warmup) / (double)(s->total_steps - warmup));
+}
+
+float schedule_lr_at(const Schedule *s, long step, double progress) {
     switch (s->kind) {
     case SCHEDULE_CONSTANT: return s->base_lr;
     case SCHEDULE_STEP_DECAY: return s->base_lr * powf(s->gamma, (float)(step / s->step_size));
     case SCHEDULE_WARMUP_COSINE:
         // (s+1)/warmup so that step 0 already moves (llm.c does the same).
-        if (step > s->total_steps) return s->min_lr;
-        return schedule_warmup_cosine_at(
-            s, step, (double)(step - s->warmup_steps) / (double)(s->total_steps - s->warmup_steps));
+        if (step < s->warmup_steps) return s->base_lr * (float)(step + 1) / (float)s->warmup_steps;
+        break;
+    case SCHEDULE_ONE_CYCLE:
+        if (step < s->warmup_steps) {
+            float start = s->base_lr / ONE_CYCLE_DIVISOR;
+            double rise = 0.5 * (1.0 - cos(PI * (double)step / (double)s->warmup_steps));  // 0 -> 1
+            return start + (float)rise * (s->base_lr - start);
+        }
+        break;
+    case SCHEDULE_COSINE: break;
     }
-    assert(0 && "unknown schedule kind");
-    return 0.0f;
+    double r = progress < 0.0 ? 0.0 : progress > 1.0 ? 1.0 : progress;
+    double coefficient = 0.5 * (1.0 + cos(PI * r));  // 1 -> 0
+    return s->min_lr + (float)coefficient * (s->base_lr - s->min_lr);
 }
 
 float schedule_warmup_cosine_at(const Schedule *s, long step, double progress) {
-    // (s+1)/warmup so that step 0 already moves (llm.c does the same).
-    if (step < s->warmup_steps) return s->base_lr * (float)(step + 1) / (float)s->warmup_steps;
-    double r = progress < 0.0 ? 0.0 : progress > 1.0 ? 1.0 : progress;
-    double coefficient = 0.5 * (1.0 + cos(3.14159265358979323846 * r));  // 1 -> 0
-    return s->min_lr + (float)coefficient * (s->base_lr - s->min_lr);
+    assert(s->kind == SCHEDULE_WARMUP_COSINE);
+    return schedule_lr_at(s, step, progress);
 }
 
 // ---------------------------------------------------------------------------------------

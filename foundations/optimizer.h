@@ -75,8 +75,15 @@ void optimizer_step(Optimizer *optimizer, float *params, const float *grads, lon
 // ---------------------------------------------------------------------------------------
 // Gradient clipping by global norm: norm = √(Σ grads²) over all n; when norm > max_norm,
 // grads *= max_norm / norm. Returns the norm before clipping (accumulated in double).
+// Clipping keeps the direction of the step and bounds its length (Pascanu et al. 2013).
 float gradient_global_norm(const float *grads, long n);
 float gradient_clip_global_norm(float *grads, long n, float max_norm);
+// Clipping by value: every grads[i] clamped to [-max_value, max_value] (max_value > 0). It
+// bounds each coordinate, so unlike clipping by norm it can turn the step's direction.
+void gradient_clip_value(float *grads, long n, float max_value);
+// The L1 penalty's subgradient: grads[i] += l1 · sign(params[i]) (0 at params[i] = 0), the
+// gradient of l1 Σ|p| (Tibshirani 1996's lasso penalty), both (n).
+void gradient_add_l1(float *grads, const float *params, long n, float l1);
 
 // ---------------------------------------------------------------------------------------
 // Learning-rate schedules, as a function of the 0-based step:
@@ -86,25 +93,49 @@ float gradient_clip_global_norm(float *grads, long n, float max_norm);
 //                   lr(s) = min_lr + ½(1 + cos(π r))(base_lr - min_lr),
 //                          r = (s - warmup_steps)/(total_steps - warmup_steps)   up to total_steps
 //                   lr(s) = min_lr                                       after total_steps
-typedef enum { SCHEDULE_CONSTANT, SCHEDULE_STEP_DECAY, SCHEDULE_WARMUP_COSINE } ScheduleKind;
+//   cosine          warmup+cosine without the warmup (Loshchilov & Hutter 2017's SGDR
+//                   without restarts): r = s / total_steps; warmup_steps is not used
+//   one-cycle       (Smith 2018; the cosine-shaped phases of PyTorch's OneCycleLR)
+//                   up:   lr(s) = a + ½(1 - cos(π s/W))(base_lr - a),  a = base_lr / 25,
+//                         W = warmup_steps (> 0)                        for s < W
+//                   down: as warmup+cosine's cosine, from base_lr to min_lr
+//                   The high middle of the run regularises; the low end anneals. (Smith
+//                   also cycles the momentum against the lr; not done here.)
+typedef enum {
+    SCHEDULE_CONSTANT,
+    SCHEDULE_STEP_DECAY,
+    SCHEDULE_WARMUP_COSINE,
+    SCHEDULE_COSINE,
+    SCHEDULE_ONE_CYCLE,
+} ScheduleKind;
+enum { N_SCHEDULE_KINDS = SCHEDULE_ONE_CYCLE + 1, ONE_CYCLE_DIVISOR = 25 };
 
 typedef struct Schedule {
     ScheduleKind kind;
-    float base_lr;
+    float base_lr;      // the peak
     long step_size;     // step decay: steps between drops
     float gamma;        // step decay: factor per drop
-    long warmup_steps;  // warmup+cosine
-    long total_steps;   // warmup+cosine: where the cosine reaches min_lr
-    float min_lr;       // warmup+cosine
+    long warmup_steps;  // warmup+cosine; one-cycle's rising phase
+    long total_steps;   // cosines: where the cosine reaches min_lr
+    float min_lr;       // cosines
 } Schedule;
 
+// "constant", "step", "warmup-cosine", "cosine", "one-cycle".
+const char *schedule_kind_name(ScheduleKind kind);
+// The reverse of schedule_kind_name; fails on an unknown name.
+int schedule_kind_parse(const char *name, ScheduleKind *kind, Error *error);
+
 // Checks the fields of the schedule's kind (base_lr > 0, step_size >= 1, 0 < gamma,
-// 0 <= warmup_steps < total_steps, 0 <= min_lr <= base_lr).
+// 0 <= warmup_steps < total_steps (one-cycle: 0 < warmup_steps), 0 <= min_lr <= base_lr).
 int schedule_check(const Schedule *schedule, Error *error);
 float schedule_lr(const Schedule *schedule, long step);
-// Warmup+cosine with the cosine's progress r given rather than counted in steps (clamped
-// to [0, 1]); total_steps is not used. During the warmup (step < warmup_steps) it is the
-// warmup line above. gpt/train.c runs the cosine over a time budget: r = time spent / budget.
+// The schedule with the decay's progress r given rather than counted in steps (clamped to
+// [0, 1]); total_steps is not used. r is the cosine's progress after the warmup (warmup+
+// cosine, one-cycle) or from the start (cosine); constant and step decay ignore it. During a
+// warmup (step < warmup_steps) it is the warmup's curve above. gpt/train.c runs the cosine
+// over a time budget: r = time spent / budget.
+float schedule_lr_at(const Schedule *schedule, long step, double progress);
+// schedule_lr_at for warmup+cosine (kept for the callers written before the other kinds).
 float schedule_warmup_cosine_at(const Schedule *schedule, long step, double progress);
 
 // ---------------------------------------------------------------------------------------

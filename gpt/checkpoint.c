@@ -8,6 +8,7 @@
 #include "gpt/checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,9 +179,31 @@ static const Field TRAINING_FIELDS[] = {
 enum { N_TRAINING_FIELDS = sizeof TRAINING_FIELDS / sizeof TRAINING_FIELDS[0] };
 _Static_assert(sizeof(OptimizerKind) == 4, "the optimizer kind is a 4-byte field");
 
+// The extension after the data path: u32 version, these fields, the gradient-norm curve.
+// Files written before the optimizer and the schedule could be chosen have none: they
+// trained AdamW with warmup + cosine, and get train_default_config's values.
+enum { TRAINING_EXTENSION_VERSION = 1 };
+static const Field TRAINING_EXTENSION_FIELDS[] = {
+    {"the schedule", FIELD_U32, offsetof(TrainState, config.schedule)},
+    {"the step size", FIELD_I64, offsetof(TrainState, config.step_size)},
+    {"gamma", FIELD_F32, offsetof(TrainState, config.gamma)},
+    {"the clipping value", FIELD_F32, offsetof(TrainState, config.grad_clip_value)},
+    {"the L1 coefficient", FIELD_F32, offsetof(TrainState, config.l1)},
+    {"the patience", FIELD_I32, offsetof(TrainState, config.patience)},
+    {"the momentum", FIELD_F32, offsetof(TrainState, optimizer.config.momentum)},
+    {"the RMSprop decay", FIELD_F32, offsetof(TrainState, optimizer.config.rms_decay)},
+    {"the best validation loss", FIELD_F32, offsetof(TrainState, best_val_loss)},
+    {"the best step", FIELD_I64, offsetof(TrainState, best_step)},
+    {"the validations since the best", FIELD_I32, offsetof(TrainState, evals_since_best)},
+    {"the early stop", FIELD_I32, offsetof(TrainState, stopped_early)},
+};
+enum { N_TRAINING_EXTENSION_FIELDS = sizeof TRAINING_EXTENSION_FIELDS / sizeof TRAINING_EXTENSION_FIELDS[0] };
+_Static_assert(sizeof(ScheduleKind) == 4, "the schedule is a 4-byte field");
+
 static uint64_t training_bytes(const TrainState *s) {
     return fields_bytes(TRAINING_FIELDS, N_TRAINING_FIELDS) + 8 * (uint64_t)s->optimizer.n + 4 +
-           8 * (uint64_t)s->train_curve.n + 4 + 8 * (uint64_t)s->val_curve.n + 4 + strlen(s->data_path);
+           8 * (uint64_t)s->train_curve.n + 4 + 8 * (uint64_t)s->val_curve.n + 4 + strlen(s->data_path) +
+           4 + fields_bytes(TRAINING_EXTENSION_FIELDS, N_TRAINING_EXTENSION_FIELDS) + 4 + 8 * (uint64_t)s->norm_curve.n;
 }
 
 // Where tensor t's bytes are in memory and how many: fp32 values in params, or the blocks
@@ -223,18 +246,35 @@ static void write_curve(FILE *file, const LossCurve *curve) {
     write_bytes(file, curve->losses, sizeof(float) * (size_t)curve->n);
 }
 
+// n floats, or n zeros for a buffer the optimizer's kind does not have (SGD has no m or v):
+// the section's layout is the same for every kind.
+static void write_floats(FILE *file, const float *values, long n) {
+    static const float zeros[1024] = {0};
+    if (values) {
+        write_bytes(file, values, sizeof(float) * (size_t)n);
+        return;
+    }
+    for (long done = 0; done < n; done += 1024) write_bytes(file, zeros, sizeof(float) * (size_t)(n - done < 1024 ? n - done : 1024));
+}
+
 static void write_training(FILE *file, const TrainState *s) {
     unsigned char fixed[256];
     _Static_assert(sizeof fixed >= 8 * N_TRAINING_FIELDS, "room for the training fields");
+    _Static_assert(sizeof fixed >= 8 * N_TRAINING_EXTENSION_FIELDS, "room for the extension fields");
     fields_encode(fixed, TRAINING_FIELDS, N_TRAINING_FIELDS, s);
     write_bytes(file, fixed, fields_bytes(TRAINING_FIELDS, N_TRAINING_FIELDS));
-    write_bytes(file, s->optimizer.m, sizeof(float) * (size_t)s->optimizer.n);
-    write_bytes(file, s->optimizer.v, sizeof(float) * (size_t)s->optimizer.n);
+    write_floats(file, s->optimizer.m, s->optimizer.n);
+    write_floats(file, s->optimizer.v, s->optimizer.n);
     write_curve(file, &s->train_curve);
     write_curve(file, &s->val_curve);
     uint32_t length = (uint32_t)strlen(s->data_path);
     write_bytes(file, &length, 4);
     write_bytes(file, s->data_path, length);
+    uint32_t version = TRAINING_EXTENSION_VERSION;
+    write_bytes(file, &version, 4);
+    fields_encode(fixed, TRAINING_EXTENSION_FIELDS, N_TRAINING_EXTENSION_FIELDS, s);
+    write_bytes(file, fixed, fields_bytes(TRAINING_EXTENSION_FIELDS, N_TRAINING_EXTENSION_FIELDS));
+    write_curve(file, &s->norm_curve);
 }
 
 static int serialise_tokenizer(const TextTokenizer *tokenizer, char **buffer, size_t *size, Error *error) {
@@ -622,13 +662,56 @@ static int read_curve(SectionReader *r, LossCurve *curve, const char *what, Erro
 }
 
 static int check_training(const SectionReader *r, const TrainState *s, const Model *model, Error *error) {
-    if (s->step < 0 || s->optimizer.step != s->step || s->optimizer.config.kind != OPTIMIZER_ADAMW)
+    if (s->step < 0 || s->optimizer.step != s->step || (unsigned)s->optimizer.config.kind >= N_OPTIMIZER_KINDS)
         return error_set(error, "%s: training state inconsistent (step %ld, optimizer step %ld)", r->path, s->step,
                          s->optimizer.step);
     if (s->optimizer.n != model->n_trainable)
         return error_set(error, "%s: optimizer state for %ld parameters, the model trains %ld", r->path,
                          s->optimizer.n, model->n_trainable);
     return 0;
+}
+
+// The extension and the gradient-norm curve, or (a file written before them, which trained
+// AdamW with warmup + cosine) the defaults.
+static int read_training_extension(SectionReader *r, TrainState *s, int full, Error *error) {
+    TrainConfig defaults = train_default_config();
+    OptimizerConfig optimizer_defaults = optimizer_default_config(s->config.optimizer);
+    s->config.schedule = defaults.schedule;
+    s->config.step_size = defaults.step_size;
+    s->config.gamma = defaults.gamma;
+    s->best_val_loss = INFINITY;
+    if (r->remaining == 0) {
+        if (s->config.optimizer != OPTIMIZER_ADAMW)
+            return error_set(error, "%s: training state inconsistent (optimizer %s without its settings)", r->path,
+                             optimizer_kind_name(s->config.optimizer));
+        return 0;
+    }
+    unsigned char fixed[256];
+    uint32_t version;
+    TrainState extension = *s;
+    if (section_read(r, &version, 4, "the training extension", error) ||
+        section_read(r, fixed, fields_bytes(TRAINING_EXTENSION_FIELDS, N_TRAINING_EXTENSION_FIELDS),
+                     "the training extension", error))
+        return -1;
+    if (version != TRAINING_EXTENSION_VERSION)
+        return error_set(error, "%s: training extension version %u, this program reads %d", r->path, version,
+                         TRAINING_EXTENSION_VERSION);
+    fields_decode(&extension, TRAINING_EXTENSION_FIELDS, N_TRAINING_EXTENSION_FIELDS, fixed);
+    const OptimizerConfig *o = &extension.optimizer.config;
+    if ((unsigned)extension.config.schedule >= N_SCHEDULE_KINDS || !(o->momentum >= 0.0f && o->momentum < 1.0f) ||
+        !(o->rms_decay >= 0.0f && o->rms_decay < 1.0f) || extension.config.patience < 0)
+        return error_set(error, "%s: training extension inconsistent (schedule %u, momentum %g, rho %g, patience %d)",
+                         r->path, (unsigned)extension.config.schedule, (double)o->momentum, (double)o->rms_decay,
+                         extension.config.patience);
+    // Only the extension's fields are taken: the optimizer's buffers stay this state's.
+    s->config = extension.config;
+    s->best_val_loss = extension.best_val_loss;
+    s->best_step = extension.best_step;
+    s->evals_since_best = extension.evals_since_best;
+    s->stopped_early = extension.stopped_early;
+    s->optimizer.config.momentum = full ? o->momentum : optimizer_defaults.momentum;
+    s->optimizer.config.rms_decay = full ? o->rms_decay : optimizer_defaults.rms_decay;
+    return read_curve(r, full ? &s->norm_curve : NULL, "the gradient-norm curve", error);
 }
 
 // The training section into s. With full = 0 only the data path is read and the optimizer's
@@ -640,22 +723,21 @@ static int read_training(SectionReader *r, TrainState *s, const Model *model, in
     fields_decode(s, TRAINING_FIELDS, N_TRAINING_FIELDS, fixed);
     if (check_training(r, s, model, error)) return -1;
     long n = s->optimizer.n;
+    s->config.optimizer = s->optimizer.config.kind;
     if (!full) {
         memset(&s->optimizer, 0, sizeof s->optimizer);
         if (section_skip(r, 8 * (uint64_t)n, "the optimizer state", error) ||
             read_curve(r, NULL, "the train curve", error) || read_curve(r, NULL, "the validation curve", error))
             return -1;
     } else {
-        OptimizerConfig optimizer_config = optimizer_default_config(OPTIMIZER_ADAMW);
-        optimizer_config.beta1 = s->config.beta1;
-        optimizer_config.beta2 = s->config.beta2;
-        optimizer_config.eps = s->config.eps;
-        optimizer_config.weight_decay = s->config.weight_decay;
+        OptimizerConfig optimizer_config = train_optimizer_config(&s->config);
         long step = s->optimizer.step;
         if (optimizer_init(&s->optimizer, &optimizer_config, n, error)) return error_prefix(error, "%s", r->path);
         s->optimizer.step = step;
-        if (section_read(r, s->optimizer.m, 4 * (uint64_t)n, "the optimizer's m", error) ||
-            section_read(r, s->optimizer.v, 4 * (uint64_t)n, "the optimizer's v", error) ||
+        if ((s->optimizer.m ? section_read(r, s->optimizer.m, 4 * (uint64_t)n, "the optimizer's m", error)
+                            : section_skip(r, 4 * (uint64_t)n, "the optimizer's m", error)) ||
+            (s->optimizer.v ? section_read(r, s->optimizer.v, 4 * (uint64_t)n, "the optimizer's v", error)
+                            : section_skip(r, 4 * (uint64_t)n, "the optimizer's v", error)) ||
             read_curve(r, &s->train_curve, "the train curve", error) ||
             read_curve(r, &s->val_curve, "the validation curve", error))
             return -1;
@@ -665,6 +747,7 @@ static int read_training(SectionReader *r, TrainState *s, const Model *model, in
     if (length >= sizeof s->data_path) return error_set(error, "%s: data path of %u bytes is too long", r->path, length);
     if (section_read(r, s->data_path, length, "the data path", error)) return -1;
     s->data_path[length] = '\0';
+    if (read_training_extension(r, s, full, error)) return -1;
     if (r->remaining != 0)
         return error_set(error, "%s: %llu unexpected bytes at the end", r->path, (unsigned long long)r->remaining);
     return 0;

@@ -32,9 +32,14 @@
 //                   increment; the TrainConfig (i32 B, i32 T, i64 steps, f64 seconds,
 //                   f32 lr, f32 min lr, i64 warmup, f32 weight decay, f32 clip, f32 beta1,
 //                   f32 beta2, f32 eps, i32 eval every, i32 eval batches, u64 seed);
-//                   u32 optimizer kind, i64 optimizer step, i64 n; f32 m[n], f32 v[n];
-//                   the train and validation curves (i32 count, f32 steps, f32 losses);
-//                   u32 length + the data path
+//                   u32 optimizer kind, i64 optimizer step, i64 n; f32 m[n], f32 v[n]
+//                   (zeros for a kind without them); the train and validation curves
+//                   (i32 count, f32 steps, f32 losses); u32 length + the data path;
+//                   then (absent in older files: AdamW, warmup + cosine) the extension:
+//                   u32 version 1, u32 schedule, i64 step size, f32 gamma, f32 clip value,
+//                   f32 L1, i32 patience, f32 momentum, f32 RMSprop rho, f32 best
+//                   validation loss, i64 its step, i32 validations since, i32 stopped
+//                   early; the gradient-norm curve (as the loss curves)
 //   data path       (optional) the path of the data the model was trained on, for models
 //                   saved without a training state (quantized, converted, merged)
 //

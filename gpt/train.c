@@ -1,5 +1,5 @@
-// The training loop (gpt/train.h): batches, forward, backward, clipping, AdamW, validation,
-// checkpoints, stop flag, NaN detection, loss curves.
+// The training loop (gpt/train.h): batches, forward, backward, L1, clipping, the optimizer,
+// the schedule, validation, early stopping, checkpoints, stop flag, NaN detection, curves.
 #include "gpt/train.h"
 
 #include <limits.h>
@@ -28,7 +28,19 @@ TrainConfig train_default_config(void) {
     c.eval_every = 100;
     c.eval_batches = 10;
     c.seed = 1;
+    c.optimizer = OPTIMIZER_ADAMW;
+    c.schedule = SCHEDULE_WARMUP_COSINE;
+    c.gamma = 0.1f;
     return c;
+}
+
+OptimizerConfig train_optimizer_config(const TrainConfig *config) {
+    OptimizerConfig optimizer_config = optimizer_default_config(config->optimizer);
+    optimizer_config.beta1 = config->beta1;
+    optimizer_config.beta2 = config->beta2;
+    optimizer_config.eps = config->eps;
+    optimizer_config.weight_decay = config->weight_decay;
+    return optimizer_config;
 }
 
 // ----------------------------------------------------------------------------
@@ -61,11 +73,8 @@ int train_state_init(TrainState *state, const TrainConfig *config, const Model *
     if (strlen(data_path) >= sizeof state->data_path) return error_set(error, "%s: path too long", data_path);
     snprintf(state->data_path, sizeof state->data_path, "%s", data_path);
     random_seed(&state->rng, config->seed);
-    OptimizerConfig optimizer_config = optimizer_default_config(OPTIMIZER_ADAMW);
-    optimizer_config.beta1 = config->beta1;
-    optimizer_config.beta2 = config->beta2;
-    optimizer_config.eps = config->eps;
-    optimizer_config.weight_decay = config->weight_decay;
+    state->best_val_loss = INFINITY;
+    OptimizerConfig optimizer_config = train_optimizer_config(config);
     return optimizer_init(&state->optimizer, &optimizer_config, model->n_trainable, error);
 }
 
@@ -73,6 +82,7 @@ void train_state_free(TrainState *state) {
     optimizer_free(&state->optimizer);
     loss_curve_free(&state->train_curve);
     loss_curve_free(&state->val_curve);
+    loss_curve_free(&state->norm_curve);
     memset(state, 0, sizeof *state);
 }
 
@@ -93,8 +103,30 @@ static int config_check(const TrainConfig *c, const Model *model, Error *error) 
     if (c->max_steps > 0 && c->warmup_steps >= c->max_steps)
         return error_set(error, "warmup of %ld steps must be shorter than the %ld steps", c->warmup_steps, c->max_steps);
     if (!(c->grad_clip >= 0.0f)) return error_set(error, "gradient clip %g must be >= 0", (double)c->grad_clip);
+    if (!(c->grad_clip_value >= 0.0f) || !isfinite(c->grad_clip_value))
+        return error_set(error, "gradient clip value %g must be >= 0", (double)c->grad_clip_value);
+    if (c->grad_clip > 0.0f && c->grad_clip_value > 0.0f)
+        return error_set(error, "clip by norm (%g) or by value (%g), not both", (double)c->grad_clip,
+                         (double)c->grad_clip_value);
+    if (!(c->l1 >= 0.0f) || !isfinite(c->l1)) return error_set(error, "L1 coefficient %g must be >= 0", (double)c->l1);
+    if (!(c->weight_decay >= 0.0f) || !isfinite(c->weight_decay))
+        return error_set(error, "weight decay %g must be >= 0", (double)c->weight_decay);
     if (c->eval_every < 0 || c->eval_batches < 1)
         return error_set(error, "validation every %d steps over %d batches: need >= 0 and >= 1", c->eval_every, c->eval_batches);
+    if (c->patience < 0) return error_set(error, "patience %d must be >= 1 (0: no early stopping)", c->patience);
+    if ((int)c->optimizer < 0 || (int)c->optimizer >= N_OPTIMIZER_KINDS)
+        return error_set(error, "unknown optimizer kind %d", (int)c->optimizer);
+    if ((int)c->schedule < 0 || (int)c->schedule >= N_SCHEDULE_KINDS)
+        return error_set(error, "unknown schedule kind %d", (int)c->schedule);
+    int warms_up = c->schedule == SCHEDULE_WARMUP_COSINE || c->schedule == SCHEDULE_ONE_CYCLE;
+    if (!warms_up && c->warmup_steps > 0)
+        return error_set(error, "a warmup of %ld steps needs the warmup-cosine or one-cycle schedule, not %s",
+                         c->warmup_steps, schedule_kind_name(c->schedule));
+    if (c->schedule == SCHEDULE_ONE_CYCLE && c->warmup_steps == 0)
+        return error_set(error, "one-cycle needs a rising phase (a warmup of at least 1 step)");
+    if (c->schedule == SCHEDULE_STEP_DECAY && (!(c->gamma > 0.0f) || c->step_size < 0 || (c->max_steps == 0 && c->step_size == 0)))
+        return error_set(error, "step decay: gamma %g must be > 0 and the step size %ld >= 1 (give it with a time budget)",
+                         (double)c->gamma, c->step_size);
     return 0;
 }
 
@@ -143,20 +175,25 @@ int train_validation_loss(Model *model, const Dataset *data, const TrainConfig *
 // ----------------------------------------------------------------------------
 // the loop
 
+// Warmup+cosine: 10% of the steps, at most 100 (50 with a time budget); one-cycle rises
+// over 30% of the steps (PyTorch's pct_start; 50 steps with a time budget); others: none.
 static long warmup_steps(const TrainConfig *c) {
+    if (c->schedule != SCHEDULE_WARMUP_COSINE && c->schedule != SCHEDULE_ONE_CYCLE) return 0;
     if (c->warmup_steps >= 0) return c->warmup_steps;
-    if (c->max_steps > 0) return c->max_steps / 10 < 100 ? c->max_steps / 10 : 100;
+    long automatic = c->schedule == SCHEDULE_ONE_CYCLE ? c->max_steps * 3 / 10 : c->max_steps / 10 < 100 ? c->max_steps / 10 : 100;
+    if (c->max_steps > 0) return automatic > 0 || c->schedule != SCHEDULE_ONE_CYCLE ? automatic : 1;
     return 50;
 }
 
-// The learning rate of 0-based step s (see train.h): warmup, then a cosine over the steps
-// or over the time budget.
-static float learning_rate(const TrainConfig *c, long step, double elapsed) {
+// The learning rate of 0-based step s (see train.h): the schedule over the steps, or over
+// the time budget.
+float train_learning_rate(const TrainConfig *c, long step, double elapsed) {
     long warmup = warmup_steps(c);
-    Schedule schedule = {SCHEDULE_WARMUP_COSINE, c->learning_rate, 1, 1.0f, warmup, c->max_steps, c->min_learning_rate};
+    long step_size = c->step_size > 0 ? c->step_size : c->max_steps / 3 > 0 ? c->max_steps / 3 : 1;
+    Schedule schedule = {c->schedule, c->learning_rate, step_size, c->gamma, warmup, c->max_steps, c->min_learning_rate};
     if (c->max_steps > 0) return schedule_lr(&schedule, step);
     // Time budget: the cosine's progress is the fraction of the time spent.
-    return schedule_warmup_cosine_at(&schedule, step, elapsed / c->max_seconds);
+    return schedule_lr_at(&schedule, step, elapsed / c->max_seconds);
 }
 
 static void notify(TrainRun *run, TrainProgress *progress) {
@@ -173,6 +210,7 @@ static int save(TrainRun *run, TrainProgress *progress, Error *error) {
     return 0;
 }
 
+// The loss curves and, beside them when there are steps, the gradient norm per step.
 static int write_svg(TrainRun *run, Error *error) {
     if (!run->svg_path) return 0;
     const TrainState *s = run->state;
@@ -180,11 +218,15 @@ static int write_svg(TrainRun *run, Error *error) {
         {"train", s->train_curve.steps, s->train_curve.losses, s->train_curve.n},
         {"validation", s->val_curve.steps, s->val_curve.losses, s->val_curve.n},
     };
+    PlotSeries norm = {"before clipping", s->norm_curve.steps, s->norm_curve.losses, s->norm_curve.n};
     char title[160];
     snprintf(title, sizeof title, "%s: loss", architecture_name(run->model->config.arch));
-    PlotChart chart = {.title = title, .x_label = "step", .y_label = "loss (nats per token)",
-                       .series = series, .n_series = 2};
-    return plot_write_svg(run->svg_path, &chart, 1, 1, error);
+    PlotChart charts[2] = {{.title = title, .x_label = "step", .y_label = "loss (nats per token)",
+                            .series = series, .n_series = 2},
+                           {.title = "gradient norm", .x_label = "step", .y_label = "global norm ||g||",
+                            .log_y = 1, .series = &norm, .n_series = 1}};
+    int n_charts = s->norm_curve.n > 0 ? 2 : 1;
+    return plot_write_svg(run->svg_path, charts, n_charts, n_charts, error);
 }
 
 // A counting model: one pass of counts over the training split, then its losses.
@@ -216,7 +258,37 @@ static int fit_counting(TrainRun *run, Error *error) {
 }
 
 static int finished(const TrainConfig *c, const TrainState *s) {
+    if (s->stopped_early) return 1;
     return c->max_steps > 0 ? s->step >= c->max_steps : s->elapsed_seconds >= c->max_seconds;
+}
+
+// After backward: the L1 subgradient, then clipping by norm or by value. Returns the global
+// norm of the gradients before clipping (with the L1 term), which the progress reports.
+static float regularise_and_clip(const TrainConfig *c, Model *model) {
+    long n = model->n_trainable;
+    if (c->l1 > 0.0f) gradient_add_l1(model->grads, model->params, n, c->l1);
+    if (c->grad_clip > 0.0f) return gradient_clip_global_norm(model->grads, n, c->grad_clip);
+    float norm = gradient_global_norm(model->grads, n);
+    if (c->grad_clip_value > 0.0f) gradient_clip_value(model->grads, n, c->grad_clip_value);
+    return norm;
+}
+
+// After a validation: a lower loss is the new best (saved to best_path when early stopping);
+// patience validations in a row without one stop the run.
+static int track_best(TrainRun *run, float val_loss, Error *error) {
+    TrainState *s = run->state;
+    if (val_loss < s->best_val_loss) {
+        s->best_val_loss = val_loss;
+        s->best_step = s->step;
+        s->evals_since_best = 0;
+        if (s->config.patience > 0 && run->best_path &&
+            checkpoint_save(run->best_path, run->model, run->tokenizer, s, error))
+            return -1;
+        return 0;
+    }
+    s->evals_since_best++;
+    if (s->config.patience > 0 && s->evals_since_best >= s->config.patience) s->stopped_early = 1;
+    return 0;
 }
 
 int train_check(const TrainRun *run, Error *error) {
@@ -232,6 +304,9 @@ int train_check(const TrainRun *run, Error *error) {
     if (!run->model->ops->fit && s->optimizer.n != run->model->n_trainable)
         return error_set(error, "optimizer state for %ld parameters, the model trains %ld", s->optimizer.n,
                          run->model->n_trainable);
+    if (!run->model->ops->fit && s->optimizer.config.kind != c->optimizer)
+        return error_set(error, "optimizer state of %s, the run asks for %s", optimizer_kind_name(s->optimizer.config.kind),
+                         optimizer_kind_name(c->optimizer));
     return 0;
 }
 
@@ -272,7 +347,7 @@ int train_run(TrainRun *run, Error *error) {
             return status ? -1 : TRAIN_STOPPED;
         }
         double start = clock_seconds();
-        float lr = learning_rate(c, s->step, s->elapsed_seconds);
+        float lr = train_learning_rate(c, s->step, s->elapsed_seconds);
         data_sample_batch(data->train, data->n_train, B, T, &s->rng, inputs, targets);
         if ((status = model->ops->forward(model, inputs, targets, B, T, error))) break;
         if (!isfinite(model->loss)) {
@@ -288,15 +363,15 @@ int train_run(TrainRun *run, Error *error) {
         }
         memset(model->grads, 0, sizeof(float) * (size_t)model->n_params);
         if ((status = model_backward(model, error))) break;
-        // The norm before clipping, which the progress reports.
-        float grad_norm = c->grad_clip > 0.0f ? gradient_clip_global_norm(model->grads, model->n_trainable, c->grad_clip)
-                                              : gradient_global_norm(model->grads, model->n_trainable);
+        float grad_norm = regularise_and_clip(c, model);
         optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, lr);
         s->step++;
         double seconds = clock_seconds() - start;
         s->elapsed_seconds += seconds;
         run_seconds += seconds;
-        if ((status = loss_curve_add(&s->train_curve, (float)s->step, model->loss, error))) break;
+        if ((status = loss_curve_add(&s->train_curve, (float)s->step, model->loss, error)) ||
+            (status = loss_curve_add(&s->norm_curve, (float)s->step, grad_norm, error)))
+            break;
 
         progress.event = TRAIN_EVENT_STEP;
         progress.step = s->step;
@@ -318,8 +393,13 @@ int train_run(TrainRun *run, Error *error) {
         if ((c->eval_every > 0 && s->step % c->eval_every == 0) || last) {
             if ((status = train_validation_loss(model, data, c, &val_loss, error))) break;
             if ((status = loss_curve_add(&s->val_curve, (float)s->step, val_loss, error))) break;
+            if ((status = track_best(run, val_loss, error))) break;
+            last = finished(c, s);  // the patience may have run out
             progress.event = TRAIN_EVENT_EVAL;
             progress.val_loss = val_loss;
+            progress.best_val_loss = s->best_val_loss;
+            progress.best_step = s->best_step;
+            progress.stopped_early = s->stopped_early;
             notify(run, &progress);
             if (!last && (status = save(run, &progress, error))) break;
         }

@@ -1,18 +1,25 @@
-// The training loop, as a library: AdamW with warmup + cosine learning rate and gradient
-// clipping by global norm (foundations/optimizer.h), validation loss every K steps, NaN/Inf
-// detection, periodic and final checkpoints, a stop flag, resuming bit for bit, the loss
-// curves and their SVG. It never prints: progress goes to a callback.
+// The training loop, as a library: an optimizer of foundations/optimizer.h (AdamW by
+// default) with a learning-rate schedule (warmup + cosine by default), gradient clipping by
+// global norm or by value, an L1 penalty, validation loss every K steps with early stopping
+// on it, NaN/Inf detection, periodic and final checkpoints, a stop flag, resuming bit for
+// bit, the loss and gradient-norm curves and their SVG. It never prints: progress goes to a
+// callback.
 //
 // One step: sample B windows of T+1 ids from the training split (the run's own seeded
-// generator), forward, backward, clip, update. The learning rate is
+// generator), forward, backward, add the L1 subgradient λ sign(p), clip, update. The default
+// learning rate is
 //   lr(s) = lr (s+1)/W for s < W, then min_lr + ½ (1 + cos(π r)) (lr - min_lr)
 // with r the fraction of the run done: (s - W)/(steps - W) with --steps, the fraction of
-// the time budget with --time (there the number of steps is not known in advance).
+// the time budget with --time (there the number of steps is not known in advance); the other
+// schedules are foundations/optimizer.h's over the same r.
 //
-// Resuming: everything a step depends on is in TrainState (the step, the optimizer's m, v,
-// the generator, the curves, the time already spent) and is saved in the checkpoint, so a
-// run stopped at step s and resumed gives the same losses, bit for bit, as one that never
-// stopped (same thread count: OpenMP splits sums by threads).
+// Early stopping (patience P > 0): after each validation, a loss below the best so far
+// saves the run to best_path; P validations in a row without one end the run.
+//
+// Resuming: everything a step depends on is in TrainState (the step, the optimizer's state,
+// the generator, the curves, the best validation loss, the time already spent) and is saved
+// in the checkpoint, so a run stopped at step s and resumed gives the same losses, bit for
+// bit, as one that never stopped (same thread count: OpenMP splits sums by threads).
 //
 // A counting model (ops->fit) is fitted once on the whole training split instead.
 #ifndef GPT_TRAIN_H
@@ -36,16 +43,25 @@ typedef struct TrainConfig {
     float learning_rate;    // peak
     float min_learning_rate;
     long warmup_steps;
-    float weight_decay;     // AdamW's, on every trained parameter
+    float weight_decay;     // on every trained parameter: AdamW's decoupled, L2 for the others
     float grad_clip;        // max global norm; 0 = no clipping
     float beta1, beta2, eps;
     int eval_every;         // validation (and a checkpoint) every K steps; 0 = only at the end
     int eval_batches;       // validation batches averaged (the same windows every time)
     uint64_t seed;
+    // Saved in the checkpoint's training extension (files written before it: the defaults).
+    OptimizerKind optimizer;  // momentum 0.9, RMSprop's rho 0.99 (foundations' defaults)
+    ScheduleKind schedule;    // step decay: x gamma every step_size steps
+    long step_size;           // step decay; 0: a third of the steps
+    float gamma;              // step decay
+    float grad_clip_value;    // clamp every gradient to [-v, v]; 0 = none (not with grad_clip)
+    float l1;                 // λ of the penalty λ Σ|p| on every trained parameter
+    int patience;             // early stopping: validations without a better loss; 0 = never
 } TrainConfig;
 
 // Defaults: B 32, T 64, lr 1e-3 (min lr/10), warmup 10% of the steps up to 100, wd 0,
-// clip 1, betas 0.9/0.999, eps 1e-8, validation every 100 steps over 10 batches, seed 1.
+// clip 1, betas 0.9/0.999, eps 1e-8, validation every 100 steps over 10 batches, seed 1,
+// AdamW, warmup + cosine, step decay 0.1 every third of the run, no L1, no early stopping.
 TrainConfig train_default_config(void);
 
 // (step, loss) points.
@@ -64,9 +80,14 @@ typedef struct TrainState {
     long step;               // optimizer steps done
     double elapsed_seconds;  // training time spent so far (not counting validation)
     Random rng;              // the batch sampler's generator
-    Optimizer optimizer;     // AdamW over model->params[0, n_trainable)
+    Optimizer optimizer;     // over model->params[0, n_trainable)
     LossCurve train_curve;   // loss of every step
     LossCurve val_curve;     // validation loss every eval_every steps
+    LossCurve norm_curve;    // the gradients' global norm of every step, before clipping
+    float best_val_loss;     // the lowest validation loss so far (INFINITY before the first)
+    long best_step;          // its step
+    int evals_since_best;    // validations since then without a lower loss
+    int stopped_early;       // 1 once the patience ran out (the run is finished)
     char data_path[1024];    // the data the run trains on (for resuming and evaluation)
 } TrainState;
 
@@ -90,6 +111,9 @@ typedef struct TrainProgress {
     double remaining_seconds;
     const char *path;        // SAVED
     long saved_step;         // the step of this run's last checkpoint, 0 before its first
+    float best_val_loss;     // EVAL: the lowest so far, at best_step
+    long best_step;
+    int stopped_early;       // EVAL: the patience ran out; this was the last validation
 } TrainProgress;
 
 typedef void (*TrainCallback)(void *context, const TrainProgress *progress);
@@ -104,20 +128,29 @@ typedef struct TrainRun {
     const volatile sig_atomic_t *stop;  // polled every step; when set: save and return
     TrainCallback callback;
     void *callback_context;
+    const char *best_path;           // with patience: the best validation loss's checkpoint; NULL: none
 } TrainRun;
 
 // Result of train_run beyond its status.
 enum { TRAIN_FINISHED = 0, TRAIN_STOPPED = 1 };
 
-// Checks the run before any work: the config against the model, and that the data hold at
-// least one training sequence and two held-out ids. train_run calls it too.
+// Checks the run before any work: the config against the model (and the optimizer state's
+// kind against the config's), and that the data hold at least one training sequence and two
+// held-out ids. train_run calls it too.
 int train_check(const TrainRun *run, Error *error);
 
-// Trains from state->step to the end (or until *stop), saving a checkpoint every eval_every
-// steps and at the end. Returns TRAIN_FINISHED or TRAIN_STOPPED, or -1 with error: bad
+// Trains from state->step to the end (or until *stop, or the patience runs out: then
+// state->stopped_early is 1), saving a checkpoint every eval_every steps and at the end. Returns TRAIN_FINISHED or TRAIN_STOPPED, or -1 with error: bad
 // config, data shorter than one sequence, a loss that is NaN or infinite (the step is named
 // and the last checkpoint written before it is left as it was), a failed save.
 int train_run(TrainRun *run, Error *error);
+
+// The optimizer's hyper-parameters for a config (kind, betas, eps, weight decay; momentum
+// and rho at foundations' defaults).
+OptimizerConfig train_optimizer_config(const TrainConfig *config);
+
+// The learning rate of 0-based step s after elapsed seconds of training (see above).
+float train_learning_rate(const TrainConfig *config, long step, double elapsed_seconds);
 
 // Mean validation loss over the state's fixed validation windows.
 int train_validation_loss(Model *model, const Dataset *data, const TrainConfig *config, float *loss, Error *error);

@@ -111,6 +111,23 @@ int classifier_predict(const Classifier *classifier, const float *inputs, int n,
 // ----------------------------------------------------------------------------
 // training
 
+// After backward: the L1 subgradient on the tensors weight decay reaches (group 0), then
+// clipping by norm or by value. Returns the global norm before clipping.
+static float regularise_and_clip(const Classifier *classifier, ParamOptimizer *optimizer, const TrainerConfig *config) {
+    if (config->l1 > 0.0f)
+        for (int i = 0; i < optimizer->n_tensors; i++) {
+            Tensor *t = optimizer->tensors[i];
+            if (optimizer->group_of[i] == 0 && t->grad) gradient_add_l1(t->grad, t->data, t->size, config->l1);
+        }
+    float norm = parameters_clip_grad_norm(classifier->params, config->clip);  // clip 0: only the norm
+    if (config->clip_value > 0.0f)
+        for (int i = 0; i < optimizer->n_tensors; i++) {
+            Tensor *t = optimizer->tensors[i];
+            if (t->grad) gradient_clip_value(t->grad, t->size, config->clip_value);
+        }
+    return norm;
+}
+
 // One epoch of steps; fills the record's train loss and accuracy.
 static int train_epoch(const Classifier *classifier, Loader *loader, ParamOptimizer *optimizer, Tape *tape,
                        float *inputs, int *labels, const TrainerConfig *config, const Schedule *schedule,
@@ -130,7 +147,9 @@ static int train_epoch(const Classifier *classifier, Loader *loader, ParamOptimi
                              (double)loss->data[0]);
         parameters_zero_grad(classifier->params);
         if (tape_backward(tape, loss, error)) return -1;
-        if (config->clip > 0.0f) parameters_clip_grad_norm(classifier->params, config->clip);
+        float norm = regularise_and_clip(classifier, optimizer, config);
+        record->grad_norm += norm;
+        if (norm > record->max_grad_norm) record->max_grad_norm = norm;
         long step = (long)(record->epoch - 1) * n_batches + batch;
         record->last_lr = schedule_lr(schedule, step);
         param_optimizer_step(optimizer, record->last_lr);
@@ -141,6 +160,7 @@ static int train_epoch(const Classifier *classifier, Loader *loader, ParamOptimi
         batch++;
     }
     record->train_loss = batch ? total_loss / batch : NAN;
+    record->grad_norm = batch ? record->grad_norm / batch : NAN;
     record->train_accuracy = seen ? (double)correct / seen : NAN;
     return 0;
 }
@@ -173,10 +193,11 @@ static int save_checkpoint(const Classifier *classifier, const ParamOptimizer *o
                               error);
 }
 
-// The schedule of a run of n_batches per epoch.
+// The schedule of a run of n_batches per epoch (one-cycle without a warmup rises over 30%).
 static Schedule schedule_of(const TrainerConfig *config, long n_batches) {
-    Schedule schedule = {config->schedule, config->lr, n_batches, config->gamma, config->warmup_steps,
-                         (long)config->epochs * n_batches, config->min_lr};
+    long total = (long)config->epochs * n_batches, warmup = config->warmup_steps;
+    if (config->schedule == SCHEDULE_ONE_CYCLE && warmup <= 0) warmup = total * 3 / 10 > 0 ? total * 3 / 10 : 1;
+    Schedule schedule = {config->schedule, config->lr, n_batches, config->gamma, warmup, total, config->min_lr};
     return schedule;
 }
 
@@ -184,6 +205,15 @@ int trainer_check(const TrainerConfig *config, int n_train, Error *error) {
     if (config->epochs < 1 || config->epochs > 1000) return error_set(error, "train: %d epochs (1 to 1000)", config->epochs);
     if (config->batch_size < 1) return error_set(error, "train: batch size %d", config->batch_size);
     if (!(config->lr > 0.0f)) return error_set(error, "train: learning rate %g", (double)config->lr);
+    if (!(config->clip >= 0.0f) || !(config->clip_value >= 0.0f) || !(config->l1 >= 0.0f) ||
+        !(config->weight_decay >= 0.0f) || !isfinite(config->l1) || !isfinite(config->clip_value))
+        return error_set(error, "train: clip %g, clip value %g, L1 %g and weight decay %g must be >= 0",
+                         (double)config->clip, (double)config->clip_value, (double)config->l1,
+                         (double)config->weight_decay);
+    if (config->clip > 0.0f && config->clip_value > 0.0f)
+        return error_set(error, "train: clip by norm (%g) or by value (%g), not both", (double)config->clip,
+                         (double)config->clip_value);
+    if (config->patience < 0) return error_set(error, "train: patience %d (0: none)", config->patience);
     if (n_train < 1) return error_set(error, "train: no training examples");
     Schedule schedule = schedule_of(config, (n_train + config->batch_size - 1) / config->batch_size);
     return schedule_check(&schedule, error);
@@ -263,19 +293,24 @@ done:
 }
 
 int trainer_write_curves(const TrainerHistory *history, const char *path, Error *error) {
-    int n = history->n_epochs;
-    float x[1000], values[4][1000];
+    int n = history->n_epochs, has_norm = 0;
+    float x[1000], values[6][1000];
     for (int i = 0; i < n; i++) {
         const EpochRecord *r = &history->records[i];
         x[i] = (float)r->epoch;
         values[0][i] = (float)r->train_loss, values[1][i] = (float)r->val_loss;
         values[2][i] = (float)(100.0 * r->train_accuracy), values[3][i] = (float)(100.0 * r->val_accuracy);
+        values[4][i] = (float)r->grad_norm, values[5][i] = (float)r->max_grad_norm;
+        has_norm |= r->max_grad_norm > 0.0;
     }
     PlotSeries loss[2] = {{"train", x, values[0], n}, {"validation", x, values[1], n}};
     PlotSeries accuracy[2] = {{"train", x, values[2], n}, {"validation", x, values[3], n}};
-    PlotChart charts[2] = {{.title = "loss", .x_label = "epoch", .y_label = "cross-entropy (nats)",
+    PlotSeries norm[2] = {{"mean", x, values[4], n}, {"largest", x, values[5], n}};
+    PlotChart charts[3] = {{.title = "loss", .x_label = "epoch", .y_label = "cross-entropy (nats)",
                             .series = loss, .n_series = 2},
                            {.title = "accuracy", .x_label = "epoch", .y_label = "accuracy (%)",
-                            .series = accuracy, .n_series = 2}};
-    return plot_write_svg(path, charts, 2, 2, error);
+                            .series = accuracy, .n_series = 2},
+                           {.title = "gradient norm (before clipping)", .x_label = "epoch", .y_label = "||g||",
+                            .log_y = 1, .series = norm, .n_series = 2}};
+    return plot_write_svg(path, charts, has_norm ? 3 : 2, has_norm ? 3 : 2, error);
 }

@@ -6,7 +6,8 @@
 // a Classifier bundles it with its Parameters. The loss is the mean cross-entropy.
 //
 // One training step:  tape_reset → logits = forward(inputs) → loss = cross_entropy(logits, y)
-//                     → zero_grad → tape_backward(loss) → (clip) → optimizer step
+//                     → zero_grad → tape_backward(loss) → (+ λ sign(W) on the matrices)
+//                     → (clip by norm or by value) → optimizer step
 // The tape's arena is reused by every step, so memory stays flat (trainer_resident_bytes
 // measures it after each epoch).
 #ifndef NN_TRAINER_H
@@ -52,11 +53,12 @@ typedef struct TrainerConfig {
     int batch_size;
     float lr;                 // the peak learning rate
     // foundations/optimizer.h's schedules over the run's steps (epochs × batches per epoch):
-    // constant; step decay by gamma after every epoch; warmup then cosine down to min_lr
+    // constant; step decay by gamma after every epoch; cosine down to min_lr, after a warmup
+    // (warmup+cosine); one-cycle up from lr/25 over warmup_steps (0: 30% of the run), then down
     ScheduleKind schedule;
     float gamma;              // step decay's factor per epoch
-    long warmup_steps;        // warmup+cosine
-    float min_lr;             // warmup+cosine
+    long warmup_steps;        // warmup+cosine, one-cycle
+    float min_lr;             // the cosines
     OptimizerKind optimizer;  // with foundations' default hyper-parameters otherwise
     float weight_decay;       // on matrices only (biases and norms get none: two groups)
     float clip;               // global gradient norm (0: no clipping)
@@ -67,6 +69,8 @@ typedef struct TrainerConfig {
     const char *resume_path;      // a checkpoint to continue from, or NULL
     const SafetensorsMetadata *metadata;  // recorded in every checkpoint and best-weights file
     int n_metadata;                       // (the model's architecture, say), or 0
+    float clip_value;         // clamp every gradient to [-v, v] (0: none; not with clip)
+    float l1;                 // λ of λ Σ|W| on the matrices and kernels (those weight decay reaches)
 } TrainerConfig;
 
 typedef struct EpochRecord {
@@ -77,6 +81,8 @@ typedef struct EpochRecord {
     double seconds;           // the epoch's training time (validation excluded)
     float last_lr;            // the learning rate of the epoch's last step
     long resident_bytes;      // the process's resident memory after the epoch (0 if unknown)
+    double grad_norm;         // mean global gradient norm of the epoch's steps, before clipping
+    double max_grad_norm;     // the largest of them
 } EpochRecord;
 
 typedef struct TrainerCallbacks {
@@ -96,14 +102,16 @@ typedef struct TrainerHistory {
 } TrainerHistory;
 
 // Checks a config for a training set of n_train examples (epochs, batch, lr, the schedule over
-// its steps); classifier_train starts with it.
+// its steps, coefficients >= 0, one kind of clipping, patience >= 0); classifier_train starts
+// with it.
 int trainer_check(const TrainerConfig *config, int n_train, Error *error);
 
 int classifier_train(const Classifier *classifier, const LabelledSet *train, const LabelledSet *validation,
                      const TrainerConfig *config, const TrainerCallbacks *callbacks, TrainerHistory *history,
                      Error *error);
 
-// Loss and accuracy per epoch (train and validation) as two panels of an SVG.
+// Loss and accuracy per epoch (train and validation) as two panels of an SVG, and a third
+// with the gradient norm (mean and largest per epoch) when the records have one.
 int trainer_write_curves(const TrainerHistory *history, const char *path, Error *error);
 
 // The resident memory of this process in bytes (Linux /proc/self/statm), 0 when unknown.

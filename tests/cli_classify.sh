@@ -96,9 +96,19 @@ grep -q '^solved' "$tmp/xor" && [ -s "$tmp/xor.svg" ] || fail "xor: no 'solved' 
     --out "$tmp/s.safetensors" > /dev/null 2>&1 || fail "train --schedule cosine failed"
 expect_error "a warmup longer than the run" "warmup" "$groundup" train --data data/mnist --epochs 1 --schedule cosine --warmup 1000000
 expect_error "an unknown schedule" "--schedule" "$groundup" train --data data/mnist --schedule linear
+# one-cycle, clipping by value, L1 and --early-stop (the alias of --patience); the gradient norm in the SVG
+"$groundup" train --data data/mnist --epochs 2 --hidden 16 --batch 256 --optimizer momentum --lr 0.05 \
+    --schedule one-cycle --clip-value 0.1 --l1 1e-5 --validation 1000 --early-stop 1 --out "$tmp/c.safetensors" \
+    > "$tmp/cycle" 2>&1 || fail "train --schedule one-cycle --clip-value --l1 --early-stop failed: $(cat "$tmp/cycle")"
+grep -q "gradient norm" "$tmp/c.svg" || fail "the curves SVG has no gradient-norm panel"
+expect_error "an unknown optimizer" "--optimizer: unknown optimizer" "$groundup" train --data data/mnist --optimizer lion
+expect_error "clip by norm and by value" "contradict" "$groundup" train --data data/mnist --clip-norm 1 --clip-value 1
+expect_error "a negative L1" "--l1" "$groundup" train --data data/mnist --l1 -1
+expect_error "patience 0" "--early-stop" "$groundup" train --data data/mnist --validation 100 --early-stop 0
+expect_error "a warmup with a constant rate" "--warmup" "$groundup" train --data data/mnist --warmup 5
 
 # every successful run's figures are finite
-finite_outputs "$tmp/out" "$tmp/train" "$tmp/eval" "$tmp/predict" "$tmp/resume" "$tmp/val" "$tmp/bn" "$tmp/xor"
+finite_outputs "$tmp/out" "$tmp/train" "$tmp/eval" "$tmp/predict" "$tmp/resume" "$tmp/val" "$tmp/bn" "$tmp/xor" "$tmp/cycle"
 
 # --- errors
 mkdir -p "$tmp/broken"

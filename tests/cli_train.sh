@@ -65,7 +65,46 @@ for option in --lr --context --hidden; do
 done
 [ "$(grep -c warning "$D/ignored.err")" -eq 3 ] || fail "three warnings expected: $(grep warning "$D/ignored.err")"
 
+# --- optimizers, schedules, clipping, L1, early stopping --------------------------------
+"$G" train --arch mlp --data data/names.txt --context 16 --batch 8 --steps 40 --eval-every 10 --block 3 --embed 8 \
+    --hidden 32 --optimizer sgd --lr 0.1 --schedule one-cycle --clip-value 0.5 --l1 1e-5 --early-stop 3 \
+    --out "$D/sgd.ckpt" --samples 0 >"$D/sgd.out" 2>"$D/sgd.err" || fail "sgd one-cycle: $(cat "$D/sgd.err")"
+grep -q "^step 1/40 .*|g| [0-9]" "$D/sgd.err" || fail "the progress line shows the gradient norm: $(head -n 3 "$D/sgd.err")"
+grep -q "gradient norm" "$D/sgd.svg" || fail "the SVG has the gradient-norm panel"
+grep -q "best validation loss .* kept in $D/sgd.best.ckpt" "$D/sgd.out" && [ -s "$D/sgd.best.ckpt" ] ||
+    fail "early stopping names and writes the best checkpoint: $(cat "$D/sgd.out")"
+"$G" train --resume "$D/sgd.ckpt" --steps 50 --samples 0 >"$D/sgd-resume.out" 2>"$D/sgd-resume.err" ||
+    fail "resume an SGD run: $(cat "$D/sgd-resume.err")"
+grep -q "warning" "$D/sgd-resume.err" && fail "resuming SGD warns: $(grep warning "$D/sgd-resume.err")"
+"$G" train --arch mlp --data data/names.txt --context 16 --batch 8 --steps 200 --eval-every 5 --eval-batches 2 \
+    --block 3 --embed 6 --hidden 24 --optimizer sgd --schedule constant --lr 3 --early-stop 2 --out "$D/es.ckpt" \
+    --samples 0 >"$D/es.out" 2>"$D/es.err" || fail "early stop: $(cat "$D/es.err")"
+grep -q "^early stop at step" "$D/es.out" && grep -q "^early stop at step" "$D/es.err" ||
+    fail "an lr of 3 stops early: $(cat "$D/es.out")"
+# A checkpoint from before --optimizer (tests/fixtures/checkpoint) resumes as the AdamW run it was.
+cp tests/fixtures/checkpoint/before_optimizer_choice.ckpt "$D/older.ckpt"
+"$G" train --resume "$D/older.ckpt" --steps 9 --samples 0 >"$D/older.out" 2>"$D/older.err" ||
+    fail "resume an older checkpoint: $(cat "$D/older.err")"
+grep -q "step 9:" "$D/older.out" || fail "the older checkpoint ran to step 9: $(cat "$D/older.out")"
+# The old spelling --clip is --clip-norm.
+"$G" train --arch mlp --data data/names.txt --context 16 --batch 8 --steps 3 --block 3 --embed 8 --hidden 32 \
+    --clip 0.5 --out "$D/clip.ckpt" --samples 0 >/dev/null 2>"$D/clip.err" || fail "--clip: $(cat "$D/clip.err")"
+
 # --- bad input ------------------------------------------------------------------------
+T=(train --arch mlp --data data/names.txt --steps 5 --out "$D/x.ckpt")
+expect_error "unknown optimizer" "--optimizer: unknown optimizer 'adagrad'" "$G" "${T[@]}" --optimizer adagrad
+expect_error "unknown schedule" "--schedule: unknown schedule 'linear'" "$G" "${T[@]}" --schedule linear
+expect_error "negative weight decay" "--weight-decay" "$G" "${T[@]}" --weight-decay -0.1
+expect_error "negative L1" "--l1" "$G" "${T[@]}" --l1 -1e-4
+expect_error "negative clip value" "--clip-value" "$G" "${T[@]}" --clip-value -1
+expect_error "negative clip norm" "--clip-norm" "$G" "${T[@]}" --clip-norm -1
+expect_error "clip by norm and by value" "contradict" "$G" "${T[@]}" --clip-norm 1 --clip-value 0.5
+expect_error "--clip and --clip-value" "contradict" "$G" "${T[@]}" --clip 1 --clip-value 0.5
+expect_error "patience 0" "--early-stop" "$G" "${T[@]}" --early-stop 0
+expect_error "dropout on a language model" "--dropout is not implemented" "$G" "${T[@]}" --dropout 0.1
+expect_error "a warmup without a warming schedule" "warmup" "$G" "${T[@]}" --schedule constant --warmup 3
+expect_error "step decay by time without a step size" "step size" "$G" train --arch mlp --data data/names.txt \
+    --time 1 --schedule step --out "$D/x.ckpt"
 expect_error "missing data" "cannot open" "$G" train --arch bigram --data "$D/none.txt" --out "$D/x.ckpt"
 : >"$D/empty.txt"
 expect_error "empty data" "empty file" "$G" train --arch bigram --data "$D/empty.txt" --out "$D/x.ckpt"

@@ -285,7 +285,85 @@ static void early_stopping_and_resume(void) {
     labelled_set_free(&train), labelled_set_free(&validation);
 }
 
+// After epoch 2, copies the run's checkpoint (context: {from, to}) aside.
+static void copy_after_epoch_2(void *context, const EpochRecord *record) {
+    const char *const *paths = context;
+    if (record->epoch != 2) return;
+    FILE *from = fopen(paths[0], "rb"), *to = fopen(paths[1], "wb");
+    char buffer[4096];
+    size_t n;
+    while (from && to && (n = fread(buffer, 1, sizeof buffer, from)) > 0) fwrite(buffer, 1, n, to);
+    if (from) fclose(from);
+    if (to) fclose(to);
+}
+
+// Every optimizer kind (and the new schedules, clipping by value, L1) resumes exactly: 4
+// epochs in one run end with the same weights, bit for bit, as resuming that run's checkpoint
+// of epoch 2 for the last 2.
+static void every_optimizer_resumes_exactly(void) {
+    Error error;
+    Random rng;
+    random_seed(&rng, 21);
+    enum { N = 120 };
+    float inputs[N * 4];
+    int labels[N];
+    for (int i = 0; i < N; i++) {
+        labels[i] = i % 2;
+        for (int j = 0; j < 4; j++) inputs[i * 4 + j] = random_normal(&rng, labels[i] ? 1.0f : -1.0f, 1.0f);
+    }
+    LabelledSet train;
+    REQUIRE(labelled_set_create(&train, inputs, labels, N, 1, (int[]){4}, 2, &error) == 0, "%s", error.message);
+    TrainerHistory *history = calloc(1, sizeof *history);
+    REQUIRE(history, "out of memory");
+    const char *checkpoint = check_path("kinds.safetensors"), *epoch_2 = check_path("kinds2.safetensors");
+    const char *paths[2] = {checkpoint, epoch_2};
+    TrainerCallbacks copier = {(void *)paths, NULL, copy_after_epoch_2};
+    static const ScheduleKind schedules[N_OPTIMIZER_KINDS] = {SCHEDULE_ONE_CYCLE, SCHEDULE_COSINE, SCHEDULE_STEP_DECAY,
+                                                              SCHEDULE_CONSTANT, SCHEDULE_WARMUP_COSINE, SCHEDULE_ONE_CYCLE};
+    for (int k = 0; k < N_OPTIMIZER_KINDS; k++) {
+        float *weights[2] = {NULL, NULL};
+        long n = 0;
+        for (int split = 0; split < 2; split++) {
+            Random init;
+            random_seed(&init, 4);
+            Mlp mlp;
+            REQUIRE(mlp_classifier_create(&mlp, (int[]){4, 8, 2}, 3, NULL, &init, &error) == 0, "%s", error.message);
+            Classifier classifier = mlp_as_classifier(&mlp);
+            TrainerConfig config = {.epochs = 4, .batch_size = 16, .lr = k <= OPTIMIZER_NESTEROV ? 0.1f : 1e-2f,
+                                    .schedule = schedules[k], .gamma = 0.5f, .optimizer = (OptimizerKind)k,
+                                    .weight_decay = 1e-3f, .seed = 5, .checkpoint_path = checkpoint,
+                                    .clip_value = 0.5f, .l1 = 1e-4f};
+            if (split) config.resume_path = epoch_2;
+            CHECK(classifier_train(&classifier, &train, NULL, &config, split ? NULL : &copier, history, &error) == 0, "%s: %s",
+                  optimizer_kind_name((OptimizerKind)k), error.message);
+            CHECK(history->records[history->n_epochs - 1].grad_norm > 0.0 &&
+                      history->records[history->n_epochs - 1].max_grad_norm >= history->records[history->n_epochs - 1].grad_norm,
+                  "the epoch records the gradient norm");
+            n = 0;
+            for (int i = 0; i < mlp.params.count; i++) n += mlp.params.entries[i].tensor->size;
+            weights[split] = malloc(sizeof(float) * (size_t)n);
+            REQUIRE(weights[split], "out of memory");
+            for (int i = 0, at = 0; i < mlp.params.count; i++) {
+                const Tensor *t = mlp.params.entries[i].tensor;
+                memcpy(weights[split] + at, t->data, sizeof(float) * (size_t)t->size);
+                at += (int)t->size;
+            }
+            mlp_classifier_free(&mlp);
+        }
+        CHECK(memcmp(weights[0], weights[1], sizeof(float) * (size_t)n) == 0, "%s, %s: resumed weights differ",
+              optimizer_kind_name((OptimizerKind)k), schedule_kind_name(schedules[k]));
+        free(weights[0]), free(weights[1]);
+    }
+    TrainerConfig both = {.epochs = 1, .batch_size = 16, .lr = 1e-2f, .clip = 1.0f, .clip_value = 1.0f};
+    CHECK(trainer_check(&both, N, &error) == -1 && strstr(error.message, "not both"), "norm and value: %s", error.message);
+    TrainerConfig negative = {.epochs = 1, .batch_size = 16, .lr = 1e-2f, .l1 = -1.0f};
+    CHECK(trainer_check(&negative, N, &error) == -1 && strstr(error.message, ">= 0"), "negative L1: %s", error.message);
+    free(history);
+    labelled_set_free(&train);
+}
+
 static const CheckCase CASES[] = {
+    {"every optimizer resumes exactly", every_optimizer_resumes_exactly},
     {"early stopping, best weights, resume", early_stopping_and_resume},
     {"1,000 steps: no memory growth, the loss falls", check_memory_and_learning},
     {"initialisers", check_init},

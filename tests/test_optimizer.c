@@ -453,7 +453,71 @@ static void test_problems(void) {
     CHECK(optimizer_problem_logistic(&rejected, 0, 3, 1, &error) == -1, "0 samples accepted");
 }
 
+// Plain cosine is warmup+cosine with no warmup; one-cycle rises from base/25 to base along a
+// half cosine over W steps, then falls as the cosine; names parse both ways.
+static void test_cosine_and_one_cycle(void) {
+    Error error;
+    const double pi = acos(-1.0);
+    Schedule cosine = {.kind = SCHEDULE_COSINE, .base_lr = 1e-2f, .warmup_steps = 123, .total_steps = 200, .min_lr = 1e-3f};
+    CHECK(schedule_check(&cosine, &error) == 0, "%s", error.message);
+    Schedule no_warmup = cosine;
+    no_warmup.kind = SCHEDULE_WARMUP_COSINE, no_warmup.warmup_steps = 0;
+    for (long step = 0; step <= 220; step += 11)
+        CHECK(schedule_lr(&cosine, step) == schedule_lr(&no_warmup, step), "step %ld: cosine %g, warmup-cosine(0) %g", step,
+              (double)schedule_lr(&cosine, step), (double)schedule_lr(&no_warmup, step));
+    CHECK_NEAR(schedule_lr(&cosine, 0), 1e-2, 1e-9);
+    CHECK_NEAR(schedule_lr(&cosine, 100), 5.5e-3, 1e-9);  // half way
+    CHECK_NEAR(schedule_lr(&cosine, 50), 1e-3 + 9e-3 * 0.5 * (1 + cos(pi / 4)), 1e-9);
+    CHECK_NEAR(schedule_lr(&cosine, 200), 1e-3, 1e-9);
+    CHECK_NEAR(schedule_lr_at(&cosine, 7, 0.5), 5.5e-3, 1e-9);  // over a time budget: the progress
+
+    Schedule cycle = {.kind = SCHEDULE_ONE_CYCLE, .base_lr = 1.0f, .warmup_steps = 30, .total_steps = 100, .min_lr = 1e-4f};
+    CHECK(schedule_check(&cycle, &error) == 0, "%s", error.message);
+    CHECK_NEAR(schedule_lr(&cycle, 0), 1.0 / 25, 1e-7);  // starts at base / 25
+    CHECK_NEAR(schedule_lr(&cycle, 15), 0.04 + 0.96 * 0.5, 1e-6);  // half the rise: the middle
+    CHECK_NEAR(schedule_lr(&cycle, 10), 0.04 + 0.96 * 0.5 * (1 - cos(pi / 3)), 1e-6);
+    CHECK_NEAR(schedule_lr(&cycle, 30), 1.0, 1e-7);  // the peak
+    CHECK_NEAR(schedule_lr(&cycle, 65), 1e-4 + (1 - 1e-4) * 0.5, 1e-6);  // half the fall
+    CHECK_NEAR(schedule_lr(&cycle, 100), 1e-4, 1e-9);
+    CHECK_NEAR(schedule_lr(&cycle, 1000), 1e-4, 1e-9);
+    for (long step = 0; step < 100; step++) {
+        float now = schedule_lr(&cycle, step), next = schedule_lr(&cycle, step + 1);
+        if (step < 30 ? next < now : next > now) {
+            CHECK(0, "one-cycle not up then down at step %ld: %g -> %g", step, (double)now, (double)next);
+            break;
+        }
+    }
+    Schedule flat = cycle;
+    flat.warmup_steps = 0;
+    CHECK(schedule_check(&flat, &error) == -1 && strstr(error.message, "one-cycle"), "one-cycle without a rise: %s",
+          error.message);
+
+    static const char *const names[] = {"constant", "step", "warmup-cosine", "cosine", "one-cycle"};
+    for (int k = 0; k < N_SCHEDULE_KINDS; k++) {
+        ScheduleKind kind = SCHEDULE_CONSTANT;
+        CHECK(schedule_kind_parse(names[k], &kind, &error) == 0 && (int)kind == k && !strcmp(schedule_kind_name(kind), names[k]),
+              "%s parses to %d", names[k], (int)kind);
+    }
+    ScheduleKind kind;
+    CHECK(schedule_kind_parse("linear", &kind, &error) == -1 && strstr(error.message, "linear"), "unknown: %s",
+          error.message);
+}
+
+// Clipping by value clamps each coordinate (the direction can turn); L1 adds λ sign(p).
+static void test_clip_value_and_l1(void) {
+    float grads[5] = {3.0f, -0.2f, -7.0f, 0.5f, 0.0f};
+    gradient_clip_value(grads, 5, 0.5f);
+    const float clipped[5] = {0.5f, -0.2f, -0.5f, 0.5f, 0.0f};
+    for (int i = 0; i < 5; i++) CHECK(grads[i] == clipped[i], "grads[%d] = %g, expected %g", i, grads[i], clipped[i]);
+    const float params[5] = {2.0f, -1.0f, 0.0f, 1e-30f, -3.0f};
+    gradient_add_l1(grads, params, 5, 0.25f);
+    const float expected[5] = {0.75f, -0.45f, -0.5f, 0.75f, -0.25f};  // sign(0) = 0
+    for (int i = 0; i < 5; i++) CHECK(grads[i] == expected[i], "l1: grads[%d] = %g, expected %g", i, grads[i], expected[i]);
+}
+
 static const CheckCase CASES[] = {
+    {"cosine and one-cycle schedules", test_cosine_and_one_cycle},
+    {"clipping by value and L1", test_clip_value_and_l1},
     {"hand-computed steps", test_hand_computed_steps},
     {"adamw's first step by hand", test_adamw_first_step_by_hand},
     {"parallel adamw equals serial", test_parallel_adamw},

@@ -52,29 +52,32 @@ static long file_bytes(const char *path, unsigned char **bytes) {
     return file_read_all(path, bytes, &n, &error) == 0 ? (long)n : -1;
 }
 
-// Run A: the tiny MLP (initialised from seed 99), 30 steps without a break, saved to path.
-static int run_a(Model *a, TrainState *state_a, Names *names, const char *path) {
+// Run A: the tiny MLP (initialised from seed 99), trained by train_config without a break,
+// saved to path.
+static int run_a(Model *a, TrainState *state_a, Names *names, TrainConfig train_config, const char *path) {
     Error error = {{0}};
     ModelConfig config = tiny_mlp(text_vocab_size(&names->tokenizer));
-    TrainConfig train_config = tiny_run();
     Random init;
     random_seed(&init, 99);
     int ok = model_init(a, &config, &init, &error) == 0 &&
              train_state_init(state_a, &train_config, a, "data/names.txt", &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
-    TrainRun run = {a, &names->tokenizer, &names->data, state_a, path, NULL, NULL, NULL, NULL};
+    TrainRun run = {a, &names->tokenizer, &names->data, state_a, path, NULL, NULL, NULL, NULL, NULL};
     ok = train_run(&run, &error) == TRAIN_FINISHED;
     CHECK(ok, "%s", error.message);
     return ok ? 0 : -1;
 }
 
+static int same_curve(const LossCurve *a, const LossCurve *b) {
+    int same = a->n == b->n;
+    for (int i = 0; same && i < a->n; i++) same = a->losses[i] == b->losses[i] && a->steps[i] == b->steps[i];
+    return same;
+}
+
 // Run B, the same as A, stopped after step 13 and resumed from its checkpoint, ends with
-// bit-identical losses and parameters.
-static void stopped_and_resumed_equals_uninterrupted(void) {
-    REQUIRE(check_directory()[0], "no temporary directory");
-    Names names;
-    REQUIRE(names_load(&names) == 0, "cannot load the names");
+// bit-identical losses, gradient norms and parameters. what names the run in messages.
+static void check_resume_is_exact(Names *names, TrainConfig train_config, const char *what) {
     Error error = {{0}};
     char path_a[256], path_b[256], svg[256];
     snprintf(path_a, sizeof path_a, "%s/a.ckpt", check_directory());
@@ -82,12 +85,12 @@ static void stopped_and_resumed_equals_uninterrupted(void) {
     snprintf(svg, sizeof svg, "%s/b.svg", check_directory());
     Model a;
     TrainState state_a;
-    REQUIRE(run_a(&a, &state_a, &names, path_a) == 0, "run A failed");
-    CHECK(state_a.step == 30 && state_a.train_curve.n == 30, "30 steps recorded");
-    CHECK(state_a.val_curve.n == 4, "validation at steps 0, 10, 20, 30: %d", state_a.val_curve.n);
+    REQUIRE(run_a(&a, &state_a, names, train_config, path_a) == 0, "%s: run A failed", what);
+    long steps = train_config.max_steps;
+    CHECK(state_a.step == steps && state_a.train_curve.n == steps && state_a.norm_curve.n == steps,
+          "%s: %ld steps recorded", what, steps);
 
-    ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
-    TrainConfig train_config = tiny_run();
+    ModelConfig config = tiny_mlp(text_vocab_size(&names->tokenizer));
     Random init;
     random_seed(&init, 99);
     Model b;
@@ -96,9 +99,9 @@ static void stopped_and_resumed_equals_uninterrupted(void) {
     REQUIRE(train_state_init(&state_b, &train_config, &b, "data/names.txt", &error) == 0, "%s", error.message);
     volatile sig_atomic_t stop = 0;
     StopAt stopper = {&stop, 13};
-    TrainRun run_b = {&b, &names.tokenizer, &names.data, &state_b, path_b, NULL, &stop, stop_at, &stopper};
-    CHECK(train_run(&run_b, &error) == TRAIN_STOPPED, "stopped: %s", error.message);
-    CHECK(state_b.step == 13, "stopped at step %ld", state_b.step);
+    TrainRun run_b = {&b, &names->tokenizer, &names->data, &state_b, path_b, NULL, &stop, stop_at, &stopper, NULL};
+    CHECK(train_run(&run_b, &error) == TRAIN_STOPPED, "%s: stopped: %s", what, error.message);
+    CHECK(state_b.step == 13, "%s: stopped at step %ld", what, state_b.step);
     model_free(&b);
     train_state_free(&state_b);
 
@@ -108,21 +111,21 @@ static void stopped_and_resumed_equals_uninterrupted(void) {
     int has_training = 0;
     REQUIRE(checkpoint_load(path_b, &resumed, &resumed_tokenizer, &resumed_state, &has_training, &error) == 0, "%s",
             error.message);
-    CHECK(has_training && resumed_state.step == 13, "resumed at step %ld", resumed_state.step);
-    TrainRun run_c = {&resumed, &resumed_tokenizer, &names.data, &resumed_state, path_b, svg, NULL, NULL, NULL};
-    CHECK(train_run(&run_c, &error) == TRAIN_FINISHED, "%s", error.message);
-    CHECK(resumed_state.train_curve.n == 30, "30 steps after resuming: %d", resumed_state.train_curve.n);
-    int same = resumed_state.train_curve.n == state_a.train_curve.n;
-    for (int i = 0; same && i < state_a.train_curve.n; i++)
-        same = resumed_state.train_curve.losses[i] == state_a.train_curve.losses[i];
-    CHECK(same, "train losses bit-identical after resuming");
-    same = resumed_state.val_curve.n == state_a.val_curve.n;
-    for (int i = 0; same && i < state_a.val_curve.n; i++)
-        same = resumed_state.val_curve.losses[i] == state_a.val_curve.losses[i];
-    CHECK(same, "validation losses bit-identical after resuming");
-    CHECK(memcmp(resumed.params, a.params, sizeof(float) * (size_t)a.n_params) == 0, "parameters bit-identical");
-    CHECK(state_a.train_curve.losses[29] < state_a.train_curve.losses[0], "the loss went down: %g -> %g",
-          state_a.train_curve.losses[0], state_a.train_curve.losses[29]);
+    CHECK(has_training && resumed_state.step == 13, "%s: resumed at step %ld", what, resumed_state.step);
+    CHECK(resumed_state.config.optimizer == train_config.optimizer &&
+              resumed_state.optimizer.config.kind == train_config.optimizer &&
+              resumed_state.config.schedule == train_config.schedule &&
+              resumed_state.config.grad_clip_value == train_config.grad_clip_value &&
+              resumed_state.config.l1 == train_config.l1 && resumed_state.config.patience == train_config.patience,
+          "%s: the checkpoint keeps the optimizer, schedule, clipping, L1 and patience", what);
+    TrainRun run_c = {&resumed, &resumed_tokenizer, &names->data, &resumed_state, path_b, svg, NULL, NULL, NULL, NULL};
+    CHECK(train_run(&run_c, &error) == TRAIN_FINISHED, "%s: %s", what, error.message);
+    CHECK(same_curve(&resumed_state.train_curve, &state_a.train_curve), "%s: train losses bit-identical after resuming", what);
+    CHECK(same_curve(&resumed_state.val_curve, &state_a.val_curve), "%s: validation losses bit-identical", what);
+    CHECK(same_curve(&resumed_state.norm_curve, &state_a.norm_curve), "%s: gradient norms bit-identical", what);
+    CHECK(memcmp(resumed.params, a.params, sizeof(float) * (size_t)a.n_params) == 0, "%s: parameters bit-identical", what);
+    CHECK(state_a.train_curve.losses[steps - 1] < state_a.train_curve.losses[0], "%s: the loss went down: %g -> %g", what,
+          state_a.train_curve.losses[0], state_a.train_curve.losses[steps - 1]);
     FILE *svg_file = fopen(svg, "r");
     CHECK(svg_file != NULL, "loss-curve SVG written");
     if (svg_file) fclose(svg_file);
@@ -134,11 +137,45 @@ static void stopped_and_resumed_equals_uninterrupted(void) {
     remove(path_a);
     remove(path_b);
     remove(svg);
+}
+
+static void stopped_and_resumed_equals_uninterrupted(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    TrainConfig c = tiny_run();
+    check_resume_is_exact(&names, c, "AdamW, warmup-cosine");
+    CHECK(c.max_steps == 30 && c.eval_every == 10, "the run the comments describe");
     names_free(&names);
 }
 
-// NaN: an absurd learning rate blows the loss up; the run names the step and the
-// checkpoint saved before (run A's file) is untouched.
+// Every optimizer's state (none for SGD, m for momentum and Nesterov, v for RMSprop, both for
+// Adam) and every schedule survive the checkpoint: resuming is exact for each, with the
+// other options (clipping by value, L1, patience) on too.
+static void every_optimizer_resumes_exactly(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    static const ScheduleKind schedules[N_OPTIMIZER_KINDS] = {SCHEDULE_CONSTANT, SCHEDULE_STEP_DECAY, SCHEDULE_COSINE,
+                                                              SCHEDULE_ONE_CYCLE, SCHEDULE_WARMUP_COSINE, SCHEDULE_ONE_CYCLE};
+    for (int k = 0; k < N_OPTIMIZER_KINDS; k++) {
+        TrainConfig c = tiny_run();
+        c.optimizer = (OptimizerKind)k;
+        c.schedule = schedules[k];
+        c.warmup_steps = c.schedule == SCHEDULE_WARMUP_COSINE || c.schedule == SCHEDULE_ONE_CYCLE ? 5 : -1;
+        c.learning_rate = k <= OPTIMIZER_NESTEROV ? 0.1f : 1e-2f;
+        c.min_learning_rate = c.learning_rate / 10;
+        c.grad_clip = 0.0f;
+        c.grad_clip_value = 0.5f;
+        c.l1 = 1e-5f;
+        c.patience = 3;
+        char what[96];
+        snprintf(what, sizeof what, "%s, %s", optimizer_kind_name(c.optimizer), schedule_kind_name(c.schedule));
+        check_resume_is_exact(&names, c, what);
+    }
+    names_free(&names);
+}
+
 static void a_nan_loss_stops_and_keeps_the_checkpoint(void) {
     REQUIRE(check_directory()[0], "no temporary directory");
     Names names;
@@ -148,7 +185,7 @@ static void a_nan_loss_stops_and_keeps_the_checkpoint(void) {
     snprintf(path_a, sizeof path_a, "%s/nan.ckpt", check_directory());
     Model a;
     TrainState state_a;
-    REQUIRE(run_a(&a, &state_a, &names, path_a) == 0, "run A failed");
+    REQUIRE(run_a(&a, &state_a, &names, tiny_run(), path_a) == 0, "run A failed");
     unsigned char *before = NULL, *after = NULL;
     long before_size = file_bytes(path_a, &before);
     TrainConfig wild = tiny_run();
@@ -158,7 +195,7 @@ static void a_nan_loss_stops_and_keeps_the_checkpoint(void) {
     wild.grad_clip = 0.0f;
     TrainState state_wild;
     REQUIRE(train_state_init(&state_wild, &wild, &a, "data/names.txt", &error) == 0, "%s", error.message);
-    TrainRun run_wild = {&a, &names.tokenizer, &names.data, &state_wild, path_a, NULL, NULL, NULL, NULL};
+    TrainRun run_wild = {&a, &names.tokenizer, &names.data, &state_wild, path_a, NULL, NULL, NULL, NULL, NULL};
     CHECK(train_run(&run_wild, &error) < 0, "diverging run must fail");
     CHECK(strstr(error.message, "step ") && (strstr(error.message, "nan") || strstr(error.message, "infinite")),
           "message names the step and the value: %s", error.message);
@@ -191,7 +228,7 @@ static void too_little_data_and_too_long_a_context(void) {
     short_data.n_train = 10;
     TrainState state_short;
     train_state_init(&state_short, &train_config, &a, "data/names.txt", &error);
-    TrainRun run_short = {&a, &names.tokenizer, &short_data, &state_short, NULL, NULL, NULL, NULL, NULL};
+    TrainRun run_short = {&a, &names.tokenizer, &short_data, &state_short, NULL, NULL, NULL, NULL, NULL, NULL};
     CHECK(train_run(&run_short, &error) < 0 && strstr(error.message, "fewer than one sequence"), "short data: %s",
           error.message);
     train_state_free(&state_short);
@@ -220,7 +257,7 @@ static void the_mlp_beats_the_counting_bigram(void) {
     fit_config.seq_len = 32;
     TrainState fit_state;
     train_state_init(&fit_state, &fit_config, &bigram, "data/names.txt", &error);
-    TrainRun fit_run = {&bigram, &names.tokenizer, &names.data, &fit_state, NULL, NULL, NULL, NULL, NULL};
+    TrainRun fit_run = {&bigram, &names.tokenizer, &names.data, &fit_state, NULL, NULL, NULL, NULL, NULL, NULL};
     REQUIRE(train_run(&fit_run, &error) == TRAIN_FINISHED, "%s", error.message);
     float bigram_val = fit_state.val_curve.losses[0];
     CHECK(bigram_val > 2.35f && bigram_val < 2.55f, "counting bigram validation loss %g, expected about 2.45", bigram_val);
@@ -240,7 +277,7 @@ static void the_mlp_beats_the_counting_bigram(void) {
     mlp_train.eval_batches = 12;
     TrainState mlp_state;
     train_state_init(&mlp_state, &mlp_train, &mlp, "data/names.txt", &error);
-    TrainRun mlp_run = {&mlp, &names.tokenizer, &names.data, &mlp_state, NULL, NULL, NULL, NULL, NULL};
+    TrainRun mlp_run = {&mlp, &names.tokenizer, &names.data, &mlp_state, NULL, NULL, NULL, NULL, NULL, NULL};
     REQUIRE(train_run(&mlp_run, &error) == TRAIN_FINISHED, "%s", error.message);
     float mlp_val = mlp_state.val_curve.losses[mlp_state.val_curve.n - 1];
     fprintf(stderr, "validation: counting bigram %.4f, MLP after 250 steps %.4f\n", bigram_val, mlp_val);
@@ -280,7 +317,7 @@ static void divergence_names_the_last_save(void) {
                 train_state_init(&state, &train_config, &model, "data/names.txt", &error) == 0,
             "%s", error.message);
     Poison poison = {&model};
-    TrainRun run = {&model, &names.tokenizer, &names.data, &state, path, NULL, NULL, poison_after_save, &poison};
+    TrainRun run = {&model, &names.tokenizer, &names.data, &state, path, NULL, NULL, poison_after_save, &poison, NULL};
     CHECK(train_run(&run, &error) < 0 && strstr(error.message, "step 11: the loss is nan") &&
               strstr(error.message, "the last good checkpoint is") && strstr(error.message, "(step 10)"),
           "%s", error.message);
@@ -327,7 +364,7 @@ static void run_logged(Names *names, TrainConfig train_config, StepLog *log, dou
     float *before = malloc(sizeof(float) * (size_t)model.n_trainable);
     REQUIRE(before, "out of memory");
     memcpy(before, model.params, sizeof(float) * (size_t)model.n_trainable);
-    TrainRun run = {&model, &names->tokenizer, &names->data, &state, NULL, NULL, NULL, log_steps, log};
+    TrainRun run = {&model, &names->tokenizer, &names->data, &state, NULL, NULL, NULL, log_steps, log, NULL};
     CHECK(train_run(&run, &error) == TRAIN_FINISHED, "%s", error.message);
     *largest_change = 0.0;
     for (long i = 0; i < model.n_trainable; i++)
@@ -424,7 +461,7 @@ static void the_loop_applies_the_scheduled_rate(void) {
         memcpy(before, model.params, sizeof(float) * (size_t)model.n_trainable);
         volatile sig_atomic_t stop = 0;
         StopAt after_one = {&stop, 1};
-        TrainRun run = {&model, &names.tokenizer, &names.data, &state, NULL, NULL, &stop, stop_at, &after_one};
+        TrainRun run = {&model, &names.tokenizer, &names.data, &state, NULL, NULL, &stop, stop_at, &after_one, NULL};
         CHECK(train_run(&run, &error) == TRAIN_STOPPED && state.step == 1, "one step: %s", error.message);
         double largest = 0.0;
         for (long i = 0; i < model.n_trainable; i++) largest = fmax(largest, fabs((double)model.params[i] - before[i]));
@@ -437,6 +474,135 @@ static void the_loop_applies_the_scheduled_rate(void) {
     names_free(&names);
 }
 
+// Early stopping: SGD at a rate so high the validation loss stops improving ends the run
+// once `patience` validations in a row found no better loss; the best-loss checkpoint holds
+// the weights whose validation loss was the best, and it is the curve's minimum.
+static void early_stopping_keeps_the_best(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    char path[256], best[256];
+    snprintf(path, sizeof path, "%s/es.ckpt", check_directory());
+    snprintf(best, sizeof best, "%s/es.best.ckpt", check_directory());
+    ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
+    TrainConfig c = tiny_run();
+    c.optimizer = OPTIMIZER_SGD, c.schedule = SCHEDULE_CONSTANT, c.warmup_steps = -1, c.learning_rate = 3.0f;
+    c.max_steps = 300, c.eval_every = 5, c.patience = 2;
+    Random init;
+    random_seed(&init, 99);
+    Model model;
+    TrainState state;
+    REQUIRE(model_init(&model, &config, &init, &error) == 0 &&
+                train_state_init(&state, &c, &model, "data/names.txt", &error) == 0,
+            "%s", error.message);
+    TrainRun run = {&model, &names.tokenizer, &names.data, &state, path, NULL, NULL, NULL, NULL, best};
+    CHECK(train_run(&run, &error) == TRAIN_FINISHED, "%s", error.message);
+    CHECK(state.stopped_early && state.step < 300, "stopped early at step %ld", state.step);
+    CHECK(state.evals_since_best == 2 && state.step == state.best_step + 2 * 5,
+          "two validations after the best (step %ld) without a better one, stopped at %ld", state.best_step, state.step);
+    float lowest = INFINITY;
+    for (int i = 0; i < state.val_curve.n; i++) lowest = fminf(lowest, state.val_curve.losses[i]);
+    CHECK(state.best_val_loss == lowest, "the best %g is the curve's minimum %g", state.best_val_loss, lowest);
+    Model kept;
+    TextTokenizer kept_tokenizer;
+    TrainState kept_state;
+    int has_training = 0;
+    REQUIRE(checkpoint_load(best, &kept, &kept_tokenizer, &kept_state, &has_training, &error) == 0, "%s", error.message);
+    CHECK(kept_state.step == state.best_step, "the kept checkpoint is of step %ld, the best %ld", kept_state.step,
+          state.best_step);
+    float kept_loss = 0.0f;
+    REQUIRE(model_prepare(&kept, c.batch_size, c.seq_len, 0, &error) == 0, "%s", error.message);
+    CHECK(train_validation_loss(&kept, &names.data, &c, &kept_loss, &error) == 0, "%s", error.message);
+    CHECK(kept_loss == state.best_val_loss, "the kept weights' validation loss %g is the best %g", kept_loss,
+          state.best_val_loss);
+    model_free(&kept), text_tokenizer_free(&kept_tokenizer), train_state_free(&kept_state);
+    model_free(&model), train_state_free(&state);
+    remove(path), remove(best);
+    names_free(&names);
+}
+
+// Clipping by value bounds each coordinate: SGD with a constant rate lr moves no weight by
+// more than lr·v in a step. L1 pulls weights towards 0: with a large λ the weights' mean
+// magnitude after training is smaller than without.
+static void the_loop_clips_by_value_and_adds_l1(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    TrainConfig c = tiny_run();
+    c.eval_every = 0, c.max_steps = 1, c.warmup_steps = -1, c.weight_decay = 0.0f;
+    c.optimizer = OPTIMIZER_SGD, c.schedule = SCHEDULE_CONSTANT, c.learning_rate = 0.5f, c.grad_clip = 0.0f;
+    StepLog log;
+    double change, elapsed;
+    long steps;
+    run_logged(&names, c, &log, &change, &steps, &elapsed);
+    double unclipped = change;
+    c.grad_clip_value = 1e-3f;
+    run_logged(&names, c, &log, &change, &steps, &elapsed);
+    CHECK(change <= 0.5 * 1e-3 + 1e-7 && unclipped > 10 * change,  // 1e-7: float rounding of w - step
+          "one step clipped at 1e-3 moved a weight by %g (unclipped %g), at most lr v = %g", change, unclipped, 5e-4);
+    Error error = {{0}};
+    TrainConfig both = c;
+    both.grad_clip = 1.0f;
+    Model model;
+    TrainState state;
+    ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
+    REQUIRE(model_init(&model, &config, NULL, &error) == 0, "%s", error.message);
+    REQUIRE(train_state_init(&state, &both, &model, "data/names.txt", &error) == 0, "%s", error.message);
+    TrainRun run = {&model, &names.tokenizer, &names.data, &state, NULL, NULL, NULL, NULL, NULL, NULL};
+    CHECK(train_run(&run, &error) == -1 && strstr(error.message, "not both"), "norm and value clipping together: %s",
+          error.message);
+    train_state_free(&state);
+    TrainConfig negative = c;
+    negative.l1 = -1.0f;
+    REQUIRE(train_state_init(&state, &negative, &model, "data/names.txt", &error) == 0, "%s", error.message);
+    CHECK(train_run(&run, &error) == -1 && strstr(error.message, "L1"), "a negative L1: %s", error.message);
+    train_state_free(&state);
+    model_free(&model);
+    // The L1 step: SGD adds lr·λ·sign(w) to each weight's step, so with λ = 10 the largest
+    // change is lr·λ = 5 give or take the loss gradient's own largest step.
+    c.grad_clip_value = 0.0f, c.l1 = 10.0f;
+    run_logged(&names, c, &log, &change, &steps, &elapsed);
+    CHECK(fabs(change - 5.0) <= unclipped + 1e-5, "one L1 step moved a weight by %g, expected lr λ = 5 within %g",
+          change, unclipped);
+    names_free(&names);
+}
+
+// A checkpoint written before the optimizer and schedule could be chosen (no training
+// extension) loads as AdamW with warmup + cosine and resumes.
+static void an_older_checkpoint_resumes(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    Model model;
+    TextTokenizer tokenizer;
+    TrainState state;
+    int has_training = 0;
+    REQUIRE(checkpoint_load("tests/fixtures/checkpoint/before_optimizer_choice.ckpt", &model, &tokenizer, &state,
+                            &has_training, &error) == 0,
+            "%s", error.message);
+    CHECK(has_training && state.step == 6 && state.config.optimizer == OPTIMIZER_ADAMW &&
+              state.optimizer.config.kind == OPTIMIZER_ADAMW && state.config.schedule == SCHEDULE_WARMUP_COSINE,
+          "step %ld, optimizer %d, schedule %d", state.step, (int)state.config.optimizer, (int)state.config.schedule);
+    CHECK(state.config.patience == 0 && state.config.l1 == 0.0f && state.config.grad_clip_value == 0.0f &&
+              state.config.grad_clip == 1.0f && state.norm_curve.n == 0 && isinf(state.best_val_loss),
+          "the defaults for what the file does not have");
+    CHECK(state.optimizer.config.momentum == 0.9f && state.optimizer.config.rms_decay == 0.99f, "foundations' defaults");
+    state.config.max_steps = 9;
+    char path[256];
+    snprintf(path, sizeof path, "%s/older.ckpt", check_directory());
+    TrainRun run = {&model, &tokenizer, &names.data, &state, path, NULL, NULL, NULL, NULL, NULL};
+    CHECK(train_run(&run, &error) == TRAIN_FINISHED && state.step == 9 && state.norm_curve.n == 3, "resumed: %s",
+          error.message);
+    model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
+    REQUIRE(checkpoint_load(path, &model, &tokenizer, &state, &has_training, &error) == 0, "%s", error.message);
+    CHECK(state.step == 9 && state.norm_curve.n == 3 && state.config.schedule == SCHEDULE_WARMUP_COSINE,
+          "saved again in the new format");
+    model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
+    remove(path);
+    names_free(&names);
+}
+
 static const CheckCase CASES[] = {
     {"the loop follows the schedule", the_loop_follows_the_schedule},
     {"the loop clips gradients", the_loop_clips_gradients},
@@ -444,6 +610,10 @@ static const CheckCase CASES[] = {
     {"the loop keeps a time budget", the_loop_keeps_a_time_budget},
     {"divergence names the last save", divergence_names_the_last_save},
     {"stopped and resumed equals uninterrupted", stopped_and_resumed_equals_uninterrupted},
+    {"every optimizer resumes exactly", every_optimizer_resumes_exactly},
+    {"an older checkpoint resumes", an_older_checkpoint_resumes},
+    {"early stopping keeps the best", early_stopping_keeps_the_best},
+    {"the loop clips by value and adds L1", the_loop_clips_by_value_and_adds_l1},
     {"a NaN loss stops the run and keeps the checkpoint", a_nan_loss_stops_and_keeps_the_checkpoint},
     {"too little data and too long a context are errors", too_little_data_and_too_long_a_context},
     {"the MLP beats the counting bigram", the_mlp_beats_the_counting_bigram},

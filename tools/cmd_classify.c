@@ -198,7 +198,7 @@ int classify_train(int argc, char **argv) {
     const char *optimizer_name = "adam", *schedule_name = "constant";
     ModelOptions model_options = {"256,128", 0, -1.0f, NULL, 0, 16, "1-1-1"};
     long warmup = 0, seed = 1;
-    float gamma = 0.5f, min_lr = 0.0f, lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f;
+    float gamma = 0.5f, min_lr = 0.0f, lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f, clip_value = 0.0f, l1 = 0.0f;
     int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0;
     const Option options[] = {
         {"--arch", OPTION_STRING, &arch, "mlp | lenet5 | resnet | alexnet | unet (default mlp; on --resume, the checkpoint's)"},
@@ -207,12 +207,15 @@ int classify_train(int argc, char **argv) {
         {"--batch", OPTION_INT, &batch, "images per step"},
         {"--lr", OPTION_FLOAT, &lr, "learning rate"},
         {"--optimizer", OPTION_STRING, &optimizer_name, "sgd | momentum | nesterov | rmsprop | adam | adamw"},
-        {"--schedule", OPTION_STRING, &schedule_name, "constant | step (x gamma each epoch) | cosine (warmup, then down to --min-lr)"},
+        {"--schedule", OPTION_STRING, &schedule_name, "constant | step (x gamma each epoch) | cosine (down to --min-lr; with --warmup N: warmup-cosine) | warmup-cosine | one-cycle (up from lr/25 over --warmup steps, default 30%, then down)"},
         {"--gamma", OPTION_FLOAT, &gamma, "step schedule: factor per epoch"},
-        {"--warmup", OPTION_LONG, &warmup, "cosine schedule: warmup steps"},
-        {"--min-lr", OPTION_FLOAT, &min_lr, "cosine schedule: final learning rate"},
+        {"--warmup", OPTION_LONG, &warmup, "warmup-cosine: warmup steps; one-cycle: rising steps"},
+        {"--min-lr", OPTION_FLOAT, &min_lr, "cosine schedules: final learning rate"},
         {"--weight-decay", OPTION_FLOAT, &weight_decay, "weight decay on the matrices and kernels (none on biases and norms)"},
-        {"--clip", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--l1", OPTION_FLOAT, &l1, "L1 penalty on the matrices and kernels: adds l1 * sign(w) to their gradients"},
+        {"--clip-norm", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--clip", OPTION_FLOAT, &clip, "the same as --clip-norm"},
+        {"--clip-value", OPTION_FLOAT, &clip_value, "clamp every gradient to [-v, v] instead (0: none)"},
         {"--hidden", OPTION_STRING, &model_options.hidden, "mlp: hidden layer sizes, comma-separated"},
         {"--batch-norm", OPTION_FLAG, &model_options.batch_norm, "mlp: batch normalisation before each hidden ReLU (bn1, bn2, ...)"},
         {"--dropout", OPTION_FLOAT, &model_options.dropout, "mlp: dropout probability after each hidden ReLU (default 0); alexnet: before fc1 and fc2 (default 0.5)"},
@@ -221,7 +224,8 @@ int classify_train(int argc, char **argv) {
         {"--width", OPTION_INT, &model_options.width, "resnet: channels of the first stage (doubled in each next)"},
         {"--blocks", OPTION_STRING, &model_options.blocks, "resnet: BasicBlocks per stage"},
         {"--validation", OPTION_INT, &validation, "training images held out for validation (0: none)"},
-        {"--patience", OPTION_INT, &patience, "stop after this many epochs without a better validation accuracy (0: never)"},
+        {"--patience", OPTION_INT, &patience, "stop after this many epochs without a better validation accuracy (default: never)"},
+        {"--early-stop", OPTION_INT, &patience, "the same as --patience"},
         {"--seed", OPTION_LONG, &seed, "seed of the initialisation, the split and the shuffles"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, optimizer, epoch, arch; default out/ARCH.safetensors); curves SVG beside it"},
@@ -234,15 +238,24 @@ int classify_train(int argc, char **argv) {
     if (!data) return fail("train", "--data DIR is required");
     if (epochs < 1 || epochs > 1000 || batch < 1 || validation < 0 || patience < 0 || threads < 0)
         return fail("train", "--epochs 1..1000, --batch >= 1, --validation, --patience and --threads >= 0");
+    if ((option_given(argc, argv, "--patience") || option_given(argc, argv, "--early-stop")) && patience < 1)
+        return fail("train", "--early-stop (--patience) must be at least 1 epoch without a better validation accuracy");
     if (patience > 0 && validation == 0) return fail("train", "--patience needs a validation set (--validation N)");
+    if (!(weight_decay >= 0.0f) || !(l1 >= 0.0f) || !(clip >= 0.0f) || !(clip_value >= 0.0f))
+        return fail("train", "--weight-decay, --l1, --clip-norm and --clip-value must be >= 0");
+    if (clip > 0.0f && clip_value > 0.0f)
+        return fail("train", "--clip-norm and --clip-value contradict: clip by norm or by value");
     if (threads > 0) omp_set_num_threads(threads);
     Error error = {{0}};
     TrainerConfig config = {epochs, batch, lr, SCHEDULE_CONSTANT, gamma, warmup, min_lr, OPTIMIZER_ADAM, weight_decay,
-                            clip, (unsigned long long)seed + 1, patience, out, NULL, resume, NULL, 0};
-    if (!strcmp(schedule_name, "step")) config.schedule = SCHEDULE_STEP_DECAY;
-    else if (!strcmp(schedule_name, "cosine")) config.schedule = SCHEDULE_WARMUP_COSINE;
-    else if (strcmp(schedule_name, "constant")) return fail("train", "--schedule: constant, step or cosine");
-    if (optimizer_kind_parse(optimizer_name, &config.optimizer, &error)) return fail("train", error.message);
+                            clip, (unsigned long long)seed + 1, patience, out, NULL, resume, NULL, 0, clip_value, l1};
+    if (schedule_kind_parse(schedule_name, &config.schedule, &error))
+        return error_prefix(&error, "--schedule"), fail("train", error.message);
+    if (config.schedule == SCHEDULE_COSINE && warmup > 0) config.schedule = SCHEDULE_WARMUP_COSINE;  // as before one-cycle
+    if (warmup > 0 && config.schedule != SCHEDULE_WARMUP_COSINE && config.schedule != SCHEDULE_ONE_CYCLE)
+        return fail("train", "--warmup needs --schedule warmup-cosine (or cosine) or one-cycle");
+    if (optimizer_kind_parse(optimizer_name, &config.optimizer, &error))
+        return error_prefix(&error, "--optimizer"), fail("train", error.message);
 
     LabelledSet all = {0}, train = {0}, held_out = {0}, test = {0};
     ImageClassifier *model = calloc(1, sizeof *model);

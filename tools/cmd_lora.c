@@ -37,7 +37,7 @@ static int lora_train(int argc, char **argv) {
     const char *base_path = NULL, *data_path = NULL, *targets_text = "attn,mlp", *out_path = NULL;
     const char *data_directory = NULL;
     TrainOptions train = {.batch = 16, .context = 0, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
-                          .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
+                          .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f, .gamma = 0.1f};
     int rank = 8, full = 0;
     float alpha = 16.0f;
     const Option own[] = {
@@ -60,8 +60,8 @@ static int lora_train(int argc, char **argv) {
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
     if (!base_path || !data_path) return fail("lora train", "--base MODEL and --data FILE are required");
-    if (train_options_problem(&train)) return fail("lora train", train_options_problem(&train));
     Error error = {{0}};
+    if (train_options_check(&train, argc, argv, &error)) return fail("lora train", error.message);
     int targets = 0;
     if (!full && lora_parse_targets(targets_text, &targets, &error)) return fail("lora train", error.message);
     if (train.threads > 0) omp_set_num_threads(train.threads);
@@ -78,7 +78,7 @@ static int lora_train(int argc, char **argv) {
     memset(&source, 0, sizeof source);
     memset(&data, 0, sizeof data);
     int status = 1;
-    char cache_dir[1100], svg_path[1100];
+    char cache_dir[1100], svg_path[1100], best_path[1100];
 
     // The base: memory-mapped and only read for LoRA; read into memory to be trained with --full.
     if (full ? checkpoint_load(base_path, &model, &tokenizer, NULL, NULL, &error)
@@ -123,11 +123,13 @@ static int lora_train(int argc, char **argv) {
     // model is the base, bit for bit).
     if (evaluate(&model, data.val, data.n_val, data.val_bytes, 0, &before, &error)) goto done;
 
-    TrainConfig config = train_config_from(&train, 300);
-    if (train_state_init(&state, &config, &model, data_path, &error)) goto done;
+    TrainConfig config;
+    if (train_config_from(&train, 300, &config, &error) || train_state_init(&state, &config, &model, data_path, &error))
+        goto done;
     svg_path_for(out_path, svg_path, sizeof svg_path);
+    best_path_for(out_path, best_path, sizeof best_path);
     Printer printer = printer_for(train.eval_every);
-    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL};
+    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL, best_path};
     if (train_check(&run, &error)) goto done;
     long trained = model_count_parameters(&model);  // the adapters (or the base), without alignment gaps
     fprintf(stderr, "%s: %ld of the base's %ld parameters trained, %ld train / %ld validation tokens from %s, %d threads\n",

@@ -32,7 +32,7 @@ int command_train(int argc, char **argv) {
     // The values shown by --help are the main job's (a small GPT-2 on Moby-Dick with a 4096-token
     // BPE for 5 minutes); options not given take their stage's defaults (gpt/defaults.h).
     TrainOptions train = {.batch = 16, .context = 128, .eval_every = 100, .eval_batches = 10, .warmup = -1, .seed = 1,
-                          .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f};
+                          .lr = 2e-3f, .min_lr = -1.0f, .clip = 1.0f, .gamma = 0.1f};
     int n_samples = 3, sample_tokens = 200;
     int layers = 4, heads = 4, dim = 256;                        // gpt2
     int block = 8, embed = 16, hidden = 200, batch_norm = 0;     // mlp
@@ -58,8 +58,9 @@ int command_train(int argc, char **argv) {
         {"--data-dir", OPTION_STRING, &data_directory, "the bundled data (gpt2/ for --tokenizer gpt2); default: found"},
     };
     const char *usage = "groundup train --arch bigram|mlp|gpt2 [--data FILE] [--tokenizer char|bpe:N|FILE|gpt2] "
-                        "[--steps N | --time SECONDS] [--batch B] [--context T] [--lr X] [--seed S] [--out FILE] "
-                        "[--resume FILE] [model size options]";
+                        "[--steps N | --time SECONDS] [--batch B] [--context T] [--lr X] [--optimizer NAME] "
+                        "[--schedule NAME] [--clip-norm X | --clip-value X] [--weight-decay X] [--l1 X] "
+                        "[--early-stop P] [--seed S] [--out FILE] [--resume FILE] [model size options]";
     enum { N_OWN = sizeof own / sizeof own[0] };
     Option options[N_OWN + TRAIN_OPTION_COUNT];
     memcpy(options, own, sizeof own);
@@ -68,11 +69,11 @@ int command_train(int argc, char **argv) {
     if (parsed == OPTIONS_HELP) return 0;
     if (parsed != OPTIONS_OK) return 2;
 
-    if (train_options_problem(&train)) return fail_with(train_options_problem(&train));
+    Error error = {{0}};
+    if (train_options_check(&train, argc, argv, &error)) return fail_with(error.message);
     if (n_samples < 0 || sample_tokens < 0) return fail_with("--samples and --sample-tokens must be >= 0");
     if (train.threads > 0) omp_set_num_threads(train.threads);
 
-    Error error = {{0}};
     Model model;
     TextTokenizer tokenizer;
     TrainState state;
@@ -83,7 +84,7 @@ int command_train(int argc, char **argv) {
     memset(&state, 0, sizeof state);
     memset(&source, 0, sizeof source);
     memset(&data, 0, sizeof data);
-    char default_out[256], cache_dir[1100], svg_path[1100];
+    char default_out[256], cache_dir[1100], svg_path[1100], best_path[1100];
     int status = 1;
 
     if (resume_path) {
@@ -161,17 +162,20 @@ int command_train(int argc, char **argv) {
         random_seed(&init, (uint64_t)train.seed ^ 0x5eed1a17ULL);  // its own stream, apart from the batches'
         if (model_init(&model, &config, &init, &error)) goto done;
 
-        TrainConfig train_config = train_config_from(&train, 1000);
-        if (train_state_init(&state, &train_config, &model, data_path, &error)) goto done;
+        TrainConfig train_config;
+        if (train_config_from(&train, 1000, &train_config, &error) ||
+            train_state_init(&state, &train_config, &model, data_path, &error))
+            goto done;
     }
     directory_of(out_path, cache_dir, sizeof cache_dir);
     if (make_directories(cache_dir, &error)) goto done;
     strncat(cache_dir, "/cache", sizeof cache_dir - strlen(cache_dir) - 1);
     if (dataset_init(&data, &source, &tokenizer, cache_dir, &error)) goto done;
     svg_path_for(out_path, svg_path, sizeof svg_path);
+    best_path_for(out_path, best_path, sizeof best_path);
 
     Printer printer = printer_for(state.config.eval_every);
-    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL};
+    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL, best_path};
     if (train_check(&run, &error)) goto done;
 
     char description[96];
@@ -190,6 +194,10 @@ int command_train(int argc, char **argv) {
         printf("step %ld: train loss %.4f, validation loss %.4f (nats per token)\n", state.step,
                (double)train_curve->losses[train_curve->n - 1], (double)val_curve->losses[val_curve->n - 1]);
     printf("checkpoint %s\nloss curves %s\n", out_path, svg_path);
+    if (state.config.patience > 0 && state.best_step > 0)
+        printf("%s at step %ld: best validation loss %.4f at step %ld, kept in %s\n",
+               state.stopped_early ? "early stop" : "no early stop", state.step, (double)state.best_val_loss,
+               state.best_step, best_path);
     if (result == TRAIN_STOPPED) {
         fprintf(stderr, "groundup: train: interrupted at step %ld; saved %s (continue with --resume %s)\n", state.step,
                 out_path, out_path);

@@ -29,8 +29,9 @@ static void format_step_line(const TrainProgress *p, char *line, size_t size) {
     char elapsed[32], remaining[32];
     format_duration(p->elapsed_seconds, elapsed, sizeof elapsed);
     format_duration(p->remaining_seconds, remaining, sizeof remaining);
-    snprintf(line, size, "step %ld/%ld  loss %.4f  lr %.2e  %.1fk tok/s  %s elapsed  %s left", p->step, p->total_steps,
-             (double)p->loss, (double)p->lr, p->tokens_per_second / 1e3, elapsed, remaining);
+    snprintf(line, size, "step %ld/%ld  loss %.4f  lr %.2e  |g| %.3g  %.1fk tok/s  %s elapsed  %s left", p->step,
+             p->total_steps, (double)p->loss, (double)p->lr, (double)p->grad_norm, p->tokens_per_second / 1e3, elapsed,
+             remaining);
 }
 
 static void on_progress(void *context, const TrainProgress *p) {
@@ -51,6 +52,9 @@ static void on_progress(void *context, const TrainProgress *p) {
     case TRAIN_EVENT_EVAL:
         fprintf(stderr, "%sstep %ld: validation loss %.4f\n", printer->terminal ? "\r\033[K" : "", p->step,
                 (double)p->val_loss);
+        if (p->stopped_early)
+            fprintf(stderr, "early stop at step %ld: the best validation loss %.4f was at step %ld\n", p->step,
+                    (double)p->best_val_loss, p->best_step);
         break;
     case TRAIN_EVENT_FITTED:
         fprintf(stderr, "fitted the counts in %.2f s: train loss %.4f, validation loss %.4f\n", p->elapsed_seconds,
@@ -70,8 +74,17 @@ int train_options_table(TrainOptions *train, Option *table) {
         {"--lr", OPTION_FLOAT, &train->lr, "peak learning rate (AdamW)"},
         {"--min-lr", OPTION_FLOAT, &train->min_lr, "final learning rate of the cosine (default lr/10)"},
         {"--warmup", OPTION_LONG, &train->warmup, "warmup steps (default 10% of the steps, at most 100)"},
-        {"--weight-decay", OPTION_FLOAT, &train->weight_decay, "AdamW's decoupled weight decay"},
-        {"--clip", OPTION_FLOAT, &train->clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--optimizer", OPTION_STRING, &train->optimizer, "sgd | momentum | nesterov | rmsprop | adam | adamw (default adamw)"},
+        {"--schedule", OPTION_STRING, &train->schedule, "constant | step | cosine | warmup-cosine | one-cycle (default warmup-cosine)"},
+        {"--gamma", OPTION_FLOAT, &train->gamma, "step schedule: factor of each drop"},
+        {"--step-size", OPTION_LONG, &train->step_size, "step schedule: steps between drops (default a third of the run)"},
+        {"--weight-decay", OPTION_FLOAT, &train->weight_decay, "weight decay (AdamW: decoupled; the others: L2 in the gradient)"},
+        {"--l1", OPTION_FLOAT, &train->l1, "L1 penalty: adds l1 * sign(w) to every gradient"},
+        {"--clip-norm", OPTION_FLOAT, &train->clip, "clip gradients to this global norm (0: no clipping)"},
+        {"--clip", OPTION_FLOAT, &train->clip, "the same as --clip-norm"},
+        {"--clip-value", OPTION_FLOAT, &train->clip_value, "clamp every gradient to [-v, v] instead (0: none)"},
+        {"--dropout", OPTION_FLOAT, &train->dropout, "dropout probability (not for the language models yet: an error)"},
+        {"--early-stop", OPTION_INT, &train->early_stop, "stop after this many validations without a better loss; the best is kept in <out>.best.ckpt"},
         {"--seed", OPTION_LONG, &train->seed, "seed of the initialisation and the batches"},
         {"--eval-every", OPTION_INT, &train->eval_every, "validation loss and a save every K steps (0: at the end only)"},
         {"--eval-batches", OPTION_INT, &train->eval_batches, "validation batches averaged"},
@@ -81,17 +94,38 @@ int train_options_table(TrainOptions *train, Option *table) {
     return TRAIN_OPTION_COUNT;
 }
 
-const char *train_options_problem(const TrainOptions *train) {
-    if (train->steps < 0) return "--steps must be positive";
-    if (train->seconds < 0.0) return "--time must be positive";
-    if (train->steps > 0 && train->seconds > 0.0) return "give --steps or --time, not both";
-    if (train->threads < 0) return "--threads must be >= 0";
-    if (train->context < 0) return "--context must be >= 0";
-    return NULL;
+int train_options_check(const TrainOptions *train, int argc, char **argv, Error *error) {
+    if (train->steps < 0) return error_set(error, "--steps must be positive");
+    if (train->seconds < 0.0) return error_set(error, "--time must be positive");
+    if (train->steps > 0 && train->seconds > 0.0) return error_set(error, "give --steps or --time, not both");
+    if (train->threads < 0) return error_set(error, "--threads must be >= 0");
+    if (train->context < 0) return error_set(error, "--context must be >= 0");
+    if (!(train->weight_decay >= 0.0f)) return error_set(error, "--weight-decay must be >= 0");
+    if (!(train->l1 >= 0.0f)) return error_set(error, "--l1 must be >= 0");
+    if (!(train->clip >= 0.0f)) return error_set(error, "--clip-norm must be >= 0");
+    if (!(train->clip_value >= 0.0f)) return error_set(error, "--clip-value must be >= 0");
+    if ((option_given(argc, argv, "--clip-norm") || option_given(argc, argv, "--clip")) &&
+        option_given(argc, argv, "--clip-value") && train->clip > 0.0f && train->clip_value > 0.0f)
+        return error_set(error, "--clip-norm and --clip-value contradict: clip by norm or by value");
+    if (!(train->gamma > 0.0f)) return error_set(error, "--gamma must be > 0");
+    if (train->step_size < 0) return error_set(error, "--step-size must be >= 1");
+    if (option_given(argc, argv, "--early-stop") && train->early_stop < 1)
+        return error_set(error, "--early-stop must be at least 1 (validations without a better loss)");
+    if (option_given(argc, argv, "--dropout"))
+        return error_set(error, "--dropout is not implemented for the language models (bigram, mlp, gpt2): the GPT-2 forward and backward have no dropout layers");
+    // The names now, before any data is read; train_config_from parses them again.
+    TrainConfig config;
+    return train_config_from(train, 1, &config, error);
 }
 
-TrainConfig train_config_from(const TrainOptions *options, long default_steps) {
+int train_config_from(const TrainOptions *options, long default_steps, TrainConfig *out, Error *error) {
     TrainConfig config = train_default_config();
+    if (options->optimizer && optimizer_kind_parse(options->optimizer, &config.optimizer, error))
+        return error_prefix(error, "--optimizer");
+    if (options->schedule && schedule_kind_parse(options->schedule, &config.schedule, error))
+        return error_prefix(error, "--schedule");
+    // "cosine" with a warmup is warmup-cosine (the classifier's --schedule cosine has meant that).
+    if (config.schedule == SCHEDULE_COSINE && options->warmup > 0) config.schedule = SCHEDULE_WARMUP_COSINE;
     config.batch_size = options->batch;
     config.seq_len = options->context;
     config.max_steps = options->seconds > 0.0 ? 0 : options->steps > 0 ? options->steps : default_steps;
@@ -100,11 +134,17 @@ TrainConfig train_config_from(const TrainOptions *options, long default_steps) {
     config.min_learning_rate = options->min_lr >= 0.0f ? options->min_lr : options->lr / 10.0f;
     config.warmup_steps = options->warmup;
     config.weight_decay = options->weight_decay;
-    config.grad_clip = options->clip;
+    config.grad_clip = options->clip_value > 0.0f ? 0.0f : options->clip;  // --clip-value replaces the default norm clip
+    config.grad_clip_value = options->clip_value;
+    config.l1 = options->l1;
+    config.gamma = options->gamma;
+    config.step_size = options->step_size;
+    config.patience = options->early_stop > 0 ? options->early_stop : 0;
     config.eval_every = options->eval_every;
     config.eval_batches = options->eval_batches;
     config.seed = (uint64_t)options->seed;
-    return config;
+    *out = config;
+    return 0;
 }
 
 Printer printer_for(long eval_every) {
@@ -172,6 +212,19 @@ void svg_path_for(const char *checkpoint, char *out, size_t size) {
     if (dot && (!slash || dot > slash)) *dot = '\0';
     size_t length = strlen(out);
     snprintf(out + length, size - length, ".svg");
+}
+
+// "out/gpt2.ckpt" -> "out/gpt2.best.ckpt"; "out/model" -> "out/model.best"
+void best_path_for(const char *checkpoint, char *out, size_t size) {
+    snprintf(out, size, "%s", checkpoint);
+    char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+    if (!dot || (slash && dot < slash)) {
+        size_t length = strlen(out);
+        snprintf(out + length, size - length, ".best");
+        return;
+    }
+    size_t stem = (size_t)(dot - out);
+    snprintf(out + stem, size - stem, ".best%s", checkpoint + stem);
 }
 
 // The directory of path ("." when none).

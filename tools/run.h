@@ -16,19 +16,27 @@ typedef struct TrainOptions {
     int batch, context, eval_every, eval_batches, threads;  // threads 0: OpenMP's default
     long steps, warmup, seed;  // steps 0: by time, or the command's default
     double seconds;            // 0: by steps
-    float lr, min_lr, weight_decay, clip;  // min_lr < 0: lr / 10
+    float lr, min_lr, weight_decay, clip;  // min_lr < 0: lr / 10; clip: by global norm
+    const char *optimizer, *schedule;      // names (foundations/optimizer.h); NULL: AdamW, warmup-cosine
+    float clip_value, l1, gamma, dropout;  // dropout < 0: not given
+    long step_size;
+    int early_stop;                        // patience in validations; < 0: not given
 } TrainOptions;
 
 // The options every training command shares (--steps --time --batch --context --lr --min-lr
-// --warmup --weight-decay --clip --seed --eval-every --eval-batches --threads), bound to
-// train's fields: written to table (room for TRAIN_OPTION_COUNT), their count returned.
-enum { TRAIN_OPTION_COUNT = 13 };
+// --warmup --weight-decay --clip-norm (alias --clip) --clip-value --l1 --optimizer --schedule
+// --gamma --step-size --dropout --early-stop --seed --eval-every --eval-batches --threads),
+// bound to train's fields: written to table (room for TRAIN_OPTION_COUNT), their count returned.
+enum { TRAIN_OPTION_COUNT = 22 };
 int train_options_table(TrainOptions *train, Option *table);
-// NULL when the values make sense, else what is wrong (for the command's one-line error).
-const char *train_options_problem(const TrainOptions *train);
+// 0 when the values make sense, else -1 and what is wrong (for the command's one-line
+// error): negative coefficients, unknown names, --clip-norm beside --clip-value, patience 0.
+// argc, argv tell which options were given.
+int train_options_check(const TrainOptions *train, int argc, char **argv, Error *error);
 
 // The training loop's config for these options; without --steps or --time, default_steps.
-TrainConfig train_config_from(const TrainOptions *options, long default_steps);
+// Fails on an unknown optimizer or schedule name.
+int train_config_from(const TrainOptions *options, long default_steps, TrainConfig *config, Error *error);
 
 // Progress on stderr: one live line on a terminal, otherwise a plain line now and then.
 typedef struct Printer {
@@ -50,6 +58,8 @@ int stopped_exit_status(void);
 
 // "out/mlp.ckpt" -> "out/mlp.svg"; "out/model" -> "out/model.svg"
 void svg_path_for(const char *checkpoint, char *out, size_t size);
+// Where early stopping keeps the best: "out/gpt2.ckpt" -> "out/gpt2.best.ckpt"
+void best_path_for(const char *checkpoint, char *out, size_t size);
 // The directory of path ("." when none).
 void directory_of(const char *path, char *out, size_t size);
 
