@@ -421,6 +421,9 @@ int maml_evaluate(const float *params, int hidden, const MamlEvaluation *evaluat
         for (int s = 0; s <= e->steps; s++) {
             mse[s] = 0.0;
             for (int k = 0; k < e->tasks; k++) mse[s] += curves[(size_t)k * ((size_t)e->steps + 1) + s] / e->tasks;
+            if (!failed && !isfinite(mse[s]))
+                failed = error_set(error, "maml evaluation: the held-out MSE is not finite after %d step%s (the "
+                                   "adaptation diverges at lr %g)", s, s == 1 ? "" : "s", (double)e->lr);
         }
     }
     for (int i = 0; works && i < threads; i++) sine_net_work_free(&works[i]);

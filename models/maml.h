@@ -155,7 +155,8 @@ typedef struct MamlEvaluation {
 
 // mse (steps + 1): the mean over held-out tasks of the MSE after 0, 1, …, steps SGD steps on
 // each task's K shots. Tasks and shots depend on the seed only, so methods are compared on
-// the same tasks. Errors: sizes < 1 (steps >= 0), a bad lr, out of memory.
+// the same tasks. Errors: sizes < 1 (steps >= 0), a bad lr, out of memory, a non-finite MSE
+// (the parameters or the adaptation diverged).
 int maml_evaluate(const float *params, int hidden, const MamlEvaluation *evaluation, double *mse, Error *error);
 
 #endif

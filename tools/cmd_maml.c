@@ -172,7 +172,8 @@ static int write_records(const MethodRun *runs, int n_runs, const MamlConfig *co
     return 0;
 }
 
-// Trains and evaluates each run in turn; progress on stderr.
+// Trains and evaluates each run in turn: a live progress line on a terminal's stderr, a line per
+// method on stdout.
 static int train_runs(MethodRun *runs, int n_runs, const MamlConfig *base, const MamlEvaluation *evaluation,
                       Error *error) {
     long size = sine_net_size(base->hidden);
@@ -188,7 +189,7 @@ static int train_runs(MethodRun *runs, int n_runs, const MamlConfig *base, const
         double start = clock_seconds();
         if (maml_train(&config, runs[r].params, show_progress, &progress, &runs[r].loss, error)) return -1;
         runs[r].seconds = clock_seconds() - start;
-        fprintf(stderr, "%s: %ld meta-steps in %.1f s, training loss %.4f (mean of the last 100 steps)\n",
+        printf("%s: %ld meta-steps in %.1f s, training loss %.4f (mean of the last 100 steps)\n",
                 progress.method, config.meta_steps, runs[r].seconds, (double)runs[r].loss);
         if (maml_evaluate(runs[r].params, base->hidden, evaluation, runs[r].mse, error)) return -1;
     }
