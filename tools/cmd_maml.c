@@ -1,7 +1,7 @@
 // groundup maml: meta-learning on sine-wave regression (models/maml.h): FOMAML, full MAML
 // (exact second order) and a pretrained baseline, then their adaptation on held-out tasks.
 //
-//   groundup maml [--method all|fomaml|maml|pretrained] [--meta-steps 4000] [--meta-batch 25]
+//   groundup maml [--method all|fomaml|maml|pretrained] [--meta-steps 20000] [--meta-batch 25]
 //                 [--shots 10] [--inner-steps 1] [--inner-lr 0.01] [--outer-lr 0.001] [--hidden 40]
 //                 [--test-tasks 100] [--test-steps 10] [--test-seed 1000] [--seed 1]
 //                 [--out out/maml.safetensors] [--svg out/maml_adaptation.svg] [--fits-svg out/maml_fits.svg]
@@ -202,7 +202,7 @@ int command_maml(int argc, char **argv) {
     MamlConfig config = maml_default_config(MAML_FIRST_ORDER);
     MamlEvaluation evaluation = {100, 10, 10, 100, 0.01f, 1000};
     long seed = 1, test_seed = 1000;
-    config.meta_steps = 4000;
+    config.meta_steps = 20000;
     const Option options[] = {
         {"--method", OPTION_STRING, &method_name, "fomaml, maml (exact second order), pretrained, or all"},
         {"--meta-steps", OPTION_LONG, &config.meta_steps, "outer Adam steps (the paper: 70000)"},
