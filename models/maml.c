@@ -430,3 +430,23 @@ int maml_evaluate(const float *params, int hidden, const MamlEvaluation *evaluat
     free(works), free(buffers), free(data), free(tasks), free(curves);
     return failed ? -1 : 0;
 }
+
+int maml_tune_lr(const float *params, int hidden, const MamlEvaluation *evaluation, const float *candidates, int n,
+                 float *best, Error *error) {
+    if (n < 1) return error_set(error, "maml: no step sizes to tune over");
+    double *mse = malloc(sizeof(double) * ((size_t)evaluation->steps + 1)), lowest = INFINITY;
+    if (!mse) return error_set(error, "maml: out of memory");
+    for (int i = 0; i < n; i++) {
+        MamlEvaluation trial = *evaluation;
+        trial.lr = candidates[i];
+        Error trial_error = {{0}};
+        if (maml_evaluate(params, hidden, &trial, mse, &trial_error)) {
+            if (strstr(trial_error.message, "not finite")) continue;  // diverged: this step is too large
+            free(mse);
+            return error_set(error, "%s", trial_error.message);
+        }
+        if (mse[evaluation->steps] < lowest) lowest = mse[evaluation->steps], *best = candidates[i];
+    }
+    free(mse);
+    return isfinite(lowest) ? 0 : error_set(error, "maml: every step size tried diverges");
+}

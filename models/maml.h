@@ -24,9 +24,9 @@
 // Inner SGD α = 0.01; outer Adam β = 0.001; 25 tasks per meta-batch; 1 inner step in training
 // (the paper's), up to 10 at test with the same α.
 // Simplified against the paper: far fewer meta-steps than its 70,000 (the command's default
-// is what 2 shared cores do in a few minutes); the pretrained baseline is fine-tuned with the
-// same α, not an automatically tuned step size; the held-out MSE is measured on 100 evenly
-// spaced x in [−5, 5] rather than on K sampled points.
+// is what 2 shared cores do in a few minutes); the pretrained baseline's fine-tuning step is
+// tuned (maml_tune_lr) over a small grid on validation tasks; the held-out MSE is measured on
+// 100 evenly spaced x in [−5, 5] rather than on K sampled points.
 //
 // Parameters: one flat float vector in this order (PyTorch's names and shapes, H hidden):
 //   fc1.weight (H,1), fc1.bias (H), fc2.weight (H,H), fc2.bias (H), fc3.weight (1,H), fc3.bias (1).
@@ -158,5 +158,12 @@ typedef struct MamlEvaluation {
 // the same tasks. Errors: sizes < 1 (steps >= 0), a bad lr, out of memory, a non-finite MSE
 // (the parameters or the adaptation diverged).
 int maml_evaluate(const float *params, int hidden, const MamlEvaluation *evaluation, double *mse, Error *error);
+
+// The paper's baseline is fine-tuned "using an automatically tuned step size": the lr among
+// candidates (n) with the lowest mean MSE after evaluation->steps steps on the evaluation's
+// tasks (give it a seed other than the test tasks'). A candidate whose MSE is not finite loses.
+// Errors: n < 1, evaluation errors other than a diverging candidate, every candidate diverging.
+int maml_tune_lr(const float *params, int hidden, const MamlEvaluation *evaluation, const float *candidates, int n,
+                 float *best, Error *error);
 
 #endif

@@ -2,8 +2,8 @@
 // network's gradient and its exact Hessian-vector product (the R-operator) equal finite
 // differences; the second-order meta-gradient equals finite differences of the meta-objective
 // L^q(θ − α∇L^s(θ)) through two inner steps, and the first-order one differs from it; a small
-// meta-training run adapts better in one step than the pretrained baseline; bad settings are
-// errors.
+// meta-training run adapts better in one step than the pretrained baseline; the baseline's
+// step tuning picks the best candidate; bad settings are errors.
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -165,7 +165,8 @@ static void meta_gradient_matches_finite_differences(void) {
 }
 
 // A short run (20 hidden units, 600 meta-steps of 10 tasks at β = 0.005): both MAMLs adapt in
-// one step to a clearly lower held-out MSE than the pretrained network does.
+// one step to a clearly lower held-out MSE than the pretrained network does, even with its
+// step tuned.
 static void maml_beats_pretrained_after_one_step(void) {
     enum { H = 20 };
     static float params[N_MAML_METHODS][1 + H * (H + 4)];
@@ -181,9 +182,17 @@ static void maml_beats_pretrained_after_one_step(void) {
         float loss;
         REQUIRE(maml_train(&config, params[m], NULL, NULL, &loss, &error) == 0, "%s", error.message);
         CHECK(isfinite(loss) && loss < 3.5f, "%s training loss %g", maml_method_name(config.method), (double)loss);
-        REQUIRE(maml_evaluate(params[m], H, &evaluation, mse[m], &error) == 0, "%s", error.message);
+        MamlEvaluation test = evaluation;
+        if (m == MAML_PRETRAINED) {  // the baseline's step tuned on other tasks, as the command does
+            const float candidates[6] = {0.0025f, 0.005f, 0.01f, 0.02f, 0.04f, 0.08f};
+            MamlEvaluation validation = evaluation;
+            validation.seed = 1001;
+            REQUIRE(maml_tune_lr(params[m], H, &validation, candidates, 6, &test.lr, &error) == 0, "%s", error.message);
+        }
+        REQUIRE(maml_evaluate(params[m], H, &test, mse[m], &error) == 0, "%s", error.message);
     }
     double pretrained = mse[MAML_PRETRAINED][1];
+    fprintf(stderr, "after 1 step: fomaml %.3f, maml %.3f, pretrained %.3f\n", mse[0][1], mse[1][1], pretrained);
     CHECK(mse[MAML_FIRST_ORDER][1] < 0.8 * pretrained, "FOMAML after 1 step %g, pretrained %g", mse[MAML_FIRST_ORDER][1], pretrained);
     CHECK(mse[MAML_SECOND_ORDER][1] < 0.8 * pretrained, "MAML after 1 step %g, pretrained %g", mse[MAML_SECOND_ORDER][1], pretrained);
     CHECK(mse[MAML_SECOND_ORDER][1] < mse[MAML_SECOND_ORDER][0], "MAML's step lowers the MSE: %g -> %g",
@@ -206,6 +215,33 @@ static void evaluation_is_deterministic_across_threads(void) {
     omp_set_num_threads(threads);
     REQUIRE(status == 0, "%s", error.message);
     for (int s = 0; s < 4; s++) CHECK(first[s] == second[s], "step %d: %g then %g", s, first[s], second[s]);
+}
+
+// The tuned step is the candidate with the lowest MSE after the steps; a diverging one is skipped.
+static void tuning_picks_the_lowest_mse(void) {
+    enum { H = 8 };
+    float params[1 + H * (H + 4)];
+    Random rng;
+    random_seed(&rng, 4);
+    sine_net_init(params, H, &rng);
+    MamlEvaluation evaluation = {12, 10, 3, 40, 0.01f, 9};
+    const float candidates[4] = {0.001f, 0.01f, 0.03f, 1e4f};
+    double mse[4][4];
+    Error error;
+    for (int i = 0; i < 3; i++) {
+        evaluation.lr = candidates[i];
+        REQUIRE(maml_evaluate(params, H, &evaluation, mse[i], &error) == 0, "%s", error.message);
+    }
+    evaluation.lr = candidates[3];
+    CHECK(maml_evaluate(params, H, &evaluation, mse[3], &error) == -1 && strstr(error.message, "not finite"),
+          "lr 1e4 diverges: %s", error.message);
+    float best = 0.0f;
+    REQUIRE(maml_tune_lr(params, H, &evaluation, candidates, 4, &best, &error) == 0, "%s", error.message);
+    int chosen = best == candidates[0] ? 0 : best == candidates[1] ? 1 : best == candidates[2] ? 2 : -1;
+    REQUIRE(chosen >= 0, "chose %g", (double)best);
+    for (int i = 0; i < 3; i++) CHECK(mse[chosen][3] <= mse[i][3], "lr %g: %g, chosen %g: %g", (double)candidates[i], mse[i][3], (double)best, mse[chosen][3]);
+    CHECK(maml_tune_lr(params, H, &evaluation, candidates + 3, 1, &best, &error) == -1 && strstr(error.message, "every step size"),
+          "%s", error.message);
 }
 
 static void bad_settings_are_errors(void) {
@@ -243,6 +279,7 @@ static const CheckCase CASES[] = {
     {"meta gradient matches finite differences", meta_gradient_matches_finite_differences},
     {"maml beats pretrained after one step", maml_beats_pretrained_after_one_step},
     {"evaluation is deterministic across threads", evaluation_is_deterministic_across_threads},
+    {"tuning picks the lowest mse", tuning_picks_the_lowest_mse},
     {"bad settings are errors", bad_settings_are_errors},
 };
 

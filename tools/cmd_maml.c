@@ -5,9 +5,11 @@
 //                 [--shots 10] [--inner-steps 1] [--inner-lr 0.01] [--outer-lr 0.001] [--hidden 40]
 //                 [--test-tasks 100] [--test-steps 10] [--test-seed 1000] [--seed 1]
 //                 [--out out/maml.safetensors] [--svg out/maml_adaptation.svg] [--fits-svg out/maml_fits.svg]
+//                 [--no-tune]
 //
 // Every method starts from the same initialisation and sees the same training tasks. Prints
-// the held-out MSE after 0, 1, …, test-steps SGD steps on each task's K shots; writes the
+// the held-out MSE after 0, 1, …, test-steps SGD steps on each task's K shots (with α, and the
+// pretrained baseline with the step tuned on validation tasks as in the paper); writes the
 // curves (SVG), one held-out task's fits before and after adaptation (SVG), the trained
 // parameters (safetensors, "<method>.fc1.weight", …) and a run record per method.
 #include <math.h>
@@ -33,6 +35,7 @@ typedef struct MethodRun {
     float *params;
     double seconds;
     float loss;
+    float test_lr;  // the fine-tuning step: α, or the tuned one of the pretrained baseline
     double mse[MAX_TEST_STEPS + 1];
 } MethodRun;
 
@@ -68,7 +71,7 @@ static int write_curves(const char *path, const MethodRun *runs, int n_runs, int
 
 // One held-out task: the true sine, its K shots, and each method's fit before adaptation and
 // after `steps` SGD steps on the shots.
-static int write_fits(const char *path, const MethodRun *runs, int n_runs, int hidden, int shots, int steps, float lr,
+static int write_fits(const char *path, const MethodRun *runs, int n_runs, int hidden, int shots, int steps,
                       uint64_t seed, Error *error) {
     SineNetWork work;
     if (sine_net_work_init(&work, hidden, FIT_POINTS, error)) return -1;
@@ -96,10 +99,9 @@ static int write_fits(const char *path, const MethodRun *runs, int n_runs, int h
             int run = (p - 1) / 2, adapt_steps = p % 2 ? 0 : steps;
             if (p == 0) {
                 for (int i = 0; i < FIT_POINTS; i++) y[i] = sine_task_value(task, x[i]);
-                snprintf(names[p], sizeof names[p], "A sin(x - phi), A %.2f, phi %.2f", (double)task.amplitude,
-                         (double)task.phase);
+                snprintf(names[p], sizeof names[p], "the task");
             } else {
-                maml_adapt(&work, runs[run].params, shot_x, shot_t, shots, adapt_steps, lr, adapted, NULL);
+                maml_adapt(&work, runs[run].params, shot_x, shot_t, shots, adapt_steps, runs[run].test_lr, adapted, NULL);
                 sine_net_forward(&work, adapted, x, FIT_POINTS, y);
                 snprintf(names[p], sizeof names[p], "%s, %d steps", maml_method_name(runs[run].method), adapt_steps);
             }
@@ -107,7 +109,10 @@ static int write_fits(const char *path, const MethodRun *runs, int n_runs, int h
             paths[p] = path_xy, lengths[p] = FIT_POINTS, name_pointers[p] = names[p];
         }
         const char *group[1] = {"K shots"};
-        PlanePicture picture = {.title = "one held-out task: fits before and after adaptation on its K shots",
+        char title[160];
+        snprintf(title, sizeof title, "held-out task %.2f sin(x - %.2f): fits before and after %d steps on %d shots",
+                 (double)task.amplitude, (double)task.phase, steps, shots);
+        PlanePicture picture = {.title = title,
                                 .x_min = SINE_X_MIN, .x_max = SINE_X_MAX, .y_min = -6.0f, .y_max = 6.0f,
                                 .path_xy = paths, .path_lengths = lengths, .path_names = name_pointers,
                                 .n_paths = n_paths, .points = shots_xy, .n_points = shots, .n_groups = 1,
@@ -139,13 +144,13 @@ static int write_checkpoint(const char *path, const MethodRun *runs, int n_runs,
 }
 
 static void print_table(const MethodRun *runs, int n_runs, const MamlEvaluation *evaluation) {
-    printf("held-out MSE over %d tasks (K = %d shots, SGD lr %g), after n adaptation steps:\n", evaluation->tasks,
-           evaluation->shots, (double)evaluation->lr);
-    printf("%-11s", "method");
+    printf("held-out MSE over %d tasks (K = %d shots, SGD), after n adaptation steps:\n", evaluation->tasks,
+           evaluation->shots);
+    printf("%-11s %7s", "method", "lr");
     for (int s = 0; s <= evaluation->steps; s++) printf(" %7d", s);
     printf("\n");
     for (int r = 0; r < n_runs; r++) {
-        printf("%-11s", maml_method_name(runs[r].method));
+        printf("%-11s %7g", maml_method_name(runs[r].method), (double)runs[r].test_lr);
         for (int s = 0; s <= evaluation->steps; s++) printf(" %7.3f", runs[r].mse[s]);
         printf("\n");
     }
@@ -172,10 +177,25 @@ static int write_records(const MethodRun *runs, int n_runs, const MamlConfig *co
     return 0;
 }
 
+// The pretrained baseline's fine-tuning step, as the paper's: the best of α/4 … 8α after the
+// test's number of steps on validation tasks (other than the test tasks).
+static int tune_pretrained(MethodRun *run, int hidden, const MamlEvaluation *evaluation, Error *error) {
+    const float factors[6] = {0.25f, 0.5f, 1.0f, 2.0f, 4.0f, 8.0f};
+    float candidates[6];
+    for (int i = 0; i < 6; i++) candidates[i] = factors[i] * evaluation->lr;
+    MamlEvaluation validation = *evaluation;
+    validation.seed = evaluation->seed + 1;
+    if (validation.steps == 0) validation.steps = 1;
+    if (maml_tune_lr(run->params, hidden, &validation, candidates, 6, &run->test_lr, error)) return -1;
+    printf("pretrained: fine-tuning step %g (the best of %g ... %g after %d steps on %d validation tasks)\n",
+           (double)run->test_lr, (double)candidates[0], (double)candidates[5], validation.steps, validation.tasks);
+    return 0;
+}
+
 // Trains and evaluates each run in turn: a live progress line on a terminal's stderr, a line per
 // method on stdout.
 static int train_runs(MethodRun *runs, int n_runs, const MamlConfig *base, const MamlEvaluation *evaluation,
-                      Error *error) {
+                      int tune, Error *error) {
     long size = sine_net_size(base->hidden);
     for (int r = 0; r < n_runs; r++) {
         MamlConfig config = *base;
@@ -191,7 +211,12 @@ static int train_runs(MethodRun *runs, int n_runs, const MamlConfig *base, const
         runs[r].seconds = clock_seconds() - start;
         printf("%s: %ld meta-steps in %.1f s, training loss %.4f (mean of the last 100 steps)\n",
                 progress.method, config.meta_steps, runs[r].seconds, (double)runs[r].loss);
-        if (maml_evaluate(runs[r].params, base->hidden, evaluation, runs[r].mse, error)) return -1;
+        runs[r].test_lr = evaluation->lr;
+        if (tune && runs[r].method == MAML_PRETRAINED && tune_pretrained(&runs[r], base->hidden, evaluation, error))
+            return -1;
+        MamlEvaluation test = *evaluation;
+        test.lr = runs[r].test_lr;
+        if (maml_evaluate(runs[r].params, base->hidden, &test, runs[r].mse, error)) return -1;
     }
     return 0;
 }
@@ -202,6 +227,7 @@ int command_maml(int argc, char **argv) {
     MamlConfig config = maml_default_config(MAML_FIRST_ORDER);
     MamlEvaluation evaluation = {100, 10, 10, 100, 0.01f, 1000};
     long seed = 1, test_seed = 1000;
+    int no_tune = 0;
     config.meta_steps = 20000;
     const Option options[] = {
         {"--method", OPTION_STRING, &method_name, "fomaml, maml (exact second order), pretrained, or all"},
@@ -219,8 +245,9 @@ int command_maml(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "the trained parameters (safetensors)"},
         {"--svg", OPTION_STRING, &svg, "the adaptation curves"},
         {"--fits-svg", OPTION_STRING, &fits, "one held-out task's fits before and after adaptation"},
+        {"--no-tune", OPTION_FLAG, &no_tune, "fine-tune the pretrained baseline with alpha too (default: tuned)"},
     };
-    int parsed = options_parse(argc, argv, "groundup maml [options]", options, 15, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, "groundup maml [options]", options, 16, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     Error error = {{0}};
     MethodRun runs[N_MAML_METHODS] = {{0}};
@@ -237,13 +264,12 @@ int command_maml(int argc, char **argv) {
     if (seed < 0 || test_seed < 0) return fail("maml", "--seed and --test-seed must be non-negative");
     config.seed = (uint64_t)seed;
     evaluation.shots = config.shots, evaluation.lr = config.inner_lr, evaluation.seed = (uint64_t)test_seed;
-    int status = train_runs(runs, n_runs, &config, &evaluation, &error);
+    int status = train_runs(runs, n_runs, &config, &evaluation, !no_tune, &error);
     if (!status) {
         print_table(runs, n_runs, &evaluation);
         status = write_checkpoint(out, runs, n_runs, config.hidden, &error) ||
                  write_curves(svg, runs, n_runs, evaluation.steps, &error) ||
-                 write_fits(fits, runs, n_runs, config.hidden, config.shots, evaluation.steps, config.inner_lr,
-                            evaluation.seed, &error);
+                 write_fits(fits, runs, n_runs, config.hidden, config.shots, evaluation.steps, evaluation.seed, &error);
     }
     if (!status) {
         char command[512];
