@@ -215,6 +215,11 @@ void maml_adapt(SineNetWork *work, const float *params, const float *x, const fl
     }
 }
 
+size_t maml_scratch_size(int hidden, int steps, int shots) {
+    size_t chain = ((size_t)steps + 2) * (size_t)sine_net_size(hidden), joint = 4 * (size_t)shots;
+    return chain > joint ? chain : joint;
+}
+
 float maml_task_gradient(MamlMethod method, SineNetWork *work, const float *params, const float *support_x,
                          const float *support_t, const float *query_x, const float *query_t, int shots, int steps,
                          float lr, float *grad, float *scratch) {
@@ -265,7 +270,8 @@ int maml_config_check(const MamlConfig *config, Error *error) {
 typedef struct MetaBatch {
     int threads;
     SineNetWork *works;  // (threads)
-    float *scratch;      // (threads, steps + 2, n_params)
+    size_t scratch_size; // maml_scratch_size
+    float *scratch;      // (threads, scratch_size)
     float *grads;        // (tasks, n_params)
     float *losses;       // (tasks)
     float *data;         // (tasks, 4, shots): support x, t, query x, t
@@ -282,7 +288,8 @@ static int meta_batch_init(MetaBatch *batch, const MamlConfig *config, Error *er
     size_t size = (size_t)sine_net_size(config->hidden), tasks = (size_t)config->meta_batch;
     batch->threads = omp_get_max_threads();
     batch->works = calloc((size_t)batch->threads, sizeof *batch->works);
-    batch->scratch = malloc(sizeof(float) * (size_t)batch->threads * ((size_t)config->inner_steps + 2) * size);
+    batch->scratch_size = maml_scratch_size(config->hidden, config->inner_steps, config->shots);
+    batch->scratch = malloc(sizeof(float) * (size_t)batch->threads * batch->scratch_size);
     batch->grads = malloc(sizeof(float) * tasks * size);
     batch->losses = malloc(sizeof(float) * tasks);
     batch->data = malloc(sizeof(float) * tasks * 4 * (size_t)config->shots);
@@ -313,7 +320,7 @@ static float meta_gradient(const MamlConfig *config, MetaBatch *batch, const flo
     for (int b = 0; b < B; b++) {
         int thread = omp_get_thread_num();
         const float *d = batch->data + (size_t)b * 4 * K;
-        float *scratch = batch->scratch + (size_t)thread * ((size_t)config->inner_steps + 2) * (size_t)size;
+        float *scratch = batch->scratch + (size_t)thread * batch->scratch_size;
         batch->losses[b] = maml_task_gradient(config->method, &batch->works[thread], params, d, d + K, d + 2 * K,
                                               d + 3 * K, K, config->inner_steps, config->inner_lr,
                                               batch->grads + (size_t)b * (size_t)size, scratch);

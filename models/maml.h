@@ -33,6 +33,7 @@
 #ifndef MODELS_MAML_H
 #define MODELS_MAML_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "foundations/error.h"
@@ -108,10 +109,13 @@ int maml_method_parse(const char *name, MamlMethod *method, Error *error);
 void maml_adapt(SineNetWork *work, const float *params, const float *x, const float *t, int n, int steps, float lr,
                 float *adapted, float *path);
 
+// Floats of scratch maml_task_gradient needs: max((steps + 2) · n_params, 4 · shots).
+size_t maml_scratch_size(int hidden, int steps, int shots);
+
 // One task's contribution to the meta-gradient: grad (n_params) overwritten with
 // ∇_θ L^q(θ_S) (second order), ∇L^q(θ_S) (first order) or, for PRETRAINED, ∇L(θ) on support
-// and query points together. scratch: (steps + 2) · n_params floats. Returns the loss the
-// gradient is of (L^q(θ_S), or the joint loss).
+// and query points together. scratch: maml_scratch_size(hidden, steps, shots) floats.
+// Returns the loss the gradient is of (L^q(θ_S), or the joint loss).
 float maml_task_gradient(MamlMethod method, SineNetWork *work, const float *params, const float *support_x,
                          const float *support_t, const float *query_x, const float *query_t, int shots, int steps,
                          float lr, float *grad, float *scratch);

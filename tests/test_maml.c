@@ -141,6 +141,7 @@ static void meta_gradient_matches_finite_differences(void) {
     enum { P = 1 + HIDDEN * (HIDDEN + 4) };
     static float second[P], first[P], scratch[4 * P], direction[P], moved[P], adapted[P], grad[P];
     const float lr = 0.02f;  // twice the paper's α: the second-order term is larger
+    REQUIRE(maml_scratch_size(HIDDEN, 2, N) == 4 * P, "scratch of %zu floats", maml_scratch_size(HIDDEN, 2, N));
     maml_task_gradient(MAML_SECOND_ORDER, &f.work, f.params, f.x, f.t, f.qx, f.qt, N, 2, lr, second, scratch);
     maml_task_gradient(MAML_FIRST_ORDER, &f.work, f.params, f.x, f.t, f.qx, f.qt, N, 2, lr, first, scratch);
     Random rng;
@@ -244,6 +245,22 @@ static void tuning_picks_the_lowest_mse(void) {
           "%s", error.message);
 }
 
+// More shots than the tiny network has parameters: the pretrained baseline's joint batch
+// (4K floats) still fits its scratch (the sanitizer build would see an overflow).
+static void many_shots_on_a_tiny_network(void) {
+    for (int m = 0; m < N_MAML_METHODS; m++) {
+        MamlConfig config = maml_default_config((MamlMethod)m);
+        config.hidden = 1, config.shots = 40, config.meta_batch = 3, config.meta_steps = 3;
+        float params[1 + 1 * 5], loss;
+        Random rng;
+        random_seed(&rng, 6);
+        sine_net_init(params, 1, &rng);
+        Error error;
+        CHECK(maml_train(&config, params, NULL, NULL, &loss, &error) == 0 && isfinite(loss), "%s: %s",
+              maml_method_name(config.method), error.message);
+    }
+}
+
 static void bad_settings_are_errors(void) {
     Error error = {{0}};
     MamlConfig good = maml_default_config(MAML_SECOND_ORDER);
@@ -280,6 +297,7 @@ static const CheckCase CASES[] = {
     {"maml beats pretrained after one step", maml_beats_pretrained_after_one_step},
     {"evaluation is deterministic across threads", evaluation_is_deterministic_across_threads},
     {"tuning picks the lowest mse", tuning_picks_the_lowest_mse},
+    {"many shots on a tiny network", many_shots_on_a_tiny_network},
     {"bad settings are errors", bad_settings_are_errors},
 };
 
