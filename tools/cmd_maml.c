@@ -103,15 +103,15 @@ static int write_fits(const char *path, const MethodRun *runs, int n_runs, int h
             } else {
                 maml_adapt(&work, runs[run].params, shot_x, shot_t, shots, adapt_steps, runs[run].test_lr, adapted, NULL);
                 sine_net_forward(&work, adapted, x, FIT_POINTS, y);
-                snprintf(names[p], sizeof names[p], "%s, %d steps", maml_method_name(runs[run].method), adapt_steps);
+                snprintf(names[p], sizeof names[p], "%s +%d", maml_method_name(runs[run].method), adapt_steps);
             }
             for (int i = 0; i < FIT_POINTS; i++) path_xy[2 * i] = x[i], path_xy[2 * i + 1] = y[i];
             paths[p] = path_xy, lengths[p] = FIT_POINTS, name_pointers[p] = names[p];
         }
         const char *group[1] = {"K shots"};
         char title[160];
-        snprintf(title, sizeof title, "held-out task %.2f sin(x - %.2f): fits before and after %d steps on %d shots",
-                 (double)task.amplitude, (double)task.phase, steps, shots);
+        snprintf(title, sizeof title, "%.2f sin(x - %.2f): fits after +n steps on %d shots", (double)task.amplitude,
+                 (double)task.phase, shots);
         PlanePicture picture = {.title = title,
                                 .x_min = SINE_X_MIN, .x_max = SINE_X_MAX, .y_min = -6.0f, .y_max = 6.0f,
                                 .path_xy = paths, .path_lengths = lengths, .path_names = name_pointers,
