@@ -258,7 +258,8 @@ int maml_config_check(const MamlConfig *config, Error *error) {
     if ((unsigned)config->method >= N_MAML_METHODS) return error_set(error, "maml: unknown method %d", config->method);
     if (config->hidden < 1 || config->hidden > 1000) return error_set(error, "maml: hidden units must be in 1..1000");
     if (config->shots < 1 || config->shots > 10000) return error_set(error, "maml: shots must be in 1..10000");
-    if (config->meta_batch < 1) return error_set(error, "maml: the meta-batch must have at least one task");
+    if (config->meta_batch < 1 || config->meta_batch > 100000)
+        return error_set(error, "maml: the meta-batch must have 1..100000 tasks");
     if (config->inner_steps < 1 || config->inner_steps > 1000) return error_set(error, "maml: inner steps must be in 1..1000");
     if (!rate_ok(config->inner_lr) || !rate_ok(config->outer_lr))
         return error_set(error, "maml: learning rates must be positive and finite");

@@ -135,7 +135,7 @@ typedef struct MamlConfig {
 // The paper's values above, with meta_steps 0 (the caller chooses).
 MamlConfig maml_default_config(MamlMethod method);
 // Errors: any size < 1, a non-positive or non-finite learning rate, over 10,000 shots,
-// hidden or inner steps over 1,000.
+// over 100,000 tasks per meta-batch, hidden units or inner steps over 1,000.
 int maml_config_check(const MamlConfig *config, Error *error);
 
 // Called every so often with the outer step done (1-based) and the mean loss of that step.
