@@ -14,7 +14,8 @@
 //     forward operations only and cannot differentiate a backward pass. ReLU's second
 //     derivative is 0 wherever it exists, so the R pass reuses ReLU's masks; the Hessian is
 //     still not the Gauss–Newton matrix (the cross terms between layers stay). Checked
-//     against finite differences of gradients (tests/test_maml.c).
+//     against finite differences of gradients, and the meta-gradient against PyTorch's double
+//     backward (tools/reference/maml_reference.py, tests/test_maml.c).
 //   MAML_PRETRAINED (the paper's baseline): no meta-learning; one network regresses the
 //     points of all sampled tasks jointly, and is fine-tuned on a new task like the others.
 //

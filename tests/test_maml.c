@@ -3,11 +3,14 @@
 // differences; the second-order meta-gradient equals finite differences of the meta-objective
 // L^q(θ − α∇L^s(θ)) through two inner steps, and the first-order one differs from it; a small
 // meta-training run adapts better in one step than the pretrained baseline; the baseline's
-// step tuning picks the best candidate; bad settings are errors.
+// step tuning picks the best candidate; bad settings are errors; and the meta-gradients of all
+// three methods and five MAML Adam steps match PyTorch's (its double backward).
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
+#include "foundations/optimizer.h"
+#include "foundations/safetensors.h"
 #include "models/maml.h"
 #include "tests/check.h"
 
@@ -288,7 +291,110 @@ static void bad_settings_are_errors(void) {
     CHECK(sine_net_work_init(&work, 0, 5, &error) == -1 && strstr(error.message, "positive"), "%s", error.message);
 }
 
+// ---------------------------------------------------------------------------------------
+// Against PyTorch (tests/fixtures/maml, tools/reference/maml_reference.py): the same weights and
+// 4 tasks give the same mean meta-gradients of MAML (PyTorch's double backward through two inner
+// steps), FOMAML and the pretrained baseline (1e-3 relative to each tensor's largest value),
+// the same losses (1e-5 relative), and the same meta-losses over 5 Adam steps of MAML (1e-4).
+
+enum { REF_TASKS = 4, REF_SHOTS = 10, REF_HIDDEN = 40, REF_STEPS = 2, REF_SIZE = 1 + REF_HIDDEN * (REF_HIDDEN + 4) };
+
+// The mean over the fixture's tasks of one method's task gradient; returns the mean loss.
+static double reference_meta_gradient(MamlMethod method, SineNetWork *work, const float *params, const float *const data[4],
+                                      float *grad) {
+    static float task_grad[REF_SIZE], scratch[(REF_STEPS + 2) * REF_SIZE];
+    double loss = 0.0;
+    memset(grad, 0, sizeof(float) * REF_SIZE);
+    for (int k = 0; k < REF_TASKS; k++) {
+        const float *at[4];
+        for (int j = 0; j < 4; j++) at[j] = data[j] + k * REF_SHOTS;
+        loss += maml_task_gradient(method, work, params, at[0], at[1], at[2], at[3], REF_SHOTS, REF_STEPS, 0.01f,
+                                   task_grad, scratch) / REF_TASKS;
+        for (long i = 0; i < REF_SIZE; i++) grad[i] += task_grad[i] / REF_TASKS;
+    }
+    return loss;
+}
+
+// grad (flat) against the state's "<method>.grad.<tensor>" for the six tensors.
+static void compare_meta_gradient(const char *method, const float *grad, const Safetensors *state) {
+    const char *name;
+    int ndim, shape[2];
+    long offset;
+    for (int i = 0; !sine_net_tensor(REF_HIDDEN, i, &name, &ndim, shape, &offset); i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s.grad.%s", method, name);
+        const SafetensorsTensor *t = safetensors_find(state, key);
+        long count = (long)shape[0] * (ndim == 2 ? shape[1] : 1);
+        REQUIRE(t && t->floats && t->count == count, "%s missing or of another size", key);
+        double diff = 0.0, largest = 0.0;
+        for (long j = 0; j < count; j++)
+            diff = fmax(diff, fabs((double)grad[offset + j] - t->floats[j])), largest = fmax(largest, fabs((double)t->floats[j]));
+        CHECK(diff <= 1e-3 * largest, "%s differs by %g (largest %g)", key, diff, largest);
+    }
+}
+
+static void matches_the_pytorch_reference_body(const Safetensors *params_file, const Safetensors *state) {
+    static float params[REF_SIZE], grad[REF_SIZE];
+    const char *name;
+    int ndim, shape[2];
+    long offset;
+    for (int i = 0; !sine_net_tensor(REF_HIDDEN, i, &name, &ndim, shape, &offset); i++) {
+        const SafetensorsTensor *t = safetensors_find(params_file, name);
+        REQUIRE(t && t->floats && t->count == (long)shape[0] * (ndim == 2 ? shape[1] : 1), "%s missing", name);
+        memcpy(params + offset, t->floats, sizeof(float) * (size_t)t->count);
+    }
+    const char *keys[4] = {"support_x", "support_t", "query_x", "query_t"};
+    const float *data[4];
+    for (int j = 0; j < 4; j++) {
+        const SafetensorsTensor *t = safetensors_find(state, keys[j]);
+        REQUIRE(t && t->floats && t->count == REF_TASKS * REF_SHOTS, "%s missing", keys[j]);
+        data[j] = t->floats;
+    }
+    SineNetWork work;
+    Error error;
+    REQUIRE(sine_net_work_init(&work, REF_HIDDEN, 2 * REF_SHOTS, &error) == 0, "%s", error.message);
+    for (int m = 0; m < N_MAML_METHODS; m++) {
+        const char *method = maml_method_name((MamlMethod)m);
+        char key[64];
+        snprintf(key, sizeof key, "%s.loss", method);
+        const SafetensorsTensor *loss = safetensors_find(state, key);
+        double ours = reference_meta_gradient((MamlMethod)m, &work, params, data, grad);
+        CHECK(loss && loss->floats && fabs(ours - loss->floats[0]) <= 1e-5 * fabs(loss->floats[0]), "%s: %g, PyTorch %g",
+              key, ours, loss && loss->floats ? loss->floats[0] : NAN);
+        compare_meta_gradient(method, grad, state);
+    }
+    const SafetensorsTensor *steps = safetensors_find(state, "maml.step_losses");
+    Optimizer adam;
+    OptimizerConfig adam_config = optimizer_default_config(OPTIMIZER_ADAM);
+    if (steps && steps->floats && steps->count == 5 && optimizer_init(&adam, &adam_config, REF_SIZE, &error) == 0) {
+        for (int k = 0; k < 5; k++) {
+            double ours = reference_meta_gradient(MAML_SECOND_ORDER, &work, params, data, grad);
+            CHECK(fabs(ours - steps->floats[k]) <= 1e-4 * fabs(steps->floats[k]), "Adam step %d: %g, PyTorch %g", k, ours,
+                  steps->floats[k]);
+            optimizer_step(&adam, params, grad, REF_SIZE, 1e-3f);
+        }
+        optimizer_free(&adam);
+    } else {
+        CHECK(0, "maml.step_losses: missing, not 5 of them, or no optimizer: %s", error.message);
+    }
+    sine_net_work_free(&work);
+}
+
+static void matches_the_pytorch_reference(void) {
+    Safetensors params_file, state;
+    Error error;
+    REQUIRE(safetensors_read(&params_file, "tests/fixtures/maml/PARAMS.safetensors", &error) == 0, "%s", error.message);
+    if (safetensors_read(&state, "tests/fixtures/maml/STATE.safetensors", &error)) {
+        safetensors_free(&params_file);
+        REQUIRE(0, "%s", error.message);
+    }
+    matches_the_pytorch_reference_body(&params_file, &state);
+    safetensors_free(&params_file);
+    safetensors_free(&state);
+}
+
 static const CheckCase CASES[] = {
+    {"matches the pytorch reference", matches_the_pytorch_reference},
     {"sampler keeps the ranges", sampler_keeps_the_ranges},
     {"layout and size", layout_and_size},
     {"gradient matches finite differences", gradient_matches_finite_differences},
