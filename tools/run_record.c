@@ -64,7 +64,7 @@ int run_record_write(const RunRecord *record, Error *error) {
     if (!record->metric) return error_set(error, "run record %s: no metric", record->name);
     if (!isfinite(record->value)) return error_set(error, "run record %s: %s is not finite", record->name, record->metric);
     const char *directory = run_record_directory();
-    if (!make_directories(directory, error)) return 0;
+    if (make_directories(directory, error)) return -1;
     char path[1024];
     if (snprintf(path, sizeof path, "%s/%s.json", directory, record->name) >= (int)sizeof path)
         return error_set(error, "run record: path too long");
@@ -73,13 +73,13 @@ int run_record_write(const RunRecord *record, Error *error) {
     cJSON_Delete(object);
     if (!text) return error_set(error, "run record %s: out of memory", record->name);
     SafeFile out;
-    int ok = safe_file_open(&out, path, error);
-    if (ok && (fputs(text, out.file) == EOF || fputc('\n', out.file) == EOF)) {
+    int status = safe_file_open(&out, path, error);
+    if (!status && (fputs(text, out.file) == EOF || fputc('\n', out.file) == EOF)) {
         safe_file_abort(&out);
-        ok = error_set(error, "%s: cannot write", path);
-    } else if (ok) {
-        ok = safe_file_commit(&out, error);
+        status = error_set(error, "%s: cannot write", path);
+    } else if (!status) {
+        status = safe_file_commit(&out, error);
     }
     free(text);
-    return ok;
+    return status;
 }
