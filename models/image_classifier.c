@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const CLASSIFIER_ARCH_NAMES[CLASSIFIER_ARCH_COUNT] = {"mlp", "lenet5", "resnet", "alexnet"};
+static const char *const CLASSIFIER_ARCH_NAMES[CLASSIFIER_ARCH_COUNT] = {"mlp", "lenet5", "resnet", "alexnet", "vit"};
 
 const char *classifier_arch_name(ClassifierArch arch) {
     return arch >= 0 && arch < CLASSIFIER_ARCH_COUNT ? CLASSIFIER_ARCH_NAMES[arch] : "unknown";
@@ -16,7 +16,7 @@ int classifier_arch_parse(const char *name, ClassifierArch *arch, Error *error) 
             *arch = (ClassifierArch)a;
             return 0;
         }
-    return error_set(error, "unknown architecture \"%s\" (mlp, lenet5, resnet or alexnet; unet for segmentation)", name);
+    return error_set(error, "unknown architecture \"%s\" (mlp, lenet5, resnet, alexnet or vit; unet for segmentation)", name);
 }
 
 void image_classifier_from_mlp(ImageClassifier *model, const Mlp *mlp) {
@@ -39,6 +39,11 @@ void image_classifier_from_alexnet(ImageClassifier *model, const Alexnet *alexne
     model->arch = CLASSIFIER_ALEXNET, model->alexnet = *alexnet;
 }
 
+void image_classifier_from_vit(ImageClassifier *model, const Vit *vit) {
+    memset(model, 0, sizeof *model);
+    model->arch = CLASSIFIER_VIT, model->vit = *vit;
+}
+
 // The file's architecture: its metadata, or its names.
 static int file_arch(const Safetensors *file, const char *path, ClassifierArch *arch, Error *error) {
     const char *name = safetensors_metadata(file, "arch");
@@ -53,7 +58,8 @@ static int file_arch(const Safetensors *file, const char *path, ClassifierArch *
     else if (safetensors_find(file, "conv1.weight")) *arch = CLASSIFIER_LENET5;
     else if (safetensors_find(file, "features.0.weight")) *arch = CLASSIFIER_ALEXNET;
     else if (safetensors_find(file, "fc1.weight")) *arch = CLASSIFIER_MLP;
-    else return error_set(error, "%s: no \"arch\" in its metadata and no tensor of an mlp, lenet5, resnet or alexnet", path);
+    else if (safetensors_find(file, "patch_embed.proj.weight")) *arch = CLASSIFIER_VIT;
+    else return error_set(error, "%s: no \"arch\" in its metadata and no tensor of an mlp, lenet5, resnet, alexnet or vit", path);
     return 0;
 }
 
@@ -71,6 +77,7 @@ int image_classifier_load(ImageClassifier *model, const char *path, const Classi
         if (arch == CLASSIFIER_MLP) status = mlp_classifier_from_file(&model->mlp, &file, path, error);
         else if (arch == CLASSIFIER_LENET5) status = lenet5_from_file(&model->lenet5, &file, path, error);
         else if (arch == CLASSIFIER_RESNET) status = resnet_from_file(&model->resnet, &file, path, error);
+        else if (arch == CLASSIFIER_VIT) status = vit_from_file(&model->vit, &file, path, error);
         else status = alexnet_from_file(&model->alexnet, &file, path, error);
     }
     safetensors_free(&file);
@@ -83,6 +90,7 @@ void image_classifier_free(ImageClassifier *model) {
     else if (model->arch == CLASSIFIER_LENET5) lenet5_free(&model->lenet5);
     else if (model->arch == CLASSIFIER_RESNET) resnet_free(&model->resnet);
     else if (model->arch == CLASSIFIER_ALEXNET) alexnet_free(&model->alexnet);
+    else if (model->arch == CLASSIFIER_VIT) vit_free(&model->vit);
     memset(model, 0, sizeof *model);
 }
 
@@ -90,6 +98,7 @@ Classifier image_classifier_view(ImageClassifier *model) {
     if (model->arch == CLASSIFIER_LENET5) return lenet5_as_classifier(&model->lenet5);
     if (model->arch == CLASSIFIER_RESNET) return resnet_as_classifier(&model->resnet);
     if (model->arch == CLASSIFIER_ALEXNET) return alexnet_as_classifier(&model->alexnet);
+    if (model->arch == CLASSIFIER_VIT) return vit_as_classifier(&model->vit);
     return mlp_as_classifier(&model->mlp);
 }
 
@@ -98,6 +107,11 @@ int image_classifier_metadata(const ImageClassifier *model, SafetensorsMetadata 
     if (model->arch == CLASSIFIER_ALEXNET) {
         metadata[1].key = "dropout", metadata[1].value = model->alexnet.dropout_text;
         return 2;
+    }
+    if (model->arch == CLASSIFIER_VIT) {
+        metadata[1].key = "heads", metadata[1].value = model->vit.heads_text;
+        metadata[2].key = "dropout", metadata[2].value = model->vit.dropout_text;
+        return 3;
     }
     if (model->arch != CLASSIFIER_LENET5) return 1;
     metadata[1].key = "variant", metadata[1].value = lenet5_variant(&model->lenet5);
@@ -122,6 +136,12 @@ int image_classifier_check_input(const ImageClassifier *model, int channels, int
         return error_set(error, "a %dx%d image with %d channel(s); the alexnet takes %dx%d with %d", width, height,
                          channels, ALEXNET_IMAGE_SIZE, ALEXNET_IMAGE_SIZE, in);
     }
+    if (model->arch == CLASSIFIER_VIT) {
+        const VitConfig *c = &model->vit.config;
+        if (channels == c->in_channels && height == c->image_size && width == c->image_size) return 0;
+        return error_set(error, "a %dx%d image with %d channel(s); the vit takes %dx%d with %d", width, height,
+                         channels, c->image_size, c->image_size, c->in_channels);
+    }
     if (channels == model->resnet.config.in_channels && height >= 1 && width >= 1) return 0;
     return error_set(error, "a %dx%d image with %d channel(s); the resnet takes %d channel(s)", width, height, channels,
                      model->resnet.config.in_channels);
@@ -140,6 +160,10 @@ void image_classifier_describe(const ImageClassifier *model, char *out, size_t s
         const AlexnetConfig *c = &model->alexnet.config;
         snprintf(out, size, "alexnet %d-%d-%d-%d-%d-%d-%d dropout %g", c->conv[0], c->conv[1], c->conv[2], c->conv[3],
                  c->conv[4], c->fc1, c->fc2, (double)c->dropout);
+    } else if (model->arch == CLASSIFIER_VIT) {
+        const VitConfig *c = &model->vit.config;
+        snprintf(out, size, "vit patch %d dim %d depth %d heads %d mlp %d", c->patch_size, c->dim, c->depth, c->heads,
+                 c->mlp_dim);
     } else {
         const ResnetConfig *c = &model->resnet.config;
         n = snprintf(out, size, "resnet width %d blocks ", c->widths[0]);

@@ -1,5 +1,5 @@
 // Image classification with the framework's networks (models/image_classifier.h: mlp, lenet5,
-// resnet): `groundup train --arch A --data DIR`, `groundup eval --model M --data DIR` and
+// resnet, alexnet, vit): `groundup train --arch A --data DIR`, `groundup eval --model M --data DIR` and
 // `groundup predict --model M --image FILE`. train and eval hand over here when --data is a
 // directory of IDX files (classify_wants); the text commands are unchanged. Checkpoints record
 // the architecture; eval and predict read it from them. Parses arguments, calls the libraries,
@@ -22,10 +22,11 @@
 #include "tools/run.h"
 
 // 1 when the arguments give --data DIR with DIR a directory, or an architecture that only
-// classifies images (lenet5, resnet, alexnet): image classification.
+// classifies images (lenet5, resnet, alexnet, vit): image classification.
 int classify_wants(int argc, char **argv) {
     const char *arch = option_value(argc, argv, "--arch");
-    if (arch && (strcmp(arch, "lenet5") == 0 || strcmp(arch, "resnet") == 0 || strcmp(arch, "alexnet") == 0))
+    if (arch && (strcmp(arch, "lenet5") == 0 || strcmp(arch, "resnet") == 0 || strcmp(arch, "alexnet") == 0 ||
+                 strcmp(arch, "vit") == 0))
         return 1;
     const char *data = option_value(argc, argv, "--data");
     struct stat info;
@@ -120,7 +121,25 @@ typedef struct ModelOptions {
     int original;
     int width;           // resnet
     const char *blocks;
+    int patch, dim, depth, heads;  // vit
+    float mlp_ratio;
 } ModelOptions;
+
+// A new vit for the set's images from the options (dropout below 0: none).
+static int create_vit(const ModelOptions *o, const LabelledSet *set, Random *init, ImageClassifier *model,
+                      Error *error) {
+    if (set->shape[1] != set->shape[2])
+        return error_set(error, "vit takes square images, not %dx%d", set->shape[2], set->shape[1]);
+    if (!(o->mlp_ratio > 0.0f && o->mlp_ratio <= 64.0f))
+        return error_set(error, "--mlp-ratio %g: the MLP's width over dim, in (0, 64]", (double)o->mlp_ratio);
+    int mlp_dim = (int)lroundf((float)o->dim * o->mlp_ratio);
+    VitConfig config = {set->shape[0], set->shape[1], o->patch, o->dim, o->depth, o->heads, mlp_dim < 1 ? 1 : mlp_dim,
+                        set->n_classes, o->dropout < 0.0f ? 0.0f : o->dropout};
+    Vit vit;
+    if (vit_create(&vit, &config, init, error)) return -1;
+    image_classifier_from_vit(model, &vit);
+    return 0;
+}
 
 // A new model of architecture arch for examples of shape (channels, height, width) in `classes`
 // classes, initialised from seed.
@@ -158,6 +177,8 @@ static int create_model(ClassifierArch arch, const ModelOptions *o, const Labell
         if (o->dropout >= 0.0f) config.dropout = o->dropout;
         if (alexnet_create(&alexnet, &config, &init, error)) return -1;
         image_classifier_from_alexnet(model, &alexnet);
+    } else if (arch == CLASSIFIER_VIT) {
+        return create_vit(o, set, &init, model, error);
     } else {
         Resnet resnet;
         ResnetConfig config;
@@ -193,36 +214,53 @@ void checkpoint_beside(const char *out, const char *suffix, char *path, size_t s
     snprintf(path, size, "%.*s%s", (int)length, out, suffix);
 }
 
+// For a vit, the recipe's options not given take the vit's defaults: AdamW with weight decay
+// 0.05 on the matrices, a linear warmup over the first tenth of the run's steps, then cosine
+// (the ViT paper trains with Adam, weight decay, linear warmup and decay; DeiT with AdamW 0.05
+// and cosine; transformers trained from scratch are known to need the warmup). The other
+// architectures keep the command's defaults (Adam at a constant rate).
+static void vit_recipe_defaults(int argc, char **argv, long steps, TrainerConfig *config) {
+    if (!option_given(argc, argv, "--optimizer")) config->optimizer = OPTIMIZER_ADAMW;
+    if (!option_given(argc, argv, "--weight-decay")) config->weight_decay = 0.05f;
+    if (!option_given(argc, argv, "--schedule") && !option_given(argc, argv, "--warmup"))
+        config->schedule = SCHEDULE_WARMUP_COSINE, config->warmup_steps = steps / 10;
+}
+
 int classify_train(int argc, char **argv) {
     const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
-    ModelOptions model_options = {"256,128", 0, -1.0f, NULL, 0, 16, "1-1-1"};
+    ModelOptions model_options = {"256,128", 0, -1.0f, NULL, 0, 16, "1-1-1", 7, 48, 3, 4, 2.0f};
     long warmup = 0, seed = 1;
     float gamma = 0.5f, min_lr = 0.0f, lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f, clip_value = 0.0f, l1 = 0.0f;
     int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0;
     const Option options[] = {
-        {"--arch", OPTION_STRING, &arch, "mlp | lenet5 | resnet | alexnet | unet (default mlp; on --resume, the checkpoint's)"},
+        {"--arch", OPTION_STRING, &arch, "mlp | lenet5 | resnet | alexnet | vit | unet (default mlp; on --resume, the checkpoint's)"},
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files (train-*, t10k-*, plain or .gz)"},
         {"--epochs", OPTION_INT, &epochs, "epochs"},
         {"--batch", OPTION_INT, &batch, "images per step"},
         {"--lr", OPTION_FLOAT, &lr, "learning rate"},
-        {"--optimizer", OPTION_STRING, &optimizer_name, "sgd | momentum | nesterov | rmsprop | adam | adamw"},
-        {"--schedule", OPTION_STRING, &schedule_name, "constant | step (x gamma each epoch) | cosine (down to --min-lr; with --warmup N: warmup-cosine) | warmup-cosine | one-cycle (up from lr/25 over --warmup steps, default 30%, then down)"},
+        {"--optimizer", OPTION_STRING, &optimizer_name, "sgd | momentum | nesterov | rmsprop | adam | adamw (default adam; vit: adamw)"},
+        {"--schedule", OPTION_STRING, &schedule_name, "constant | step (x gamma each epoch) | cosine (down to --min-lr; with --warmup N: warmup-cosine) | warmup-cosine | one-cycle (up from lr/25 over --warmup steps, default 30%, then down) (default constant; vit: warmup-cosine)"},
         {"--gamma", OPTION_FLOAT, &gamma, "step schedule: factor per epoch"},
-        {"--warmup", OPTION_LONG, &warmup, "warmup-cosine: warmup steps; one-cycle: rising steps"},
+        {"--warmup", OPTION_LONG, &warmup, "warmup-cosine: warmup steps (vit's default: a tenth of the run's); one-cycle: rising steps"},
         {"--min-lr", OPTION_FLOAT, &min_lr, "cosine schedules: final learning rate"},
-        {"--weight-decay", OPTION_FLOAT, &weight_decay, "weight decay on the matrices and kernels (none on biases and norms)"},
+        {"--weight-decay", OPTION_FLOAT, &weight_decay, "weight decay on the matrices and kernels, none on biases and norms (default 0; vit: 0.05)"},
         {"--l1", OPTION_FLOAT, &l1, "L1 penalty on the matrices and kernels: adds l1 * sign(w) to their gradients"},
         {"--clip-norm", OPTION_FLOAT, &clip, "clip gradients to this global norm (0: no clipping)"},
         {"--clip", OPTION_FLOAT, &clip, "the same as --clip-norm"},
         {"--clip-value", OPTION_FLOAT, &clip_value, "clamp every gradient to [-v, v] instead (0: none)"},
         {"--hidden", OPTION_STRING, &model_options.hidden, "mlp: hidden layer sizes, comma-separated"},
         {"--batch-norm", OPTION_FLAG, &model_options.batch_norm, "mlp: batch normalisation before each hidden ReLU (bn1, bn2, ...)"},
-        {"--dropout", OPTION_FLOAT, &model_options.dropout, "mlp: dropout probability after each hidden ReLU (default 0); alexnet: before fc1 and fc2 (default 0.5)"},
+        {"--dropout", OPTION_FLOAT, &model_options.dropout, "mlp: dropout probability after each hidden ReLU (default 0); alexnet: before fc1 and fc2 (default 0.5); vit: in the encoder layers (default 0)"},
         {"--sizes", OPTION_STRING, &model_options.sizes, "lenet5: conv1 and conv2 channels, fc1 and fc2 widths (6-16-120-84); alexnet: five conv channels, two fc widths (24-64-96-96-64-256-256)"},
         {"--original", OPTION_FLAG, &model_options.original, "lenet5: the original's tanh and average pooling"},
         {"--width", OPTION_INT, &model_options.width, "resnet: channels of the first stage (doubled in each next)"},
         {"--blocks", OPTION_STRING, &model_options.blocks, "resnet: BasicBlocks per stage"},
+        {"--patch", OPTION_INT, &model_options.patch, "vit: patch side in pixels (dividing the image's: 7 gives 16 patches of 28x28)"},
+        {"--dim", OPTION_INT, &model_options.dim, "vit: width D of the tokens"},
+        {"--depth", OPTION_INT, &model_options.depth, "vit: encoder layers"},
+        {"--heads", OPTION_INT, &model_options.heads, "vit: attention heads (dividing --dim)"},
+        {"--mlp-ratio", OPTION_FLOAT, &model_options.mlp_ratio, "vit: the MLP's hidden width over --dim"},
         {"--validation", OPTION_INT, &validation, "training images held out for validation (0: none)"},
         {"--patience", OPTION_INT, &patience, "stop after this many epochs without a better validation accuracy (default: never)"},
         {"--early-stop", OPTION_INT, &patience, "the same as --patience"},
@@ -231,8 +269,9 @@ int classify_train(int argc, char **argv) {
         {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, optimizer, epoch, arch; default out/ARCH.safetensors); curves SVG beside it"},
         {"--resume", OPTION_STRING, &resume, "continue the run saved in this checkpoint (its architecture and sizes)"},
     };
-    const char *usage = "groundup train --arch mlp|lenet5|resnet|alexnet --data DIR [--epochs 5] [--batch 64] [--lr 1e-3] "
-                        "[--hidden 256,128] [--sizes 6-16-120-84] [--width 16 --blocks 1-1-1] [--validation N] [--out FILE] [--resume FILE]";
+    const char *usage = "groundup train --arch mlp|lenet5|resnet|alexnet|vit --data DIR [--epochs 5] [--batch 64] [--lr 1e-3] "
+                        "[--hidden 256,128] [--sizes 6-16-120-84] [--width 16 --blocks 1-1-1] "
+                        "[--dim 48 --depth 3 --heads 4 --mlp-ratio 2] [--validation N] [--out FILE] [--resume FILE]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     if (!data) return fail("train", "--data DIR is required");
@@ -277,7 +316,8 @@ int classify_train(int argc, char **argv) {
     created = 1;
     snprintf(default_out, sizeof default_out, "out/%s.safetensors", classifier_arch_name(model->arch));
     if (!out) out = config.checkpoint_path = default_out;
-    SafetensorsMetadata metadata[2];
+    if (model->arch == CLASSIFIER_VIT) vit_recipe_defaults(argc, argv, (long)epochs * ((train.count + batch - 1) / batch), &config);
+    SafetensorsMetadata metadata[IMAGE_CLASSIFIER_MAX_METADATA];
     config.metadata = metadata;
     config.n_metadata = image_classifier_metadata(model, metadata);
     checkpoint_beside(out, ".best.safetensors", best_path, sizeof best_path);
