@@ -39,7 +39,7 @@ int command_train(int argc, char **argv) {
     int counting = 0;                                            // bigram
     float smoothing = 1.0f;
     const Option own[] = {
-        {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's); each has its own defaults for the options not given. Masked LM: --arch bert (see --arch bert --help). Images: --arch mlp|lenet5|resnet|alexnet|unet --data DIR (see --arch lenet5 --help)"},
+        {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's); each has its own defaults for the options not given. Masked LM: --arch bert (see --arch bert --help). Images: --arch mlp|lenet5|resnet|alexnet|vit|unet --data DIR (see --arch lenet5 --help)"},
         {"--data", OPTION_STRING, &data_path, "text file or llm.c token file (default data/mobydick.txt)"},
         {"--tokenizer", OPTION_STRING, &tokenizer_spec, "char | bpe:N | gpt2 | FILE (default bpe:4096 for gpt2, char for mlp and bigram; gpt2 for token files)"},
         {"--out", OPTION_STRING, &out_path, "checkpoint to write (default out/<arch>.ckpt; the SVG goes beside it)"},

@@ -1,4 +1,4 @@
-// groundup verify --arch mlp|lenet5|resnet|alexnet: a framework image classifier against the PyTorch
+// groundup verify --arch mlp|lenet5|resnet|alexnet|vit: a framework image classifier against the PyTorch
 // reference's files (tools/reference/mlp_reference.py, cnn_reference.py): prints the largest
 // differences, the AdamW steps' losses and the running statistics after them, exits 1 past the
 // tolerances. The comparison itself is models/classifier_verify.c.
@@ -49,7 +49,7 @@ int verify_classifier(int argc, char **argv) {
     int steps = 10, heads = 0;
     float lr = 1e-3f;
     const Option options[] = {
-        {"--arch", OPTION_STRING, &arch_name, "mlp | lenet5 | resnet | alexnet | transformer"},
+        {"--arch", OPTION_STRING, &arch_name, "mlp | lenet5 | resnet | alexnet | vit | transformer"},
         {"--heads", OPTION_INT, &heads, "transformer: its number of attention heads (the files do not say)"},
         {"--model", OPTION_STRING, &model_path, "PARAMS.safetensors: the reference's state_dict (conv1.weight, ...)"},
         {"--state", OPTION_STRING, &state_path,
@@ -57,7 +57,7 @@ int verify_classifier(int argc, char **argv) {
         {"--steps", OPTION_INT, &steps, "AdamW steps on the state's batch"},
         {"--lr", OPTION_FLOAT, &lr, "learning rate of those steps"},
     };
-    const char *usage = "groundup verify --arch mlp|lenet5|resnet|alexnet|transformer [--heads H] --model PARAMS.safetensors "
+    const char *usage = "groundup verify --arch mlp|lenet5|resnet|alexnet|vit|transformer [--heads H] --model PARAMS.safetensors "
                         "--state STATE.safetensors [--steps 10] [--lr 1e-3]";
     int parsed = options_parse(argc, argv, usage, options, sizeof options / sizeof *options, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;

@@ -18,7 +18,7 @@ static const Command commands[] = {
     {"quantize", "GPT-2 checkpoint -> q8_0 / q4_0 weights, with each tensor's size and error", command_quantize},
     {"convert", "GPT-2 checkpoints between llm.c's format and groundup's", command_convert},
     {"seq2seq", "sequence-to-sequence toy tasks (reverse, addition, dates) with a Transformer or a GRU/LSTM with attention: train, eval, translate", command_seq2seq},
-    {"verify", "check GPT-2, or --arch mlp|lenet5|resnet|alexnet|transformer, against a PyTorch reference's logits, loss, gradients and AdamW steps", command_verify},
+    {"verify", "check GPT-2, or --arch mlp|lenet5|resnet|alexnet|vit|transformer, against a PyTorch reference's logits, loss, gradients and AdamW steps", command_verify},
     {"tokenizer", "byte-level BPE: train, encode, decode, stats (GPT-2 compatible)", command_tokenizer},
     {"bench", "benchmarks: matmul, tokenizer, train, generate, linalg", command_bench},
     {"optimizers", "every optimizer on Rosenbrock, a quadratic, logistic regression: table + SVG", command_optimizers},
