@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "foundations/file.h"
+#include "foundations/heatmap.h"
 #include "foundations/idx.h"
 #include "foundations/image.h"
 #include "models/image_classifier.h"
@@ -207,6 +208,42 @@ static int training_model(const char *arch_name, const char *resume, const Model
     return error_prefix(error, "%s", resume ? resume : "train");
 }
 
+// The vit's picture: the class token's attention in the last layer (averaged over the heads)
+// over the patches of the first test image, drawn on the image as a heat map at path: each
+// pixel is its patch's weight × (0.2 + 0.8 · brightness), so the digit shows in the patches it
+// attends to. The weights, patch rows first, also go to stdout.
+static int write_class_attention(ImageClassifier *model, const LabelledSet *test, const char *path, Error *error) {
+    Vit *vit = &model->vit;
+    int P = vit->config.patch_size, S = vit->config.image_size, K = vit->config.classes, C = vit->config.in_channels;
+    float weights[VIT_MAX_PATCHES], to_self, probs[256];
+    if (test->count < 1 || K > 256) return 0;
+    Classifier classifier = image_classifier_view(model);
+    if (vit_class_attention(vit, test->inputs, weights, &to_self, error) ||
+        classifier_predict(&classifier, test->inputs, 1, test->n_dims, test->shape, probs, error))
+        return -1;
+    int predicted = 0;
+    for (int k = 1; k < K; k++) predicted = probs[k] > probs[predicted] ? k : predicted;
+    float *picture = malloc(sizeof(float) * (size_t)S * S);
+    if (!picture) return error_set(error, "out of memory");
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            float brightness = 0.0f;  // the channels' mean
+            for (int c = 0; c < C; c++) brightness += test->inputs[((long)c * S + y) * S + x] / (float)C;
+            brightness = brightness < 0.0f ? 0.0f : brightness > 1.0f ? 1.0f : brightness;
+            picture[y * S + x] = weights[(y / P) * (S / P) + x / P] * (0.2f + 0.8f * brightness);
+        }
+    char title[160];
+    snprintf(title, sizeof title, "ViT: the class token's attention over the %dx%d patches (last layer), test digit %d, predicted %d",
+             S / P, S / P, test->labels[0], predicted);
+    int status = heatmap_write_svg(path, title, picture, S, S, NULL, NULL, "y", "x", error);
+    free(picture);
+    if (status) return -1;
+    printf("class-token attention over the patches of test image 0 (rows; %.4f to itself):", (double)to_self);
+    for (int p = 0; p < (S / P) * (S / P); p++) printf("%s%.4f", p % (S / P) ? " " : (p ? " | " : " "), (double)weights[p]);
+    printf("\nattention %s\n", path);
+    return 0;
+}
+
 // "<out without .safetensors><suffix>" into path (declared in commands.h).
 void checkpoint_beside(const char *out, const char *suffix, char *path, size_t size) {
     size_t length = strlen(out);
@@ -299,7 +336,7 @@ int classify_train(int argc, char **argv) {
     LabelledSet all = {0}, train = {0}, held_out = {0}, test = {0};
     ImageClassifier *model = calloc(1, sizeof *model);
     TrainerHistory *history = calloc(1, sizeof *history);
-    char best_path[1100], svg_path[1100], out_directory[1100], description[128], default_out[64];
+    char best_path[1100], svg_path[1100], attention_path[1100], out_directory[1100], description[128], default_out[64];
     int status = 1, created = 0;
     if (!history || !model) {
         free(history), free(model);
@@ -335,6 +372,8 @@ int classify_train(int argc, char **argv) {
     if (classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config, &callbacks, history, &error))
         goto done;
     if (report_run(&classifier, history, &test, best_path, svg_path, out, &error)) goto done;
+    checkpoint_beside(out, ".attention.svg", attention_path, sizeof attention_path);
+    if (model->arch == CLASSIFIER_VIT && write_class_attention(model, &test, attention_path, &error)) goto done;
     status = 0;
 done:
     if (status) fail("train", error.message);
