@@ -386,7 +386,7 @@ done:
 int classify_eval(int argc, char **argv) {
     const char *model_path = NULL, *data = NULL, *split = "test";
     const Option options[] = {
-        {"--model", OPTION_STRING, &model_path, "weights (safetensors state_dict or checkpoint of an mlp, lenet5, resnet or alexnet; or a unet)"},
+        {"--model", OPTION_STRING, &model_path, "weights (safetensors state_dict or checkpoint of an mlp, lenet5, resnet, alexnet or vit; or a unet)"},
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files"},
         {"--split", OPTION_STRING, &split, "test | train"},
     };
@@ -436,7 +436,7 @@ int command_predict(int argc, char **argv) {
     if (segment_wants(argc, argv)) return segment_predict(argc, argv);  // a unet (cmd_segment.c)
     const char *model_path = NULL, *image_path = NULL;
     const Option options[] = {
-        {"--model", OPTION_STRING, &model_path, "weights of an mlp, lenet5, resnet, alexnet or unet (safetensors)"},
+        {"--model", OPTION_STRING, &model_path, "weights of an mlp, lenet5, resnet, alexnet, vit or unet (safetensors)"},
         {"--image", OPTION_STRING, &image_path, "a PGM of the model's input size (28x28 for MNIST), white digit on black"},
     };
     int parsed = options_parse(argc, argv, "groundup predict --model M --image FILE.pgm (a unet: --out MASK.pgm)", options, 2, NULL, 0, NULL);

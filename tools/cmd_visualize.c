@@ -168,7 +168,7 @@ int command_visualize(int argc, char **argv) {
     const char *model_path = NULL, *image_path = NULL, *data = "data/mnist", *out_dir = "visualize";
     int index = 0, target = -1;
     const Option options[] = {
-        {"--model", OPTION_STRING, &model_path, "a lenet5, resnet or alexnet checkpoint or state_dict (safetensors)"},
+        {"--model", OPTION_STRING, &model_path, "a lenet5, resnet, alexnet or vit checkpoint or state_dict (safetensors)"},
         {"--image", OPTION_STRING, &image_path, "the image: PNG, or PGM/PPM, of the model's input size"},
         {"--index", OPTION_INT, &index, "without --image: this image of the test split of --data"},
         {"--data", OPTION_STRING, &data, "MNIST directory (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])"},
