@@ -10,13 +10,15 @@
 # run's accuracy, then per model the median time per epoch (every epoch of every round), the median
 # CPU time (user + system) of a whole run and the median test accuracy over the seeds.
 #
-#   bench/vit_mnist.sh [BUILD_DIR] [ROUNDS] [THREADS] [EPOCHS]
+#   bench/vit_mnist.sh [BUILD_DIR] [ROUNDS] [THREADS] [EPOCHS] [pytorch|no-pytorch]
 #   bench/vit_mnist.sh build 3 2 20
+# no-pytorch leaves the PyTorch ViT out (on a loaded machine it takes 5-10x groundup's time).
 set -euo pipefail
 build=${1:-build}
 rounds=${2:-3}
 threads=${3:-2}
 epochs=${4:-20}
+pytorch=${5:-pytorch}
 export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
 source "$(dirname "$0")/openblas_core.sh"
 if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
@@ -39,8 +41,10 @@ for seed in $(seq 1 "$rounds"); do
         "${recipe[@]}" --out "$tmp/lenet5.safetensors"
     run lenet5-adam "$seed" "$build/groundup" train --arch lenet5 --data data/mnist --epochs "$epochs" --seed "$seed" \
         --out "$tmp/lenet5-adam.safetensors"
-    run torch-vit "$seed" /usr/bin/python3 tools/reference/vit_reference.py --train --data data/mnist \
-        --epochs "$epochs" --seed "$seed" --threads "$threads"
+    if [ "$pytorch" = pytorch ]; then
+        run torch-vit "$seed" /usr/bin/python3 tools/reference/vit_reference.py --train --data data/mnist \
+            --epochs "$epochs" --seed "$seed" --threads "$threads"
+    fi
 done
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 accuracies() { sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p' "$tmp/$1".[0-9]* | tr '\n' ' '; }
@@ -57,6 +61,8 @@ echo
 echo "| $epochs epochs, 8,000 images | parameters | s per epoch (median) | CPU s per run (median) | test accuracy (median) | each seed |"
 echo "|---|---:|---:|---:|---:|---|"
 row vit "ViT 7x7 patches, dim 48, 3 layers, 4 heads: groundup, AdamW + warmup/cosine" 60730
-row torch-vit "the same ViT and recipe: PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" 60730
+if [ "$pytorch" = pytorch ]; then
+    row torch-vit "the same ViT and recipe: PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" 60730
+fi
 row lenet5 "LeNet-5 6-16-120-84: groundup, the same recipe" 61706
 row lenet5-adam "LeNet-5: groundup, its default (Adam, constant)" 61706
