@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/model_checkpoint.h"
 #include "nn/state_dict.h"
 
 const int ALEXNET_LRN_SIZE = 5;
@@ -52,31 +53,20 @@ int alexnet_create(Alexnet *model, const AlexnetConfig *config, Random *rng, Err
     return 0;
 }
 
-// The tensor `name` with ndim dimensions, none empty, or NULL (with error).
-static const SafetensorsTensor *shaped(const Safetensors *file, const char *path, const char *name, int ndim,
-                                       Error *error) {
-    const SafetensorsTensor *t = safetensors_find(file, name);
-    if (!t) return error_set(error, "%s: %s is missing (not an alexnet state_dict)", path, name), NULL;
-    if (t->ndim != ndim) return error_set(error, "%s: %s has %d dimensions, expected %d", path, name, t->ndim, ndim), NULL;
-    for (int d = 0; d < ndim; d++)
-        if (t->shape[d] < 1) return error_set(error, "%s: %s has an empty dimension", path, name), NULL;
-    return t;
-}
-
 int alexnet_from_file(Alexnet *model, const Safetensors *file, const char *path, Error *error) {
     memset(model, 0, sizeof *model);
     AlexnetConfig c = alexnet_default_config();
     char name[32];
     for (int i = 0; i < ALEXNET_CONVS; i++) {
         snprintf(name, sizeof name, "features.%d.weight", FEATURE_INDEX[i]);
-        const SafetensorsTensor *conv = shaped(file, path, name, 4, error);
+        const SafetensorsTensor *conv = model_checkpoint_tensor(file, path, name, 4, "an alexnet", error);
         if (!conv) return -1;
         c.conv[i] = conv->shape[0];
         if (i == 0) c.in_channels = conv->shape[1];
     }
-    const SafetensorsTensor *fc1 = shaped(file, path, "classifier.1.weight", 2, error);
-    const SafetensorsTensor *fc2 = fc1 ? shaped(file, path, "classifier.4.weight", 2, error) : NULL;
-    const SafetensorsTensor *fc3 = fc2 ? shaped(file, path, "classifier.6.weight", 2, error) : NULL;
+    const SafetensorsTensor *fc1 = model_checkpoint_tensor(file, path, "classifier.1.weight", 2, "an alexnet", error);
+    const SafetensorsTensor *fc2 = fc1 ? model_checkpoint_tensor(file, path, "classifier.4.weight", 2, "an alexnet", error) : NULL;
+    const SafetensorsTensor *fc3 = fc2 ? model_checkpoint_tensor(file, path, "classifier.6.weight", 2, "an alexnet", error) : NULL;
     if (!fc3) return -1;
     c.fc1 = fc1->shape[0], c.fc2 = fc2->shape[0], c.classes = fc3->shape[0];
     const char *dropout = safetensors_metadata(file, "dropout");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/model_checkpoint.h"
 #include "nn/state_dict.h"
 
 enum { LENET5_KERNEL = 5 };
@@ -41,24 +42,13 @@ int lenet5_create(Lenet5 *model, const Lenet5Config *config, Random *rng, Error 
     return 0;
 }
 
-// The tensor `name` with ndim dimensions, or NULL (with error).
-static const SafetensorsTensor *shaped(const Safetensors *file, const char *path, const char *name, int ndim,
-                                       Error *error) {
-    const SafetensorsTensor *t = safetensors_find(file, name);
-    if (!t) return error_set(error, "%s: %s is missing (not a lenet5 state_dict)", path, name), NULL;
-    if (t->ndim != ndim) return error_set(error, "%s: %s has %d dimensions, expected %d", path, name, t->ndim, ndim), NULL;
-    for (int d = 0; d < ndim; d++)
-        if (t->shape[d] < 1) return error_set(error, "%s: %s has an empty dimension", path, name), NULL;
-    return t;
-}
-
 int lenet5_from_file(Lenet5 *model, const Safetensors *file, const char *path, Error *error) {
     memset(model, 0, sizeof *model);
-    const SafetensorsTensor *conv1 = shaped(file, path, "conv1.weight", 4, error);
-    const SafetensorsTensor *conv2 = conv1 ? shaped(file, path, "conv2.weight", 4, error) : NULL;
-    const SafetensorsTensor *fc1 = conv2 ? shaped(file, path, "fc1.weight", 2, error) : NULL;
-    const SafetensorsTensor *fc2 = fc1 ? shaped(file, path, "fc2.weight", 2, error) : NULL;
-    const SafetensorsTensor *fc3 = fc2 ? shaped(file, path, "fc3.weight", 2, error) : NULL;
+    const SafetensorsTensor *conv1 = model_checkpoint_tensor(file, path, "conv1.weight", 4, "a lenet5", error);
+    const SafetensorsTensor *conv2 = conv1 ? model_checkpoint_tensor(file, path, "conv2.weight", 4, "a lenet5", error) : NULL;
+    const SafetensorsTensor *fc1 = conv2 ? model_checkpoint_tensor(file, path, "fc1.weight", 2, "a lenet5", error) : NULL;
+    const SafetensorsTensor *fc2 = fc1 ? model_checkpoint_tensor(file, path, "fc2.weight", 2, "a lenet5", error) : NULL;
+    const SafetensorsTensor *fc3 = fc2 ? model_checkpoint_tensor(file, path, "fc3.weight", 2, "a lenet5", error) : NULL;
     if (!fc3) return -1;
     Lenet5Config c = {conv1->shape[1], 0, conv1->shape[0], conv2->shape[0], fc1->shape[0], fc2->shape[0], fc3->shape[0], 0};
     // fc1 takes C2·s·s values: the side s of the last pooled maps gives the image side 4s + 8.

@@ -39,3 +39,13 @@ int model_checkpoint_float(const Safetensors *file, const char *path, const char
     *value = (float)v;
     return 0;
 }
+
+const SafetensorsTensor *model_checkpoint_tensor(const Safetensors *file, const char *path, const char *name, int ndim,
+                                                 const char *model, Error *error) {
+    const SafetensorsTensor *t = safetensors_find(file, name);
+    if (!t) return error_set(error, "%s: %s is missing (not %s state_dict)", path, name, model), NULL;
+    if (t->ndim != ndim) return error_set(error, "%s: %s has %d dimensions, expected %d", path, name, t->ndim, ndim), NULL;
+    for (int d = 0; d < ndim; d++)
+        if (t->shape[d] < 1) return error_set(error, "%s: %s has an empty dimension", path, name), NULL;
+    return t;
+}

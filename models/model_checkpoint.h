@@ -17,4 +17,10 @@ int model_checkpoint_int(const Safetensors *file, const char *path, const char *
 int model_checkpoint_float(const Safetensors *file, const char *path, const char *key, float min, float max,
                            float *value, Error *error);
 
+// The state_dict's tensor name with ndim dimensions, none of them empty, or NULL with an error
+// naming file and tensor ("<path>: conv1.weight is missing (not a lenet5 state_dict)": model is
+// "a lenet5", "an alexnet", ...).
+const SafetensorsTensor *model_checkpoint_tensor(const Safetensors *file, const char *path, const char *name, int ndim,
+                                                 const char *model, Error *error);
+
 #endif

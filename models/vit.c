@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/model_checkpoint.h"
 #include "nn/init.h"
 #include "nn/state_dict.h"
 
@@ -80,30 +81,12 @@ void vit_free(Vit *model) {
 // ---------------------------------------------------------------------------------------
 // Files
 
-// The tensor `name` with ndim dimensions, each at least 1, or NULL (with error).
-static const SafetensorsTensor *shaped(const Safetensors *file, const char *path, const char *name, int ndim,
-                                       Error *error) {
-    const SafetensorsTensor *t = safetensors_find(file, name);
-    if (!t) return error_set(error, "%s: %s is missing (not a vit state_dict)", path, name), NULL;
-    if (t->ndim != ndim) return error_set(error, "%s: %s has %d dimensions, expected %d", path, name, t->ndim, ndim), NULL;
-    for (int d = 0; d < ndim; d++)
-        if (t->shape[d] < 1) return error_set(error, "%s: %s has an empty dimension", path, name), NULL;
-    return t;
-}
-
-// The metadata's "heads" (required) and "dropout" (optional) into c.
+// The metadata's "heads" (required) and "dropout" (0 when absent) into c.
 static int metadata_options(const Safetensors *file, const char *path, VitConfig *c, Error *error) {
-    const char *heads = safetensors_metadata(file, "heads"), *dropout = safetensors_metadata(file, "dropout");
-    if (!heads) return error_set(error, "%s: no \"heads\" in the metadata (a vit checkpoint records it)", path);
-    char *end;
-    long h = strtol(heads, &end, 10);
-    if (end == heads || *end || h < 1 || h > 1 << 16) return error_set(error, "%s: metadata heads \"%s\"", path, heads);
-    c->heads = (int)h;
-    if (!dropout) return 0;
-    double p = strtod(dropout, &end);
-    if (end == dropout || *end || !(p >= 0.0 && p < 1.0)) return error_set(error, "%s: metadata dropout \"%s\"", path, dropout);
-    c->dropout = (float)p;
-    return 0;
+    if (model_checkpoint_int(file, path, "heads", 1, 1 << 16, &c->heads, error)) return -1;
+    c->dropout = 0.0f;
+    return safetensors_metadata(file, "dropout") ? model_checkpoint_float(file, path, "dropout", 0.0f, 1.0f, &c->dropout, error)
+                                                 : 0;
 }
 
 static int count_layers(const Safetensors *file) {
@@ -117,10 +100,10 @@ static int count_layers(const Safetensors *file) {
 
 int vit_from_file(Vit *model, const Safetensors *file, const char *path, Error *error) {
     memset(model, 0, sizeof *model);
-    const SafetensorsTensor *proj = shaped(file, path, "patch_embed.proj.weight", 4, error);
-    const SafetensorsTensor *pos = proj ? shaped(file, path, "pos_embed", 3, error) : NULL;
-    const SafetensorsTensor *mlp = pos ? shaped(file, path, "encoder.layers.0.linear1.weight", 2, error) : NULL;
-    const SafetensorsTensor *head = mlp ? shaped(file, path, "head.weight", 2, error) : NULL;
+    const SafetensorsTensor *proj = model_checkpoint_tensor(file, path, "patch_embed.proj.weight", 4, "a vit", error);
+    const SafetensorsTensor *pos = proj ? model_checkpoint_tensor(file, path, "pos_embed", 3, "a vit", error) : NULL;
+    const SafetensorsTensor *mlp = pos ? model_checkpoint_tensor(file, path, "encoder.layers.0.linear1.weight", 2, "a vit", error) : NULL;
+    const SafetensorsTensor *head = mlp ? model_checkpoint_tensor(file, path, "head.weight", 2, "a vit", error) : NULL;
     if (!head) return -1;
     VitConfig c = {proj->shape[1], 0, proj->shape[2], proj->shape[0], count_layers(file), 0, mlp->shape[0],
                    head->shape[0], 0.0f};

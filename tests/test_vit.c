@@ -173,7 +173,7 @@ static void a_saved_model_loads_back(void) {
     CHECK(fixture_logits(&model.vit, 4, a) == 0 && fixture_logits(&back.vit, 4, b) == 0, "forward failed");
     CHECK(memcmp(a, b, sizeof a) == 0, "the reloaded model's logits differ");
     image_classifier_free(&back);
-    CHECK(image_classifier_load(&back, bare, NULL, &error) != 0 && strstr(error.message, "no \"heads\" in the metadata"),
+    CHECK(image_classifier_load(&back, bare, NULL, &error) != 0 && strstr(error.message, "no \"heads\" in its metadata"),
           "no heads: %s", error.message);
     image_classifier_free(&model);
 }
