@@ -41,6 +41,8 @@ int command_flow(int argc, char **argv);
 int command_gcn(int argc, char **argv);
 int command_score_model(int argc, char **argv);
 int command_neural_ode(int argc, char **argv);
+// The comparison report of every run record (cmd_report.c).
+int command_report(int argc, char **argv);
 
 // Image classification (cmd_classify.c): train and eval hand over when --data is a directory.
 int classify_wants(int argc, char **argv);

@@ -33,6 +33,7 @@ static const Command commands[] = {
     {"gcn", "graph convolutional network on Zachary's karate club, one labelled node per faction: accuracy + embedding SVG", command_gcn},
     {"score-model", "noise-conditional score network on 2-D toy data: denoising score matching, Langevin samples, score field SVG", command_score_model},
     {"neural-ode", "a neural ODE fitted to a 2-D spiral: RK4 or Dormand-Prince, backprop or adjoint gradients, trajectories SVG", command_neural_ode},
+    {"report", "the comparison report: every trained model's metric, time and figures (out/runs/) as one Markdown table", command_report},
     {"svd-compress", "compress a PGM/PPM image by rank-K SVD per channel: storage, PSNR, --sweep SVG", command_svd_compress},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

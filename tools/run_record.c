@@ -6,18 +6,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "foundations/file.h"
+
+enum { RECORD_MAX_BYTES = 1 << 20 };
 
 const char *run_record_directory(void) {
     const char *directory = getenv("GROUNDUP_RUNS");
     return directory && directory[0] ? directory : "out/runs";
 }
 
-const char *run_record_command(int argc, char **argv, char *buffer, int size) {
+// Appends " word" to buffer (used of size bytes so far), in single quotes when it holds a space,
+// a quote or nothing; returns the new length (at most size - 1: the text is cut).
+static int append_word(char *buffer, int used, int size, const char *word) {
+    if (used >= size - 1) return used;
+    int quoted = !word[0] || strpbrk(word, " \t'\"\\$`") != NULL;
+    used += snprintf(buffer + used, (size_t)(size - used), quoted ? " '%s'" : " %s", word);
+    return used < size ? used : size - 1;
+}
+
+const char *run_record_subcommand(const char *command, int argc, char **argv, char *buffer, int size) {
+    if (size < 1) return buffer;
     int used = snprintf(buffer, (size_t)size, "groundup");
-    for (int i = 1; i < argc && used < size; i++) used += snprintf(buffer + used, (size_t)(size - used), " %s", argv[i]);
+    used = used < size ? used : size - 1;
+    if (command) used = append_word(buffer, used, size, command);
+    for (int i = 0; i < argc; i++) used = append_word(buffer, used, size, argv[i]);
     return buffer;
+}
+
+const char *run_record_command(int argc, char **argv, char *buffer, int size) {
+    return run_record_subcommand(NULL, argc, argv, buffer, size);
 }
 
 static int name_is_plain(const char *name) {
@@ -64,7 +83,7 @@ int run_record_write(const RunRecord *record, Error *error) {
     if (!record->metric) return error_set(error, "run record %s: no metric", record->name);
     if (!isfinite(record->value)) return error_set(error, "run record %s: %s is not finite", record->name, record->metric);
     const char *directory = run_record_directory();
-    if (!make_directories(directory, error)) return 0;
+    if (make_directories(directory, error)) return -1;
     char path[1024];
     if (snprintf(path, sizeof path, "%s/%s.json", directory, record->name) >= (int)sizeof path)
         return error_set(error, "run record: path too long");
@@ -73,13 +92,112 @@ int run_record_write(const RunRecord *record, Error *error) {
     cJSON_Delete(object);
     if (!text) return error_set(error, "run record %s: out of memory", record->name);
     SafeFile out;
-    int ok = safe_file_open(&out, path, error);
-    if (ok && (fputs(text, out.file) == EOF || fputc('\n', out.file) == EOF)) {
+    int status = safe_file_open(&out, path, error);
+    if (!status && (fputs(text, out.file) == EOF || fputc('\n', out.file) == EOF)) {
         safe_file_abort(&out);
-        ok = error_set(error, "%s: cannot write", path);
-    } else if (ok) {
-        ok = safe_file_commit(&out, error);
+        status = error_set(error, "%s: cannot write", path);
+    } else if (!status) {
+        status = safe_file_commit(&out, error);
     }
     free(text);
-    return ok;
+    return status;
+}
+
+// The optional string field key into *value (NULL when absent); -1 when it is not a string.
+static int optional_string(const cJSON *object, const char *key, const char **value, const char *path, Error *error) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    *value = NULL;
+    if (!item || cJSON_IsNull(item)) return 0;
+    if (!cJSON_IsString(item) || !item->valuestring) return error_set(error, "%s: \"%s\" is not a string", path, key);
+    *value = item->valuestring;
+    return 0;
+}
+
+// The optional number field key into *value (fallback when absent), checked to lie in [low, high].
+static int optional_number(const cJSON *object, const char *key, double low, double high, double fallback, double *value,
+                           const char *path, Error *error) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    *value = fallback;
+    if (!item || cJSON_IsNull(item)) return 0;
+    if (!cJSON_IsNumber(item)) return error_set(error, "%s: \"%s\" is not a number", path, key);
+    if (!(item->valuedouble >= low && item->valuedouble <= high))
+        return error_set(error, "%s: \"%s\" %g is outside [%g, %g]", path, key, item->valuedouble, low, high);
+    *value = item->valuedouble;
+    return 0;
+}
+
+// The fields of a parsed object into record (strings pointing into object).
+static int record_from_json(const cJSON *object, RunRecord *record, const char *path, Error *error) {
+    double year, parameters, seconds;
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, "value");
+    const cJSON *better = cJSON_GetObjectItemCaseSensitive(object, "higher_is_better");
+    const cJSON *figures = cJSON_GetObjectItemCaseSensitive(object, "figures");
+    if (optional_string(object, "name", &record->name, path, error) || optional_string(object, "model", &record->model, path, error) ||
+        optional_string(object, "paper", &record->paper, path, error) ||
+        optional_string(object, "command", &record->command, path, error) ||
+        optional_string(object, "dataset", &record->dataset, path, error) ||
+        optional_string(object, "metric", &record->metric, path, error) ||
+        optional_string(object, "checkpoint", &record->checkpoint, path, error) ||
+        optional_number(object, "year", 0.0, 9999.0, 0.0, &year, path, error) ||
+        optional_number(object, "parameters", 0.0, 1e15, 0.0, &parameters, path, error) ||
+        optional_number(object, "train_seconds", 0.0, 1e9, 0.0, &seconds, path, error))
+        return -1;
+    if (!record->name) return error_set(error, "%s: not a run record (no \"name\")", path);
+    if (!name_is_plain(record->name)) return error_set(error, "%s: name \"%.60s\" is not letters, digits, '-', '_' or '.'", path, record->name);
+    if (!record->metric) return error_set(error, "%s: not a run record (no \"metric\")", path);
+    if (!cJSON_IsNumber(value) || !isfinite(value->valuedouble))
+        return error_set(error, "%s: \"value\" is missing or not a finite number", path);
+    if (better && !cJSON_IsBool(better)) return error_set(error, "%s: \"higher_is_better\" is not true or false", path);
+    if (figures && !cJSON_IsArray(figures) && !cJSON_IsNull(figures)) return error_set(error, "%s: \"figures\" is not an array", path);
+    record->year = (int)year, record->parameters = (long)parameters, record->train_seconds = seconds;
+    record->value = value->valuedouble;
+    record->higher_is_better = cJSON_IsTrue(better);
+    const cJSON *figure;
+    const cJSON *list = cJSON_IsArray(figures) ? figures : NULL;
+    cJSON_ArrayForEach(figure, list) {
+        if (!cJSON_IsString(figure) || !figure->valuestring) return error_set(error, "%s: a figure is not a string", path);
+        if (record->n_figures < RUN_RECORD_MAX_FIGURES) record->figures[record->n_figures++] = figure->valuestring;
+    }
+    return 0;
+}
+
+int run_record_parse(RunRecordFile *file, const char *text, size_t length, const char *path, Error *error) {
+    memset(file, 0, sizeof *file);
+    const char *end = NULL;
+    cJSON *object = cJSON_ParseWithLengthOpts(text, length, &end, 0);
+    if (!object) return error_set(error, "%s: not JSON (near byte %ld)", path, end && end >= text ? (long)(end - text) : 0L);
+    for (; end && end < text + length; end++)  // only white space may follow the object
+        if (!(*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) {
+            cJSON_Delete(object);
+            return error_set(error, "%s: text after the JSON object (byte %ld)", path, (long)(end - text));
+        }
+    if (!cJSON_IsObject(object)) {
+        cJSON_Delete(object);
+        return error_set(error, "%s: not a run record (not a JSON object)", path);
+    }
+    if (record_from_json(object, &file->record, path, error)) {
+        cJSON_Delete(object);
+        memset(file, 0, sizeof *file);
+        return -1;
+    }
+    file->json = object;
+    return 0;
+}
+
+int run_record_read(RunRecordFile *file, const char *path, Error *error) {
+    memset(file, 0, sizeof *file);
+    struct stat status_of;
+    if (stat(path, &status_of) == 0 && status_of.st_size > RECORD_MAX_BYTES)
+        return error_set(error, "%s: %lld bytes, too large for a run record", path, (long long)status_of.st_size);
+    unsigned char *data;
+    size_t n;
+    if (file_read_all(path, &data, &n, error)) return -1;
+    int status = run_record_parse(file, (const char *)data, n, path, error);
+    free(data);
+    return status;
+}
+
+void run_record_file_free(RunRecordFile *file) {
+    cJSON_Delete(file->json);
+    memset(file, 0, sizeof *file);
 }
