@@ -5,6 +5,7 @@
 //
 //   groundup report [--runs out/runs] [--out FILE]
 #include <stdio.h>
+#include <unistd.h>
 
 #include "foundations/file.h"
 #include "tools/commands.h"
@@ -21,6 +22,10 @@ int command_report(int argc, char **argv) {
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     Error error = {{0}};
     RunReport report;
+    if (access(runs, F_OK) != 0) {
+        fprintf(stderr, "groundup: report: no run records: %s does not exist (a training command leaves one there)\n", runs);
+        return 1;
+    }
     if (run_report_collect(&report, runs, &error)) return fail("report", error.message);
     for (int i = 0; i < report.n_skipped; i++) fprintf(stderr, "groundup: report: skipped %s\n", report.skipped[i]);
     int status = 0;

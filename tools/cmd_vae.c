@@ -17,6 +17,7 @@
 #include "tools/generative.h"
 #include "tools/options.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 enum { LATENT_POINTS = 5000, MANIFOLD_SIDE = 16, GRID_IMAGES = 64 };
 
@@ -160,6 +161,17 @@ static int vae_train_command(int argc, char **argv) {
     print_evaluation("test", &evaluation);
     printf("checkpoint %s\n", out);
     if (write_pictures(&model, &test, out, &error)) goto done;
+    char name[32], command[1024], dataset[1200], figures[4][1100];
+    const char *suffixes[4] = {"_samples.png", "_reconstructions.png", "_latent.svg", "_manifold.png"};
+    for (int i = 0; i < 4; i++) checkpoint_beside(out, suffixes[i], figures[i], sizeof figures[i]);
+    snprintf(name, sizeof name, "vae-latent%d", config.latent);
+    snprintf(dataset, sizeof dataset, "%s: %d train, %d test images", data, train.count, test.count);
+    RunRecord record = {.name = name, .command = run_record_subcommand("vae", argc, argv, command, sizeof command),
+                        .dataset = dataset, .parameters = parameters_count(&model.params), .train_seconds = seconds,
+                        .metric = "test ELBO (nats)", .value = evaluation.elbo, .higher_is_better = 1, .checkpoint = out,
+                        .figures = {figures[0], test.count >= 32 || test.count % 8 == 0 ? figures[1] : NULL, config.latent == 2 ? figures[2] : NULL,
+                                    config.latent == 2 ? figures[3] : NULL}, .n_figures = 4};
+    record_run("vae train", "vae", &record);
     status = 0;
 done:
     if (status) fail("vae train", error.message);

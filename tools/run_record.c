@@ -12,6 +12,38 @@
 
 enum { RECORD_MAX_BYTES = 1 << 20 };
 
+// The papers (first authors and the year of the first public version, arXiv where there was one).
+static const RunRecordModel MODELS[] = {
+    {"bigram", "bigram language model", "Shannon", 1948},
+    {"lm-mlp", "MLP language model", "Bengio et al.", 2003},
+    {"gpt2", "GPT-2", "Radford et al.", 2019},
+    {"mlp", "MLP", "Rumelhart, Hinton & Williams", 1986},
+    {"lenet5", "LeNet-5", "LeCun et al.", 1998},
+    {"alexnet", "AlexNet", "Krizhevsky, Sutskever & Hinton", 2012},
+    {"resnet", "ResNet", "He et al.", 2015},
+    {"vit", "ViT", "Dosovitskiy et al.", 2020},
+    {"unet", "U-Net", "Ronneberger, Fischer & Brox", 2015},
+    {"transformer", "Transformer", "Vaswani et al.", 2017},
+    {"gru", "GRU encoder-decoder with attention", "Bahdanau, Cho & Bengio", 2014},
+    {"lstm", "LSTM encoder-decoder with attention", "Bahdanau, Cho & Bengio", 2014},
+    {"bert", "BERT", "Devlin et al.", 2018},
+    {"vae", "VAE", "Kingma & Welling", 2013},
+    {"gan", "GAN", "Goodfellow et al.", 2014},
+    {"dcgan", "DCGAN", "Radford, Metz & Chintala", 2015},
+    {"ddpm", "DDPM", "Ho, Jain & Abbeel", 2020},
+    {"realnvp", "RealNVP", "Dinh, Sohl-Dickstein & Bengio", 2016},
+    {"score_model", "NCSN (score model)", "Song & Ermon", 2019},
+    {"gcn", "GCN", "Kipf & Welling", 2017},
+    {"neural_ode", "Neural ODE", "Chen et al.", 2018},
+    {"maml", "MAML", "Finn, Abbeel & Levine", 2017},
+};
+
+const RunRecordModel *run_record_model(const char *key) {
+    for (size_t i = 0; key && i < sizeof MODELS / sizeof MODELS[0]; i++)
+        if (strcmp(MODELS[i].key, key) == 0) return &MODELS[i];
+    return NULL;
+}
+
 const char *run_record_directory(void) {
     const char *directory = getenv("GROUNDUP_RUNS");
     return directory && directory[0] ? directory : "out/runs";
@@ -48,6 +80,17 @@ static int name_is_plain(const char *name) {
     return 1;
 }
 
+const char *run_record_name_from(const char *prefix, const char *path, char *name, int size) {
+    size_t length = strlen(path);
+    while (length > 1 && path[length - 1] == '/') length--;  // "data/mnist/" -> "mnist"
+    size_t start = length;
+    while (start > 0 && path[start - 1] != '/') start--;
+    snprintf(name, (size_t)size, "%s-%.*s", prefix, (int)(length - start), path + start);
+    for (char *c = name; *c; c++)
+        if (!name_is_plain((char[]){*c, 0})) *c = '-';
+    return name;
+}
+
 static void add_string(cJSON *object, const char *key, const char *value) {
     if (value) cJSON_AddStringToObject(object, key, value);
 }
@@ -62,16 +105,16 @@ static cJSON *record_to_json(const RunRecord *record) {
     add_string(object, "command", record->command);
     add_string(object, "dataset", record->dataset);
     if (record->parameters > 0) cJSON_AddNumberToObject(object, "parameters", (double)record->parameters);
-    if (record->train_seconds > 0) cJSON_AddNumberToObject(object, "train_seconds", record->train_seconds);
+    if (record->train_seconds > 0) cJSON_AddNumberToObject(object, "train_seconds", round(record->train_seconds * 1000.0) / 1000.0);  // ms
     add_string(object, "metric", record->metric);
     cJSON_AddNumberToObject(object, "value", record->value);
     cJSON_AddBoolToObject(object, "higher_is_better", record->higher_is_better);
     add_string(object, "checkpoint", record->checkpoint);
     cJSON *figures = cJSON_AddArrayToObject(object, "figures");
-    for (int i = 0; figures && i < RUN_RECORD_MAX_FIGURES; i++) {
-        if (record->n_figures > 0 && i >= record->n_figures) break;
-        if (!record->figures[i]) break;
-        cJSON_AddItemToArray(figures, cJSON_CreateString(record->figures[i]));
+    int n = record->n_figures > 0 && record->n_figures < RUN_RECORD_MAX_FIGURES ? record->n_figures : RUN_RECORD_MAX_FIGURES;
+    for (int i = 0; figures && i < n; i++) {
+        if (!record->figures[i] && record->n_figures == 0) break;  // NULL-terminated
+        if (record->figures[i]) cJSON_AddItemToArray(figures, cJSON_CreateString(record->figures[i]));  // NULL: skipped
     }
     return object;
 }

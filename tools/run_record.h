@@ -33,9 +33,18 @@ typedef struct RunRecord {
     double value;
     int higher_is_better;
     const char *checkpoint;  // the weights written, or NULL
-    const char *figures[RUN_RECORD_MAX_FIGURES];  // pictures written (NULL-terminated or n_figures)
-    int n_figures;
+    const char *figures[RUN_RECORD_MAX_FIGURES];  // pictures written: NULL-terminated, or the first
+    int n_figures;                                // n_figures with the NULL ones skipped
 } RunRecord;
+
+// A model's usual name and its paper, for a record: run_record_model("lenet5") is
+// {"lenet5", "LeNet-5", "LeCun et al.", 1998}. Keys are the architecture names the commands
+// use (classifier_arch_name, the checkpoints' "arch"); NULL for an unknown one.
+typedef struct RunRecordModel {
+    const char *key, *model, *paper;
+    int year;
+} RunRecordModel;
+const RunRecordModel *run_record_model(const char *key);
 
 // The directory records go to: $GROUNDUP_RUNS if set, else "out/runs".
 const char *run_record_directory(void);
@@ -46,6 +55,10 @@ const char *run_record_directory(void);
 const char *run_record_command(int argc, char **argv, char *buffer, int size);
 // The same for a sub-command (argv[0] is "train" of `groundup vae train`): "groundup vae train ...".
 const char *run_record_subcommand(const char *command, int argc, char **argv, char *buffer, int size);
+
+// "<prefix>-<the last part of path>" into name (cut to size), every character a file name of a
+// record cannot have as '-': run_record_name_from("lenet5", "data/mnist/", ...) is "lenet5-mnist".
+const char *run_record_name_from(const char *prefix, const char *path, char *name, int size);
 
 // Writes <run_record_directory()>/<record->name>.json (making the directory). Errors: a
 // missing name or metric, a name with characters outside [A-Za-z0-9._-], a non-finite value,

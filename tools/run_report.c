@@ -129,9 +129,10 @@ static void format_count(long n, char *text, size_t size) {
     text[used] = '\0';
 }
 
-// 12.3 -> "12.3 s"; 181.4 -> "3 min 01 s"; 5400 -> "1 h 30 min"; 0 -> "—".
+// 0.0206 -> "0.02 s"; 12.3 -> "12.3 s"; 181.4 -> "3 min 01 s"; 5400 -> "1 h 30 min"; 0 -> "—".
 static void format_seconds(double s, char *text, size_t size) {
     if (!(s > 0.0)) snprintf(text, size, "—");
+    else if (s < 1.0) snprintf(text, size, "%.2f s", s);
     else if (s < 60.0) snprintf(text, size, "%.1f s", s);
     else if (s < 3600.0) snprintf(text, size, "%d min %02d s", (int)(s / 60.0), (int)fmod(s, 60.0));
     else snprintf(text, size, "%d h %02d min", (int)(s / 3600.0), (int)fmod(s / 60.0, 60.0));
