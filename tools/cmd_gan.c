@@ -53,15 +53,13 @@ static int on_epoch(void *context, const Gan *model, const GanEpoch *r, Error *e
     return 0;
 }
 
-enum { SCORED_SAMPLES = 10000 };
-
 // The run record (tools/run_record.h). Its metric is the classifier-based sample score (the
-// mean top-class confidence of SCORED_SAMPLES samples, printed) with --classifier; without
+// mean top-class confidence of scored samples, printed) with --classifier; without
 // one, training measures no quality of the samples, and the record holds the last epoch's
 // D(G(z)), the discriminator's mean probability that a generated image is real (0.5: it
 // cannot tell them apart; below it while D wins, so higher is taken as better).
 static int record_gan(const Gan *model, const char *classifier, int argc, char **argv, const char *data, int images,
-                      double seconds, const char *out, const GanEpoch *last, Error *error) {
+                      double seconds, const char *out, const GanEpoch *last, int scored, Error *error) {
     int epochs = last->epoch;
     char name[32], command[1024], dataset[1100], figures[2][1100], suffix[32];
     const char *arch = gan_arch_name(model->config.arch);
@@ -77,14 +75,14 @@ static int record_gan(const Gan *model, const char *classifier, int argc, char *
                         .higher_is_better = 1, .checkpoint = out, .figures = {figures[0], epochs > 1 ? figures[1] : NULL},
                         .n_figures = 2};
     if (classifier) {
-        float *images_out = malloc(sizeof(float) * SCORED_SAMPLES * GAN_PIXELS);
+        float *images_out = malloc(sizeof(float) * scored * GAN_PIXELS);
         SampleScore score;
         int status = !images_out ? error_set(error, "out of memory") : 0;
-        if (!status) status = gan_sample(model, SCORED_SAMPLES, 7, images_out, error) ||
-                              generative_score(classifier, images_out, SCORED_SAMPLES, &score, error);
+        if (!status) status = gan_sample(model, scored, 7, images_out, error) ||
+                              generative_score(classifier, images_out, scored, &score, error);
         free(images_out);
         if (status) return -1;
-        printf("sample score of %d samples: mean confidence %.4f, class-histogram entropy %.4f bits\n", SCORED_SAMPLES,
+        printf("sample score of %d samples: mean confidence %.4f, class-histogram entropy %.4f bits\n", scored,
                score.mean_confidence, score.class_entropy_bits);
         record.metric = "sample score: mean classifier confidence", record.value = score.mean_confidence;
     }
@@ -94,7 +92,7 @@ static int record_gan(const Gan *model, const char *classifier, int argc, char *
 
 static int gan_train_command(int argc, char **argv) {
     const char *data = NULL, *out = "out/gan.safetensors", *variant = "mlp", *classifier = NULL;
-    int epochs = 0, batch = 64, train_images = 0, threads = 0, latent = 64, width = 0;
+    int epochs = 0, batch = 64, train_images = 0, threads = 0, latent = 64, width = 0, scored = 10000;
     float lr = 2e-4f;
     long seed = 1;
     const Option options[] = {
@@ -109,7 +107,8 @@ static int gan_train_command(int argc, char **argv) {
         {"--seed", OPTION_LONG, &seed, "seed of the initialisation, the shuffles, the noise and the fixed grid latents"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, variant, sizes); the epoch grids beside it"},
-        {"--classifier", OPTION_STRING, &classifier, "at the end, score 10000 samples with this classifier (train --arch lenet5): the run record's metric"},
+        {"--classifier", OPTION_STRING, &classifier, "at the end, score samples with this classifier (train --arch lenet5): the run record's metric"},
+        {"--score-samples", OPTION_INT, &scored, "--classifier: samples scored"},
     };
     const char *usage = "groundup gan train --data DIR [--variant mlp|dcgan] [--epochs E] [--out FILE] [--classifier LENET5]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
@@ -124,6 +123,7 @@ static int gan_train_command(int argc, char **argv) {
     if (epochs < 1 || epochs > 1000 || batch < 1 || !(lr > 0.0f) || train_images < 0 || threads < 0)
         return fail("gan train", "--epochs 1..1000, --batch >= 1, --lr > 0; --train-images and --threads >= 0");
     if (latent < 1 || latent > 1024 || width < 1 || width > 4096) return fail("gan train", "--latent 1..1024 and --width 1..4096");
+    if (generative_check_count("--score-samples", scored, &error)) return fail("gan train", error.message);
     if (threads > 0) omp_set_num_threads(threads);
     LabelledSet train = {0};
     Gan model = {0};
@@ -157,7 +157,7 @@ static int gan_train_command(int argc, char **argv) {
                records[e].fake_probability, records[e].seconds);
     double seconds = omp_get_wtime() - start;
     printf("training %.1f s\ncheckpoint %s\n", seconds, out);
-    if (record_gan(&model, classifier, argc, argv, data, train.count, seconds, out, &records[epochs - 1], &error)) goto done;
+    if (record_gan(&model, classifier, argc, argv, data, train.count, seconds, out, &records[epochs - 1], scored, &error)) goto done;
     status = 0;
 done:
     if (status) fail("gan train", error.message);
