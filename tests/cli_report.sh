@@ -79,6 +79,7 @@ grep -q '^| gcn | GCN | Kipf & Welling 2017 | [0-9,]* | [0-9.]* s | accuracy on 
 grep -q '^| vae-latent2 | VAE | Kingma & Welling 2013 | .* | test ELBO (nats) ↑ | -[0-9.]* | -199.5 |$' "$tmp/report.md" ||
     fail "report: vae row with PyTorch's value: $(grep '^| vae-latent2 ' "$tmp/report.md")"
 grep -q '^| lenet5-small | LeNet-5 | LeCun et al. 1998 | 61,706 | ' "$tmp/report.md" || fail "report: lenet5 row"
+grep -q '^| gan-mlp | GAN | Goodfellow et al. 2014 | ' "$tmp/report.md" || fail "report: gan row"
 grep -q "^| lm-bigram-names | bigram language model | Shannon 1948 | " "$tmp/report.md" || fail "report: bigram row"
 grep -q "^!\[density.svg\]($tmp/density.svg)$" "$tmp/report.md" || fail "report: no link to the flow's density"
 grep -q "^- seq2seq-reverse-gru: \`groundup seq2seq train --task reverse --arch gru " "$tmp/report.md" || fail "report: commands"
@@ -98,5 +99,6 @@ grep -q "^report: 11 runs, 1 PyTorch references -> $tmp/docs/report.md$" "$tmp/r
 GROUNDUP_RUNS=$tmp/elsewhere "$groundup" report --runs "$GROUNDUP_RUNS" > /dev/null 2>&1 || fail "--runs over \$GROUNDUP_RUNS"
 "$groundup" report --help | grep -q -- '--runs' || fail "report --help"
 
+[ -z "${SHOW_REPORT:-}" ] || cat "$tmp/report.md" >&2
 [ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "cli_report: ok"

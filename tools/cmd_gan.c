@@ -86,7 +86,7 @@ static int record_gan(const Gan *model, const char *classifier, int argc, char *
                score.mean_confidence, score.class_entropy_bits);
         record.metric = "sample score: mean classifier confidence", record.value = score.mean_confidence;
     }
-    record_run("gan train", arch, &record);
+    record_run("gan train", model->config.arch == GAN_MLP ? "gan" : "dcgan", &record);
     return 0;
 }
 
