@@ -82,6 +82,24 @@ static void records_round_trip(void) {
     unsetenv("GROUNDUP_RUNS");
 }
 
+static void command_lines_quote_and_cut(void) {
+    char *argv[] = {"train", "--data", "my data", "--note", "it's", "--empty", ""};
+    char line[128];
+    run_record_subcommand("vae", 7, argv, line, sizeof line);
+    CHECK(strcmp(line, "groundup vae train --data 'my data' --note 'it'\\''s' --empty ''") == 0, "%s", line);
+    run_record_command(2, argv, line, sizeof line);
+    CHECK(strcmp(line, "groundup train --data") == 0, "%s", line);
+    char small[20];
+    run_record_subcommand("vae", 7, argv, small, sizeof small);  // cut at the buffer, still a string
+    CHECK(strcmp(small, "groundup vae train") == 0, "cut: '%s'", small);
+    char name[64];
+    run_record_name_from("lenet5", "data/fashion mnist/", name, sizeof name);
+    CHECK(strcmp(name, "lenet5-fashion-mnist") == 0, "%s", name);
+    RunRecord hidden = {.name = ".hidden", .metric = "m", .value = 1.0};
+    Error error = {{0}};
+    CHECK(run_record_write(&hidden, &error) != 0, "a name starting with '.' was written");
+}
+
 static void parse_errors_name_the_file(void) {
     static const struct {
         const char *text, *why;
@@ -175,6 +193,7 @@ static void report_rows_values_and_skips(void) {
 
 static const CheckCase CASES[] = {
     {"records round trip", records_round_trip},
+    {"command lines quote and cut", command_lines_quote_and_cut},
     {"parse errors name the file", parse_errors_name_the_file},
     {"report rows values and skips", report_rows_values_and_skips},
 };

@@ -49,13 +49,20 @@ const char *run_record_directory(void) {
     return directory && directory[0] ? directory : "out/runs";
 }
 
-// Appends " word" to buffer (used of size bytes so far), in single quotes when it holds a space,
-// a quote or nothing; returns the new length (at most size - 1: the text is cut).
+// Appends " word" to buffer (used of size bytes so far) if it fits whole, in single quotes when
+// it holds a space, a quote, a shell character or nothing (a quote inside as '\''); returns the
+// new length (unchanged when it does not fit: the line is cut between words).
 static int append_word(char *buffer, int used, int size, const char *word) {
-    if (used >= size - 1) return used;
-    int quoted = !word[0] || strpbrk(word, " \t'\"\\$`") != NULL;
-    used += snprintf(buffer + used, (size_t)(size - used), quoted ? " '%s'" : " %s", word);
-    return used < size ? used : size - 1;
+    int quoted = !word[0] || strpbrk(word, " \t'\"\\$`;&|<>()*?#~!") != NULL;
+    int n = snprintf(buffer + used, (size_t)(size - used), quoted ? " '" : " ");
+    for (const char *c = word; *c && used + n < size; c++)
+        n += snprintf(buffer + used + n, (size_t)(size - used - n), *c == '\'' && quoted ? "'\\''" : "%c", *c);
+    if (quoted && used + n < size) n += snprintf(buffer + used + n, (size_t)(size - used - n), "'");
+    if (used + n >= size) {  // cut: take the word back out
+        buffer[used] = '\0';
+        return used;
+    }
+    return used + n;
 }
 
 const char *run_record_subcommand(const char *command, int argc, char **argv, char *buffer, int size) {
@@ -71,12 +78,15 @@ const char *run_record_command(int argc, char **argv, char *buffer, int size) {
     return run_record_subcommand(NULL, argc, argv, buffer, size);
 }
 
+static int plain_character(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+// Letters, digits, '-', '_' and '.', not starting with '.' (no hidden files, no "." or "..").
 static int name_is_plain(const char *name) {
-    if (!name || !name[0]) return 0;
+    if (!name || !name[0] || name[0] == '.') return 0;
     for (const char *c = name; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' ||
-              *c == '_' || *c == '.'))
-            return 0;
+        if (!plain_character(*c)) return 0;
     return 1;
 }
 
@@ -87,7 +97,7 @@ const char *run_record_name_from(const char *prefix, const char *path, char *nam
     while (start > 0 && path[start - 1] != '/') start--;
     snprintf(name, (size_t)size, "%s-%.*s", prefix, (int)(length - start), path + start);
     for (char *c = name; *c; c++)
-        if (!name_is_plain((char[]){*c, 0})) *c = '-';
+        if (!plain_character(*c)) *c = '-';
     return name;
 }
 
