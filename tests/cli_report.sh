@@ -98,6 +98,12 @@ cmp -s "$tmp/report.md" "$tmp/docs/report.md" || fail "a failed report changed t
 grep -q "^report: 11 runs, 1 PyTorch references -> $tmp/docs/report.md$" "$tmp/report.err" || fail "report --out: $(cat "$tmp/report.err")"
 GROUNDUP_RUNS=$tmp/elsewhere "$groundup" report --runs "$GROUNDUP_RUNS" > /dev/null 2>&1 || fail "--runs over \$GROUNDUP_RUNS"
 "$groundup" report --help | grep -q -- '--runs' || fail "report --help"
+# A record that cannot be written is a warning: the model is trained and saved all the same.
+touch "$tmp/a-file"
+GROUNDUP_RUNS=$tmp/a-file/runs "$groundup" gcn --steps 20 --svg "$tmp/gcn2.svg" > /dev/null 2> "$tmp/err" ||
+    fail "gcn failed when its record could not be written"
+grep -q "^groundup: gcn: warning: no run record: .*a-file/runs" "$tmp/err" || fail "no warning: $(cat "$tmp/err")"
+[ -s "$tmp/gcn2.svg" ] || fail "gcn wrote no embedding when its record could not be written"
 
 [ -z "${SHOW_REPORT:-}" ] || cat "$tmp/report.md" >&2
 [ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
