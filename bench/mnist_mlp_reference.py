@@ -89,6 +89,7 @@ def train_and_test(model, train_x, train_y, test_x, test_y, epochs, batch, lr):
         correct = sum((model(test_x[i:i + 500]).argmax(1) == test_y[i:i + 500]).sum().item()
                       for i in range(0, test_x.shape[0], 500))
     print(f"test accuracy {100.0 * correct / test_x.shape[0]:.2f}% ({correct} of {test_x.shape[0]})")
+    return 100.0 * correct / test_x.shape[0]
 
 if __name__ == "__main__":
     main()

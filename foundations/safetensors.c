@@ -325,7 +325,7 @@ static int read_file(FILE *file, Safetensors *out, const char *path, Error *erro
     if (read_exact(file, length_bytes, 8, path, "the header length", error) != 0) return -1;
     uint64_t header_length = load_u64(length_bytes);
     if (header_length > HEADER_MAX_BYTES)
-        return error_set(error, "%s: header length %llu is above the %d-byte limit", path,
+        return error_set(error, "%s: not a safetensors file (its header length %llu is above the %d-byte limit)", path,
                          (unsigned long long)header_length, HEADER_MAX_BYTES);
     if (header_length > (uint64_t)size - 8)
         return error_set(error, "%s: header length %llu runs past the end of the file (%ld bytes)", path,

@@ -13,6 +13,7 @@
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 // The held-out masks are the same for every run (whatever --seed), so runs compare on one set.
 #define BERT_HELDOUT_SEED 20181011ULL
@@ -97,7 +98,7 @@ static int parse_train(int argc, char **argv, BertArguments *a) {
 }
 
 // Trains, evaluates, saves and reports.
-static int run_train(BertArguments *a, Error *error) {
+static int run_train(BertArguments *a, int argc, char **argv, Error *error) {
     DataSource source;
     TextTokenizer tokenizer;
     BertModel model;
@@ -141,6 +142,13 @@ static int run_train(BertArguments *a, Error *error) {
     printf("held-out: masked-token accuracy %.2f%%, loss %.4f nats, perplexity %.2f (%ld masked tokens, %d windows x %d masks)\n",
            100.0 * score.accuracy, score.mean_loss, score.perplexity, score.predictions, heldout.B / a->passes, a->passes);
     printf("model %s\n", a->out);
+    char command[1024], dataset[1100];
+    snprintf(dataset, sizeof dataset, "%s: %zu train, %zu held-out tokens", a->data, n_train, n_held);
+    RunRecord record = {.name = "bert", .command = run_record_command(argc, argv, command, sizeof command), .dataset = dataset,
+                        .parameters = parameters_count(&model.net.params), .train_seconds = trained.seconds,
+                        .metric = "held-out masked-token accuracy (%)", .value = 100.0 * score.accuracy,
+                        .higher_is_better = 1, .checkpoint = a->out};
+    record_run("train", "bert", &record);
     status = 0;
 done:
     free(train), free(held);
@@ -165,7 +173,7 @@ int bert_train(int argc, char **argv) {
     Error error = {{0}};
     char directory[1100];
     directory_of(a.out, directory, sizeof directory);
-    if (make_directories(directory, &error) || run_train(&a, &error)) return fail("train", error.message);
+    if (make_directories(directory, &error) || run_train(&a, argc, argv, &error)) return fail("train", error.message);
     return 0;
 }
 

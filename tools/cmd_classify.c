@@ -21,6 +21,7 @@
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 // 1 when the arguments give --data DIR with DIR a directory, or an architecture that only
 // classifies images (lenet5, resnet, alexnet, vit): image classification.
@@ -93,7 +94,7 @@ static void print_evaluation(const char *split, const Evaluation *e) {
 // After training: each epoch's line, the best epoch's weights when there was validation, the
 // test evaluation and the curves.
 static int report_run(const Classifier *classifier, const TrainerHistory *history, const LabelledSet *test,
-                      const char *best_path, const char *svg_path, const char *out, Error *error) {
+                      const char *best_path, const char *svg_path, const char *out, double *accuracy, Error *error) {
     for (int i = 0; i < history->n_epochs; i++) {
         const EpochRecord *r = &history->records[i];
         printf("epoch %d: train loss %.4f, train accuracy %.2f%%, %.3f s, resident %.1f MB\n", r->epoch, r->train_loss,
@@ -107,6 +108,7 @@ static int report_run(const Classifier *classifier, const TrainerHistory *histor
     Evaluation evaluation;
     if (classifier_evaluate(classifier, test, 500, &evaluation, error)) return -1;
     print_evaluation("test", &evaluation);
+    *accuracy = evaluation.accuracy;
     evaluation_free(&evaluation);
     if (history->n_epochs > 0 && trainer_write_curves(history, svg_path, error)) return -1;
     printf("checkpoint %s\ncurves %s\n", out, svg_path);
@@ -263,6 +265,22 @@ static void vit_recipe_defaults(int argc, char **argv, long steps, TrainerConfig
         config->schedule = SCHEDULE_WARMUP_COSINE, config->warmup_steps = steps / 10;
 }
 
+// The run record (tools/run_record.h): the test accuracy, the model by its architecture.
+static void record_classifier(ImageClassifier *model, int argc, char **argv, const char *data, int n_train, int n_test,
+                              double seconds, double accuracy, const char *out, const char *svg_path,
+                              const char *attention_path) {
+    char name[96], command[1024], dataset[1100];
+    const char *arch = classifier_arch_name(model->arch);
+    run_record_name_from(arch, data, name, sizeof name);
+    snprintf(dataset, sizeof dataset, "%s: %d train, %d test images", data, n_train, n_test);
+    Classifier view = image_classifier_view(model);
+    RunRecord record = {.name = name, .command = run_record_command(argc, argv, command, sizeof command), .dataset = dataset,
+                        .parameters = parameters_count(view.params), .train_seconds = seconds,
+                        .metric = "test accuracy (%)", .value = accuracy, .higher_is_better = 1, .checkpoint = out,
+                        .figures = {svg_path, attention_path}};
+    record_run("train", arch, &record);
+}
+
 int classify_train(int argc, char **argv) {
     const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
@@ -369,11 +387,15 @@ int classify_train(int argc, char **argv) {
             parameters_count(classifier.params), train.count, held_out.count, test.count, omp_get_max_threads());
     TrainingProgress progress = {isatty(fileno(stderr)), epochs, 0.0};
     TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
+    double start = omp_get_wtime(), accuracy;
     if (classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config, &callbacks, history, &error))
         goto done;
-    if (report_run(&classifier, history, &test, best_path, svg_path, out, &error)) goto done;
+    double seconds = omp_get_wtime() - start;
+    if (report_run(&classifier, history, &test, best_path, svg_path, out, &accuracy, &error)) goto done;
     checkpoint_beside(out, ".attention.svg", attention_path, sizeof attention_path);
     if (model->arch == CLASSIFIER_VIT && write_class_attention(model, &test, attention_path, &error)) goto done;
+    record_classifier(model, argc, argv, data, train.count, test.count, seconds, 100.0 * accuracy, out, svg_path,
+                      model->arch == CLASSIFIER_VIT ? attention_path : NULL);
     status = 0;
 done:
     if (status) fail("train", error.message);

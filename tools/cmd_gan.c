@@ -15,7 +15,9 @@
 #include "tools/commands.h"
 #include "tools/generative.h"
 #include "tools/options.h"
+#include "models/sample_score.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 enum { GRID_IMAGES = 64 };
 
@@ -51,9 +53,46 @@ static int on_epoch(void *context, const Gan *model, const GanEpoch *r, Error *e
     return 0;
 }
 
+// The run record (tools/run_record.h). Its metric is the classifier-based sample score (the
+// mean top-class confidence of scored samples, printed) with --classifier; without
+// one, training measures no quality of the samples, and the record holds the last epoch's
+// D(G(z)), the discriminator's mean probability that a generated image is real (0.5: it
+// cannot tell them apart; below it while D wins, so higher is taken as better).
+static int record_gan(const Gan *model, const char *classifier, int argc, char **argv, const char *data, int images,
+                      double seconds, const char *out, const GanEpoch *last, int scored, Error *error) {
+    int epochs = last->epoch;
+    char name[32], command[1024], dataset[1100], figures[2][1100], suffix[32];
+    const char *arch = gan_arch_name(model->config.arch);
+    snprintf(name, sizeof name, "gan-%s", arch);
+    snprintf(dataset, sizeof dataset, "%s: %d train images", data, images);
+    checkpoint_beside(out, "_epoch_01.png", figures[0], sizeof figures[0]);
+    snprintf(suffix, sizeof suffix, "_epoch_%02d.png", epochs);
+    checkpoint_beside(out, suffix, figures[1], sizeof figures[1]);
+    Parameters g = gan_generator_params(model), d = gan_discriminator_params(model);
+    RunRecord record = {.name = name, .command = run_record_subcommand("gan", argc, argv, command, sizeof command),
+                        .dataset = dataset, .parameters = parameters_count(&g) + parameters_count(&d),
+                        .train_seconds = seconds, .metric = "D(G(z)), last epoch (0.5 at best)", .value = last->fake_probability,
+                        .higher_is_better = 1, .checkpoint = out, .figures = {figures[0], epochs > 1 ? figures[1] : NULL},
+                        .n_figures = 2};
+    if (classifier) {
+        float *images_out = malloc(sizeof(float) * scored * GAN_PIXELS);
+        SampleScore score;
+        int status = !images_out ? error_set(error, "out of memory") : 0;
+        if (!status) status = gan_sample(model, scored, 7, images_out, error) ||
+                              generative_score(classifier, images_out, scored, &score, error);
+        free(images_out);
+        if (status) return -1;
+        printf("sample score of %d samples: mean confidence %.4f, class-histogram entropy %.4f bits\n", scored,
+               score.mean_confidence, score.class_entropy_bits);
+        record.metric = "sample score: mean classifier confidence", record.value = score.mean_confidence;
+    }
+    record_run("gan train", model->config.arch == GAN_MLP ? "gan" : "dcgan", &record);
+    return 0;
+}
+
 static int gan_train_command(int argc, char **argv) {
-    const char *data = NULL, *out = "out/gan.safetensors", *variant = "mlp";
-    int epochs = 0, batch = 64, train_images = 0, threads = 0, latent = 64, width = 0;
+    const char *data = NULL, *out = "out/gan.safetensors", *variant = "mlp", *classifier = NULL;
+    int epochs = 0, batch = 64, train_images = 0, threads = 0, latent = 64, width = 0, scored = 10000;
     float lr = 2e-4f;
     long seed = 1;
     const Option options[] = {
@@ -68,8 +107,10 @@ static int gan_train_command(int argc, char **argv) {
         {"--seed", OPTION_LONG, &seed, "seed of the initialisation, the shuffles, the noise and the fixed grid latents"},
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, variant, sizes); the epoch grids beside it"},
+        {"--classifier", OPTION_STRING, &classifier, "at the end, score samples with this classifier (train --arch lenet5): the run record's metric"},
+        {"--score-samples", OPTION_INT, &scored, "--classifier: samples scored"},
     };
-    const char *usage = "groundup gan train --data DIR [--variant mlp|dcgan] [--epochs E] [--out FILE]";
+    const char *usage = "groundup gan train --data DIR [--variant mlp|dcgan] [--epochs E] [--out FILE] [--classifier LENET5]";
     int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     Error error = {{0}};
@@ -82,6 +123,7 @@ static int gan_train_command(int argc, char **argv) {
     if (epochs < 1 || epochs > 1000 || batch < 1 || !(lr > 0.0f) || train_images < 0 || threads < 0)
         return fail("gan train", "--epochs 1..1000, --batch >= 1, --lr > 0; --train-images and --threads >= 0");
     if (latent < 1 || latent > 1024 || width < 1 || width > 4096) return fail("gan train", "--latent 1..1024 and --width 1..4096");
+    if (generative_check_count("--score-samples", scored, &error)) return fail("gan train", error.message);
     if (threads > 0) omp_set_num_threads(threads);
     LabelledSet train = {0};
     Gan model = {0};
@@ -113,7 +155,9 @@ static int gan_train_command(int argc, char **argv) {
         printf("epoch %d: D loss %.4f, G loss %.4f, D(x) %.3f, D(G(z)) %.3f, %.2f s\n", records[e].epoch,
                records[e].discriminator_loss, records[e].generator_loss, records[e].real_probability,
                records[e].fake_probability, records[e].seconds);
-    printf("training %.1f s\ncheckpoint %s\n", omp_get_wtime() - start, out);
+    double seconds = omp_get_wtime() - start;
+    printf("training %.1f s\ncheckpoint %s\n", seconds, out);
+    if (record_gan(&model, classifier, argc, argv, data, train.count, seconds, out, &records[epochs - 1], scored, &error)) goto done;
     status = 0;
 done:
     if (status) fail("gan train", error.message);

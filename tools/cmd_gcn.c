@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/clock.h"
 #include "foundations/plane_plot.h"
 #include "models/gcn.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/plane_pictures.h"
+#include "tools/run_record.h"
 
 enum { MAX_LABELLED = 64 };
 
@@ -88,8 +90,10 @@ int command_gcn(int argc, char **argv) {
     if (graph_read(&graph, edges, labels, &error)) return fail("gcn", error.message);
     Gcn gcn;
     GcnResult result = {0};
+    double start = clock_seconds();
     int status = gcn_init(&gcn, &graph, hidden, (uint64_t)seed, &error) ||
                  gcn_train(&gcn, &graph, labelled, n_labelled, steps, lr, &result, &error);
+    double seconds = clock_seconds() - start;
     if (!status) {
         printf("gcn on %s: %d nodes, %d edges, %d classes, %d labelled nodes, %d hidden units, %d steps\n", edges,
                graph.n_nodes, graph.n_edges, graph.n_classes, n_labelled, hidden, steps);
@@ -97,6 +101,14 @@ int command_gcn(int argc, char **argv) {
                result.unlabelled, result.unlabelled ? (double)result.correct / result.unlabelled : 0.0, result.correct);
         status = write_embedding(&graph, result.embedding, svg, &error);
         if (!status) printf("embedding %s\n", svg);
+        char command[1024], dataset[1100];
+        snprintf(dataset, sizeof dataset, "%s: %d nodes, %d labelled", edges, graph.n_nodes, n_labelled);
+        RunRecord record = {.name = "gcn", .command = run_record_command(argc, argv, command, sizeof command),
+                            .dataset = dataset, .parameters = parameters_count(&gcn.params), .train_seconds = seconds,
+                            .metric = "accuracy on the unlabelled nodes (%)",
+                            .value = result.unlabelled ? 100.0 * result.correct / result.unlabelled : 0.0,
+                            .higher_is_better = 1, .figures = {svg}};
+        if (!status) record_run("gcn", "gcn", &record);
     }
     free(result.embedding);
     gcn_free(&gcn);

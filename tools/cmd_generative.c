@@ -125,6 +125,23 @@ static void print_score(const char *what, const SampleScore *s) {
     printf("\n");
 }
 
+int generative_score(const char *classifier_path, const float *images, int n, SampleScore *score, Error *error) {
+    ImageClassifier *classifier = calloc(1, sizeof *classifier);
+    if (!classifier) return error_set(error, "out of memory");
+    if (image_classifier_load(classifier, classifier_path, NULL, error)) {
+        free(classifier);
+        return -1;
+    }
+    int status = 0;
+    if (image_classifier_check_input(classifier, 1, GAN_IMAGE_SIZE, GAN_IMAGE_SIZE, error))
+        status = error_prefix(error, "%s", classifier_path);
+    Classifier view = image_classifier_view(classifier);
+    if (!status) status = sample_score(&view, images, n, 1, GAN_IMAGE_SIZE, GAN_IMAGE_SIZE, score, error);
+    image_classifier_free(classifier);
+    free(classifier);
+    return status ? -1 : 0;
+}
+
 int command_sample_score(int argc, char **argv) {
     const char *classifier_path = NULL, *model_path = NULL, *images_path = NULL, *data = NULL, *split = "test";
     int count = 10000;
@@ -145,32 +162,20 @@ int command_sample_score(int argc, char **argv) {
     if (!!model_path + !!images_path + !!data != 1) return fail("sample-score", "give one of --model, --images and --data");
     Error error = {{0}};
     if (generative_check_count("--count", count, &error)) return fail("sample-score", error.message);
-    ImageClassifier *classifier = calloc(1, sizeof *classifier);
     float *images = NULL;
     LabelledSet set = {0};
     int n = count, status = 1;
-    if (!classifier) return fail("sample-score", "out of memory");
-    if (image_classifier_load(classifier, classifier_path, NULL, &error)) {
-        free(classifier);
-        return fail("sample-score", error.message);
-    }
-    if (image_classifier_check_input(classifier, 1, GAN_IMAGE_SIZE, GAN_IMAGE_SIZE, &error)) {
-        error_prefix(&error, "%s", classifier_path);
-        goto done;
-    }
     if (model_path && generate(model_path, count, (unsigned long long)seed, &images, &error)) goto done;
     if (images_path && generative_read_samples(images_path, &images, &n, &error)) goto done;
     if (data && generative_load_images(data, split, count, &set, &error)) goto done;
     if (data) n = set.count;
-    Classifier view = image_classifier_view(classifier);
     SampleScore score;
-    if (sample_score(&view, data ? set.inputs : images, n, 1, GAN_IMAGE_SIZE, GAN_IMAGE_SIZE, &score, &error)) goto done;
+    if (generative_score(classifier_path, data ? set.inputs : images, n, &score, &error)) goto done;
     print_score(model_path ? model_path : images_path ? images_path : data, &score);
     status = 0;
 done:
     if (status) fail("sample-score", error.message);
-    image_classifier_free(classifier);
-    free(classifier), free(images);
+    free(images);
     labelled_set_free(&set);
     return status;
 }

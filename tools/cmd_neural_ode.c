@@ -16,6 +16,7 @@
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/plane_pictures.h"
+#include "tools/run_record.h"
 
 static double mean_squared(const float *a, const float *b, int n) {
     double sum = 0.0;
@@ -77,6 +78,7 @@ int command_neural_ode(int argc, char **argv) {
         status = neural_ode_trajectory(&model, &solver, truth, points, dt, fitted, &error);
         before = mean_squared(truth, fitted, points);
         if (!status) status = neural_ode_train(&model, &solver, truth, points, dt, &training, &loss, &error);
+        double seconds = clock_seconds() - start;
         if (!status) status = neural_ode_trajectory(&model, &solver, truth, points, dt, fitted, &error);
         if (!status) {
             printf("neural ode: %d hidden units, %s solver%s, %d iterations in %.1f s, last batch loss %.5f\n", hidden,
@@ -86,6 +88,13 @@ int command_neural_ode(int argc, char **argv) {
                    mean_squared(truth, fitted, points), before);
             status = write_trajectories(truth, fitted, points, svg, &error);
             if (!status) printf("trajectories %s\n", svg);
+            char name[64], command[1024], dataset[96];
+            snprintf(name, sizeof name, "neural-ode-%s%s", solver_name, training.adjoint ? "-adjoint" : "");
+            snprintf(dataset, sizeof dataset, "2-D spiral: %d points, dt %g", points, (double)dt);
+            RunRecord record = {.name = name, .command = run_record_command(argc, argv, command, sizeof command),
+                                .dataset = dataset, .parameters = parameters_count(&model.params), .train_seconds = seconds,
+                                .metric = "trajectory MSE", .value = mean_squared(truth, fitted, points), .figures = {svg}};
+            if (!status) record_run("neural-ode", "neural_ode", &record);
         }
         neural_ode_free(&model);
     }

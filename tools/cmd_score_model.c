@@ -20,6 +20,7 @@
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/plane_pictures.h"
+#include "tools/run_record.h"
 
 enum { ARROWS = 21 };
 
@@ -110,10 +111,11 @@ static int score_train(int argc, char **argv) {
         fprintf(stderr, "score-model: training on %d %s points for %d steps\n", points, data, training.steps);
         status = score_model_train(&model, train_points, points, &training, &loss, &error);
     }
+    double seconds = clock_seconds() - start;
     if (!status) {
         printf("score model on %s: width %d, %d noise levels %.3g .. %.3g, %ld parameters, %d steps in %.1f s\n", data,
                config.hidden, config.n_sigmas, (double)config.sigma_max, (double)config.sigma_min,
-               parameters_count(&model.params), training.steps, clock_seconds() - start);
+               parameters_count(&model.params), training.steps, seconds);
         printf("denoising score matching loss (last 100 steps): %.4f\n", (double)loss);
         print_point_statistics("data", train_points, points);
         char title[96];
@@ -123,6 +125,16 @@ static int score_train(int argc, char **argv) {
                                  &error) ||
                  write_samples(&model, &langevin, samples, (uint64_t)seed, samples_path, title, &error);
         if (!status) printf("checkpoint %s, score field %s, samples %s\n", out, field, samples_path);
+        // The command measures no held-out quality of the samples: the record holds the training
+        // objective it prints, the denoising score matching loss of the last 100 steps.
+        char name[80], command[1024], dataset[96];
+        snprintf(name, sizeof name, "score-model-%s", data);
+        snprintf(dataset, sizeof dataset, "%s: %d points", data, points);
+        RunRecord record = {.name = name, .command = run_record_subcommand("score-model", argc, argv, command, sizeof command),
+                            .dataset = dataset, .parameters = parameters_count(&model.params), .train_seconds = seconds,
+                            .metric = "denoising score matching loss, last 100 steps", .value = loss, .checkpoint = out,
+                            .figures = {field, samples_path}};
+        if (!status) record_run("score-model train", "score_model", &record);
     }
     score_model_free(&model);
     free(train_points);

@@ -20,6 +20,7 @@
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 enum { TRAIN_CORRUPTION_SEED = 1, TEST_CORRUPTION_SEED = 2, EXAMPLES = 8 };
 
@@ -123,7 +124,9 @@ int segment_train(int argc, char **argv) {
     SegmenterConfig segmenter = {epochs, batch, lr, (unsigned long long)seed + 1, corruption, out, resume};
     TrainingProgress progress = {isatty(fileno(stderr)), epochs, 0.0};
     TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
+    double start = omp_get_wtime();
     if (segmenter_train(&model, &train, &segmenter, &callbacks, records, &n_records, &error)) goto done;
+    double seconds = omp_get_wtime() - start;
     for (int i = 0; i < n_records; i++)
         printf("epoch %d: train loss %.4f, pixel accuracy %.2f%%, %.3f s, resident %.1f MB\n", records[i].epoch,
                records[i].train_loss, 100.0 * records[i].train_accuracy, records[i].seconds,
@@ -132,6 +135,13 @@ int segment_train(int argc, char **argv) {
     if (segmenter_evaluate(&model, &test, 250, &evaluation, &error)) goto done;
     print_evaluation("test", &evaluation);
     printf("checkpoint %s\n", out);
+    char name[96], command[1024], dataset[1100];
+    run_record_name_from("unet", data, name, sizeof name);
+    snprintf(dataset, sizeof dataset, "%s, digits under strokes and noise: %d train, %d test images", data, train.count, test.count);
+    RunRecord record = {.name = name, .command = run_record_command(argc, argv, command, sizeof command), .dataset = dataset,
+                        .parameters = parameters_count(&model.params), .train_seconds = seconds,
+                        .metric = "test IoU (pooled)", .value = evaluation.iou, .higher_is_better = 1, .checkpoint = out};
+    record_run("train", "unet", &record);
     status = 0;
 done:
     if (status) fail("train", error.message);

@@ -21,6 +21,7 @@
 #include "models/transformer_seq2seq.h"
 #include "tools/commands.h"
 #include "tools/options.h"
+#include "tools/run_record.h"
 
 // Every architecture's options, with their defaults.
 typedef struct ArchOptions {
@@ -103,9 +104,10 @@ static int print_examples(const Seq2SeqModel *model, const SeqDataset *set, int 
 }
 
 static int evaluate_and_print(const Seq2SeqModel *model, const SeqDataset *test, int beam, float alpha, int examples,
-                              Error *error) {
+                              double *accuracy, Error *error) {
     Seq2SeqEvaluation e;
     if (seq2seq_evaluate(model, test, beam, alpha, &e, error)) return -1;
+    if (accuracy) *accuracy = e.accuracy;
     printf("held-out exact match: %.2f%% (%d of %d), %s, %.1f s\n", 100.0 * e.accuracy, e.correct, e.count,
            beam == 1 ? "greedy" : "beam search", e.seconds);
     if (beam > 1) printf("  (beam width %d, length normalisation alpha %g)\n", beam, (double)alpha);
@@ -188,7 +190,16 @@ static int seq2seq_train_command(int argc, char **argv) {
     if (!status) {
         printf("%s, %s: %ld parameters, %ld steps of %d in %.1f s (%.1f ms/step), saved to %s\n", task_name, arch,
                parameters_count(model.params), steps_done, c.batch_size, seconds, 1000.0 * seconds / (double)steps_done, out);
-        status = evaluate_and_print(&model, &test, beam, alpha, examples, &error);
+        double accuracy = 0.0;
+        status = evaluate_and_print(&model, &test, beam, alpha, examples, &accuracy, &error);
+        char name[96], command[1024], dataset[96];
+        snprintf(name, sizeof name, "seq2seq-%s-%s", task_name, arch);
+        snprintf(dataset, sizeof dataset, "%s: %d train, %d held-out examples", task_name, n_train, n_test);
+        RunRecord record = {.name = name, .command = run_record_subcommand("seq2seq", argc, argv, command, sizeof command),
+                            .dataset = dataset, .parameters = parameters_count(model.params), .train_seconds = seconds,
+                            .metric = beam == 1 ? "held-out exact match, greedy (%)" : "held-out exact match, beam search (%)",
+                            .value = 100.0 * accuracy, .higher_is_better = 1, .checkpoint = out};
+        if (!status) record_run("seq2seq train", arch, &record);
     }
     seq2seq_free(&model);
     seq_dataset_free(&train), seq_dataset_free(&test);
@@ -226,7 +237,7 @@ static int seq2seq_eval_command(int argc, char **argv) {
     SeqDataset train, test;
     int status = seq_datasets_make(task, n_train, n_test, (uint64_t)seed, &train, &test, &error);
     if (!status) {
-        status = evaluate_and_print(&model, &test, beam, alpha, examples, &error);
+        status = evaluate_and_print(&model, &test, beam, alpha, examples, NULL, &error);
         seq_dataset_free(&train), seq_dataset_free(&test);
     }
     seq2seq_free(&model);

@@ -213,6 +213,7 @@ int command_train(int argc, char **argv) {
                heldout.mean_loss, heldout.perplexity, heldout.bits_per_byte, heldout.n_tokens, heldout.n_bytes);
     }
     if (n_samples > 0 && print_samples(&model, &tokenizer, n_samples, sample_tokens, (uint64_t)train.seed, &error)) goto done;
+    record_language_model(&model, argc, argv, data_path, &state, data.n_val >= 2 ? &heldout : NULL, out_path, svg_path);
     status = 0;
 done:
     if (status == 1) fail("train", error.message);

@@ -17,6 +17,7 @@
 #include "tools/generative.h"
 #include "tools/options.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 enum { LATENT_POINTS = 5000, MANIFOLD_SIDE = 16, GRID_IMAGES = 64 };
 
@@ -71,22 +72,23 @@ static int write_manifold(const Vae *model, const char *path, Error *error) {
 // Samples, reconstructions (each test image above its reconstruction) and the 2-D pictures.
 static int write_pictures(const Vae *model, const LabelledSet *test, const char *out, Error *error) {
     char path[1100];
-    int n = GRID_IMAGES / 2 < test->count ? GRID_IMAGES / 2 : test->count, D = model->config.input_size;
-    float *images = malloc(sizeof(float) * GRID_IMAGES * (size_t)D), *means = malloc(sizeof(float) * (size_t)n * (size_t)model->config.latent);
-    float *pairs = malloc(sizeof(float) * 2 * (size_t)n * (size_t)D);
+    // Whole rows of 8 only: the pairs below are laid out in rows of 8 (fewer than 8 images: none).
+    int n = (GRID_IMAGES / 2 < test->count ? GRID_IMAGES / 2 : test->count) / 8 * 8, D = model->config.input_size;
+    float *images = malloc(sizeof(float) * GRID_IMAGES * (size_t)D), *means = malloc(sizeof(float) * (size_t)(n + 1) * (size_t)model->config.latent);
+    float *pairs = malloc(sizeof(float) * 2 * (size_t)(n + 1) * (size_t)D);
     int status = (!images || !means || !pairs) ? error_set(error, "out of memory") : 0;
     checkpoint_beside(out, "_samples.png", path, sizeof path);
     if (!status) status = vae_sample(model, GRID_IMAGES, 1, images, error) || generative_write_grid(path, images, GRID_IMAGES, 8, error);
     if (!status) printf("samples %s\n", path);
-    if (!status) status = vae_encode_means(model, test->inputs, n, means, images, error);
+    if (!status && n > 0) status = vae_encode_means(model, test->inputs, n, means, images, error);
     for (int i = 0; i < n && !status; i++) {  // rows of 8: originals, then their reconstructions
         int row = i / 8, column = i % 8;
         memcpy(pairs + ((long)(2 * row) * 8 + column) * D, test->inputs + (long)i * D, sizeof(float) * (size_t)D);
         memcpy(pairs + ((long)(2 * row + 1) * 8 + column) * D, images + (long)i * D, sizeof(float) * (size_t)D);
     }
     checkpoint_beside(out, "_reconstructions.png", path, sizeof path);
-    if (!status && n % 8 == 0) status = generative_write_grid(path, pairs, 2 * n, 8, error);
-    if (!status && n % 8 == 0) printf("reconstructions %s\n", path);
+    if (!status && n > 0) status = generative_write_grid(path, pairs, 2 * n, 8, error);
+    if (!status && n > 0) printf("reconstructions %s\n", path);
     if (!status && model->config.latent == 2) {
         checkpoint_beside(out, "_latent.svg", path, sizeof path);
         status = write_latent_svg(model, test, path, error);
@@ -160,6 +162,17 @@ static int vae_train_command(int argc, char **argv) {
     print_evaluation("test", &evaluation);
     printf("checkpoint %s\n", out);
     if (write_pictures(&model, &test, out, &error)) goto done;
+    char name[32], command[1024], dataset[1200], figures[4][1100];
+    const char *suffixes[4] = {"_samples.png", "_reconstructions.png", "_latent.svg", "_manifold.png"};
+    for (int i = 0; i < 4; i++) checkpoint_beside(out, suffixes[i], figures[i], sizeof figures[i]);
+    snprintf(name, sizeof name, "vae-latent%d", config.latent);
+    snprintf(dataset, sizeof dataset, "%s: %d train, %d test images", data, train.count, test.count);
+    RunRecord record = {.name = name, .command = run_record_subcommand("vae", argc, argv, command, sizeof command),
+                        .dataset = dataset, .parameters = parameters_count(&model.params), .train_seconds = seconds,
+                        .metric = "test ELBO (nats)", .value = evaluation.elbo, .higher_is_better = 1, .checkpoint = out,
+                        .figures = {figures[0], test.count >= 8 ? figures[1] : NULL, config.latent == 2 ? figures[2] : NULL,
+                                    config.latent == 2 ? figures[3] : NULL}, .n_figures = 4};
+    record_run("vae train", "vae", &record);
     status = 0;
 done:
     if (status) fail("vae train", error.message);

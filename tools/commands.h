@@ -42,6 +42,22 @@ int command_gcn(int argc, char **argv);
 int command_score_model(int argc, char **argv);
 int command_neural_ode(int argc, char **argv);
 int command_maml(int argc, char **argv);
+// The comparison report of every run record (cmd_report.c).
+int command_report(int argc, char **argv);
+struct RunRecord;
+// At the end of a training command: record's model, paper and year from run_record_model(key)
+// where record leaves them NULL/0, then run_record_write (tools/run_record.h), and one line on
+// stderr, "run record <path>". A failure to write is a warning on stderr naming command, not
+// the command's failure: the model is trained and saved.
+void record_run(const char *command, const char *key, struct RunRecord *record);
+// `groundup train`'s record of a language model (record_run.c): the held-out bits per byte
+// (heldout NULL: the last validation loss), named lm-<arch>-<data file's stem>.
+struct Model;
+struct TrainState;
+struct EvalResult;
+void record_language_model(const struct Model *model, int argc, char **argv, const char *data_path,
+                           const struct TrainState *state, const struct EvalResult *heldout, const char *out_path,
+                           const char *svg_path);
 
 // Image classification (cmd_classify.c): train and eval hand over when --data is a directory.
 int classify_wants(int argc, char **argv);

@@ -22,6 +22,12 @@ int generative_read_samples(const char *path, float **images, int *n, Error *err
 int generative_write_outputs(const char *out, const char *samples, const float *images, int count, const char *source,
                              Error *error);
 
+struct SampleScore;
+// Scores n images (n, 28·28) in [0, 1] with the classifier in classifier_path (groundup train
+// --arch lenet5): the classifier-based sample score of models/sample_score.h. Errors name the
+// classifier file: not a classifier, not for 1x28x28 images.
+int generative_score(const char *classifier_path, const float *images, int n, struct SampleScore *score, Error *error);
+
 // A sub-command of a command: "train" -> its function.
 typedef struct SubCommand {
     const char *name;

@@ -34,6 +34,7 @@ static const Command commands[] = {
     {"score-model", "noise-conditional score network on 2-D toy data: denoising score matching, Langevin samples, score field SVG", command_score_model},
     {"neural-ode", "a neural ODE fitted to a 2-D spiral: RK4 or Dormand-Prince, backprop or adjoint gradients, trajectories SVG", command_neural_ode},
     {"maml", "meta-learning on sine regression: FOMAML, exact second-order MAML, a pretrained baseline; adaptation table + SVGs", command_maml},
+    {"report", "the comparison report: every trained model's metric, time and figures (out/runs/) as one Markdown table", command_report},
     {"svd-compress", "compress a PGM/PPM image by rank-K SVD per channel: storage, PSNR, --sweep SVG", command_svd_compress},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

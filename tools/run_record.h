@@ -14,6 +14,8 @@
 #ifndef TOOLS_RUN_RECORD_H
 #define TOOLS_RUN_RECORD_H
 
+#include <stddef.h>
+
 #include "foundations/error.h"
 
 enum { RUN_RECORD_MAX_FIGURES = 8 };
@@ -31,20 +33,54 @@ typedef struct RunRecord {
     double value;
     int higher_is_better;
     const char *checkpoint;  // the weights written, or NULL
-    const char *figures[RUN_RECORD_MAX_FIGURES];  // pictures written (NULL-terminated or n_figures)
-    int n_figures;
+    const char *figures[RUN_RECORD_MAX_FIGURES];  // pictures written: NULL-terminated, or the first
+    int n_figures;                                // n_figures with the NULL ones skipped
 } RunRecord;
+
+// A model's usual name and its paper, for a record: run_record_model("lenet5") is
+// {"lenet5", "LeNet-5", "LeCun et al.", 1998}. Keys are the architecture names the commands
+// use (classifier_arch_name, the checkpoints' "arch"); NULL for an unknown one.
+typedef struct RunRecordModel {
+    const char *key, *model, *paper;
+    int year;
+} RunRecordModel;
+const RunRecordModel *run_record_model(const char *key);
 
 // The directory records go to: $GROUNDUP_RUNS if set, else "out/runs".
 const char *run_record_directory(void);
 
-// argv joined with spaces into buffer (truncated to size), "groundup" in place of argv[0]'s
-// path; returns buffer.
+// The command line of a command as `groundup` dispatched it (argv[0] is the command's name:
+// "train", "gcn"): "groundup train --arch lenet5 ..." into buffer (cut to size), an argument
+// with a space or a quote in single quotes; returns buffer.
 const char *run_record_command(int argc, char **argv, char *buffer, int size);
+// The same for a sub-command (argv[0] is "train" of `groundup vae train`): "groundup vae train ...".
+const char *run_record_subcommand(const char *command, int argc, char **argv, char *buffer, int size);
+
+// "<prefix>-<the last part of path>" into name (cut to size), every character a file name of a
+// record cannot have as '-': run_record_name_from("lenet5", "data/mnist/", ...) is "lenet5-mnist".
+const char *run_record_name_from(const char *prefix, const char *path, char *name, int size);
 
 // Writes <run_record_directory()>/<record->name>.json (making the directory). Errors: a
 // missing name or metric, a name with characters outside [A-Za-z0-9._-], a non-finite value,
 // the file not writable.
 int run_record_write(const RunRecord *record, Error *error);
+
+// A record read back (by groundup report): record's strings point into json, the parsed file,
+// which run_record_file_free releases.
+typedef struct RunRecordFile {
+    RunRecord record;
+    void *json;  // the cJSON tree the strings live in
+} RunRecordFile;
+
+// Parses a record from text (length bytes; no terminating NUL needed); path only names it in
+// errors. Needs "name" (as run_record_write allows), "metric" (a string) and a finite "value";
+// the other fields are optional but, when present, of their type and range ("year" 0..9999,
+// "parameters" and "train_seconds" finite and >= 0, "figures" an array of strings: the first
+// RUN_RECORD_MAX_FIGURES kept). Errors, one line "<path>: ...": not JSON, not an object, a
+// field missing or of the wrong type or range, out of memory. On failure file is empty.
+int run_record_parse(RunRecordFile *file, const char *text, size_t length, const char *path, Error *error);
+// Reads and parses the file at path (errors as above, or the file cannot be read; at most 1 MB).
+int run_record_read(RunRecordFile *file, const char *path, Error *error);
+void run_record_file_free(RunRecordFile *file);
 
 #endif

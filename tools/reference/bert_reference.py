@@ -251,6 +251,9 @@ def train(args):
           f"loss of the last steps {sum(recent) / len(recent):.4f}")
     print(f"held-out: masked-token accuracy {100 * accuracy:.2f}%, loss {mean_loss:.4f} nats, "
           f"perplexity {math.exp(mean_loss):.2f} ({count} masked tokens)")
+    from run_record import write_pytorch_record  # beside `groundup train --arch bert`'s record
+    write_pytorch_record("bert", "held-out masked-token accuracy (%)", 100 * accuracy, True, model="BERT (PyTorch)",
+                         paper="Devlin et al.", year=2018, train_seconds=seconds, parameters=n_params)
 
 
 def main():

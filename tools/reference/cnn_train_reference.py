@@ -18,7 +18,9 @@ test IoU and Dice instead of the accuracy).
 """
 import argparse
 import os
+import re
 import sys
+import time
 
 import torch
 
@@ -27,6 +29,7 @@ sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "..", "bench"))
 from cnn_reference import AlexNet, LeNet5, ResNet  # noqa: E402
 from mnist_mlp_reference import load, train_and_test  # noqa: E402
+from run_record import write_pytorch_record  # noqa: E402
 from unet_reference import train_segmentation  # noqa: E402
 
 
@@ -60,7 +63,13 @@ def main():
         model = AlexNet([int(s) for s in (args.sizes or "24-64-96-96-64-256-256").split("-")], dropout=args.dropout)
     else:
         model = ResNet(args.width, [int(s) for s in args.blocks.split("-")])
-    train_and_test(model, train_x, train_y, test_x, test_y, args.epochs, args.batch, args.lr)
+    start = time.perf_counter()
+    accuracy = train_and_test(model, train_x, train_y, test_x, test_y, args.epochs, args.batch, args.lr)
+    # beside `groundup train --arch ARCH --data DIR`'s record (named ARCH-<DIR's last part>) in groundup report
+    name = f"{args.arch}-{os.path.basename(os.path.normpath(args.data))}"
+    write_pytorch_record(re.sub(r"[^A-Za-z0-9._-]", "-", name), "test accuracy (%)", accuracy, True,
+                         model=f"{args.arch} (PyTorch)", train_seconds=time.perf_counter() - start,
+                         parameters=sum(v.numel() for v in model.parameters()))
 
 
 if __name__ == "__main__":

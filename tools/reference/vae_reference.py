@@ -18,7 +18,8 @@ Two uses:
   --train: `groundup vae train`'s recipe: Adam (lr 1e-3), batch 100 shuffled each epoch, one
     fresh eps per image per step, --epochs epochs on the 60000 training images; prints each
     epoch's line and the test ELBO (one eps per image) with its distortion and rate, and with
-    --importance-samples k the importance-weighted bound L_k (log-mean-exp of k log-weights).
+    --importance-samples k the importance-weighted bound L_k (log-mean-exp of k log-weights);
+    leaves out/runs/vae-latent<J>.pytorch.json for groundup report (run_record.py).
 
   /usr/bin/python3 tools/reference/vae_reference.py --mnist data/mnist --fixture DIR [--hidden 16] [--latent 4]
   /usr/bin/python3 tools/reference/vae_reference.py --mnist data/mnist --train [--epochs 10] [--importance-samples 100]
@@ -37,6 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from mlp_reference import mnist_batch, write_safetensors  # noqa: E402
+from run_record import write_pytorch_record  # noqa: E402
 
 
 class VAE(nn.Module):
@@ -140,12 +142,17 @@ def train(args):
             total += (d + r).item()
             batches += 1
         print(f"epoch {epoch}: train -ELBO {total / batches:.3f} nats, {time.perf_counter() - start:.2f} s", flush=True)
-    print(f"training {time.perf_counter() - total_start:.1f} s")
+    seconds = time.perf_counter() - total_start
+    print(f"training {seconds:.1f} s")
     distortion, rate, likelihood = evaluate(model, test_x, args.importance_samples)
     print(f"test ELBO {-(distortion + rate):.3f} nats (distortion {distortion:.3f} + rate {rate:.3f}) "
           f"over {test_x.shape[0]} images")
     if args.importance_samples:
         print(f"test log p(x) >= {likelihood:.3f} nats (importance-weighted, k = {args.importance_samples})")
+    # beside `groundup vae train --latent J`'s record in groundup report (run_record.py)
+    write_pytorch_record(f"vae-latent{args.latent}", "test ELBO (nats)", -(distortion + rate), True, model="VAE (PyTorch)",
+                         paper="Kingma & Welling", year=2013, train_seconds=seconds,
+                         parameters=sum(v.numel() for v in model.parameters()))
 
 
 def main():
