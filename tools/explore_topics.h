@@ -43,4 +43,10 @@ int explore_run_mutual_information(int argc, char **argv);
 int explore_run_divergences(int argc, char **argv);
 int explore_run_information_plane(int argc, char **argv);
 
+// generalisation (tools/cmd_explore_generalisation.c)
+int explore_run_l1_l2(int argc, char **argv);
+int explore_run_early_stopping(int argc, char **argv);
+int explore_run_dropout_ensemble(int argc, char **argv);
+int explore_run_lottery_ticket(int argc, char **argv);
+
 #endif
