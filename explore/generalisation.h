@@ -101,26 +101,42 @@ void soft_threshold(float *values, long n, float t);
 // ----------------------------------------------------------------------------
 // early-stopping: n_train training images, the next n_validation of the training split held out
 // for validation, the setup's epochs without stopping. After each epoch: training loss,
-// validation loss and accuracy, test accuracy. Patience P stops at the first epoch that ends P
-// epochs without a lower validation loss (Prechelt 1998's criterion on the loss); the kept
-// checkpoint is the epoch of the lowest validation loss up to there. Its test accuracy and loss
-// (measured on the weights kept in memory at that epoch) against the last epoch's.
+// validation loss and accuracy, test loss and accuracy. Two stopping rules, each with patience
+// P: stop at the first epoch that ends P epochs without a better validation value, keep the
+// weights of the best epoch up to there (in memory), by
+//   [0] the validation loss (lower is better; Prechelt 1998's criteria watch the loss)
+//   [1] the validation accuracy (higher is better; nn/trainer.h's --patience)
+// The kept weights' test accuracy and loss against the last epoch's. With label_noise q > 0 each
+// training and validation label is, with probability q, replaced by one drawn uniformly from the
+// 10 classes (it may draw the true one), the test labels untouched: the network then memorises
+// the wrong labels late in training and test accuracy falls, which is what stopping early avoids.
 
 enum { EARLY_MAX_EPOCHS = 500 };
 
+typedef struct StoppingRule {
+    const char *criterion;       // "validation loss", "validation accuracy"
+    int stop_epoch;              // 1-based: where patience stops (= epochs when it never does)
+    int kept_epoch;              // 1-based: the best epoch up to stop_epoch
+    double kept_test_accuracy, kept_test_loss;
+} StoppingRule;
+
 typedef struct EarlyStoppingResult {
     int epochs, patience, n_validation;
+    double label_noise;
+    int labels_changed;                          // training and validation labels the noise changed
     double train_loss[EARLY_MAX_EPOCHS], validation_loss[EARLY_MAX_EPOCHS];
     double validation_accuracy[EARLY_MAX_EPOCHS], test_accuracy[EARLY_MAX_EPOCHS], test_loss[EARLY_MAX_EPOCHS];
-    int stop_epoch;      // 1-based: where patience stops (= epochs when it never does)
-    int kept_epoch;      // 1-based: the lowest validation loss up to stop_epoch
-    double kept_test_accuracy, kept_test_loss;   // the kept weights, evaluated
+    StoppingRule rules[2];
     double last_test_accuracy, last_test_loss;   // after the last epoch
 } EarlyStoppingResult;
 
-// setup->epochs <= EARLY_MAX_EPOCHS; patience >= 1; n_validation >= 1 (n_train + n_validation <= 60,000).
-int explore_early_stopping(const MnistMlpSetup *setup, int n_validation, int patience, EarlyStoppingResult *out,
-                           Error *error);
+// setup->epochs <= EARLY_MAX_EPOCHS; patience >= 1; n_validation >= 1 (n_train + n_validation
+// <= 60,000); label_noise in [0, 1].
+int explore_early_stopping(const MnistMlpSetup *setup, int n_validation, int patience, double label_noise,
+                           EarlyStoppingResult *out, Error *error);
+// Replaces each of the set's labels with probability q by a uniform draw from its classes;
+// returns how many changed.
+int randomise_labels(LabelledSet *set, double q, Random *rng);
 
 // ----------------------------------------------------------------------------
 // dropout-ensemble (Srivastava et al. 2014): a network trained with dropout p is an ensemble of

@@ -104,10 +104,9 @@ typedef struct EarlyContext {
     EarlyStoppingResult *out;
     int status;
     Error error;
-    // the weights of the lowest validation loss so far, in parameter order
-    float *best;
-    double best_loss;
-    int since_best;
+    float *best[2];       // each rule's best weights so far, in parameter order
+    double best_value[2]; // the validation loss, minus the validation accuracy: lower is better
+    int since_best[2];
 } EarlyContext;
 
 static void copy_parameters(const Parameters *params, float *to, int into_parameters) {
@@ -120,7 +119,7 @@ static void copy_parameters(const Parameters *params, float *to, int into_parame
     }
 }
 
-// After each epoch: the curves, and the patience bookkeeping while it has not stopped.
+// After each epoch: the curves, and each rule's bookkeeping while it has not stopped.
 static void early_epoch(void *context, const EpochRecord *record) {
     EarlyContext *c = context;
     EarlyStoppingResult *r = c->out;
@@ -130,20 +129,36 @@ static void early_epoch(void *context, const EpochRecord *record) {
     r->validation_accuracy[e] = record->val_accuracy;
     if (!c->status && mnist_mlp_accuracy(c->mlp, c->test, &r->test_accuracy[e], &r->test_loss[e], &c->error))
         c->status = -1;
-    if (r->stop_epoch) return;  // stopped already: the rest is the curve beyond the stopping point
-    if (record->val_loss < c->best_loss) {
-        c->best_loss = record->val_loss, c->since_best = 0, r->kept_epoch = record->epoch;
-        copy_parameters(&c->mlp->params, c->best, 0);
-    } else if (++c->since_best >= r->patience) {
-        r->stop_epoch = record->epoch;
+    double value[2] = {record->val_loss, -record->val_accuracy};
+    for (int k = 0; k < 2; k++) {
+        StoppingRule *rule = &r->rules[k];
+        if (rule->stop_epoch) continue;  // stopped already: the rest is the curve beyond the stopping point
+        if (value[k] < c->best_value[k]) {
+            c->best_value[k] = value[k], c->since_best[k] = 0, rule->kept_epoch = record->epoch;
+            copy_parameters(&c->mlp->params, c->best[k], 0);
+        } else if (++c->since_best[k] >= r->patience) {
+            rule->stop_epoch = record->epoch;
+        }
     }
 }
 
-int explore_early_stopping(const MnistMlpSetup *setup, int n_validation, int patience, EarlyStoppingResult *out,
-                           Error *error) {
+int randomise_labels(LabelledSet *set, double q, Random *rng) {
+    int changed = 0;
+    for (int i = 0; i < set->count; i++)
+        if (random_uniform_double(rng) < q) {
+            int label = (int)random_below(rng, (uint32_t)set->n_classes);
+            changed += label != set->labels[i];
+            set->labels[i] = label;
+        }
+    return changed;
+}
+
+int explore_early_stopping(const MnistMlpSetup *setup, int n_validation, int patience, double label_noise,
+                           EarlyStoppingResult *out, Error *error) {
     memset(out, 0, sizeof *out);
     if (mnist_mlp_check_setup(setup, error) || explore_check_count(patience, 1, "the patience", error) ||
-        explore_check_count(n_validation, 1, "the validation images", error))
+        explore_check_count(n_validation, 1, "the validation images", error) ||
+        explore_check_range(label_noise, 0.0, 1.0, 0, 0, "the label noise", error))
         return -1;
     if (setup->epochs > EARLY_MAX_EPOCHS)
         return error_set(error, "the epochs must be at most %d, not %d", EARLY_MAX_EPOCHS, setup->epochs);
@@ -154,11 +169,18 @@ int explore_early_stopping(const MnistMlpSetup *setup, int n_validation, int pat
     if (mnist_mlp_load(setup, &train, n_validation, &validation, &test, error)) return -1;
     Mlp mlp;
     int status = -1;
-    EarlyContext context = {&test, &mlp, out, 0, {{0}}, NULL, INFINITY, 0};
+    EarlyContext context = {&test, &mlp, out, 0, {{0}}, {NULL, NULL}, {INFINITY, INFINITY}, {0, 0}};
     out->epochs = setup->epochs, out->patience = patience, out->n_validation = n_validation;
+    out->label_noise = label_noise;
+    Random noise;
+    random_seed(&noise, setup->seed + 77);
+    out->labels_changed = randomise_labels(&train, label_noise, &noise) + randomise_labels(&validation, label_noise, &noise);
+    out->rules[0].criterion = "validation loss", out->rules[1].criterion = "validation accuracy";
     if (mnist_mlp_create(setup, 0.0f, setup->seed, &mlp, error)) goto done;
-    context.best = malloc(sizeof(float) * (size_t)parameters_count(&mlp.params));
-    if (!context.best) {
+    long n_parameters = parameters_count(&mlp.params);
+    context.best[0] = malloc(sizeof(float) * (size_t)n_parameters);
+    context.best[1] = malloc(sizeof(float) * (size_t)n_parameters);
+    if (!context.best[0] || !context.best[1]) {
         error_set(error, "out of memory");
         goto free_model;
     }
@@ -167,13 +189,17 @@ int explore_early_stopping(const MnistMlpSetup *setup, int n_validation, int pat
         *error = context.error;
         goto free_model;
     }
-    if (!out->stop_epoch) out->stop_epoch = setup->epochs;
     out->last_test_accuracy = out->test_accuracy[setup->epochs - 1];
     out->last_test_loss = out->test_loss[setup->epochs - 1];
-    copy_parameters(&mlp.params, context.best, 1);
-    status = mnist_mlp_accuracy(&mlp, &test, &out->kept_test_accuracy, &out->kept_test_loss, error);
+    status = 0;
+    for (int k = 0; k < 2 && !status; k++) {
+        StoppingRule *rule = &out->rules[k];
+        if (!rule->stop_epoch) rule->stop_epoch = setup->epochs;
+        copy_parameters(&mlp.params, context.best[k], 1);
+        status = mnist_mlp_accuracy(&mlp, &test, &rule->kept_test_accuracy, &rule->kept_test_loss, error);
+    }
 free_model:
-    free(context.best);
+    free(context.best[0]), free(context.best[1]);
     mlp_classifier_free(&mlp);
 done:
     labelled_set_free(&train), labelled_set_free(&validation), labelled_set_free(&test);

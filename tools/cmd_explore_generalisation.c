@@ -177,20 +177,23 @@ static int write_early_svg(const EarlyStoppingResult *r, const char *path, Error
     float *x = malloc(sizeof(float) * 6 * (size_t)n);
     if (!x) return error_set(error, "out of memory");
     float *train = x + n, *val = x + 2 * n, *test = x + 3 * n, *val_acc = x + 4 * n, *test_acc = x + 5 * n;
-    float low = INFINITY, high = -INFINITY;
+    float low[2] = {INFINITY, INFINITY}, high[2] = {-INFINITY, -INFINITY};  // loss, accuracy
     for (int e = 0; e < n; e++) {
         x[e] = (float)(e + 1);
         train[e] = (float)r->train_loss[e], val[e] = (float)r->validation_loss[e], test[e] = (float)r->test_loss[e];
         val_acc[e] = (float)(100 * r->validation_accuracy[e]), test_acc[e] = (float)(100 * r->test_accuracy[e]);
-        low = fminf(low, fminf(val_acc[e], test_acc[e])), high = fmaxf(high, fmaxf(val_acc[e], test_acc[e]));
+        low[0] = fminf(low[0], train[e]), high[0] = fmaxf(high[0], fmaxf(val[e], test[e]));
+        low[1] = fminf(low[1], fminf(val_acc[e], test_acc[e])), high[1] = fmaxf(high[1], fmaxf(val_acc[e], test_acc[e]));
     }
-    float stop_x[2] = {(float)r->stop_epoch, (float)r->stop_epoch}, kept_x[2] = {(float)r->kept_epoch, (float)r->kept_epoch};
-    float loss_y[2] = {(float)r->validation_loss[r->kept_epoch - 1] * 0.5f, (float)r->validation_loss[r->stop_epoch - 1] * 1.5f};
-    float acc_y[2] = {low, high};
+    // each rule's stopping point as a vertical line in both panels
+    float stop_x[2][2], loss_y[2] = {low[0], high[0]}, acc_y[2] = {low[1], high[1]};
+    for (int k = 0; k < 2; k++) stop_x[k][0] = stop_x[k][1] = (float)r->rules[k].stop_epoch;
     PlotSeries loss[5] = {{"train", x, train, n}, {"validation", x, val, n}, {"test", x, test, n},
-                          {"kept checkpoint", kept_x, loss_y, 2}, {"patience stops", stop_x, loss_y, 2}};
+                          {"stop (validation loss)", stop_x[0], loss_y, 2},
+                          {"stop (validation accuracy)", stop_x[1], loss_y, 2}};
     PlotSeries accuracy[4] = {{"validation", x, val_acc, n}, {"test", x, test_acc, n},
-                              {"kept checkpoint", kept_x, acc_y, 2}, {"patience stops", stop_x, acc_y, 2}};
+                              {"stop (validation loss)", stop_x[0], acc_y, 2},
+                              {"stop (validation accuracy)", stop_x[1], acc_y, 2}};
     PlotChart charts[2] = {{"cross-entropy against epoch", "epoch", "loss (nats)", 1, loss, 5, 0, 0},
                            {"accuracy against epoch", "epoch", "accuracy (%)", 0, accuracy, 4, 0, 0}};
     int status = plot_write_svg(path, charts, 2, 2, error);
@@ -203,12 +206,15 @@ int explore_run_early_stopping(int argc, char **argv) {
     SetupOptions s = default_setup_options();
     s.setup.n_train = 1000, s.setup.epochs = 60;
     int patience = 5, n_validation = 1000;
+    double label_noise = 0.2;
     Option options[MAX_OPTIONS];
     int n_options = setup_options(&s, options);
     options[n_options++] = (Option){"--patience", OPTION_INT, &patience, "epochs without a lower validation loss"};
     options[n_options++] = (Option){"--validation", OPTION_INT, &n_validation, "validation images (after the training ones)"};
+    options[n_options++] = (Option){"--label-noise", OPTION_DOUBLE, &label_noise,
+                                    "probability a training or validation label is redrawn at random"};
     options[n_options++] = (Option){"--out", OPTION_STRING, &out, "SVG file: loss and accuracy curves"};
-    const char *usage = "groundup explore early-stopping [--patience P] [--validation N] [setup options] [--out FILE.svg]";
+    const char *usage = "groundup explore early-stopping [--patience P] [--validation N] [--label-noise Q] [setup options] [--out FILE.svg]";
     int status = explore_parse_options(argc, argv, usage, options, n_options);
     if (status >= 0) return status;
     if ((status = setup_finish(&s, command))) return status;
@@ -216,24 +222,28 @@ int explore_run_early_stopping(int argc, char **argv) {
     EarlyStoppingResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail(command, "out of memory");
-    if (explore_early_stopping(&s.setup, n_validation, patience, r, &error) || write_early_svg(r, out, &error)) {
+    if (explore_early_stopping(&s.setup, n_validation, patience, label_noise, r, &error) || write_early_svg(r, out, &error)) {
         free(r);
         return fail(command, error.message);
     }
     report_time("early-stopping", wall, cpu, out);
     describe_setup(&s.setup);
-    printf("Validation: the next %d training images. Patience %d on the validation loss: stops after epoch %d, keeps "
-           "epoch %d.\n\n",
-           n_validation, patience, r->stop_epoch, r->kept_epoch);
-    printf("| epoch | train loss | validation loss | validation acc | test loss | test acc | |\n"
-           "|---:|---:|---:|---:|---:|---:|---|\n");
+    const StoppingRule *by_loss = &r->rules[0], *by_accuracy = &r->rules[1];
+    printf("Label noise %g: %d of the %d training and validation labels redrawn at random (test labels clean).\n",
+           label_noise, r->labels_changed, s.setup.n_train + n_validation);
+    printf("Validation: the next %d training images. Patience %d: on the validation loss it stops after epoch %d "
+           "(keeps %d),\non the validation accuracy after epoch %d (keeps %d).\n\n",
+           n_validation, patience, by_loss->stop_epoch, by_loss->kept_epoch, by_accuracy->stop_epoch,
+           by_accuracy->kept_epoch);
+    printf("| epoch | train loss | validation loss | validation acc | test loss | test acc |\n"
+           "|---:|---:|---:|---:|---:|---:|\n");
     for (int e = 0; e < r->epochs; e++)
-        printf("| %d | %.4f | %.4f | %.2f | %.4f | %.2f | %s |\n", e + 1, r->train_loss[e], r->validation_loss[e],
-               100 * r->validation_accuracy[e], r->test_loss[e], 100 * r->test_accuracy[e],
-               e + 1 == r->kept_epoch ? "kept" : e + 1 == r->stop_epoch ? "stop" : "");
+        printf("| %d | %.4f | %.4f | %.2f | %.4f | %.2f |\n", e + 1, r->train_loss[e], r->validation_loss[e],
+               100 * r->validation_accuracy[e], r->test_loss[e], 100 * r->test_accuracy[e]);
     printf("\n| weights | epochs trained | test accuracy (%%) | test loss |\n|---|---:|---:|---:|\n");
-    printf("| kept checkpoint (epoch %d) | %d | %.2f | %.4f |\n", r->kept_epoch, r->stop_epoch,
-           100 * r->kept_test_accuracy, r->kept_test_loss);
+    for (int k = 0; k < 2; k++)
+        printf("| kept by %s (epoch %d) | %d | %.2f | %.4f |\n", r->rules[k].criterion, r->rules[k].kept_epoch,
+               r->rules[k].stop_epoch, 100 * r->rules[k].kept_test_accuracy, r->rules[k].kept_test_loss);
     printf("| last epoch | %d | %.2f | %.4f |\n", r->epochs, 100 * r->last_test_accuracy, r->last_test_loss);
     free(r);
     return 0;
