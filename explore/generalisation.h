@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "explore/augment.h"
 #include "foundations/error.h"
 #include "models/mlp.h"
 #include "nn/data.h"
@@ -194,5 +195,24 @@ int explore_lottery_ticket(const MnistMlpSetup *setup, int rounds, double rate, 
 // entries still 1 with the smallest |weights|; ties go to the lower index. Returns the count
 // removed, or -1 out of memory.
 long prune_smallest(const float *weights, float *mask, long n, double rate);
+
+// ----------------------------------------------------------------------------
+// augmentation (augmentation.c): n_train training images (1,000 by default), each epoch every
+// one replaced by a fresh random transform of its original (explore/augment.h: shifts,
+// rotations, elastic distortion, all three in a row), the network from the same initialisation
+// each time; test accuracy against no augmentation.
+
+typedef struct AugmentationResult {
+    AugmentConfig config;
+    double test_accuracy[AUGMENT_KINDS];     // [AUGMENT_NONE] is the baseline
+    double train_accuracy[AUGMENT_KINDS];    // on the original (unaugmented) training images
+} AugmentationResult;
+
+int explore_augmentation(const MnistMlpSetup *setup, const AugmentConfig *config, AugmentationResult *out,
+                         Error *error);
+// The first n training images and their transforms, for a picture: tiles (n, AUGMENT_KINDS, 28, 28),
+// each row an image under none, shift, rotation, elastic, all three. n in 1..100.
+int augmentation_examples(const MnistMlpSetup *setup, const AugmentConfig *config, int n, float *tiles,
+                          Error *error);
 
 #endif
