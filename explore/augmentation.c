@@ -60,8 +60,8 @@ static int check_config(const AugmentConfig *config, Error *error) {
     return 0;
 }
 
-int explore_augmentation(const MnistMlpSetup *setup, const AugmentConfig *config, AugmentationResult *out,
-                         Error *error) {
+int explore_augmentation(const MnistMlpSetup *setup, const AugmentConfig *config, unsigned kinds,
+                         AugmentationResult *out, Error *error) {
     memset(out, 0, sizeof *out);
     if (mnist_mlp_check_setup(setup, error) || check_config(config, error)) return -1;
     out->config = *config;
@@ -72,6 +72,8 @@ int explore_augmentation(const MnistMlpSetup *setup, const AugmentConfig *config
     int status = originals ? 0 : error_set(error, "out of memory");
     if (originals) memcpy(originals, train.inputs, bytes);
     for (int k = 0; k < AUGMENT_KINDS && !status; k++) {
+        if (k != AUGMENT_NONE && !(kinds & (1u << k))) continue;
+        out->ran[k] = 1;
         AugmentContext context = {(AugmentKind)k, config, originals, &train, {0}, 0, {{0}}};
         random_seed(&context.rng, setup->seed * 1000 + (uint64_t)k);
         status = augmented_run(setup, &context, &test, &out->test_accuracy[k], &out->train_accuracy[k], error);

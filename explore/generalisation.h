@@ -204,12 +204,15 @@ long prune_smallest(const float *weights, float *mask, long n, double rate);
 
 typedef struct AugmentationResult {
     AugmentConfig config;
+    int ran[AUGMENT_KINDS];                  // 1: the kind was trained (NONE always is)
     double test_accuracy[AUGMENT_KINDS];     // [AUGMENT_NONE] is the baseline
     double train_accuracy[AUGMENT_KINDS];    // on the original (unaugmented) training images
 } AugmentationResult;
 
-int explore_augmentation(const MnistMlpSetup *setup, const AugmentConfig *config, AugmentationResult *out,
-                         Error *error);
+// kinds: a bit (1 << kind) for each kind to train, AUGMENT_ALL_KINDS for every one.
+enum { AUGMENT_ALL_KINDS = (1 << AUGMENT_KINDS) - 1 };
+int explore_augmentation(const MnistMlpSetup *setup, const AugmentConfig *config, unsigned kinds,
+                         AugmentationResult *out, Error *error);
 // The first n training images and their transforms, for a picture: tiles (n, AUGMENT_KINDS, 28, 28),
 // each row an image under none, shift, rotation, elastic, all three. n in 1..100.
 int augmentation_examples(const MnistMlpSetup *setup, const AugmentConfig *config, int n, float *tiles,

@@ -394,7 +394,7 @@ int explore_run_augmentation(int argc, char **argv) {
     AugmentationResult r;
     Error error;
     if (write_augmentation_png(&s.setup, &config, examples, out, &error) ||
-        explore_augmentation(&s.setup, &config, &r, &error))
+        explore_augmentation(&s.setup, &config, AUGMENT_ALL_KINDS, &r, &error))
         return fail(command, error.message);
     report_time("augmentation", wall, cpu, out);
     describe_setup(&s.setup);
