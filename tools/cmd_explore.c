@@ -44,6 +44,8 @@ static const ExploreTopic topics[] = {
      explore_run_divergences},
     {"information-plane", "information theory", "binned I(X;T), I(T;Y) of a tanh network during training",
      explore_run_information_plane},
+    {"loss-landscape", "optimisation", "loss from init to trained weights; 2-D filter-normalised slices (MLP, ResNet)",
+     explore_run_loss_landscape},
     {"l1-l2", "generalisation", "L1 (proximal) against L2 on the MNIST MLP: exact zeros, histograms, accuracy",
      explore_run_l1_l2},
     {"early-stopping", "generalisation", "the validation curve, where patience stops, the kept checkpoint's accuracy",

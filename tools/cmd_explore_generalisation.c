@@ -1,5 +1,6 @@
-// groundup explore l1-l2 | early-stopping | dropout-ensemble | lottery-ticket | augmentation:
-// regularisation and generalisation measured on the MNIST MLP (explore/generalisation.h). Each
+// groundup explore l1-l2 | early-stopping | dropout-ensemble | lottery-ticket | augmentation |
+// loss-landscape: regularisation and generalisation measured on the MNIST MLP
+// (explore/generalisation.h), and the loss landscape of the MLP and a ResNet (explore/loss_landscape.h). Each
 // parses its options, runs the experiment, writes its SVG and prints a markdown table (the SVG
 // first: if it cannot be written, stdout stays empty); wall and CPU seconds go to stderr.
 #include <math.h>
@@ -9,14 +10,16 @@
 #include <string.h>
 
 #include "explore/generalisation.h"
+#include "explore/loss_landscape.h"
 #include "foundations/clock.h"
 #include "foundations/image_grid.h"
 #include "foundations/png.h"
+#include "foundations/plane_plot.h"
 #include "foundations/plot.h"
 #include "tools/explore_topics.h"
 #include "tools/options.h"
 
-enum { SETUP_OPTIONS = 10, MAX_OPTIONS = 24 };
+enum { SETUP_OPTIONS = 10, MAX_OPTIONS = 28 };
 
 // The options every experiment shares, bound to setup (seed and threads through their own variables).
 typedef struct SetupOptions {
@@ -406,5 +409,154 @@ int explore_run_augmentation(int argc, char **argv) {
     for (int k = 0; k < AUGMENT_KINDS; k++)
         printf("| %s | %.2f | %+.2f | %.2f |\n", augment_kind_name((AugmentKind)k), 100 * r.test_accuracy[k],
                100 * (r.test_accuracy[k] - r.test_accuracy[AUGMENT_NONE]), 100 * r.train_accuracy[k]);
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// loss-landscape
+
+static const char *const LANDSCAPE_KEYS[LANDSCAPE_MODELS] = {"mlp", "resnet", "resnet-no-skip"};
+
+// "mlp,resnet" into chosen[]; returns the count, or -1 for an unknown name.
+static int parse_models(const char *text, int *chosen) {
+    int n = 0;
+    char copy[128];
+    snprintf(copy, sizeof copy, "%s", text);
+    memset(chosen, 0, sizeof(int) * LANDSCAPE_MODELS);
+    for (char *word = strtok(copy, ","); word; word = strtok(NULL, ",")) {
+        int found = -1;
+        for (int m = 0; m < LANDSCAPE_MODELS; m++)
+            if (strcmp(word, LANDSCAPE_KEYS[m]) == 0) found = m;
+        if (found < 0) return -1;
+        n += !chosen[found], chosen[found] = 1;
+    }
+    return n;
+}
+
+// The surface as a heat map of log10(L / L_min) over (α, β), the minimum's 0 white.
+static int write_surface_svg(const LandscapeSetup *s, const Landscape *l, const char *path, Error *error) {
+    float grid[LANDSCAPE_MAX_GRID * LANDSCAPE_MAX_GRID];
+    for (int b = 0; b < s->grid; b++)
+        for (int a = 0; a < s->grid; a++) grid[b * s->grid + a] = (float)log10(l->surface[b][a] / l->surface_min);
+    float centre[2] = {0.0f, 0.0f};
+    const char *group[1] = {"trained weights"};
+    char title[160];
+    snprintf(title, sizeof title, "%s: log10(loss / %.3g) along two filter-normalised directions", l->name, l->surface_min);
+    float span = (float)s->span;
+    PlanePicture picture = {.title = title, .x_min = -span, .x_max = span, .y_min = -span, .y_max = span,
+                            .grid = grid, .grid_rows = s->grid, .grid_columns = s->grid,
+                            .points = centre, .n_points = 1, .n_groups = 1, .group_names = group};
+    return plane_plot_write_svg(path, &picture, error);
+}
+
+static int write_line_svg(const Landscape *l, const int *chosen, int line_points, const char *path, Error *error) {
+    float t[LANDSCAPE_MAX_LINE], loss[LANDSCAPE_MODELS][LANDSCAPE_MAX_LINE];
+    PlotSeries series[LANDSCAPE_MODELS];
+    int n = 0;
+    for (int m = 0; m < LANDSCAPE_MODELS; m++) {
+        if (!chosen[m]) continue;
+        for (int k = 0; k < line_points; k++) t[k] = (float)l[m].line_t[k], loss[m][k] = (float)l[m].line_loss[k];
+        series[n++] = (PlotSeries){l[m].name, t, loss[m], line_points};
+    }
+    PlotChart chart = {"training loss from initialisation (t = 0) to the trained weights (t = 1)", "t", "loss (nats)", 1,
+                       series, n, 0, 0};
+    return plot_write_svg(path, &chart, 1, 1, error);
+}
+
+static void print_landscapes(const LandscapeSetup *s, const Landscape *l, const int *chosen) {
+    printf("Loss: mean cross-entropy on the first %d training images, batch norm on batch statistics. Surface over [-%g, %g]^2, %d x %d "
+           "points.\n\n",
+           s->n_eval, s->span, s->span, s->grid, s->grid);
+    printf("| model | parameters | train acc | loss at theta* | surface min | surface max | curving down | train s | "
+           "landscape s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int m = 0; m < LANDSCAPE_MODELS; m++)
+        if (chosen[m])
+            printf("| %s | %ld | %.2f | %.4f | %.4f | %.4f | %.2f | %.1f | %.1f |\n", l[m].name, l[m].parameters,
+                   100 * l[m].train_accuracy, l[m].centre_loss, l[m].surface_min, l[m].surface_max,
+                   l[m].non_convex_fraction, l[m].train_seconds, l[m].landscape_seconds);
+    printf("\n| t |");
+    for (int m = 0; m < LANDSCAPE_MODELS; m++)
+        if (chosen[m]) printf(" %s |", l[m].name);
+    printf("\n|---:|");
+    for (int m = 0; m < LANDSCAPE_MODELS; m++)
+        if (chosen[m]) printf("---:|");
+    printf("\n");
+    for (int k = 0; k < s->line_points; k++) {
+        printf("| %.3f |", -0.5 + 2.0 * k / (s->line_points - 1));
+        for (int m = 0; m < LANDSCAPE_MODELS; m++)
+            if (chosen[m]) printf(" %.4f |", l[m].line_loss[k]);
+        printf("\n");
+    }
+    for (int m = 0; m < LANDSCAPE_MODELS; m++) {
+        if (!chosen[m]) continue;
+        printf("\n%s surface (rows beta from -%g to %g, columns alpha):\n\n| beta \\ alpha |", l[m].name, s->span, s->span);
+        for (int a = 0; a < s->grid; a++) printf(" %.2f |", s->span * (2.0 * a / (s->grid - 1) - 1.0));
+        printf("\n|---:|");
+        for (int a = 0; a < s->grid; a++) printf("---:|");
+        printf("\n");
+        for (int b = 0; b < s->grid; b++) {
+            printf("| %.2f |", s->span * (2.0 * b / (s->grid - 1) - 1.0));
+            for (int a = 0; a < s->grid; a++) printf(" %.3f |", l[m].surface[b][a]);
+            printf("\n");
+        }
+    }
+}
+
+int explore_run_loss_landscape(int argc, char **argv) {
+    const char *command = "explore loss-landscape", *out = "loss-landscape.svg", *models = "mlp,resnet,resnet-no-skip";
+    const char *prefix = "loss-landscape";
+    SetupOptions s = default_setup_options();
+    LandscapeSetup setup = landscape_default_setup();
+    s.setup = setup.train;
+    Option options[MAX_OPTIONS];
+    int n_options = setup_options(&s, options);
+    options[n_options++] = (Option){"--models", OPTION_STRING, &models, "comma-separated: mlp, resnet, resnet-no-skip"};
+    options[n_options++] = (Option){"--grid", OPTION_INT, &setup.grid, "surface points per axis (odd, 3 to 61)"};
+    options[n_options++] = (Option){"--span", OPTION_DOUBLE, &setup.span, "the surface covers [-span, span]^2"};
+    options[n_options++] = (Option){"--line-points", OPTION_INT, &setup.line_points, "points along t in [-0.5, 1.5]"};
+    options[n_options++] = (Option){"--eval", OPTION_INT, &setup.n_eval, "training images the loss is measured on"};
+    options[n_options++] = (Option){"--resnet-width", OPTION_INT, &setup.resnet_width, "the ResNet's first width"};
+    options[n_options++] = (Option){"--resnet-blocks", OPTION_INT, &setup.resnet_blocks, "BasicBlocks per stage (2 stages)"};
+    options[n_options++] = (Option){"--resnet-epochs", OPTION_INT, &setup.resnet_epochs, "the ResNets' epochs"};
+    options[n_options++] = (Option){"--surfaces", OPTION_STRING, &prefix, "surface SVGs: PREFIX-<model>.svg"};
+    options[n_options++] = (Option){"--out", OPTION_STRING, &out, "SVG file: the loss along the line"};
+    const char *usage = "groundup explore loss-landscape [--models M,...] [--grid G] [--span S] [--eval N] "
+                        "[--resnet-width W] [--resnet-blocks B] [setup options] [--surfaces PREFIX] [--out FILE.svg]";
+    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    if (status >= 0) return status;
+    if ((status = setup_finish(&s, command))) return status;
+    setup.train = s.setup;
+    int chosen[LANDSCAPE_MODELS];
+    if (parse_models(models, chosen) < 1) return fail(command, "--models must name mlp, resnet or resnet-no-skip");
+    double wall = clock_seconds(), cpu = clock_cpu_seconds();
+    Landscape *l = calloc(LANDSCAPE_MODELS, sizeof *l);
+    Error error;
+    if (!l) return fail(command, "out of memory");
+    for (int m = 0; m < LANDSCAPE_MODELS; m++) {
+        if (!chosen[m]) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s-%s.svg", prefix, LANDSCAPE_KEYS[m]);
+        fprintf(stderr, "explore loss-landscape: %s ...\n", LANDSCAPE_KEYS[m]);
+        if (explore_loss_landscape(&setup, (LandscapeModel)m, &l[m], &error) ||
+            write_surface_svg(&setup, &l[m], path, &error)) {
+            free(l);
+            return fail(command, error.message);
+        }
+        fprintf(stderr, "explore loss-landscape: wrote %s\n", path);
+    }
+    if (write_line_svg(l, chosen, setup.line_points, out, &error)) {
+        free(l);
+        return fail(command, error.message);
+    }
+    report_time("loss-landscape", wall, cpu, out);
+    printf("MLP 784-%d-%d-10 (ReLU; 0: one hidden layer) on the first %d MNIST training images, plain SGD, %d epochs of "
+           "batch %d at lr %g, seed %ld.\n",
+           s.setup.hidden[0], s.setup.hidden[1], s.setup.n_train, s.setup.epochs, s.setup.batch_size, (double)s.setup.lr,
+           s.seed);
+    printf("ResNet: 2 stages of %d BasicBlocks, widths %d and %d, Adam at lr 0.003 for %d epochs; "
+           "without skips every block is relu(F(x)).\n",
+           setup.resnet_blocks, setup.resnet_width, 2 * setup.resnet_width, setup.resnet_epochs);
+    print_landscapes(&setup, l, chosen);
+    free(l);
     return 0;
 }

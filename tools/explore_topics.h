@@ -49,5 +49,6 @@ int explore_run_early_stopping(int argc, char **argv);
 int explore_run_dropout_ensemble(int argc, char **argv);
 int explore_run_lottery_ticket(int argc, char **argv);
 int explore_run_augmentation(int argc, char **argv);
+int explore_run_loss_landscape(int argc, char **argv);
 
 #endif
