@@ -11,7 +11,7 @@
 
 LandscapeSetup landscape_default_setup(void) {
     LandscapeSetup setup = {mnist_mlp_default_setup(), 8, 2, 5, 250, 15, 1.0, 21};
-    setup.train.n_train = 1000;
+    setup.train.n_train = 1000, setup.train.epochs = 30;
     return setup;
 }
 
