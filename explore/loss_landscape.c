@@ -55,7 +55,7 @@ static void random_direction(Parameters *params, const float *trained, float *d,
     }
 }
 
-static int check_setup(const LandscapeSetup *s, Error *error) {
+int landscape_check_setup(const LandscapeSetup *s, Error *error) {
     if (mnist_mlp_check_setup(&s->train, error) || explore_check_count(s->n_eval, 1, "the evaluation images", error) ||
         explore_check_count(s->grid, 3, "the grid", error) || explore_check_count(s->line_points, 3, "the line points", error) ||
         explore_check_count(s->resnet_width, 1, "the ResNet width", error) ||
@@ -196,7 +196,7 @@ static void summarise(const LandscapeSetup *s, Landscape *out) {
 
 int explore_loss_landscape(const LandscapeSetup *setup, LandscapeModel model, Landscape *out, Error *error) {
     memset(out, 0, sizeof *out);
-    if (check_setup(setup, error)) return -1;
+    if (landscape_check_setup(setup, error)) return -1;
     if ((int)model < 0 || (int)model >= LANDSCAPE_MODELS) return error_set(error, "unknown landscape model %d", (int)model);
     static const char *const names[LANDSCAPE_MODELS] = {"MLP", "ResNet", "ResNet without skips"};
     out->model = model, out->name = names[model];

@@ -60,6 +60,8 @@ LandscapeSetup landscape_default_setup(void);
 // (grid odd in 3..LANDSCAPE_MAX_GRID, line points in 3..LANDSCAPE_MAX_LINE, span > 0,
 // n_eval in 1..n_train, ResNet sizes >= 1), the model's, the data's.
 int explore_loss_landscape(const LandscapeSetup *setup, LandscapeModel model, Landscape *out, Error *error);
+// The setup's checks alone (explore_loss_landscape starts with them).
+int landscape_check_setup(const LandscapeSetup *setup, Error *error);
 
 // Filter normalisation of a direction d for the weights w (both shaped as w, rows = the first
 // dimension): each row of d rescaled to the norm of w's row (a zero row of d stays zero).

@@ -18,7 +18,7 @@ mnist_subset "$tmp/mnist" t10k 300
 small=(--data "$tmp/mnist" --train 400 --test 300 --hidden1 32 --hidden2 0 --epochs 2)
 
 "$groundup" explore --help > "$tmp/topics" || fail "explore --help"
-for t in l1-l2 early-stopping dropout-ensemble lottery-ticket augmentation; do
+for t in l1-l2 early-stopping dropout-ensemble lottery-ticket augmentation loss-landscape; do
     grep -q "^    $t " "$tmp/topics" || fail "topic $t not listed"
     "$groundup" explore "$t" --help | grep -q -- '--out' || fail "$t --help lacks --out"
 done
@@ -38,6 +38,18 @@ grep -q '^| 2 | ' "$tmp/lottery-ticket.out" || fail "lottery-ticket: no round 2"
 head -c 8 "$tmp/a.png" | od -An -c | grep -q 'P   N   G' || fail "augmentation: not a PNG"
 [ "$(grep -cE '^\| (none|shift|rotation|elastic|all three) \|' "$tmp/a.out")" -eq 5 ] || fail "augmentation: not 5 rows"
 finite_outputs "$tmp/a.out"
+
+"$groundup" explore loss-landscape "${small[@]}" --models mlp,resnet-no-skip --resnet-width 2 --resnet-blocks 1 \
+    --resnet-epochs 1 --eval 100 --grid 3 --line-points 3 --surfaces "$tmp/ls" --out "$tmp/ll.svg" > "$tmp/ll.out" 2> "$tmp/ll.err" ||
+    fail "loss-landscape: $(cat "$tmp/ll.err")"
+for f in "$tmp/ll.svg" "$tmp/ls-mlp.svg" "$tmp/ls-resnet-no-skip.svg"; do grep -q '</svg>' "$f" 2>/dev/null || fail "no $f"; done
+[ ! -e "$tmp/ls-resnet.svg" ] || fail "loss-landscape: a model not asked for was drawn"
+grep -q '^| ResNet without skips | ' "$tmp/ll.out" || fail "loss-landscape: no ResNet row"
+[ "$(grep -c '^| [-0-9.]* | [0-9.]* | [0-9.]* |$' "$tmp/ll.out")" -eq 3 ] || fail "loss-landscape: not 3 line points"
+finite_outputs "$tmp/ll.out"
+explore_bad "even grid" "odd" loss-landscape "${small[@]}" --models mlp --grid 4 --out "$tmp/bad.svg"
+explore_bad "unknown model" "models" loss-landscape --models vgg --out "$tmp/bad.svg"
+explore_bad "negative span" "span" loss-landscape "${small[@]}" --models mlp --span -1 --out "$tmp/bad.svg"
 
 explore_bad "negative coefficient" "coefficient" l1-l2 "${small[@]}" --coefficients=-1e-4 --out "$tmp/bad.svg"
 explore_bad "coefficients not numbers" "coefficients" l1-l2 "${small[@]}" --coefficients 1e-4,x --out "$tmp/bad.svg"

@@ -528,9 +528,10 @@ int explore_run_loss_landscape(int argc, char **argv) {
     setup.train = s.setup;
     int chosen[LANDSCAPE_MODELS];
     if (parse_models(models, chosen) < 1) return fail(command, "--models must name mlp, resnet or resnet-no-skip");
+    Error error;
+    if (landscape_check_setup(&setup, &error)) return fail(command, error.message);
     double wall = clock_seconds(), cpu = clock_cpu_seconds();
     Landscape *l = calloc(LANDSCAPE_MODELS, sizeof *l);
-    Error error;
     if (!l) return fail(command, "out of memory");
     for (int m = 0; m < LANDSCAPE_MODELS; m++) {
         if (!chosen[m]) continue;
