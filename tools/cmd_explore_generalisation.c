@@ -441,7 +441,7 @@ static int write_surface_svg(const LandscapeSetup *s, const Landscape *l, const 
     float centre[2] = {0.0f, 0.0f};
     const char *group[1] = {"trained weights"};
     char title[160];
-    snprintf(title, sizeof title, "%s: log10(loss / %.3g) along two filter-normalised directions", l->name, l->surface_min);
+    snprintf(title, sizeof title, "%s: log10(loss / %.3g)", l->name, l->surface_min);
     float span = (float)s->span;
     PlanePicture picture = {.title = title, .x_min = -span, .x_max = span, .y_min = -span, .y_max = span,
                             .grid = grid, .grid_rows = s->grid, .grid_columns = s->grid,
