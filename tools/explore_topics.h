@@ -8,7 +8,8 @@
 
 typedef struct ExploreTopic {
     const char *name;     // "finite-differences"
-    const char *area;     // "calculus", "numerical stability", "probability", "information theory"
+    const char *area;     // "calculus", "numerical stability", "probability", "information theory",
+                          // "optimisation", "generalisation"
     const char *summary;  // one line
     int (*run)(int argc, char **argv);
 } ExploreTopic;
