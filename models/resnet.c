@@ -35,7 +35,7 @@ static int conv_init(Conv2d *conv, Parameters *params, const char *name, int in,
 
 // layer<stage>.<index>: in -> out channels, stride 1 or 2 in its first convolution.
 static int basic_block_init(BasicBlock *block, Parameters *params, int stage, int index, int in, int out, int stride,
-                            Random *rng, Error *error) {
+                            int no_skip, Random *rng, Error *error) {
     memset(block, 0, sizeof *block);
     char name[4][64];
     const char *suffixes[4] = {"conv1", "bn1", "conv2", "bn2"};
@@ -45,7 +45,8 @@ static int basic_block_init(BasicBlock *block, Parameters *params, int stage, in
         conv_init(&block->conv2, params, name[2], out, out, 3, 1, rng, error) ||
         batch_norm_init(&block->bn2, params, name[3], out, error))
         return -1;
-    block->has_downsample = stride != 1 || in != out;
+    block->no_skip = no_skip;
+    block->has_downsample = !no_skip && (stride != 1 || in != out);
     if (!block->has_downsample) return 0;
     snprintf(name[0], sizeof name[0], "layer%d.%d.downsample.0", stage, index);
     snprintf(name[1], sizeof name[1], "layer%d.%d.downsample.1", stage, index);
@@ -66,7 +67,8 @@ int resnet_create(Resnet *model, const ResnetConfig *config, Random *rng, Error 
     for (int k = 0; k < c->n_stages && !status; k++)
         for (int b = 0; b < c->blocks[k] && !status; b++) {
             int stride = k > 0 && b == 0 ? 2 : 1;
-            status = basic_block_init(&model->layers[k][b], p, k + 1, b, channels, c->widths[k], stride, rng, error);
+            status = basic_block_init(&model->layers[k][b], p, k + 1, b, channels, c->widths[k], stride, c->no_skip,
+                                      rng, error);
             channels = c->widths[k];
         }
     if (status || linear_init(&model->fc, p, "fc", channels, c->classes, 1, rng, error)) {
@@ -116,10 +118,11 @@ void resnet_free(Resnet *model) {
     memset(model, 0, sizeof *model);
 }
 
-// y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
+// y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), or without "+ shortcut(x)" (no_skip)
 static Tensor *basic_block_forward(Tape *tape, const BasicBlock *block, Tensor *x, int training) {
     Tensor *out = nn_relu(tape, batch_norm_apply(tape, &block->bn1, conv2d_apply(tape, &block->conv1, x), training));
     out = batch_norm_apply(tape, &block->bn2, conv2d_apply(tape, &block->conv2, out), training);
+    if (block->no_skip) return nn_relu(tape, out);
     Tensor *shortcut = x;
     if (block->has_downsample)
         shortcut = batch_norm_apply(tape, &block->downsample_bn, conv2d_apply(tape, &block->downsample_conv, x), training);

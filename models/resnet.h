@@ -37,12 +37,15 @@ typedef struct ResnetConfig {
     int widths[RESNET_MAX_STAGES];   // channels of each stage (the stem has widths[0])
     int blocks[RESNET_MAX_STAGES];   // BasicBlocks per stage
     int classes;
+    int no_skip;                     // 1: no shortcuts at all, y = relu(F(x)) (the "no-short" networks of
+                                     // Li et al. 2018's loss landscapes); resnet_config sets 0
 } ResnetConfig;
 
 typedef struct BasicBlock {
     Conv2d conv1, conv2;
     BatchNorm2d bn1, bn2;
     int has_downsample;              // the shape changes: downsample.0 (conv 1×1) and .1 (batch norm)
+    int no_skip;                     // the config's no_skip: no shortcut, no downsample
     Conv2d downsample_conv;
     BatchNorm2d downsample_bn;
 } BasicBlock;

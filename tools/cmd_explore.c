@@ -44,6 +44,18 @@ static const ExploreTopic topics[] = {
      explore_run_divergences},
     {"information-plane", "information theory", "binned I(X;T), I(T;Y) of a tanh network during training",
      explore_run_information_plane},
+    {"loss-landscape", "optimisation", "loss from init to trained weights; 2-D filter-normalised slices (MLP, ResNet)",
+     explore_run_loss_landscape},
+    {"l1-l2", "generalisation", "L1 (proximal) against L2 on the MNIST MLP: exact zeros, histograms, accuracy",
+     explore_run_l1_l2},
+    {"early-stopping", "generalisation", "the validation curve, where patience stops, the kept checkpoint's accuracy",
+     explore_run_early_stopping},
+    {"dropout-ensemble", "generalisation", "weight scaling against Monte-Carlo averaging of k dropout masks",
+     explore_run_dropout_ensemble},
+    {"lottery-ticket", "generalisation", "iterative magnitude pruning, rewound to init, against random re-init",
+     explore_run_lottery_ticket},
+    {"augmentation", "generalisation", "shifts, rotations, elastic distortion on 1,000 images: the accuracy gained",
+     explore_run_augmentation},
     {NULL, NULL, NULL, NULL},
 };
 

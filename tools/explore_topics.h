@@ -8,7 +8,8 @@
 
 typedef struct ExploreTopic {
     const char *name;     // "finite-differences"
-    const char *area;     // "calculus", "numerical stability", "probability", "information theory"
+    const char *area;     // "calculus", "numerical stability", "probability", "information theory",
+                          // "optimisation", "generalisation"
     const char *summary;  // one line
     int (*run)(int argc, char **argv);
 } ExploreTopic;
@@ -42,5 +43,13 @@ int explore_run_entropy(int argc, char **argv);
 int explore_run_mutual_information(int argc, char **argv);
 int explore_run_divergences(int argc, char **argv);
 int explore_run_information_plane(int argc, char **argv);
+
+// generalisation (tools/cmd_explore_generalisation.c)
+int explore_run_l1_l2(int argc, char **argv);
+int explore_run_early_stopping(int argc, char **argv);
+int explore_run_dropout_ensemble(int argc, char **argv);
+int explore_run_lottery_ticket(int argc, char **argv);
+int explore_run_augmentation(int argc, char **argv);
+int explore_run_loss_landscape(int argc, char **argv);
 
 #endif
