@@ -27,6 +27,18 @@ static int launcher_size(void) {
     return 0;
 }
 
+int distributed_launcher_rank(void) {
+    const char *names[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *value = getenv(names[i]);
+        if (value && *value) {
+            long rank = strtol(value, NULL, 10);
+            if (rank >= 0 && rank < INT_MAX) return (int)rank;
+        }
+    }
+    return 0;
+}
+
 int distributed_available(void) { return GROUNDUP_MPI ? 1 : 0; }
 
 #if GROUNDUP_MPI

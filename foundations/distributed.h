@@ -33,6 +33,11 @@ typedef struct Distributed {
 // 1 when this build has MPI (CMake's GROUNDUP_MPI), else 0.
 int distributed_available(void);
 
+// The rank a launcher's environment gives this process (OMPI_COMM_WORLD_RANK or PMI_RANK),
+// 0 when none: known before MPI starts, so that only rank 0 prints even the errors found
+// while parsing the command line.
+int distributed_launcher_rank(void);
+
 // The job this process belongs to. requested_ranks: 0 = whatever the launcher started (1 when
 // no launcher); N > 0 = the run must have exactly N ranks. Errors: ranks requested (or a
 // launcher's environment seen) in a build without MPI; N ranks requested but the job has
