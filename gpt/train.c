@@ -168,10 +168,8 @@ static int fixed_windows_loss(Model *model, const int *tokens, long n, int B, in
     free(targets);
     DistributedAgreement agreed;
     if (distributed_agree(distributed, 0, status ? error : NULL, &agreed, error)) return -1;
-    if (agreed.failed_rank >= 0) {
-        if (ranks > 1) return error_set(error, "rank %d: %s", agreed.failed_rank, agreed.failure.message);
-        return -1;
-    }
+    if (agreed.failed_rank > 0) return error_set(error, "rank %d: %s", agreed.failed_rank, agreed.failure.message);
+    if (agreed.failed_rank == 0) return error_set(error, "%s", agreed.failure.message);
     // This rank's share of the mean, times N: the average over the ranks is the mean.
     *loss = (float)(total / ((double)n_batches * n_chunks) * ranks);
     return distributed_average(distributed, loss, 1, error);
@@ -334,12 +332,12 @@ int train_check(const TrainRun *run, Error *error) {
     return 0;
 }
 
-// The lowest failing rank's error as this rank's: "rank R: <message>" when there are several
-// ranks (the local message as it is when alone). 0 when no rank failed.
+// The lowest failing rank's error as this rank's: "rank R: <message>" (rank 0's message as
+// it is: rank 0 prints it). 0 when no rank failed.
 static int agree(TrainRun *run, int stop, const Error *local_failure, DistributedAgreement *agreed, Error *error) {
     if (distributed_agree(run->distributed, stop, local_failure, agreed, error)) return -1;
     if (agreed->failed_rank < 0) return 0;
-    if (ranks_of(run->distributed) == 1) return error_set(error, "%s", agreed->failure.message);
+    if (agreed->failed_rank == 0) return error_set(error, "%s", agreed->failure.message);
     return error_set(error, "rank %d: %s", agreed->failed_rank, agreed->failure.message);
 }
 

@@ -273,7 +273,7 @@ static void trouble_on_one_rank_ends_every_rank(void) {
                         .callback_context = &trouble, .distributed = &job, .check_every = 4};
         int result = train_run(&run, &error);
         char rank_named[32] = "";
-        if (job.size > 1) snprintf(rank_named, sizeof rank_named, "rank %d: ", last);
+        if (last > 0) snprintf(rank_named, sizeof rank_named, "rank %d: ", last);
         if (kind == 0)
             CHECK(result == TRAIN_STOPPED && state.step == 6 && run.stop_rank == last, "stop: %d at %ld by %d: %s",
                   result, state.step, run.stop_rank, error.message);

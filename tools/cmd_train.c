@@ -46,12 +46,12 @@ static int parse_on_rank_0(int argc, char **argv, const char *usage, const Optio
 }
 
 // After every rank's setup: 0 when all succeeded; else -1 with the lowest failing rank's
-// error ("rank R: ..." when there are several ranks) on every rank.
+// error on every rank ("rank R: ..." for R > 0).
 static int agree_on_setup(const Distributed *job, int set_up, Error *error) {
     DistributedAgreement agreed;
     if (distributed_agree(job, 0, set_up ? NULL : error, &agreed, error)) return -1;
     if (agreed.failed_rank < 0) return 0;
-    if (job->size == 1) return -1;
+    if (agreed.failed_rank == 0) return error_set(error, "%s", agreed.failure.message);
     return error_set(error, "rank %d: %s", agreed.failed_rank, agreed.failure.message);
 }
 
