@@ -387,11 +387,15 @@ static int local_gradient(TrainRun *run, long *starts, int *inputs, int *targets
 static int average_over_ranks(TrainRun *run, float *loss, Error *error) {
     Model *model = run->model;
     if (ranks_of(run->distributed) == 1) return 0;
-    double start = clock_seconds();
+    // Timed apart: waiting for the slowest rank to finish its backward, then the reduction.
+    double start = clock_seconds(), ignored = 0.0;
+    if (distributed_max(run->distributed, &ignored, error)) return -1;
+    double reduce_start = clock_seconds();
     if (distributed_average(run->distributed, model->grads, model->n_trainable, error) ||
         distributed_average(run->distributed, loss, 1, error))
         return -1;
-    run->reduce_seconds += clock_seconds() - start;
+    run->wait_seconds += reduce_start - start;
+    run->reduce_seconds += clock_seconds() - reduce_start;
     return 0;
 }
 
@@ -510,7 +514,7 @@ int train_run(TrainRun *run, Error *error) {
     TrainConfig *c = &s->config;
     const Dataset *data = run->data;
     run->stop_rank = -1;
-    run->reduce_seconds = run->step_seconds = 0.0;
+    run->reduce_seconds = run->wait_seconds = run->step_seconds = 0.0;
     if (train_check(run, error)) return -1;
     if (model->ops->fit) return fit_counting(run, error);
 

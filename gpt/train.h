@@ -152,6 +152,7 @@ typedef struct TrainRun {
     // Filled by train_run:
     int stop_rank;                   // TRAIN_STOPPED: the lowest rank that asked to stop
     double reduce_seconds;           // time spent averaging gradients across ranks (this run)
+    double wait_seconds;             // time spent waiting for the slowest rank before that
     double step_seconds;             // time of the steps (this run), the averaging included
 } TrainRun;
 

@@ -240,15 +240,18 @@ agree:
         if (resume_path) fprintf(stderr, "resuming %s at step %ld\n", resume_path, state.step);
     }
 
+    long first_curve_point = state.train_curve.n;
     int result = run_training(&run, &printer, &error);
     if (result < 0) goto done;
     if (!talks) {  // the other ranks' part ends with the training
         status = result == TRAIN_STOPPED ? stopped_exit_status() : 0;
         goto done;
     }
-    if (job.size > 1 && run.step_seconds > 0)
-        fprintf(stderr, "all-reduce of the gradients: %.1f%% of the step time (%.2f of %.2f s)\n",
-                100.0 * run.reduce_seconds / run.step_seconds, run.reduce_seconds, run.step_seconds);
+    long steps_run = state.train_curve.n - first_curve_point;
+    if (job.size > 1 && run.step_seconds > 0 && steps_run > 0)
+        fprintf(stderr, "all-reduce of the gradients: %.1f ms per step of %.1f ms (%.1f%%), and %.1f ms waiting for the "
+                "slowest rank\n", 1e3 * run.reduce_seconds / steps_run, 1e3 * run.step_seconds / steps_run,
+                100.0 * run.reduce_seconds / run.step_seconds, 1e3 * run.wait_seconds / steps_run);
 
     const LossCurve *val_curve = &state.val_curve, *train_curve = &state.train_curve;
     printf("%s, %ld parameters, tokenizer %s\n", architecture_name(model.config.arch), model_count_parameters(&model), description);
