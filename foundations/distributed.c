@@ -13,9 +13,8 @@
 #include <mpi.h>
 #endif
 
-// The number of ranks a launcher's environment announces (Open MPI's mpirun, or a PMI
-// launcher such as MPICH's hydra or Slurm's srun), 0 when none did.
-static int launcher_size(void) {
+// Open MPI's mpirun, or a PMI launcher such as MPICH's hydra or Slurm's srun.
+int distributed_launcher_size(void) {
     const char *names[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *value = getenv(names[i]);
@@ -54,7 +53,7 @@ static int mpi_failed(Error *error, const char *call, int code) {
 int distributed_init(Distributed *distributed, int requested_ranks, Error *error) {
     memset(distributed, 0, sizeof *distributed);
     distributed->size = 1;
-    int launched = launcher_size();
+    int launched = distributed_launcher_size();
     if (requested_ranks < 0) return error_set(error, "--ranks %d must be >= 1", requested_ranks);
     if (!GROUNDUP_MPI && (requested_ranks > 1 || launched > 1))
         return error_set(error, "%s, but this groundup was built without MPI (install libopenmpi-dev openmpi-bin and "

@@ -33,6 +33,10 @@ typedef struct Distributed {
 // 1 when this build has MPI (CMake's GROUNDUP_MPI), else 0.
 int distributed_available(void);
 
+// The number of ranks a launcher's environment announces (OMPI_COMM_WORLD_SIZE or PMI_SIZE),
+// 0 when the process was not started by one.
+int distributed_launcher_size(void);
+
 // The rank a launcher's environment gives this process (OMPI_COMM_WORLD_RANK or PMI_RANK),
 // 0 when none: known before MPI starts, so that only rank 0 prints even the errors found
 // while parsing the command line.

@@ -56,6 +56,10 @@ static int agree_on_setup(const Distributed *job, int set_up, Error *error) {
 }
 
 int command_train(int argc, char **argv) {
+    // Data parallel covers the language models (bigram, mlp, gpt2) only.
+    if (distributed_launcher_size() > 1 && (bert_wants(argc, argv) || segment_wants(argc, argv) || classify_wants(argc, argv)))
+        return fail_with("under mpirun only the language models train (--arch bigram|mlp|gpt2 on text); this model trains "
+                         "as one process");
     if (bert_wants(argc, argv)) return bert_train(argc, argv);          // masked-LM pretraining (cmd_bert.c)
     if (segment_wants(argc, argv)) return segment_train(argc, argv);    // a unet (cmd_segment.c)
     if (classify_wants(argc, argv)) return classify_train(argc, argv);  // a directory of images
