@@ -222,7 +222,8 @@ int command_train(int argc, char **argv) {
     best_path_for(out_path, best_path, sizeof best_path);
 
     Printer printer = printer_for(state.config.eval_every);
-    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL, best_path};
+    TrainRun run = {.model = &model, .tokenizer = &tokenizer, .data = &data, .state = &state, .out_path = out_path,
+                    .svg_path = svg_path, .best_path = best_path};
     run.distributed = &job;
     run.grad_accum = grad_accum;
     run.check_every = check_every;
