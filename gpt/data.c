@@ -362,13 +362,29 @@ void dataset_free(Dataset *dataset) {
 // ----------------------------------------------------------------------------
 // batches
 
+// One window start in [0, n_starts), uniform.
+static long sample_start(long n_starts, Random *rng) {
+    return n_starts > 0xffffffffL ? (long)(random_uniform_double(rng) * n_starts)
+                                  : (long)random_below(rng, (uint32_t)n_starts);
+}
+
+static void copy_window(const int *tokens, long start, int T, int *inputs, int *targets) {
+    memcpy(inputs, tokens + start, sizeof(int) * (size_t)T);
+    memcpy(targets, tokens + start + 1, sizeof(int) * (size_t)T);
+}
+
 void data_sample_batch(const int *tokens, long n, int B, int T, Random *rng, int *inputs, int *targets) {
     // n - T possible starts: 0 .. n-T-1, each leaving T+1 ids.
-    long n_starts = n - T;
-    for (int b = 0; b < B; b++) {
-        long start = n_starts > 0xffffffffL ? (long)(random_uniform_double(rng) * n_starts)
-                                            : (long)random_below(rng, (uint32_t)n_starts);
-        memcpy(inputs + (long)b * T, tokens + start, sizeof(int) * (size_t)T);
-        memcpy(targets + (long)b * T, tokens + start + 1, sizeof(int) * (size_t)T);
-    }
+    for (int b = 0; b < B; b++)
+        copy_window(tokens, sample_start(n - T, rng), T, inputs + (long)b * T, targets + (long)b * T);
 }
+
+void data_sample_starts(long n, int B, int T, Random *rng, long *starts) {
+    for (int b = 0; b < B; b++) starts[b] = sample_start(n - T, rng);
+}
+
+void data_copy_windows(const int *tokens, const long *starts, int count, int T, int *inputs, int *targets) {
+    for (int b = 0; b < count; b++) copy_window(tokens, starts[b], T, inputs + (long)b * T, targets + (long)b * T);
+}
+
+long data_window_count(long n, int T) { return T > 0 && n > 1 ? (n - 1) / T : 0; }

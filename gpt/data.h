@@ -87,6 +87,18 @@ void dataset_free(Dataset *dataset);
 // inputs (B,T) = window[0..T), targets (B,T) = window[1..T+1).
 void data_sample_batch(const int *tokens, long n, int B, int T, Random *rng, int *inputs, int *targets);
 
+// Data-parallel training splits one global batch of B windows into shares: the starts of all
+// B windows are drawn (the same draws, in the same order, as data_sample_batch), and a
+// share is a contiguous range of them. Rank r of N with K accumulation steps of b = B/(N K)
+// windows takes windows [(r K + k) b, (r K + k + 1) b) at its step k: disjoint shares, every
+// window used once, and the global batch (and so the run) the same whatever N and K are.
+// starts (B) <- window starts in [0, n - T) from rng.
+void data_sample_starts(long n, int B, int T, Random *rng, long *starts);
+// The windows at starts[0..count): inputs (count,T), targets (count,T).
+void data_copy_windows(const int *tokens, const long *starts, int count, int T, int *inputs, int *targets);
+// The number of non-overlapping windows of T+1 ids in n ids: (n - 1) / T.
+long data_window_count(long n, int T);
+
 // llm.c token files. Writing checks ids are in [0, 65536) and goes through a temp file.
 int token_file_read(const char *path, int **tokens, long *n, Error *error);
 int token_file_write(const char *path, const int *tokens, long n, Error *error);

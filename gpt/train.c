@@ -133,43 +133,52 @@ static int config_check(const TrainConfig *c, const Model *model, Error *error) 
 // ----------------------------------------------------------------------------
 // validation
 
-// Mean loss over n_batches batches of fixed windows: window k starts at k*T (wrapping
-// around), so every call sees the same ids. Inference mode (batch norm uses its running
-// statistics and does not update them).
-static int fixed_windows_loss(Model *model, const int *tokens, long n, int B, int T, int n_batches, float *loss,
-                              Error *error) {
+// The job's rank and size (alone: 0 and 1).
+static int rank_of(const Distributed *distributed) { return distributed ? distributed->rank : 0; }
+static int ranks_of(const Distributed *distributed) { return distributed ? distributed->size : 1; }
+
+// Mean loss over n_batches batches of B fixed windows: window k starts at k*T (wrapping
+// around), so every call sees the same ids. Each batch goes through the model in chunks of
+// `chunk` windows (chunk divides B), chunk j of a batch on rank j mod N; the chunks' mean
+// losses are averaged over all ranks. Inference mode (batch norm uses its running
+// statistics and does not update them). Every rank calls it; a rank's failure fails all.
+static int fixed_windows_loss(Model *model, const int *tokens, long n, int B, int T, int n_batches, int chunk,
+                              const Distributed *distributed, float *loss, Error *error) {
     if (T > n - 1) T = (int)(n - 1);
     long n_windows = (n - 1) / T;
-    int *inputs = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
-    if (!inputs || !targets) {
-        free(inputs);
-        free(targets);
-        return error_set(error, "out of memory");
-    }
-    int training = model->training;
+    int *inputs = malloc(sizeof(int) * (size_t)chunk * T), *targets = malloc(sizeof(int) * (size_t)chunk * T);
+    int training = model->training, status = 0, rank = rank_of(distributed), ranks = ranks_of(distributed);
+    int n_chunks = B / chunk;
     model->training = 0;
     double total = 0.0;
-    int status = 0;
+    if (!inputs || !targets) status = error_set(error, "out of memory");
     for (int i = 0; i < n_batches && status == 0; i++) {
-        for (int b = 0; b < B; b++) {
-            long start = (((long)i * B + b) % n_windows) * T;
-            memcpy(inputs + (long)b * T, tokens + start, sizeof(int) * (size_t)T);
-            memcpy(targets + (long)b * T, tokens + start + 1, sizeof(int) * (size_t)T);
+        for (int j = rank; j < n_chunks && status == 0; j += ranks) {
+            for (int b = 0; b < chunk; b++) {
+                long start = (((long)i * B + (long)j * chunk + b) % n_windows) * T;
+                memcpy(inputs + (long)b * T, tokens + start, sizeof(int) * (size_t)T);
+                memcpy(targets + (long)b * T, tokens + start + 1, sizeof(int) * (size_t)T);
+            }
+            status = model->ops->forward(model, inputs, targets, chunk, T, error);
+            total += model->loss;
         }
-        status = model->ops->forward(model, inputs, targets, B, T, error);
-        total += model->loss;
     }
     model->training = training;
     free(inputs);
     free(targets);
-    *loss = (float)(total / n_batches);
-    return status;
+    DistributedAgreement agreed;
+    if (distributed_agree(distributed, 0, status ? error : NULL, &agreed, error)) return -1;
+    if (agreed.failed_rank > 0) return error_set(error, "rank %d: %s", agreed.failed_rank, agreed.failure.message);
+    if (agreed.failed_rank == 0) return error_set(error, "%s", agreed.failure.message);
+    // This rank's share of the mean, times N: the average over the ranks is the mean.
+    *loss = (float)(total / ((double)n_batches * n_chunks) * ranks);
+    return distributed_average(distributed, loss, 1, error);
 }
 
 int train_validation_loss(Model *model, const Dataset *data, const TrainConfig *config, float *loss, Error *error) {
     if (data->n_val < 2) return error_set(error, "the held-out split has %ld tokens, too few to validate", data->n_val);
     return fixed_windows_loss(model, data->val, data->n_val, config->batch_size, config->seq_len, config->eval_batches,
-                              loss, error);
+                              config->batch_size, NULL, loss, error);
 }
 
 // ----------------------------------------------------------------------------
@@ -200,9 +209,11 @@ static void notify(TrainRun *run, TrainProgress *progress) {
     if (run->callback) run->callback(run->callback_context, progress);
 }
 
+// Rank 0 writes the checkpoint; every rank records the step saved.
 static int save(TrainRun *run, TrainProgress *progress, Error *error) {
     if (!run->out_path) return 0;
-    if (checkpoint_save(run->out_path, run->model, run->tokenizer, run->state, error)) return -1;
+    if (rank_of(run->distributed) == 0 && checkpoint_save(run->out_path, run->model, run->tokenizer, run->state, error))
+        return -1;
     progress->saved_step = run->state->step;
     progress->event = TRAIN_EVENT_SAVED;
     progress->path = run->out_path;
@@ -212,7 +223,7 @@ static int save(TrainRun *run, TrainProgress *progress, Error *error) {
 
 // The loss curves and, beside them when there are steps, the gradient norm per step.
 static int write_svg(TrainRun *run, Error *error) {
-    if (!run->svg_path) return 0;
+    if (!run->svg_path || rank_of(run->distributed) != 0) return 0;
     const TrainState *s = run->state;
     PlotSeries series[2] = {
         {"train", s->train_curve.steps, s->train_curve.losses, s->train_curve.n},
@@ -240,8 +251,8 @@ static int fit_counting(TrainRun *run, Error *error) {
     s->elapsed_seconds += clock_seconds() - start;
     if (model_prepare(model, c->batch_size, c->seq_len, 0, error)) return -1;
     float train_loss, val_loss;
-    if (fixed_windows_loss(model, data->train, data->n_train, c->batch_size, c->seq_len, c->eval_batches, &train_loss,
-                           error) ||
+    if (fixed_windows_loss(model, data->train, data->n_train, c->batch_size, c->seq_len, c->eval_batches,
+                           c->batch_size, NULL, &train_loss, error) ||
         train_validation_loss(model, data, c, &val_loss, error))
         return -1;
     s->step = 1;
@@ -281,7 +292,7 @@ static int track_best(TrainRun *run, float val_loss, Error *error) {
         s->best_val_loss = val_loss;
         s->best_step = s->step;
         s->evals_since_best = 0;
-        if (s->config.patience > 0 && run->best_path &&
+        if (s->config.patience > 0 && run->best_path && rank_of(run->distributed) == 0 &&
             checkpoint_save(run->best_path, run->model, run->tokenizer, s, error))
             return -1;
         return 0;
@@ -307,7 +318,194 @@ int train_check(const TrainRun *run, Error *error) {
     if (!run->model->ops->fit && s->optimizer.config.kind != c->optimizer)
         return error_set(error, "optimizer state of %s, the run asks for %s", optimizer_kind_name(s->optimizer.config.kind),
                          optimizer_kind_name(c->optimizer));
+    int ranks = ranks_of(run->distributed), accumulation = run->grad_accum > 1 ? run->grad_accum : 1;
+    if (run->grad_accum < 0 || run->grad_accum > 1 << 16)
+        return error_set(error, "gradient accumulation of %d steps must be in [1, 65536]", run->grad_accum);
+    if (run->check_every < 0) return error_set(error, "parameter checks every %d steps must be >= 0", run->check_every);
+    if (c->batch_size % ((long)ranks * accumulation) != 0)
+        return error_set(error, "the global batch of %d sequences is not divisible by %d ranks x %d accumulation steps",
+                         c->batch_size, ranks, accumulation);
+    long windows = data_window_count(data->n_train, c->seq_len);
+    if (windows < ranks)
+        return error_set(error, "%s: the training split holds %ld windows of %d + 1 tokens, fewer than the %d ranks",
+                         s->data_path, windows, c->seq_len, ranks);
     return 0;
+}
+
+// The lowest failing rank's error as this rank's: "rank R: <message>" (rank 0's message as
+// it is: rank 0 prints it). 0 when no rank failed.
+static int agree(TrainRun *run, int stop, const Error *local_failure, DistributedAgreement *agreed, Error *error) {
+    if (distributed_agree(run->distributed, stop, local_failure, agreed, error)) return -1;
+    if (agreed->failed_rank < 0) return 0;
+    if (agreed->failed_rank == 0) return error_set(error, "%s", agreed->failure.message);
+    return error_set(error, "rank %d: %s", agreed->failed_rank, agreed->failure.message);
+}
+
+// With several ranks: the training ids, parameters and optimizer state are the same on every
+// rank (the same data and checkpoint on every node), before the first step.
+static int check_ranks_agree(TrainRun *run, Error *error) {
+    const Distributed *job = run->distributed;
+    const Model *model = run->model;
+    const Optimizer *optimizer = &run->state->optimizer;
+    if (ranks_of(job) == 1) return 0;
+    if (distributed_check_same(job, run->data->train, sizeof(int) * (size_t)run->data->n_train, "the training ids",
+                               error) ||
+        distributed_check_same(job, model->params, sizeof(float) * (size_t)model->n_params, "the parameters", error) ||
+        distributed_check_same(job, &run->state->rng, sizeof run->state->rng, "the batch generators", error))
+        return -1;
+    if (optimizer->m && distributed_check_same(job, optimizer->m, sizeof(float) * (size_t)optimizer->n,
+                                               "the optimizer's first moments", error))
+        return -1;
+    return 0;
+}
+
+// This rank's gradient for one step: its K shares of the global batch (windows drawn from the
+// run's generator, starts (B)), forward and backward each, the gradients summed and scaled by
+// 1/K; *loss the mean of the shares' losses. The gradient buffer is zeroed first.
+static int local_gradient(TrainRun *run, long *starts, int *inputs, int *targets, double *loss, Error *error) {
+    Model *model = run->model;
+    TrainState *s = run->state;
+    const Dataset *data = run->data;
+    int B = s->config.batch_size, T = s->config.seq_len, K = run->grad_accum > 1 ? run->grad_accum : 1;
+    int share = B / (ranks_of(run->distributed) * K), rank = rank_of(run->distributed);
+    data_sample_starts(data->n_train, B, T, &s->rng, starts);
+    memset(model->grads, 0, sizeof(float) * (size_t)model->n_params);
+    *loss = 0.0;
+    for (int k = 0; k < K; k++) {
+        data_copy_windows(data->train, starts + ((long)rank * K + k) * share, share, T, inputs, targets);
+        if (model->ops->forward(model, inputs, targets, share, T, error) || model_backward(model, error)) return -1;
+        *loss += model->loss;
+    }
+    *loss /= K;
+    if (K > 1)
+        for (long i = 0; i < model->n_trainable; i++) model->grads[i] *= 1.0f / (float)K;
+    return 0;
+}
+
+// The mean of every rank's gradient and loss, and of the running statistics outside the
+// trained parameters (batch norm's), so that every rank keeps the same model.
+static int average_over_ranks(TrainRun *run, float *loss, Error *error) {
+    Model *model = run->model;
+    if (ranks_of(run->distributed) == 1) return 0;
+    // Timed apart: waiting for the slowest rank to finish its backward, then the reduction.
+    double start = clock_seconds(), ignored = 0.0;
+    if (distributed_max(run->distributed, &ignored, error)) return -1;
+    double reduce_start = clock_seconds();
+    if (distributed_average(run->distributed, model->grads, model->n_trainable, error) ||
+        distributed_average(run->distributed, loss, 1, error))
+        return -1;
+    run->wait_seconds += reduce_start - start;
+    run->reduce_seconds += clock_seconds() - reduce_start;
+    return 0;
+}
+
+static int average_running_statistics(TrainRun *run, Error *error) {
+    Model *model = run->model;
+    if (ranks_of(run->distributed) == 1 || model->n_params == model->n_trainable) return 0;
+    return distributed_average(run->distributed, model->params + model->n_trainable,
+                               model->n_params - model->n_trainable, error);
+}
+
+// The error for a non-finite loss at the coming step, naming this run's last checkpoint.
+static int diverged(const TrainRun *run, const TrainProgress *progress, float loss, Error *error) {
+    // Name a checkpoint only if this run wrote it: a file left at that path by another run, or
+    // none at all, is not this run's last good state.
+    char saved[1200] = "; this run saved nothing before it";
+    if (progress->saved_step > 0 && run->out_path)
+        snprintf(saved, sizeof saved, "; the last good checkpoint is %s (step %ld)", run->out_path,
+                 progress->saved_step);
+    return error_set(error, "step %ld: the loss is %s; training stopped (lower --lr?)%s", run->state->step + 1,
+                     isnan(loss) ? "nan" : "infinite", run->out_path ? saved : "");
+}
+
+static void report_step(TrainRun *run, TrainProgress *progress, long first_step, double run_seconds, float loss,
+                        float lr, float grad_norm) {
+    const TrainState *s = run->state;
+    const TrainConfig *c = &s->config;
+    progress->event = TRAIN_EVENT_STEP;
+    progress->step = s->step;
+    progress->loss = loss;
+    progress->lr = lr;
+    progress->grad_norm = grad_norm;
+    progress->tokens_per_second =
+        (double)(s->step - first_step) * c->batch_size * c->seq_len / (run_seconds > 0 ? run_seconds : 1e-9);
+    progress->elapsed_seconds = s->elapsed_seconds;
+    if (c->max_steps > 0) {
+        progress->total_steps = c->max_steps;
+        progress->remaining_seconds = (double)(c->max_steps - s->step) * run_seconds / (double)(s->step - first_step);
+    } else {
+        progress->remaining_seconds = c->max_seconds > s->elapsed_seconds ? c->max_seconds - s->elapsed_seconds : 0.0;
+        progress->total_steps = (long)((double)s->step * c->max_seconds / s->elapsed_seconds);
+    }
+    notify(run, progress);
+}
+
+// One optimizer step on every rank: the local gradient, the agreement on failures, the
+// average, the update. *loss is the global batch's mean loss.
+static int train_step(TrainRun *run, long *starts, int *inputs, int *targets, const TrainProgress *progress,
+                      float *loss, float *lr, float *grad_norm, Error *error) {
+    Model *model = run->model;
+    TrainState *s = run->state;
+    const TrainConfig *c = &s->config;
+    *lr = train_learning_rate(c, s->step, s->elapsed_seconds);
+    double local_loss = 0.0;
+    Error local;
+    int failed = local_gradient(run, starts, inputs, targets, &local_loss, &local);
+    DistributedAgreement agreed;
+    if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
+    *loss = (float)local_loss;
+    if (average_over_ranks(run, loss, error)) return -1;
+    if (!isfinite(*loss)) return diverged(run, progress, *loss, error);
+    *grad_norm = regularise_and_clip(c, model);
+    optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, *lr);
+    if (average_running_statistics(run, error)) return -1;
+    s->step++;
+    if (run->check_every > 0 && s->step % run->check_every == 0) {
+        char what[64];
+        snprintf(what, sizeof what, "the parameters after step %ld", s->step);
+        if (distributed_check_same(run->distributed, model->params, sizeof(float) * (size_t)model->n_params, what, error))
+            return -1;
+    }
+    return 0;
+}
+
+// Validation on every rank (each its chunks), the curve, the best loss (rank 0 saves it) and,
+// unless the run ends here, a checkpoint (rank 0). A failed save is returned in *save_failed
+// (0 or -1, the error in save_error), for the ranks to agree on before the next step.
+static int validate(TrainRun *run, TrainProgress *progress, int *save_failed, Error *save_error, Error *error) {
+    TrainState *s = run->state;
+    const TrainConfig *c = &s->config;
+    int share = c->batch_size / (ranks_of(run->distributed) * (run->grad_accum > 1 ? run->grad_accum : 1));
+    float val_loss = 0.0f;
+    if (fixed_windows_loss(run->model, run->data->val, run->data->n_val, c->batch_size, c->seq_len, c->eval_batches,
+                           share, run->distributed, &val_loss, error) ||
+        loss_curve_add(&s->val_curve, (float)s->step, val_loss, error))
+        return -1;
+    if (track_best(run, val_loss, save_error)) *save_failed = -1;
+    int last = finished(c, s);  // the patience may have run out
+    progress->event = TRAIN_EVENT_EVAL;
+    progress->val_loss = val_loss;
+    progress->best_val_loss = s->best_val_loss;
+    progress->best_step = s->best_step;
+    progress->stopped_early = s->stopped_early;
+    notify(run, progress);
+    if (!last && !*save_failed) *save_failed = save(run, progress, save_error);
+    return 0;
+}
+
+// Before a step: the ranks agree on a stop and on a failed save of the previous step.
+// Returns 1 to stop (saved), 0 to go on, -1 on a failure.
+static int stop_or_go_on(TrainRun *run, TrainProgress *progress, int save_failed, const Error *save_error,
+                         Error *error) {
+    int stop = run->stop && *run->stop;
+    DistributedAgreement agreed;
+    if (agree(run, stop, save_failed ? save_error : NULL, &agreed, error)) return -1;
+    if (!agreed.stop) return 0;
+    run->stop_rank = agreed.stop_rank;
+    Error local;
+    int failed = save(run, progress, &local) || write_svg(run, &local);
+    if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
+    return 1;
 }
 
 int train_run(TrainRun *run, Error *error) {
@@ -315,98 +513,57 @@ int train_run(TrainRun *run, Error *error) {
     TrainState *s = run->state;
     TrainConfig *c = &s->config;
     const Dataset *data = run->data;
+    run->stop_rank = -1;
+    run->reduce_seconds = run->wait_seconds = run->step_seconds = 0.0;
     if (train_check(run, error)) return -1;
     if (model->ops->fit) return fit_counting(run, error);
 
     int B = c->batch_size, T = c->seq_len;
-    if (model_prepare(model, B, T, 1, error)) return -1;
-    int *inputs = malloc(sizeof(int) * (size_t)B * T), *targets = malloc(sizeof(int) * (size_t)B * T);
-    if (!inputs || !targets) {
-        free(inputs);
-        free(targets);
+    int share = B / (ranks_of(run->distributed) * (run->grad_accum > 1 ? run->grad_accum : 1));
+    if (check_ranks_agree(run, error) || model_prepare(model, share, T, 1, error)) return -1;
+    int *inputs = malloc(sizeof(int) * (size_t)share * T), *targets = malloc(sizeof(int) * (size_t)share * T);
+    long *starts = malloc(sizeof(long) * (size_t)B);
+    if (!inputs || !targets || !starts) {
+        free(inputs), free(targets), free(starts);
         return error_set(error, "out of memory for a batch of %d x %d", B, T);
     }
     TrainProgress progress;
     memset(&progress, 0, sizeof progress);
-    int status = 0;
+    int status = 0, save_failed = 0, stopped = 0;
+    Error save_error = {{0}};
     long first_step = s->step;
-    double run_seconds = 0.0;
-    float val_loss = 0.0f;
 
     // The validation loss before any step, so the curve starts where training starts.
     if (s->step == 0 && c->eval_every > 0) {
-        status = train_validation_loss(model, data, c, &val_loss, error);
+        float val_loss = 0.0f;
+        status = fixed_windows_loss(model, data->val, data->n_val, B, T, c->eval_batches, share, run->distributed,
+                                    &val_loss, error);
         if (status == 0) status = loss_curve_add(&s->val_curve, 0.0f, val_loss, error);
     }
     while (status == 0 && !finished(c, s)) {
-        if (run->stop && *run->stop) {
-            status = save(run, &progress, error);
-            if (status == 0) status = write_svg(run, error);
-            free(inputs);
-            free(targets);
-            return status ? -1 : TRAIN_STOPPED;
-        }
+        if ((stopped = stop_or_go_on(run, &progress, save_failed, &save_error, error))) break;
         double start = clock_seconds();
-        float lr = train_learning_rate(c, s->step, s->elapsed_seconds);
-        data_sample_batch(data->train, data->n_train, B, T, &s->rng, inputs, targets);
-        if ((status = model->ops->forward(model, inputs, targets, B, T, error))) break;
-        if (!isfinite(model->loss)) {
-            // Name a checkpoint only if this run wrote it: a file left at that path by another
-            // run, or none at all, is not this run's last good state.
-            char saved[1200] = "; this run saved nothing before it";
-            if (progress.saved_step > 0 && run->out_path)
-                snprintf(saved, sizeof saved, "; the last good checkpoint is %s (step %ld)", run->out_path,
-                         progress.saved_step);
-            status = error_set(error, "step %ld: the loss is %s; training stopped (lower --lr?)%s", s->step + 1,
-                               isnan(model->loss) ? "nan" : "infinite", run->out_path ? saved : "");
-            break;
-        }
-        memset(model->grads, 0, sizeof(float) * (size_t)model->n_params);
-        if ((status = model_backward(model, error))) break;
-        float grad_norm = regularise_and_clip(c, model);
-        optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, lr);
-        s->step++;
+        float loss = 0.0f, lr = 0.0f, grad_norm = 0.0f;
+        if ((status = train_step(run, starts, inputs, targets, &progress, &loss, &lr, &grad_norm, error))) break;
+        // The slowest rank's time, so that every rank agrees on a time budget.
         double seconds = clock_seconds() - start;
+        if ((status = distributed_max(run->distributed, &seconds, error))) break;
         s->elapsed_seconds += seconds;
-        run_seconds += seconds;
-        if ((status = loss_curve_add(&s->train_curve, (float)s->step, model->loss, error)) ||
+        run->step_seconds += seconds;
+        if ((status = loss_curve_add(&s->train_curve, (float)s->step, loss, error)) ||
             (status = loss_curve_add(&s->norm_curve, (float)s->step, grad_norm, error)))
             break;
+        report_step(run, &progress, first_step, run->step_seconds, loss, lr, grad_norm);
 
-        progress.event = TRAIN_EVENT_STEP;
-        progress.step = s->step;
-        progress.loss = model->loss;
-        progress.lr = lr;
-        progress.grad_norm = grad_norm;
-        progress.tokens_per_second = (double)(s->step - first_step) * B * T / (run_seconds > 0 ? run_seconds : 1e-9);
-        progress.elapsed_seconds = s->elapsed_seconds;
-        if (c->max_steps > 0) {
-            progress.total_steps = c->max_steps;
-            progress.remaining_seconds = (double)(c->max_steps - s->step) * run_seconds / (double)(s->step - first_step);
-        } else {
-            progress.remaining_seconds = c->max_seconds > s->elapsed_seconds ? c->max_seconds - s->elapsed_seconds : 0.0;
-            progress.total_steps = (long)((double)s->step * c->max_seconds / s->elapsed_seconds);
-        }
-        notify(run, &progress);
-
-        int last = finished(c, s);
-        if ((c->eval_every > 0 && s->step % c->eval_every == 0) || last) {
-            if ((status = train_validation_loss(model, data, c, &val_loss, error))) break;
-            if ((status = loss_curve_add(&s->val_curve, (float)s->step, val_loss, error))) break;
-            if ((status = track_best(run, val_loss, error))) break;
-            last = finished(c, s);  // the patience may have run out
-            progress.event = TRAIN_EVENT_EVAL;
-            progress.val_loss = val_loss;
-            progress.best_val_loss = s->best_val_loss;
-            progress.best_step = s->best_step;
-            progress.stopped_early = s->stopped_early;
-            notify(run, &progress);
-            if (!last && (status = save(run, &progress, error))) break;
-        }
+        if ((c->eval_every > 0 && s->step % c->eval_every == 0) || finished(c, s))
+            status = validate(run, &progress, &save_failed, &save_error, error);
     }
-    free(inputs);
-    free(targets);
+    free(inputs), free(targets), free(starts);
+    if (stopped) return stopped < 0 ? -1 : TRAIN_STOPPED;
     if (status) return -1;
-    if (save(run, &progress, error) || write_svg(run, error)) return -1;
+    Error local;
+    int failed = save_failed ? (local = save_error, -1) : save(run, &progress, &local) || write_svg(run, &local);
+    DistributedAgreement agreed;
+    if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     return TRAIN_FINISHED;
 }

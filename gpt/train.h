@@ -21,6 +21,21 @@
 // in the checkpoint, so a run stopped at step s and resumed gives the same losses, bit for
 // bit, as one that never stopped (same thread count: OpenMP splits sums by threads).
 //
+// Data parallel (foundations/distributed.h): run by N ranks, each holding the whole model,
+// the global batch of B windows is split into N·K equal shares of b = B/(N K) windows (K =
+// grad_accum steps per rank); every rank draws the same B window starts from the same
+// generator and takes its own shares (gpt/data.h), sums the gradients of its K shares,
+//   g = (1/(N K)) Σ_{r,k} ∇ mean loss(share r,k)  = ∇ mean loss(global batch),
+// averages them across ranks (one all-reduce over the flat gradient buffer), and applies the
+// same update. So the run — losses, parameters, checkpoints — is the same, up to the order of
+// the float sums, whatever N and K are: a checkpoint written by N ranks resumes on M. The
+// training state (generator, optimizer, curves, validation) is kept identically on every
+// rank; validation splits its windows across the ranks; rank 0 alone writes files. The ranks
+// agree before each step on a stop (any rank's Ctrl-C stops all) and after each local
+// backward on failures (the lowest failing rank's error, named, ends every rank).
+// Batch normalisation (the MLP's --batch-norm) normalises over a share, not the global
+// batch, so it is not equal across N and K; its running statistics are averaged each step.
+//
 // A counting model (ops->fit) is fitted once on the whole training split instead.
 #ifndef GPT_TRAIN_H
 #define GPT_TRAIN_H
@@ -28,6 +43,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "foundations/distributed.h"
 #include "foundations/error.h"
 #include "foundations/optimizer.h"
 #include "foundations/random.h"
@@ -129,6 +145,15 @@ typedef struct TrainRun {
     TrainCallback callback;
     void *callback_context;
     const char *best_path;           // with patience: the best validation loss's checkpoint; NULL: none
+    // Data parallel (see above); all zero: one process, no accumulation.
+    const Distributed *distributed;  // the job (NULL: alone); rank 0 alone writes files
+    int grad_accum;                  // K shares per rank and step (0 or 1: the whole share at once)
+    int check_every;                 // compare the parameters' checksum across ranks every K steps (0: never)
+    // Filled by train_run:
+    int stop_rank;                   // TRAIN_STOPPED: the lowest rank that asked to stop
+    double reduce_seconds;           // time spent averaging gradients across ranks (this run)
+    double wait_seconds;             // time spent waiting for the slowest rank before that
+    double step_seconds;             // time of the steps (this run), the averaging included
 } TrainRun;
 
 // Result of train_run beyond its status.
@@ -136,13 +161,17 @@ enum { TRAIN_FINISHED = 0, TRAIN_STOPPED = 1 };
 
 // Checks the run before any work: the config against the model (and the optimizer state's
 // kind against the config's), and that the data hold at least one training sequence and two
-// held-out ids. train_run calls it too.
+// held-out ids; with ranks or accumulation, that N·K divides the global batch and that the
+// training split has at least N windows of T+1 ids. train_run calls it too.
 int train_check(const TrainRun *run, Error *error);
 
 // Trains from state->step to the end (or until *stop, or the patience runs out: then
 // state->stopped_early is 1), saving a checkpoint every eval_every steps and at the end. Returns TRAIN_FINISHED or TRAIN_STOPPED, or -1 with error: bad
 // config, data shorter than one sequence, a loss that is NaN or infinite (the step is named
-// and the last checkpoint written before it is left as it was), a failed save.
+// and the last checkpoint written before it is left as it was), a failed save; with several
+// ranks: training data, parameters or optimizer state that differ between ranks at the start
+// (or the parameters at a check_every step), and any rank's failure, "rank R: <its error>".
+// Every rank of a job calls it and all return the same status.
 int train_run(TrainRun *run, Error *error);
 
 // The optimizer's hyper-parameters for a config (kind, betas, eps, weight decay; momentum

@@ -252,6 +252,39 @@ static void batches_are_windows_of_consecutive_ids(void) {
     data_source_free(&source);
 }
 
+// Data-parallel shares: the starts of a global batch, copied share by share (2 ranks x 2
+// accumulation steps of 3 windows), give exactly data_sample_batch's 12 windows from the same
+// generator, and leave the generator where it does (so the next step agrees too).
+static void shares_of_a_global_batch_are_its_windows(void) {
+    Error error = {{0}};
+    DataSource source;
+    TextTokenizer tokenizer;
+    REQUIRE(names_by_char_spec(&source, &tokenizer) == 0, "cannot load the names");
+    Dataset data;
+    REQUIRE(dataset_init(&data, &source, &tokenizer, NULL, &error) == 0, "%s", error.message);
+    enum { B = 12, T = 5, SHARE = 3 };
+    Random whole_rng, shares_rng;
+    random_seed(&whole_rng, 7);
+    random_seed(&shares_rng, 7);
+    for (int step = 0; step < 2; step++) {
+        int inputs[B * T], targets[B * T], share_inputs[B * T], share_targets[B * T];
+        data_sample_batch(data.train, data.n_train, B, T, &whole_rng, inputs, targets);
+        long starts[B];
+        data_sample_starts(data.n_train, B, T, &shares_rng, starts);
+        for (int share = 0; share < B / SHARE; share++)
+            data_copy_windows(data.train, starts + share * SHARE, SHARE, T, share_inputs + share * SHARE * T,
+                              share_targets + share * SHARE * T);
+        CHECK(memcmp(inputs, share_inputs, sizeof inputs) == 0 && memcmp(targets, share_targets, sizeof targets) == 0,
+              "step %d: the shares are the batch's windows", step);
+    }
+    CHECK(whole_rng.state == shares_rng.state, "the generators agree after the draws");
+    CHECK(data_window_count(data.n_train, T) == (data.n_train - 1) / T && data_window_count(9, 8) == 1 &&
+              data_window_count(8, 8) == 0, "non-overlapping windows");
+    dataset_free(&data);
+    text_tokenizer_free(&tokenizer);
+    data_source_free(&source);
+}
+
 // A token file trains with GPT-2's tokenizer id space but not with char or bpe:N; the
 // held-out part of a token file is its last 10%; ids beyond the tokenizer are errors.
 static void a_token_file_needs_its_tokenizer(void) {
@@ -296,6 +329,7 @@ static const CheckCase CASES[] = {
     {"the cache gives the same ids", the_cache_gives_the_same_ids},
     {"the cache key is text, split and tokenizer", the_cache_key_is_text_split_and_tokenizer},
     {"batches are windows of consecutive ids", batches_are_windows_of_consecutive_ids},
+    {"shares of a global batch are its windows", shares_of_a_global_batch_are_its_windows},
     {"a token file needs its tokenizer", a_token_file_needs_its_tokenizer},
     {"bpe:N specs are checked", bpe_specs_are_checked},
 };

@@ -63,7 +63,8 @@ static int run_a(Model *a, TrainState *state_a, Names *names, TrainConfig train_
              train_state_init(state_a, &train_config, a, "data/names.txt", &error) == 0;
     CHECK(ok, "%s", error.message);
     if (!ok) return -1;
-    TrainRun run = {a, &names->tokenizer, &names->data, state_a, path, NULL, NULL, NULL, NULL, NULL};
+    TrainRun run = {.model = a, .tokenizer = &names->tokenizer, .data = &names->data, .state = state_a,
+                    .out_path = path};
     ok = train_run(&run, &error) == TRAIN_FINISHED;
     CHECK(ok, "%s", error.message);
     return ok ? 0 : -1;
@@ -99,7 +100,8 @@ static void check_resume_is_exact(Names *names, TrainConfig train_config, const 
     REQUIRE(train_state_init(&state_b, &train_config, &b, "data/names.txt", &error) == 0, "%s", error.message);
     volatile sig_atomic_t stop = 0;
     StopAt stopper = {&stop, 13};
-    TrainRun run_b = {&b, &names->tokenizer, &names->data, &state_b, path_b, NULL, &stop, stop_at, &stopper, NULL};
+    TrainRun run_b = {.model = &b, .tokenizer = &names->tokenizer, .data = &names->data, .state = &state_b,
+                      .out_path = path_b, .stop = &stop, .callback = stop_at, .callback_context = &stopper};
     CHECK(train_run(&run_b, &error) == TRAIN_STOPPED, "%s: stopped: %s", what, error.message);
     CHECK(state_b.step == 13, "%s: stopped at step %ld", what, state_b.step);
     model_free(&b);
@@ -118,7 +120,8 @@ static void check_resume_is_exact(Names *names, TrainConfig train_config, const 
               resumed_state.config.grad_clip_value == train_config.grad_clip_value &&
               resumed_state.config.l1 == train_config.l1 && resumed_state.config.patience == train_config.patience,
           "%s: the checkpoint keeps the optimizer, schedule, clipping, L1 and patience", what);
-    TrainRun run_c = {&resumed, &resumed_tokenizer, &names->data, &resumed_state, path_b, svg, NULL, NULL, NULL, NULL};
+    TrainRun run_c = {.model = &resumed, .tokenizer = &resumed_tokenizer, .data = &names->data,
+                      .state = &resumed_state, .out_path = path_b, .svg_path = svg};
     CHECK(train_run(&run_c, &error) == TRAIN_FINISHED, "%s: %s", what, error.message);
     CHECK(same_curve(&resumed_state.train_curve, &state_a.train_curve), "%s: train losses bit-identical after resuming", what);
     CHECK(same_curve(&resumed_state.val_curve, &state_a.val_curve), "%s: validation losses bit-identical", what);
@@ -195,7 +198,8 @@ static void a_nan_loss_stops_and_keeps_the_checkpoint(void) {
     wild.grad_clip = 0.0f;
     TrainState state_wild;
     REQUIRE(train_state_init(&state_wild, &wild, &a, "data/names.txt", &error) == 0, "%s", error.message);
-    TrainRun run_wild = {&a, &names.tokenizer, &names.data, &state_wild, path_a, NULL, NULL, NULL, NULL, NULL};
+    TrainRun run_wild = {.model = &a, .tokenizer = &names.tokenizer, .data = &names.data, .state = &state_wild,
+                         .out_path = path_a};
     CHECK(train_run(&run_wild, &error) < 0, "diverging run must fail");
     CHECK(strstr(error.message, "step ") && (strstr(error.message, "nan") || strstr(error.message, "infinite")),
           "message names the step and the value: %s", error.message);
@@ -228,7 +232,7 @@ static void too_little_data_and_too_long_a_context(void) {
     short_data.n_train = 10;
     TrainState state_short;
     train_state_init(&state_short, &train_config, &a, "data/names.txt", &error);
-    TrainRun run_short = {&a, &names.tokenizer, &short_data, &state_short, NULL, NULL, NULL, NULL, NULL, NULL};
+    TrainRun run_short = {.model = &a, .tokenizer = &names.tokenizer, .data = &short_data, .state = &state_short};
     CHECK(train_run(&run_short, &error) < 0 && strstr(error.message, "fewer than one sequence"), "short data: %s",
           error.message);
     train_state_free(&state_short);
@@ -257,7 +261,7 @@ static void the_mlp_beats_the_counting_bigram(void) {
     fit_config.seq_len = 32;
     TrainState fit_state;
     train_state_init(&fit_state, &fit_config, &bigram, "data/names.txt", &error);
-    TrainRun fit_run = {&bigram, &names.tokenizer, &names.data, &fit_state, NULL, NULL, NULL, NULL, NULL, NULL};
+    TrainRun fit_run = {.model = &bigram, .tokenizer = &names.tokenizer, .data = &names.data, .state = &fit_state};
     REQUIRE(train_run(&fit_run, &error) == TRAIN_FINISHED, "%s", error.message);
     float bigram_val = fit_state.val_curve.losses[0];
     CHECK(bigram_val > 2.35f && bigram_val < 2.55f, "counting bigram validation loss %g, expected about 2.45", bigram_val);
@@ -277,7 +281,7 @@ static void the_mlp_beats_the_counting_bigram(void) {
     mlp_train.eval_batches = 12;
     TrainState mlp_state;
     train_state_init(&mlp_state, &mlp_train, &mlp, "data/names.txt", &error);
-    TrainRun mlp_run = {&mlp, &names.tokenizer, &names.data, &mlp_state, NULL, NULL, NULL, NULL, NULL, NULL};
+    TrainRun mlp_run = {.model = &mlp, .tokenizer = &names.tokenizer, .data = &names.data, .state = &mlp_state};
     REQUIRE(train_run(&mlp_run, &error) == TRAIN_FINISHED, "%s", error.message);
     float mlp_val = mlp_state.val_curve.losses[mlp_state.val_curve.n - 1];
     fprintf(stderr, "validation: counting bigram %.4f, MLP after 250 steps %.4f\n", bigram_val, mlp_val);
@@ -317,7 +321,8 @@ static void divergence_names_the_last_save(void) {
                 train_state_init(&state, &train_config, &model, "data/names.txt", &error) == 0,
             "%s", error.message);
     Poison poison = {&model};
-    TrainRun run = {&model, &names.tokenizer, &names.data, &state, path, NULL, NULL, poison_after_save, &poison, NULL};
+    TrainRun run = {.model = &model, .tokenizer = &names.tokenizer, .data = &names.data, .state = &state,
+                    .out_path = path, .callback = poison_after_save, .callback_context = &poison};
     CHECK(train_run(&run, &error) < 0 && strstr(error.message, "step 11: the loss is nan") &&
               strstr(error.message, "the last good checkpoint is") && strstr(error.message, "(step 10)"),
           "%s", error.message);
@@ -364,7 +369,8 @@ static void run_logged(Names *names, TrainConfig train_config, StepLog *log, dou
     float *before = malloc(sizeof(float) * (size_t)model.n_trainable);
     REQUIRE(before, "out of memory");
     memcpy(before, model.params, sizeof(float) * (size_t)model.n_trainable);
-    TrainRun run = {&model, &names->tokenizer, &names->data, &state, NULL, NULL, NULL, log_steps, log, NULL};
+    TrainRun run = {.model = &model, .tokenizer = &names->tokenizer, .data = &names->data, .state = &state,
+                    .callback = log_steps, .callback_context = log};
     CHECK(train_run(&run, &error) == TRAIN_FINISHED, "%s", error.message);
     *largest_change = 0.0;
     for (long i = 0; i < model.n_trainable; i++)
@@ -461,7 +467,8 @@ static void the_loop_applies_the_scheduled_rate(void) {
         memcpy(before, model.params, sizeof(float) * (size_t)model.n_trainable);
         volatile sig_atomic_t stop = 0;
         StopAt after_one = {&stop, 1};
-        TrainRun run = {&model, &names.tokenizer, &names.data, &state, NULL, NULL, &stop, stop_at, &after_one, NULL};
+        TrainRun run = {.model = &model, .tokenizer = &names.tokenizer, .data = &names.data, .state = &state,
+                        .stop = &stop, .callback = stop_at, .callback_context = &after_one};
         CHECK(train_run(&run, &error) == TRAIN_STOPPED && state.step == 1, "one step: %s", error.message);
         double largest = 0.0;
         for (long i = 0; i < model.n_trainable; i++) largest = fmax(largest, fabs((double)model.params[i] - before[i]));
@@ -496,7 +503,8 @@ static void early_stopping_keeps_the_best(void) {
     REQUIRE(model_init(&model, &config, &init, &error) == 0 &&
                 train_state_init(&state, &c, &model, "data/names.txt", &error) == 0,
             "%s", error.message);
-    TrainRun run = {&model, &names.tokenizer, &names.data, &state, path, NULL, NULL, NULL, NULL, best};
+    TrainRun run = {.model = &model, .tokenizer = &names.tokenizer, .data = &names.data, .state = &state,
+                    .out_path = path, .best_path = best};
     CHECK(train_run(&run, &error) == TRAIN_FINISHED, "%s", error.message);
     CHECK(state.stopped_early && state.step < 300, "stopped early at step %ld", state.step);
     CHECK(state.evals_since_best == 2 && state.step == state.best_step + 2 * 5,
@@ -548,7 +556,7 @@ static void the_loop_clips_by_value_and_adds_l1(void) {
     ModelConfig config = tiny_mlp(text_vocab_size(&names.tokenizer));
     REQUIRE(model_init(&model, &config, NULL, &error) == 0, "%s", error.message);
     REQUIRE(train_state_init(&state, &both, &model, "data/names.txt", &error) == 0, "%s", error.message);
-    TrainRun run = {&model, &names.tokenizer, &names.data, &state, NULL, NULL, NULL, NULL, NULL, NULL};
+    TrainRun run = {.model = &model, .tokenizer = &names.tokenizer, .data = &names.data, .state = &state};
     CHECK(train_run(&run, &error) == -1 && strstr(error.message, "not both"), "norm and value clipping together: %s",
           error.message);
     train_state_free(&state);
@@ -591,7 +599,7 @@ static void an_older_checkpoint_resumes(void) {
     state.config.max_steps = 9;
     char path[256];
     snprintf(path, sizeof path, "%s/older.ckpt", check_directory());
-    TrainRun run = {&model, &tokenizer, &names.data, &state, path, NULL, NULL, NULL, NULL, NULL};
+    TrainRun run = {.model = &model, .tokenizer = &tokenizer, .data = &names.data, .state = &state, .out_path = path};
     CHECK(train_run(&run, &error) == TRAIN_FINISHED && state.step == 9 && state.norm_curve.n == 3, "resumed: %s",
           error.message);
     model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);

@@ -11,6 +11,7 @@ int bench_quant(int argc, char **argv);
 int bench_nn_gpt2(int argc, char **argv);
 int bench_conv(int argc, char **argv);
 int bench_transformer(int argc, char **argv);
+int bench_allreduce(int argc, char **argv);
 
 // The median of values (n >= 1), which it sorts in place.
 double bench_median(double *values, int n);

@@ -16,6 +16,7 @@ static const Command benchmarks[] = {
     {"conv", "ms of conv2d forward (implicit gemm, im2col + gemm, direct loops) and backward on LeNet-5 and ResNet layers", bench_conv},
     {"transformer", "ms per encoder-decoder Transformer training step (bench/transformer.sh runs PyTorch beside it)", bench_transformer},
     {"quant", "fp32, q8_0, q4_0 matrix-vector GB/s and tokens/s over GPT-2 124M's matrices, 1 and 2 threads", bench_quant},
+    {"allreduce", "ms of the gradient all-reduce from 1 float to GPT-2 124M (run it under mpirun -np N)", bench_allreduce},
 };
 static const int n_benchmarks = (int)(sizeof benchmarks / sizeof benchmarks[0]);
 

@@ -129,7 +129,8 @@ static int lora_train(int argc, char **argv) {
     svg_path_for(out_path, svg_path, sizeof svg_path);
     best_path_for(out_path, best_path, sizeof best_path);
     Printer printer = printer_for(train.eval_every);
-    TrainRun run = {&model, &tokenizer, &data, &state, out_path, svg_path, NULL, NULL, NULL, best_path};
+    TrainRun run = {.model = &model, .tokenizer = &tokenizer, .data = &data, .state = &state, .out_path = out_path,
+                    .svg_path = svg_path, .best_path = best_path};
     if (train_check(&run, &error)) goto done;
     long trained = model_count_parameters(&model);  // the adapters (or the base), without alignment gaps
     fprintf(stderr, "%s: %ld of the base's %ld parameters trained, %ld train / %ld validation tokens from %s, %d threads\n",

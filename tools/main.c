@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "foundations/distributed.h"
 #include "tools/commands.h"
 
 static const Command commands[] = {
@@ -55,6 +56,14 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         print_usage(stdout);
         return 0;
+    }
+    // Started by mpirun with several ranks: only the commands that split their work across
+    // ranks run (the others would be N copies writing the same files).
+    if (distributed_launcher_size() > 1 && strcmp(argv[1], "train") != 0 && strcmp(argv[1], "bench") != 0) {
+        if (distributed_launcher_rank() == 0)
+            fprintf(stderr, "groundup: %s: runs as one process; under mpirun only train (the language models) and "
+                    "bench allreduce do\n", argv[1]);
+        return 2;
     }
     for (int i = 0; i < n_commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

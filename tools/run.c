@@ -155,7 +155,9 @@ Printer printer_for(long eval_every) {
 int run_training(TrainRun *run, Printer *printer, Error *error) {
     interrupted = 0;
     run->stop = &interrupted;
-    run->callback = on_progress;
+    // Of several ranks, rank 0 alone shows the progress.
+    int talks = !run->distributed || run->distributed->rank == 0;
+    run->callback = talks ? on_progress : NULL;
     run->callback_context = printer;
     struct sigaction action;
     memset(&action, 0, sizeof action);
@@ -167,7 +169,7 @@ int run_training(TrainRun *run, Printer *printer, Error *error) {
     int result = train_run(run, error);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    if (printer->terminal) fprintf(stderr, "\n");
+    if (printer->terminal && talks) fprintf(stderr, "\n");
     return result;
 }
 

@@ -1,0 +1,322 @@
+// Data-parallel training (gpt/train.h, foundations/distributed.h) is the same run as one
+// process: N ranks with shares of a global batch give the losses and final parameters of one
+// process with the whole batch, and so does gradient accumulation; a checkpoint written by N
+// ranks resumes on 1 and one written alone resumes on N; bad shapes are errors on every rank;
+// a failing rank, a stop on one rank and parameters that drift apart end every rank.
+//
+// ctest runs this alone (a job of one: accumulation, resuming, the checks) and, when the
+// build has MPI, as 2 ranks under mpirun (test_mpi_train_2_ranks). Every rank runs every
+// case; the reference runs (distributed = NULL) are computed by each rank on its own.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "foundations/distributed.h"
+#include "gpt/checkpoint.h"
+#include "gpt/train.h"
+#include "tests/check.h"
+#include "tests/names_fixture.h"
+
+static Distributed job;  // joined once in main
+
+enum { STEPS = 20, T = 16 };
+
+static ModelConfig tiny_gpt2(int V) {
+    ModelConfig c = {.arch = ARCH_GPT2, .vocab_size = V, .context_length = T, .n_layers = 2, .n_heads = 2,
+                     .d_model = 32};
+    return c;
+}
+
+static TrainConfig tiny_run(int batch) {
+    TrainConfig c = train_default_config();
+    c.batch_size = batch;
+    c.seq_len = T;
+    c.max_steps = STEPS;
+    c.learning_rate = 5e-3f;
+    c.min_learning_rate = 1e-3f;
+    c.warmup_steps = 3;
+    c.weight_decay = 0.01f;
+    c.eval_every = 5;
+    c.eval_batches = 2;
+    c.seed = 77;
+    return c;
+}
+
+// A model and state at step 0 (the same on every rank: seeded).
+static int fresh(Model *model, TrainState *state, const Names *names, int batch, Error *error) {
+    ModelConfig config = tiny_gpt2(names->V);
+    TrainConfig train_config = tiny_run(batch);
+    Random init;
+    random_seed(&init, 5);
+    return model_init(model, &config, &init, error) || train_state_init(state, &train_config, model, "data/names.txt", error);
+}
+
+// The largest |a-b| / max(|a|,|b|,floor) over n values.
+static double relative_difference(const float *a, const float *b, long n, double floor) {
+    double worst = 0.0;
+    for (long i = 0; i < n; i++) {
+        double scale = fmax(fmax(fabs(a[i]), fabs(b[i])), floor);
+        double d = fabs((double)a[i] - b[i]) / scale;
+        if (!(d <= worst)) worst = d;  // NaN counts as worst
+    }
+    return worst;
+}
+
+// Run one: model/state trained alone (distributed NULL) or by the job, with accumulation K.
+static int train(Model *model, TrainState *state, const Names *names, const Distributed *distributed, int K,
+                 const char *out, Error *error) {
+    TrainRun run = {.model = model, .tokenizer = &names->tokenizer, .data = &names->data, .state = state,
+                    .out_path = out, .distributed = distributed, .grad_accum = K};
+    return train_run(&run, error);
+}
+
+// The two runs' curves and parameters agree within 1e-5 (relative).
+static void check_same_run(const Model *a, const TrainState *sa, const Model *b, const TrainState *sb,
+                           const char *what) {
+    CHECK(sa->train_curve.n == STEPS && sb->train_curve.n == STEPS, "%s: %d and %d steps", what, sa->train_curve.n,
+          sb->train_curve.n);
+    if (sa->train_curve.n != sb->train_curve.n || sa->val_curve.n != sb->val_curve.n) return;
+    double losses = relative_difference(sa->train_curve.losses, sb->train_curve.losses, sa->train_curve.n, 1e-30);
+    double validation = relative_difference(sa->val_curve.losses, sb->val_curve.losses, sa->val_curve.n, 1e-30);
+    // Parameters: the distance of the two vectors relative to their length, ||a - b|| / ||a||.
+    // Not element by element: the key bias's gradient is zero in exact arithmetic (a constant
+    // added to every key shifts a row of attention scores, which softmax ignores), so what the
+    // runs compute for it is rounding, which Adam's normalised step m/√v turns into steps of
+    // size ~lr in either direction; a few other weights with gradients near zero do the same.
+    double distance = 0.0, length = 0.0;
+    for (long i = 0; i < a->n_params; i++) {
+        double d = (double)a->params[i] - b->params[i];
+        distance += d * d, length += (double)a->params[i] * a->params[i];
+    }
+    double parameters = sqrt(distance / length);
+    CHECK(losses <= 1e-5, "%s: train losses differ by %.3g relative", what, losses);
+    CHECK(validation <= 1e-5, "%s: validation losses differ by %.3g relative", what, validation);
+    CHECK(parameters <= 1e-5, "%s: parameters differ by %.3g relative (in norm)", what, parameters);
+    CHECK(sa->train_curve.losses[STEPS - 1] < sa->train_curve.losses[0], "%s: it learns: %g -> %g", what,
+          sa->train_curve.losses[0], sa->train_curve.losses[STEPS - 1]);
+    if (job.rank == 0)
+        printf("%s: losses %.2g, validation %.2g (largest relative differences), parameters %.2g (in norm)\n", what, losses,
+               validation, parameters);
+}
+
+// The job's N ranks with shares of B = 4 sequences of the global batch 4N, and with K = 2
+// accumulation steps of 2, against one process with the whole batch 4N.
+static void ranks_equal_one_process(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    int batch = 2 * 2 * job.size;
+    Model alone, ranked, accumulated;
+    TrainState alone_state, ranked_state, accumulated_state;
+    Error error;
+    REQUIRE(fresh(&alone, &alone_state, &names, batch, &error) == 0 &&
+                fresh(&ranked, &ranked_state, &names, batch, &error) == 0 &&
+                fresh(&accumulated, &accumulated_state, &names, batch, &error) == 0,
+            "%s", error.message);
+    CHECK(train(&alone, &alone_state, &names, NULL, 1, NULL, &error) == TRAIN_FINISHED, "%s", error.message);
+    CHECK(train(&ranked, &ranked_state, &names, &job, 1, NULL, &error) == TRAIN_FINISHED, "%s", error.message);
+    CHECK(train(&accumulated, &accumulated_state, &names, &job, 2, NULL, &error) == TRAIN_FINISHED, "%s",
+          error.message);
+    char what[64];
+    snprintf(what, sizeof what, "%d rank(s) x 4 sequences", job.size);
+    check_same_run(&alone, &alone_state, &ranked, &ranked_state, what);
+    snprintf(what, sizeof what, "%d rank(s) x 2 accumulation steps x 2 sequences", job.size);
+    check_same_run(&alone, &alone_state, &accumulated, &accumulated_state, what);
+    // Every rank holds the same parameters (bit for bit) after the run.
+    CHECK(distributed_check_same(&job, ranked.params, sizeof(float) * (size_t)ranked.n_params, "the parameters",
+                                 &error) == 0,
+          "%s", error.message);
+    model_free(&alone), model_free(&ranked), model_free(&accumulated);
+    train_state_free(&alone_state), train_state_free(&ranked_state), train_state_free(&accumulated_state);
+    names_free(&names);
+}
+
+// Rank 0's check_directory path, the same string on every rank (each rank has its own
+// temporary directory; rank 0 alone writes checkpoints).
+static void shared_path(const char *name, char *path, size_t size) {
+    snprintf(path, size, "%s", check_path(name));
+    Error error;
+    if (distributed_broadcast(&job, path, size, 0, &error)) path[0] = '\0';
+}
+
+// Stops a run after `step` steps (on every rank it is installed on).
+typedef struct StopAt {
+    volatile sig_atomic_t flag;
+    long step;
+} StopAt;
+
+static void stop_at(void *context, const TrainProgress *progress) {
+    StopAt *s = context;
+    if (progress->event == TRAIN_EVENT_STEP && progress->step == s->step) s->flag = 1;
+}
+
+// Loads path and trains it to the end, alone or by the job; the result into model/state.
+static int resume(const char *path, Model *model, TrainState *state, const Names *names, const Distributed *distributed,
+                  Error *error) {
+    TextTokenizer tokenizer;
+    int has_training = 0;
+    if (checkpoint_load(path, model, &tokenizer, state, &has_training, error)) return -1;
+    text_tokenizer_free(&tokenizer);
+    if (!has_training) return error_set(error, "%s: no training state", path);
+    return train(model, state, names, distributed, 1, NULL, error);
+}
+
+// Written by the job's ranks at step 8, resumed alone; written alone at step 8, resumed by
+// the job's ranks: both end as the uninterrupted run.
+static void a_checkpoint_resumes_on_other_rank_counts(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    REQUIRE(check_directory()[0], "no temporary directory");
+    int batch = 2 * job.size;
+    Error error;
+    Model whole;
+    TrainState whole_state;
+    REQUIRE(fresh(&whole, &whole_state, &names, batch, &error) == 0, "%s", error.message);
+    CHECK(train(&whole, &whole_state, &names, NULL, 1, NULL, &error) == TRAIN_FINISHED, "%s", error.message);
+
+    char by_ranks[256], by_one[256];
+    shared_path("by_ranks.ckpt", by_ranks, sizeof by_ranks);
+    shared_path("by_one.ckpt", by_one, sizeof by_one);
+    for (int writer_alone = 0; writer_alone < 2; writer_alone++) {
+        const char *path = writer_alone ? by_one : by_ranks;
+        Model first, resumed;
+        TrainState first_state, resumed_state;
+        REQUIRE(fresh(&first, &first_state, &names, batch, &error) == 0, "%s", error.message);
+        StopAt stopper = {0, 8};
+        TrainRun run = {.model = &first, .tokenizer = &names.tokenizer, .data = &names.data, .state = &first_state,
+                        .out_path = path, .stop = &stopper.flag, .callback = stop_at, .callback_context = &stopper,
+                        .distributed = writer_alone ? NULL : &job};
+        // Alone, only rank 0 writes (the other ranks' runs are the same and are not saved).
+        if (writer_alone && job.rank != 0) run.out_path = NULL;
+        CHECK(train_run(&run, &error) == TRAIN_STOPPED && first_state.step == 8, "stopped at %ld: %s", first_state.step,
+              error.message);
+        if (!writer_alone) CHECK(run.stop_rank == 0, "every rank asked; the lowest is named: %d", run.stop_rank);
+        Error ignored;
+        double barrier = 0;  // every rank waits for rank 0's file
+        distributed_max(&job, &barrier, &ignored);
+        memset(&resumed, 0, sizeof resumed), memset(&resumed_state, 0, sizeof resumed_state);
+        int status = resume(path, &resumed, &resumed_state, &names, writer_alone ? &job : NULL, &error);
+        CHECK(status == TRAIN_FINISHED, "%s", error.message);
+        if (status == TRAIN_FINISHED)
+            check_same_run(&whole, &whole_state, &resumed, &resumed_state,
+                           writer_alone ? "written alone, resumed on the ranks" : "written by the ranks, resumed alone");
+        model_free(&first), train_state_free(&first_state);
+        model_free(&resumed), train_state_free(&resumed_state);
+    }
+    model_free(&whole), train_state_free(&whole_state);
+    names_free(&names);
+}
+
+// Shapes that do not split: an error on every rank, before any step.
+static void shapes_that_do_not_split_are_errors(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error;
+    Model model;
+    TrainState state;
+    REQUIRE(fresh(&model, &state, &names, 3 * job.size, &error) == 0, "%s", error.message);
+    CHECK(train(&model, &state, &names, &job, 2, NULL, &error) == -1 &&
+              strstr(error.message, "not divisible by") && strstr(error.message, "2 accumulation steps"),
+          "3 N sequences in 2 N shares: %s", error.message);
+    if (job.size > 1) {
+        state.config.batch_size = job.size + 1;
+        CHECK(train(&model, &state, &names, &job, 1, NULL, &error) == -1 && strstr(error.message, "not divisible by"),
+              "N + 1 sequences on N ranks: %s", error.message);
+        // One window of T+1 ids for N ranks.
+        Dataset tiny = names.data;
+        tiny.n_train = T + 1;
+        state.config.batch_size = job.size;
+        TrainRun run = {.model = &model, .tokenizer = &names.tokenizer, .data = &tiny, .state = &state,
+                        .distributed = &job};
+        CHECK(train_run(&run, &error) == -1 && strstr(error.message, "windows of 16 + 1 tokens, fewer than the"),
+              "more ranks than windows: %s", error.message);
+    }
+    CHECK(state.step == 0, "no step was taken");
+    model_free(&model), train_state_free(&state), names_free(&names);
+}
+
+// What a callback does to one rank at one step.
+typedef struct Trouble {
+    int rank;
+    long step;
+    int kind;  // 0: stop, 1: fail (the next backward has no training forward), 2: change a parameter
+    Model *model;
+    volatile sig_atomic_t flag;
+} Trouble;
+
+static void make_trouble(void *context, const TrainProgress *progress) {
+    Trouble *t = context;
+    if (progress->event != TRAIN_EVENT_STEP || progress->step != t->step || job.rank != t->rank) return;
+    if (t->kind == 0) t->flag = 1;
+    if (t->kind == 1) t->model->training = 0;
+    if (t->kind == 2) t->model->params[3] += 1e-3f;
+}
+
+// On the last rank: a stop request stops every rank (that rank named, the checkpoint of
+// that step written); a failure fails every rank with its message; a changed parameter is
+// found by the checksum comparison.
+static void trouble_on_one_rank_ends_every_rank(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    REQUIRE(check_directory()[0], "no temporary directory");
+    char path[256];
+    shared_path("trouble.ckpt", path, sizeof path);
+    int last = job.size - 1;
+    for (int kind = 0; kind < 3; kind++) {
+        Error error;
+        Model model;
+        TrainState state;
+        REQUIRE(fresh(&model, &state, &names, 2 * job.size, &error) == 0, "%s", error.message);
+        Trouble trouble = {last, 6, kind, &model, 0};
+        TrainRun run = {.model = &model, .tokenizer = &names.tokenizer, .data = &names.data, .state = &state,
+                        .out_path = path, .stop = &trouble.flag, .callback = make_trouble,
+                        .callback_context = &trouble, .distributed = &job, .check_every = 4};
+        int result = train_run(&run, &error);
+        char rank_named[32] = "";
+        if (last > 0) snprintf(rank_named, sizeof rank_named, "rank %d: ", last);
+        if (kind == 0)
+            CHECK(result == TRAIN_STOPPED && state.step == 6 && run.stop_rank == last, "stop: %d at %ld by %d: %s",
+                  result, state.step, run.stop_rank, error.message);
+        if (kind == 1)
+            CHECK(result == -1 && strncmp(error.message, rank_named, strlen(rank_named)) == 0 && state.step == 6,
+                  "failure: %d at %ld: %s", result, state.step, error.message);
+        if (kind == 2 && job.size > 1)
+            CHECK(result == -1 && strstr(error.message, "the parameters after step 8 differ between ranks: rank"),
+                  "drift: %s", error.message);
+        if (kind == 2 && job.size == 1) CHECK(result == TRAIN_FINISHED, "alone nothing can drift: %s", error.message);
+        // The checkpoint of step 5 (kind 0: step 6, saved on the stop) is there and whole.
+        Error ignored;
+        double barrier = 0;
+        distributed_max(&job, &barrier, &ignored);
+        Model saved;
+        TextTokenizer tokenizer;
+        TrainState saved_state;
+        int has_training = 0;
+        long want = kind == 0 ? 6 : kind == 1 ? 5 : job.size > 1 ? 5 : STEPS;
+        CHECK(checkpoint_load(path, &saved, &tokenizer, &saved_state, &has_training, &error) == 0 && has_training &&
+                  saved_state.step == want,
+              "kind %d: the checkpoint of step %ld (has %ld): %s", kind, want, saved_state.step, error.message);
+        model_free(&saved), text_tokenizer_free(&tokenizer), train_state_free(&saved_state);
+        model_free(&model), train_state_free(&state);
+        distributed_max(&job, &barrier, &ignored);  // nobody writes the next run's file before all read this one
+    }
+    names_free(&names);
+}
+
+static const CheckCase CASES[] = {
+    {"ranks equal one process", ranks_equal_one_process},
+    {"a checkpoint resumes on other rank counts", a_checkpoint_resumes_on_other_rank_counts},
+    {"shapes that do not split are errors", shapes_that_do_not_split_are_errors},
+    {"trouble on one rank ends every rank", trouble_on_one_rank_ends_every_rank},
+};
+
+int main(int argc, char **argv) {
+    Error error;
+    if (distributed_init(&job, 0, &error)) {
+        fprintf(stderr, "%s\n", error.message);
+        return 1;
+    }
+    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
+    distributed_finalize(&job);
+    return status;
+}
