@@ -5,6 +5,7 @@
 #define TOOLS_GENERATIVE_H
 
 #include "foundations/error.h"
+#include "models/sample_score.h"
 #include "nn/data.h"
 #include "tools/options.h"
 
@@ -21,6 +22,11 @@ int generative_read_samples(const char *path, float **images, int *n, Error *err
 // "<count> samples: <out>[, <samples>]".
 int generative_write_outputs(const char *out, const char *samples, const float *images, int count, const char *source,
                              Error *error);
+
+// A sample score (models/sample_score.h) in two lines on stdout: "<what>: <n> images, mean
+// confidence C, class-histogram entropy H bits (uniform over K classes: log₂ K)", then the
+// predicted classes' counts.
+void generative_print_score(const char *what, const SampleScore *s);
 
 // A sub-command of a command: "train" -> its function.
 typedef struct SubCommand {
