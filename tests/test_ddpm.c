@@ -3,13 +3,16 @@
 // chains of single steps; the time features; the noise predictor's backward (every parameter
 // of a small time-conditioned U-Net, through L_simple) against central differences; DDIM
 // against the DDPM posterior where they must agree, and its η = 0 step exact on the true
-// noise; the samplers' determinism and ranges; checkpoints; a short training run lowers the loss.
+// noise; the samplers' determinism and ranges; checkpoints; a short training run lowers the loss;
+// and the PyTorch reference (tools/reference/ddpm_reference.py, tests/fixtures/ddpm): the
+// predicted noise, L_simple, every gradient, five Adam steps and a DDIM step.
 #include <math.h>
 #include <string.h>
 
 #include "foundations/gradcheck.h"
 #include "models/ddpm.h"
 #include "models/vae.h"
+#include "nn/optim.h"
 #include "nn/state_dict.h"
 #include "tests/check.h"
 
@@ -291,6 +294,93 @@ static void training_lowers_the_loss(void) {
     ddpm_free(&model);
 }
 
+static const SafetensorsTensor *state_tensor(const Safetensors *file, const char *name) {
+    const SafetensorsTensor *t = safetensors_find(file, name);
+    CHECK(t && t->floats, "%s missing from the reference state", name);
+    return t && t->floats ? t : NULL;
+}
+
+// The largest |ours − reference| over n values, relative to the largest |reference|.
+static double relative_difference(const float *ours, const float *reference, long n) {
+    double difference = 0.0, largest = 0.0;
+    for (long i = 0; i < n; i++)
+        difference = fmax(difference, fabs((double)ours[i] - reference[i])), largest = fmax(largest, fabs((double)reference[i]));
+    return largest > 0.0 ? difference / largest : difference;
+}
+
+// tools/reference/ddpm_reference.py's fixture: the schedule, the predicted noise, L_simple,
+// every gradient, five Adam steps and one DDIM step (tolerances of test_unet.c).
+static void matches_the_pytorch_reference(void) {
+    Ddpm model;
+    Safetensors state;
+    Error error;
+    REQUIRE(ddpm_load(&model, "tests/fixtures/ddpm/PARAMS.safetensors", &error) == 0, "%s", error.message);
+    REQUIRE(safetensors_read(&state, "tests/fixtures/ddpm/STATE.safetensors", &error) == 0, "%s", error.message);
+    const SafetensorsTensor *x0 = state_tensor(&state, "x0"), *tt = state_tensor(&state, "t"), *noise = state_tensor(&state, "noise");
+    const SafetensorsTensor *alpha_bar = state_tensor(&state, "alphas_cumprod"), *epsilon_ref = state_tensor(&state, "epsilon");
+    const SafetensorsTensor *loss_ref = state_tensor(&state, "loss"), *steps_ref = state_tensor(&state, "step_losses");
+    const SafetensorsTensor *z = state_tensor(&state, "z"), *ddim_ref = state_tensor(&state, "ddim");
+    if (!x0 || !tt || !noise || !alpha_bar || !epsilon_ref || !loss_ref || !steps_ref || !z || !ddim_ref) {
+        safetensors_free(&state), ddpm_free(&model);
+        return;
+    }
+    int B = (int)x0->shape[0], t[16];
+    long size = x0->count / B;
+    REQUIRE(B <= 16 && alpha_bar->count == model.config.steps + 1, "batch %d, %lld alpha_bar values", B, (long long)alpha_bar->count);
+    for (int i = 0; i < B; i++) t[i] = (int)tt->floats[i];
+    double schedule = 0.0;
+    for (int i = 0; i <= model.config.steps; i++) schedule = fmax(schedule, fabs(model.schedule.alphas_cumprod[i] - alpha_bar->floats[i]));
+    CHECK(schedule < 1e-7, "alpha_bar differs from numpy's cumprod by %g", schedule);
+    Tape tape;
+    tape_init(&tape);
+    Tensor *x = tensor_from(&tape, x0->floats, 4, (int[]){B, 1, 28, 28}), *xt = tensor_new(&tape, 4, (int[]){B, 1, 28, 28});
+    ddpm_diffuse(&model.schedule, t, x0->floats, noise->floats, B, size, xt->data);
+    Tensor *epsilon = ddpm_predict_noise(&tape, &model, xt, t);
+    REQUIRE(epsilon != NULL, "%s", tape.error.message);
+    CHECK(relative_difference(epsilon->data, epsilon_ref->floats, epsilon->size) < 1e-4, "epsilon differs by %g of its largest",
+          relative_difference(epsilon->data, epsilon_ref->floats, epsilon->size));
+    float ddim[4 * 784];
+    for (int i = 0; i < B && B <= 4; i++)
+        ddim_step(&model.schedule, t[i], t[i] / 2, 0.5, xt->data + i * size, epsilon->data + i * size, z->floats + i * size, size, 1,
+                  ddim + i * size);
+    if (B <= 4) CHECK(relative_difference(ddim, ddim_ref->floats, B * size) < 1e-4, "the DDIM step differs");
+    Tensor *loss = ddpm_loss(&tape, &model, x, t, noise->floats);
+    REQUIRE(loss != NULL, "%s", tape.error.message);
+    CHECK(fabs(loss->data[0] - loss_ref->floats[0]) <= 1e-5 * fabs(loss_ref->floats[0]), "loss %.8f, reference %.8f",
+          (double)loss->data[0], (double)loss_ref->floats[0]);
+    parameters_zero_grad(&model.unet.params);
+    REQUIRE(tape_backward(&tape, loss, &error) == 0, "%s", error.message);
+    int compared = 0;
+    for (int i = 0; i < model.unet.params.count; i++) {
+        char name[PARAMETER_NAME_MAX + 8];
+        snprintf(name, sizeof name, "grad.%s", model.unet.params.entries[i].name);
+        const SafetensorsTensor *reference = state_tensor(&state, name);
+        Tensor *p = model.unet.params.entries[i].tensor;
+        if (!reference || reference->count != p->size) continue;
+        double relative = relative_difference(p->grad, reference->floats, p->size);
+        CHECK(relative <= 1e-3, "%s differs by %g of its largest", name, relative);
+        compared++;
+    }
+    CHECK(compared == model.unet.params.count && compared == 40, "%d gradients compared", compared);
+    ParamOptimizer optimizer;
+    OptimizerGroup group = {optimizer_default_config(OPTIMIZER_ADAM), 1.0f};
+    REQUIRE(param_optimizer_init(&optimizer, &model.unet.params, &group, 1, NULL, &error) == 0, "%s", error.message);
+    for (int step = 0; step < (int)steps_ref->count; step++) {
+        tape_reset(&tape);
+        loss = ddpm_loss(&tape, &model, tensor_from(&tape, x0->floats, 4, (int[]){B, 1, 28, 28}), t, noise->floats);
+        if (!loss) break;
+        CHECK(fabs(loss->data[0] - steps_ref->floats[step]) <= 1e-5 * fabs(steps_ref->floats[step]), "step %d: loss %.8f, reference %.8f",
+              step, (double)loss->data[0], (double)steps_ref->floats[step]);
+        parameters_zero_grad(&model.unet.params);
+        if (tape_backward(&tape, loss, &error)) break;
+        param_optimizer_step(&optimizer, 1e-3f);
+    }
+    param_optimizer_free(&optimizer);
+    tape_free(&tape);
+    safetensors_free(&state);
+    ddpm_free(&model);
+}
+
 static const CheckCase CASES[] = {
     {"schedule", schedule_matches_direct_products},
     {"moments", diffusion_moments},
@@ -300,6 +390,7 @@ static const CheckCase CASES[] = {
     {"samplers", samplers},
     {"checkpoints", checkpoints},
     {"training", training_lowers_the_loss},
+    {"pytorch", matches_the_pytorch_reference},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -36,7 +36,7 @@ typedef struct SamplingOptions {
 // outside 1..T for ddim, steps other than T for ddpm, a negative η, a bad count.
 static int sampling_from_options(const SamplingOptions *o, int T, DdpmSampling *sampling, Error *error) {
     if (ddpm_sampler_parse(o->sampler, &sampling->sampler, error)) return -1;
-    sampling->steps = sampling->sampler == DDPM_SAMPLER_ANCESTRAL && !o->steps_given ? T : o->steps;
+    sampling->steps = o->steps_given ? o->steps : sampling->sampler == DDPM_SAMPLER_ANCESTRAL ? T : o->steps < T ? o->steps : T;
     sampling->eta = o->eta, sampling->clip = 1;
     if (sampling->steps < 1 || sampling->steps > T)
         return error_set(error, "--sampling-steps %d: from 1 to the model's T = %d", sampling->steps, T);
@@ -123,8 +123,9 @@ static void on_step(void *context, int step, int steps, float loss, double secon
 static void write_record(int argc, char **argv, const Ddpm *model, const DdpmTrainResult *result, const char *out,
                          const SampleScore *scored, const char *figures[2]) {
     char command[1024];
-    RunRecord record = {.name = "ddpm", .model = "DDPM", .paper = "Ho, Jain & Abbeel", .year = 2020,
-                        .command = run_record_command(argc, argv, command, sizeof command),
+    int used = snprintf(command, sizeof command, "groundup diffusion");  // argv[0] is "train"
+    for (int i = 0; i < argc && used < (int)sizeof command; i++) used += snprintf(command + used, sizeof command - (size_t)used, " %s", argv[i]);
+    RunRecord record = {.name = "ddpm", .model = "DDPM", .paper = "Ho, Jain & Abbeel", .year = 2020, .command = command,
                         .dataset = "MNIST (bundled subset)", .parameters = parameters_count(&model->unet.params),
                         .train_seconds = result->seconds, .checkpoint = out, .figures = {figures[0], figures[1]},
                         .n_figures = 2};
@@ -208,7 +209,7 @@ static int diffusion_train(int argc, char **argv) {
         {"--threads", OPTION_INT, &o.threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &o.out, "checkpoint (safetensors); the sample grid and chain PNGs beside it"},
         {"--sampler", OPTION_STRING, &o.sampling.sampler, "ddpm (ancestral, all T steps) | ddim"},
-        {"--sampling-steps", OPTION_INT, &o.sampling.steps, "DDIM's steps S (1..T)"},
+        {"--sampling-steps", OPTION_INT, &o.sampling.steps, "DDIM's steps S (1..T; not given: 100 or T if smaller)"},
         {"--eta", OPTION_FLOAT, &o.sampling.eta, "DDIM's eta (0: deterministic, 1: ancestral-like)"},
         {"--count", OPTION_INT, &o.sampling.count, "samples drawn, scored and shown (the grid shows up to 256)"},
         {"--classifier", OPTION_STRING, &o.classifier, "a LeNet-5 (groundup train --arch lenet5): score samples and real test images"},
@@ -243,7 +244,7 @@ static int diffusion_sample(int argc, char **argv) {
     const Option options[] = {
         {"--model", OPTION_STRING, &model_path, "a ddpm checkpoint (groundup diffusion train)"},
         {"--sampler", OPTION_STRING, &so.sampler, "ddpm (ancestral, all T steps) | ddim"},
-        {"--sampling-steps", OPTION_INT, &so.steps, "DDIM's steps S (1..T)"},
+        {"--sampling-steps", OPTION_INT, &so.steps, "DDIM's steps S (1..T; not given: 100 or T if smaller)"},
         {"--eta", OPTION_FLOAT, &so.eta, "DDIM's eta (0: deterministic)"},
         {"--count", OPTION_INT, &so.count, "samples to draw"},
         {"--seed", OPTION_LONG, &so.seed, "seed of x_T and the sampling noise"},
