@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "foundations/gradcheck.h"
+#include "models/classifier_verify.h"
 #include "models/ddpm.h"
 #include "models/vae.h"
 #include "nn/optim.h"
@@ -300,12 +301,10 @@ static const SafetensorsTensor *state_tensor(const Safetensors *file, const char
     return t && t->floats ? t : NULL;
 }
 
-// The largest |ours − reference| over n values, relative to the largest |reference|.
+// The largest |ours − reference| over n values, relative to the largest |reference|
+// (classifier_verify.h's).
 static double relative_difference(const float *ours, const float *reference, long n) {
-    double difference = 0.0, largest = 0.0;
-    for (long i = 0; i < n; i++)
-        difference = fmax(difference, fabs((double)ours[i] - reference[i])), largest = fmax(largest, fabs((double)reference[i]));
-    return largest > 0.0 ? difference / largest : difference;
+    return tensor_difference("", ours, reference, n, 0.0).relative;
 }
 
 // tools/reference/ddpm_reference.py's fixture: the schedule, the predicted noise, L_simple,
