@@ -143,16 +143,18 @@ static void noise_predictor_backward(void) {
         // on 8×8 maps many units sit near 0. An entry agrees when the difference at h = 1e-3 or
         // at 3e-4 is within 1% of the tensor's largest gradient (a kink rarely lies within
         // both steps; a wrong backward fails at both); at most 1 + 1 in 20 entries may disagree.
-        long disagree = 0;
-        for (long j = 0; j < p->size; j++) {
+        // At most 24 entries of a tensor, evenly spread (first and last included): a wrong
+        // backward is wrong for most of them, and the sanitizer build stays fast.
+        long disagree = 0, stride = p->size > 24 ? (p->size - 1) / 23 : 1, n_checked = 0;
+        for (long j = 0; j < p->size; j += stride, n_checked++) {
             double tolerance = 1e-2 * largest + 1e-4;
             GradcheckResult wide = gradcheck(loss_at, &c, p->data + j, analytic + j, 1, 1e-3f, 1e-3);
             if (wide.max_abs_error <= tolerance) continue;
             GradcheckResult narrow = gradcheck(loss_at, &c, p->data + j, analytic + j, 1, 3e-4f, 1e-3);
             disagree += narrow.max_abs_error > tolerance;
         }
-        CHECK(disagree <= 1 + p->size / 20, "%s: %ld of %ld entries differ from central differences (largest gradient %g)",
-              model.unet.params.entries[i].name, disagree, p->size, largest);
+        CHECK(disagree <= 1 + n_checked / 20, "%s: %ld of %ld entries differ from central differences (largest gradient %g)",
+              model.unet.params.entries[i].name, disagree, n_checked, largest);
         CHECK(largest > 0.0, "%s: no gradient", model.unet.params.entries[i].name);
         free(analytic);
         checked++;
@@ -273,7 +275,7 @@ static void checkpoints(void) {
     ddpm_free(&model);
 }
 
-// 300 steps on 16 blurred squares of random sizes: the last steps' loss well below the first's.
+// 120 steps on 16 squares of 5 sizes at 3 places: the last steps' loss well below the first's.
 static void training_lowers_the_loss(void) {
     Ddpm model;
     Error error;
@@ -284,10 +286,10 @@ static void training_lowers_the_loss(void) {
         for (int y = corner; y < corner + side; y++)
             for (int x = corner; x < corner + side; x++) images[i * 64 + y * 8 + x] = 1.0f;
     }
-    DdpmTrainConfig config = {300, 0.0, 16, 3e-3f, 1.0f, 5};
+    DdpmTrainConfig config = {120, 0.0, 16, 3e-3f, 1.0f, 5};
     DdpmTrainResult result;
     REQUIRE(ddpm_train(&model, images, 16, &config, NULL, NULL, &result, &error) == 0, "%s", error.message);
-    CHECK(result.steps == 300, "%d steps", result.steps);
+    CHECK(result.steps == 120, "%d steps", result.steps);
     CHECK(result.first_loss > 0.5 && result.last_loss < 0.6 * result.first_loss, "loss %g -> %g", result.first_loss,
           result.last_loss);
     config.steps = 0;
