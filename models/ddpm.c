@@ -100,9 +100,12 @@ void ddim_step(const DdpmSchedule *schedule, int t, int s, double eta, const flo
     float scale = (float)(1.0 / sqrt(alpha_bar)), noise = (float)sqrt(1.0 - alpha_bar);
     float to_x0 = (float)sqrt(alpha_bar_s), direction = (float)sqrt(fmax(0.0, 1.0 - alpha_bar_s - sigma * sigma));
     for (long i = 0; i < count; i++) {
-        float x0 = (xt[i] - noise * epsilon[i]) * scale;
-        if (clip) x0 = fminf(1.0f, fmaxf(-1.0f, x0));
-        out[i] = to_x0 * x0 + direction * epsilon[i] + (sigma > 0.0 ? (float)sigma * z[i] : 0.0f);
+        float x0 = (xt[i] - noise * epsilon[i]) * scale, e = epsilon[i];
+        if (clip && fabsf(x0) > 1.0f) {  // clamp x̂_0 and take the noise that goes with it
+            x0 = fminf(1.0f, fmaxf(-1.0f, x0));
+            e = (xt[i] - x0 / scale) / noise;
+        }
+        out[i] = to_x0 * x0 + direction * e + (sigma > 0.0 ? (float)sigma * z[i] : 0.0f);
     }
 }
 

@@ -35,7 +35,10 @@
 // moving average of the weights (the paper samples from an EMA with decay 0.9999, which needs
 // far more steps than a 10-minute CPU budget gives); Adam at 2e-3 with gradient clipping at 1
 // (the paper: 2e-4 for CIFAR10, clip 1); batches drawn uniformly with replacement. Sampling
-// clips x̂_0 to [−1, 1], as the paper's released code does (and here for DDIM too).
+// clips x̂_0 to [−1, 1], as the paper's released code does; DDIM then takes the noise that goes
+// with the clipped x̂_0, ε' = (x_t − √ᾱ_t x̂_0)/√(1−ᾱ_t), instead of ε_θ (with ε_θ itself, a
+// short-trained model's DDIM samples at η = 0 collapse into a striped texture: at large t, x̂_0
+// is ε_θ's error magnified by 1/√ᾱ_t, and x_s ≈ ε_θ replaces x_t's noise with the prediction's).
 #ifndef MODELS_DDPM_H
 #define MODELS_DDPM_H
 
@@ -79,7 +82,8 @@ void ddpm_ancestral_step(const DdpmSchedule *schedule, int t, const float *xt, c
 // DDIM's σ from t to s (0 <= s < t <= T) for η >= 0 (formula above).
 double ddim_sigma(const DdpmSchedule *schedule, int t, int s, double eta);
 // One DDIM step t -> s of count values; z (count) is used when σ > 0 (may be NULL at η = 0).
-// out may alias xt.
+// With clip, x̂_0 is clamped to [−1, 1] and ε' (above) used for the values it changed. out may
+// alias xt.
 void ddim_step(const DdpmSchedule *schedule, int t, int s, double eta, const float *xt, const float *epsilon,
                const float *z, long count, int clip, float *out);
 // DDIM's sub-sequence of S steps (1 <= S <= T): tau (S) increasing, tau[0] = 1.
