@@ -34,8 +34,8 @@ grep -q "^real test images: 12 images, $score" "$tmp/train" || fail "diffusion t
 head -c 4096 "$tmp/ddpm.safetensors" | grep -aq '"arch":"ddpm"' || fail "the ddpm checkpoint does not record its arch"
 head -c 4096 "$tmp/ddpm.safetensors" | grep -aq '"time_embed.0.weight"' || fail "the checkpoint has no time_embed.0.weight"
 [ -s "$tmp/ddpm_samples.png" ] && [ -s "$tmp/ddpm_chain.png" ] || fail "diffusion train wrote no grid or chain"
-grep -q '"model": *"DDPM"' "$tmp/runs/ddpm.json" 2>/dev/null || fail "diffusion train left no run record"
-grep -q '"metric": *"LeNet-5 mean confidence of samples"' "$tmp/runs/ddpm.json" 2>/dev/null || fail "the run record's metric"
+grep -q '"model":[[:space:]]*"DDPM"' "$tmp/runs/ddpm.json" 2>/dev/null || fail "diffusion train left no run record"
+grep -q '"metric":[[:space:]]*"LeNet-5 mean confidence of samples"' "$tmp/runs/ddpm.json" 2>/dev/null || fail "the run record's metric"
 
 "$groundup" diffusion sample --model "$tmp/ddpm.safetensors" --sampler ddpm --count 5 --out "$tmp/a.png" \
     --chain "$tmp/chain.png" --samples "$tmp/a.safetensors" > "$tmp/sample" || fail "diffusion sample --sampler ddpm failed"
