@@ -29,7 +29,7 @@
 // The data are scaled to [−1, 1] (the paper's); images come back clamped to [0, 1].
 //
 // What is simplified: a 2-level U-Net of width 16 (plain conv–ReLU blocks with the time
-// embedding added after each block's first convolution, about 0.2 M parameters) instead of the
+// embedding added after each block's first convolution, 135,473 parameters) instead of the
 // paper's 35.7 M-parameter Wide-ResNet U-Net with group normalisation, self-attention at 16×16
 // and dropout; 28×28 MNIST needs no padding (28 = 4·7, the U-Net's two poolings); no exponential
 // moving average of the weights (the paper samples from an EMA with decay 0.9999, which needs
