@@ -127,7 +127,7 @@ static void sizes_and_shapes(void) {
     CHECK(tape_error(&tape, &error) != 0 && strstr(error.message, "unet: input (1,1,6,6)"), "%s", error.message);
     tape_free(&tape);
     unet_free(&model);
-    UnetConfig config = {1, 8, 5};
+    UnetConfig config = {1, 8, 5, 0};
     Random rng;
     random_seed(&rng, 1);
     CHECK(unet_create(&model, &config, &rng, &error) != 0 && strstr(error.message, "levels"), "5 levels accepted");
@@ -222,7 +222,7 @@ static void training_lowers_the_loss(void) {
     SegmentationSet set;
     REQUIRE(mnist_segmentation_make(crops, N, SIDE, SIDE, &corruption, 1, &set, &error) == 0, "%s", error.message);
     Unet model;
-    UnetConfig config = {1, 4, 2};
+    UnetConfig config = {1, 4, 2, 0};
     Random rng;
     random_seed(&rng, UNET_TEST_SEED);
     REQUIRE(unet_create(&model, &config, &rng, &error) == 0, "%s", error.message);

@@ -117,7 +117,7 @@ static int generate(const char *model_path, int n, unsigned long long seed, floa
     return status ? -1 : 0;
 }
 
-static void print_score(const char *what, const SampleScore *s) {
+void generative_print_score(const char *what, const SampleScore *s) {
     printf("%s: %d images, mean confidence %.4f, class-histogram entropy %.4f bits (uniform over %d classes: %.4f)\n",
            what, s->count, s->mean_confidence, s->class_entropy_bits, s->n_classes, log2((double)s->n_classes));
     printf("predicted classes:");
@@ -171,7 +171,7 @@ int command_sample_score(int argc, char **argv) {
     if (data) n = set.count;
     SampleScore score;
     if (generative_score(classifier_path, data ? set.inputs : images, n, &score, &error)) goto done;
-    print_score(model_path ? model_path : images_path ? images_path : data, &score);
+    generative_print_score(model_path ? model_path : images_path ? images_path : data, &score);
     status = 0;
 done:
     if (status) fail("sample-score", error.message);

@@ -37,6 +37,8 @@ int command_seq2seq(int argc, char **argv);
 int command_vae(int argc, char **argv);
 int command_gan(int argc, char **argv);
 int command_sample_score(int argc, char **argv);
+// groundup diffusion (cmd_diffusion.c): DDPM and DDIM on MNIST.
+int command_diffusion(int argc, char **argv);
 int command_flow(int argc, char **argv);
 int command_gcn(int argc, char **argv);
 int command_score_model(int argc, char **argv);

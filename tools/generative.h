@@ -5,6 +5,7 @@
 #define TOOLS_GENERATIVE_H
 
 #include "foundations/error.h"
+#include "models/sample_score.h"
 #include "nn/data.h"
 #include "tools/options.h"
 
@@ -27,6 +28,10 @@ struct SampleScore;
 // --arch lenet5): the classifier-based sample score of models/sample_score.h. Errors name the
 // classifier file: not a classifier, not for 1x28x28 images.
 int generative_score(const char *classifier_path, const float *images, int n, struct SampleScore *score, Error *error);
+// A sample score (models/sample_score.h) in two lines on stdout: "<what>: <n> images, mean
+// confidence C, class-histogram entropy H bits (uniform over K classes: log₂ K)", then the
+// predicted classes' counts.
+void generative_print_score(const char *what, const SampleScore *s);
 
 // A sub-command of a command: "train" -> its function.
 typedef struct SubCommand {

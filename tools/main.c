@@ -28,6 +28,7 @@ static const Command commands[] = {
     {"dropout", "train/test gap with and without dropout on 500 MNIST images: curves SVG + table", command_dropout},
     {"vae", "variational auto-encoder on MNIST: train (ELBO, samples, latent SVG), eval (importance-weighted log p(x)), sample", command_vae},
     {"gan", "generative adversarial network (mlp or dcgan) on MNIST: train (a sample grid PNG per epoch), sample", command_gan},
+    {"diffusion", "denoising diffusion (DDPM) on MNIST: train a time-conditioned U-Net, sample (ancestral or DDIM), chain PNG", command_diffusion},
     {"sample-score", "score generated (or real) images with a trained classifier: mean confidence, class-histogram entropy", command_sample_score},
     {"explore", "the mathematics made visible: calculus, numerical stability, probability, information (tables + SVGs)", command_explore},
     {"flow", "RealNVP normalising flow on 2-D toy data: exact likelihood, density heat map and samples (train, sample)", command_flow},
