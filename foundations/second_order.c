@@ -38,7 +38,8 @@ int second_order_trace_init(SecondOrderTrace *trace, int capacity, Error *error)
     trace->gradient_norm = malloc((size_t)capacity * sizeof(double));
     trace->evaluations = malloc((size_t)capacity * sizeof(long));
     trace->seconds = malloc((size_t)capacity * sizeof(double));
-    if (!trace->loss || !trace->gradient_norm || !trace->evaluations || !trace->seconds) {
+    trace->cpu_seconds = malloc((size_t)capacity * sizeof(double));
+    if (!trace->loss || !trace->gradient_norm || !trace->evaluations || !trace->seconds || !trace->cpu_seconds) {
         second_order_trace_free(trace);
         return error_set(error, "out of memory for a trace of %d entries", capacity);
     }
@@ -51,6 +52,7 @@ void second_order_trace_free(SecondOrderTrace *trace) {
     free(trace->gradient_norm);
     free(trace->evaluations);
     free(trace->seconds);
+    free(trace->cpu_seconds);
     memset(trace, 0, sizeof *trace);
 }
 
@@ -74,7 +76,7 @@ static void axpy(double *y, double alpha, const double *x, long n) {
 typedef struct Progress {
     SecondOrderResult *result;
     SecondOrderTrace *trace;
-    double start;
+    double start, cpu_start;
 } Progress;
 
 static void progress_record(Progress *p, double loss, double gradient_norm) {
@@ -88,6 +90,7 @@ static void progress_record(Progress *p, double loss, double gradient_norm) {
     t->gradient_norm[t->count] = gradient_norm;
     t->evaluations[t->count] = r->evaluations;
     t->seconds[t->count] = clock_seconds() - p->start;
+    t->cpu_seconds[t->count] = clock_cpu_seconds() - p->cpu_start;
     t->count++;
 }
 
@@ -96,6 +99,7 @@ static int start(ObjectiveFunction f, void *context, long n, const double *x, co
                  double *gradient, double *loss, Progress *progress, Error *error) {
     memset(progress->result, 0, sizeof *progress->result);
     progress->start = clock_seconds();
+    progress->cpu_start = clock_cpu_seconds();
     if (n < 1) return error_set(error, "the problem has %ld parameters, need at least 1", n);
     if (second_order_config_check(config, error)) return -1;
     *loss = f(context, x, gradient, n);
@@ -318,7 +322,7 @@ static int finish(Progress *progress, const SecondOrderConfig *config, int statu
 
 int newton_minimize(ObjectiveFunction f, HessianFunction hessian_function, void *context, long n, double *x,
                     const SecondOrderConfig *config, SecondOrderTrace *trace, SecondOrderResult *result, Error *error) {
-    Progress progress = {result, trace, 0};
+    Progress progress = {result, trace, 0, 0};
     double *gradient = malloc((size_t)n * sizeof(double) * 4 + sizeof(double));
     double *hessian = malloc((size_t)n * n * sizeof(double) * 2 + sizeof(double));
     if (!gradient || !hessian) {
@@ -415,7 +419,7 @@ static void difference_product(void *context, const double *x, const double *v, 
 int newton_cg_minimize(ObjectiveFunction f, MatrixVectorFunction hessian_vector, void *context, long n, double *x,
                        const SecondOrderConfig *config, SecondOrderTrace *trace, SecondOrderResult *result,
                        Error *error) {
-    Progress progress = {result, trace, 0};
+    Progress progress = {result, trace, 0, 0};
     double *buffer = malloc((size_t)n * sizeof(double) * 10 + sizeof(double));
     if (!buffer) {
         memset(result, 0, sizeof *result);
@@ -467,7 +471,7 @@ static void two_loop(const double *gradient, long n, const double *s, const doub
 
 int lbfgs_minimize(ObjectiveFunction f, void *context, long n, double *x, const SecondOrderConfig *config,
                    SecondOrderTrace *trace, SecondOrderResult *result, Error *error) {
-    Progress progress = {result, trace, 0};
+    Progress progress = {result, trace, 0, 0};
     int m = config->memory > 0 ? config->memory : 1;
     double *buffer = malloc(((size_t)n * (4 + 2 * m) + 2 * m) * sizeof(double));
     if (!buffer) {
@@ -519,7 +523,7 @@ int lbfgs_minimize(ObjectiveFunction f, void *context, long n, double *x, const 
 int natural_gradient_minimize(ObjectiveFunction f, MatrixVectorFunction fisher_vector, void *context, long n, double *x,
                               const SecondOrderConfig *config, SecondOrderTrace *trace, SecondOrderResult *result,
                               Error *error) {
-    Progress progress = {result, trace, 0};
+    Progress progress = {result, trace, 0, 0};
     double *buffer = malloc((size_t)n * sizeof(double) * 5 + sizeof(double));
     if (!buffer) {
         memset(result, 0, sizeof *result);

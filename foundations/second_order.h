@@ -70,7 +70,8 @@ typedef struct SecondOrderTrace {
     double *loss;           // (capacity) f(x_k)
     double *gradient_norm;  // (capacity) ‖∇f(x_k)‖₂
     long *evaluations;      // (capacity) evaluations spent so far (see above)
-    double *seconds;        // (capacity) seconds since the start (clock_seconds)
+    double *seconds;        // (capacity) wall seconds since the start (clock_seconds)
+    double *cpu_seconds;    // (capacity) CPU seconds of the process since the start (clock_cpu_seconds)
 } SecondOrderTrace;
 
 // Allocates a trace for capacity entries; free with second_order_trace_free.

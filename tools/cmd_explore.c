@@ -44,6 +44,12 @@ static const ExploreTopic topics[] = {
      explore_run_divergences},
     {"information-plane", "information theory", "binned I(X;T), I(T;Y) of a tanh network during training",
      explore_run_information_plane},
+    {"second-order", "optimisation", "L-BFGS, Newton-CG, natural gradient against Adam: MNIST logistic regression",
+     explore_run_second_order},
+    {"bias-variance", "generalisation", "polynomial fits over resampled sets: bias², variance, noise against degree",
+     explore_run_bias_variance},
+    {"double-descent", "generalisation", "random ReLU features on MNIST: test error peaks at p = n, then falls",
+     explore_run_double_descent},
     {NULL, NULL, NULL, NULL},
 };
 
