@@ -36,6 +36,11 @@ static int check_config(const SecondOrderMnistConfig *c, Error *error) {
     if (explore_check_range(c->l2, 0, 1e3, 1, 0, "--l2", error) || explore_check_range(c->tolerance, 0, 1, 1, 0, "--tolerance", error) ||
         explore_check_range(c->damping, 0, 1e3, 1, 0, "--damping", error))
         return -1;
+    // Where F has no curvature (pixels that are 0 in every image) the full natural-gradient step
+    // is θ ← θ - (λ/damping) θ, which shrinks only for damping > λ/2.
+    if (!(c->damping > c->l2 / 2))
+        return error_set(error, "--damping %g must exceed half the --l2 %g (else the full step diverges where F is 0)",
+                         c->damping, c->l2);
     return 0;
 }
 

@@ -27,7 +27,7 @@ typedef struct SecondOrderMnistConfig {
     int adam_passes;        // Adam's budget, >= 1
     int max_iterations;     // the second-order methods' budget in iterations, >= 1
     int memory;             // L-BFGS m >= 1
-    double damping;         // natural gradient λ_F > 0
+    double damping;         // natural gradient λ_F > l2 / 2 (see explore_second_order_mnist)
 } SecondOrderMnistConfig;
 
 // images 8000 (the bundled subset's all), l2 1e-4, tolerance 1e-6, adam_passes 2000,
@@ -63,6 +63,9 @@ typedef struct SecondOrderMnistResult {
     int n_methods;
 } SecondOrderMnistResult;
 
+// The natural gradient preconditions the whole gradient (L2 term included) by F + λ_F I; with
+// λ_F = l2 that is the Hessian, so its direction is Newton's; it takes the full step without a
+// line search, which diverges in F's null space unless λ_F > l2 / 2.
 // Errors: a config field out of range (named), MNIST missing or corrupt, out of memory, a
 // method failing (its message).
 int explore_second_order_mnist(const SecondOrderMnistConfig *config, SecondOrderMnistResult *result, Error *error);

@@ -82,6 +82,19 @@ static void line_search_points_satisfy_both_wolfe_conditions(void) {
           "an ascent direction was accepted");
 }
 
+// On a quadratic in dimension 3 with a near-exact line search, BFGS (L-BFGS with m >= n) is
+// conjugate gradients: the minimum in about n iterations.
+static void lbfgs_on_a_quadratic_is_conjugate_gradients(void) {
+    double x[3] = {5, -3, 2};
+    SecondOrderConfig config = second_order_default_config();
+    config.c2 = 0.01;
+    config.gradient_tolerance = 1e-10;
+    SecondOrderResult result;
+    Error error;
+    REQUIRE(lbfgs_minimize(quadratic, NULL, 3, x, &config, NULL, &result, &error) == 0, "%s", error.message);
+    CHECK(result.converged && result.iterations <= 5, "iterations %d, |g| %g", result.iterations, result.gradient_norm);
+}
+
 static void newton_solves_a_quadratic_in_one_step(void) {
     SecondOrderConfig config = second_order_default_config();
     config.gradient_tolerance = 1e-12;
@@ -341,6 +354,7 @@ static void bad_input_is_refused(void) {
 static const CheckCase CASES[] = {
     {"line search points satisfy both Wolfe conditions", line_search_points_satisfy_both_wolfe_conditions},
     {"newton solves a quadratic in one step", newton_solves_a_quadratic_in_one_step},
+    {"lbfgs on a quadratic is conjugate gradients", lbfgs_on_a_quadratic_is_conjugate_gradients},
     {"newton converges quadratically", newton_converges_quadratically},
     {"lbfgs reaches rosenbrock minimum", lbfgs_reaches_rosenbrock_minimum},
     {"fisher closed form matches outer products and hessian", fisher_closed_form_matches_outer_products_and_hessian},
