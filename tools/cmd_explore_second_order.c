@@ -32,7 +32,7 @@ static int write_second_order_svg(const SecondOrderMnistResult *r, const char *p
         series[m] = (PlotSeries){c->name, c->passes, floored[m], c->count};
     }
     char title[128];
-    snprintf(title, sizeof title, "MNIST logistic regression (%d images, n = %ld), full batch", r->images, r->parameters);
+    snprintf(title, sizeof title, "MNIST logistic regression, %d images", r->images);
     PlotChart chart = {title, "passes over the data (log)", "loss - optimum (log, floor 1e-12)", 1, series, r->n_methods,
                        1, 0};
     status = plot_write_svg(path, &chart, 1, 1, error);
@@ -122,10 +122,10 @@ static int write_bias_variance_svg(const BiasVarianceResult *r, const char *path
         y[0][d] = (float)r->bias2[d], y[1][d] = (float)r->variance[d], y[2][d] = (float)r->noise;
         y[3][d] = (float)(r->bias2[d] + r->variance[d] + r->noise), y[4][d] = (float)r->test_error[d];
     }
-    const char *names[SERIES] = {"bias^2", "variance", "noise sigma^2", "bias^2 + variance + noise", "measured test error"};
+    const char *names[SERIES] = {"bias^2", "variance", "noise", "sum of the three", "measured"};
     PlotSeries series[SERIES];
     for (int s = 0; s < SERIES; s++) series[s] = (PlotSeries){names[s], x, y[s], r->n_degrees};
-    PlotChart chart = {"Polynomial regression of sin(2 pi x) + noise: the bias-variance decomposition", "degree",
+    PlotChart chart = {"Bias-variance of polynomial fits", "degree",
                        "squared error (log)", 1, series, SERIES, 0, 0};
     return plot_write_svg(path, &chart, 1, 1, error);
 }
@@ -184,16 +184,16 @@ static int write_double_descent_svg(const DoubleDescentResult *r, const char *pa
     }
     float threshold_x[2] = {(float)r->train_size, (float)r->train_size}, threshold_y[2] = {low, high};
     float error_y[2] = {0.0f, 1.0f};
-    PlotSeries loss_series[3] = {{"test MSE", x, mse, r->n_points},
-                                 {"train MSE (floor 1e-6)", x, train, r->n_points},
-                                 {"p = n (interpolation threshold)", threshold_x, threshold_y, 2}};
-    PlotSeries error_series[2] = {{"test error (0-1)", x, errors, r->n_points},
+    PlotSeries loss_series[3] = {{"test", x, mse, r->n_points},
+                                 {"train (floor 1e-6)", x, train, r->n_points},
+                                 {"p = n", threshold_x, threshold_y, 2}};
+    PlotSeries error_series[2] = {{"test", x, errors, r->n_points},
                                   {"p = n", threshold_x, error_y, 2}};
     PlotSeries norm_series[1] = {{"||beta||", x, norms, r->n_points}};
     PlotChart charts[3] = {
-        {"Random ReLU features, minimum-norm least squares: squared loss", "features p (log)", "MSE (log)", 1,
+        {"Min-norm fit: squared loss", "features p (log)", "MSE (log)", 1,
          loss_series, 3, 1, 0},
-        {"Classification error", "features p (log)", "test error", 0, error_series, 2, 1, 0},
+        {"Test classification error", "features p (log)", "fraction wrong", 0, error_series, 2, 1, 0},
         {"Norm of the fit", "features p (log)", "||beta|| (log)", 1, norm_series, 1, 1, 0},
     };
     return plot_write_svg(path, charts, 3, 3, error);
