@@ -13,7 +13,7 @@
 #include "foundations/second_order.h"
 #include "foundations/softmax_regression.h"
 
-static const double ADAM_GRID[SECOND_ORDER_ADAM_GRID] = {1e-3, 3e-3, 1e-2, 3e-2};
+static const double ADAM_GRID[SECOND_ORDER_ADAM_GRID] = {3e-3, 1e-2, 3e-2, 1e-1};
 static const double OPTIMUM_GRADIENT_TOLERANCE = 1e-9;
 
 SecondOrderMnistConfig second_order_mnist_defaults(void) {

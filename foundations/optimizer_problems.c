@@ -57,21 +57,9 @@ int optimizer_problem_rosenbrock(OptimizerProblem *problem, Error *error) {
 
 typedef struct Quadratic {
     int dim;
-    double *matrix;  // (dim, dim)
+    double *matrix;   // (dim, dim)
+    double *scratch;  // (2 dim) the float interface's parameters and gradient in double
 } Quadratic;
-
-static double quadratic(void *context, const float *params, float *grads, long n) {
-    const Quadratic *q = context;
-    (void)n;
-    double loss = 0.0;
-    for (int i = 0; i < q->dim; i++) {
-        double row = 0.0;
-        for (int j = 0; j < q->dim; j++) row += q->matrix[i * q->dim + j] * params[j];
-        grads[i] = (float)row;
-        loss += 0.5 * params[i] * row;
-    }
-    return loss;
-}
 
 static double quadratic_double(void *context, const double *params, double *grads, long n) {
     const Quadratic *q = context;
@@ -83,6 +71,15 @@ static double quadratic_double(void *context, const double *params, double *grad
         grads[i] = row;
         loss += 0.5 * params[i] * row;
     }
+    return loss;
+}
+
+// The float interface through the double one (scratch: 2 dim doubles in the context).
+static double quadratic(void *context, const float *params, float *grads, long n) {
+    Quadratic *q = context;
+    for (int i = 0; i < q->dim; i++) q->scratch[i] = params[i];
+    double loss = quadratic_double(q, q->scratch, q->scratch + q->dim, n);
+    for (int i = 0; i < q->dim; i++) grads[i] = (float)q->scratch[q->dim + i];
     return loss;
 }
 
@@ -98,10 +95,10 @@ int optimizer_problem_quadratic(OptimizerProblem *problem, int dim, double condi
     if (!(condition >= 1.0) || !isfinite(condition)) return error_set(error, "quadratic: condition %g must be >= 1", condition);
     Quadratic *q = calloc(1, sizeof *q);
     double *rotation = malloc((size_t)dim * dim * sizeof(double));
-    if (q) q->matrix = calloc((size_t)dim * dim, sizeof(double));
+    if (q) q->matrix = calloc((size_t)dim * dim, sizeof(double)), q->scratch = malloc((size_t)2 * dim * sizeof(double));
     problem->start = malloc((size_t)dim * sizeof(float));
-    if (!q || !q->matrix || !rotation || !problem->start) {
-        if (q) free(q->matrix);
+    if (!q || !q->matrix || !q->scratch || !rotation || !problem->start) {
+        if (q) free(q->matrix), free(q->scratch);
         free(q);
         free(rotation);
         free(problem->start);
@@ -281,6 +278,7 @@ void optimizer_problem_free(OptimizerProblem *problem) {
     if (problem->loss_and_gradient == quadratic && problem->context) {
         Quadratic *q = problem->context;
         free(q->matrix);
+        free(q->scratch);
     } else if (problem->loss_and_gradient == logistic && problem->context) {
         Logistic *l = problem->context;
         free(l->features);

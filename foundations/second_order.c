@@ -110,6 +110,17 @@ static int start(ObjectiveFunction f, void *context, long n, const double *x, co
     return 0;
 }
 
+// The scratch vectors of a minimiser: count (n) doubles in one block (NULL, with the error set
+// and the result cleared, when memory runs out).
+static double *allocate_vectors(long n, long count, SecondOrderResult *result, const char *method, Error *error) {
+    double *buffer = malloc(((size_t)n * count + 1) * sizeof(double));
+    if (!buffer) {
+        memset(result, 0, sizeof *result);
+        error_set(error, "%s: out of memory for %ld parameters", method, n);
+    }
+    return buffer;
+}
+
 // ---------------------------------------------------------------------------------------
 // Line search (N&W Alg. 3.5 and 3.6). φ(α) = f(x + αd), φ'(α) = ∇f(x + αd)ᵀd.
 
@@ -420,11 +431,8 @@ int newton_cg_minimize(ObjectiveFunction f, MatrixVectorFunction hessian_vector,
                        const SecondOrderConfig *config, SecondOrderTrace *trace, SecondOrderResult *result,
                        Error *error) {
     Progress progress = {result, trace, 0, 0};
-    double *buffer = malloc((size_t)n * sizeof(double) * 10 + sizeof(double));
-    if (!buffer) {
-        memset(result, 0, sizeof *result);
-        return error_set(error, "newton-cg: out of memory for %ld parameters", n);
-    }
+    double *buffer = allocate_vectors(n, 10, result, "newton-cg", error);
+    if (!buffer) return -1;
     double *gradient = buffer, *direction = buffer + n, *x_new = buffer + 2 * n, *gradient_new = buffer + 3 * n;
     double *r = buffer + 4 * n, *p = buffer + 5 * n, *mp = buffer + 6 * n, *minus_gradient = buffer + 7 * n, loss;
     DifferenceProduct differences = {f, context, gradient, buffer + 8 * n, buffer + 9 * n, 0};
@@ -473,11 +481,9 @@ int lbfgs_minimize(ObjectiveFunction f, void *context, long n, double *x, const 
                    SecondOrderTrace *trace, SecondOrderResult *result, Error *error) {
     Progress progress = {result, trace, 0, 0};
     int m = config->memory > 0 ? config->memory : 1;
-    double *buffer = malloc(((size_t)n * (4 + 2 * m) + 2 * m) * sizeof(double));
-    if (!buffer) {
-        memset(result, 0, sizeof *result);
-        return error_set(error, "l-bfgs: out of memory for %ld parameters, memory %d", n, m);
-    }
+    // gradient, direction, x_new, gradient_new, then s and y (m, n) each, then ρ and α (m) each
+    double *buffer = allocate_vectors(n + 2, 4 + 2 * m, result, "l-bfgs", error);
+    if (!buffer) return -1;
     double *gradient = buffer, *direction = buffer + n, *x_new = buffer + 2 * n, *gradient_new = buffer + 3 * n;
     double *s = buffer + 4 * n, *y = s + (size_t)m * n, *rho = y + (size_t)m * n, *alpha = rho + m, loss;
     int count = 0, newest = -1;
@@ -524,11 +530,8 @@ int natural_gradient_minimize(ObjectiveFunction f, MatrixVectorFunction fisher_v
                               const SecondOrderConfig *config, SecondOrderTrace *trace, SecondOrderResult *result,
                               Error *error) {
     Progress progress = {result, trace, 0, 0};
-    double *buffer = malloc((size_t)n * sizeof(double) * 5 + sizeof(double));
-    if (!buffer) {
-        memset(result, 0, sizeof *result);
-        return error_set(error, "natural gradient: out of memory for %ld parameters", n);
-    }
+    double *buffer = allocate_vectors(n, 5, result, "natural gradient", error);
+    if (!buffer) return -1;
     double *gradient = buffer, *direction = buffer + n, *r = buffer + 2 * n, *p = buffer + 3 * n, *mp = buffer + 4 * n;
     double loss;
     CgProblem problem = {fisher_vector, context, x, n, config->damping};
