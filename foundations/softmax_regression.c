@@ -18,6 +18,8 @@ void softmax_regression_free(SoftmaxRegression *model) {
     free(model->cached_theta);
     free(model->weight_t);
     free(model->gradient_t);
+    free(model->row);
+    free(model->score);
     memset(model, 0, sizeof *model);
 }
 
@@ -46,8 +48,10 @@ int softmax_regression_init(SoftmaxRegression *model, const float *features, con
     model->cached_theta = malloc((size_t)n * sizeof(double));
     model->weight_t = malloc((size_t)n_features * n_classes * sizeof(double));
     model->gradient_t = malloc((size_t)n_features * n_classes * sizeof(double));
+    model->row = malloc((size_t)(n_features + 1) * sizeof(double));
+    model->score = malloc((size_t)n * sizeof(double));
     if (!model->row_start || !model->column || !model->value || !model->labels || !model->probabilities ||
-        !model->cached_theta || !model->weight_t || !model->gradient_t) {
+        !model->cached_theta || !model->weight_t || !model->gradient_t || !model->row || !model->score) {
         softmax_regression_free(model);
         return error_set(error, "softmax regression: out of memory for %d samples", n_samples);
     }
@@ -196,8 +200,7 @@ void softmax_regression_fisher(SoftmaxRegression *m, const double *theta, double
     long n = softmax_regression_parameters(m);
     forward(m, theta);
     memset(fisher, 0, (size_t)n * n * sizeof(double));
-    double *x = malloc((size_t)(D + 1) * sizeof(double));
-    if (!x) return;  // only for small problems; the caller sized fisher (n, n) already
+    double *x = m->row;
     for (int i = 0; i < m->n_samples; i++) {
         const double *p = m->probabilities + (size_t)i * K;
         dense_row(m, i, x);
@@ -210,7 +213,6 @@ void softmax_regression_fisher(SoftmaxRegression *m, const double *theta, double
             }
     }
     for (long q = 0; q < n * n; q++) fisher[q] /= m->n_samples;
-    free(x);
 }
 
 void softmax_regression_hessian(void *context, const double *theta, double *hessian, long n) {
@@ -224,12 +226,7 @@ void softmax_regression_fisher_outer_product(SoftmaxRegression *m, const double 
     long n = softmax_regression_parameters(m);
     forward(m, theta);
     memset(fisher, 0, (size_t)n * n * sizeof(double));
-    double *x = malloc((size_t)(D + 1) * sizeof(double)), *score = malloc((size_t)n * sizeof(double));
-    if (!x || !score) {
-        free(x);
-        free(score);
-        return;
-    }
+    double *x = m->row, *score = m->score;
     for (int i = 0; i < m->n_samples; i++) {
         const double *p = m->probabilities + (size_t)i * K;
         dense_row(m, i, x);
@@ -243,6 +240,4 @@ void softmax_regression_fisher_outer_product(SoftmaxRegression *m, const double 
         }
     }
     for (long q = 0; q < n * n; q++) fisher[q] /= m->n_samples;
-    free(x);
-    free(score);
 }

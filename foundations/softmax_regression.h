@@ -35,6 +35,7 @@ typedef struct SoftmaxRegression {
     double *cached_theta;                  // (n) the θ the probabilities belong to
     int cached;                            // 1 once probabilities are valid
     double *weight_t, *gradient_t;         // (D, K) scratch: W and its gradient transposed
+    double *row, *score;                   // (D + 1), (n) scratch of the dense Fisher
     long forward_recomputations;           // forwards the matrix-vector products had to redo
 } SoftmaxRegression;
 
