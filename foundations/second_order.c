@@ -327,6 +327,8 @@ static int take_step(ObjectiveFunction f, void *context, long n, double *x, doub
 
 // After the loop: converged or not, and a stalled search is no error.
 static int finish(Progress *progress, const SecondOrderConfig *config, int status) {
+    // a stalled last search spent evaluations after the last record
+    progress->result->evaluations = progress->result->gradient_evaluations + progress->result->matrix_vector_products;
     progress->result->converged = progress->result->gradient_norm <= config->gradient_tolerance;
     return status < 0 ? -1 : 0;
 }
