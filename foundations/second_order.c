@@ -100,7 +100,6 @@ static int start(ObjectiveFunction f, void *context, long n, const double *x, co
     memset(progress->result, 0, sizeof *progress->result);
     progress->start = clock_seconds();
     progress->cpu_start = clock_cpu_seconds();
-    if (n < 1) return error_set(error, "the problem has %ld parameters, need at least 1", n);
     if (second_order_config_check(config, error)) return -1;
     *loss = f(context, x, gradient, n);
     progress->result->gradient_evaluations = 1;
@@ -113,11 +112,13 @@ static int start(ObjectiveFunction f, void *context, long n, const double *x, co
 // The scratch vectors of a minimiser: count (n) doubles in one block (NULL, with the error set
 // and the result cleared, when memory runs out).
 static double *allocate_vectors(long n, long count, SecondOrderResult *result, const char *method, Error *error) {
-    double *buffer = malloc(((size_t)n * count + 1) * sizeof(double));
-    if (!buffer) {
-        memset(result, 0, sizeof *result);
-        error_set(error, "%s: out of memory for %ld parameters", method, n);
+    memset(result, 0, sizeof *result);
+    if (n < 1) {
+        error_set(error, "%s: the problem has %ld parameters, need at least 1", method, n);
+        return NULL;
     }
+    double *buffer = malloc(((size_t)n * count + 1) * sizeof(double));
+    if (!buffer) error_set(error, "%s: out of memory for %ld parameters", method, n);
     return buffer;
 }
 
@@ -336,13 +337,11 @@ static int finish(Progress *progress, const SecondOrderConfig *config, int statu
 int newton_minimize(ObjectiveFunction f, HessianFunction hessian_function, void *context, long n, double *x,
                     const SecondOrderConfig *config, SecondOrderTrace *trace, SecondOrderResult *result, Error *error) {
     Progress progress = {result, trace, 0, 0};
-    double *gradient = malloc((size_t)n * sizeof(double) * 4 + sizeof(double));
-    double *hessian = malloc((size_t)n * n * sizeof(double) * 2 + sizeof(double));
-    if (!gradient || !hessian) {
+    double *gradient = allocate_vectors(n, 4, result, "newton", error);
+    double *hessian = gradient ? allocate_vectors(n, 2 * n, result, "newton", error) : NULL;  // H and its factor
+    if (!hessian) {
         free(gradient);
-        free(hessian);
-        memset(result, 0, sizeof *result);
-        return error_set(error, "newton: out of memory for %ld parameters", n);
+        return -1;
     }
     double *direction = gradient + n, *x_new = gradient + 2 * n, *gradient_new = gradient + 3 * n;
     double *lower = hessian + n * n, loss;
@@ -484,7 +483,8 @@ int lbfgs_minimize(ObjectiveFunction f, void *context, long n, double *x, const 
     Progress progress = {result, trace, 0, 0};
     int m = config->memory > 0 ? config->memory : 1;
     // gradient, direction, x_new, gradient_new, then s and y (m, n) each, then ρ and α (m) each
-    double *buffer = allocate_vectors(n + 2, 4 + 2 * m, result, "l-bfgs", error);
+    // (2m more vectors hold those 2m numbers for any n >= 1)
+    double *buffer = allocate_vectors(n, 4 + 4 * m, result, "l-bfgs", error);
     if (!buffer) return -1;
     double *gradient = buffer, *direction = buffer + n, *x_new = buffer + 2 * n, *gradient_new = buffer + 3 * n;
     double *s = buffer + 4 * n, *y = s + (size_t)m * n, *rho = y + (size_t)m * n, *alpha = rho + m, loss;

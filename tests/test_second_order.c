@@ -339,6 +339,8 @@ static void bad_input_is_refused(void) {
     SecondOrderResult result;
     config = second_order_default_config();
     CHECK(lbfgs_minimize(rosenbrock, NULL, 2, x, &config, NULL, &result, &error) == -1, "a NaN start accepted");
+    CHECK(newton_minimize(rosenbrock, NULL, NULL, -3, x, &config, NULL, &result, &error) == -1 &&
+              strstr(error.message, "-3 parameters"), "n = -3 accepted");
     SoftmaxRegression model;
     float features[4] = {1, 2, 3, 4};
     int32_t labels[2] = {0, 5};
