@@ -21,12 +21,31 @@ static double rosenbrock(void *context, const float *params, float *grads, long 
     return a * a + 100.0 * b * b;
 }
 
+static double rosenbrock_double(void *context, const double *params, double *grads, long n) {
+    (void)context, (void)n;
+    double x = params[0], y = params[1], a = 1.0 - x, b = y - x * x;
+    grads[0] = -2.0 * a - 400.0 * x * b;
+    grads[1] = 200.0 * b;
+    return a * a + 100.0 * b * b;
+}
+
+// ∂²f/∂x² = 2 - 400 (y - x²) + 800 x²,  ∂²f/∂x∂y = -400 x,  ∂²f/∂y² = 200
+static void rosenbrock_hessian(void *context, const double *params, double *hessian, long n) {
+    (void)context, (void)n;
+    double x = params[0], y = params[1];
+    hessian[0] = 2.0 - 400.0 * (y - x * x) + 800.0 * x * x;
+    hessian[1] = hessian[2] = -400.0 * x;
+    hessian[3] = 200.0;
+}
+
 int optimizer_problem_rosenbrock(OptimizerProblem *problem, Error *error) {
     memset(problem, 0, sizeof *problem);
     problem->name = "rosenbrock";
     problem->n = 2;
     problem->loss_minimum = 0.0;
     problem->loss_and_gradient = rosenbrock;
+    problem->objective = rosenbrock_double;
+    problem->hessian = rosenbrock_hessian;
     if (!(problem->start = malloc(2 * sizeof(float)))) return error_set(error, "rosenbrock: out of memory");
     problem->start[0] = -1.2f;
     problem->start[1] = 1.0f;
@@ -38,20 +57,36 @@ int optimizer_problem_rosenbrock(OptimizerProblem *problem, Error *error) {
 
 typedef struct Quadratic {
     int dim;
-    double *matrix;  // (dim, dim)
+    double *matrix;   // (dim, dim)
+    double *scratch;  // (2 dim) the float interface's parameters and gradient in double
 } Quadratic;
 
-static double quadratic(void *context, const float *params, float *grads, long n) {
+static double quadratic_double(void *context, const double *params, double *grads, long n) {
     const Quadratic *q = context;
     (void)n;
     double loss = 0.0;
     for (int i = 0; i < q->dim; i++) {
         double row = 0.0;
         for (int j = 0; j < q->dim; j++) row += q->matrix[i * q->dim + j] * params[j];
-        grads[i] = (float)row;
+        grads[i] = row;
         loss += 0.5 * params[i] * row;
     }
     return loss;
+}
+
+// The float interface through the double one (scratch: 2 dim doubles in the context).
+static double quadratic(void *context, const float *params, float *grads, long n) {
+    Quadratic *q = context;
+    for (int i = 0; i < q->dim; i++) q->scratch[i] = params[i];
+    double loss = quadratic_double(q, q->scratch, q->scratch + q->dim, n);
+    for (int i = 0; i < q->dim; i++) grads[i] = (float)q->scratch[q->dim + i];
+    return loss;
+}
+
+static void quadratic_hessian(void *context, const double *params, double *hessian, long n) {
+    const Quadratic *q = context;
+    (void)params;
+    memcpy(hessian, q->matrix, (size_t)n * n * sizeof(double));
 }
 
 int optimizer_problem_quadratic(OptimizerProblem *problem, int dim, double condition, uint64_t seed, Error *error) {
@@ -60,10 +95,10 @@ int optimizer_problem_quadratic(OptimizerProblem *problem, int dim, double condi
     if (!(condition >= 1.0) || !isfinite(condition)) return error_set(error, "quadratic: condition %g must be >= 1", condition);
     Quadratic *q = calloc(1, sizeof *q);
     double *rotation = malloc((size_t)dim * dim * sizeof(double));
-    if (q) q->matrix = calloc((size_t)dim * dim, sizeof(double));
+    if (q) q->matrix = calloc((size_t)dim * dim, sizeof(double)), q->scratch = malloc((size_t)2 * dim * sizeof(double));
     problem->start = malloc((size_t)dim * sizeof(float));
-    if (!q || !q->matrix || !rotation || !problem->start) {
-        if (q) free(q->matrix);
+    if (!q || !q->matrix || !q->scratch || !rotation || !problem->start) {
+        if (q) free(q->matrix), free(q->scratch);
         free(q);
         free(rotation);
         free(problem->start);
@@ -103,6 +138,8 @@ int optimizer_problem_quadratic(OptimizerProblem *problem, int dim, double condi
     problem->n = dim;
     problem->loss_minimum = 0.0;
     problem->loss_and_gradient = quadratic;
+    problem->objective = quadratic_double;
+    problem->hessian = quadratic_hessian;
     problem->context = q;
     return 0;
 }
@@ -158,33 +195,17 @@ static double logistic(void *context, const float *params, float *grads, long n)
     return loss;
 }
 
-// Solves H x = b (d, d) in place by Gaussian elimination with partial pivoting; b becomes x.
-static int solve(double *h, double *b, int d) {
-    for (int c = 0; c < d; c++) {
-        int pivot = c;
-        for (int r = c + 1; r < d; r++)
-            if (fabs(h[r * d + c]) > fabs(h[pivot * d + c])) pivot = r;
-        if (fabs(h[pivot * d + c]) < 1e-300) return -1;
-        for (int k = 0; k < d; k++) {
-            double t = h[c * d + k];
-            h[c * d + k] = h[pivot * d + k];
-            h[pivot * d + k] = t;
-        }
-        double t = b[c];
-        b[c] = b[pivot];
-        b[pivot] = t;
-        for (int r = c + 1; r < d; r++) {
-            double factor = h[r * d + c] / h[c * d + c];
-            for (int k = c; k < d; k++) h[r * d + k] -= factor * h[c * d + k];
-            b[r] -= factor * b[c];
-        }
-    }
-    for (int r = d - 1; r >= 0; r--) {
-        double sum = b[r];
-        for (int k = r + 1; k < d; k++) sum -= h[r * d + k] * b[k];
-        b[r] = sum / h[r * d + r];
-    }
-    return 0;
+static double logistic_double(void *context, const double *params, double *grads, long n) {
+    (void)n;
+    return logistic_loss_double(context, params, grads, NULL);
+}
+
+// H = mean_i σ(1-σ) x̃ x̃ᵀ, which is also the Fisher information of this likelihood.
+static void logistic_hessian(void *context, const double *params, double *hessian, long n) {
+    const Logistic *l = context;
+    double grads[64];
+    (void)n;
+    logistic_loss_double(l, params, grads, hessian);
 }
 
 int optimizer_problem_logistic(OptimizerProblem *problem, int n_samples, int n_features, uint64_t seed, Error *error) {
@@ -224,22 +245,16 @@ int optimizer_problem_logistic(OptimizerProblem *problem, int n_samples, int n_f
         l->labels[i] = random_uniform_double(&rng) < sigmoid(z) ? 1.0f : 0.0f;
     }
 
-    // The minimum by Newton's method: w -= H⁻¹ grad. Converges in a few steps unless the
-    // data are separable (then there is no minimum; a small sample can be).
-    double weights[64] = {0}, grads[64], hessian[64 * 64];
-    double loss = 0.0;
-    for (int iteration = 0; iteration < 50; iteration++) {
-        loss = logistic_loss_double(l, weights, grads, hessian);
-        double grad_norm = 0.0;
-        for (int j = 0; j < d; j++) grad_norm += grads[j] * grads[j];
-        if (sqrt(grad_norm) < 1e-12) break;
-        if (solve(hessian, grads, d)) break;
-        for (int j = 0; j < d; j++) weights[j] -= grads[j];
-    }
-    loss = logistic_loss_double(l, weights, grads, NULL);
-    double grad_norm = 0.0;
-    for (int j = 0; j < d; j++) grad_norm += grads[j] * grads[j];
-    if (!(sqrt(grad_norm) < 1e-8)) {
+    // The minimum by Newton's method (second_order.h). Converges in a few steps unless the data
+    // are separable (then there is no minimum; a small sample can be).
+    double weights[64] = {0};
+    SecondOrderConfig newton = second_order_default_config();
+    newton.max_iterations = 50;
+    newton.gradient_tolerance = 1e-10;
+    SecondOrderResult result;
+    Error newton_error;
+    if (newton_minimize(logistic_double, logistic_hessian, l, d, weights, &newton, NULL, &result, &newton_error) ||
+        !(result.gradient_norm < 1e-8)) {
         free(l->features);
         free(l->labels);
         free(l);
@@ -247,10 +262,14 @@ int optimizer_problem_logistic(OptimizerProblem *problem, int n_samples, int n_f
         problem->start = NULL;
         return error_set(error, "logistic: Newton's method did not converge (separable data? use more samples)");
     }
+    double loss = result.loss;
     problem->name = "logistic";
     problem->n = d;
     problem->loss_minimum = loss;
     problem->loss_and_gradient = logistic;
+    problem->objective = logistic_double;
+    problem->hessian = logistic_hessian;
+    problem->fisher = logistic_hessian;
     problem->context = l;
     return 0;
 }
@@ -259,6 +278,7 @@ void optimizer_problem_free(OptimizerProblem *problem) {
     if (problem->loss_and_gradient == quadratic && problem->context) {
         Quadratic *q = problem->context;
         free(q->matrix);
+        free(q->scratch);
     } else if (problem->loss_and_gradient == logistic && problem->context) {
         Logistic *l = problem->context;
         free(l->features);
@@ -340,5 +360,75 @@ int optimizer_choose_lr(const OptimizerProblem *problem, const OptimizerConfig *
         return -1;
     out->finder_lr = found.steepest_lr;
     lr_finder_result_free(&found);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// The second-order methods on the problems.
+
+const char *second_order_method_name(SecondOrderMethod method) {
+    static const char *names[N_SECOND_ORDER_METHODS] = {"newton", "newton-differences", "l-bfgs", "natural-gradient"};
+    return (int)method >= 0 && (int)method < N_SECOND_ORDER_METHODS ? names[method] : "?";
+}
+
+// F v from the problem's dense Fisher (the natural gradient wants products); the natural
+// gradient passes one context to both callbacks, so the objective is forwarded too.
+typedef struct DenseFisher {
+    const OptimizerProblem *problem;
+    double *matrix;  // (n, n)
+} DenseFisher;
+
+static double dense_fisher_objective(void *context, const double *x, double *gradient, long n) {
+    const DenseFisher *f = context;
+    return f->problem->objective(f->problem->context, x, gradient, n);
+}
+
+static void dense_fisher_vector(void *context, const double *x, const double *v, double *product, long n) {
+    DenseFisher *f = context;
+    f->problem->fisher(f->problem->context, x, f->matrix, n);
+    for (long i = 0; i < n; i++) {
+        double sum = 0.0;
+        for (long j = 0; j < n; j++) sum += f->matrix[i * n + j] * v[j];
+        product[i] = sum;
+    }
+}
+
+int optimizer_run_second_order(const OptimizerProblem *problem, SecondOrderMethod method, int max_iterations,
+                               double tolerance, SecondOrderTrace *trace, SecondOrderRun *run, Error *error) {
+    memset(run, 0, sizeof *run);
+    run->iterations_to_tolerance = -1, run->evaluations_to_tolerance = -1, run->final_loss = NAN;
+    if (method == SECOND_ORDER_NATURAL_GRADIENT && !problem->fisher) return 0;
+    long n = problem->n;
+    double *x = malloc((size_t)n * sizeof(double));
+    DenseFisher fisher = {problem, method == SECOND_ORDER_NATURAL_GRADIENT ? malloc((size_t)n * n * sizeof(double)) : NULL};
+    if (!x || (method == SECOND_ORDER_NATURAL_GRADIENT && !fisher.matrix)) {
+        free(x), free(fisher.matrix);
+        return error_set(error, "%s: out of memory", second_order_method_name(method));
+    }
+    for (long i = 0; i < n; i++) x[i] = problem->start[i];
+    SecondOrderConfig config = second_order_default_config();
+    config.max_iterations = max_iterations;
+    config.gradient_tolerance = 1e-10;
+    config.damping = 1e-4;
+    SecondOrderResult result;
+    trace->count = 0;
+    int status = method == SECOND_ORDER_NEWTON ? newton_minimize(problem->objective, problem->hessian, problem->context, n, x,
+                                                                 &config, trace, &result, error)
+                 : method == SECOND_ORDER_NEWTON_DIFFERENCES
+                     ? newton_minimize(problem->objective, NULL, problem->context, n, x, &config, trace, &result, error)
+                 : method == SECOND_ORDER_LBFGS
+                     ? lbfgs_minimize(problem->objective, problem->context, n, x, &config, trace, &result, error)
+                     : natural_gradient_minimize(dense_fisher_objective, dense_fisher_vector, &fisher, n, x, &config, trace,
+                                                 &result, error);
+    free(x), free(fisher.matrix);
+    if (status) return error_prefix(error, "%s on %s", second_order_method_name(method), problem->name);
+    run->available = 1;
+    run->iterations = result.iterations, run->evaluations = result.evaluations, run->final_loss = result.loss;
+    int last_above = trace->count - 1;
+    while (last_above >= 0 && trace->loss[last_above] - problem->loss_minimum <= tolerance) last_above--;
+    if (last_above < trace->count - 1) {
+        run->iterations_to_tolerance = last_above + 1;
+        run->evaluations_to_tolerance = trace->evaluations[last_above + 1];
+    }
     return 0;
 }

@@ -12,6 +12,10 @@
 //                     labels y_i ~ Bernoulli(σ(w_true · [x_i, 1])). The minimum is found
 //                     by Newton's method in double at setup (the problem is convex).
 //
+// Each problem also gives its loss in double with its exact Hessian (second_order.h), and the
+// logistic regression its Fisher information F = mean_i σ(1-σ) x̃ x̃ᵀ, which for this negative
+// log-likelihood (no regulariser) is also its Hessian.
+//
 // Each problem is a LossGradientFunction plus its context; losses are accumulated in double.
 // Not here: stochastic (minibatch) gradients; every gradient is the exact full gradient.
 #ifndef FOUNDATIONS_OPTIMIZER_PROBLEMS_H
@@ -21,6 +25,7 @@
 
 #include "foundations/error.h"
 #include "foundations/optimizer.h"
+#include "foundations/second_order.h"
 
 typedef struct OptimizerProblem {
     const char *name;
@@ -28,6 +33,9 @@ typedef struct OptimizerProblem {
     float *start;           // (n) where every run starts
     double loss_minimum;    // the lowest loss (exact or from Newton's method)
     LossGradientFunction loss_and_gradient;
+    ObjectiveFunction objective;  // the same loss in double, for the second-order methods
+    HessianFunction hessian;      // its exact Hessian (n, n)
+    HessianFunction fisher;       // the Fisher information (n, n) of a negative log-likelihood, else NULL
     void *context;          // owned by the problem
 } OptimizerProblem;
 
@@ -66,5 +74,35 @@ typedef struct OptimizerChoice {
 // same start. Errors: those of optimizer_run and lr_finder (bad config, out of memory).
 int optimizer_choose_lr(const OptimizerProblem *problem, const OptimizerConfig *config, const float *grid, int n_grid,
                         int n_steps, double tolerance, double *losses, OptimizerChoice *out, Error *error);
+
+// ---------------------------------------------------------------------------------------
+// The second-order methods of second_order.h on the same problems, from problem->start (in
+// double): Newton with the exact Hessian, Newton with the Hessian by differences of the
+// gradient, L-BFGS (m = 10), and the natural gradient (F + 1e-4 I, full steps; only where the
+// problem has a Fisher). Each runs until ‖∇f‖ ≤ 1e-10 or max_iterations.
+typedef enum {
+    SECOND_ORDER_NEWTON,
+    SECOND_ORDER_NEWTON_DIFFERENCES,
+    SECOND_ORDER_LBFGS,
+    SECOND_ORDER_NATURAL_GRADIENT,
+} SecondOrderMethod;
+enum { N_SECOND_ORDER_METHODS = SECOND_ORDER_NATURAL_GRADIENT + 1 };
+
+// "newton", "newton-differences", "l-bfgs", "natural-gradient"
+const char *second_order_method_name(SecondOrderMethod method);
+
+typedef struct SecondOrderRun {
+    int available;                 // 0: the method does not apply (no Fisher); nothing was run
+    int iterations_to_tolerance;   // first iteration from which loss - minimum <= tolerance; -1 never
+    long evaluations_to_tolerance; // evaluations spent by then (second_order.h counts them); -1 never
+    int iterations;
+    long evaluations;
+    double final_loss;
+} SecondOrderRun;
+
+// trace (capacity >= max_iterations + 1) receives the per-iteration record. Errors: those of
+// the methods (bad start, out of memory).
+int optimizer_run_second_order(const OptimizerProblem *problem, SecondOrderMethod method, int max_iterations,
+                               double tolerance, SecondOrderTrace *trace, SecondOrderRun *run, Error *error);
 
 #endif

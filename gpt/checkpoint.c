@@ -237,7 +237,10 @@ static uint32_t tensors_crc32(const Model *model) {
 // ----------------------------------------------------------------------------
 // saving
 
-static void write_bytes(FILE *file, const void *data, size_t n) { fwrite(data, 1, n, file); }
+// n = 0 writes nothing (an empty curve's NULL buffer must not reach fwrite, whose pointer is nonnull).
+static void write_bytes(FILE *file, const void *data, size_t n) {
+    if (n > 0) fwrite(data, 1, n, file);
+}
 
 static void write_curve(FILE *file, const LossCurve *curve) {
     int32_t n = curve->n;

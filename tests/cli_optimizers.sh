@@ -13,6 +13,14 @@ grep -q '^| problem | optimizer | lr | steps to tol | final loss - min | LR find
 rows=$(grep -cE '^\| (rosenbrock|quadratic|logistic) \| (sgd|momentum|nesterov|rmsprop|adam|adamw) \|' "$tmp/out")
 [ "$rows" -eq 18 ] || fail "expected 18 table rows, got $rows"
 grep -q '^| quadratic | nesterov | [0-9.e-]* | [0-9][0-9]* |' "$tmp/out" || fail "nesterov did not reach the tolerance on the quadratic"
+# The second-order table: Newton, its difference version and L-BFGS on every problem, the natural
+# gradient on logistic regression only; Newton solves the quadratic in one iteration.
+grep -q '^| problem | method | iterations to tol | evaluations to tol | iterations run | final loss - min |$' "$tmp/out" ||
+    fail "no second-order table"
+rows=$(grep -cE '^\| (rosenbrock|quadratic|logistic) \| (newton|newton-differences|l-bfgs|natural-gradient) \|' "$tmp/out")
+[ "$rows" -eq 10 ] || fail "expected 10 second-order rows, got $rows"
+grep -q '^| quadratic | newton | 1 |' "$tmp/out" || fail "Newton did not solve the quadratic in one iteration"
+grep -qE '^\| rosenbrock \| l-bfgs \| [0-9]+ \|' "$tmp/out" || fail "L-BFGS did not reach Rosenbrock's minimum"
 [ -s "$tmp/x.svg" ] || fail "no SVG written"
 grep -q '</svg>' "$tmp/x.svg" || fail "SVG not complete"
 [ "$(grep -c 'class="series"' "$tmp/x.svg")" -ge 18 ] || fail "SVG lacks a curve per optimizer and problem"

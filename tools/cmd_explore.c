@@ -44,6 +44,8 @@ static const ExploreTopic topics[] = {
      explore_run_divergences},
     {"information-plane", "information theory", "binned I(X;T), I(T;Y) of a tanh network during training",
      explore_run_information_plane},
+    {"second-order", "optimisation", "L-BFGS, Newton-CG, natural gradient against Adam: MNIST logistic regression",
+     explore_run_second_order},
     {"loss-landscape", "optimisation", "loss from init to trained weights; 2-D filter-normalised slices (MLP, ResNet)",
      explore_run_loss_landscape},
     {"l1-l2", "generalisation", "L1 (proximal) against L2 on the MNIST MLP: exact zeros, histograms, accuracy",
@@ -56,6 +58,10 @@ static const ExploreTopic topics[] = {
      explore_run_lottery_ticket},
     {"augmentation", "generalisation", "shifts, rotations, elastic distortion on 1,000 images: the accuracy gained",
      explore_run_augmentation},
+    {"bias-variance", "generalisation", "polynomial fits over resampled sets: bias², variance, noise against degree",
+     explore_run_bias_variance},
+    {"double-descent", "generalisation", "random ReLU features on MNIST: test error peaks at p = n, then falls",
+     explore_run_double_descent},
     {NULL, NULL, NULL, NULL},
 };
 

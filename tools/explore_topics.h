@@ -52,4 +52,10 @@ int explore_run_lottery_ticket(int argc, char **argv);
 int explore_run_augmentation(int argc, char **argv);
 int explore_run_loss_landscape(int argc, char **argv);
 
+// optimisation and generalisation: second-order methods, bias-variance, double descent
+// (tools/cmd_explore_second_order.c)
+int explore_run_second_order(int argc, char **argv);
+int explore_run_bias_variance(int argc, char **argv);
+int explore_run_double_descent(int argc, char **argv);
+
 #endif
