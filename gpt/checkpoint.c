@@ -242,6 +242,7 @@ static void write_bytes(FILE *file, const void *data, size_t n) { fwrite(data, 1
 static void write_curve(FILE *file, const LossCurve *curve) {
     int32_t n = curve->n;
     write_bytes(file, &n, 4);
+    if (n == 0) return;  // an empty curve may have no buffers (the counting bigram's gradient norms)
     write_bytes(file, curve->steps, sizeof(float) * (size_t)curve->n);
     write_bytes(file, curve->losses, sizeof(float) * (size_t)curve->n);
 }
