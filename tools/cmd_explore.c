@@ -44,6 +44,13 @@ static const ExploreTopic topics[] = {
      explore_run_divergences},
     {"information-plane", "information theory", "binned I(X;T), I(T;Y) of a tanh network during training",
      explore_run_information_plane},
+    {"lr-range", "optimisation", "the learning-rate range test on the MNIST MLP and a GPT-2: loss against lr",
+     explore_run_lr_range},
+    {"schedules", "optimisation", "constant, step, cosine, warmup-cosine, one-cycle: one MLP, one budget",
+     explore_run_schedules},
+    {"warmup", "optimisation", "a GPT-2 under Adam at high rates, with and without warmup", explore_run_warmup},
+    {"clipping", "optimisation", "an exploding deep net: no clipping, by norm, by value; the gradient norm",
+     explore_run_clipping},
     {NULL, NULL, NULL, NULL},
 };
 

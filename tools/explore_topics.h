@@ -43,4 +43,10 @@ int explore_run_mutual_information(int argc, char **argv);
 int explore_run_divergences(int argc, char **argv);
 int explore_run_information_plane(int argc, char **argv);
 
+// optimisation (tools/cmd_explore_training.c)
+int explore_run_lr_range(int argc, char **argv);
+int explore_run_schedules(int argc, char **argv);
+int explore_run_warmup(int argc, char **argv);
+int explore_run_clipping(int argc, char **argv);
+
 #endif
