@@ -160,14 +160,14 @@ static int train_mode(const ClippingSetup *s, int mode, const LabelledSet *train
 
 int explore_clipping(const char *mnist_directory, const ClippingSetup *s, ClippingResult *result, Error *error) {
     memset(result, 0, sizeof *result);
-    if (explore_check_count(s->n_train, 1, "training images", error) || explore_check_count(s->depth, 1, "depth", error) ||
-        explore_check_count(s->width, 1, "width", error) || explore_check_count(s->steps, 1, "steps", error) ||
-        explore_check_count(s->batch_size, 1, "batch", error))
+    if (explore_check_count(s->n_train, 1, "--train", error) || explore_check_count(s->depth, 1, "--depth", error) ||
+        explore_check_count(s->width, 1, "--width", error) || explore_check_count(s->steps, 1, "--steps", error) ||
+        explore_check_count(s->batch_size, 1, "--batch", error))
         return -1;
-    if (s->depth > CLIPPING_MAX_DEPTH) return error_set(error, "depth %d: at most %d", s->depth, CLIPPING_MAX_DEPTH);
-    if (s->steps > CLIPPING_MAX_STEPS) return error_set(error, "%d steps: at most %d", s->steps, CLIPPING_MAX_STEPS);
+    if (s->depth > CLIPPING_MAX_DEPTH) return error_set(error, "--depth %d: at most %d", s->depth, CLIPPING_MAX_DEPTH);
+    if (s->steps > CLIPPING_MAX_STEPS) return error_set(error, "--steps %d: at most %d", s->steps, CLIPPING_MAX_STEPS);
     if (!(s->gain > 0.0f) || !(s->lr > 0.0f) || !(s->max_norm > 0.0f) || !(s->max_value > 0.0f))
-        return error_set(error, "gain, lr, max norm and max value must be > 0");
+        return error_set(error, "--gain, --lr, --max-norm and --max-value must be > 0");
     LabelledSet train = {0};
     if (mnist_subset(mnist_directory, "train", s->n_train, &train, error)) return -1;
     int status = 0;

@@ -11,10 +11,10 @@
 #include "models/vision_experiments.h"
 
 static int check_setup(const LrRangeSetup *setup, Error *error) {
-    if (explore_check_count(setup->steps, 3, "steps", error)) return -1;
+    if (explore_check_count(setup->steps, 3, "--steps", error)) return -1;
     if (setup->steps > LR_RANGE_MAX_STEPS) return error_set(error, "steps %d: at most %d", setup->steps, LR_RANGE_MAX_STEPS);
     if (!(setup->lr_start > 0.0f && setup->lr_start < setup->lr_end) || !isfinite(setup->lr_end))
-        return error_set(error, "need 0 < lr start (%g) < lr end (%g)", (double)setup->lr_start, (double)setup->lr_end);
+        return error_set(error, "need 0 < --lr-start (%g) < --lr-end (%g)", (double)setup->lr_start, (double)setup->lr_end);
     return 0;
 }
 
@@ -41,8 +41,8 @@ static int run_finder(const LrRangeSetup *setup, const float *params, long n, Lo
 int explore_lr_range_mlp(const char *mnist_directory, int n_train, int batch_size, const LrRangeSetup *setup,
                          LrRangeCurve *curve, Error *error) {
     memset(curve, 0, sizeof *curve);
-    if (check_setup(setup, error) || explore_check_count(batch_size, 1, "batch", error) ||
-        explore_check_count(n_train, 1, "training images", error))
+    if (check_setup(setup, error) || explore_check_count(batch_size, 1, "--batch", error) ||
+        explore_check_count(n_train, 1, "--train", error))
         return -1;
     LabelledSet train = {0};
     if (mnist_subset(mnist_directory, "train", n_train, &train, error)) return -1;

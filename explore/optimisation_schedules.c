@@ -61,14 +61,14 @@ static int train_one(const SchedulesSetup *s, ScheduleKind kind, const LabelledS
 
 int explore_schedules(const char *mnist_directory, const SchedulesSetup *s, SchedulesResult *result, Error *error) {
     memset(result, 0, sizeof *result);
-    if (explore_check_count(s->n_train, 1, "training images", error) || explore_check_count(s->n_test, 1, "test images", error) ||
-        explore_check_count(s->epochs, 1, "epochs", error) || explore_check_count(s->batch_size, 1, "batch", error))
+    if (explore_check_count(s->n_train, 1, "--train", error) || explore_check_count(s->n_test, 1, "--test", error) ||
+        explore_check_count(s->epochs, 1, "--epochs", error) || explore_check_count(s->batch_size, 1, "--batch", error))
         return -1;
     long steps = (long)s->epochs * ((s->n_train + s->batch_size - 1) / s->batch_size);
-    if (steps > SCHEDULE_MAX_STEPS) return error_set(error, "%ld steps: at most %d", steps, SCHEDULE_MAX_STEPS);
+    if (steps > SCHEDULE_MAX_STEPS) return error_set(error, "%ld steps (--epochs x batches): at most %d", steps, SCHEDULE_MAX_STEPS);
     if (!(s->lr > 0.0f) || !(s->min_lr >= 0.0f && s->min_lr <= s->lr) || !(s->gamma > 0.0f) || s->warmup_steps < 1 ||
         s->warmup_steps >= steps)
-        return error_set(error, "need lr > 0, 0 <= min lr <= lr, gamma > 0 and 1 <= warmup < the %ld steps", steps);
+        return error_set(error, "need --lr > 0, 0 <= --min-lr <= --lr, --gamma > 0 and 1 <= --warmup < the %ld steps", steps);
     LabelledSet train = {0}, test = {0};
     int status = mnist_subset(mnist_directory, "train", s->n_train, &train, error) ||
                  mnist_subset(mnist_directory, "test", s->n_test, &test, error);

@@ -64,12 +64,12 @@ static int train_one(const WarmupSetup *s, float lr, int warmup, WarmupRun *run,
 
 int explore_warmup(const WarmupSetup *s, WarmupResult *result, Error *error) {
     memset(result, 0, sizeof *result);
-    if (explore_check_count(s->n_lrs, 1, "learning rates", error) || explore_check_count(s->steps, 2, "steps", error))
+    if (explore_check_count(s->n_lrs, 1, "--lrs", error) || explore_check_count(s->steps, 2, "--steps", error))
         return -1;
     if (s->n_lrs > WARMUP_MAX_RUNS / 2) return error_set(error, "%d learning rates: at most %d", s->n_lrs, WARMUP_MAX_RUNS / 2);
-    if (s->steps > WARMUP_MAX_STEPS) return error_set(error, "%ld steps: at most %d", s->steps, WARMUP_MAX_STEPS);
+    if (s->steps > WARMUP_MAX_STEPS) return error_set(error, "--steps %ld: at most %d", s->steps, WARMUP_MAX_STEPS);
     if (s->warmup_steps < 1 || s->warmup_steps >= s->steps)
-        return error_set(error, "warmup %ld: need 1 <= warmup < the %ld steps", s->warmup_steps, s->steps);
+        return error_set(error, "--warmup %ld: need 1 <= warmup < the %ld steps", s->warmup_steps, s->steps);
     for (int i = 0; i < s->n_lrs; i++)
         if (!(s->lrs[i] > 0.0f) || !isfinite(s->lrs[i])) return error_set(error, "learning rate %g must be > 0", (double)s->lrs[i]);
     double start = omp_get_wtime();

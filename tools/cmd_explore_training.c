@@ -146,7 +146,7 @@ int explore_run_lr_range(int argc, char **argv) {
 
 int explore_run_schedules(int argc, char **argv) {
     const char *data = "data/mnist", *out = "schedules.svg", *optimizer_name = "momentum";
-    SchedulesSetup s = {.n_train = 10000, .n_test = 10000, .epochs = 3, .batch_size = 128, .lr = 0.1f, .min_lr = 0.0f,
+    SchedulesSetup s = {.n_train = 10000, .n_test = 10000, .epochs = 3, .batch_size = 128, .lr = 0.3f, .min_lr = 0.0f,
                         .gamma = 0.3f, .warmup_steps = 20};
     long seed = 1;
     const Option options[] = {
@@ -243,8 +243,8 @@ static int parse_rates(const char *text, float *lrs, int max) {
 }
 
 int explore_run_warmup(int argc, char **argv) {
-    const char *text = "data/mobydick.txt", *out = "warmup.svg", *rates = "3e-3,3e-2";
-    WarmupSetup s = {.gpt = {NULL, 2, 4, 64, 64, 16}, .steps = 300, .warmup_steps = 30};
+    const char *text = "data/mobydick.txt", *out = "warmup.svg", *rates = "3e-2,1e-1,3e-1";
+    WarmupSetup s = {.gpt = {NULL, 2, 4, 64, 64, 16}, .steps = 200, .warmup_steps = 20};
     long seed = 1;
     const Option options[] = {
         {"--text", OPTION_STRING, &text, "text file (character tokens, the last 10% held out)"},
@@ -258,12 +258,12 @@ int explore_run_warmup(int argc, char **argv) {
         {"--seed", OPTION_LONG, &seed, "seed of the weights and the batches"},
         {"--out", OPTION_STRING, &out, "SVG file: the training loss and the gradient norm per step"},
     };
-    const char *usage = "groundup explore warmup [--text FILE] [--lrs 3e-3,3e-2] [--steps N] [--warmup N] [--out FILE.svg]";
+    const char *usage = "groundup explore warmup [--text FILE] [--lrs 3e-2,1e-1,3e-1] [--steps N] [--warmup N] [--out FILE.svg]";
     int status = explore_parse_options(argc, argv, usage, options, sizeof options / sizeof *options);
     if (status >= 0) return status;
     s.gpt.text_path = text, s.seed = (uint64_t)seed;
     if ((s.n_lrs = parse_rates(rates, s.lrs, WARMUP_MAX_RUNS / 2)) < 1)
-        return fail("explore warmup", "--lrs: 1 to 4 positive rates, comma-separated (3e-3,3e-2)");
+        return fail("explore warmup", "--lrs: 1 to 4 positive rates, comma-separated (3e-2,1e-1,3e-1)");
     Error error;
     WarmupResult *r = calloc(1, sizeof *r);
     float *steps = calloc(WARMUP_MAX_STEPS, sizeof *steps);
@@ -302,10 +302,10 @@ int explore_run_warmup(int argc, char **argv) {
     printf("The GPT-2 (%d layers, 4 heads, width %d, %ld parameters) on %d-character windows of %s, trained by Adam for\n"
            "%ld steps of %d sequences, no gradient clipping, at each peak rate: with a linear warmup of %ld steps then a\n"
            "cosine to lr/10, and with the cosine alone. Same initial weights and batches. %.1f s of CPU time in all\n"
-           "(%.1f s wall), %d threads. Diverged: the loss became NaN, or ended above where it started.\n\n",
+           "(%.1f s wall), %d threads. Diverged: the loss stopped being a finite number, or ended above where it started.\n\n",
            s.gpt.layers, s.gpt.dim, r->parameters, s.gpt.context, text, s.steps, s.gpt.batch, s.warmup_steps, cpu,
            r->seconds, omp_get_max_threads());
-    printf("| peak lr | warmup | steps | NaN at step | step 1 loss | highest loss after | highest / step 1 | last 10%% loss | "
+    printf("| peak lr | warmup | steps | not finite at step | step 1 loss | highest loss after | highest / step 1 | last 10%% loss | "
            "validation loss | diverged |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (int k = 0; k < r->n_runs; k++) {
         const WarmupRun *run = &r->runs[k];
@@ -332,7 +332,7 @@ int explore_run_warmup(int argc, char **argv) {
 
 int explore_run_clipping(int argc, char **argv) {
     const char *data = "data/mnist", *out = "clipping.svg";
-    ClippingSetup s = {.n_train = 5000, .depth = 10, .width = 64, .gain = 2.0f, .lr = 0.01f, .max_norm = 1.0f,
+    ClippingSetup s = {.n_train = 5000, .depth = 10, .width = 64, .gain = 1.5f, .lr = 0.1f, .max_norm = 1.0f,
                        .max_value = 0.01f, .steps = 300, .batch_size = 64};
     long seed = 1;
     const Option options[] = {
@@ -395,7 +395,7 @@ int explore_run_clipping(int argc, char **argv) {
            s.depth, s.width, r->parameters, (double)s.gain, (double)s.gain, (double)s.lr, s.batch_size, s.n_train,
            s.steps, (double)s.max_norm, (double)s.max_value, (double)s.max_value, (double)r->initial_grad_norm, cpu,
            omp_get_max_threads());
-    printf("| clipping | steps | NaN/inf at step | largest gradient norm | largest step lr·||g|| | last 10%% loss | "
+    printf("| clipping | steps | overflow at step | largest gradient norm | largest step lr·||g|| | last 10%% loss | "
            "training accuracy |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for (int m = 0; m < N_CLIP_MODES; m++) {
         const ClippingRun *run = &r->runs[m];
