@@ -44,6 +44,12 @@ int explore_run_mutual_information(int argc, char **argv);
 int explore_run_divergences(int argc, char **argv);
 int explore_run_information_plane(int argc, char **argv);
 
+// optimisation (tools/cmd_explore_training.c)
+int explore_run_lr_range(int argc, char **argv);
+int explore_run_schedules(int argc, char **argv);
+int explore_run_warmup(int argc, char **argv);
+int explore_run_clipping(int argc, char **argv);
+
 // generalisation (tools/cmd_explore_generalisation.c)
 int explore_run_l1_l2(int argc, char **argv);
 int explore_run_early_stopping(int argc, char **argv);
