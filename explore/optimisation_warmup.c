@@ -34,7 +34,8 @@ static int train_one(const WarmupSetup *s, float lr, int warmup, WarmupRun *run,
     if (status == 0) status = train_state_init(&state, &c, &gpt.model, s->gpt.text_path, error);
     if (status == 0) {
         *parameters = model_count_parameters(&gpt.model);
-        TrainRun train = {&gpt.model, &gpt.tokenizer, &gpt.data, &state, NULL, NULL, NULL, record_step, run, NULL};
+        TrainRun train = {.model = &gpt.model, .tokenizer = &gpt.tokenizer, .data = &gpt.data, .state = &state,
+                          .callback = record_step, .callback_context = run};
         status = train_run(&train, error) < 0 ? -1 : 0;
         if (status && !isfinite(gpt.model.loss)) {  // diverged: a result, not an error
             run->nan_step = run->n_steps + 1;
