@@ -113,15 +113,17 @@ grep -q "^groundup: train: interrupted at step [0-9]* by rank 1; saved $D/stop.c
     fail "rank 1's stop: $(tail -3 "$D/stop.err")"
 "$G" train --resume "$D/stop.ckpt" --steps 60 --samples 0 >/dev/null 2>"$D/resume.err" ||
     fail "the stopped run resumes alone: $(cat "$D/resume.err")"
-# Ctrl-C reaches mpirun, which passes it on to every rank.
-$RUN -np 2 "$G" "${LONG[@]}" --out "$D/int.ckpt" >/dev/null 2>"$D/int.err" &
+# Ctrl-C reaches mpirun, which passes it on to every rank. Each rank writes its stderr to its own
+# file: mpirun exits as soon as its ranks do and may drop their last lines on the way.
+$RUN -np 2 bash -c 'exec "$@" 2>"'"$D"'/int.err.$OMPI_COMM_WORLD_RANK"' _ "$G" "${LONG[@]}" --out "$D/int.ckpt" \
+    >/dev/null 2>"$D/int.err" &
 job=$!
 for _ in $(seq 100); do [ -s "$D/int.ckpt" ] && break; sleep 0.2; done
 kill -INT $job
 wait $job
 [ $? -ne 0 ] || fail "an interrupted job exits non-zero"
-grep -q "^groundup: train: interrupted at step [0-9]* by rank 0; saved" "$D/int.err" ||
-    fail "Ctrl-C on mpirun: $(tail -3 "$D/int.err")"
+grep -q "^groundup: train: interrupted at step [0-9]* by rank 0; saved" "$D/int.err.0" ||
+    fail "Ctrl-C on mpirun: $(tail -3 "$D/int.err.0")"
 $RUN -np 2 "$G" train --resume "$D/int.ckpt" --steps 120 >/dev/null 2>"$D/int_resume.err" ||
     fail "resumes on 2 ranks: $(cat "$D/int_resume.err")"
 
