@@ -14,7 +14,6 @@
 #include "foundations/clock.h"
 #include "foundations/file.h"
 #include "models/ddpm.h"
-#include "models/image_classifier.h"
 #include "models/sample_score.h"
 #include "tools/commands.h"
 #include "tools/generative.h"
@@ -77,25 +76,14 @@ static int draw_samples(const Ddpm *model, const DdpmSampling *sampling, int cou
 // The LeNet-5 score of the samples and of the first n real test images of data: *samples_score out.
 static int score(const char *classifier_path, const char *data, const float *images, int n, SampleScore *samples_score,
                  Error *error) {
-    ImageClassifier *classifier = calloc(1, sizeof *classifier);
+    if (generative_score(classifier_path, images, n, samples_score, error)) return -1;
+    generative_print_score("samples", samples_score);
     LabelledSet test = {0};
-    if (!classifier) return error_set(error, "out of memory");
-    int status = image_classifier_load(classifier, classifier_path, NULL, error);
-    if (status) {
-        free(classifier);
-        return -1;
-    }
-    if (image_classifier_check_input(classifier, 1, MNIST_SIDE, MNIST_SIDE, error)) status = error_prefix(error, "%s", classifier_path);
-    Classifier view = image_classifier_view(classifier);
     SampleScore real;
-    if (!status) status = sample_score(&view, images, n, 1, MNIST_SIDE, MNIST_SIDE, samples_score, error);
-    if (!status) generative_print_score("samples", samples_score);
-    if (!status) status = generative_load_images(data, "test", n, &test, error) ||
-                          sample_score(&view, test.inputs, test.count, 1, MNIST_SIDE, MNIST_SIDE, &real, error);
+    int status = generative_load_images(data, "test", n, &test, error) ||
+                 generative_score(classifier_path, test.inputs, test.count, &real, error);
     if (!status) generative_print_score("real test images", &real);
     labelled_set_free(&test);
-    image_classifier_free(classifier);
-    free(classifier);
     return status ? -1 : 0;
 }
 
