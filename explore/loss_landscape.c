@@ -27,18 +27,6 @@ void filter_normalise(float *d, const float *w, int rows, long row_size) {
     }
 }
 
-// The trainable values of params, in order, into flat (gather) or from it (scatter).
-static void move_trainable(Parameters *params, float *flat, int into_parameters) {
-    long offset = 0;
-    for (int i = 0; i < params->count; i++) {
-        if (params->entries[i].is_buffer) continue;
-        Tensor *t = params->entries[i].tensor;
-        if (into_parameters) memcpy(t->data, flat + offset, sizeof(float) * (size_t)t->size);
-        else memcpy(flat + offset, t->data, sizeof(float) * (size_t)t->size);
-        offset += t->size;
-    }
-}
-
 // A filter-normalised random direction for the trained values (flat, in parameter order).
 static void random_direction(Parameters *params, const float *trained, float *d, Random *rng) {
     long offset = 0;
@@ -162,7 +150,7 @@ static int measure(const LandscapeSetup *s, Network *net, const float *initial, 
     for (int k = 0; k < s->line_points; k++) {
         double t = -0.5 + 2.0 * k / (s->line_points - 1);
         for (long i = 0; i < n; i++) theta[i] = (float)((1.0 - t) * initial[i] + t * trained[i]);
-        move_trainable(params, theta, 1);
+        parameters_scatter(params, theta);
         out->line_t[k] = t;
         if (loss_at(net, eval, &out->line_loss[k], NULL, error)) return -1;
     }
@@ -171,10 +159,10 @@ static int measure(const LandscapeSetup *s, Network *net, const float *initial, 
         for (int a = 0; a < g; a++) {
             double alpha = s->span * (2.0 * a / (g - 1) - 1.0), beta = s->span * (2.0 * b / (g - 1) - 1.0);
             for (long i = 0; i < n; i++) theta[i] = (float)(trained[i] + alpha * d1[i] + beta * d2[i]);
-            move_trainable(params, theta, 1);
+            parameters_scatter(params, theta);
             if (loss_at(net, eval, &out->surface[b][a], NULL, error)) return -1;
         }
-    move_trainable(params, (float *)trained, 1);
+    parameters_scatter(params, trained);
     return loss_at(net, eval, &out->centre_loss, &out->train_accuracy, error);
 }
 
@@ -219,11 +207,11 @@ int explore_loss_landscape(const LandscapeSetup *setup, LandscapeModel model, La
         goto free_network;
     }
     float *initial = buffers, *trained = buffers + n, *d1 = buffers + 2 * n, *d2 = buffers + 3 * n, *theta = buffers + 4 * n;
-    move_trainable(net.classifier.params, initial, 0);
+    parameters_gather(net.classifier.params, initial);
     double start = clock_seconds();
     if (network_train(setup, model, &net, &train, error)) goto free_network;
     out->train_seconds = clock_seconds() - start;
-    move_trainable(net.classifier.params, trained, 0);
+    parameters_gather(net.classifier.params, trained);
     Random rng;
     random_seed(&rng, setup->train.seed + 12345);
     random_direction(net.classifier.params, trained, d1, &rng);

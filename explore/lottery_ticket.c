@@ -56,12 +56,7 @@ static int train_masked(const MnistMlpSetup *setup, uint64_t seed, const float *
                         Error *error) {
     Mlp mlp;
     if (mnist_mlp_create(setup, 0.0f, seed, &mlp, error)) return -1;
-    long offset = 0;
-    for (int i = 0; i < mlp.params.count; i++) {
-        Tensor *t = mlp.params.entries[i].tensor;
-        if (initial) memcpy(t->data, initial + offset, sizeof(float) * (size_t)t->size);
-        offset += t->size;
-    }
+    if (initial) parameters_scatter(&mlp.params, initial);
     apply_masks(masks, &mlp, 0.0f);
     int status = mnist_mlp_train(setup, &mlp, train, NULL, 0.0f, apply_masks, NULL, masks, NULL, error) ||
                  mnist_mlp_accuracy(&mlp, test, accuracy, NULL, error);
@@ -76,7 +71,7 @@ static int train_masked(const MnistMlpSetup *setup, uint64_t seed, const float *
 static int initial_state(const MnistMlpSetup *setup, float **initial, Masks *masks, long *n_weights, Error *error) {
     Mlp mlp;
     if (mnist_mlp_create(setup, 0.0f, setup->seed, &mlp, error)) return -1;
-    long total = parameters_count(&mlp.params), offset = 0;
+    long total = parameters_count(&mlp.params);
     *initial = malloc(sizeof(float) * (size_t)total);
     masks->offset[0] = 0;
     for (int l = 0; l < mlp.n_layers; l++) masks->offset[l + 1] = masks->offset[l] + mlp.fc[l].weight->size;
@@ -86,11 +81,7 @@ static int initial_state(const MnistMlpSetup *setup, float **initial, Masks *mas
         mlp_classifier_free(&mlp);
         return error_set(error, "out of memory");
     }
-    for (int i = 0; i < mlp.params.count; i++) {
-        Tensor *t = mlp.params.entries[i].tensor;
-        memcpy(*initial + offset, t->data, sizeof(float) * (size_t)t->size);
-        offset += t->size;
-    }
+    parameters_gather(&mlp.params, *initial);
     for (long i = 0; i < *n_weights; i++) masks->values[i] = 1.0f;
     mlp_classifier_free(&mlp);
     return 0;

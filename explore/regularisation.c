@@ -109,16 +109,6 @@ typedef struct EarlyContext {
     int since_best[2];
 } EarlyContext;
 
-static void copy_parameters(const Parameters *params, float *to, int into_parameters) {
-    long offset = 0;
-    for (int i = 0; i < params->count; i++) {
-        Tensor *t = params->entries[i].tensor;
-        if (into_parameters) memcpy(t->data, to + offset, sizeof(float) * (size_t)t->size);
-        else memcpy(to + offset, t->data, sizeof(float) * (size_t)t->size);
-        offset += t->size;
-    }
-}
-
 // After each epoch: the curves, and each rule's bookkeeping while it has not stopped.
 static void early_epoch(void *context, const EpochRecord *record) {
     EarlyContext *c = context;
@@ -135,7 +125,7 @@ static void early_epoch(void *context, const EpochRecord *record) {
         if (rule->stop_epoch) continue;  // stopped already: the rest is the curve beyond the stopping point
         if (value[k] < c->best_value[k]) {
             c->best_value[k] = value[k], c->since_best[k] = 0, rule->kept_epoch = record->epoch;
-            copy_parameters(&c->mlp->params, c->best[k], 0);
+            parameters_gather(&c->mlp->params, c->best[k]);
         } else if (++c->since_best[k] >= r->patience) {
             rule->stop_epoch = record->epoch;
         }
@@ -195,7 +185,7 @@ int explore_early_stopping(const MnistMlpSetup *setup, int n_validation, int pat
     for (int k = 0; k < 2 && !status; k++) {
         StoppingRule *rule = &out->rules[k];
         if (!rule->stop_epoch) rule->stop_epoch = setup->epochs;
-        copy_parameters(&mlp.params, context.best[k], 1);
+        parameters_scatter(&mlp.params, context.best[k]);
         status = mnist_mlp_accuracy(&mlp, &test, &rule->kept_test_accuracy, &rule->kept_test_loss, error);
     }
 free_model:

@@ -67,6 +67,24 @@ long parameters_count(const Parameters *params) {
     return n;
 }
 
+void parameters_gather(const Parameters *params, float *flat) {
+    for (int i = 0; i < params->count; i++) {
+        if (params->entries[i].is_buffer) continue;
+        const Tensor *t = params->entries[i].tensor;
+        memcpy(flat, t->data, sizeof(float) * (size_t)t->size);
+        flat += t->size;
+    }
+}
+
+void parameters_scatter(Parameters *params, const float *flat) {
+    for (int i = 0; i < params->count; i++) {
+        if (params->entries[i].is_buffer) continue;
+        Tensor *t = params->entries[i].tensor;
+        memcpy(t->data, flat, sizeof(float) * (size_t)t->size);
+        flat += t->size;
+    }
+}
+
 float parameters_clip_grad_norm(Parameters *params, float max_norm) {
     double sum = 0.0;
     for (int i = 0; i < params->count; i++) {

@@ -39,6 +39,10 @@ Tensor *parameters_find(const Parameters *params, const char *name);
 void parameters_zero_grad(Parameters *params);
 // Number of trainable values.
 long parameters_count(const Parameters *params);
+// The trainable values in registration order into flat (parameters_count floats), and back:
+// a snapshot of the weights to restore later (early stopping, rewinding, moving along a line).
+void parameters_gather(const Parameters *params, float *flat);
+void parameters_scatter(Parameters *params, const float *flat);
 // √(Σ grad²) over every trainable tensor; when above max_norm (> 0) the gradients are scaled by
 // max_norm / norm (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
 float parameters_clip_grad_norm(Parameters *params, float max_norm);

@@ -362,6 +362,34 @@ static void every_optimizer_resumes_exactly(void) {
     labelled_set_free(&train);
 }
 
+// parameters_gather/scatter: the trainable values in registration order (fc.weight, fc.bias,
+// bn.weight, bn.bias), the batch norm's buffers left out, and a scatter restoring a gather.
+static void check_gather_scatter(void) {
+    Error error;
+    Parameters params = {0};
+    Random rng;
+    random_seed(&rng, 3);
+    Linear fc;
+    BatchNorm1d bn;
+    REQUIRE(linear_init(&fc, &params, "fc", 3, 2, 1, &rng, &error) == 0, "%s", error.message);
+    REQUIRE(batch_norm_init(&bn, &params, "bn", 2, &error) == 0, "%s", error.message);
+    long n = parameters_count(&params);
+    CHECK(n == 6 + 2 + 2 + 2, "%ld trainable values", n);
+    float flat[12], again[12];
+    parameters_gather(&params, flat);
+    CHECK(flat[0] == fc.weight->data[0] && flat[5] == fc.weight->data[5], "fc.weight first");
+    CHECK(flat[6] == fc.bias->data[0] && flat[8] == 1.0f && flat[10] == 0.0f, "then fc.bias, bn.weight, bn.bias");
+    for (long i = 0; i < n; i++) again[i] = (float)i;
+    bn.running_mean->data[0] = 7.0f;
+    parameters_scatter(&params, again);
+    CHECK(fc.weight->data[0] == 0.0f && fc.bias->data[1] == 7.0f && bn.bias->data[1] == 11.0f, "scattered in order");
+    CHECK(bn.running_mean->data[0] == 7.0f, "buffers untouched");
+    parameters_scatter(&params, flat);
+    parameters_gather(&params, again);
+    for (long i = 0; i < n; i++) CHECK(again[i] == flat[i], "value %ld restored", i);
+    parameters_free(&params);
+}
+
 static const CheckCase CASES[] = {
     {"every optimizer resumes exactly", every_optimizer_resumes_exactly},
     {"early stopping, best weights, resume", early_stopping_and_resume},
@@ -371,6 +399,7 @@ static const CheckCase CASES[] = {
     {"loader and validation split", check_data},
     {"state_dict files and their errors", check_state_dict},
     {"batch norm running statistics", check_batch_norm},
+    {"parameters gathered and scattered", check_gather_scatter},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
