@@ -86,23 +86,30 @@ Tensor *realnvp_log_prob_tensor(Tape *tape, const RealNvp *flow, Tensor *x) {
 
 enum { CHUNK = 4096 };
 
-int realnvp_log_prob(const RealNvp *flow, const float *xy, int n, float *log_p, Error *error) {
+// n points (n, 2) through map, CHUNK at a time on a tape that records nothing, its `width`
+// values per point into out (n, width).
+static int map_in_chunks(const RealNvp *flow, Tensor *(*map)(Tape *, const RealNvp *, Tensor *), const float *points,
+                         int n, float *out, int width, Error *error) {
     Tape tape;
     tape_init(&tape);
     tape.recording = 0;
     for (int start = 0; start < n; start += CHUNK) {
         int m = n - start < CHUNK ? n - start : CHUNK, shape[2] = {m, 2};
         tape_reset(&tape);
-        Tensor *out = realnvp_log_prob_tensor(&tape, flow, tensor_from(&tape, xy + 2L * start, 2, shape));
-        if (!out) {
+        Tensor *mapped = map(&tape, flow, tensor_from(&tape, points + 2L * start, 2, shape));
+        if (!mapped) {
             tape_error(&tape, error);
             tape_free(&tape);
             return -1;
         }
-        memcpy(log_p + start, out->data, (size_t)m * sizeof *log_p);
+        memcpy(out + (long)width * start, mapped->data, (size_t)m * (size_t)width * sizeof *out);
     }
     tape_free(&tape);
     return 0;
+}
+
+int realnvp_log_prob(const RealNvp *flow, const float *xy, int n, float *log_p, Error *error) {
+    return map_in_chunks(flow, realnvp_log_prob_tensor, xy, n, log_p, 1, error);
 }
 
 // The layers backwards: x_b = (y_b − t(x_a))·exp(−s(x_a)).
@@ -119,22 +126,7 @@ static Tensor *inverse_tensor(Tape *tape, const RealNvp *flow, Tensor *y) {
 }
 
 int realnvp_inverse(const RealNvp *flow, const float *z, int n, float *x, Error *error) {
-    Tape tape;
-    tape_init(&tape);
-    tape.recording = 0;
-    for (int start = 0; start < n; start += CHUNK) {
-        int m = n - start < CHUNK ? n - start : CHUNK, shape[2] = {m, 2};
-        tape_reset(&tape);
-        Tensor *out = inverse_tensor(&tape, flow, tensor_from(&tape, z + 2L * start, 2, shape));
-        if (!out) {
-            tape_error(&tape, error);
-            tape_free(&tape);
-            return -1;
-        }
-        memcpy(x + 2L * start, out->data, (size_t)m * 2 * sizeof *x);
-    }
-    tape_free(&tape);
-    return 0;
+    return map_in_chunks(flow, inverse_tensor, z, n, x, 2, error);
 }
 
 int realnvp_sample(const RealNvp *flow, int n, uint64_t seed, float *x, Error *error) {

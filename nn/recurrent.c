@@ -12,6 +12,14 @@
 // The vectorisable exp and tanh of foundations/fastmath.h (within 3e-7 of libm's).
 static inline float sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
+// Records a gate operation whose out is a (B,H) state (sizes = {B, H} for its backward); returns out.
+static Tensor *record_state(Tape *tape, const char *op, BackwardFunction backward, Tensor *out, Tensor *const *in,
+                            int n_in) {
+    Node *node = tape_record(tape, op, backward, out, in, n_in);
+    if (node) node->sizes[0] = out->shape[0], node->sizes[1] = out->shape[1];
+    return out;
+}
+
 // x is (B, width·H) for a (B,H) state h: the gates' shape check shared by the operations.
 static int gates_match(const Tensor *gates, int width, const Tensor *h) {
     return gates->n_dims == 2 && h->n_dims == 2 && gates->shape[0] == h->shape[0] &&
@@ -68,9 +76,7 @@ Tensor *nn_gru_gates(Tape *tape, Tensor *gi, Tensor *gh, Tensor *h) {
         }
     }
     Tensor *in[3] = {gi, gh, h};
-    Node *node = tape_record(tape, "gru_gates", gru_gates_backward_node, out, in, 3);
-    if (node) node->sizes[0] = B, node->sizes[1] = H;
-    return out;
+    return record_state(tape, "gru_gates", gru_gates_backward_node, out, in, 3);
 }
 
 // ----------------------------------------------------------------------------
@@ -111,9 +117,7 @@ Tensor *nn_lstm_cell_state(Tape *tape, Tensor *gates, Tensor *c) {
             out->data[b * H + j] = sigmoid(a[H + j]) * cb[j] + sigmoid(a[j]) * fast_tanh(a[2 * H + j]);
     }
     Tensor *in[2] = {gates, c};
-    Node *node = tape_record(tape, "lstm_cell_state", lstm_cell_state_backward_node, out, in, 2);
-    if (node) node->sizes[0] = B, node->sizes[1] = H;
-    return out;
+    return record_state(tape, "lstm_cell_state", lstm_cell_state_backward_node, out, in, 2);
 }
 
 // ----------------------------------------------------------------------------
@@ -148,49 +152,40 @@ Tensor *nn_lstm_hidden(Tape *tape, Tensor *gates, Tensor *c_next) {
         for (long j = 0; j < H; j++) out->data[b * H + j] = sigmoid(a[3 * H + j]) * fast_tanh(cb[j]);
     }
     Tensor *in[2] = {gates, c_next};
-    Node *node = tape_record(tape, "lstm_hidden", lstm_hidden_backward_node, out, in, 2);
-    if (node) node->sizes[0] = B, node->sizes[1] = H;
-    return out;
+    return record_state(tape, "lstm_hidden", lstm_hidden_backward_node, out, in, 2);
 }
 
 // ----------------------------------------------------------------------------
 // modules
 
-// The four tensors of a cell with `gates` gates, each uniform in ±1/√H (PyTorch's reset_parameters).
-static int cell_init(Tensor **weights, Parameters *params, const char *name, const char *kind, int gates,
+// A cell with `gates` gates: its four tensors, each uniform in ±1/√H (PyTorch's reset_parameters).
+static int cell_init(RecurrentCell *cell, Parameters *params, const char *name, const char *kind, int gates,
                      int input_size, int hidden_size, Random *rng, Error *error) {
+    memset(cell, 0, sizeof *cell);
     if (input_size < 1 || hidden_size < 1)
         return error_set(error, "%s: %s(%d, %d) needs positive sizes", name, kind, input_size, hidden_size);
     static const char *names[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+    Tensor **weights[4] = {&cell->weight_ih, &cell->weight_hh, &cell->bias_ih, &cell->bias_hh};
     int shapes[4][2] = {{gates * hidden_size, input_size}, {gates * hidden_size, hidden_size}, {gates * hidden_size, 0},
                         {gates * hidden_size, 0}};
     float bound = 1.0f / sqrtf((float)hidden_size);
     for (int k = 0; k < 4; k++) {
-        weights[k] = parameters_add(params, name, names[k], k < 2 ? 2 : 1, shapes[k], 0, error);
-        if (!weights[k]) return -1;
-        init_uniform(weights[k], -bound, bound, rng);
+        *weights[k] = parameters_add(params, name, names[k], k < 2 ? 2 : 1, shapes[k], 0, error);
+        if (!*weights[k]) return -1;
+        init_uniform(*weights[k], -bound, bound, rng);
     }
+    cell->input_size = input_size, cell->hidden_size = hidden_size;
     return 0;
 }
 
 int gru_cell_init(GRUCell *cell, Parameters *params, const char *name, int input_size, int hidden_size, Random *rng,
                   Error *error) {
-    memset(cell, 0, sizeof *cell);
-    Tensor *weights[4];
-    if (cell_init(weights, params, name, "GRUCell", 3, input_size, hidden_size, rng, error)) return -1;
-    cell->weight_ih = weights[0], cell->weight_hh = weights[1], cell->bias_ih = weights[2], cell->bias_hh = weights[3];
-    cell->input_size = input_size, cell->hidden_size = hidden_size;
-    return 0;
+    return cell_init(cell, params, name, "GRUCell", 3, input_size, hidden_size, rng, error);
 }
 
 int lstm_cell_init(LSTMCell *cell, Parameters *params, const char *name, int input_size, int hidden_size, Random *rng,
                    Error *error) {
-    memset(cell, 0, sizeof *cell);
-    Tensor *weights[4];
-    if (cell_init(weights, params, name, "LSTMCell", 4, input_size, hidden_size, rng, error)) return -1;
-    cell->weight_ih = weights[0], cell->weight_hh = weights[1], cell->bias_ih = weights[2], cell->bias_hh = weights[3];
-    cell->input_size = input_size, cell->hidden_size = hidden_size;
-    return 0;
+    return cell_init(cell, params, name, "LSTMCell", 4, input_size, hidden_size, rng, error);
 }
 
 // x (B,in) and h (B,H) of one batch, or a failure naming the cell's sizes.

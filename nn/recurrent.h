@@ -37,11 +37,15 @@ Tensor *nn_lstm_hidden(Tape *tape, Tensor *gates, Tensor *c_next);
 // ---------------------------------------------------------------------------------------
 // modules
 
-// GRUCell: weight_ih (3H, in), weight_hh (3H, H), bias_ih (3H), bias_hh (3H).
-typedef struct GRUCell {
+// A GRU or LSTM cell's weights (the same four tensors; G = 3 gates for a GRU, 4 for an LSTM):
+// weight_ih (G·H, in), weight_hh (G·H, H), bias_ih (G·H), bias_hh (G·H).
+typedef struct RecurrentCell {
     Tensor *weight_ih, *weight_hh, *bias_ih, *bias_hh;
     int input_size, hidden_size;
-} GRUCell;
+} RecurrentCell;
+
+// GRUCell: weight_ih (3H, in), weight_hh (3H, H), bias_ih (3H), bias_hh (3H).
+typedef RecurrentCell GRUCell;
 // Registers "<name>.weight_ih" ... in params. Fails on sizes below 1, a duplicate name, out of memory.
 int gru_cell_init(GRUCell *cell, Parameters *params, const char *name, int input_size, int hidden_size, Random *rng,
                   Error *error);
@@ -49,10 +53,7 @@ int gru_cell_init(GRUCell *cell, Parameters *params, const char *name, int input
 Tensor *gru_cell_apply(Tape *tape, const GRUCell *cell, Tensor *x, Tensor *h);
 
 // LSTMCell: weight_ih (4H, in), weight_hh (4H, H), bias_ih (4H), bias_hh (4H).
-typedef struct LSTMCell {
-    Tensor *weight_ih, *weight_hh, *bias_ih, *bias_hh;
-    int input_size, hidden_size;
-} LSTMCell;
+typedef RecurrentCell LSTMCell;
 
 // An LSTM's state: hidden h (B,H) and cell c (B,H).
 typedef struct LSTMState {

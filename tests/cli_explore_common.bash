@@ -27,3 +27,28 @@ explore_bad() {
     "$groundup" explore "$@" >"$tmp/bad_out" 2>/dev/null
     [ ! -s "$tmp/bad_out" ] || fail "$description: output on stdout"
 }
+
+# The topics that train something leave a run record for `groundup report` (an experiment's:
+# tools/run_record.h); here in this script's own directory.
+export GROUNDUP_RUNS=$tmp/runs
+
+# record_field TOPIC FIELD: the number FIELD ("value", "against_value") of the topic's record.
+record_field() {
+    sed -n "s/^[[:space:]]*\"$2\":[[:space:]]*\\([-0-9.e+]*\\),*\$/\\1/p" "$GROUNDUP_RUNS/explore-$1.json" 2>/dev/null
+}
+
+# expect_record TOPIC FORMAT PRINTED [AGAINST]: the topic left $GROUNDUP_RUNS/explore-TOPIC.json,
+# an experiment's record whose value, printed with FORMAT, is PRINTED (what the topic printed),
+# and whose against_value, when AGAINST is given, is AGAINST.
+expect_record() {
+    local topic=$1 format=$2 printed=$3 against=${4:-} file="$GROUNDUP_RUNS/explore-$1.json" value
+    [ -s "$file" ] || { fail "$topic: no run record $file"; return; }
+    grep -q '"kind":[[:space:]]*"experiment"' "$file" || fail "$topic: the record is not an experiment's"
+    grep -q "\"command\":[[:space:]]*\"groundup explore $topic " "$file" || fail "$topic: the record's command"
+    grep -q "^run record $file\$" "$tmp/$topic.err" 2>/dev/null || fail "$topic: no 'run record' line on stderr"
+    value=$(record_field "$topic" value)
+    [ -n "$value" ] && [ "$(printf "$format" "$value")" = "$printed" ] ||
+        fail "$topic: the record's value '$value' is not the printed '$printed'"
+    [ -z "$against" ] || [ "$(printf "$format" "$(record_field "$topic" against_value)")" = "$against" ] ||
+        fail "$topic: the record's against_value is not the printed '$against'"
+}

@@ -28,10 +28,17 @@ explore_topic l1-l2 '| lambda | L1 test acc |' 3 "${small[@]}" --coefficients 1e
 [ "$(grep -c '^| [0-9.e-]* | ' "$tmp/l1-l2.out")" -eq 3 ] || fail "l1-l2: not 3 rows (0 and two coefficients)"
 explore_topic early-stopping '| epoch | train loss |' 4 "${small[@]}" --epochs 6 --validation 200 --patience 2
 grep -q '^| last epoch | 6 |' "$tmp/early-stopping.out" || fail "early-stopping: no last-epoch row"
+expect_record early-stopping %.2f "$(awk -F' [|] ' '/^\| kept by validation loss/ {print $3}' "$tmp/early-stopping.out")" \
+    "$(awk -F' [|] ' '/^\| last epoch/ {print $3}' "$tmp/early-stopping.out")"
 explore_topic dropout-ensemble '| k masks averaged |' 3 "${small[@]}" --k 5
 [ "$(grep -c '^| [1-5] | ' "$tmp/dropout-ensemble.out")" -eq 4 ] || fail "dropout-ensemble: not rows k = 1, 2, 3, 5"
+expect_record dropout-ensemble %.2f "$(awk -F' [|] ' '$1 == "| 5" {print $2}' "$tmp/dropout-ensemble.out")" \
+    "$(sed -n 's/.*weight scaling \([0-9.]*\), one mask.*/\1/p' "$tmp/dropout-ensemble.out")"
 explore_topic lottery-ticket '| round | weights remaining' 2 "${small[@]}" --rounds 2 --rate 0.5
 grep -q '^| 2 | ' "$tmp/lottery-ticket.out" || fail "lottery-ticket: no round 2"
+# the record's headline: the ticket's accuracy at the sparsest level, against the random re-initialisation's
+expect_record lottery-ticket %.2f "$(awk -F' [|] ' '$1 == "| 2" {print $3}' "$tmp/lottery-ticket.out")" \
+    "$(awk -F' [|] ' '$1 == "| 2" {print $4}' "$tmp/lottery-ticket.out")"
 
 "$groundup" explore augmentation "${small[@]}" --examples 3 --out "$tmp/a.png" > "$tmp/a.out" 2> "$tmp/a.err" ||
     fail "augmentation: $(cat "$tmp/a.err")"

@@ -18,6 +18,10 @@ explore_topic warmup '| peak lr | warmup |' 4 --text data/names.txt --layers 1 -
     --steps 20 --warmup 5 --lrs 1e-2,1e-1
 explore_topic clipping '| clipping | steps |' 3 --train 300 --depth 6 --width 16 --steps 20 --batch 16
 grep -q '^| none | [0-9]* | [0-9]* |' "$tmp/clipping.out" || fail "clipping: the unclipped run did not overflow"
+# the record's headline: the training accuracy when clipping by norm (the unclipped run's is not a number)
+expect_record clipping %.2f%% "$(awk -F' [|] ' '$1 == "| norm" {sub(/ [|]$/, "", $7); print $7}' "$tmp/clipping.out")"
+grep -q '"against"' "$GROUNDUP_RUNS/explore-clipping.json" && fail "clipping: a record against a run that overflowed"
+expect_record schedules %.2f%% "$(awk -F' [|] ' '{print $4}' "$tmp/schedules.out" | grep -E '^[0-9.]+%$' | sort -n | tail -1)"
 
 explore_bad "an unknown optimizer" "--optimizer: unknown optimizer 'lion'" lr-range --optimizer lion --out "$tmp/x.svg"
 explore_bad "lr start above end" "--lr-start" lr-range --lr-start 1 --lr-end 0.1 --out "$tmp/x.svg"

@@ -24,14 +24,24 @@ for m in 'L-BFGS' 'Newton-CG' 'natural gradient' 'Adam (lr'; do
     grep -qF "| $m" "$tmp/second-order.out" || fail "second-order: no row for $m"
 done
 grep -qE '^\| L-BFGS \| [0-9]+ \|' "$tmp/second-order.out" || fail "second-order: L-BFGS did not reach the tolerance"
+# the record's headline: L-BFGS's passes to the tolerance, against Adam's passes run (it does not get there)
+expect_record second-order %.0f "$(sed -n 's/^| L-BFGS | \([0-9]*\) |.*/\1/p' "$tmp/second-order.out")" \
+    "$(sed -n 's/^| Adam (lr [^|]*| — | — | — | \([0-9]*\) |.*/\1/p' "$tmp/second-order.out")"
 
 explore_topic bias-variance '| degree | bias^2 | variance | noise | bias^2+var+noise | measured test error |' 5 \
     --datasets 50 --max-degree 6 --test-points 20 --test-draws 2
 [ "$(grep -cE '^\| [0-9]+ \| ' "$tmp/bias-variance.out")" -eq 7 ] || fail "bias-variance: not 7 degree rows"
+best=$(sed -n 's/^Lowest measured test error at degree \([0-9]*\)\.$/\1/p' "$tmp/bias-variance.out")
+expect_record bias-variance %.5f "$(awk -F' [|] ' -v d="$best" '$1 == "| " d {print $6}' "$tmp/bias-variance.out")" \
+    "$(awk -F' [|] ' -v d="$best" '$1 == "| " d {print $5}' "$tmp/bias-variance.out")"
 
 explore_topic double-descent '| features p | p / n | train MSE | test MSE | test error | norm of beta |' 3 \
     --train 60 --test 100 --points 9
 grep -qE '^\| 60 \| 1\.00 \|' "$tmp/double-descent.out" || fail "double-descent: p = n not in the table"
+# the record's headline: the peak test MSE, against the test MSE at the most features
+peak=$(sed -n 's/^The test MSE peaks at p = \([0-9]*\) .*/\1/p' "$tmp/double-descent.out")
+expect_record double-descent %.4f "$(awk -F' [|] ' -v p="$peak" '$1 == "| " p {print $4}' "$tmp/double-descent.out")" \
+    "$(grep -E '^\| [0-9]+ \| [0-9.]+ \|' "$tmp/double-descent.out" | tail -1 | awk -F' [|] ' '{print $4}')"
 
 # Bad input: one line, non-zero exit, nothing on stdout, no figure.
 explore_bad "second-order, l2 0" "--l2" second-order --l2 0 --out "$tmp/bad.svg"

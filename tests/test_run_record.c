@@ -3,6 +3,7 @@
 // with two runs, a PyTorch reference, a reference without a run of ours, a malformed file, a
 // foreign JSON file and a record under another file name has one row per run with the values
 // and PyTorch's beside ours, skips the bad files naming each, and links the figures.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,11 +192,59 @@ static void report_rows_values_and_skips(void) {
           "a missing directory: %s", error.message);
 }
 
+// groundup explore's records: kind and against come back; the report puts them in a table of
+// their own after the models', never among the models' rows; only experiments: no models' table.
+static void experiments_apart_from_models(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    char directory[128];
+    snprintf(directory, sizeof directory, "%s/experiments", check_directory());
+    setenv("GROUNDUP_RUNS", directory, 1);
+    Error error = {{0}};
+    RunRecord ticket = {.name = "explore-lottery-ticket", .model = "MLP 784-32-10", .paper = "Frankle & Carbin",
+                        .year = 2018, .train_seconds = 12.5, .metric = "test accuracy (%) at 25.00% of the weights",
+                        .value = 91.25, .higher_is_better = 1, .kind = RUN_RECORD_EXPERIMENT,
+                        .against = "random re-initialisation", .against_value = 88.5};
+    RunRecord lonely = {.name = "explore-x", .metric = "m", .value = 1.0, .kind = RUN_RECORD_EXPERIMENT,
+                        .against = "not a number", .against_value = NAN};
+    REQUIRE(run_record_write(&ticket, &error) == 0 && run_record_write(&lonely, &error) == 0, "write: %s", error.message);
+    unsetenv("GROUNDUP_RUNS");
+    RunReport report;
+    REQUIRE(run_report_collect(&report, directory, &error) == 0, "collect: %s", error.message);
+    REQUIRE(report.n_runs == 2, "%d runs", report.n_runs);
+    const RunRecord *r = &report.runs[0].record, *x = &report.runs[1].record;
+    CHECK(run_record_is_experiment(r) && strcmp(r->against, "random re-initialisation") == 0, "kind or against lost");
+    CHECK_NEAR(r->against_value, 88.5, 0.0);
+    CHECK(run_record_is_experiment(x) && x->against == NULL, "a non-finite against_value was kept");
+    char *text = report_text(&report, NULL);
+    REQUIRE(text, "no report text");
+    CHECK(strncmp(text, "## Experiments", 14) == 0, "only experiments, yet: %.60s", text);
+    CHECK(!strstr(text, "| Run | Model |"), "a models' table without models");
+    CHECK(row_has(row_of(text, "explore-lottery-ticket"), "| MLP 784-32-10 | Frankle & Carbin 2018 | 12.5 s | test accuracy "
+                                                          "(%) at 25.00% of the weights | 91.25 | random re-initialisation: 88.5 |"),
+          "experiment row: %.200s", text);
+    free(text);
+    run_report_free(&report);
+    RunRecord vae = {.name = "vae", .metric = "test ELBO (nats)", .value = -118.0, .higher_is_better = 1};
+    setenv("GROUNDUP_RUNS", directory, 1);
+    REQUIRE(run_record_write(&vae, &error) == 0, "write: %s", error.message);
+    unsetenv("GROUNDUP_RUNS");
+    REQUIRE(run_report_collect(&report, directory, &error) == 0, "collect: %s", error.message);
+    text = report_text(&report, NULL);
+    REQUIRE(text, "no report text");
+    const char *experiments = strstr(text, "\n\n## Experiments"), *vae_row = row_of(text, "vae");
+    CHECK(strncmp(text, "| Run | Model |", 15) == 0 && experiments && vae_row && vae_row < experiments,
+          "the model's table first, then the experiments': %.300s", text);
+    CHECK(row_of(text, "explore-x") > experiments, "an experiment among the models");
+    free(text);
+    run_report_free(&report);
+}
+
 static const CheckCase CASES[] = {
     {"records round trip", records_round_trip},
     {"command lines quote and cut", command_lines_quote_and_cut},
     {"parse errors name the file", parse_errors_name_the_file},
     {"report rows values and skips", report_rows_values_and_skips},
+    {"experiments apart from models", experiments_apart_from_models},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

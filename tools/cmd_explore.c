@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "foundations/clock.h"
 #include "tools/commands.h"
 #include "tools/explore_topics.h"
 #include "tools/options.h"
+#include "tools/run_record.h"
 
 // One line per topic, grouped by area; the sentinel ends the table.
 static const ExploreTopic topics[] = {
@@ -75,6 +77,16 @@ static const ExploreTopic topics[] = {
 int explore_parse_options(int argc, char **argv, const char *usage, const Option *options, int n_options) {
     int status = options_parse(argc, argv, usage, options, n_options, NULL, 0, NULL);
     return status == OPTIONS_HELP ? 0 : status == OPTIONS_ERROR ? 2 : -1;
+}
+
+void explore_record(int argc, char **argv, RunRecord *record, double started) {
+    char name[96], command[1024], who[96];
+    snprintf(name, sizeof name, "explore-%s", argv[0]);
+    snprintf(who, sizeof who, "explore %s", argv[0]);
+    record->name = name, record->kind = RUN_RECORD_EXPERIMENT;
+    record->command = run_record_subcommand("explore", argc, argv, command, sizeof command);
+    record->train_seconds = clock_seconds() - started;
+    record_run(who, NULL, record);
 }
 
 static void print_topics(FILE *out) {

@@ -58,9 +58,16 @@ static SetupOptions default_setup_options(void) {
     return s;
 }
 
+// "MLP 784-256-128-10", or "MLP 784-32-10" with one hidden layer.
+static const char *setup_network(const MnistMlpSetup *s, char *text, size_t size) {
+    if (s->hidden[1]) snprintf(text, size, "MLP 784-%d-%d-10", s->hidden[0], s->hidden[1]);
+    else snprintf(text, size, "MLP 784-%d-10", s->hidden[0]);
+    return text;
+}
+
 static void describe_setup(const MnistMlpSetup *s) {
-    if (s->hidden[1]) printf("MLP 784-%d-%d-10 (ReLU)", s->hidden[0], s->hidden[1]);
-    else printf("MLP 784-%d-10 (ReLU)", s->hidden[0]);
+    char network[64];
+    printf("%s (ReLU)", setup_network(s, network, sizeof network));
     printf(" on the first %d MNIST training images, tested on the first %d test images; plain SGD, %d epochs of batch "
            "%d at lr %g, seed %llu.\n",
            s->n_train, s->n_test, s->epochs, s->batch_size, (double)s->lr, (unsigned long long)s->seed);
@@ -69,6 +76,16 @@ static void describe_setup(const MnistMlpSetup *s) {
 static void report_time(const char *topic, double wall, double cpu, const char *out) {
     fprintf(stderr, "explore %s: wrote %s (%.1f s wall, %.1f s CPU)\n", topic, out, clock_seconds() - wall,
             clock_cpu_seconds() - cpu);
+}
+
+// Leaves the record of a topic run on the MNIST MLP (explore_record): record holds the headline;
+// the network, the data and the figure come from here.
+static void record_setup_topic(int argc, char **argv, const MnistMlpSetup *s, RunRecord *record, const char *out,
+                               double started) {
+    char network[64], dataset[96];
+    snprintf(dataset, sizeof dataset, "MNIST, the first %d training and %d test images", s->n_train, s->n_test);
+    record->model = setup_network(s, network, sizeof network), record->dataset = dataset, record->figures[0] = out;
+    explore_record(argc, argv, record, started);
 }
 
 // "1e-5,1e-4" into values; returns the count, or -1 (a word that is not a number, too many).
@@ -121,6 +138,27 @@ static int write_l1_l2_svg(const L1L2Result *r, const char *path, Error *error) 
     return plot_write_svg(path, charts, 3, 3, error);
 }
 
+// The record's headline: the exact zeros of the comparable L1 run against L2's best; without
+// one, L2's best accuracy against L1's.
+static void record_l1_l2(int argc, char **argv, const MnistMlpSetup *s, const L1L2Result *r, const char *out,
+                         double started) {
+    const PenaltyRun *b2 = &r->l2[r->comparable_l2];
+    char metric[96];
+    RunRecord record = {.paper = "Tibshirani", .year = 1996, .metric = metric, .higher_is_better = 1};
+    if (r->comparable_l1 >= 0) {
+        const PenaltyRun *b1 = &r->l1[r->comparable_l1];
+        snprintf(metric, sizeof metric, "weights exactly zero (%%), L1 at lambda %g (comparable accuracy)", b1->coefficient);
+        record.value = 100 * b1->zero_fraction;
+        record.against = "L2 at its best", record.against_value = 100 * b2->zero_fraction;
+    } else {
+        double l1_best = 0;
+        for (int i = 0; i < r->n_coefficients; i++) l1_best = fmax(l1_best, r->l1[i].test_accuracy);
+        snprintf(metric, sizeof metric, "test accuracy (%%), L2 at its best (lambda %g)", b2->coefficient);
+        record.value = 100 * b2->test_accuracy, record.against = "L1 at its best", record.against_value = 100 * l1_best;
+    }
+    record_setup_topic(argc, argv, s, &record, out, started);
+}
+
 int explore_run_l1_l2(int argc, char **argv) {
     const char *command = "explore l1-l2", *out = "l1-l2.svg", *list = "1e-5,3e-5,1e-4,3e-4,1e-3,3e-3";
     SetupOptions s = default_setup_options();
@@ -170,6 +208,7 @@ int explore_run_l1_l2(int argc, char **argv) {
         printf("\nNo L1 coefficient comes within %.1f points of L2's best (%.2f%%).\n", 100 * tolerance,
                100 * b2->test_accuracy);
     }
+    record_l1_l2(argc, argv, &s.setup, r, out, wall);
     free(r);
     return 0;
 }
@@ -250,6 +289,12 @@ int explore_run_early_stopping(int argc, char **argv) {
         printf("| kept by %s (epoch %d) | %d | %.2f | %.4f |\n", r->rules[k].criterion, r->rules[k].kept_epoch,
                r->rules[k].stop_epoch, 100 * r->rules[k].kept_test_accuracy, r->rules[k].kept_test_loss);
     printf("| last epoch | %d | %.2f | %.4f |\n", r->epochs, 100 * r->last_test_accuracy, r->last_test_loss);
+    char metric[96], against[48];
+    snprintf(metric, sizeof metric, "test accuracy (%%), kept by %s (epoch %d)", by_loss->criterion, by_loss->kept_epoch);
+    snprintf(against, sizeof against, "last epoch (%d)", r->epochs);
+    RunRecord record = {.paper = "Prechelt", .year = 1998, .metric = metric, .value = 100 * by_loss->kept_test_accuracy,
+                        .higher_is_better = 1, .against = against, .against_value = 100 * r->last_test_accuracy};
+    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
     free(r);
     return 0;
 }
@@ -301,6 +346,11 @@ int explore_run_dropout_ensemble(int argc, char **argv) {
         if (k <= 3 || k == 5 || k == 10 || k == 20 || k == 30 || k == 50 || k == 100 || k % 200 == 0 || k == r->max_k)
             printf("| %d | %.2f | %+.2f |\n", k, 100 * r->mc_accuracy[k - 1],
                    100 * (r->mc_accuracy[k - 1] - r->weight_scaling_accuracy));
+    char metric[96];
+    snprintf(metric, sizeof metric, "test accuracy (%%), Monte-Carlo average of %d dropout masks", r->max_k);
+    RunRecord record = {.paper = "Srivastava et al.", .year = 2014, .metric = metric, .value = 100 * r->mc_accuracy[r->max_k - 1],
+                        .higher_is_better = 1, .against = "weight scaling", .against_value = 100 * r->weight_scaling_accuracy};
+    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
     free(r);
     return 0;
 }
@@ -353,6 +403,13 @@ int explore_run_lottery_ticket(int argc, char **argv) {
     for (int i = 0; i <= r->rounds; i++)
         printf("| %d | %.2f | %.2f | %.2f | %+.2f |\n", i, 100 * r->round[i].remaining, 100 * r->round[i].ticket_accuracy,
                100 * r->round[i].random_accuracy, 100 * (r->round[i].ticket_accuracy - r->round[i].random_accuracy));
+    const LotteryRound *sparsest = &r->round[r->rounds];
+    char metric[96];
+    snprintf(metric, sizeof metric, "test accuracy (%%) at %.2f%% of the weights, winning ticket", 100 * sparsest->remaining);
+    RunRecord record = {.paper = "Frankle & Carbin", .year = 2018, .metric = metric, .value = 100 * sparsest->ticket_accuracy,
+                        .higher_is_better = 1, .against = "random re-initialisation",
+                        .against_value = 100 * sparsest->random_accuracy};
+    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
     free(r);
     return 0;
 }
@@ -409,6 +466,10 @@ int explore_run_augmentation(int argc, char **argv) {
     for (int k = 0; k < AUGMENT_KINDS; k++)
         printf("| %s | %.2f | %+.2f | %.2f |\n", augment_kind_name((AugmentKind)k), 100 * r.test_accuracy[k],
                100 * (r.test_accuracy[k] - r.test_accuracy[AUGMENT_NONE]), 100 * r.train_accuracy[k]);
+    RunRecord record = {.paper = "Simard, Steinkraus & Platt", .year = 2003, .metric = "test accuracy (%), all three augmentations",
+                        .value = 100 * r.test_accuracy[AUGMENT_ALL], .higher_is_better = 1, .against = "none",
+                        .against_value = 100 * r.test_accuracy[AUGMENT_NONE]};
+    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
     return 0;
 }
 
@@ -502,6 +563,24 @@ static void print_landscapes(const LandscapeSetup *s, const Landscape *l, const 
     }
 }
 
+// The record's headline: the fraction of the first model's surface that curves down, against
+// the last model's (with the default models: the ResNet with skips against without).
+static void record_landscape(int argc, char **argv, const MnistMlpSetup *s, const Landscape *l, const int *chosen,
+                             const char *out, double started) {
+    int first = -1, last = -1;
+    for (int m = 0; m < LANDSCAPE_MODELS; m++)
+        if (chosen[m]) last = m, first = first < 0 ? m : first;
+    char metric[96], models[128], dataset[64];
+    snprintf(metric, sizeof metric, "fraction of the surface curving down, %s", l[first].name);
+    snprintf(models, sizeof models, "%s%s%s", l[first].name, last != first ? " and " : "", last != first ? l[last].name : "");
+    snprintf(dataset, sizeof dataset, "MNIST, the first %d training images", s->n_train);
+    RunRecord record = {.model = models, .paper = "Li et al.", .year = 2018, .dataset = dataset, .metric = metric,
+                        .value = l[first].non_convex_fraction, .parameters = l[first].parameters,
+                        .against = last != first ? l[last].name : NULL, .against_value = l[last].non_convex_fraction,
+                        .figures = {out}};
+    explore_record(argc, argv, &record, started);
+}
+
 int explore_run_loss_landscape(int argc, char **argv) {
     const char *command = "explore loss-landscape", *out = "loss-landscape.svg", *models = "mlp,resnet,resnet-no-skip";
     const char *prefix = "loss-landscape";
@@ -558,6 +637,7 @@ int explore_run_loss_landscape(int argc, char **argv) {
            "without skips every block is relu(F(x)).\n",
            setup.resnet_blocks, setup.resnet_width, 2 * setup.resnet_width, setup.resnet_epochs);
     print_landscapes(&setup, l, chosen);
+    record_landscape(argc, argv, &s.setup, l, chosen, out, wall);
     free(l);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "explore/bias_variance.h"
 #include "explore/double_descent.h"
 #include "explore/second_order_mnist.h"
+#include "foundations/clock.h"
 #include "foundations/plot.h"
 #include "tools/explore_topics.h"
 #include "tools/options.h"
@@ -51,6 +52,27 @@ static void print_seconds(double value) {
     else printf(" — |");
 }
 
+// The record's headline: L-BFGS's passes to the tolerance against Adam's (against Adam's whole
+// budget when Adam never gets there); both final gaps when L-BFGS does not get there either.
+static void record_second_order(int argc, char **argv, const SecondOrderMnistResult *r, double tolerance,
+                                const char *out, double started) {
+    const MethodCurve *lbfgs = &r->methods[0], *adam = &r->methods[3];
+    char metric[96], dataset[64];
+    snprintf(dataset, sizeof dataset, "MNIST, the first %d training images", r->images);
+    RunRecord record = {.model = "multinomial logistic regression", .paper = "Liu & Nocedal", .year = 1989,
+                        .dataset = dataset, .parameters = r->parameters, .metric = metric, .figures = {out}};
+    if (lbfgs->passes_to_tolerance > 0) {
+        snprintf(metric, sizeof metric, "passes to loss - f* <= %g, L-BFGS", tolerance);
+        record.value = (double)lbfgs->passes_to_tolerance;
+        record.against = adam->passes_to_tolerance > 0 ? "Adam" : "Adam, not there in its passes";
+        record.against_value = (double)(adam->passes_to_tolerance > 0 ? adam->passes_to_tolerance : adam->total_passes);
+    } else {
+        snprintf(metric, sizeof metric, "final loss - f*, L-BFGS (tolerance %g not reached)", tolerance);
+        record.value = lbfgs->final_gap, record.against = "Adam", record.against_value = adam->final_gap;
+    }
+    explore_record(argc, argv, &record, started);
+}
+
 int explore_run_second_order(int argc, char **argv) {
     SecondOrderMnistConfig c = second_order_mnist_defaults();
     const char *out = "second-order.svg";
@@ -71,6 +93,7 @@ int explore_run_second_order(int argc, char **argv) {
     if (status >= 0) return status;
     SecondOrderMnistResult r;
     Error error;
+    double started = clock_seconds();
     if (explore_second_order_mnist(&c, &r, &error)) return fail("explore second-order", error.message);
     if (write_second_order_svg(&r, out, &error)) {
         second_order_mnist_result_free(&r);
@@ -107,6 +130,7 @@ int explore_run_second_order(int argc, char **argv) {
     else if (lbfgs->passes_to_tolerance > 0)
         printf("\nL-BFGS reaches the tolerance in %ld passes; Adam does not in %ld (its gap then: %.2e).\n",
                lbfgs->passes_to_tolerance, adam->total_passes, adam->final_gap);
+    record_second_order(argc, argv, &r, c.tolerance, out, started);
     second_order_mnist_result_free(&r);
     return 0;
 }
@@ -151,6 +175,7 @@ int explore_run_bias_variance(int argc, char **argv) {
     c.seed = (uint64_t)seed;
     BiasVarianceResult r;
     Error error;
+    double started = clock_seconds();
     if (explore_bias_variance(&c, &r, &error) || write_bias_variance_svg(&r, out, &error))
         return fail("explore bias-variance", error.message);
     fprintf(stderr, "explore bias-variance: wrote %s\n", out);
@@ -166,6 +191,15 @@ int explore_run_bias_variance(int argc, char **argv) {
                r.test_error[d], r.test_error[d] - sum, r.test_error_stderr[d], r.train_error[d]);
     }
     printf("\nLowest measured test error at degree %d.\n", r.best_degree);
+    char metric[96], dataset[96];
+    int best = r.best_degree;
+    snprintf(metric, sizeof metric, "lowest measured test error (degree %d)", best);
+    snprintf(dataset, sizeof dataset, "%d sets of %d points, sin(2 pi x) + N(0, %g^2)", c.datasets, c.train_size, c.noise);
+    RunRecord record = {.model = "least-squares polynomials", .paper = "Geman, Bienenstock & Doursat", .year = 1992,
+                        .dataset = dataset, .metric = metric, .value = r.test_error[best],
+                        .against = "bias^2 + variance + noise there", .against_value = r.bias2[best] + r.variance[best] + r.noise,
+                        .figures = {out}};
+    explore_record(argc, argv, &record, started);
     return 0;
 }
 
@@ -199,6 +233,22 @@ static int write_double_descent_svg(const DoubleDescentResult *r, const char *pa
     return plot_write_svg(path, charts, 3, 3, error);
 }
 
+// The record's headline: the test MSE at its peak against the test MSE with the most features.
+static void record_double_descent(int argc, char **argv, const DoubleDescentResult *r, const char *out, double started) {
+    int peak = 0, last = r->n_points - 1;
+    for (int j = 0; j < r->n_points; j++)
+        if (r->features[j] == r->peak_features) peak = j;
+    char metric[96], against[64], dataset[96];
+    snprintf(metric, sizeof metric, "peak test MSE (p = %d, p / n = %.2f)", r->peak_features,
+             (double)r->peak_features / r->train_size);
+    snprintf(against, sizeof against, "test MSE at p = %d", r->features[last]);
+    snprintf(dataset, sizeof dataset, "MNIST, %d training and %d test images", r->train_size, r->test_size);
+    RunRecord record = {.model = "random ReLU features, minimum-norm least squares", .paper = "Belkin et al.",
+                        .year = 2019, .dataset = dataset, .metric = metric, .value = r->test_mse[peak],
+                        .against = against, .against_value = r->test_mse[last], .figures = {out}};
+    explore_record(argc, argv, &record, started);
+}
+
 int explore_run_double_descent(int argc, char **argv) {
     DoubleDescentConfig c = double_descent_defaults();
     const char *out = "double-descent.svg";
@@ -220,6 +270,7 @@ int explore_run_double_descent(int argc, char **argv) {
     c.seed = (uint64_t)seed;
     DoubleDescentResult r;
     Error error;
+    double started = clock_seconds();
     if (explore_double_descent(&c, &r, &error) || write_double_descent_svg(&r, out, &error))
         return fail("explore double-descent", error.message);
     fprintf(stderr, "explore double-descent: wrote %s\n", out);
@@ -231,5 +282,6 @@ int explore_run_double_descent(int argc, char **argv) {
         printf("| %d | %.2f | %.2e | %.4f | %.4f | %.3g |\n", r.features[j], (double)r.features[j] / r.train_size,
                r.train_mse[j], r.test_mse[j], r.test_error[j], r.norm[j]);
     printf("\nThe test MSE peaks at p = %d (p / n = %.2f).\n", r.peak_features, (double)r.peak_features / r.train_size);
+    record_double_descent(argc, argv, &r, out, started);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "explore/optimisation.h"
+#include "foundations/clock.h"
 #include "foundations/plot.h"
 #include "tools/explore_topics.h"
 #include "tools/options.h"
@@ -114,7 +115,7 @@ int explore_run_lr_range(int argc, char **argv) {
     SmallGptSetup gpt = {text, 2, 4, 64, 64, gpt_batch};
     LrRangeCurve *curves = calloc(2, sizeof *curves);
     if (!curves) return fail("explore lr-range", "out of memory");
-    double cpu = cpu_seconds();
+    double cpu = cpu_seconds(), started = clock_seconds();
     int failed = explore_lr_range_mlp(data, n_train, batch, &setup, &curves[0], &error) ||
                  (!only_mlp && explore_lr_range_gpt(&gpt, &setup, &curves[1], &error));
     if (!failed) {
@@ -137,12 +138,37 @@ int explore_run_lr_range(int argc, char **argv) {
            optimizer_kind_name(setup.optimizer), (double)lr_start, (double)lr_end, cpu, omp_get_max_threads());
     print_lr_range("MNIST MLP (batches of 128 from the training images)", &curves[0]);
     if (!only_mlp) print_lr_range("GPT-2 (2 layers, 4 heads, width 64, 64 characters of Moby-Dick)", &curves[1]);
+    char dataset[96];
+    snprintf(dataset, sizeof dataset, "MNIST, batches of %d from the first %d training images", batch, n_train);
+    RunRecord record = {.model = "MLP 784-256-128-10", .paper = "Smith", .year = 2017, .dataset = dataset,
+                        .parameters = curves[0].parameters, .metric = "suggested learning rate (steepest fall), MNIST MLP",
+                        .value = curves[0].steepest_lr, .against = "minimum of the smoothed loss",
+                        .against_value = curves[0].minimum_lr, .figures = {out}};
+    explore_record(argc, argv, &record, started);
     free(curves);
     return 0;
 }
 
 // ---------------------------------------------------------------------------------------
 // schedules
+
+// The record's headline: the best schedule's test accuracy against the constant rate's.
+static void record_schedules(int argc, char **argv, const SchedulesSetup *s, const SchedulesResult *r, const char *out,
+                             double started) {
+    int best = 0, constant = -1;
+    for (int k = 0; k < r->n_runs; k++) {
+        if (r->runs[k].test_accuracy > r->runs[best].test_accuracy) best = k;
+        if (r->runs[k].kind == SCHEDULE_CONSTANT) constant = k;
+    }
+    char metric[96], dataset[96];
+    snprintf(metric, sizeof metric, "test accuracy (%%), the best schedule: %s", schedule_kind_name(r->runs[best].kind));
+    snprintf(dataset, sizeof dataset, "MNIST, %d training and %d test images", s->n_train, s->n_test);
+    RunRecord record = {.model = "MLP 784-256-128-10", .paper = "Loshchilov & Hutter", .year = 2016, .dataset = dataset,
+                        .metric = metric, .value = 100.0 * r->runs[best].test_accuracy, .higher_is_better = 1,
+                        .against = constant >= 0 ? "constant" : NULL,
+                        .against_value = constant >= 0 ? 100.0 * r->runs[constant].test_accuracy : 0.0, .figures = {out}};
+    explore_record(argc, argv, &record, started);
+}
 
 int explore_run_schedules(int argc, char **argv) {
     const char *data = "data/mnist", *out = "schedules.svg", *optimizer_name = "momentum";
@@ -177,7 +203,7 @@ int explore_run_schedules(int argc, char **argv) {
         free(r), free(smoothed), free(steps);
         return fail("explore schedules", "out of memory");
     }
-    double cpu = cpu_seconds();
+    double cpu = cpu_seconds(), started = clock_seconds();
     int failed = explore_schedules(data, &s, r, &error);
     cpu = cpu_seconds() - cpu;
     const char *names[N_SCHEDULE_KINDS];
@@ -220,6 +246,7 @@ int explore_run_schedules(int argc, char **argv) {
     print_curves("step", steps, n, names, lr, lengths, r->n_runs, 10);
     printf("\n");
     print_curves("step", steps, n, names, loss, lengths, r->n_runs, 10);
+    record_schedules(argc, argv, &s, r, out, started);
     free(r), free(smoothed), free(steps);
     return 0;
 }
@@ -240,6 +267,21 @@ static int parse_rates(const char *text, float *lrs, int max) {
         if (*end && *end != ',') return -1;
     }
     return n;
+}
+
+// The record's headline: how many of the peak rates diverge with warmup, against without.
+static void record_warmup(int argc, char **argv, const WarmupSetup *s, const WarmupResult *r, const char *out,
+                          double started) {
+    int diverged[2] = {0, 0};  // [with warmup]
+    for (int k = 0; k < r->n_runs; k++) diverged[r->runs[k].warmup != 0] += r->runs[k].diverged != 0;
+    char model[64], metric[96], dataset[1100];
+    snprintf(model, sizeof model, "GPT-2, %d layers of width %d", s->gpt.layers, s->gpt.dim);
+    snprintf(metric, sizeof metric, "runs that diverged with warmup (of %d peak rates)", s->n_lrs);
+    snprintf(dataset, sizeof dataset, "%s, characters", s->gpt.text_path);
+    RunRecord record = {.model = model, .paper = "Goyal et al.", .year = 2017, .dataset = dataset, .parameters = r->parameters,
+                        .metric = metric, .value = diverged[1], .against = "without warmup", .against_value = diverged[0],
+                        .figures = {out}};
+    explore_record(argc, argv, &record, started);
 }
 
 int explore_run_warmup(int argc, char **argv) {
@@ -271,7 +313,7 @@ int explore_run_warmup(int argc, char **argv) {
         free(r), free(steps);
         return fail("explore warmup", "out of memory");
     }
-    double cpu = cpu_seconds();
+    double cpu = cpu_seconds(), started = clock_seconds();
     int failed = explore_warmup(&s, r, &error);
     cpu = cpu_seconds() - cpu;
     char names[WARMUP_MAX_RUNS][48];
@@ -323,6 +365,7 @@ int explore_run_warmup(int argc, char **argv) {
     print_curves("step", steps, (int)s.steps, name_of, loss, lengths, r->n_runs, 10);
     printf("\n");
     print_curves("step", steps, (int)s.steps, name_of, norm, lengths, r->n_runs, 10);
+    record_warmup(argc, argv, &s, r, out, started);
     free(r), free(steps);
     return 0;
 }
@@ -361,7 +404,7 @@ int explore_run_clipping(int argc, char **argv) {
         free(r), free(steps);
         return fail("explore clipping", "out of memory");
     }
-    double cpu = cpu_seconds();
+    double cpu = cpu_seconds(), started = clock_seconds();
     int failed = explore_clipping(data, &s, r, &error);
     cpu = cpu_seconds() - cpu;
     const char *names[N_CLIP_MODES] = {"no clipping", "clip by norm", "clip by value"};
@@ -412,6 +455,14 @@ int explore_run_clipping(int argc, char **argv) {
     print_curves("step", steps, s.steps, names, norm, lengths, N_CLIP_MODES, 10);
     printf("\n");
     print_curves("step", steps, s.steps, names, loss, lengths, N_CLIP_MODES, 10);
+    char model[64], dataset[64];
+    snprintf(model, sizeof model, "ReLU MLP, %d hidden layers of %d", s.depth, s.width);
+    snprintf(dataset, sizeof dataset, "MNIST, %d training images", s.n_train);
+    RunRecord record = {.model = model, .paper = "Pascanu, Mikolov & Bengio", .year = 2013, .dataset = dataset,
+                        .parameters = r->parameters, .metric = "training accuracy (%), clipping by norm",
+                        .value = 100.0 * r->runs[CLIP_NORM].accuracy, .higher_is_better = 1, .against = "no clipping",
+                        .against_value = 100.0 * r->runs[CLIP_NONE].accuracy, .figures = {out}};
+    explore_record(argc, argv, &record, started);
     free(r), free(steps);
     return 0;
 }

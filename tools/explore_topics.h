@@ -5,6 +5,7 @@
 #define TOOLS_EXPLORE_TOPICS_H
 
 #include "tools/options.h"
+#include "tools/run_record.h"
 
 typedef struct ExploreTopic {
     const char *name;     // "finite-differences"
@@ -17,6 +18,13 @@ typedef struct ExploreTopic {
 // Parses a topic's options (tools/options.h); returns -1 to go on, else the exit status to
 // return: 0 after --help, 2 after an error (already printed).
 int explore_parse_options(int argc, char **argv, const char *usage, const Option *options, int n_options);
+
+// Leaves the run record of a topic that trains something (tools/run_record.h), for `groundup
+// report`: record holds the headline (metric, value, against, what was trained, on what data,
+// the figure); this names it explore-<topic> (argv[0] is the topic), marks it an experiment and
+// adds the command line and the wall seconds since started (clock_seconds()). A record that
+// cannot be written is a warning on stderr, not a failure: the topic's results are printed.
+void explore_record(int argc, char **argv, RunRecord *record, double started);
 
 // tools/cmd_explore_calculus.c
 int explore_run_finite_differences(int argc, char **argv);

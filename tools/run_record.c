@@ -2,6 +2,7 @@
 #include "tools/run_record.h"
 
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,10 @@ const RunRecordModel *run_record_model(const char *key) {
     for (size_t i = 0; key && i < sizeof MODELS / sizeof MODELS[0]; i++)
         if (strcmp(MODELS[i].key, key) == 0) return &MODELS[i];
     return NULL;
+}
+
+int run_record_is_experiment(const RunRecord *record) {
+    return record->kind && strcmp(record->kind, RUN_RECORD_EXPERIMENT) == 0;
 }
 
 const char *run_record_directory(void) {
@@ -126,6 +131,11 @@ static cJSON *record_to_json(const RunRecord *record) {
         if (!record->figures[i] && record->n_figures == 0) break;  // NULL-terminated
         if (record->figures[i]) cJSON_AddItemToArray(figures, cJSON_CreateString(record->figures[i]));  // NULL: skipped
     }
+    add_string(object, "kind", record->kind);
+    if (record->against && isfinite(record->against_value)) {
+        add_string(object, "against", record->against);
+        cJSON_AddNumberToObject(object, "against_value", record->against_value);
+    }
     return object;
 }
 
@@ -181,7 +191,7 @@ static int optional_number(const cJSON *object, const char *key, double low, dou
 
 // The fields of a parsed object into record (strings pointing into object).
 static int record_from_json(const cJSON *object, RunRecord *record, const char *path, Error *error) {
-    double year, parameters, seconds;
+    double year, parameters, seconds, against_value;
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, "value");
     const cJSON *better = cJSON_GetObjectItemCaseSensitive(object, "higher_is_better");
     const cJSON *figures = cJSON_GetObjectItemCaseSensitive(object, "figures");
@@ -191,6 +201,9 @@ static int record_from_json(const cJSON *object, RunRecord *record, const char *
         optional_string(object, "dataset", &record->dataset, path, error) ||
         optional_string(object, "metric", &record->metric, path, error) ||
         optional_string(object, "checkpoint", &record->checkpoint, path, error) ||
+        optional_string(object, "kind", &record->kind, path, error) ||
+        optional_string(object, "against", &record->against, path, error) ||
+        optional_number(object, "against_value", -DBL_MAX, DBL_MAX, NAN, &against_value, path, error) ||
         optional_number(object, "year", 0.0, 9999.0, 0.0, &year, path, error) ||
         optional_number(object, "parameters", 0.0, 1e15, 0.0, &parameters, path, error) ||
         optional_number(object, "train_seconds", 0.0, 1e9, 0.0, &seconds, path, error))
@@ -203,7 +216,8 @@ static int record_from_json(const cJSON *object, RunRecord *record, const char *
     if (better && !cJSON_IsBool(better)) return error_set(error, "%s: \"higher_is_better\" is not true or false", path);
     if (figures && !cJSON_IsArray(figures) && !cJSON_IsNull(figures)) return error_set(error, "%s: \"figures\" is not an array", path);
     record->year = (int)year, record->parameters = (long)parameters, record->train_seconds = seconds;
-    record->value = value->valuedouble;
+    record->value = value->valuedouble, record->against_value = against_value;
+    if (!isfinite(against_value)) record->against = NULL;  // a name without its value says nothing
     record->higher_is_better = cJSON_IsTrue(better);
     const cJSON *figure;
     const cJSON *list = cJSON_IsArray(figures) ? figures : NULL;

@@ -11,6 +11,11 @@
 // A PyTorch reference script measuring the same model and recipe writes the same fields to
 // out/runs/<name>.pytorch.json (at least "name", "metric" and "value"); the report puts its
 // value beside ours.
+//
+// `groundup explore <topic>` leaves an experiment's record, out/runs/explore-<topic>.json: the
+// same fields with "kind": "experiment", and its headline measured against what the topic
+// compares it with: "against": "Adam", "against_value": 340. The report lists experiments in a
+// table of their own: they are measurements, not models to rank.
 #ifndef TOOLS_RUN_RECORD_H
 #define TOOLS_RUN_RECORD_H
 
@@ -35,7 +40,16 @@ typedef struct RunRecord {
     const char *checkpoint;  // the weights written, or NULL
     const char *figures[RUN_RECORD_MAX_FIGURES];  // pictures written: NULL-terminated, or the first
     int n_figures;                                // n_figures with the NULL ones skipped
+    const char *kind;        // RUN_RECORD_EXPERIMENT for groundup explore's records; NULL: a trained model
+    const char *against;     // what value is measured against ("Adam", "random re-initialisation"), or NULL
+    double against_value;    // its value, in value's unit (written only with against, and when finite)
 } RunRecord;
+
+// The kind of groundup explore's records.
+#define RUN_RECORD_EXPERIMENT "experiment"
+
+// Whether a record is an experiment's (kind RUN_RECORD_EXPERIMENT) rather than a trained model's.
+int run_record_is_experiment(const RunRecord *record);
 
 // A model's usual name and its paper, for a record: run_record_model("lenet5") is
 // {"lenet5", "LeNet-5", "LeCun et al.", 1998}. Keys are the architecture names the commands
@@ -75,6 +89,7 @@ typedef struct RunRecordFile {
 // Parses a record from text (length bytes; no terminating NUL needed); path only names it in
 // errors. Needs "name" (as run_record_write allows), "metric" (a string) and a finite "value";
 // the other fields are optional but, when present, of their type and range ("year" 0..9999,
+// "against_value" finite,
 // "parameters" and "train_seconds" finite and >= 0, "figures" an array of strings: the first
 // RUN_RECORD_MAX_FIGURES kept). Errors, one line "<path>: ...": not JSON, not an object, a
 // field missing or of the wrong type or range, out of memory. On failure file is empty.

@@ -144,12 +144,17 @@ static void format_value(double v, char *text, size_t size) {
     else snprintf(text, size, "%.4g", v);
 }
 
+// "Kingma & Welling 2013", the paper alone, the year alone, or "—".
+static void format_paper(const RunRecord *run, char *text, size_t size) {
+    if (run->paper && run->year > 0) snprintf(text, size, "%s %d", run->paper, run->year);
+    else if (run->paper) snprintf(text, size, "%s", run->paper);
+    else if (run->year > 0) snprintf(text, size, "%d", run->year);
+    else snprintf(text, size, "—");
+}
+
 static void write_row(FILE *out, const RunRecord *run, const RunRecord *ours, const RunRecord *pytorch) {
     char paper[160], count[32], seconds[32], metric[200], value[32], theirs[32];
-    if (run->paper && run->year > 0) snprintf(paper, sizeof paper, "%s %d", run->paper, run->year);
-    else if (run->paper) snprintf(paper, sizeof paper, "%s", run->paper);
-    else if (run->year > 0) snprintf(paper, sizeof paper, "%d", run->year);
-    else snprintf(paper, sizeof paper, "—");
+    format_paper(run, paper, sizeof paper);
     format_count(run->parameters, count, sizeof count);
     format_seconds(run->train_seconds, seconds, sizeof seconds);
     snprintf(metric, sizeof metric, "%s %s", run->metric, run->higher_is_better ? "↑" : "↓");
@@ -238,19 +243,57 @@ static void write_commands(FILE *out, const RunReport *report) {
     }
 }
 
-int run_report_write_markdown(const RunReport *report, FILE *out, const char *out_path, Error *error) {
-    char prefix[1024];
-    if (link_prefix(out_path, prefix, sizeof prefix)) prefix[0] = '\0';
+// The trained models beside PyTorch's: a row per run of ours, then PyTorch's runs that have
+// none of ours. Nothing when there are only experiments; returns whether it wrote the table.
+static int write_models(FILE *out, const RunReport *report) {
+    int models = report->n_references;
+    for (int i = 0; i < report->n_runs; i++) models += !run_record_is_experiment(&report->runs[i].record);
+    if (models == 0) return 0;
     fputs("| Run | Model | Paper | Parameters | Training | Metric | groundup | PyTorch |\n", out);
     fputs("|---|---|---|--:|--:|---|--:|--:|\n", out);
     for (int i = 0; i < report->n_runs; i++) {
         const RunRecord *run = &report->runs[i].record;
+        if (run_record_is_experiment(run)) continue;
         const RunRecordFile *reference = run_report_reference(report, run);
         write_row(out, run, run, reference ? &reference->record : NULL);
     }
-    for (int i = 0; i < report->n_references; i++)  // PyTorch's runs that have none of ours
+    for (int i = 0; i < report->n_references; i++)
         if (!has_run(report, &report->references[i].record))
             write_row(out, &report->references[i].record, NULL, &report->references[i].record);
+    return 1;
+}
+
+// groundup explore's records, apart from the models: what each experiment trained, its headline
+// and what that is measured against (the runs of one experiment compared with each other, not
+// a model to rank).
+static void write_experiments(FILE *out, const RunReport *report, int after_models) {
+    int any = 0;
+    for (int i = 0; i < report->n_runs; i++) {
+        const RunRecord *r = &report->runs[i].record;
+        if (!run_record_is_experiment(r)) continue;
+        if (!any++)
+            fprintf(out, "%s## Experiments (groundup explore: measurements, not trained models)\n\n"
+                         "| Experiment | Trained | Paper | Time | Result | Value | Against |\n|---|---|---|--:|---|--:|---|\n",
+                    after_models ? "\n" : "");
+        char paper[160], seconds[32], value[32], against[160] = "—";
+        format_paper(r, paper, sizeof paper);
+        format_seconds(r->train_seconds, seconds, sizeof seconds);
+        format_value(r->value, value, sizeof value);
+        if (r->against) {
+            char theirs[32];
+            format_value(r->against_value, theirs, sizeof theirs);
+            snprintf(against, sizeof against, "%s: %s", r->against, theirs);
+        }
+        write_cell(out, r->name), write_cell(out, r->model), write_cell(out, paper), write_cell(out, seconds);
+        write_cell(out, r->metric), write_cell(out, value), write_cell(out, against);
+        fputs("|\n", out);
+    }
+}
+
+int run_report_write_markdown(const RunReport *report, FILE *out, const char *out_path, Error *error) {
+    char prefix[1024];
+    if (link_prefix(out_path, prefix, sizeof prefix)) prefix[0] = '\0';
+    write_experiments(out, report, write_models(out, report));
     write_figures(out, report, prefix);
     write_commands(out, report);
     if (fflush(out) != 0 || ferror(out)) return error_set(error, "%s: cannot write the report", out_path ? out_path : "stdout");

@@ -1,7 +1,8 @@
 // The comparison report of `groundup report`: every run record in a directory (run_record.h)
 // gathered and written as one Markdown table, with PyTorch's value beside ours where a
-// reference script left <name>.pytorch.json for the same run name and metric, then the
-// figures as image links and the commands that made the runs. Reads records; trains nothing.
+// reference script left <name>.pytorch.json for the same run name and metric, groundup
+// explore's experiments in a table of their own, then the figures as image links and the
+// commands that made the runs. Reads records; trains nothing.
 #ifndef TOOLS_RUN_REPORT_H
 #define TOOLS_RUN_REPORT_H
 
@@ -26,7 +27,9 @@ typedef struct RunReport {
 int run_report_collect(RunReport *report, const char *directory, Error *error);
 
 // The report as Markdown on out: a heading, the table (run, model, paper and year, parameters,
-// training time, metric with ↑ or ↓, our value, PyTorch's), the figures as image links and the
+// training time, metric with ↑ or ↓, our value, PyTorch's; left out when every record is an
+// experiment), the experiments' table under "## Experiments" (experiment, what it trained,
+// paper, time, result, value, what it is measured against), the figures as image links and the
 // commands. out_path is where the text goes (NULL: stdout): relative figure paths are rewritten
 // relative to its directory so the links work from there. Errors: a write error on out.
 int run_report_write_markdown(const RunReport *report, FILE *out, const char *out_path, Error *error);
