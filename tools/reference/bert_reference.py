@@ -45,7 +45,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import read_safetensors, write_safetensors  # noqa: E402
+from fixture import read_safetensors, write_fixture  # noqa: E402
 
 
 def gelu_tanh(x):
@@ -143,12 +143,9 @@ def fixture(args):
         step_loss.backward()
         optimizer.step()
     state.append(("step_losses", np.array(step_losses, dtype=np.float32)))
-    os.makedirs(args.out, exist_ok=True)
     metadata = sizes_metadata(V, T, L, H, C, F_)
-    write_safetensors(os.path.join(args.out, "PARAMS.safetensors"), params, metadata)
-    write_safetensors(os.path.join(args.out, "STATE.safetensors"), state,
-                      {**metadata, "steps": str(args.steps), "lr": "1e-3", "seed": str(args.seed),
-                       "command": " ".join(sys.argv)})
+    write_fixture(args.out, params, metadata, state, {**metadata, "steps": str(args.steps), "lr": "1e-3",
+                                                      "seed": str(args.seed), "command": " ".join(sys.argv)})
     print(f"loss {loss.item():.6f}, {len(params)} tensors, {args.steps} step losses -> {args.out}")
 
 

@@ -57,7 +57,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import add_fixture_options, adamw_step_losses, mnist_batch, read_safetensors, write_safetensors  # noqa: E402,E501
+from fixture import command_line, print_step_losses, write_fixture  # noqa: E402
+from mlp_reference import add_fixture_options, adamw_step_losses, mnist_batch  # noqa: E402
 
 
 class LeNet5(nn.Module):
@@ -230,9 +231,7 @@ def main():
     with torch.no_grad():
         eval_logits = model(inputs)
 
-    os.makedirs(args.out, exist_ok=True)
-    write_safetensors(os.path.join(args.out, "PARAMS.safetensors"), list(initial.items()), metadata)
-    command = "/usr/bin/python3 tools/reference/cnn_reference.py " + " ".join(sys.argv[1:])
+    command = command_line("cnn_reference.py")
     state_metadata = dict(metadata, batch=str(args.batch), steps=str(args.steps), lr=repr(args.lr),
                           seed=str(args.seed), inputs=source, command=command, torch=torch.__version__)
     state = [("inputs", inputs.numpy()), ("targets", targets.to(torch.int32).numpy()),
@@ -241,15 +240,8 @@ def main():
     state.append(("step_losses", np.array(step_losses, dtype=np.float32)))
     state += after
     state.append(("eval_logits", eval_logits.numpy()))
-    write_safetensors(os.path.join(args.out, "STATE.safetensors"), state, state_metadata)
-
-    # Self-check: what was written reads back as what was computed.
-    params, _ = read_safetensors(os.path.join(args.out, "PARAMS.safetensors"))
-    back, _ = read_safetensors(os.path.join(args.out, "STATE.safetensors"))
-    assert all(np.array_equal(params[name], value) for name, value in initial.items())
-    assert np.array_equal(back["logits"], logits.detach().numpy()) and back["loss"].shape == ()
-    for k, value in enumerate(step_losses):
-        print(f"step {k} loss {value:.6f}")
+    write_fixture(args.out, list(initial.items()), metadata, state, state_metadata)
+    print_step_losses(step_losses)
     n_params = sum(v.numel() for v in model.parameters())
     print(f"wrote {args.out}/PARAMS.safetensors and {args.out}/STATE.safetensors: {args.arch}, {n_params} parameters, "
           f"batch {args.batch}, loss {loss.item():.6f}", file=sys.stderr)

@@ -34,7 +34,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import mnist_batch, read_safetensors, write_safetensors  # noqa: E402
+from fixture import command_line, write_fixture  # noqa: E402
+from mlp_reference import mnist_batch  # noqa: E402
 
 
 class Block(nn.Module):
@@ -149,11 +150,9 @@ def main():
         step_loss.backward()
         optimizer.step()
 
-    os.makedirs(args.out, exist_ok=True)
     metadata = {"format": "pt", "arch": "ddpm", "steps": str(T), "beta_start": "0.0001", "beta_end": "0.02",
                 "height": "28", "width": "28"}
-    write_safetensors(os.path.join(args.out, "PARAMS.safetensors"), list(initial.items()), metadata)
-    command = "/usr/bin/python3 tools/reference/ddpm_reference.py " + " ".join(sys.argv[1:])
+    command = command_line("ddpm_reference.py")
     state_metadata = {"batch": str(args.batch), "steps": str(args.steps), "lr": repr(args.lr), "seed": str(args.seed),
                       "command": command, "torch": torch.__version__}
     state = [("x0", x0.numpy()), ("t", t.numpy()), ("noise", noise.numpy()),
@@ -161,10 +160,7 @@ def main():
              ("loss", loss.detach().numpy().reshape(())), ("z", z.numpy()), ("ddim", ddim.numpy())]
     state += grads
     state.append(("step_losses", np.array(step_losses, dtype=np.float32)))
-    write_safetensors(os.path.join(args.out, "STATE.safetensors"), state, state_metadata)
-
-    params, _ = read_safetensors(os.path.join(args.out, "PARAMS.safetensors"))
-    assert all(np.array_equal(params[name], value) for name, value in initial.items())
+    write_fixture(args.out, list(initial.items()), metadata, state, state_metadata)
     n_params = sum(v.numel() for v in model.parameters())
     print(f"wrote {args.out}/PARAMS.safetensors and STATE.safetensors: ddpm, {n_params} parameters, batch {args.batch}, "
           f"loss {loss.item():.6f}, step losses {' '.join(f'{v:.6f}' for v in step_losses)}", file=sys.stderr)

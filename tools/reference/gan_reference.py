@@ -39,7 +39,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from mlp_reference import mnist_batch, write_safetensors  # noqa: E402
+from fixture import write_fixture  # noqa: E402
+from mlp_reference import mnist_batch  # noqa: E402
 
 SLOPE = 0.2
 
@@ -156,10 +157,8 @@ def variant_fixture(args, variant, directory):
         g_losses.append(g_loss.item())
     state += [("d_losses", np.array(d_losses, dtype=np.float32)), ("g_losses", np.array(g_losses, dtype=np.float32))]
     state += numpy_state(model, "after.")
-    os.makedirs(directory, exist_ok=True)
     metadata = {"format": "pt", "arch": "gan", "variant": variant, "latent": str(args.latent), "width": str(args.width)}
-    write_safetensors(os.path.join(directory, "PARAMS.safetensors"), params, metadata)
-    write_safetensors(os.path.join(directory, "STATE.safetensors"), state, {"format": "pt"})
+    write_fixture(directory, params, metadata, state, {"format": "pt"})
     print(f"{variant}: L_D {d_losses[0]:.6f} -> {d_losses[-1]:.6f}, L_G {g_losses[0]:.6f} -> {g_losses[-1]:.6f} "
           f"over {args.steps} steps")
 

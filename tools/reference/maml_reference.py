@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from mlp_reference import write_safetensors  # noqa: E402
+from fixture import write_fixture  # noqa: E402
 
 NAMES = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"]
 
@@ -99,11 +99,9 @@ def fixture(args):
             p.grad = g
         optimizer.step()
     state.append(("maml.step_losses", np.array(losses, dtype=np.float32)))
-    os.makedirs(args.fixture, exist_ok=True)
     metadata = {"format": "pt", "hidden": str(args.hidden), "inner_steps": str(args.inner_steps),
                 "inner_lr": repr(args.inner_lr)}
-    write_safetensors(os.path.join(args.fixture, "PARAMS.safetensors"), initial, metadata)
-    write_safetensors(os.path.join(args.fixture, "STATE.safetensors"), state, {"format": "pt"})
+    write_fixture(args.fixture, initial, metadata, state, {"format": "pt"})
     print(f"MAML meta-loss {losses[0]:.6f} -> {losses[-1]:.6f} over {args.steps} Adam steps")
 
 

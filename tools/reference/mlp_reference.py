@@ -5,7 +5,7 @@ The model: the input flattened, Linear layers fc1 ... fcN with ReLU between them
 the last), sizes from --sizes (default 784-256-128-10), PyTorch's default Linear init after
 torch.manual_seed(--seed); the loss is the mean cross-entropy of the logits.
 
-Writes two safetensors files (written here with json + struct; the `safetensors` package is
+Writes two safetensors files (written by fixture.py with json + struct; the `safetensors` package is
 not needed), all tensors little-endian, row-major:
   <out>/PARAMS.safetensors  the state_dict: fc1.weight (256,784), fc1.bias (256), ... (F32)
   <out>/STATE.safetensors   inputs (B,1,28,28) F32 (B,in when the input size is not 784),
@@ -27,7 +27,6 @@ Run with Debian's python3-torch:
 """
 import argparse
 import gzip
-import json
 import os
 import struct
 import sys
@@ -36,6 +35,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from fixture import command_line, print_step_losses, write_fixture
+from fixture import read_safetensors, write_safetensors  # noqa: F401 (the other scripts once imported them from here)
 
 
 class MLP(nn.Module):
@@ -55,43 +57,6 @@ class MLP(nn.Module):
 
 
 # ---------------------------------------------------------------- safetensors
-
-DTYPES = {np.dtype("<f4"): "F32", np.dtype("<i4"): "I32", np.dtype("<i8"): "I64"}
-
-
-def write_safetensors(path, tensors, metadata):
-    """tensors: list of (name, numpy array float32, int32 or int64), written in that order."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, array in tensors:
-        # astype, not ascontiguousarray: that one turns a scalar (shape ()) into shape (1,).
-        array = np.asarray(array).astype(array.dtype.newbyteorder("<"), order="C")
-        raw = array.tobytes()
-        header[name] = {"dtype": DTYPES[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    temporary = path + ".tmp"
-    with open(temporary, "wb") as out:
-        out.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    os.replace(temporary, path)
-
-
-def read_safetensors(path):
-    """The tensors of a file as {name: numpy array}, and the metadata (a self-check)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    metadata = header.pop("__metadata__", {})
-    types = {"F32": "<f4", "I32": "<i4", "I64": "<i8"}
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry["data_offsets"]
-        raw = data[8 + n + begin : 8 + n + end]
-        tensors[name] = np.frombuffer(raw, dtype=types[entry["dtype"]]).reshape(entry["shape"])
-    return tensors, metadata
-
 
 # ---------------------------------------------------------------- MNIST
 
@@ -181,28 +146,17 @@ def main():
     # AdamW on the same batch, from the same initial parameters; the loss before each step.
     step_losses = adamw_step_losses(model, inputs, targets, args.steps, args.lr)
 
-    os.makedirs(args.out, exist_ok=True)
     size_text = "-".join(str(s) for s in sizes)
     metadata = {"format": "pt", "arch": "mlp", "sizes": size_text}
-    write_safetensors(os.path.join(args.out, "PARAMS.safetensors"),
-                      [(name, value.numpy()) for name, value in initial.items()], metadata)
-    command = "/usr/bin/python3 tools/reference/mlp_reference.py " + " ".join(sys.argv[1:])
+    command = command_line("mlp_reference.py")
     state_metadata = dict(metadata, batch=str(args.batch), steps=str(args.steps), lr=repr(args.lr),
                           seed=str(args.seed), inputs=source, command=command, torch=torch.__version__)
     state = [("inputs", inputs.numpy()), ("targets", targets.to(torch.int32).numpy()),
              ("logits", logits.detach().numpy()), ("loss", loss.detach().numpy().reshape(()))]
     state += [(name, value.numpy()) for name, value in grads]
     state.append(("step_losses", np.array(step_losses, dtype=np.float32)))
-    write_safetensors(os.path.join(args.out, "STATE.safetensors"), state, state_metadata)
-
-    # Self-check: what was written reads back as what was computed.
-    params, _ = read_safetensors(os.path.join(args.out, "PARAMS.safetensors"))
-    back, back_metadata = read_safetensors(os.path.join(args.out, "STATE.safetensors"))
-    assert all(np.array_equal(params[name], value.numpy()) for name, value in initial.items())
-    assert np.array_equal(back["logits"], logits.detach().numpy()) and back["loss"].shape == ()
-    assert back_metadata["lr"] == repr(args.lr)
-    for k, value in enumerate(step_losses):
-        print(f"step {k} loss {value:.6f}")
+    write_fixture(args.out, [(name, value.numpy()) for name, value in initial.items()], metadata, state, state_metadata)
+    print_step_losses(step_losses)
     print(f"wrote {args.out}/PARAMS.safetensors and {args.out}/STATE.safetensors: sizes {size_text}, batch "
           f"{args.batch}, loss {loss.item():.6f}", file=sys.stderr)
 

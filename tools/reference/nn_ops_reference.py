@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import write_safetensors  # noqa: E402
+from fixture import write_safetensors  # noqa: E402
 
 TARGETS = [1, -100, 3, 3, -100, 1]
 PADDING = [[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]]  # 1 hides the key (PyTorch's key_padding_mask)

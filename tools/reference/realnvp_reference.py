@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from mlp_reference import write_safetensors  # noqa: E402
+from fixture import write_fixture  # noqa: E402
 
 
 class Coupling(nn.Module):
@@ -109,10 +109,8 @@ def fixture(args):
         losses.append(step_loss.item())
         optimizer.step()
     state.append(("step_losses", np.array(losses, dtype=np.float32)))
-    os.makedirs(args.fixture, exist_ok=True)
     metadata = {"format": "pt", "arch": "realnvp", "n_layers": str(args.layers), "hidden": str(args.hidden), "data": ""}
-    write_safetensors(os.path.join(args.fixture, "PARAMS.safetensors"), params, metadata)
-    write_safetensors(os.path.join(args.fixture, "STATE.safetensors"), state, {"format": "pt"})
+    write_fixture(args.fixture, params, metadata, state, {"format": "pt"})
     print(f"loss {loss.item():.6f} nats per point, {args.steps} Adam steps to {losses[-1]:.6f}")
 
 

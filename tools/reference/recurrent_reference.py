@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import write_safetensors  # noqa: E402
+from fixture import write_safetensors  # noqa: E402
 
 PAD, BOS, EOS = 0, 1, 2
 

@@ -46,7 +46,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import read_safetensors, write_safetensors  # noqa: E402
+from fixture import command_line, print_step_losses, write_fixture  # noqa: E402
 
 
 def sinusoidal_positions(length, d_model):
@@ -157,12 +157,9 @@ def main():
         step_loss.backward()
         optimizer.step()
 
-    os.makedirs(args.out, exist_ok=True)
     metadata = {"format": "pt", "arch": "transformer", "norm_first": "1" if args.norm_first else "0",
                 "activation": "relu" if args.activation == "relu" else "gelu"}
-    write_safetensors(os.path.join(args.out, "PARAMS.safetensors"),
-                      [(name, value.numpy()) for name, value in initial.items()], metadata)
-    command = "/usr/bin/python3 tools/reference/transformer_reference.py " + " ".join(sys.argv[1:])
+    command = command_line("transformer_reference.py")
     state_metadata = dict(metadata, heads=str(args.heads), batch=str(args.batch), steps=str(args.steps),
                           lr=repr(args.lr), seed=str(args.seed), command=command, torch=torch.__version__)
     state = [("src", src.to(torch.int32).numpy()), ("tgt_in", tgt_in.to(torch.int32).numpy()),
@@ -170,14 +167,8 @@ def main():
              ("loss", loss.detach().numpy().reshape(()))]
     state += [(name, value.numpy()) for name, value in grads]
     state.append(("step_losses", np.array(step_losses, dtype=np.float32)))
-    write_safetensors(os.path.join(args.out, "STATE.safetensors"), state, state_metadata)
-
-    params, _ = read_safetensors(os.path.join(args.out, "PARAMS.safetensors"))
-    back, _ = read_safetensors(os.path.join(args.out, "STATE.safetensors"))
-    assert all(np.array_equal(params[name], value.numpy()) for name, value in initial.items())
-    assert np.array_equal(back["logits"], logits.detach().numpy()) and back["loss"].shape == ()
-    for k, value in enumerate(step_losses):
-        print(f"step {k} loss {value:.6f}")
+    write_fixture(args.out, [(name, value.numpy()) for name, value in initial.items()], metadata, state, state_metadata)
+    print_step_losses(step_losses)
     print(f"wrote {args.out}/PARAMS.safetensors and {args.out}/STATE.safetensors: {len(initial)} tensors, "
           f"loss {loss.item():.6f}", file=sys.stderr)
 

@@ -35,7 +35,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mlp_reference import mnist_batch, read_safetensors, write_safetensors  # noqa: E402
+from fixture import command_line, print_step_losses, write_fixture  # noqa: E402
+from mlp_reference import mnist_batch  # noqa: E402
 
 
 def block(in_channels, out_channels):
@@ -166,22 +167,16 @@ def main():
         step_loss.backward()
         optimizer.step()
 
-    os.makedirs(args.out, exist_ok=True)
     metadata = {"format": "pt", "arch": "unet", "width": str(args.width), "levels": str(args.levels)}
-    write_safetensors(os.path.join(args.out, "PARAMS.safetensors"), list(initial.items()), metadata)
-    command = "/usr/bin/python3 tools/reference/unet_reference.py " + " ".join(sys.argv[1:])
+    command = command_line("unet_reference.py")
     state_metadata = dict(metadata, batch=str(args.batch), steps=str(args.steps), lr=repr(args.lr), seed=str(args.seed),
                           command=command, torch=torch.__version__)
     state = [("inputs", inputs.numpy()), ("targets", targets.numpy()), ("logits", logits.detach().numpy()),
              ("loss", loss.detach().numpy().reshape(()))]
     state += grads
     state.append(("step_losses", np.array(step_losses, dtype=np.float32)))
-    write_safetensors(os.path.join(args.out, "STATE.safetensors"), state, state_metadata)
-
-    params, _ = read_safetensors(os.path.join(args.out, "PARAMS.safetensors"))
-    assert all(np.array_equal(params[name], value) for name, value in initial.items())
-    for k, value in enumerate(step_losses):
-        print(f"step {k} loss {value:.6f}")
+    write_fixture(args.out, list(initial.items()), metadata, state, state_metadata)
+    print_step_losses(step_losses)
     n_params = sum(v.numel() for v in model.parameters())
     print(f"wrote {args.out}/PARAMS.safetensors and STATE.safetensors: unet, {n_params} parameters, batch {args.batch}, "
           f"loss {loss.item():.6f}", file=sys.stderr)

@@ -37,7 +37,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from mlp_reference import mnist_batch, write_safetensors  # noqa: E402
+from fixture import write_fixture  # noqa: E402
+from mlp_reference import mnist_batch  # noqa: E402
 from run_record import write_pytorch_record  # noqa: E402
 
 
@@ -89,9 +90,7 @@ def fixture(args):
         losses.append((d + r).item())
         optimizer.step()
     state.append(("step_losses", np.array(losses, dtype=np.float32)))
-    os.makedirs(args.fixture, exist_ok=True)
-    write_safetensors(os.path.join(args.fixture, "PARAMS.safetensors"), params, {"format": "pt", "arch": "vae"})
-    write_safetensors(os.path.join(args.fixture, "STATE.safetensors"), state, {"format": "pt"})
+    write_fixture(args.fixture, params, {"format": "pt", "arch": "vae"}, state, {"format": "pt"})
     print(f"loss {loss.item():.6f} (distortion {distortion.item():.6f}, rate {rate.item():.6f}), "
           f"{args.steps} steps to {losses[-1]:.6f}")
 
