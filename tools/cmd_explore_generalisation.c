@@ -26,6 +26,7 @@ typedef struct SetupOptions {
     MnistMlpSetup setup;
     long seed;
     int threads;
+    double wall, cpu;  // the clocks when the experiment started (parse_setup), s
 } SetupOptions;
 
 static int setup_options(SetupOptions *s, Option *options) {
@@ -54,8 +55,20 @@ static int setup_finish(SetupOptions *s, const char *command) {
 }
 
 static SetupOptions default_setup_options(void) {
-    SetupOptions s = {mnist_mlp_default_setup(), 1, 1};
+    SetupOptions s = {mnist_mlp_default_setup(), 1, 1, 0.0, 0.0};
     return s;
+}
+
+// Parses a topic's options (the setup's and its own), then setup_finish, then starts the clocks.
+// Returns -1 to go on, else the exit status (explore_parse_options).
+static int parse_setup(int argc, char **argv, const char *usage, SetupOptions *s, const Option *options, int n_options) {
+    char command[64];
+    snprintf(command, sizeof command, "explore %s", argv[0]);
+    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    if (status >= 0) return status;
+    if ((status = setup_finish(s, command))) return status;
+    s->wall = clock_seconds(), s->cpu = clock_cpu_seconds();
+    return -1;
 }
 
 // "MLP 784-256-128-10", or "MLP 784-32-10" with one hidden layer.
@@ -73,19 +86,24 @@ static void describe_setup(const MnistMlpSetup *s) {
            s->n_train, s->n_test, s->epochs, s->batch_size, (double)s->lr, (unsigned long long)s->seed);
 }
 
-static void report_time(const char *topic, double wall, double cpu, const char *out) {
-    fprintf(stderr, "explore %s: wrote %s (%.1f s wall, %.1f s CPU)\n", topic, out, clock_seconds() - wall,
-            clock_cpu_seconds() - cpu);
+static void report_time(const char *topic, const SetupOptions *s, const char *out) {
+    fprintf(stderr, "explore %s: wrote %s (%.1f s wall, %.1f s CPU)\n", topic, out, clock_seconds() - s->wall,
+            clock_cpu_seconds() - s->cpu);
+}
+
+// The time on stderr, the network and its data on stdout: the start of a topic's report.
+static void report_setup(const char *topic, const SetupOptions *s, const char *out) {
+    report_time(topic, s, out);
+    describe_setup(&s->setup);
 }
 
 // Leaves the record of a topic run on the MNIST MLP (explore_record): record holds the headline;
 // the network, the data and the figure come from here.
-static void record_setup_topic(int argc, char **argv, const MnistMlpSetup *s, RunRecord *record, const char *out,
-                               double started) {
+static void record_setup_topic(int argc, char **argv, const SetupOptions *s, RunRecord *record, const char *out) {
     char network[64], dataset[96];
-    snprintf(dataset, sizeof dataset, "MNIST, the first %d training and %d test images", s->n_train, s->n_test);
-    record->model = setup_network(s, network, sizeof network), record->dataset = dataset, record->figures[0] = out;
-    explore_record(argc, argv, record, started);
+    snprintf(dataset, sizeof dataset, "MNIST, the first %d training and %d test images", s->setup.n_train, s->setup.n_test);
+    record->model = setup_network(&s->setup, network, sizeof network), record->dataset = dataset, record->figures[0] = out;
+    explore_record(argc, argv, record, s->wall);
 }
 
 // "1e-5,1e-4" into values; returns the count, or -1 (a word that is not a number, too many).
@@ -140,8 +158,7 @@ static int write_l1_l2_svg(const L1L2Result *r, const char *path, Error *error) 
 
 // The record's headline: the exact zeros of the comparable L1 run against L2's best; without
 // one, L2's best accuracy against L1's.
-static void record_l1_l2(int argc, char **argv, const MnistMlpSetup *s, const L1L2Result *r, const char *out,
-                         double started) {
+static void record_l1_l2(int argc, char **argv, const SetupOptions *s, const L1L2Result *r, const char *out) {
     const PenaltyRun *b2 = &r->l2[r->comparable_l2];
     char metric[96];
     RunRecord record = {.paper = "Tibshirani", .year = 1996, .metric = metric, .higher_is_better = 1};
@@ -156,7 +173,7 @@ static void record_l1_l2(int argc, char **argv, const MnistMlpSetup *s, const L1
         snprintf(metric, sizeof metric, "test accuracy (%%), L2 at its best (lambda %g)", b2->coefficient);
         record.value = 100 * b2->test_accuracy, record.against = "L1 at its best", record.against_value = 100 * l1_best;
     }
-    record_setup_topic(argc, argv, s, &record, out, started);
+    record_setup_topic(argc, argv, s, &record, out);
 }
 
 int explore_run_l1_l2(int argc, char **argv) {
@@ -169,13 +186,11 @@ int explore_run_l1_l2(int argc, char **argv) {
     options[n_options++] = (Option){"--tolerance", OPTION_DOUBLE, &tolerance, "accuracy within which L1 and L2 compare"};
     options[n_options++] = (Option){"--out", OPTION_STRING, &out, "SVG file: accuracy, zeros, histograms"};
     const char *usage = "groundup explore l1-l2 [--coefficients L,...] [--tolerance T] [setup options] [--out FILE.svg]";
-    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    int status = parse_setup(argc, argv, usage, &s, options, n_options);
     if (status >= 0) return status;
-    if ((status = setup_finish(&s, command))) return status;
     double coefficients[L1L2_MAX_COEFFICIENTS];
     int n = parse_list(list, coefficients, L1L2_MAX_COEFFICIENTS);
     if (n < 1) return fail(command, "--coefficients must be up to 16 numbers separated by commas");
-    double wall = clock_seconds(), cpu = clock_cpu_seconds();
     L1L2Result *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail(command, "out of memory");
@@ -183,8 +198,7 @@ int explore_run_l1_l2(int argc, char **argv) {
         free(r);
         return fail(command, error.message);
     }
-    report_time("l1-l2", wall, cpu, out);
-    describe_setup(&s.setup);
+    report_setup(argv[0], &s, out);
     printf("L1 by a soft-threshold (proximal) step after each SGD step, so its zeros are exact; L2 as weight decay.\n"
            "Penalties on the %ld weights of the matrices, not the biases. Accuracy and zeros in %%.\n\n",
            r->n_weights);
@@ -208,7 +222,7 @@ int explore_run_l1_l2(int argc, char **argv) {
         printf("\nNo L1 coefficient comes within %.1f points of L2's best (%.2f%%).\n", 100 * tolerance,
                100 * b2->test_accuracy);
     }
-    record_l1_l2(argc, argv, &s.setup, r, out, wall);
+    record_l1_l2(argc, argv, &s, r, out);
     free(r);
     return 0;
 }
@@ -259,10 +273,8 @@ int explore_run_early_stopping(int argc, char **argv) {
                                     "probability a training or validation label is redrawn at random"};
     options[n_options++] = (Option){"--out", OPTION_STRING, &out, "SVG file: loss and accuracy curves"};
     const char *usage = "groundup explore early-stopping [--patience P] [--validation N] [--label-noise Q] [setup options] [--out FILE.svg]";
-    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    int status = parse_setup(argc, argv, usage, &s, options, n_options);
     if (status >= 0) return status;
-    if ((status = setup_finish(&s, command))) return status;
-    double wall = clock_seconds(), cpu = clock_cpu_seconds();
     EarlyStoppingResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail(command, "out of memory");
@@ -270,8 +282,7 @@ int explore_run_early_stopping(int argc, char **argv) {
         free(r);
         return fail(command, error.message);
     }
-    report_time("early-stopping", wall, cpu, out);
-    describe_setup(&s.setup);
+    report_setup(argv[0], &s, out);
     const StoppingRule *by_loss = &r->rules[0], *by_accuracy = &r->rules[1];
     printf("Label noise %g: %d of the %d training and validation labels redrawn at random (test labels clean).\n",
            label_noise, r->labels_changed, s.setup.n_train + n_validation);
@@ -294,7 +305,7 @@ int explore_run_early_stopping(int argc, char **argv) {
     snprintf(against, sizeof against, "last epoch (%d)", r->epochs);
     RunRecord record = {.paper = "Prechelt", .year = 1998, .metric = metric, .value = 100 * by_loss->kept_test_accuracy,
                         .higher_is_better = 1, .against = against, .against_value = 100 * r->last_test_accuracy};
-    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
+    record_setup_topic(argc, argv, &s, &record, out);
     free(r);
     return 0;
 }
@@ -325,10 +336,8 @@ int explore_run_dropout_ensemble(int argc, char **argv) {
     options[n_options++] = (Option){"--k", OPTION_INT, &max_k, "most masks averaged (1 to 1000)"};
     options[n_options++] = (Option){"--out", OPTION_STRING, &out, "SVG file: accuracy against k"};
     const char *usage = "groundup explore dropout-ensemble [--p P] [--k K] [setup options] [--out FILE.svg]";
-    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    int status = parse_setup(argc, argv, usage, &s, options, n_options);
     if (status >= 0) return status;
-    if ((status = setup_finish(&s, command))) return status;
-    double wall = clock_seconds(), cpu = clock_cpu_seconds();
     DropoutEnsembleResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail(command, "out of memory");
@@ -336,8 +345,7 @@ int explore_run_dropout_ensemble(int argc, char **argv) {
         free(r);
         return fail(command, error.message);
     }
-    report_time("dropout-ensemble", wall, cpu, out);
-    describe_setup(&s.setup);
+    report_setup(argv[0], &s, out);
     printf("Dropout p = %g after each hidden ReLU (inverted: weight scaling is the unmasked network). Test accuracy "
            "in %%: weight scaling %.2f, one mask %.2f on average.\n\n",
            (double)p, 100 * r->weight_scaling_accuracy, 100 * r->single_mask_accuracy);
@@ -350,7 +358,7 @@ int explore_run_dropout_ensemble(int argc, char **argv) {
     snprintf(metric, sizeof metric, "test accuracy (%%), Monte-Carlo average of %d dropout masks", r->max_k);
     RunRecord record = {.paper = "Srivastava et al.", .year = 2014, .metric = metric, .value = 100 * r->mc_accuracy[r->max_k - 1],
                         .higher_is_better = 1, .against = "weight scaling", .against_value = 100 * r->weight_scaling_accuracy};
-    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
+    record_setup_topic(argc, argv, &s, &record, out);
     free(r);
     return 0;
 }
@@ -382,10 +390,8 @@ int explore_run_lottery_ticket(int argc, char **argv) {
     options[n_options++] = (Option){"--rate", OPTION_DOUBLE, &rate, "fraction of remaining weights pruned per round"};
     options[n_options++] = (Option){"--out", OPTION_STRING, &out, "SVG file: accuracy against sparsity"};
     const char *usage = "groundup explore lottery-ticket [--rounds R] [--rate P] [setup options] [--out FILE.svg]";
-    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    int status = parse_setup(argc, argv, usage, &s, options, n_options);
     if (status >= 0) return status;
-    if ((status = setup_finish(&s, command))) return status;
-    double wall = clock_seconds(), cpu = clock_cpu_seconds();
     LotteryResult *r = malloc(sizeof *r);
     Error error;
     if (!r) return fail(command, "out of memory");
@@ -393,8 +399,7 @@ int explore_run_lottery_ticket(int argc, char **argv) {
         free(r);
         return fail(command, error.message);
     }
-    report_time("lottery-ticket", wall, cpu, out);
-    describe_setup(&s.setup);
+    report_setup(argv[0], &s, out);
     printf("Each round prunes %g of each hidden layer's remaining weights (%g of the output layer's) by magnitude "
            "after training,\nthen rewinds the rest to their initial values; the control re-initialises the same "
            "mask at random. %ld weights; accuracy in %%.\n\n",
@@ -409,7 +414,7 @@ int explore_run_lottery_ticket(int argc, char **argv) {
     RunRecord record = {.paper = "Frankle & Carbin", .year = 2018, .metric = metric, .value = 100 * sparsest->ticket_accuracy,
                         .higher_is_better = 1, .against = "random re-initialisation",
                         .against_value = 100 * sparsest->random_accuracy};
-    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
+    record_setup_topic(argc, argv, &s, &record, out);
     free(r);
     return 0;
 }
@@ -447,17 +452,14 @@ int explore_run_augmentation(int argc, char **argv) {
     options[n_options++] = (Option){"--out", OPTION_STRING, &out, "PNG file: digits and their transforms"};
     const char *usage = "groundup explore augmentation [--shift N] [--degrees D] [--alpha A] [--sigma S] [--examples N] "
                         "[setup options] [--out FILE.png]";
-    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    int status = parse_setup(argc, argv, usage, &s, options, n_options);
     if (status >= 0) return status;
-    if ((status = setup_finish(&s, command))) return status;
-    double wall = clock_seconds(), cpu = clock_cpu_seconds();
     AugmentationResult r;
     Error error;
     if (write_augmentation_png(&s.setup, &config, examples, out, &error) ||
         explore_augmentation(&s.setup, &config, AUGMENT_ALL_KINDS, &r, &error))
         return fail(command, error.message);
-    report_time("augmentation", wall, cpu, out);
-    describe_setup(&s.setup);
+    report_setup(argv[0], &s, out);
     printf("Every epoch each training image is replaced by a fresh random transform of its original: shifts up to "
            "±%d px,\nrotations up to ±%g degrees, elastic distortion with alpha %g and sigma %g px (Simard et al. 2003). "
            "Accuracy in %%;\ntrain accuracy is on the original images.\n\n",
@@ -469,7 +471,7 @@ int explore_run_augmentation(int argc, char **argv) {
     RunRecord record = {.paper = "Simard, Steinkraus & Platt", .year = 2003, .metric = "test accuracy (%), all three augmentations",
                         .value = 100 * r.test_accuracy[AUGMENT_ALL], .higher_is_better = 1, .against = "none",
                         .against_value = 100 * r.test_accuracy[AUGMENT_NONE]};
-    record_setup_topic(argc, argv, &s.setup, &record, out, wall);
+    record_setup_topic(argc, argv, &s, &record, out);
     return 0;
 }
 
@@ -601,15 +603,13 @@ int explore_run_loss_landscape(int argc, char **argv) {
     options[n_options++] = (Option){"--out", OPTION_STRING, &out, "SVG file: the loss along the line"};
     const char *usage = "groundup explore loss-landscape [--models M,...] [--grid G] [--span S] [--eval N] "
                         "[--resnet-width W] [--resnet-blocks B] [setup options] [--surfaces PREFIX] [--out FILE.svg]";
-    int status = explore_parse_options(argc, argv, usage, options, n_options);
+    int status = parse_setup(argc, argv, usage, &s, options, n_options);
     if (status >= 0) return status;
-    if ((status = setup_finish(&s, command))) return status;
     setup.train = s.setup;
     int chosen[LANDSCAPE_MODELS];
     if (parse_models(models, chosen) < 1) return fail(command, "--models must name mlp, resnet or resnet-no-skip");
     Error error;
     if (landscape_check_setup(&setup, &error)) return fail(command, error.message);
-    double wall = clock_seconds(), cpu = clock_cpu_seconds();
     Landscape *l = calloc(LANDSCAPE_MODELS, sizeof *l);
     if (!l) return fail(command, "out of memory");
     for (int m = 0; m < LANDSCAPE_MODELS; m++) {
@@ -628,7 +628,7 @@ int explore_run_loss_landscape(int argc, char **argv) {
         free(l);
         return fail(command, error.message);
     }
-    report_time("loss-landscape", wall, cpu, out);
+    report_time(argv[0], &s, out);
     printf("MLP 784-%d-%d-10 (ReLU; 0: one hidden layer) on the first %d MNIST training images, plain SGD, %d epochs of "
            "batch %d at lr %g, seed %ld.\n",
            s.setup.hidden[0], s.setup.hidden[1], s.setup.n_train, s.setup.epochs, s.setup.batch_size, (double)s.setup.lr,
@@ -637,7 +637,7 @@ int explore_run_loss_landscape(int argc, char **argv) {
            "without skips every block is relu(F(x)).\n",
            setup.resnet_blocks, setup.resnet_width, 2 * setup.resnet_width, setup.resnet_epochs);
     print_landscapes(&setup, l, chosen);
-    record_landscape(argc, argv, &s.setup, l, chosen, out, wall);
+    record_landscape(argc, argv, &s.setup, l, chosen, out, s.wall);
     free(l);
     return 0;
 }
