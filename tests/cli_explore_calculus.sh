@@ -37,7 +37,7 @@ explore_bad "unknown option" "--bogus" jacobian-hessian --bogus
 explore_bad "unwritable SVG" "nonexistent" chain-rule --out /nonexistent-groundup-directory/x.svg
 
 # checks of derivatives train nothing: no run record
-! compgen -G "$GROUNDUP_RUNS/*.json" >/dev/null || fail "a calculus topic left a run record"
+! compgen -G "$tmp/runs/*.json" >/dev/null || fail "a calculus topic left a run record"
 
 [ "$failures" -eq 0 ] && echo "cli_explore_calculus: all checks passed" >&2
 exit $((failures > 0))

@@ -1,13 +1,14 @@
 # Sourced by the tests/cli_explore_*.sh scripts (after cli_common.bash), with $groundup and $tmp
-# set: running a topic and checking what it printed and drew, and a topic's bad input.
+# set: running a topic and checking what it printed, drew and recorded, and a topic's bad input.
 
 # explore_topic TOPIC HEADER SERIES [OPTIONS...]: exit 0, the table header on stdout, a complete
 # SVG with at least SERIES distinct series, the 'wrote' line on stderr, no temporary file left,
-# no non-finite number in the table. The output is left in $tmp/TOPIC.out.
+# no non-finite number in the table. The output is left in $tmp/TOPIC.out and TOPIC.err, the run
+# record of a topic that trains something in $tmp/runs (GROUNDUP_RUNS; see expect_record).
 explore_topic() {
     local topic=$1 header=$2 series=$3
     shift 3
-    "$groundup" explore "$topic" --out "$tmp/$topic.svg" "$@" >"$tmp/$topic.out" 2>"$tmp/$topic.err" ||
+    GROUNDUP_RUNS="$tmp/runs" "$groundup" explore "$topic" --out "$tmp/$topic.svg" "$@" >"$tmp/$topic.out" 2>"$tmp/$topic.err" ||
         fail "$topic: exit status $?"
     grep -qF -- "$header" "$tmp/$topic.out" || fail "$topic: no table header '$header'"
     grep -q '</svg>' "$tmp/$topic.svg" 2>/dev/null || fail "$topic: SVG missing or incomplete"
@@ -28,20 +29,17 @@ explore_bad() {
     [ ! -s "$tmp/bad_out" ] || fail "$description: output on stdout"
 }
 
-# The topics that train something leave a run record for `groundup report` (an experiment's:
-# tools/run_record.h); here in this script's own directory.
-export GROUNDUP_RUNS=$tmp/runs
-
-# record_field TOPIC FIELD: the number FIELD ("value", "against_value") of the topic's record.
+# record_field TOPIC FIELD: the number FIELD ("value", "against_value") of the topic's run record.
 record_field() {
-    sed -n "s/^[[:space:]]*\"$2\":[[:space:]]*\\([-0-9.e+]*\\),*\$/\\1/p" "$GROUNDUP_RUNS/explore-$1.json" 2>/dev/null
+    sed -n "s/^[[:space:]]*\"$2\":[[:space:]]*\\([-0-9.e+]*\\),*\$/\\1/p" "$tmp/runs/explore-$1.json" 2>/dev/null
 }
 
-# expect_record TOPIC FORMAT PRINTED [AGAINST]: the topic left $GROUNDUP_RUNS/explore-TOPIC.json,
-# an experiment's record whose value, printed with FORMAT, is PRINTED (what the topic printed),
-# and whose against_value, when AGAINST is given, is AGAINST.
+# expect_record TOPIC FORMAT PRINTED [AGAINST]: the topic (run by explore_topic) left its run
+# record $tmp/runs/explore-TOPIC.json (tools/run_record.h), an experiment's, whose value printed
+# with FORMAT is PRINTED (what the topic printed), and whose against_value, when AGAINST is
+# given, is AGAINST.
 expect_record() {
-    local topic=$1 format=$2 printed=$3 against=${4:-} file="$GROUNDUP_RUNS/explore-$1.json" value
+    local topic=$1 format=$2 printed=$3 against=${4:-} file="$tmp/runs/explore-$1.json" value
     [ -s "$file" ] || { fail "$topic: no run record $file"; return; }
     grep -q '"kind":[[:space:]]*"experiment"' "$file" || fail "$topic: the record is not an experiment's"
     grep -q "\"command\":[[:space:]]*\"groundup explore $topic " "$file" || fail "$topic: the record's command"

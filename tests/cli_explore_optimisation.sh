@@ -20,7 +20,7 @@ explore_topic clipping '| clipping | steps |' 3 --train 300 --depth 6 --width 16
 grep -q '^| none | [0-9]* | [0-9]* |' "$tmp/clipping.out" || fail "clipping: the unclipped run did not overflow"
 # the record's headline: the training accuracy when clipping by norm (the unclipped run's is not a number)
 expect_record clipping %.2f%% "$(awk -F' [|] ' '$1 == "| norm" {sub(/ [|]$/, "", $7); print $7}' "$tmp/clipping.out")"
-grep -q '"against"' "$GROUNDUP_RUNS/explore-clipping.json" && fail "clipping: a record against a run that overflowed"
+grep -q '"against"' "$tmp/runs/explore-clipping.json" && fail "clipping: a record against a run that overflowed"
 expect_record schedules %.2f%% "$(awk -F' [|] ' '{print $4}' "$tmp/schedules.out" | grep -E '^[0-9.]+%$' | sort -n | tail -1)"
 
 explore_bad "an unknown optimizer" "--optimizer: unknown optimizer 'lion'" lr-range --optimizer lion --out "$tmp/x.svg"

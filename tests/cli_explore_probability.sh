@@ -14,16 +14,17 @@ source "$(dirname "$0")/cli_explore_common.bash"
 lines() { grep -o 'class="series"' "$1" | wc -l; }
 
 # run NAME FILE ARGS...: the topic succeeds, prints a table with finite numbers, writes FILE
+# (stdout and stderr in $tmp/NAME.out and .err, a run record in $tmp/runs: expect_record)
 run() {
     local name=$1 file=$2
     shift 2
-    if "$groundup" explore "$name" "$@" > "$tmp/$name.out" 2> "$tmp/err"; then
+    if GROUNDUP_RUNS="$tmp/runs" "$groundup" explore "$name" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"; then
         grep -q '^|---' "$tmp/$name.out" || fail "$name: no table"
         finite_outputs "$tmp/$name.out"
         [ -s "$file" ] || fail "$name: $file not written"
-        grep -q "wrote" "$tmp/err" || fail "$name: no 'wrote' line on stderr"
+        grep -q "wrote" "$tmp/$name.err" || fail "$name: no 'wrote' line on stderr"
     else
-        fail "$name failed: $(cat "$tmp/err")"
+        fail "$name failed: $(cat "$tmp/$name.err")"
     fi
 }
 
@@ -50,6 +51,9 @@ run pca "$tmp/p.png" --images 100 --pool 4 --out "$tmp/p.png" --svg "$tmp/p.svg"
 head -c 8 "$tmp/p.png" | od -An -c | grep -q 'P   N   G' || fail "pca: not a PNG"
 run naive-bayes "$tmp/n.svg" --train 200 --test 100 --out "$tmp/n.svg"
 [ "$(lines "$tmp/n.svg")" -eq 3 ] || fail "naive-bayes: not 3 classifiers"
+# the record's headline: Bernoulli naive Bayes at the largest size (the last column), against LDA
+largest() { awk -F' *[|] *' -v name="$1" '$2 == name {print $(NF - 1); exit}' "$tmp/naive-bayes.out"; }
+expect_record naive-bayes %.4f "$(largest 'bernoulli naive Bayes')" "$(largest 'LDA (shared covariance)')"
 run entropy "$tmp/e.svg" --out "$tmp/e.svg"
 [ "$(grep -c '^| [0-4] | ' "$tmp/entropy.out")" -eq 5 ] || fail "entropy: not 5 orders"
 run mutual-information "$tmp/i.svg" --max-lag 50 --out "$tmp/i.svg"
@@ -57,6 +61,10 @@ run divergences "$tmp/d.svg" --out "$tmp/d.svg"
 grep -q '| all bytes | .* infinite |' "$tmp/divergences.out" || fail "divergences: KL(moby || names) should be infinite"
 run information-plane "$tmp/ip.svg" --epochs 20 --out "$tmp/ip.svg"
 [ "$(lines "$tmp/ip.svg")" -eq 7 ] || fail "information-plane: not 5 layers + 2 accuracies"
+# the record's headline: the last snapshot's held-out accuracy, against its train accuracy
+last_snapshot=$(grep -E '^\| [0-9]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|' "$tmp/information-plane.out" | tail -1)
+expect_record information-plane %.4f "$(awk -F' [|] ' '{print $4}' <<< "$last_snapshot")" \
+    "$(awk -F' [|] ' '{print $3}' <<< "$last_snapshot")"
 
 explore_bad "unknown topic" "unknown topic 'nope'" nope
 explore_bad "zero samples" "--samples must be at least 1" sampling --samples 0 --out "$tmp/x.svg"
