@@ -5,19 +5,7 @@
 #include <stdio.h>
 
 #include "foundations/file.h"
-
-// text with &, <, >, " escaped.
-static void write_escaped(FILE *f, const char *text) {
-    for (; text && *text; text++) {
-        switch (*text) {
-            case '&': fputs("&amp;", f); break;
-            case '<': fputs("&lt;", f); break;
-            case '>': fputs("&gt;", f); break;
-            case '"': fputs("&quot;", f); break;
-            default: fputc(*text, f);
-        }
-    }
-}
+#include "foundations/plot.h"
 
 static int check_values(const float *values, long n, float *largest, Error *error) {
     *largest = 0.0f;
@@ -34,13 +22,13 @@ static void write_labels(FILE *f, const char *const *row_labels, const char *con
     for (int i = 0; row_labels && i < rows; i++) {
         fprintf(f, "<text class=\"row-label\" x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"13\">", left - 6,
                 top + i * cell + cell / 2 + 4);
-        write_escaped(f, row_labels[i]);
+        plot_write_escaped(f, row_labels[i]);
         fputs("</text>\n", f);
     }
     for (int j = 0; column_labels && j < columns; j++) {
         fprintf(f, "<text class=\"column-label\" x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\">",
                 left + j * cell + cell / 2, top - 6);
-        write_escaped(f, column_labels[j]);
+        plot_write_escaped(f, column_labels[j]);
         fputs("</text>\n", f);
     }
 }
@@ -59,11 +47,11 @@ int heatmap_write_svg(const char *path, const char *title, const float *values, 
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\">\n",
             width, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"10\" y=\"22\" font-size=\"15\">");
-    write_escaped(f, title);
+    plot_write_escaped(f, title);
     fprintf(f, "</text>\n<text x=\"%d\" y=\"42\" text-anchor=\"middle\" font-size=\"12\" fill=\"#555\">", LEFT + columns * CELL / 2);
-    write_escaped(f, column_axis);
+    plot_write_escaped(f, column_axis);
     fprintf(f, "</text>\n<text x=\"10\" y=\"%d\" font-size=\"12\" fill=\"#555\">", TOP + rows * CELL + 24);
-    write_escaped(f, row_axis);
+    plot_write_escaped(f, row_axis);
     fputs("</text>\n", f);
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < columns; j++) {

@@ -20,18 +20,6 @@ static int inside(const PlanePicture *p, float x, float y) {
     return isfinite(x) && isfinite(y) && x >= p->x_min && x <= p->x_max && y >= p->y_min && y <= p->y_max;
 }
 
-static void write_escaped(FILE *f, const char *text) {
-    for (; text && *text; text++) {
-        switch (*text) {
-            case '&': fputs("&amp;", f); break;
-            case '<': fputs("&lt;", f); break;
-            case '>': fputs("&gt;", f); break;
-            case '"': fputs("&quot;", f); break;
-            default: fputc(*text, f);
-        }
-    }
-}
-
 static int check(const PlanePicture *p, Error *error) {
     if (!(p->x_min < p->x_max) || !(p->y_min < p->y_max))
         return error_set(error, "plane plot: empty window [%g, %g] x [%g, %g]", (double)p->x_min, (double)p->x_max,
@@ -69,7 +57,7 @@ static void write_axes(FILE *f, const PlanePicture *p) {
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333\"/>\n", LEFT, TOP, SIDE, SIDE);
     fprintf(f, "<text class=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">",
             LEFT + SIDE / 2);
-    write_escaped(f, p->title);
+    plot_write_escaped(f, p->title);
     fputs("</text>\n", f);
 }
 
@@ -144,7 +132,7 @@ static void write_points(FILE *f, const PlanePicture *p) {
         if (p->point_labels) {
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"8\" fill=\"#fff\">", px(p, x),
                     py(p, y) + 3);
-            write_escaped(f, p->point_labels[i]);
+            plot_write_escaped(f, p->point_labels[i]);
             fputs("</text>\n", f);
         }
     }
@@ -155,13 +143,13 @@ static void write_legend(FILE *f, const PlanePicture *p) {
     for (int g = 0; p->group_names && g < p->n_groups; g++, y += 20) {
         fprintf(f, "<circle cx=\"%d\" cy=\"%d\" r=\"5\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"12\">", x + 5, y,
                 colours[g % N_COLOURS], x + 16, y + 4);
-        write_escaped(f, p->group_names[g]);
+        plot_write_escaped(f, p->group_names[g]);
         fputs("</text>\n", f);
     }
     for (int i = 0; p->path_names && i < p->n_paths; i++, y += 20) {
         fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/><text x=\"%d\" y=\"%d\" font-size=\"12\">",
                 x, y, x + 12, y, colours[i % N_COLOURS], i % 2 ? " stroke-dasharray=\"4,3\"" : "", x + 16, y + 4);
-        write_escaped(f, p->path_names[i]);
+        plot_write_escaped(f, p->path_names[i]);
         fputs("</text>\n", f);
     }
 }

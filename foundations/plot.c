@@ -72,7 +72,7 @@ static int log_ticks(double low, double high, double *ticks, int max_ticks) {
 // ---------------------------------------------------------------------------------------
 // Writing
 
-static void write_escaped(FILE *out, const char *text) {
+void plot_write_escaped(FILE *out, const char *text) {
     for (const char *c = text ? text : ""; *c; c++) {
         switch (*c) {
         case '&': fputs("&amp;", out); break;
@@ -138,7 +138,7 @@ static void write_frame(FILE *out, const PlotChart *chart, const Axes *axes, con
                         const double *y_ticks, int n_y_ticks) {
     fprintf(out, "<text class=\"title\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">",
             (axes->left + axes->right) / 2);
-    write_escaped(out, chart->title);
+    plot_write_escaped(out, chart->title);
     fputs("</text>\n", out);
     for (int i = 0; i < n_x_ticks; i++) {
         double px = x_pixel(axes, x_ticks[i]);
@@ -158,11 +158,11 @@ static void write_frame(FILE *out, const PlotChart *chart, const Axes *axes, con
             axes->top, axes->right - axes->left, axes->bottom - axes->top);
     fprintf(out, "<text class=\"x-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">",
             (axes->left + axes->right) / 2, axes->bottom + 38);
-    write_escaped(out, chart->x_label);
+    plot_write_escaped(out, chart->x_label);
     fputs("</text>\n", out);
     fprintf(out, "<text class=\"y-label\" transform=\"translate(16,%.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">",
             (axes->top + axes->bottom) / 2);
-    write_escaped(out, chart->y_label);
+    plot_write_escaped(out, chart->y_label);
     fputs("</text>\n", out);
 }
 
@@ -208,7 +208,7 @@ static void write_legend(FILE *out, const PlotChart *chart, const Axes *axes) {
             fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>\n", lx, ly,
                     lx + 20, ly, palette[s % n_colors]);
         fprintf(out, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\" font-size=\"12\">", lx + 26, ly);
-        write_escaped(out, chart->series[s].name);
+        plot_write_escaped(out, chart->series[s].name);
         fputs("</text>\n", out);
     }
 }

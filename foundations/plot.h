@@ -23,6 +23,8 @@
 #ifndef FOUNDATIONS_PLOT_H
 #define FOUNDATIONS_PLOT_H
 
+#include <stdio.h>
+
 #include "foundations/error.h"
 
 typedef struct PlotSeries {
@@ -51,6 +53,10 @@ int plot_write_svg(const char *path, const PlotChart *charts, int n_charts, int 
 // Round tick values covering [low, high]: about target_count of them, spaced 1, 2 or 5 × 10^k,
 // the first <= low and the last >= high. Writes up to max_ticks into ticks and returns how
 // many (low < high required; returns 0 otherwise).
+// text (NULL: nothing) onto out as SVG/XML character data or an attribute value: &, <, > and "
+// as entities. Also the heat maps' and plane pictures' (foundations/heatmap.h, plane_plot.h).
+void plot_write_escaped(FILE *out, const char *text);
+
 int plot_nice_ticks(double low, double high, int target_count, double *ticks, int max_ticks);
 
 #endif
