@@ -194,20 +194,25 @@ static void report_rows_values_and_skips(void) {
 
 // groundup explore's records: kind and against come back; the report puts them in a table of
 // their own after the models', never among the models' rows; only experiments: no models' table.
+static int write_in(const char *directory, const RunRecord *record, Error *error) {
+    setenv("GROUNDUP_RUNS", directory, 1);
+    int status = run_record_write(record, error);
+    unsetenv("GROUNDUP_RUNS");
+    return status;
+}
+
 static void experiments_apart_from_models(void) {
     REQUIRE(check_directory()[0], "no temporary directory");
     char directory[128];
     snprintf(directory, sizeof directory, "%s/experiments", check_directory());
-    setenv("GROUNDUP_RUNS", directory, 1);
-    Error error = {{0}};
     RunRecord ticket = {.name = "explore-lottery-ticket", .model = "MLP 784-32-10", .paper = "Frankle & Carbin",
                         .year = 2018, .train_seconds = 12.5, .metric = "test accuracy (%) at 25.00% of the weights",
                         .value = 91.25, .higher_is_better = 1, .kind = RUN_RECORD_EXPERIMENT,
                         .against = "random re-initialisation", .against_value = 88.5};
     RunRecord lonely = {.name = "explore-x", .metric = "m", .value = 1.0, .kind = RUN_RECORD_EXPERIMENT,
                         .against = "not a number", .against_value = NAN};
-    REQUIRE(run_record_write(&ticket, &error) == 0 && run_record_write(&lonely, &error) == 0, "write: %s", error.message);
-    unsetenv("GROUNDUP_RUNS");
+    Error error = {{0}};
+    REQUIRE(write_in(directory, &ticket, &error) == 0 && write_in(directory, &lonely, &error) == 0, "write: %s", error.message);
     RunReport report;
     REQUIRE(run_report_collect(&report, directory, &error) == 0, "collect: %s", error.message);
     REQUIRE(report.n_runs == 2, "%d runs", report.n_runs);
@@ -225,9 +230,7 @@ static void experiments_apart_from_models(void) {
     free(text);
     run_report_free(&report);
     RunRecord vae = {.name = "vae", .metric = "test ELBO (nats)", .value = -118.0, .higher_is_better = 1};
-    setenv("GROUNDUP_RUNS", directory, 1);
-    REQUIRE(run_record_write(&vae, &error) == 0, "write: %s", error.message);
-    unsetenv("GROUNDUP_RUNS");
+    REQUIRE(write_in(directory, &vae, &error) == 0, "write: %s", error.message);
     REQUIRE(run_report_collect(&report, directory, &error) == 0, "collect: %s", error.message);
     text = report_text(&report, NULL);
     REQUIRE(text, "no report text");
