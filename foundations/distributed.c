@@ -172,3 +172,17 @@ int distributed_max(const Distributed *distributed, double *value, Error *error)
 #endif
     return 0;
 }
+
+// ---- mpi-nn: the classifier trainer's (nn/trainer.c) --------------------------------------
+
+int distributed_sum(const Distributed *distributed, double *values, long n, Error *error) {
+    if (!distributed || distributed->size == 1 || n == 0) return 0;
+    if (n < 0 || n > INT_MAX) return error_set(error, "sum of %ld values across ranks: 0 to %d", n, INT_MAX);
+#if GROUNDUP_MPI
+    int code = MPI_Allreduce(MPI_IN_PLACE, values, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Allreduce", code);
+#else
+    (void)values;
+#endif
+    return 0;
+}

@@ -81,4 +81,11 @@ int distributed_check_same(const Distributed *distributed, const void *bytes, si
 // The largest of every rank's value (for timings: a collective step takes the slowest rank's time).
 int distributed_max(const Distributed *distributed, double *value, Error *error);
 
+// ---- mpi-nn: the classifier trainer's (nn/trainer.c) --------------------------------------
+
+// values (n doubles) <- the element-wise sum of every rank's values: one MPI_Allreduce in
+// double precision (counts and sums of losses, exact where a float average would round).
+// Every rank calls it with the same n. Alone: unchanged.
+int distributed_sum(const Distributed *distributed, double *values, long n, Error *error);
+
 #endif

@@ -67,23 +67,41 @@ long parameters_count(const Parameters *params) {
     return n;
 }
 
-void parameters_gather(const Parameters *params, float *flat) {
+// The floats of entry i that part names, or NULL when the part does not include it.
+static float *part_of(const Parameters *params, ParametersPart part, int i) {
+    const NamedTensor *entry = &params->entries[i];
+    if ((part == PARAMETERS_BUFFERS) != (entry->is_buffer != 0)) return NULL;
+    return part == PARAMETERS_GRADIENTS ? entry->tensor->grad : entry->tensor->data;
+}
+
+long parameters_part_size(const Parameters *params, ParametersPart part) {
+    long n = 0;
+    for (int i = 0; i < params->count; i++)
+        if (part_of(params, part, i)) n += params->entries[i].tensor->size;
+    return n;
+}
+
+void parameters_gather_part(const Parameters *params, ParametersPart part, float *flat) {
     for (int i = 0; i < params->count; i++) {
-        if (params->entries[i].is_buffer) continue;
-        const Tensor *t = params->entries[i].tensor;
-        memcpy(flat, t->data, sizeof(float) * (size_t)t->size);
-        flat += t->size;
+        const float *values = part_of(params, part, i);
+        if (!values) continue;
+        memcpy(flat, values, sizeof(float) * (size_t)params->entries[i].tensor->size);
+        flat += params->entries[i].tensor->size;
     }
 }
 
-void parameters_scatter(Parameters *params, const float *flat) {
+void parameters_scatter_part(Parameters *params, ParametersPart part, const float *flat) {
     for (int i = 0; i < params->count; i++) {
-        if (params->entries[i].is_buffer) continue;
-        Tensor *t = params->entries[i].tensor;
-        memcpy(t->data, flat, sizeof(float) * (size_t)t->size);
-        flat += t->size;
+        float *values = part_of(params, part, i);
+        if (!values) continue;
+        memcpy(values, flat, sizeof(float) * (size_t)params->entries[i].tensor->size);
+        flat += params->entries[i].tensor->size;
     }
 }
+
+void parameters_gather(const Parameters *params, float *flat) { parameters_gather_part(params, PARAMETERS_VALUES, flat); }
+
+void parameters_scatter(Parameters *params, const float *flat) { parameters_scatter_part(params, PARAMETERS_VALUES, flat); }
 
 float parameters_clip_grad_norm(Parameters *params, float max_norm) {
     double sum = 0.0;

@@ -43,6 +43,13 @@ long parameters_count(const Parameters *params);
 // a snapshot of the weights to restore later (early stopping, rewinding, moving along a line).
 void parameters_gather(const Parameters *params, float *flat);
 void parameters_scatter(Parameters *params, const float *flat);
+// The same for a part: the trainable values, their gradients (data-parallel training averages
+// them across processes as one flat buffer), or the buffers' values (running statistics).
+typedef enum { PARAMETERS_VALUES, PARAMETERS_GRADIENTS, PARAMETERS_BUFFERS } ParametersPart;
+// Floats in the part (parameters_count for values and gradients).
+long parameters_part_size(const Parameters *params, ParametersPart part);
+void parameters_gather_part(const Parameters *params, ParametersPart part, float *flat);
+void parameters_scatter_part(Parameters *params, ParametersPart part, const float *flat);
 // √(Σ grad²) over every trainable tensor; when above max_norm (> 0) the gradients are scaled by
 // max_norm / norm (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
 float parameters_clip_grad_norm(Parameters *params, float max_norm);

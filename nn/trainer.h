@@ -10,9 +10,32 @@
 //                     → (clip by norm or by value) → optimizer step
 // The tape's arena is reused by every step, so memory stays flat (trainer_resident_bytes
 // measures it after each epoch).
+//
+// Data parallel (foundations/distributed.h): run by N processes ("ranks"), each holding the
+// whole model, a step takes one global batch of B examples (--batch): every rank draws the
+// same shuffle (the same seed) and takes its own part of the batch, K parts with gradient
+// accumulation (grad_accum), so that the N K parts are the B examples once:
+//   part j = examples [j n/(N K), (j+1) n/(N K)) of a batch of n,   rank r's: j = r K .. r K + K−1
+// Each part's backward is of its mean loss scaled by N m_j / n (1 for equal parts of B), the
+// gradients accumulate, and one all-reduce averages them (with the batch's loss and correct
+// count, and the running statistics, in the same buffer):
+//   g = (1/N) Σ_r Σ_k (N m_j / n) g_j = Σ_j (m_j / n) g_j,   the gradient of the batch's mean loss,
+// so every rank applies the same clipping and update, and the run is one process's run with
+// batch B (up to the order of the float sums). Batch norm is not: its statistics are those of
+// each part (m_j examples), as with gradient accumulation on one process; the running mean and
+// variance are averaged across ranks after every step (their means agree with one process's;
+// the variances miss the spread between the parts' means). Validation is split across the
+// ranks and its counts summed. The ranks agree after every step on a stop (any rank's Ctrl-C
+// or SIGTERM: rank 0 saves a checkpoint of the epochs and batches done, which resumes on any
+// number of ranks) and on a failure (every rank returns the lowest failing rank's error,
+// "rank R: ..." for R > 0). Rank 0 alone writes files; callbacks are the caller's to give to
+// rank 0 only.
 #ifndef NN_TRAINER_H
 #define NN_TRAINER_H
 
+#include <signal.h>
+
+#include "foundations/distributed.h"
 #include "foundations/optimizer.h"
 #include "foundations/safetensors.h"
 #include "nn/data.h"
@@ -71,6 +94,10 @@ typedef struct TrainerConfig {
     int n_metadata;                       // (the model's architecture, say), or 0
     float clip_value;         // clamp every gradient to [-v, v] (0: none; not with clip)
     float l1;                 // λ of λ Σ|W| on the matrices and kernels (those weight decay reaches)
+    const Distributed *distributed;     // the job (NULL: alone); batch_size is the global batch
+    int grad_accum;                     // K parts per rank and step (0 or 1: the whole share at once)
+    int check_every;                    // compare the parameters' checksum across ranks every K steps (0: never)
+    const volatile sig_atomic_t *stop;  // polled every step (NULL: never); when set on any rank: save and stop
 } TrainerConfig;
 
 typedef struct EpochRecord {
@@ -99,13 +126,22 @@ typedef struct TrainerHistory {
     int best_epoch;           // by validation accuracy (0 without validation)
     int stopped_early;
     int first_epoch;          // 1, or the epoch after a resumed checkpoint's
+    int stopped;              // *stop was set on some rank: the checkpoint holds the steps done
+    int stop_rank;            // the lowest rank that asked to stop (-1: none)
+    int stop_epoch, stop_batch;  // stopped before batch stop_batch (0-based) of epoch stop_epoch
+    long steps;               // optimizer steps this run
+    double step_seconds;      // their time (the slowest rank's)
+    double reduce_seconds;    // of which averaging the gradients across ranks
+    double wait_seconds;      // and waiting for the slowest rank before it
 } TrainerHistory;
 
 // Checks a config for a training set of n_train examples (epochs, batch, lr, the schedule over
-// its steps, coefficients >= 0, one kind of clipping, patience >= 0); classifier_train starts
-// with it.
+// its steps, coefficients >= 0, one kind of clipping, patience >= 0, a global batch of at least
+// one example per rank and accumulation part that they divide); classifier_train starts with it.
 int trainer_check(const TrainerConfig *config, int n_train, Error *error);
 
+// Trains to config->epochs (or until the patience runs out, or a stop: history->stopped).
+// Every rank of a job calls it with the same data and config. Returns 0 or -1 with error.
 int classifier_train(const Classifier *classifier, const LabelledSet *train, const LabelledSet *validation,
                      const TrainerConfig *config, const TrainerCallbacks *callbacks, TrainerHistory *history,
                      Error *error);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "foundations/distributed.h"
 #include "foundations/file.h"
 #include "foundations/heatmap.h"
 #include "foundations/idx.h"
@@ -281,6 +282,48 @@ static void record_classifier(ImageClassifier *model, int argc, char **argv, con
     record_run("train", arch, &record);
 }
 
+// The options of data-parallel training (see nn/trainer.h).
+typedef struct Parallel {
+    int ranks;        // 0: as started (mpirun -np N); N: the job must have N
+    int grad_accum;   // parts per rank and step
+    int check_every;  // steps between checksums of the parameters across ranks (0: never)
+} Parallel;
+
+// A one-line error from rank 0 (known from the launcher's environment before MPI starts); the
+// other ranks exit with the same status, silently.
+static int fail_on_rank_0(const char *message) { return distributed_launcher_rank() == 0 ? fail("train", message) : 1; }
+
+// Rank 0's first lines: the model and data, and with several ranks or parts, the split of the
+// batch and what it means for batch norm.
+static void describe_run(const Classifier *classifier, const char *description, const TrainerConfig *config,
+                         const LabelledSet *train, int n_validation, int n_test) {
+    fprintf(stderr, "%s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", description,
+            parameters_count(classifier->params), train->count, n_validation, n_test, omp_get_max_threads());
+    int ranks = config->distributed->size, parts = config->grad_accum > 1 ? config->grad_accum : 1;
+    if (ranks == 1 && parts == 1) return;
+    fprintf(stderr, "data parallel: %d ranks x %d accumulation steps of %d images (global batch %d)\n", ranks, parts,
+            config->batch_size / (ranks * parts), config->batch_size);
+    if (parameters_part_size(classifier->params, PARAMETERS_BUFFERS) > 0)
+        fprintf(stderr, "batch norm: statistics of each part of %d images, not of the global batch; the running "
+                "statistics are averaged across the ranks after every step\n", config->batch_size / (ranks * parts));
+}
+
+// Rank 0, several ranks: the all-reduce's share of a step.
+static void report_parallel(const TrainerHistory *history, const Distributed *job) {
+    if (job->size == 1 || history->steps == 0 || !(history->step_seconds > 0)) return;
+    fprintf(stderr, "all-reduce of the gradients: %.1f ms per step of %.1f ms (%.1f%%), and %.1f ms waiting for the "
+            "slowest rank\n", 1e3 * history->reduce_seconds / history->steps, 1e3 * history->step_seconds / history->steps,
+            100.0 * history->reduce_seconds / history->step_seconds, 1e3 * history->wait_seconds / history->steps);
+}
+
+// Rank 0, after a stop (Ctrl-C, SIGTERM on some rank): where the run stopped and how to go on.
+static void report_stop(const TrainerHistory *history, const Distributed *job, const char *out) {
+    char by[32] = "";
+    if (job->size > 1) snprintf(by, sizeof by, " by rank %d", history->stop_rank);
+    fprintf(stderr, "groundup: train: interrupted at epoch %d, batch %d%s; saved %s (continue with --resume %s)\n",
+            history->stop_epoch, history->stop_batch, by, out, out);
+}
+
 int classify_train(int argc, char **argv) {
     const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
@@ -288,6 +331,7 @@ int classify_train(int argc, char **argv) {
     long warmup = 0, seed = 1;
     float gamma = 0.5f, min_lr = 0.0f, lr = 1e-3f, weight_decay = 0.0f, clip = 0.0f, clip_value = 0.0f, l1 = 0.0f;
     int epochs = 5, batch = 64, validation = 0, patience = 0, threads = 0;
+    Parallel parallel = {0, 1, 0};
     const Option options[] = {
         {"--arch", OPTION_STRING, &arch, "mlp | lenet5 | resnet | alexnet | vit | unet (default mlp; on --resume, the checkpoint's)"},
         {"--data", OPTION_STRING, &data, "directory of MNIST-format IDX files (train-*, t10k-*, plain or .gz)"},
@@ -323,51 +367,63 @@ int classify_train(int argc, char **argv) {
         {"--threads", OPTION_INT, &threads, "OpenMP threads (0: OpenMP's default)"},
         {"--out", OPTION_STRING, &out, "checkpoint (safetensors: weights, optimizer, epoch, arch; default out/ARCH.safetensors); curves SVG beside it"},
         {"--resume", OPTION_STRING, &resume, "continue the run saved in this checkpoint (its architecture and sizes)"},
+        {"--ranks", OPTION_INT, &parallel.ranks, "the run must have N processes (mpirun -np N groundup train ...); --batch is the global batch"},
+        {"--grad-accum", OPTION_INT, &parallel.grad_accum, "split each rank's share of the batch into K parts, one backward each (default 1)"},
+        {"--check-every", OPTION_INT, &parallel.check_every, "compare the parameters' checksum across ranks every K steps (0: never)"},
     };
     const char *usage = "groundup train --arch mlp|lenet5|resnet|alexnet|vit --data DIR [--epochs 5] [--batch 64] [--lr 1e-3] "
                         "[--hidden 256,128] [--sizes 6-16-120-84] [--width 16 --blocks 1-1-1] "
                         "[--dim 48 --depth 3 --heads 4 --mlp-ratio 2] [--validation N] [--out FILE] [--resume FILE]";
-    int parsed = options_parse(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]), NULL, 0, NULL);
+    int parsed = parse_on_rank_0(argc, argv, usage, options, (int)(sizeof options / sizeof options[0]));
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
-    if (!data) return fail("train", "--data DIR is required");
+    if (!data) return fail_on_rank_0("--data DIR is required");
     if (epochs < 1 || epochs > 1000 || batch < 1 || validation < 0 || patience < 0 || threads < 0)
-        return fail("train", "--epochs 1..1000, --batch >= 1, --validation, --patience and --threads >= 0");
+        return fail_on_rank_0("--epochs 1..1000, --batch >= 1, --validation, --patience and --threads >= 0");
     if ((option_given(argc, argv, "--patience") || option_given(argc, argv, "--early-stop")) && patience < 1)
-        return fail("train", "--early-stop (--patience) must be at least 1 epoch without a better validation accuracy");
-    if (patience > 0 && validation == 0) return fail("train", "--patience needs a validation set (--validation N)");
+        return fail_on_rank_0("--early-stop (--patience) must be at least 1 epoch without a better validation accuracy");
+    if (patience > 0 && validation == 0) return fail_on_rank_0("--patience needs a validation set (--validation N)");
     if (!(weight_decay >= 0.0f) || !(l1 >= 0.0f) || !(clip >= 0.0f) || !(clip_value >= 0.0f))
-        return fail("train", "--weight-decay, --l1, --clip-norm and --clip-value must be >= 0");
+        return fail_on_rank_0("--weight-decay, --l1, --clip-norm and --clip-value must be >= 0");
     if (clip > 0.0f && clip_value > 0.0f)
-        return fail("train", "--clip-norm and --clip-value contradict: clip by norm or by value");
+        return fail_on_rank_0("--clip-norm and --clip-value contradict: clip by norm or by value");
+    if (parallel.ranks < 0 || parallel.grad_accum < 1 || parallel.check_every < 0)
+        return fail_on_rank_0("--ranks must be >= 0, --grad-accum >= 1 and --check-every >= 0");
     if (threads > 0) omp_set_num_threads(threads);
     Error error = {{0}};
     TrainerConfig config = {epochs, batch, lr, SCHEDULE_CONSTANT, gamma, warmup, min_lr, OPTIMIZER_ADAM, weight_decay,
-                            clip, (unsigned long long)seed + 1, patience, out, NULL, resume, NULL, 0, clip_value, l1};
+                            clip, (unsigned long long)seed + 1, patience, out, NULL, resume, NULL, 0, clip_value, l1,
+                            NULL, parallel.grad_accum, parallel.check_every, NULL};
     if (schedule_kind_parse(schedule_name, &config.schedule, &error))
-        return error_prefix(&error, "--schedule"), fail("train", error.message);
+        return error_prefix(&error, "--schedule"), fail_on_rank_0(error.message);
     if (config.schedule == SCHEDULE_COSINE && warmup > 0) config.schedule = SCHEDULE_WARMUP_COSINE;  // as before one-cycle
     if (warmup > 0 && config.schedule != SCHEDULE_WARMUP_COSINE && config.schedule != SCHEDULE_ONE_CYCLE)
-        return fail("train", "--warmup needs --schedule warmup-cosine (or cosine) or one-cycle");
+        return fail_on_rank_0("--warmup needs --schedule warmup-cosine (or cosine) or one-cycle");
     if (optimizer_kind_parse(optimizer_name, &config.optimizer, &error))
-        return error_prefix(&error, "--optimizer"), fail("train", error.message);
+        return error_prefix(&error, "--optimizer"), fail_on_rank_0(error.message);
+    Distributed job;
+    if (distributed_init(&job, parallel.ranks, &error)) {
+        distributed_finalize(&job);
+        return fail_on_rank_0(error.message);
+    }
+    config.distributed = &job;
 
     LabelledSet all = {0}, train = {0}, held_out = {0}, test = {0};
     ImageClassifier *model = calloc(1, sizeof *model);
     TrainerHistory *history = calloc(1, sizeof *history);
     char best_path[1100], svg_path[1100], attention_path[1100], out_directory[1100], description[128], default_out[64];
-    int status = 1, created = 0;
+    int status = 1, created = 0, set_up = 0, talks = job.rank == 0;  // rank 0 alone prints and writes
     if (!history || !model) {
-        free(history), free(model);
-        return fail("train", "out of memory");
+        error_set(&error, "out of memory");
+        goto agree;
     }
-    if (classify_load_split(data, "train", &all, &error) || classify_load_split(data, "test", &test, &error)) goto done;
+    if (classify_load_split(data, "train", &all, &error) || classify_load_split(data, "test", &test, &error)) goto agree;
     if (validation > 0) {
-        if (labelled_set_split(&all, validation, (unsigned long long)seed, &train, &held_out, &error)) goto done;
+        if (labelled_set_split(&all, validation, (unsigned long long)seed, &train, &held_out, &error)) goto agree;
     } else {
         train = all;
         memset(&all, 0, sizeof all);
     }
-    if (training_model(arch, resume, &model_options, &train, (unsigned long long)seed, model, &error)) goto done;
+    if (training_model(arch, resume, &model_options, &train, (unsigned long long)seed, model, &error)) goto agree;
     created = 1;
     snprintf(default_out, sizeof default_out, "out/%s.safetensors", classifier_arch_name(model->arch));
     if (!out) out = config.checkpoint_path = default_out;
@@ -378,19 +434,31 @@ int classify_train(int argc, char **argv) {
     checkpoint_beside(out, ".best.safetensors", best_path, sizeof best_path);
     checkpoint_beside(out, ".svg", svg_path, sizeof svg_path);
     if (validation > 0) config.best_path = best_path;
-    if (trainer_check(&config, train.count, &error)) goto done;
+    if (trainer_check(&config, train.count, &error)) goto agree;
     directory_of(out, out_directory, sizeof out_directory);
-    if (make_directories(out_directory, &error)) goto done;
+    if (talks && make_directories(out_directory, &error)) goto agree;
+    set_up = 1;
+agree:
+    // Every rank comes here, set up or not: a rank that failed fails all, and is named.
+    if (agree_on_setup(&job, set_up, &error)) goto done;
     image_classifier_describe(model, description, sizeof description);
     Classifier classifier = image_classifier_view(model);
-    fprintf(stderr, "%s: %ld parameters, %d training / %d validation / %d test images, %d threads\n", description,
-            parameters_count(classifier.params), train.count, held_out.count, test.count, omp_get_max_threads());
+    if (talks) describe_run(&classifier, description, &config, &train, held_out.count, test.count);
     TrainingProgress progress = {isatty(fileno(stderr)), epochs, 0.0};
     TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
     double start = omp_get_wtime(), accuracy;
-    if (classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config, &callbacks, history, &error))
-        goto done;
+    config.stop = stop_signals_catch();
+    int trained = classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config,
+                                   talks ? &callbacks : NULL, history, &error);
+    stop_signals_release();
+    if (trained) goto done;
     double seconds = omp_get_wtime() - start;
+    if (!talks || history->stopped) {  // the other ranks' part ends with the training
+        status = history->stopped ? stopped_exit_status() : 0;
+        if (talks) report_stop(history, &job, out);
+        goto done;
+    }
+    report_parallel(history, &job);
     if (report_run(&classifier, history, &test, best_path, svg_path, out, &accuracy, &error)) goto done;
     checkpoint_beside(out, ".attention.svg", attention_path, sizeof attention_path);
     if (model->arch == CLASSIFIER_VIT && write_class_attention(model, &test, attention_path, &error)) goto done;
@@ -398,7 +466,8 @@ int classify_train(int argc, char **argv) {
                       model->arch == CLASSIFIER_VIT ? attention_path : NULL);
     status = 0;
 done:
-    if (status) fail("train", error.message);
+    if (status == 1 && talks) fail("train", error.message);
+    distributed_finalize(&job);
     labelled_set_free(&all), labelled_set_free(&train), labelled_set_free(&held_out), labelled_set_free(&test);
     if (created) image_classifier_free(model);
     free(model), free(history);

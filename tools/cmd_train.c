@@ -31,8 +31,8 @@
 
 static int fail_with(const char *message) { return distributed_launcher_rank() == 0 ? fail("train", message) : 1; }
 
-// options_parse, with its messages (a wrong option, --help) on rank 0 only.
-static int parse_on_rank_0(int argc, char **argv, const char *usage, const Option *options, int n_options) {
+// options_parse, with its messages (a wrong option, --help) on rank 0 only (commands.h).
+int parse_on_rank_0(int argc, char **argv, const char *usage, const Option *options, int n_options) {
     int saved = -1;
     if (distributed_launcher_rank() > 0) {
         fflush(stderr), fflush(stdout);
@@ -46,8 +46,8 @@ static int parse_on_rank_0(int argc, char **argv, const char *usage, const Optio
 }
 
 // After every rank's setup: 0 when all succeeded; else -1 with the lowest failing rank's
-// error on every rank ("rank R: ..." for R > 0).
-static int agree_on_setup(const Distributed *job, int set_up, Error *error) {
+// error on every rank ("rank R: ..." for R > 0) (commands.h).
+int agree_on_setup(const Distributed *job, int set_up, Error *error) {
     DistributedAgreement agreed;
     if (distributed_agree(job, 0, set_up ? NULL : error, &agreed, error)) return -1;
     if (agreed.failed_rank < 0) return 0;
@@ -56,10 +56,11 @@ static int agree_on_setup(const Distributed *job, int set_up, Error *error) {
 }
 
 int command_train(int argc, char **argv) {
-    // Data parallel covers the language models (bigram, mlp, gpt2) only.
-    if (distributed_launcher_size() > 1 && (bert_wants(argc, argv) || segment_wants(argc, argv) || classify_wants(argc, argv)))
-        return fail_with("under mpirun only the language models train (--arch bigram|mlp|gpt2 on text); this model trains "
-                         "as one process");
+    // Data parallel covers the language models (bigram, mlp, gpt2) and the image classifiers
+    // (cmd_classify.c).
+    if (distributed_launcher_size() > 1 && (bert_wants(argc, argv) || segment_wants(argc, argv)))
+        return fail_with("under mpirun only the language models (--arch bigram|mlp|gpt2 on text) and the image "
+                         "classifiers (--data DIR) train; this model trains as one process");
     if (bert_wants(argc, argv)) return bert_train(argc, argv);          // masked-LM pretraining (cmd_bert.c)
     if (segment_wants(argc, argv)) return segment_train(argc, argv);    // a unet (cmd_segment.c)
     if (classify_wants(argc, argv)) return classify_train(argc, argv);  // a directory of images

@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
+#include "foundations/distributed.h"
 #include "nn/data.h"
+#include "tools/options.h"
 
 typedef struct Command {
     const char *name;
@@ -77,6 +79,11 @@ typedef struct TrainingProgress {
     double last_update;
 } TrainingProgress;
 void training_progress_step(void *context, int epoch, int batch, int n_batches, float loss);
+// Data-parallel training commands (cmd_train.c): options_parse with its messages on rank 0
+// only (known before MPI starts: the launcher's environment); and after every rank's setup,
+// 0 when all succeeded, else -1 with the lowest failing rank's error ("rank R: ..." for R > 0).
+int parse_on_rank_0(int argc, char **argv, const char *usage, const Option *options, int n_options);
+int agree_on_setup(const Distributed *job, int set_up, Error *error);
 // Segmentation (cmd_segment.c): train, eval and predict hand over on --arch unet or a unet
 // --model / --resume file.
 int segment_wants(int argc, char **argv);

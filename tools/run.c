@@ -152,13 +152,8 @@ Printer printer_for(long eval_every) {
     return printer;
 }
 
-int run_training(TrainRun *run, Printer *printer, Error *error) {
+const volatile sig_atomic_t *stop_signals_catch(void) {
     interrupted = 0;
-    run->stop = &interrupted;
-    // Of several ranks, rank 0 alone shows the progress.
-    int talks = !run->distributed || run->distributed->rank == 0;
-    run->callback = talks ? on_progress : NULL;
-    run->callback_context = printer;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_interrupt;
@@ -166,9 +161,22 @@ int run_training(TrainRun *run, Printer *printer, Error *error) {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
-    int result = train_run(run, error);
+    return &interrupted;
+}
+
+void stop_signals_release(void) {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+}
+
+int run_training(TrainRun *run, Printer *printer, Error *error) {
+    // Of several ranks, rank 0 alone shows the progress.
+    int talks = !run->distributed || run->distributed->rank == 0;
+    run->callback = talks ? on_progress : NULL;
+    run->callback_context = printer;
+    run->stop = stop_signals_catch();
+    int result = train_run(run, error);
+    stop_signals_release();
     if (printer->terminal && talks) fprintf(stderr, "\n");
     return result;
 }

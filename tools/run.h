@@ -52,6 +52,11 @@ Printer printer_for(long eval_every);
 // stop flag (the loop then saves and returns TRAIN_STOPPED); a second Ctrl-C kills as usual.
 // Returns what train_run returns.
 int run_training(TrainRun *run, Printer *printer, Error *error);
+// Ctrl-C and SIGTERM set the flag returned (the signal's number) instead of killing, once: a
+// second one kills as usual; for a loop that polls it (run_training's, the classifier trainer's).
+// stop_signals_release restores the defaults.
+const volatile sig_atomic_t *stop_signals_catch(void);
+void stop_signals_release(void);
 // After run_training returned TRAIN_STOPPED: the exit status the signal calls for, 128 + its
 // number (130 for Ctrl-C's SIGINT, 143 for SIGTERM), as a shell reports a killed process.
 int stopped_exit_status(void);
