@@ -346,7 +346,8 @@ static int resume(Run *run, const char *path, int *epochs_done, int *batches_don
         status = error_set(error, "%s: no epoch count in its metadata", path);
     if (!status && batch && (sscanf(batch, "%d", batches_done) != 1 || *batches_done < 0 ||
                              *batches_done > loader_batches(&run->loader)))
-        status = error_set(error, "%s: batch \"%s\" in its metadata, not 0 to %d", path, batch, loader_batches(&run->loader));
+        status = error_set(error, "%s: stopped after batch \"%s\" of an epoch, which has %d batches of %d here (resume "
+                           "with the run's --batch)", path, batch, loader_batches(&run->loader), run->config->batch_size);
     safetensors_free(&file);
     return status ? -1 : 0;
 }

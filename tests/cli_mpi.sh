@@ -87,7 +87,7 @@ every_rank_fails "more ranks than windows" "fewer than the 3 ranks" 3 \
 every_rank_fails "--ranks against the job" "--ranks 3, but the job has 2" 2 "${MLP[@]}" --ranks 3 --out "$D/x.ckpt"
 every_rank_fails "a wrong option" "unknown option" 2 "${MLP[@]}" --bogus 1
 every_rank_fails "a command that runs alone" "runs as one process" 2 generate --model "$D/one.ckpt" -n 5
-every_rank_fails "a classifier" "only the language models train" 2 train --arch lenet5 --data "$D" --out "$D/x.ckpt"
+every_rank_fails "a unet" "this model trains as one process" 2 train --arch unet --data "$D" --out "$D/x.ckpt"
 [ ! -e "$D/x.ckpt" ] || fail "bad input writes nothing"
 # A rank whose node lacks the data: rank 0 names it.
 rm -f "$D"/status.*

@@ -242,6 +242,12 @@ static void a_stopped_run_resumes_on_other_rank_counts(void) {
         distributed_max(&job, &barrier, &error);  // rank 0's file is written before anyone reads it
         TrainerConfig c_rest = config_of(writer_alone ? &job : NULL, 1);
         c_rest.resume_path = paths[writer_alone];
+        c_rest.batch_size = 64;  // 3 batches an epoch: not the run stopped after its 7th
+        CHECK(run(LENET5, &resumed, &train, &validation, &c_rest, &rest, &h[2], &error) == -1 &&
+                  strstr(error.message, "stopped after batch \"7\" of an epoch, which has 3 batches of 64 here"),
+              "another batch size: %s", error.message);
+        image_classifier_free(&resumed);
+        c_rest.batch_size = BATCH;
         CHECK(run(LENET5, &resumed, &train, &validation, &c_rest, &rest, &h[2], &error) == 0, "%s", error.message);
         CHECK(stopper.n == 7 && rest.n == EPOCHS * STEPS_PER_EPOCH - 7 && h[2].first_epoch == 1,
               "%d steps, then %d from epoch %d", stopper.n, rest.n, h[2].first_epoch);
