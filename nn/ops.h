@@ -99,6 +99,8 @@ Tensor *nn_layer_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias);
 // every axis but C. training: normalised by the batch's statistics, the running ones updated in
 // place (momentum 0.1, unbiased variance); otherwise by the running ones. The kernels are
 // layers.h's batchnorm for (N,C) and normalization.h's batchnorm_channels for the others.
+// Training on a tape with a reduction (data parallel): synchronised batch norm, the statistics
+// over every process's batch (sums across them in the forward and the backward).
 Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean, Tensor *running_var,
                       int training);
 // Scaled dot-product attention with NH heads: q (B,Tq,C), k and v (B,Tk,C) -> (B,Tq,C),

@@ -326,6 +326,98 @@ static Tensor *batch_norm_channels(Tape *tape, Tensor *x, Tensor *weight, Tensor
     return out;
 }
 
+// ----------------------------------------------------------------------------
+// synchronised batch norm (tape->reduction): x viewed as (N, C, L) on each of the processes,
+// the statistics over all their N·L values per channel, M in all:
+//   μ = Σ x / M,  σ² = Σ (x − μ)² / M   (two sums across the processes, the second around μ)
+//   dx = w rstd / M (M dy − Σ dy − x̂ Σ dy x̂)   (the two sums across the processes)
+// d_weight and d_bias get this process's sums only: the trainer averages parameter gradients.
+// saved = {mean, rstd}; sizes = {N, C, L, M}
+
+// values (n) summed across the processes; a failure is the tape's.
+static int sum_across(Tape *tape, double *values, long n) {
+    Error error;
+    if (tape->reduction->sum(tape->reduction->context, values, n, &error) == 0) return 0;
+    tape_fail(tape, "batch_norm: %s", error.message);
+    return -1;
+}
+
+static void batch_norm_synchronised_backward_node(Tape *tape, Node *node) {
+    Tensor *x = node->in[0], *weight = node->in[1], *bias = node->in[2];
+    long N = node->sizes[0], L = node->sizes[2], M = node->sizes[3];
+    int C = (int)node->sizes[1];
+    const float *dy = node->out->grad, *mean = node->saved[0], *rstd = node->saved[1];
+    double *sums = tape_alloc(tape, sizeof(double) * 2 * (size_t)C);  // Σ dy, Σ dy x̂ per channel
+    if (!sums) return;
+    memset(sums, 0, sizeof(double) * 2 * (size_t)C);
+    for (long n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (long l = 0, i = (n * C + c) * L; l < L; l++, i++) {
+                sums[c] += dy[i];
+                sums[C + c] += dy[i] * ((x->data[i] - mean[c]) * rstd[c]);
+            }
+    float *d_w = input_grad(tape, weight), *d_b = input_grad(tape, bias), *d_x = input_grad(tape, x);
+    for (int c = 0; c < C; c++) {
+        if (d_w) d_w[c] += (float)sums[C + c];
+        if (d_b) d_b[c] += (float)sums[c];
+    }
+    if (sum_across(tape, sums, 2L * C) || !d_x) return;
+#pragma omp parallel for if (N * C * L > 1 << 16)
+    for (long n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            float scale = weight->data[c] * rstd[c] / (float)M;
+            for (long l = 0, i = (n * C + c) * L; l < L; l++, i++) {
+                float xhat = (x->data[i] - mean[c]) * rstd[c];
+                d_x[i] += scale * ((float)M * dy[i] - (float)sums[c] - xhat * (float)sums[C + c]);
+            }
+        }
+}
+
+static Tensor *batch_norm_synchronised(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean,
+                                       Tensor *running_var) {
+    long N = x->shape[0], L = x->size / (N * x->shape[1]);
+    int C = x->shape[1];
+    Tensor *out = tensor_new(tape, x->n_dims, x->shape);
+    float *mean = tape_alloc(tape, sizeof(float) * (size_t)C), *rstd = tape_alloc(tape, sizeof(float) * (size_t)C);
+    double *sums = tape_alloc(tape, sizeof(double) * (size_t)(C + 1));  // Σ x per channel, then M
+    if (!out || !mean || !rstd || !sums) return NULL;
+    memset(sums, 0, sizeof(double) * (size_t)(C + 1));
+    for (long n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (long l = 0, i = (n * C + c) * L; l < L; l++, i++) sums[c] += x->data[i];
+    sums[C] = (double)N * L;
+    if (sum_across(tape, sums, C + 1)) return NULL;
+    double M = sums[C];
+    if (M < 2) return tape_fail(tape, "batch_norm: training needs more than one value per channel over the processes, not %g", M);
+    for (int c = 0; c < C; c++) sums[c] /= M;  // the means; then the squares around them
+    double *squares = tape_alloc(tape, sizeof(double) * (size_t)C);
+    if (!squares) return NULL;
+    memset(squares, 0, sizeof(double) * (size_t)C);
+    for (long n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (long l = 0, i = (n * C + c) * L; l < L; l++, i++) squares[c] += (x->data[i] - sums[c]) * (x->data[i] - sums[c]);
+    if (sum_across(tape, squares, C)) return NULL;
+    for (int c = 0; c < C; c++) {  // as layers.h's batchnorm_forward: biased to normalise, unbiased to run
+        mean[c] = (float)sums[c];
+        rstd[c] = (float)(1.0 / sqrt(squares[c] / M + BATCHNORM_EPS));
+        running_mean->data[c] = (1.0f - BATCHNORM_MOMENTUM) * running_mean->data[c] + BATCHNORM_MOMENTUM * mean[c];
+        running_var->data[c] = (1.0f - BATCHNORM_MOMENTUM) * running_var->data[c] +
+                               BATCHNORM_MOMENTUM * (float)(squares[c] / (M - 1));
+    }
+#pragma omp parallel for if (N * C * L > 1 << 16)
+    for (long n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (long l = 0, i = (n * C + c) * L; l < L; l++, i++)
+                out->data[i] = weight->data[c] * ((x->data[i] - mean[c]) * rstd[c]) + bias->data[c];
+    Tensor *in[3] = {x, weight, bias};
+    Node *node = tape_record(tape, "batch_norm", batch_norm_synchronised_backward_node, out, in, 3);
+    if (node) {
+        node->saved[0] = mean, node->saved[1] = rstd;
+        node->sizes[0] = N, node->sizes[1] = C, node->sizes[2] = L, node->sizes[3] = (long)M;
+    }
+    return out;
+}
+
 Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tensor *running_mean, Tensor *running_var,
                       int training) {
     if (!x || !weight || !bias || !running_mean || !running_var) return NULL;
@@ -334,6 +426,7 @@ Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tenso
         running_mean->size != C || running_var->size != C)
         return tape_fail(tape, "batch_norm: input %s and parameters of %ld channels do not fit (N,C), (N,C,L) or (N,C,H,W)",
                          shape_text(x).text, weight->size);
+    if (training && tape->reduction) return batch_norm_synchronised(tape, x, weight, bias, running_mean, running_var);
     if (x->n_dims == 2) return batch_norm_rows(tape, x, weight, bias, running_mean, running_var, training);
     return batch_norm_channels(tape, x, weight, bias, running_mean, running_var, training);
 }

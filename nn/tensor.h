@@ -79,6 +79,15 @@ struct Node {
     Node *previous;              // the node recorded before this one
 };
 
+// Sums across the processes of a data-parallel job, for the operations whose statistics
+// span the whole batch (batch norm). nn knows no MPI: the trainer gives the function.
+typedef struct TapeReduction {
+    void *context;
+    // values (n doubles) <- their sum over every process; every process calls it at the same
+    // point of the same forward or backward. 0, or -1 with error.
+    int (*sum)(void *context, double *values, long n, Error *error);
+} TapeReduction;
+
 struct Tape {
     Arena arena;
     Node *last;      // the most recent node; NULL when empty
@@ -87,6 +96,9 @@ struct Tape {
     Error error;     // the first failure since the last reset
     void *scratch;   // tape_scratch's buffer (scratch_bytes), kept across resets
     size_t scratch_bytes;
+    // NULL: this process alone. Else training batch norm is synchronised: its statistics are
+    // over every process's batch (nn_batch_norm). Kept across resets.
+    const TapeReduction *reduction;
 };
 
 // A tape that records, with an empty arena.

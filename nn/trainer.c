@@ -187,8 +187,9 @@ typedef struct Run {
     Tape tape;
     float *inputs;           // the global batch (batch_size, sample_size)
     int *labels;             // (batch_size)
-    float *flat;             // several ranks: gradients, buffers, loss and correct count, averaged at once
-    long n_gradients, n_buffers;
+    float *flat;             // several ranks: gradients, loss and correct count, averaged at once
+    long n_gradients;
+    TapeReduction reduction; // several ranks: sums across them for batch norm
 } Run;
 
 // This rank's parts of the global batch of n in run->inputs: forward, cross-entropy, backward
@@ -201,7 +202,8 @@ static int local_gradient(Run *run, int n, double *sums, Error *error) {
     int K = parts_per_rank(run->config), N = ranks_of(run->config), C = classifier->n_classes;
     parameters_zero_grad(classifier->params);
     for (int k = 0; k < K; k++) {
-        int j = rank_of(run->config) * K + k, lo = part_start(n, N * K, j), m = part_start(n, N * K, j + 1) - lo;
+        // Part k of every rank together: the batch's k-th block of n/K, one process's k-th part.
+        int j = k * N + rank_of(run->config), lo = part_start(n, N * K, j), m = part_start(n, N * K, j + 1) - lo;
         if (m == 0) continue;  // the last batch may have fewer examples than parts
         tape_reset(tape);
         Tensor *x = batch_tensor(tape, run->inputs + (long)lo * set->sample_size, m, set->n_dims, set->shape);
@@ -217,21 +219,25 @@ static int local_gradient(Run *run, int n, double *sums, Error *error) {
     return 0;
 }
 
-// Several ranks: the gradients, the running statistics and sums (2) averaged across them in
-// one all-reduce; the sums come back added up. Alone: nothing to do.
+// Several ranks: the gradients and the sums (2) averaged across them in one all-reduce; the
+// sums come back added up. (Batch norm's running statistics need none: synchronised, they are
+// the same on every rank.) Alone: nothing to do.
 static int average_over_ranks(Run *run, double *sums, Error *error) {
     int N = ranks_of(run->config);
     if (N == 1) return 0;
     Parameters *params = run->classifier->params;
-    float *flat = run->flat, *tail = flat + run->n_gradients + run->n_buffers;
+    float *flat = run->flat, *tail = flat + run->n_gradients;
     parameters_gather_part(params, PARAMETERS_GRADIENTS, flat);
-    parameters_gather_part(params, PARAMETERS_BUFFERS, flat + run->n_gradients);
     tail[0] = (float)(sums[0] * N), tail[1] = (float)(sums[1] * N);  // averaged: the sums over all ranks
-    if (distributed_average(run->config->distributed, flat, run->n_gradients + run->n_buffers + 2, error)) return -1;
+    if (distributed_average(run->config->distributed, flat, run->n_gradients + 2, error)) return -1;
     parameters_scatter_part(params, PARAMETERS_GRADIENTS, flat);
-    parameters_scatter_part(params, PARAMETERS_BUFFERS, flat + run->n_gradients);
     sums[0] = tail[0], sums[1] = lround(tail[1]);
     return 0;
+}
+
+// The tape's reduction (nn/tensor.h) over the job: synchronised batch norm.
+static int sum_over_ranks(void *distributed, double *values, long n, Error *error) {
+    return distributed_sum(distributed, values, n, error);
 }
 
 // Every check_every steps: the parameters' checksums compared across the ranks.
@@ -413,15 +419,23 @@ static int run_init(Run *run, const LabelledSet *train, int *epochs_done, int *b
     groups[1].config.weight_decay = 0.0f;
     tape_init(&run->tape);
     run->n_gradients = parameters_count(run->classifier->params);
-    run->n_buffers = parameters_part_size(run->classifier->params, PARAMETERS_BUFFERS);
     run->inputs = malloc(sizeof(float) * (size_t)config->batch_size * train->sample_size);
     run->labels = malloc(sizeof(int) * (size_t)config->batch_size);
-    run->flat = malloc(sizeof(float) * (size_t)(run->n_gradients + run->n_buffers + 2));
+    run->flat = malloc(sizeof(float) * (size_t)(run->n_gradients + 2));
     if (!run->inputs || !run->labels || !run->flat) return error_set(error, "train: out of memory");
     if (param_optimizer_init(&run->optimizer, run->classifier->params, groups, 2, group_no_decay_on_vectors, error) ||
         loader_init(&run->loader, train, config->batch_size, 1, config->seed, error))
         return -1;
     run->schedule = schedule_of(config, loader_batches(&run->loader));
+    if (ranks_of(config) > 1) {  // batch norm over the job's whole batch
+        run->reduction = (TapeReduction){(void *)config->distributed, sum_over_ranks};
+        run->tape.reduction = &run->reduction;
+        int tail = train->count % config->batch_size, parts = ranks_of(config) * parts_per_rank(config);
+        if (parameters_part_size(run->classifier->params, PARAMETERS_BUFFERS) > 0 && tail > 0 && tail < parts)
+            return error_set(error, "train: the last batch of an epoch holds %d examples, fewer than the %d ranks x %d "
+                             "accumulation steps that batch norm synchronises (another --batch)", tail,
+                             ranks_of(config), parts_per_rank(config));
+    }
     *epochs_done = *batches_done = 0;
     if (config->resume_path && resume(run, config->resume_path, epochs_done, batches_done, error)) return -1;
     for (int e = 0; e < *epochs_done; e++) loader_start_epoch(&run->loader);  // the shuffles those epochs used

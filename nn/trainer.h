@@ -15,21 +15,22 @@
 // whole model, a step takes one global batch of B examples (--batch): every rank draws the
 // same shuffle (the same seed) and takes its own part of the batch, K parts with gradient
 // accumulation (grad_accum), so that the N K parts are the B examples once:
-//   part j = examples [j n/(N K), (j+1) n/(N K)) of a batch of n,   rank r's: j = r K .. r K + K−1
-// Each part's backward is of its mean loss scaled by N m_j / n (1 for equal parts of B), the
-// gradients accumulate, and one all-reduce averages them (with the batch's loss and correct
-// count, and the running statistics, in the same buffer):
+//   part j = examples [j n/(N K), (j+1) n/(N K)) of a batch of n,   rank r's: j = k N + r, k < K
+// (part k of all the ranks together is the batch's k-th block of n/K, one process's k-th part
+// when it accumulates K). Each part's backward is of its mean loss scaled by N m_j / n (1 for
+// equal parts without accumulation), the gradients accumulate, and one all-reduce averages
+// them (with the batch's loss and correct count in the same buffer):
 //   g = (1/N) Σ_r Σ_k (N m_j / n) g_j = Σ_j (m_j / n) g_j,   the gradient of the batch's mean loss,
 // so every rank applies the same clipping and update, and the run is one process's run with
-// batch B (up to the order of the float sums). Batch norm is not: its statistics are those of
-// each part (m_j examples), as with gradient accumulation on one process; the running mean and
-// variance are averaged across ranks after every step (their means agree with one process's;
-// the variances miss the spread between the parts' means). Validation is split across the
-// ranks and its counts summed. The ranks agree after every step on a stop (any rank's Ctrl-C
-// or SIGTERM: rank 0 saves a checkpoint of the epochs and batches done, which resumes on any
-// number of ranks) and on a failure (every rank returns the lowest failing rank's error,
-// "rank R: ..." for R > 0). Rank 0 alone writes files; callbacks are the caller's to give to
-// rank 0 only.
+// batch B (up to the order of the float sums). Batch norm is synchronised across the ranks
+// (the tape's reduction, nn/tensor.h): its statistics are over part k of every rank, the
+// whole batch without accumulation; with K parts they are each block's (n/K examples), as
+// with accumulation on one process. A batch-norm model on several ranks needs every part of
+// the last batch of an epoch non-empty. Validation is split across the ranks and its counts
+// summed. The ranks agree after every step on a stop (any rank's Ctrl-C or SIGTERM: rank 0
+// saves a checkpoint of the epochs and batches done, which resumes on any number of ranks) and
+// on a failure (every rank returns the lowest failing rank's error, "rank R: ..." for R > 0).
+// Rank 0 alone writes files; callbacks are the caller's to give to rank 0 only.
 #ifndef NN_TRAINER_H
 #define NN_TRAINER_H
 

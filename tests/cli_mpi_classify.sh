@@ -1,6 +1,7 @@
 #!/bin/bash
 # groundup train --data DIR (the image classifiers) as several processes (mpirun): the same
-# run as one process (and as gradient accumulation on one), rank 0 alone printing and writing;
+# run as one process (and as gradient accumulation on one; with batch norm, synchronised),
+# rank 0 alone printing and writing;
 # a run stopped by one rank (SIGTERM) saves where it stopped and resumes as one process to the
 # uninterrupted run's result; bad input (ranks requested without MPI or without mpirun, a
 # global batch that does not split or is smaller than the ranks, a rank whose data is missing)
@@ -64,9 +65,15 @@ grep -q "data parallel: 2 ranks x 1 accumulation steps of 16 images (global batc
 grep -q "all-reduce of the gradients: " "$D/two.err" || fail "the all-reduce time is shown"
 [ -s "$D/two.safetensors" ] && [ -s "$D/two.svg" ] && [ -s "$D/two.best.safetensors" ] ||
     fail "rank 0 writes the checkpoint, the best weights and the SVG"
-$RUN -np 2 "$G" "${MLP[@]}" --batch-norm --epochs 1 --out "$D/bn.safetensors" >/dev/null 2>"$D/bn.err" ||
-    fail "batch norm on 2 ranks: $(cat "$D/bn.err")"
-grep -q "^batch norm: statistics of each part of 16 images" "$D/bn.err" || fail "the batch-norm note: $(cat "$D/bn.err")"
+# Batch norm is synchronised: the statistics of the global batch, as on one process.
+"$G" "${MLP[@]}" --batch-norm --optimizer momentum --lr 0.05 --out "$D/bn1.safetensors" >"$D/bn1.out" 2>"$D/bn1.err" ||
+    fail "batch norm alone: $(cat "$D/bn1.err")"
+$RUN -np 2 "$G" "${MLP[@]}" --batch-norm --optimizer momentum --lr 0.05 --out "$D/bn2.safetensors" >"$D/bn2.out" \
+    2>"$D/bn2.err" || fail "batch norm on 2 ranks: $(cat "$D/bn2.err")"
+grep -q "^batch norm: synchronised across the 2 ranks (statistics of the global batch)" "$D/bn2.err" ||
+    fail "the batch-norm note: $(cat "$D/bn2.err")"
+[ "$(results "$D/bn2.out")" = "$(results "$D/bn1.out")" ] ||
+    fail "batch norm on 2 ranks: $(results "$D/bn2.out") != $(results "$D/bn1.out")"
 
 # --- bad input -------------------------------------------------------------------------
 every_rank_fails "global batch not divisible" "global batch of 33 examples is not divisible by 2 ranks" 2 \

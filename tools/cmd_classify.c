@@ -303,9 +303,12 @@ static void describe_run(const Classifier *classifier, const char *description, 
     if (ranks == 1 && parts == 1) return;
     fprintf(stderr, "data parallel: %d ranks x %d accumulation steps of %d images (global batch %d)\n", ranks, parts,
             config->batch_size / (ranks * parts), config->batch_size);
-    if (parameters_part_size(classifier->params, PARAMETERS_BUFFERS) > 0)
-        fprintf(stderr, "batch norm: statistics of each part of %d images, not of the global batch; the running "
-                "statistics are averaged across the ranks after every step\n", config->batch_size / (ranks * parts));
+    if (parameters_part_size(classifier->params, PARAMETERS_BUFFERS) == 0) return;
+    if (parts == 1)
+        fprintf(stderr, "batch norm: synchronised across the %d ranks (statistics of the global batch)\n", ranks);
+    else
+        fprintf(stderr, "batch norm: statistics of each accumulation step's %d images%s, not of the global batch\n",
+                config->batch_size / parts, ranks > 1 ? " (synchronised across the ranks)" : "");
 }
 
 // Rank 0, several ranks: the all-reduce's share of a step.
