@@ -334,10 +334,11 @@ static Tensor *batch_norm_channels(Tape *tape, Tensor *x, Tensor *weight, Tensor
 // d_weight and d_bias get this process's sums only: the trainer averages parameter gradients.
 // saved = {mean, rstd}; sizes = {N, C, L, M}
 
-// values (n) summed across the processes; a failure is the tape's.
+// values (n) summed across the processes (none when the tape no longer has a reduction);
+// a failure is the tape's.
 static int sum_across(Tape *tape, double *values, long n) {
     Error error;
-    if (tape->reduction->sum(tape->reduction->context, values, n, &error) == 0) return 0;
+    if (!tape->reduction || tape->reduction->sum(tape->reduction->context, values, n, &error) == 0) return 0;
     tape_fail(tape, "batch_norm: %s", error.message);
     return -1;
 }

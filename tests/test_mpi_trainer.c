@@ -21,6 +21,7 @@
 #include "models/image_classifier.h"
 #include "nn/trainer.h"
 #include "tests/check.h"
+#include "tests/op_gradcheck.h"
 
 static Distributed job;  // joined once in main
 
@@ -346,7 +347,75 @@ static void bad_shapes_and_a_failing_rank_are_errors_on_every_rank(void) {
     labelled_set_free(&train), labelled_set_free(&validation);
 }
 
+// ----------------------------------------------------------------------------
+// synchronised batch norm on one process (a reduction that sums over this process alone)
+
+static int sum_alone(void *context, double *values, long n, Error *error) {
+    (void)context, (void)values, (void)n, (void)error;
+    return 0;
+}
+static const TapeReduction ALONE = {NULL, sum_alone};
+
+static float running_statistics[2][4];  // each evaluation starts from the same ones
+static Tensor *synchronised_batch_norm(Tape *t, Tensor **in) {
+    int C = in[0]->shape[1];
+    Tensor *mean = tensor_from(t, running_statistics[0], 1, &C), *var = tensor_from(t, running_statistics[1], 1, &C);
+    t->reduction = &ALONE;  // for the backward too
+    return nn_batch_norm(t, in[0], in[1], in[2], mean, var, 1);
+}
+
+// Its gradients are the finite differences', over rows (N,C) and images (N,C,H,W); and its
+// output, running statistics and gradients are the plain batch norm's.
+static void synchronised_batch_norm_alone_is_batch_norm(void) {
+    static const Case cases[] = {
+        {"synchronised batch_norm (N,C)", synchronised_batch_norm, 3, {2, 1, 1}, {{5, 4}, {4}, {4}}, {0}},
+        {"synchronised batch_norm (N,C,H,W)", synchronised_batch_norm, 3, {4, 1, 1}, {{3, 4, 2, 3}, {4}, {4}}, {0}},
+    };
+    Random rng;
+    random_seed(&rng, 17);
+    for (int c = 0; c < 4; c++) running_statistics[0][c] = 0.1f * c, running_statistics[1][c] = 1.0f + 0.2f * c;
+    for (int i = 0; i < 2; i++) check_case(&cases[i], &rng);
+    for (int i = 0; i < 2; i++) {
+        const Case *c = &cases[i];
+        float results[2][2][200];  // (plain, synchronised) x (output and statistics, gradients)
+        for (int synchronised = 0; synchronised < 2; synchronised++) {
+            Tape tape;
+            tape_init(&tape);
+            Random draw;
+            random_seed(&draw, 3);
+            Tensor *in[3];
+            for (int k = 0; k < 3; k++) {
+                in[k] = tensor_new(&tape, c->n_dims[k], c->shape[k]);
+                for (long j = 0; in[k] && j < in[k]->size; j++) in[k]->data[j] = random_normal(&draw, 0.5f, 1.0f);
+                if (in[k]) in[k]->requires_grad = 1;
+            }
+            int C = 4;
+            Tensor *mean = tensor_zeros(&tape, 1, &C), *var = tensor_zeros(&tape, 1, &C);
+            if (var) var->data[0] = 1.0f;
+            tape.reduction = synchronised ? &ALONE : NULL;
+            Tensor *out = nn_batch_norm(&tape, in[0], in[1], in[2], mean, var, 1);
+            Tensor *loss = nn_sum(&tape, nn_mul(&tape, out, nn_mul(&tape, out, out)), NULL, 0, 0);  // Σ y³
+            Error error;
+            REQUIRE(loss && tape_backward(&tape, loss, &error) == 0, "%s", tape.error.message);
+            long n = in[0]->size;
+            memcpy(results[synchronised][0], out->data, sizeof(float) * (size_t)n);
+            memcpy(results[synchronised][0] + n, mean->data, sizeof(float) * 4);
+            memcpy(results[synchronised][0] + n + 4, var->data, sizeof(float) * 4);
+            memcpy(results[synchronised][1], in[0]->grad, sizeof(float) * (size_t)n);
+            memcpy(results[synchronised][1] + n, in[1]->grad, sizeof(float) * 4);
+            memcpy(results[synchronised][1] + n + 4, in[2]->grad, sizeof(float) * 4);
+            tape_free(&tape);
+        }
+        long n = shape_size(c->n_dims[0], c->shape[0]) + 8;
+        for (long j = 0; j < n; j++) {
+            CHECK_NEAR(results[1][0][j], results[0][0][j], 1e-5 * (1.0 + fabs(results[0][0][j])));
+            CHECK_NEAR(results[1][1][j], results[0][1][j], 1e-4 * (1.0 + fabs(results[0][1][j])));
+        }
+    }
+}
+
 static const CheckCase CASES[] = {
+    {"synchronised batch norm alone is batch norm", synchronised_batch_norm_alone_is_batch_norm},
     {"ranks equal one process", ranks_equal_one_process},
     {"batch norm needs every part of the last batch", batch_norm_needs_every_part_of_the_last_batch},
     {"a stopped run resumes on other rank counts", a_stopped_run_resumes_on_other_rank_counts},
