@@ -19,31 +19,8 @@ mnist_subset "$D/mnist" train 600
 mnist_subset "$D/mnist" t10k 200
 MLP=(train --arch mlp --data "$D/mnist" --hidden 32 --epochs 2 --batch 32 --validation 100)
 
-err=$("$G" "${MLP[@]}" --ranks 2 --out "$D/x.safetensors" 2>&1 >/dev/null)
-if printf '%s' "$err" | grep -q "built without MPI"; then
-    expect_error "--ranks without MPI" "built without MPI" "$G" "${MLP[@]}" --ranks 2 --out "$D/x.safetensors"
-    expect_error "mpirun without MPI" "started by mpirun" env OMPI_COMM_WORLD_SIZE=2 "$G" "${MLP[@]}" --out "$D/x.safetensors"
-    [ ! -e "$D/x.safetensors" ] || fail "nothing written"
-    [ $failures -eq 0 ] && echo "cli_mpi_classify: a build without MPI refuses ranks (no mpirun tests)"
-    exit $((failures > 0))
-fi
-expect_error "--ranks without mpirun" "mpirun -np 2" "$G" "${MLP[@]}" --ranks 2 --out "$D/x.safetensors"
-command -v "${MPIRUN:-mpirun}" >/dev/null || { fail "MPI built in but no mpirun (apt-get install -y openmpi-bin)"; exit 1; }
-
-# every_rank_fails DESCRIPTION PATTERN N ARGS...: N ranks of groundup ARGS: one stderr line
-# "groundup: ..." with PATTERN, and every rank's exit status non-zero.
-every_rank_fails() {
-    local description=$1 pattern=$2 n=$3
-    shift 3
-    rm -f "$D"/status.*
-    err=$($RUN -np "$n" bash -c '"$@"; echo $? > "'"$D"'/status.$OMPI_COMM_WORLD_RANK"' _ "$G" "$@" 2>&1 >/dev/null)
-    err=$(printf '%s\n' "$err" | grep -v '^usage:')
-    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "$description: not one line: $err"
-    printf '%s' "$err" | grep -q -- "^groundup: .*$pattern" || fail "$description: '$err' lacks '$pattern'"
-    for ((r = 0; r < n; r++)); do
-        [ -s "$D/status.$r" ] && [ "$(cat "$D/status.$r")" != 0 ] || fail "$description: rank $r exit $(cat "$D/status.$r" 2>/dev/null)"
-    done
-}
+source "$(dirname "$0")/cli_mpi_common.bash"
+mpi_built_or_exit cli_mpi_classify "${MLP[@]}"
 
 # The losses, accuracies and test result a run prints (its times aside).
 results() { sed -E "s/, [0-9.]+ s, resident [0-9.]+ MB//; s/ \(weights .*\)//" "$1" | grep -E "^(epoch|test accuracy|best)"; }

@@ -21,6 +21,7 @@
 #include "models/image_classifier.h"
 #include "nn/trainer.h"
 #include "tests/check.h"
+#include "tests/check_job.h"
 #include "tests/op_gradcheck.h"
 
 static Distributed job;  // joined once in main
@@ -422,13 +423,4 @@ static const CheckCase CASES[] = {
     {"bad shapes and a failing rank are errors on every rank", bad_shapes_and_a_failing_rank_are_errors_on_every_rank},
 };
 
-int main(int argc, char **argv) {
-    Error error;
-    if (distributed_init(&job, 0, &error)) {
-        fprintf(stderr, "%s\n", error.message);
-        return 1;
-    }
-    int status = check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES);
-    distributed_finalize(&job);
-    return status;
-}
+int main(int argc, char **argv) { return check_run_job(&job, argc, argv, CASES, sizeof CASES / sizeof *CASES); }
