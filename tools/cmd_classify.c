@@ -327,6 +327,42 @@ static void report_stop(const TrainerHistory *history, const Distributed *job, c
             history->stop_epoch, history->stop_batch, by, out, out);
 }
 
+// Every rank trains; then rank 0 reports: the epochs, the test set, the pictures and the run
+// record (or where a stopped run was saved). Returns the exit status: 0, 1 (error), or after a
+// stop 128 + the signal.
+static int train_and_report(ImageClassifier *model, const LabelledSet *train, const LabelledSet *validation,
+                            const LabelledSet *test, TrainerConfig *config, TrainerHistory *history, int argc,
+                            char **argv, const char *data, Error *error) {
+    const Distributed *job = config->distributed;
+    const char *out = config->checkpoint_path;
+    int talks = job->rank == 0;
+    char description[128], best_path[1100], svg_path[1100], attention_path[1100];
+    image_classifier_describe(model, description, sizeof description);
+    Classifier classifier = image_classifier_view(model);
+    if (talks) describe_run(&classifier, description, config, train, validation ? validation->count : 0, test->count);
+    TrainingProgress progress = {isatty(fileno(stderr)), config->epochs, 0.0};
+    TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
+    double start = omp_get_wtime(), accuracy;
+    config->stop = stop_signals_catch();
+    int trained = classifier_train(&classifier, train, validation, config, talks ? &callbacks : NULL, history, error);
+    stop_signals_release();
+    if (trained) return 1;
+    double seconds = omp_get_wtime() - start;
+    if (!talks || history->stopped) {  // the other ranks' part ends with the training
+        if (talks) report_stop(history, job, out);
+        return history->stopped ? stopped_exit_status() : 0;
+    }
+    report_parallel(history, job);
+    checkpoint_beside(out, ".best.safetensors", best_path, sizeof best_path);
+    checkpoint_beside(out, ".svg", svg_path, sizeof svg_path);
+    if (report_run(&classifier, history, test, best_path, svg_path, out, &accuracy, error)) return 1;
+    checkpoint_beside(out, ".attention.svg", attention_path, sizeof attention_path);
+    if (model->arch == CLASSIFIER_VIT && write_class_attention(model, test, attention_path, error)) return 1;
+    record_classifier(model, argc, argv, data, train->count, test->count, seconds, 100.0 * accuracy, out, svg_path,
+                      model->arch == CLASSIFIER_VIT ? attention_path : NULL);
+    return 0;
+}
+
 int classify_train(int argc, char **argv) {
     const char *arch = NULL, *data = NULL, *out = NULL, *resume = NULL;
     const char *optimizer_name = "adam", *schedule_name = "constant";
@@ -413,7 +449,7 @@ int classify_train(int argc, char **argv) {
     LabelledSet all = {0}, train = {0}, held_out = {0}, test = {0};
     ImageClassifier *model = calloc(1, sizeof *model);
     TrainerHistory *history = calloc(1, sizeof *history);
-    char best_path[1100], svg_path[1100], attention_path[1100], out_directory[1100], description[128], default_out[64];
+    char best_path[1100], out_directory[1100], default_out[64];
     int status = 1, created = 0, set_up = 0, talks = job.rank == 0;  // rank 0 alone prints and writes
     if (!history || !model) {
         error_set(&error, "out of memory");
@@ -435,7 +471,6 @@ int classify_train(int argc, char **argv) {
     config.metadata = metadata;
     config.n_metadata = image_classifier_metadata(model, metadata);
     checkpoint_beside(out, ".best.safetensors", best_path, sizeof best_path);
-    checkpoint_beside(out, ".svg", svg_path, sizeof svg_path);
     if (validation > 0) config.best_path = best_path;
     if (trainer_check(&config, train.count, &error)) goto agree;
     directory_of(out, out_directory, sizeof out_directory);
@@ -444,30 +479,8 @@ int classify_train(int argc, char **argv) {
 agree:
     // Every rank comes here, set up or not: a rank that failed fails all, and is named.
     if (agree_on_setup(&job, set_up, &error)) goto done;
-    image_classifier_describe(model, description, sizeof description);
-    Classifier classifier = image_classifier_view(model);
-    if (talks) describe_run(&classifier, description, &config, &train, held_out.count, test.count);
-    TrainingProgress progress = {isatty(fileno(stderr)), epochs, 0.0};
-    TrainerCallbacks callbacks = {&progress, training_progress_step, on_epoch};
-    double start = omp_get_wtime(), accuracy;
-    config.stop = stop_signals_catch();
-    int trained = classifier_train(&classifier, &train, held_out.count ? &held_out : NULL, &config,
-                                   talks ? &callbacks : NULL, history, &error);
-    stop_signals_release();
-    if (trained) goto done;
-    double seconds = omp_get_wtime() - start;
-    if (!talks || history->stopped) {  // the other ranks' part ends with the training
-        status = history->stopped ? stopped_exit_status() : 0;
-        if (talks) report_stop(history, &job, out);
-        goto done;
-    }
-    report_parallel(history, &job);
-    if (report_run(&classifier, history, &test, best_path, svg_path, out, &accuracy, &error)) goto done;
-    checkpoint_beside(out, ".attention.svg", attention_path, sizeof attention_path);
-    if (model->arch == CLASSIFIER_VIT && write_class_attention(model, &test, attention_path, &error)) goto done;
-    record_classifier(model, argc, argv, data, train.count, test.count, seconds, 100.0 * accuracy, out, svg_path,
-                      model->arch == CLASSIFIER_VIT ? attention_path : NULL);
-    status = 0;
+    status = train_and_report(model, &train, held_out.count ? &held_out : NULL, &test, &config, history, argc, argv,
+                              data, &error);
 done:
     if (status == 1 && talks) fail("train", error.message);
     distributed_finalize(&job);
