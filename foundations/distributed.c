@@ -172,3 +172,60 @@ int distributed_max(const Distributed *distributed, double *value, Error *error)
 #endif
     return 0;
 }
+
+// ---- nonblocking sums --------------------------------------------------------------------
+
+int distributed_sum_start(const Distributed *distributed, float *buffer, long n, DistributedRequests *requests,
+                          Error *error) {
+    if (!distributed || distributed->size == 1) return 0;
+#if GROUNDUP_MPI
+    for (long done = 0; done < n;) {
+        int count = n - done > (1L << 30) ? 1 << 30 : (int)(n - done);
+        if (requests->n == requests->capacity) {
+            int capacity = requests->capacity ? 2 * requests->capacity : 16;
+            void *grown = realloc(requests->requests, sizeof(MPI_Request) * (size_t)capacity);
+            if (!grown) return error_set(error, "out of memory for %d pending reductions", capacity);
+            requests->requests = grown;
+            requests->capacity = capacity;
+        }
+        MPI_Request *request = (MPI_Request *)requests->requests + requests->n;
+        int code = MPI_Iallreduce(MPI_IN_PLACE, buffer + done, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, request);
+        if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Iallreduce", code);
+        requests->n++;
+        done += count;
+    }
+#else
+    (void)buffer, (void)n, (void)requests, (void)error;
+#endif
+    return 0;
+}
+
+int distributed_progress(const Distributed *distributed, DistributedRequests *requests, Error *error) {
+    if (!distributed || distributed->size == 1 || requests->n == 0) return 0;
+#if GROUNDUP_MPI
+    int done = 0;
+    int code = MPI_Testall(requests->n, requests->requests, &done, MPI_STATUSES_IGNORE);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Testall", code);
+    if (done) requests->n = 0;
+#else
+    (void)error;
+#endif
+    return 0;
+}
+
+int distributed_wait(const Distributed *distributed, DistributedRequests *requests, Error *error) {
+    if (!distributed || distributed->size == 1 || requests->n == 0) return 0;
+#if GROUNDUP_MPI
+    int code = MPI_Waitall(requests->n, requests->requests, MPI_STATUSES_IGNORE);
+    requests->n = 0;
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Waitall", code);
+#else
+    (void)error;
+#endif
+    return 0;
+}
+
+void distributed_requests_free(DistributedRequests *requests) {
+    free(requests->requests);
+    memset(requests, 0, sizeof *requests);
+}

@@ -81,4 +81,31 @@ int distributed_check_same(const Distributed *distributed, const void *bytes, si
 // The largest of every rank's value (for timings: a collective step takes the slowest rank's time).
 int distributed_max(const Distributed *distributed, double *value, Error *error);
 
+// ---- nonblocking sums (gpt/train.c's bucketed all-reduce) -------------------------------
+// Sums started as soon as a part of a buffer is final and waited for together: a training
+// step starts reducing the top layers' gradients while the backward computes the layers
+// below, so the communication hides behind computation.
+
+// The sums started and not yet waited for.
+typedef struct DistributedRequests {
+    void *requests;  // MPI_Request (capacity) in MPI builds
+    int n, capacity;
+} DistributedRequests;
+
+// Starts buffer (n floats) <- the element-wise sum of every rank's buffer (MPI_Iallreduce, in
+// place). The buffer must not be read or written until distributed_wait returns. Every rank
+// starts the same sums (the same n) in the same order, and no rank calls another collective
+// in between with a different one. Alone: nothing to do. Errors: out of memory, MPI's.
+int distributed_sum_start(const Distributed *distributed, float *buffer, long n, DistributedRequests *requests,
+                          Error *error);
+
+// Lets MPI move the started sums on (MPI_Testall) without waiting: Open MPI progresses a
+// nonblocking collective only inside MPI calls, so a long computation calls this now and then.
+int distributed_progress(const Distributed *distributed, DistributedRequests *requests, Error *error);
+
+// Waits for every started sum (MPI_Waitall); requests is empty after it.
+int distributed_wait(const Distributed *distributed, DistributedRequests *requests, Error *error);
+
+void distributed_requests_free(DistributedRequests *requests);
+
 #endif

@@ -11,6 +11,7 @@
 #include "foundations/clock.h"
 #include "foundations/plot.h"
 #include "gpt/checkpoint.h"
+#include "gpt/gpt2.h"
 
 TrainConfig train_default_config(void) {
     TrainConfig c;
@@ -322,6 +323,10 @@ int train_check(const TrainRun *run, Error *error) {
     if (run->grad_accum < 0 || run->grad_accum > 1 << 16)
         return error_set(error, "gradient accumulation of %d steps must be in [1, 65536]", run->grad_accum);
     if (run->check_every < 0) return error_set(error, "parameter checks every %d steps must be >= 0", run->check_every);
+    if (run->allreduce != TRAIN_ALLREDUCE_SINGLE && run->allreduce != TRAIN_ALLREDUCE_BUCKETS)
+        return error_set(error, "unknown all-reduce kind %d", (int)run->allreduce);
+    if (!(run->bucket_mb >= 0.0 && run->bucket_mb <= 1e6))
+        return error_set(error, "buckets of %g MB must be in [0, 1e6] (0: the default)", run->bucket_mb);
     if (c->batch_size % ((long)ranks * accumulation) != 0)
         return error_set(error, "the global batch of %d sequences is not divisible by %d ranks x %d accumulation steps",
                          c->batch_size, ranks, accumulation);
@@ -359,10 +364,107 @@ static int check_ranks_agree(TrainRun *run, Error *error) {
     return 0;
 }
 
+// ----------------------------------------------------------------------------
+// the bucketed all-reduce (train.h): buckets of GPT-2 blocks sent during the backward
+
+// The plan, the same on every rank: bucket i holds blocks [bottom[i], top[i]] and starts when
+// block bottom[i] is final; buckets are numbered in the order they start (top blocks first).
+typedef struct Buckets {
+    TrainRun *run;
+    int n, *bottom, *top;
+    int started;                  // buckets started this step
+    DistributedRequests requests;
+    int failed;                   // an MPI call in the backward's callback failed (error)
+    Error error;
+} Buckets;
+
+static void buckets_free(Buckets *buckets) {
+    free(buckets->bottom), free(buckets->top);
+    distributed_requests_free(&buckets->requests);
+    memset(buckets, 0, sizeof *buckets);
+}
+
+// Blocks from the top, a bucket closed once it holds bucket_mb MB. Other models: no buckets.
+static int buckets_plan(Buckets *buckets, TrainRun *run, Error *error) {
+    memset(buckets, 0, sizeof *buckets);
+    buckets->run = run;
+    const Model *model = run->model;
+    if (model->config.arch != ARCH_GPT2 || model->quantized) return 0;
+    int L = model->config.n_layers;
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS], layer_floats = 0;
+    int n_ranges = gpt2_layer_gradients(model, 0, offsets, counts);
+    for (int i = 0; i < n_ranges; i++) layer_floats += counts[i];
+    double mb = run->bucket_mb > 0 ? run->bucket_mb : TRAIN_DEFAULT_BUCKET_MB;
+    long per_bucket = (long)ceil(mb * 1e6 / (sizeof(float) * (double)layer_floats));  // blocks
+    if (per_bucket < 1) per_bucket = 1;
+    buckets->bottom = malloc(sizeof(int) * (size_t)L), buckets->top = malloc(sizeof(int) * (size_t)L);
+    if (!buckets->bottom || !buckets->top) {
+        buckets_free(buckets);
+        return error_set(error, "out of memory for %d buckets", L);
+    }
+    for (int top = L - 1; top >= 0; top -= (int)per_bucket, buckets->n++) {
+        buckets->top[buckets->n] = top;
+        buckets->bottom[buckets->n] = top - per_bucket + 1 > 0 ? top - (int)per_bucket + 1 : 0;
+    }
+    return 0;
+}
+
+// Starts the sum of bucket i's gradients: one contiguous range per tensor (consecutive blocks
+// are adjacent in each).
+static int bucket_start(Buckets *buckets, int i, Error *error) {
+    Model *model = buckets->run->model;
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS];
+    int n_ranges = gpt2_layer_gradients(model, buckets->bottom[i], offsets, counts);
+    int blocks = buckets->top[i] - buckets->bottom[i] + 1;
+    for (int r = 0; r < n_ranges; r++)
+        if (distributed_sum_start(buckets->run->distributed, model->grads + offsets[r], counts[r] * blocks,
+                                  &buckets->requests, error))
+            return -1;
+    return 0;
+}
+
+// Model's layer_gradients_final: start the buckets whose blocks are all final; let MPI progress.
+static void bucket_layer_final(void *context, int layer) {
+    Buckets *buckets = context;
+    if (buckets->failed) return;
+    while (buckets->started < buckets->n && buckets->bottom[buckets->started] >= layer)
+        if (bucket_start(buckets, buckets->started++, &buckets->error)) {
+            buckets->failed = 1;
+            return;
+        }
+    if (distributed_progress(buckets->run->distributed, &buckets->requests, &buckets->error)) buckets->failed = 1;
+}
+
+// After the backward (finished or failed: every rank starts the same sums in the same order):
+// the buckets not yet started, then everything outside the blocks (the embeddings, the final
+// LayerNorm), then the wait; the sums are scaled by `scale`.
+static int buckets_finish(Buckets *buckets, float scale, Error *error) {
+    TrainRun *run = buckets->run;
+    Model *model = run->model;
+    const Distributed *job = run->distributed;
+    int status = buckets->failed ? (*error = buckets->error, -1) : 0;
+    while (status == 0 && buckets->started < buckets->n) status = bucket_start(buckets, buckets->started++, error);
+    // The blocks fill whole tensors: the rest is what lies between and around them.
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS], from = 0;
+    int n_ranges = buckets->n > 0 ? gpt2_layer_gradients(model, 0, offsets, counts) : 0;
+    for (int r = 0; r <= n_ranges && status == 0; r++) {
+        long to = r < n_ranges ? offsets[r] : model->n_trainable;
+        if (to > from) status = distributed_sum_start(job, model->grads + from, to - from, &buckets->requests, error);
+        if (r < n_ranges) from = offsets[r] + counts[r] * model->config.n_layers;
+    }
+    if (distributed_wait(job, &buckets->requests, status ? &(Error){{0}} : error)) status = -1;
+    buckets->started = 0;
+    buckets->failed = 0;
+    for (long i = 0; i < model->n_trainable && status == 0; i++) model->grads[i] *= scale;
+    return status;
+}
+
 // This rank's gradient for one step: its K shares of the global batch (windows drawn from the
 // run's generator, starts (B)), forward and backward each, the gradients summed and scaled by
-// 1/K; *loss the mean of the shares' losses. The gradient buffer is zeroed first.
-static int local_gradient(TrainRun *run, long *starts, int *inputs, int *targets, double *loss, Error *error) {
+// 1/K; *loss the mean of the shares' losses. The gradient buffer is zeroed first. With
+// buckets, the last share's backward starts their sums, and the scaling is left to them.
+static int local_gradient(TrainRun *run, Buckets *buckets, long *starts, int *inputs, int *targets, double *loss,
+                          Error *error) {
     Model *model = run->model;
     TrainState *s = run->state;
     const Dataset *data = run->data;
@@ -373,11 +475,18 @@ static int local_gradient(TrainRun *run, long *starts, int *inputs, int *targets
     *loss = 0.0;
     for (int k = 0; k < K; k++) {
         data_copy_windows(data->train, starts + ((long)rank * K + k) * share, share, T, inputs, targets);
-        if (model->ops->forward(model, inputs, targets, share, T, error) || model_backward(model, error)) return -1;
+        if (buckets && k == K - 1) {
+            model->layer_gradients_final = bucket_layer_final;
+            model->layer_gradients_context = buckets;
+        }
+        int failed = model->ops->forward(model, inputs, targets, share, T, error) || model_backward(model, error);
+        model->layer_gradients_final = NULL;
+        model->layer_gradients_context = NULL;
+        if (failed) return -1;
         *loss += model->loss;
     }
     *loss /= K;
-    if (K > 1)
+    if (K > 1 && !buckets)
         for (long i = 0; i < model->n_trainable; i++) model->grads[i] *= 1.0f / (float)K;
     return 0;
 }
@@ -442,19 +551,32 @@ static void report_step(TrainRun *run, TrainProgress *progress, long first_step,
 
 // One optimizer step on every rank: the local gradient, the agreement on failures, the
 // average, the update. *loss is the global batch's mean loss.
-static int train_step(TrainRun *run, long *starts, int *inputs, int *targets, const TrainProgress *progress,
-                      float *loss, float *lr, float *grad_norm, Error *error) {
+static int train_step(TrainRun *run, Buckets *buckets, long *starts, int *inputs, int *targets,
+                      const TrainProgress *progress, float *loss, float *lr, float *grad_norm, Error *error) {
     Model *model = run->model;
     TrainState *s = run->state;
     const TrainConfig *c = &s->config;
     *lr = train_learning_rate(c, s->step, s->elapsed_seconds);
     double local_loss = 0.0;
     Error local;
-    int failed = local_gradient(run, starts, inputs, targets, &local_loss, &local);
+    int failed = local_gradient(run, buckets, starts, inputs, targets, &local_loss, &local);
+    if (buckets) {  // the sums the backward started, and the rest, on every rank before anything else
+        // Timed as average_over_ranks: the wait for the slowest rank, then what is left to send.
+        int K = run->grad_accum > 1 ? run->grad_accum : 1;
+        double start = clock_seconds(), ignored = 0.0;
+        Error mpi, *failure = failed ? &mpi : &local;
+        if (distributed_max(run->distributed, &ignored, failure)) failed = -1;
+        double reduce_start = clock_seconds();
+        if (buckets_finish(buckets, 1.0f / ((float)ranks_of(run->distributed) * (float)K), failed ? &mpi : &local))
+            failed = -1;
+        run->wait_seconds += reduce_start - start;
+        run->reduce_seconds += clock_seconds() - reduce_start;
+    }
     DistributedAgreement agreed;
     if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     *loss = (float)local_loss;
-    if (average_over_ranks(run, loss, error)) return -1;
+    if (buckets ? distributed_average(run->distributed, loss, 1, error) : average_over_ranks(run, loss, error))
+        return -1;
     if (!isfinite(*loss)) return diverged(run, progress, *loss, error);
     *grad_norm = regularise_and_clip(c, model);
     optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, *lr);
@@ -527,6 +649,14 @@ int train_run(TrainRun *run, Error *error) {
         free(inputs), free(targets), free(starts);
         return error_set(error, "out of memory for a batch of %d x %d", B, T);
     }
+    Buckets plan, *buckets = NULL;  // NULL: one all-reduce after the backward
+    if (run->allreduce == TRAIN_ALLREDUCE_BUCKETS && ranks_of(run->distributed) > 1) {
+        if (buckets_plan(&plan, run, error)) {
+            free(inputs), free(targets), free(starts);
+            return -1;
+        }
+        buckets = &plan;
+    }
     TrainProgress progress;
     memset(&progress, 0, sizeof progress);
     int status = 0, save_failed = 0, stopped = 0;
@@ -544,7 +674,8 @@ int train_run(TrainRun *run, Error *error) {
         if ((stopped = stop_or_go_on(run, &progress, save_failed, &save_error, error))) break;
         double start = clock_seconds();
         float loss = 0.0f, lr = 0.0f, grad_norm = 0.0f;
-        if ((status = train_step(run, starts, inputs, targets, &progress, &loss, &lr, &grad_norm, error))) break;
+        if ((status = train_step(run, buckets, starts, inputs, targets, &progress, &loss, &lr, &grad_norm, error)))
+            break;
         // The slowest rank's time, so that every rank agrees on a time budget.
         double seconds = clock_seconds() - start;
         if ((status = distributed_max(run->distributed, &seconds, error))) break;
@@ -559,6 +690,7 @@ int train_run(TrainRun *run, Error *error) {
             status = validate(run, &progress, &save_failed, &save_error, error);
     }
     free(inputs), free(targets), free(starts);
+    if (buckets) buckets_free(buckets);
     if (stopped) return stopped < 0 ? -1 : TRAIN_STOPPED;
     if (status) return -1;
     Error local;

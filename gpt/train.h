@@ -134,6 +134,16 @@ typedef struct TrainProgress {
 
 typedef void (*TrainCallback)(void *context, const TrainProgress *progress);
 
+// The averaging of the gradients across ranks. SINGLE: one all-reduce over the flat gradient
+// buffer after the backward. BUCKETS: GPT-2's blocks, top first, grouped into buckets of
+// about bucket_mb MB; a bucket's nonblocking all-reduce starts as soon as the backward has
+// finished its lowest block (Model's layer_gradients_final), so it travels while the blocks
+// below are computed; the embeddings and the final LayerNorm (final only at the end of the
+// backward) go last, and the step waits for all before the update. The same sums either way
+// (element by element the same ranks' values are added). Other models: one all-reduce.
+typedef enum { TRAIN_ALLREDUCE_SINGLE = 0, TRAIN_ALLREDUCE_BUCKETS = 1 } TrainAllreduce;
+enum { TRAIN_DEFAULT_BUCKET_MB = 8 };
+
 typedef struct TrainRun {
     Model *model;
     const TextTokenizer *tokenizer;  // saved into the checkpoints
@@ -149,6 +159,8 @@ typedef struct TrainRun {
     const Distributed *distributed;  // the job (NULL: alone); rank 0 alone writes files
     int grad_accum;                  // K shares per rank and step (0 or 1: the whole share at once)
     int check_every;                 // compare the parameters' checksum across ranks every K steps (0: never)
+    TrainAllreduce allreduce;        // how the gradients are averaged (see above)
+    double bucket_mb;                // TRAIN_ALLREDUCE_BUCKETS: about this many MB per bucket (0: the default)
     // Filled by train_run:
     int stop_rank;                   // TRAIN_STOPPED: the lowest rank that asked to stop
     double reduce_seconds;           // time spent averaging gradients across ranks (this run)

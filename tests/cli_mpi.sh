@@ -48,17 +48,22 @@ GPT=(train --arch gpt2 --data data/names.txt --tokenizer char --context 16 --lay
 "$G" "${GPT[@]}" --steps 20 --out "$D/one.ckpt" >"$D/one.out" 2>"$D/one.err" || fail "1 process: $(cat "$D/one.err")"
 $RUN -np 2 "$G" "${GPT[@]}" --steps 20 --check-every 5 --out "$D/two.ckpt" >"$D/two.out" 2>"$D/two.err" ||
     fail "2 ranks: $(cat "$D/two.err")"
+$RUN -np 2 "$G" "${GPT[@]}" --steps 20 --allreduce buckets --bucket-mb 0.01 --out "$D/buckets.ckpt" \
+    >"$D/buckets.out" 2>"$D/buckets.err" || fail "2 ranks, buckets: $(cat "$D/buckets.err")"
 "$G" "${GPT[@]}" --steps 20 --grad-accum 4 --out "$D/accum.ckpt" >"$D/accum.out" 2>"$D/accum.err" ||
     fail "accumulation: $(cat "$D/accum.err")"
 one=$(grep "^step 20: train loss" "$D/one.out")
 [ -n "$one" ] || fail "1 process prints its losses: $(cat "$D/one.out")"
 [ "$(grep "^step 20: train loss" "$D/two.out")" = "$one" ] || fail "2 ranks: $(grep "^step" "$D/two.out") != $one"
+[ "$(grep "^step 20: train loss" "$D/buckets.out")" = "$one" ] || fail "2 ranks, buckets: $(grep "^step" "$D/buckets.out") != $one"
+grep -q "all-reduce of the gradients (buckets): " "$D/buckets.err" || fail "the bucketed all-reduce's time is shown"
+grep -q "^time per step: [0-9.]* ms (mean of 20 steps)" "$D/one.err" || fail "the step time is shown: $(tail -2 "$D/one.err")"
 [ "$(grep "^step 20: train loss" "$D/accum.out")" = "$one" ] || fail "4 accumulation steps: $(grep "^step" "$D/accum.out") != $one"
 [ "$(grep -c "^gpt2, " "$D/two.out")" -eq 1 ] || fail "rank 0 alone prints the results: $(cat "$D/two.out")"
 [ "$(grep -c "^step 10/20" "$D/two.err")" -eq 1 ] || fail "rank 0 alone prints progress: $(cat "$D/two.err")"
 grep -q "data parallel: 2 ranks x 1 accumulation steps of 4 sequences (global batch 8)" "$D/two.err" ||
     fail "the split is shown: $(cat "$D/two.err")"
-grep -q "all-reduce of the gradients: " "$D/two.err" || fail "the all-reduce time is shown"
+grep -q "all-reduce of the gradients (single): " "$D/two.err" || fail "the all-reduce time is shown"
 [ -s "$D/two.ckpt" ] && [ -s "$D/two.svg" ] || fail "rank 0 writes the checkpoint and the SVG"
 
 # A run of 10 steps continued to 20 (its schedule is the 10-step run's): written by 2 ranks
@@ -86,6 +91,8 @@ every_rank_fails "more ranks than windows" "fewer than the 3 ranks" 3 \
     "${MLP[@]}" --data "$D/tiny.txt" --batch 3 --steps 5 --out "$D/x.ckpt"
 every_rank_fails "--ranks against the job" "--ranks 3, but the job has 2" 2 "${MLP[@]}" --ranks 3 --out "$D/x.ckpt"
 every_rank_fails "a wrong option" "unknown option" 2 "${MLP[@]}" --bogus 1
+every_rank_fails "an unknown all-reduce" "--allreduce must be single or buckets" 2 "${MLP[@]}" --allreduce ring
+every_rank_fails "an empty bucket" "--bucket-mb must be in (0, 1e6]" 2 "${MLP[@]}" --bucket-mb 0
 every_rank_fails "a command that runs alone" "runs as one process" 2 generate --model "$D/one.ckpt" -n 5
 every_rank_fails "a classifier" "only the language models train" 2 train --arch lenet5 --data "$D" --out "$D/x.ckpt"
 [ ! -e "$D/x.ckpt" ] || fail "bad input writes nothing"

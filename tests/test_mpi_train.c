@@ -14,6 +14,7 @@
 
 #include "foundations/distributed.h"
 #include "gpt/checkpoint.h"
+#include "gpt/gpt2.h"
 #include "gpt/train.h"
 #include "tests/check.h"
 #include "tests/names_fixture.h"
@@ -131,6 +132,109 @@ static void ranks_equal_one_process(void) {
     names_free(&names);
 }
 
+// What the backward's layer_gradients_final saw: block l's gradients when it was told.
+typedef struct Snapshots {
+    const Model *model;
+    float *copies[2];
+    int calls, order_ok;
+} Snapshots;
+
+static void snapshot_layer(void *context, int layer) {
+    Snapshots *s = context;
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS];
+    s->order_ok &= layer == s->model->config.n_layers - 1 - s->calls;
+    s->calls++;
+    if (layer < 0 || layer > 1) return;
+    int n = gpt2_layer_gradients(s->model, layer, offsets, counts);
+    for (int i = 0, done = 0; i < n; done += (int)counts[i], i++)
+        memcpy(s->copies[layer] + done, s->model->grads + offsets[i], sizeof(float) * (size_t)counts[i]);
+}
+
+// GPT-2's backward tells each block, top first, when its gradients are final: what they held
+// then is what they hold at the end (the bucketed all-reduce sends them at that moment), and
+// the blocks' ranges tile their tensors.
+static void the_backward_tells_when_a_block_is_final(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Model model;
+    TrainState state;
+    Error error;
+    REQUIRE(fresh(&model, &state, &names, 4, &error) == 0 && model_prepare(&model, 4, T, 1, &error) == 0, "%s",
+            error.message);
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS], block = 0;
+    int n = gpt2_layer_gradients(&model, 0, offsets, counts);
+    for (int i = 0; i < n; i++) block += counts[i];
+    Snapshots snapshots = {.model = &model, .copies = {malloc(sizeof(float) * block), malloc(sizeof(float) * block)},
+                           .order_ok = 1};
+    REQUIRE(snapshots.copies[0] && snapshots.copies[1], "out of memory");
+    int inputs[4 * T], targets[4 * T];
+    for (int i = 0; i < 4 * T; i++) inputs[i] = names.data.train[i], targets[i] = names.data.train[i + 1];
+    memset(model.grads, 0, sizeof(float) * (size_t)model.n_params);
+    model.layer_gradients_final = snapshot_layer;
+    model.layer_gradients_context = &snapshots;
+    REQUIRE(model.ops->forward(&model, inputs, targets, 4, T, &error) == 0 && model_backward(&model, &error) == 0,
+            "%s", error.message);
+    CHECK(snapshots.calls == 2 && snapshots.order_ok, "told %d times, in order: %d", snapshots.calls,
+          snapshots.order_ok);
+    for (int layer = 0; layer < 2; layer++) {
+        long mismatches = 0, nonzero = 0;
+        n = gpt2_layer_gradients(&model, layer, offsets, counts);
+        for (int i = 0, done = 0; i < n; done += (int)counts[i], i++) {
+            for (long j = 0; j < counts[i]; j++) {
+                mismatches += snapshots.copies[layer][done + j] != model.grads[offsets[i] + j];
+                nonzero += model.grads[offsets[i] + j] != 0.0f;
+            }
+            const TensorInfo *t = &model.tensors[2 + i];
+            CHECK(offsets[i] == t->offset + layer * counts[i] && counts[i] * 2 == t->size, "block %d, range %d", layer, i);
+        }
+        CHECK(mismatches == 0 && nonzero > block / 2, "block %d: %ld of %ld changed after it was final (%ld nonzero)",
+              layer, mismatches, block, nonzero);
+    }
+    free(snapshots.copies[0]), free(snapshots.copies[1]);
+    model_free(&model), train_state_free(&state), names_free(&names);
+}
+
+// The bucketed all-reduce (blocks sent during the backward; buckets of one block here: the
+// tiny model's block is 50 KB) gives the single reduction's run: the same losses within
+// 1e-6 and parameters, with and without accumulation (whose 1/K the buckets apply after the
+// sum). Alone there is nothing to send and it is the plain run.
+static void buckets_equal_the_single_reduction(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    int batch = 4 * job.size;
+    Model models[3];
+    TrainState states[3];
+    Error error;
+    for (int i = 0; i < 3; i++) {
+        REQUIRE(fresh(&models[i], &states[i], &names, batch, &error) == 0, "%s", error.message);
+        TrainRun run = {.model = &models[i], .tokenizer = &names.tokenizer, .data = &names.data, .state = &states[i],
+                        .distributed = &job, .grad_accum = i == 2 ? 2 : 1,
+                        .allreduce = i == 0 ? TRAIN_ALLREDUCE_SINGLE : TRAIN_ALLREDUCE_BUCKETS, .bucket_mb = 0.01};
+        CHECK(train_run(&run, &error) == TRAIN_FINISHED, "run %d: %s", i, error.message);
+        CHECK(run.reduce_seconds >= 0.0 && (job.size > 1 || run.reduce_seconds == 0.0), "run %d: %g s reducing", i,
+              run.reduce_seconds);
+    }
+    const char *what[3] = {"", "buckets", "buckets, 2 accumulation steps"};
+    for (int i = 1; i < 3; i++) {
+        CHECK(states[i].train_curve.n == STEPS, "%s: %d steps", what[i], states[i].train_curve.n);
+        if (states[i].train_curve.n != STEPS) continue;
+        double losses = relative_difference(states[0].train_curve.losses, states[i].train_curve.losses, STEPS, 1e-30);
+        double distance = 0.0, length = 0.0;
+        for (long j = 0; j < models[0].n_params; j++) {
+            double d = (double)models[0].params[j] - models[i].params[j];
+            distance += d * d, length += (double)models[0].params[j] * models[0].params[j];
+        }
+        CHECK(losses <= 1e-6, "%s: train losses differ from the single reduction's by %.3g relative", what[i], losses);
+        CHECK(sqrt(distance / length) <= 1e-5, "%s: parameters differ by %.3g (in norm)", what[i],
+              sqrt(distance / length));
+        if (job.rank == 0)
+            printf("%s against the single all-reduce: losses %.2g, parameters %.2g\n", what[i], losses,
+                   sqrt(distance / length));
+    }
+    for (int i = 0; i < 3; i++) model_free(&models[i]), train_state_free(&states[i]);
+    names_free(&names);
+}
+
 // Rank 0's check_directory path, the same string on every rank (each rank has its own
 // temporary directory; rank 0 alone writes checkpoints).
 static void shared_path(const char *name, char *path, size_t size) {
@@ -231,6 +335,13 @@ static void shapes_that_do_not_split_are_errors(void) {
         CHECK(train_run(&run, &error) == -1 && strstr(error.message, "windows of 16 + 1 tokens, fewer than the"),
               "more ranks than windows: %s", error.message);
     }
+    // An unknown all-reduce and a negative bucket size.
+    state.config.batch_size = 2 * job.size;
+    TrainRun run = {.model = &model, .tokenizer = &names.tokenizer, .data = &names.data, .state = &state,
+                    .distributed = &job, .allreduce = 7};
+    CHECK(train_run(&run, &error) == -1 && strstr(error.message, "unknown all-reduce kind 7"), "%s", error.message);
+    run.allreduce = TRAIN_ALLREDUCE_BUCKETS, run.bucket_mb = -1.0;
+    CHECK(train_run(&run, &error) == -1 && strstr(error.message, "buckets of -1 MB"), "%s", error.message);
     CHECK(state.step == 0, "no step was taken");
     model_free(&model), train_state_free(&state), names_free(&names);
 }
@@ -305,6 +416,8 @@ static void trouble_on_one_rank_ends_every_rank(void) {
 
 static const CheckCase CASES[] = {
     {"ranks equal one process", ranks_equal_one_process},
+    {"the backward tells when a block is final", the_backward_tells_when_a_block_is_final},
+    {"buckets equal the single reduction", buckets_equal_the_single_reduction},
     {"a checkpoint resumes on other rank counts", a_checkpoint_resumes_on_other_rank_counts},
     {"shapes that do not split are errors", shapes_that_do_not_split_are_errors},
     {"trouble on one rank ends every rank", trouble_on_one_rank_ends_every_rank},
