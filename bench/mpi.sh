@@ -33,7 +33,7 @@ declare -A SHAPE=(
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 # step_ms FILE: the mean ms per step groundup train printed; reduce_ms FILE: the all-reduce's.
 step_ms() { sed -n 's/^time per step: \([0-9.]*\) ms.*/\1/p' "$1"; }
-reduce_ms() { sed -n 's/^all-reduce of the gradients ([a-z]*): \([0-9.]*\) ms per step.*/\1/p' "$1"; }
+reduce_ms() { sed -n 's/^all-reduce of the gradients ([a-z0-9-]*): \([0-9.]*\) ms per step.*/\1/p' "$1"; }
 
 echo "load before: $(uptime)"
 for shape in $SHAPES; do
@@ -54,14 +54,14 @@ for shape in $SHAPES; do
 done
 echo "load after: $(uptime)"
 echo
-printf "%-8s %-34s %10s %10s %7s %9s\n" shape run "ms/step" "reduce ms" share "speed-up"
+printf "%-8s %-40s %10s %10s %7s %9s\n" shape run "ms/step" "reduce ms" share "speed-up"
 for shape in $SHAPES; do
     one=$(median <"$D/$shape.one")
-    printf "%-8s %-34s %10.1f %10s %7s %9s\n" "$shape" "1 process x 2 threads" "$one" - - 1.00
+    printf "%-8s %-40s %10.1f %10s %7s %9s\n" "$shape" "1 process x 2 threads" "$one" - - 1.00
     for kind in single buckets; do
         step=$(median <"$D/$shape.$kind")
         reduce=$(median <"$D/$shape.$kind.reduce")
-        printf "%-8s %-34s %10.1f %10.1f %6.1f%% %9.2f\n" "$shape" "2 ranks x 1 thread, --allreduce $kind" "$step" \
+        printf "%-8s %-40s %10.1f %10.1f %6.1f%% %9.2f\n" "$shape" "2 ranks x 1 thread, --allreduce $kind" "$step" \
                "$reduce" "$(awk -v a="$reduce" -v b="$step" 'BEGIN { print 100 * a / b }')" \
                "$(awk -v a="$one" -v b="$step" 'BEGIN { print a / b }')"
     done

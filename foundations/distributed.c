@@ -229,3 +229,93 @@ void distributed_requests_free(DistributedRequests *requests) {
     free(requests->requests);
     memset(requests, 0, sizeof *requests);
 }
+
+// ---- shards ------------------------------------------------------------------------------
+
+void distributed_shard(const Distributed *distributed, long n, int rank, long *first, long *count) {
+    int size = distributed ? distributed->size : 1;
+    long part = (n + size - 1) / size;
+    *first = (long)rank * part < n ? (long)rank * part : n;
+    *count = n - *first < part ? n - *first : part;
+}
+
+#if GROUNDUP_MPI
+// Every rank's count and first element of n values, as MPI's ints.
+static int shard_table(const Distributed *distributed, long n, int **counts, int **firsts, Error *error) {
+    if (n > INT_MAX) return error_set(error, "%ld values: a sharded buffer holds at most %d", n, INT_MAX);
+    *counts = malloc(sizeof(int) * (size_t)distributed->size);
+    *firsts = malloc(sizeof(int) * (size_t)distributed->size);
+    if (!*counts || !*firsts) {
+        free(*counts), free(*firsts);
+        return error_set(error, "out of memory for %d shards", distributed->size);
+    }
+    for (int r = 0; r < distributed->size; r++) {
+        long first, count;
+        distributed_shard(distributed, n, r, &first, &count);
+        (*counts)[r] = (int)count, (*firsts)[r] = (int)first;
+    }
+    return 0;
+}
+#endif
+
+int distributed_reduce_scatter(const Distributed *distributed, const float *buffer, long n, float *shard,
+                               Error *error) {
+    if (!distributed || distributed->size == 1) {
+        memmove(shard, buffer, sizeof(float) * (size_t)n);
+        return 0;
+    }
+#if GROUNDUP_MPI
+    int *counts, *firsts;
+    if (shard_table(distributed, n, &counts, &firsts, error)) return -1;
+    int code = MPI_Reduce_scatter(buffer, shard, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    free(counts), free(firsts);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Reduce_scatter", code);
+#else
+    (void)error;
+#endif
+    return 0;
+}
+
+int distributed_all_gather(const Distributed *distributed, float *buffer, long n, Error *error) {
+    if (!distributed || distributed->size == 1) return 0;
+#if GROUNDUP_MPI
+    int *counts, *firsts;
+    if (shard_table(distributed, n, &counts, &firsts, error)) return -1;
+    int code = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buffer, counts, firsts, MPI_FLOAT, MPI_COMM_WORLD);
+    free(counts), free(firsts);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Allgatherv", code);
+#else
+    (void)buffer, (void)n, (void)error;
+#endif
+    return 0;
+}
+
+int distributed_gather(const Distributed *distributed, const float *shard, float *buffer, long n, int root,
+                       Error *error) {
+    if (!distributed || distributed->size == 1) {
+        memmove(buffer, shard, sizeof(float) * (size_t)n);
+        return 0;
+    }
+#if GROUNDUP_MPI
+    int *counts, *firsts;
+    if (shard_table(distributed, n, &counts, &firsts, error)) return -1;
+    int code = MPI_Gatherv(shard, counts[distributed->rank], MPI_FLOAT, buffer, counts, firsts, MPI_FLOAT, root,
+                           MPI_COMM_WORLD);
+    free(counts), free(firsts);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Gatherv", code);
+#else
+    (void)root, (void)error;
+#endif
+    return 0;
+}
+
+int distributed_sum(const Distributed *distributed, double *values, int n, Error *error) {
+    if (!distributed || distributed->size == 1) return 0;
+#if GROUNDUP_MPI
+    int code = MPI_Allreduce(MPI_IN_PLACE, values, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Allreduce", code);
+#else
+    (void)values, (void)n, (void)error;
+#endif
+    return 0;
+}

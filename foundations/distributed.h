@@ -108,4 +108,29 @@ int distributed_wait(const Distributed *distributed, DistributedRequests *reques
 
 void distributed_requests_free(DistributedRequests *requests);
 
+// ---- shards (ZeRO stage 1: gpt/train.c's --zero 1) ---------------------------------------
+// A buffer of n values split across the ranks: rank r owns [first_r, first_r + count_r), equal
+// parts of ceil(n/N) values in rank order, the last ones shorter (or empty when n < N).
+
+// Rank `rank`'s part of n values (alone: all of them).
+void distributed_shard(const Distributed *distributed, long n, int rank, long *first, long *count);
+
+// shard (this rank's count) <- this rank's part of the element-wise sum of every rank's buffer
+// (n floats): MPI_Reduce_scatter, half the traffic of an all-reduce. n must fit an int.
+// Alone: shard <- buffer. Errors: out of memory, n too large, MPI's.
+int distributed_reduce_scatter(const Distributed *distributed, const float *buffer, long n, float *shard,
+                               Error *error);
+
+// buffer (n floats) on every rank <- each rank's part of it, from that rank's buffer
+// (MPI_Allgatherv in place). Alone: unchanged.
+int distributed_all_gather(const Distributed *distributed, float *buffer, long n, Error *error);
+
+// buffer (n floats) on root <- each rank's part, sent from shard (this rank's count floats)
+// (MPI_Gatherv). buffer is only read on root (NULL elsewhere). Alone: buffer <- shard.
+int distributed_gather(const Distributed *distributed, const float *shard, float *buffer, long n, int root,
+                       Error *error);
+
+// values (n doubles) <- their sum over the ranks. Alone: unchanged.
+int distributed_sum(const Distributed *distributed, double *values, int n, Error *error);
+
 #endif

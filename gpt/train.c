@@ -325,6 +325,12 @@ int train_check(const TrainRun *run, Error *error) {
     if (run->check_every < 0) return error_set(error, "parameter checks every %d steps must be >= 0", run->check_every);
     if (run->allreduce != TRAIN_ALLREDUCE_SINGLE && run->allreduce != TRAIN_ALLREDUCE_BUCKETS)
         return error_set(error, "unknown all-reduce kind %d", (int)run->allreduce);
+    if (run->zero != 0 && run->zero != 1) return error_set(error, "ZeRO stage %d: only 0 and 1 are implemented", run->zero);
+    if (run->zero && run->allreduce == TRAIN_ALLREDUCE_BUCKETS)
+        return error_set(error, "ZeRO stage 1 reduces the gradients by a reduce-scatter; buckets are for plain data parallel");
+    if (run->zero && run->model->n_trainable < ranks_of(run->distributed))
+        return error_set(error, "ZeRO stage 1: %ld parameters for %d ranks", run->model->n_trainable,
+                         ranks_of(run->distributed));
     if (!(run->bucket_mb >= 0.0 && run->bucket_mb <= 1e6))
         return error_set(error, "buckets of %g MB must be in [0, 1e6] (0: the default)", run->bucket_mb);
     if (c->batch_size % ((long)ranks * accumulation) != 0)
@@ -459,6 +465,136 @@ static int buckets_finish(Buckets *buckets, float scale, Error *error) {
     return status;
 }
 
+// ----------------------------------------------------------------------------
+// ZeRO stage 1 (train.h): each rank keeps the optimizer's state of its shard of the parameters
+
+typedef struct Sharding {
+    long first, count;  // this rank's shard of the trained parameters (foundations/distributed.h)
+    float *gradient;    // (count) its part of the averaged gradient
+    Optimizer shard;    // rank 0 while the whole state is in the run's state for a save
+    int gathered;
+} Sharding;
+
+// The run's optimizer state (whole: fresh or loaded from any checkpoint) becomes this rank's
+// shard of it, and the whole state is freed.
+static int zero_begin(TrainRun *run, Sharding *zero, Error *error) {
+    TrainState *s = run->state;
+    memset(zero, 0, sizeof *zero);
+    distributed_shard(run->distributed, run->model->n_trainable, rank_of(run->distributed), &zero->first,
+                      &zero->count);
+    Optimizer shard;
+    zero->gradient = malloc(sizeof(float) * (size_t)zero->count);
+    if (!zero->gradient) return error_set(error, "out of memory for a gradient shard of %ld", zero->count);
+    if (optimizer_init(&shard, &s->optimizer.config, zero->count, error)) {
+        free(zero->gradient);
+        return -1;
+    }
+    shard.step = s->optimizer.step;
+    if (shard.m) memcpy(shard.m, s->optimizer.m + zero->first, sizeof(float) * (size_t)zero->count);
+    if (shard.v) memcpy(shard.v, s->optimizer.v + zero->first, sizeof(float) * (size_t)zero->count);
+    optimizer_free(&s->optimizer);
+    s->optimizer = shard;
+    return 0;
+}
+
+// The whole state from the shards into `whole` (n_trainable): on every rank (all = 1) or on
+// rank 0 alone (the others' whole is left empty). Every rank calls it; a rank that cannot
+// allocate it fails all before any data moves.
+static int zero_collect(TrainRun *run, Sharding *zero, Optimizer *whole, int all, Error *error) {
+    const Optimizer *shard = &run->state->optimizer;
+    long n = run->model->n_trainable;
+    int receives = all || rank_of(run->distributed) == 0, failed = 0;
+    Error local;
+    memset(whole, 0, sizeof *whole);
+    if (receives) failed = optimizer_init(whole, &shard->config, n, &local);
+    DistributedAgreement agreed;
+    if (agree(run, 0, failed ? &local : NULL, &agreed, error)) {
+        if (!failed) optimizer_free(whole);
+        return -1;
+    }
+    whole->step = shard->step;
+    float *parts[2][2] = {{shard->m, whole->m}, {shard->v, whole->v}};
+    for (int i = 0; i < 2 && !failed; i++) {
+        if (!parts[i][0]) continue;
+        if (all) {
+            memcpy(parts[i][1] + zero->first, parts[i][0], sizeof(float) * (size_t)zero->count);
+            failed = distributed_all_gather(run->distributed, parts[i][1], n, error);
+        } else {
+            failed = distributed_gather(run->distributed, parts[i][0], parts[i][1], n, 0, error);
+        }
+    }
+    if (failed && receives) optimizer_free(whole);
+    return failed ? -1 : 0;
+}
+
+// Around a save (every rank calls both): rank 0's state holds the whole optimizer state, then
+// its shard again.
+static int zero_gather(TrainRun *run, Sharding *zero, Error *error) {
+    if (!zero) return 0;
+    Optimizer whole;
+    if (zero_collect(run, zero, &whole, 0, error)) return -1;
+    if (rank_of(run->distributed) != 0) return 0;
+    zero->shard = run->state->optimizer;
+    run->state->optimizer = whole;
+    zero->gathered = 1;
+    return 0;
+}
+
+static void zero_release(TrainRun *run, Sharding *zero) {
+    if (!zero || !zero->gathered) return;
+    optimizer_free(&run->state->optimizer);
+    run->state->optimizer = zero->shard;
+    zero->gathered = 0;
+}
+
+// At the end of the run: every rank's state holds the whole optimizer state again.
+static int zero_end(TrainRun *run, Sharding *zero, Error *error) {
+    zero_release(run, zero);
+    Optimizer whole;
+    int status = zero_collect(run, zero, &whole, 1, error);
+    if (status == 0) {
+        optimizer_free(&run->state->optimizer);
+        run->state->optimizer = whole;
+    }
+    free(zero->gradient);
+    return status;
+}
+
+// The step's tail on this rank's shard: the sum of the gradients' shards (reduce-scatter),
+// scaled to the mean; the L1 term, clipping by the global norm (the shards' squared norms
+// summed over the ranks) or by value; the optimizer on the shard; then every rank's updated
+// shard to every rank (all-gather). Returns the norm before clipping in *grad_norm.
+static int zero_step(TrainRun *run, Sharding *zero, float lr, float *grad_norm, Error *error) {
+    Model *model = run->model;
+    const TrainConfig *c = &run->state->config;
+    float *g = zero->gradient;
+    const float *p = model->params + zero->first;
+    long n = zero->count;
+    double ignored = 0.0, waiting = clock_seconds();  // timed as average_over_ranks
+    if (distributed_max(run->distributed, &ignored, error)) return -1;
+    double start = clock_seconds();
+    run->wait_seconds += start - waiting;
+    if (distributed_reduce_scatter(run->distributed, model->grads, model->n_trainable, g, error)) return -1;
+    float scale = 1.0f / (float)ranks_of(run->distributed);
+    for (long i = 0; i < n; i++) g[i] *= scale;
+    if (c->l1 > 0.0f) gradient_add_l1(g, p, n, c->l1);
+    double local_norm = gradient_global_norm(g, n), squares = local_norm * local_norm;
+    if (distributed_sum(run->distributed, &squares, 1, error)) return -1;
+    *grad_norm = (float)sqrt(squares);
+    if (c->grad_clip > 0.0f && *grad_norm > c->grad_clip) {
+        float clip = c->grad_clip / *grad_norm;
+        for (long i = 0; i < n; i++) g[i] *= clip;
+    } else if (c->grad_clip <= 0.0f && c->grad_clip_value > 0.0f) {
+        gradient_clip_value(g, n, c->grad_clip_value);
+    }
+    double middle = clock_seconds();
+    optimizer_step(&run->state->optimizer, model->params + zero->first, g, n, lr);
+    double gather = clock_seconds();
+    if (distributed_all_gather(run->distributed, model->params, model->n_trainable, error)) return -1;
+    run->reduce_seconds += (middle - start) + (clock_seconds() - gather);
+    return 0;
+}
+
 // This rank's gradient for one step: its K shares of the global batch (windows drawn from the
 // run's generator, starts (B)), forward and backward each, the gradients summed and scaled by
 // 1/K; *loss the mean of the shares' losses. The gradient buffer is zeroed first. With
@@ -551,7 +687,7 @@ static void report_step(TrainRun *run, TrainProgress *progress, long first_step,
 
 // One optimizer step on every rank: the local gradient, the agreement on failures, the
 // average, the update. *loss is the global batch's mean loss.
-static int train_step(TrainRun *run, Buckets *buckets, long *starts, int *inputs, int *targets,
+static int train_step(TrainRun *run, Buckets *buckets, Sharding *zero, long *starts, int *inputs, int *targets,
                       const TrainProgress *progress, float *loss, float *lr, float *grad_norm, Error *error) {
     Model *model = run->model;
     TrainState *s = run->state;
@@ -575,11 +711,15 @@ static int train_step(TrainRun *run, Buckets *buckets, long *starts, int *inputs
     DistributedAgreement agreed;
     if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     *loss = (float)local_loss;
-    if (buckets ? distributed_average(run->distributed, loss, 1, error) : average_over_ranks(run, loss, error))
+    if (buckets || zero ? distributed_average(run->distributed, loss, 1, error) : average_over_ranks(run, loss, error))
         return -1;
     if (!isfinite(*loss)) return diverged(run, progress, *loss, error);
-    *grad_norm = regularise_and_clip(c, model);
-    optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, *lr);
+    if (zero) {
+        if (zero_step(run, zero, *lr, grad_norm, error)) return -1;
+    } else {
+        *grad_norm = regularise_and_clip(c, model);
+        optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, *lr);
+    }
     if (average_running_statistics(run, error)) return -1;
     s->step++;
     if (run->check_every > 0 && s->step % run->check_every == 0) {
@@ -594,14 +734,15 @@ static int train_step(TrainRun *run, Buckets *buckets, long *starts, int *inputs
 // Validation on every rank (each its chunks), the curve, the best loss (rank 0 saves it) and,
 // unless the run ends here, a checkpoint (rank 0). A failed save is returned in *save_failed
 // (0 or -1, the error in save_error), for the ranks to agree on before the next step.
-static int validate(TrainRun *run, TrainProgress *progress, int *save_failed, Error *save_error, Error *error) {
+static int validate(TrainRun *run, Sharding *zero, TrainProgress *progress, int *save_failed, Error *save_error,
+                    Error *error) {
     TrainState *s = run->state;
     const TrainConfig *c = &s->config;
     int share = c->batch_size / (ranks_of(run->distributed) * (run->grad_accum > 1 ? run->grad_accum : 1));
     float val_loss = 0.0f;
     if (fixed_windows_loss(run->model, run->data->val, run->data->n_val, c->batch_size, c->seq_len, c->eval_batches,
                            share, run->distributed, &val_loss, error) ||
-        loss_curve_add(&s->val_curve, (float)s->step, val_loss, error))
+        loss_curve_add(&s->val_curve, (float)s->step, val_loss, error) || zero_gather(run, zero, error))
         return -1;
     if (track_best(run, val_loss, save_error)) *save_failed = -1;
     int last = finished(c, s);  // the patience may have run out
@@ -612,50 +753,41 @@ static int validate(TrainRun *run, TrainProgress *progress, int *save_failed, Er
     progress->stopped_early = s->stopped_early;
     notify(run, progress);
     if (!last && !*save_failed) *save_failed = save(run, progress, save_error);
+    zero_release(run, zero);
     return 0;
 }
 
 // Before a step: the ranks agree on a stop and on a failed save of the previous step.
 // Returns 1 to stop (saved), 0 to go on, -1 on a failure.
-static int stop_or_go_on(TrainRun *run, TrainProgress *progress, int save_failed, const Error *save_error,
-                         Error *error) {
+static int stop_or_go_on(TrainRun *run, Sharding *zero, TrainProgress *progress, int save_failed,
+                         const Error *save_error, Error *error) {
     int stop = run->stop && *run->stop;
     DistributedAgreement agreed;
     if (agree(run, stop, save_failed ? save_error : NULL, &agreed, error)) return -1;
     if (!agreed.stop) return 0;
     run->stop_rank = agreed.stop_rank;
+    if (zero_gather(run, zero, error)) return -1;
     Error local;
     int failed = save(run, progress, &local) || write_svg(run, &local);
+    zero_release(run, zero);
     if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     return 1;
 }
 
-int train_run(TrainRun *run, Error *error) {
+// The steps, validations and saves of train_run (its setup done).
+static int train_loop(TrainRun *run, Buckets *buckets, Sharding *zero, Error *error) {
     Model *model = run->model;
     TrainState *s = run->state;
     TrainConfig *c = &s->config;
     const Dataset *data = run->data;
-    run->stop_rank = -1;
-    run->reduce_seconds = run->wait_seconds = run->step_seconds = 0.0;
-    if (train_check(run, error)) return -1;
-    if (model->ops->fit) return fit_counting(run, error);
-
     int B = c->batch_size, T = c->seq_len;
     int share = B / (ranks_of(run->distributed) * (run->grad_accum > 1 ? run->grad_accum : 1));
-    if (check_ranks_agree(run, error) || model_prepare(model, share, T, 1, error)) return -1;
+    if (model_prepare(model, share, T, 1, error)) return -1;
     int *inputs = malloc(sizeof(int) * (size_t)share * T), *targets = malloc(sizeof(int) * (size_t)share * T);
     long *starts = malloc(sizeof(long) * (size_t)B);
     if (!inputs || !targets || !starts) {
         free(inputs), free(targets), free(starts);
         return error_set(error, "out of memory for a batch of %d x %d", B, T);
-    }
-    Buckets plan, *buckets = NULL;  // NULL: one all-reduce after the backward
-    if (run->allreduce == TRAIN_ALLREDUCE_BUCKETS && ranks_of(run->distributed) > 1) {
-        if (buckets_plan(&plan, run, error)) {
-            free(inputs), free(targets), free(starts);
-            return -1;
-        }
-        buckets = &plan;
     }
     TrainProgress progress;
     memset(&progress, 0, sizeof progress);
@@ -671,10 +803,11 @@ int train_run(TrainRun *run, Error *error) {
         if (status == 0) status = loss_curve_add(&s->val_curve, 0.0f, val_loss, error);
     }
     while (status == 0 && !finished(c, s)) {
-        if ((stopped = stop_or_go_on(run, &progress, save_failed, &save_error, error))) break;
+        if ((stopped = stop_or_go_on(run, zero, &progress, save_failed, &save_error, error))) break;
         double start = clock_seconds();
         float loss = 0.0f, lr = 0.0f, grad_norm = 0.0f;
-        if ((status = train_step(run, buckets, starts, inputs, targets, &progress, &loss, &lr, &grad_norm, error)))
+        if ((status = train_step(run, buckets, zero, starts, inputs, targets, &progress, &loss, &lr, &grad_norm,
+                                 error)))
             break;
         // The slowest rank's time, so that every rank agrees on a time budget.
         double seconds = clock_seconds() - start;
@@ -687,15 +820,42 @@ int train_run(TrainRun *run, Error *error) {
         report_step(run, &progress, first_step, run->step_seconds, loss, lr, grad_norm);
 
         if ((c->eval_every > 0 && s->step % c->eval_every == 0) || finished(c, s))
-            status = validate(run, &progress, &save_failed, &save_error, error);
+            status = validate(run, zero, &progress, &save_failed, &save_error, error);
     }
     free(inputs), free(targets), free(starts);
-    if (buckets) buckets_free(buckets);
     if (stopped) return stopped < 0 ? -1 : TRAIN_STOPPED;
     if (status) return -1;
     Error local;
+    if (zero_gather(run, zero, error)) return -1;  // on every rank, rank 0's failed save or not
     int failed = save_failed ? (local = save_error, -1) : save(run, &progress, &local) || write_svg(run, &local);
+    zero_release(run, zero);
     DistributedAgreement agreed;
     if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     return TRAIN_FINISHED;
+}
+
+int train_run(TrainRun *run, Error *error) {
+    run->stop_rank = -1;
+    run->reduce_seconds = run->wait_seconds = run->step_seconds = 0.0;
+    if (train_check(run, error)) return -1;
+    if (run->model->ops->fit) return fit_counting(run, error);
+    if (check_ranks_agree(run, error)) return -1;
+    int several = ranks_of(run->distributed) > 1;
+    Buckets plan, *buckets = NULL;  // NULL: one all-reduce after the backward
+    Sharding shards, *zero = NULL;  // NULL: every rank keeps the whole optimizer state
+    if (run->allreduce == TRAIN_ALLREDUCE_BUCKETS && several) {
+        if (buckets_plan(&plan, run, error)) return -1;
+        buckets = &plan;
+    }
+    if (run->zero && several) {
+        if (zero_begin(run, &shards, error)) {
+            if (buckets) buckets_free(buckets);
+            return -1;
+        }
+        zero = &shards;
+    }
+    int result = train_loop(run, buckets, zero, error);
+    if (buckets) buckets_free(buckets);
+    if (zero && zero_end(run, zero, result < 0 ? &(Error){{0}} : error)) result = -1;
+    return result;
 }

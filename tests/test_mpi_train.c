@@ -256,18 +256,21 @@ static void stop_at(void *context, const TrainProgress *progress) {
 
 // Loads path and trains it to the end, alone or by the job; the result into model/state.
 static int resume(const char *path, Model *model, TrainState *state, const Names *names, const Distributed *distributed,
-                  Error *error) {
+                  int zero, Error *error) {
     TextTokenizer tokenizer;
     int has_training = 0;
     if (checkpoint_load(path, model, &tokenizer, state, &has_training, error)) return -1;
     text_tokenizer_free(&tokenizer);
     if (!has_training) return error_set(error, "%s: no training state", path);
-    return train(model, state, names, distributed, 1, NULL, error);
+    TrainRun run = {.model = model, .tokenizer = &names->tokenizer, .data = &names->data, .state = state,
+                    .distributed = distributed, .zero = zero};
+    return train_run(&run, error);
 }
 
 // Written by the job's ranks at step 8, resumed alone; written alone at step 8, resumed by
-// the job's ranks: both end as the uninterrupted run.
-static void a_checkpoint_resumes_on_other_rank_counts(void) {
+// the job's ranks: both end as the uninterrupted run. With ZeRO stage 1 on the ranks (zero):
+// the checkpoint holds the whole optimizer state, gathered, and the ranks take their shards.
+static void resumes_on_other_rank_counts(int zero) {
     Names names;
     REQUIRE(names_load(&names) == 0, "cannot load the names");
     REQUIRE(check_directory()[0], "no temporary directory");
@@ -289,7 +292,7 @@ static void a_checkpoint_resumes_on_other_rank_counts(void) {
         StopAt stopper = {0, 8};
         TrainRun run = {.model = &first, .tokenizer = &names.tokenizer, .data = &names.data, .state = &first_state,
                         .out_path = path, .stop = &stopper.flag, .callback = stop_at, .callback_context = &stopper,
-                        .distributed = writer_alone ? NULL : &job};
+                        .distributed = writer_alone ? NULL : &job, .zero = writer_alone ? 0 : zero};
         // Alone, only rank 0 writes (the other ranks' runs are the same and are not saved).
         if (writer_alone && job.rank != 0) run.out_path = NULL;
         CHECK(train_run(&run, &error) == TRAIN_STOPPED && first_state.step == 8, "stopped at %ld: %s", first_state.step,
@@ -299,16 +302,119 @@ static void a_checkpoint_resumes_on_other_rank_counts(void) {
         double barrier = 0;  // every rank waits for rank 0's file
         distributed_max(&job, &barrier, &ignored);
         memset(&resumed, 0, sizeof resumed), memset(&resumed_state, 0, sizeof resumed_state);
-        int status = resume(path, &resumed, &resumed_state, &names, writer_alone ? &job : NULL, &error);
+        int status = resume(path, &resumed, &resumed_state, &names, writer_alone ? &job : NULL, zero, &error);
         CHECK(status == TRAIN_FINISHED, "%s", error.message);
-        if (status == TRAIN_FINISHED)
-            check_same_run(&whole, &whole_state, &resumed, &resumed_state,
-                           writer_alone ? "written alone, resumed on the ranks" : "written by the ranks, resumed alone");
+        char what[96];
+        snprintf(what, sizeof what, "%s%s", writer_alone ? "written alone, resumed on the ranks" :
+                 "written by the ranks, resumed alone", zero ? " (ZeRO-1 on the ranks)" : "");
+        if (status == TRAIN_FINISHED) check_same_run(&whole, &whole_state, &resumed, &resumed_state, what);
         model_free(&first), train_state_free(&first_state);
         model_free(&resumed), train_state_free(&resumed_state);
     }
     model_free(&whole), train_state_free(&whole_state);
     names_free(&names);
+}
+
+static void a_checkpoint_resumes_on_other_rank_counts(void) { resumes_on_other_rank_counts(0); }
+static void a_zero_checkpoint_resumes_on_other_rank_counts(void) { resumes_on_other_rank_counts(1); }
+
+// ||a - b|| / ||a|| over n values.
+static double distance_in_norm(const float *a, const float *b, long n) {
+    double distance = 0.0, length = 0.0;
+    for (long i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        distance += d * d, length += (double)a[i] * a[i];
+    }
+    return sqrt(distance / length);
+}
+
+// During a ZeRO run: the size of the optimizer state each step finds (the largest seen).
+typedef struct StateSize {
+    const TrainState *state;
+    long largest;
+} StateSize;
+
+static void record_state_size(void *context, const TrainProgress *progress) {
+    StateSize *size = context;
+    if (progress->event == TRAIN_EVENT_STEP && size->state->optimizer.n > size->largest)
+        size->largest = size->state->optimizer.n;
+}
+
+// ZeRO stage 1 (each rank updates its shard with its shard of AdamW's state) is plain data
+// parallel: the same losses and parameters within 1e-5 over 20 steps, with the gradients
+// clipped by their global norm (clip 0.5 bites) or by value, and with an L1 term; and the
+// whole optimizer state is back on every rank at the end.
+static void zero_equals_plain_data_parallel(void) {
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    for (int variant = 0; variant < 2; variant++) {
+        Model models[2];
+        TrainState states[2];
+        Error error;
+        for (int zero = 0; zero < 2; zero++) {
+            REQUIRE(fresh(&models[zero], &states[zero], &names, 4 * job.size, &error) == 0, "%s", error.message);
+            TrainConfig *c = &states[zero].config;
+            if (variant == 0) c->grad_clip = 0.5f;
+            if (variant == 1) c->grad_clip = 0.0f, c->grad_clip_value = 0.02f, c->l1 = 1e-4f;
+            StateSize size = {&states[zero], 0};
+            TrainRun run = {.model = &models[zero], .tokenizer = &names.tokenizer, .data = &names.data,
+                            .state = &states[zero], .distributed = &job, .zero = zero, .callback = record_state_size,
+                            .callback_context = &size};
+            CHECK(train_run(&run, &error) == TRAIN_FINISHED, "zero %d: %s", zero, error.message);
+            long first, count;
+            distributed_shard(&job, models[zero].n_trainable, job.rank, &first, &count);
+            CHECK(size.largest == (zero ? count : models[zero].n_trainable), "zero %d: state of %ld during the run",
+                  zero, size.largest);
+        }
+        if (variant == 0) CHECK(states[0].norm_curve.losses[0] > 0.5f, "clipping bites: %g", states[0].norm_curve.losses[0]);
+        const char *what = variant == 0 ? "ZeRO-1, clipped by norm" : "ZeRO-1, clipped by value, L1";
+        check_same_run(&models[0], &states[0], &models[1], &states[1], what);
+        double norms = relative_difference(states[0].norm_curve.losses, states[1].norm_curve.losses,
+                                           states[0].norm_curve.n, 1e-30);
+        CHECK(states[1].norm_curve.n == STEPS && norms <= 1e-5, "%s: gradient norms differ by %.3g", what, norms);
+        const Optimizer *plain = &states[0].optimizer, *sharded = &states[1].optimizer;
+        CHECK(sharded->n == plain->n && sharded->step == STEPS, "%s: the whole state is back: %ld of %ld, step %ld",
+              what, sharded->n, plain->n, sharded->step);
+        if (sharded->n == plain->n) {
+            double m = distance_in_norm(plain->m, sharded->m, plain->n), v = distance_in_norm(plain->v, sharded->v, plain->n);
+            CHECK(m <= 1e-5 && v <= 1e-5, "%s: optimizer state differs by %.3g (m), %.3g (v)", what, m, v);
+        }
+        for (int zero = 0; zero < 2; zero++) model_free(&models[zero]), train_state_free(&states[zero]);
+    }
+    names_free(&names);
+}
+
+// Shards tile a buffer in rank order; reduce-scatter, all-gather and gather move them.
+static void shards_tile_and_move(void) {
+    enum { N = 11 };
+    long next = 0;
+    for (int r = 0; r < job.size; r++) {
+        long first, count;
+        distributed_shard(&job, N, r, &first, &count);
+        CHECK(first == next && count >= 0 && count <= (N + job.size - 1) / job.size, "rank %d: [%ld, +%ld)", r, first,
+              count);
+        next = first + count;
+    }
+    CHECK(next == N, "the shards cover %ld of %d", next, N);
+    float buffer[N], shard[N], whole[N];
+    long first, count;
+    distributed_shard(&job, N, job.rank, &first, &count);
+    for (int i = 0; i < N; i++) buffer[i] = (float)(i + 100 * job.rank);
+    Error error;
+    REQUIRE(distributed_reduce_scatter(&job, buffer, N, shard, &error) == 0, "%s", error.message);
+    for (long i = 0; i < count; i++)  // Σ_r (i + 100 r) = N i + 100 N(N-1)/2 with N ranks
+        CHECK(shard[i] == (float)(job.size * (first + i) + 50 * job.size * (job.size - 1)), "sum of %ld: %g",
+              first + i, shard[i]);
+    for (int i = 0; i < N; i++) buffer[i] = i >= first && i < first + count ? (float)(-i) : 0.5f;
+    REQUIRE(distributed_gather(&job, buffer + first, whole, N, 0, &error) == 0, "%s", error.message);
+    REQUIRE(distributed_all_gather(&job, buffer, N, &error) == 0, "%s", error.message);
+    for (int i = 0; i < N; i++) {
+        CHECK(buffer[i] == (float)(-i), "all-gathered %d: %g", i, buffer[i]);
+        if (job.rank == 0) CHECK(whole[i] == (float)(-i), "gathered %d: %g", i, whole[i]);
+    }
+    double sums[2] = {1.0, job.rank};
+    REQUIRE(distributed_sum(&job, sums, 2, &error) == 0, "%s", error.message);
+    CHECK(sums[0] == job.size && sums[1] == job.size * (job.size - 1) / 2.0, "sums %g %g", sums[0], sums[1]);
 }
 
 // Shapes that do not split: an error on every rank, before any step.
@@ -342,6 +448,11 @@ static void shapes_that_do_not_split_are_errors(void) {
     CHECK(train_run(&run, &error) == -1 && strstr(error.message, "unknown all-reduce kind 7"), "%s", error.message);
     run.allreduce = TRAIN_ALLREDUCE_BUCKETS, run.bucket_mb = -1.0;
     CHECK(train_run(&run, &error) == -1 && strstr(error.message, "buckets of -1 MB"), "%s", error.message);
+    run.bucket_mb = 0.0, run.zero = 1;
+    CHECK(train_run(&run, &error) == -1 && strstr(error.message, "buckets are for plain data parallel"), "%s",
+          error.message);
+    run.allreduce = TRAIN_ALLREDUCE_SINGLE, run.zero = 2;
+    CHECK(train_run(&run, &error) == -1 && strstr(error.message, "ZeRO stage 2: only 0 and 1"), "%s", error.message);
     CHECK(state.step == 0, "no step was taken");
     model_free(&model), train_state_free(&state), names_free(&names);
 }
@@ -419,6 +530,9 @@ static const CheckCase CASES[] = {
     {"the backward tells when a block is final", the_backward_tells_when_a_block_is_final},
     {"buckets equal the single reduction", buckets_equal_the_single_reduction},
     {"a checkpoint resumes on other rank counts", a_checkpoint_resumes_on_other_rank_counts},
+    {"shards tile and move", shards_tile_and_move},
+    {"ZeRO stage 1 equals plain data parallel", zero_equals_plain_data_parallel},
+    {"a ZeRO checkpoint resumes on other rank counts", a_zero_checkpoint_resumes_on_other_rank_counts},
     {"shapes that do not split are errors", shapes_that_do_not_split_are_errors},
     {"trouble on one rank ends every rank", trouble_on_one_rank_ends_every_rank},
 };
