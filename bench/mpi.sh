@@ -2,8 +2,10 @@
 # Data-parallel training on one machine: ms per training step of 1 process with 2 OpenMP
 # threads against 2 ranks (mpirun) with 1 thread each, the same global batch, and on 2 ranks
 # the all-reduce of the gradients as one reduction after the backward (--allreduce single)
-# against buckets sent during the backward (--allreduce buckets), with its time and share of
-# the step (for buckets: what is left to wait for after the backward). The runs alternate;
+# against buckets sent during the backward (--allreduce buckets) and against ZeRO stage 1
+# (--zero 1: reduce-scatter, the optimizer on each rank's shard, all-gather), with the
+# communication's time and share of the step (for buckets: what is left to wait for after the
+# backward) and each rank's peak memory. The runs alternate;
 # each configuration's figure is the median over the repetitions of its mean step time
 # (`groundup train` prints "time per step" at the end; the all-reduce line on 2 ranks).
 # Two shapes: the default GPT-2 of `groundup train` (4 layers of 256, bpe:4096, B 16,
@@ -35,35 +37,53 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] :
 step_ms() { sed -n 's/^time per step: \([0-9.]*\) ms.*/\1/p' "$1"; }
 reduce_ms() { sed -n 's/^all-reduce of the gradients ([a-z0-9-]*): \([0-9.]*\) ms per step.*/\1/p' "$1"; }
 
+# Each rank's peak resident memory (MB) from GNU time when it is installed: PREFIX.rss.RANK.
+TIMED=()
+[ -x /usr/bin/time ] && TIMED=(bash -c '/usr/bin/time -f %M -o "$0.rss.${OMPI_COMM_WORLD_RANK:-0}" "$@"')
+peak_mb() { cat "$1".rss.* 2>/dev/null | awk '{ printf "%s%.0f", (NR > 1 ? "/" : ""), $1 / 1024 }'; }
+
 echo "load before: $(uptime)"
+KINDS=${KINDS:-single buckets zero}  # the 2-rank runs (environment: a subset)
 for shape in $SHAPES; do
     args=(train --data "$D/moby400k.txt" ${SHAPE[$shape]} --steps "$S" --eval-every "$S" --eval-batches 1 --samples 0
           --out "$OUT/$shape.ckpt")
     "$G" "${args[@]}" >/dev/null 2>&1  # the tokenizer's cache and the page cache
     for ((r = 1; r <= R; r++)); do
-        OMP_NUM_THREADS=2 "$G" "${args[@]}" 2>"$D/one.err" >/dev/null
-        step_ms "$D/one.err" >>"$D/$shape.one"
-        for kind in single buckets; do
-            "${MPI[@]}" -np 2 "$G" "${args[@]}" --allreduce "$kind" 2>"$D/two.err" >/dev/null
-            step_ms "$D/two.err" >>"$D/$shape.$kind"
-            reduce_ms "$D/two.err" >>"$D/$shape.$kind.reduce"
+        P=$D/$shape.one
+        OMP_NUM_THREADS=2 "${TIMED[@]:-env}" ${TIMED:+"$P"} "$G" "${args[@]}" 2>"$P.err" >/dev/null
+        step_ms "$P.err" >>"$P.ms"
+        peak_mb "$P" >"$P.peak"
+        for kind in $KINDS; do
+            P=$D/$shape.$kind
+            option=(--allreduce "$kind")
+            [ "$kind" = zero ] && option=(--zero 1)
+            "${MPI[@]}" -np 2 "${TIMED[@]:-env}" ${TIMED:+"$P"} "$G" "${args[@]}" "${option[@]}" 2>"$P.err" >/dev/null
+            step_ms "$P.err" >>"$P.ms"
+            reduce_ms "$P.err" >>"$P.reduce"
+            peak_mb "$P" >"$P.peak"
         done
-        echo "$shape, repetition $r/$R: 1 process $(tail -1 "$D/$shape.one") ms, 2 ranks single" \
-             "$(tail -1 "$D/$shape.single") ms, buckets $(tail -1 "$D/$shape.buckets") ms" >&2
+        echo "$shape, repetition $r/$R: 1 process $(tail -1 "$D/$shape.one.ms") ms;" \
+             "2 ranks: single $(tail -1 "$D/$shape.single.ms"), buckets $(tail -1 "$D/$shape.buckets.ms")," \
+             "zero $(tail -1 "$D/$shape.zero.ms") ms" >&2
     done
 done
 echo "load after: $(uptime)"
 echo
-printf "%-8s %-40s %10s %10s %7s %9s\n" shape run "ms/step" "reduce ms" share "speed-up"
+printf "%-8s %-34s %9s %10s %7s %9s %14s\n" shape run "ms/step" "reduce ms" share "speed-up" "peak MB/rank"
 for shape in $SHAPES; do
-    one=$(median <"$D/$shape.one")
-    printf "%-8s %-40s %10.1f %10s %7s %9s\n" "$shape" "1 process x 2 threads" "$one" - - 1.00
-    for kind in single buckets; do
-        step=$(median <"$D/$shape.$kind")
+    one=$(median <"$D/$shape.one.ms")
+    printf "%-8s %-34s %9.1f %10s %7s %9s %14s\n" "$shape" "1 process x 2 threads" "$one" - - 1.00 \
+           "$(cat "$D/$shape.one.peak")"
+    for kind in $KINDS; do
+        step=$(median <"$D/$shape.$kind.ms")
         reduce=$(median <"$D/$shape.$kind.reduce")
-        printf "%-8s %-40s %10.1f %10.1f %6.1f%% %9.2f\n" "$shape" "2 ranks x 1 thread, --allreduce $kind" "$step" \
-               "$reduce" "$(awk -v a="$reduce" -v b="$step" 'BEGIN { print 100 * a / b }')" \
-               "$(awk -v a="$one" -v b="$step" 'BEGIN { print a / b }')"
+        name="2 ranks x 1 thread, --allreduce $kind"
+        [ "$kind" = zero ] && name="2 ranks x 1 thread, --zero 1"
+        printf "%-8s %-34s %9.1f %10.1f %6.1f%% %9.2f %14s\n" "$shape" "$name" "$step" "$reduce" \
+               "$(awk -v a="$reduce" -v b="$step" 'BEGIN { print 100 * a / b }')" \
+               "$(awk -v a="$one" -v b="$step" 'BEGIN { print a / b }')" "$(cat "$D/$shape.$kind.peak")"
     done
 done
-echo "(medians of $R repetitions of $S steps; speed-up: 1 process's ms/step over the row's)"
+echo "(medians of $R repetitions of $S steps; speed-up: 1 process's ms/step over the row's; reduce ms: the"
+echo " all-reduce, or what is left of it after the backward with buckets, or ZeRO's reduce-scatter and all-gather;"
+echo " peak MB: each rank's largest resident memory over the whole run, GNU time)"

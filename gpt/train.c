@@ -370,6 +370,11 @@ static int check_ranks_agree(TrainRun *run, Error *error) {
     return 0;
 }
 
+// x (n) *= factor.
+static void scale_floats(float *x, long n, float factor) {
+    for (long i = 0; i < n; i++) x[i] *= factor;
+}
+
 // ----------------------------------------------------------------------------
 // the bucketed all-reduce (train.h): buckets of GPT-2 blocks sent during the backward
 
@@ -461,7 +466,7 @@ static int buckets_finish(Buckets *buckets, float scale, Error *error) {
     if (distributed_wait(job, &buckets->requests, status ? &(Error){{0}} : error)) status = -1;
     buckets->started = 0;
     buckets->failed = 0;
-    for (long i = 0; i < model->n_trainable && status == 0; i++) model->grads[i] *= scale;
+    if (status == 0) scale_floats(model->grads, model->n_trainable, scale);
     return status;
 }
 
@@ -497,13 +502,13 @@ static int zero_begin(TrainRun *run, Sharding *zero, Error *error) {
     return 0;
 }
 
-// The whole state from the shards into `whole` (n_trainable): on every rank (all = 1) or on
-// rank 0 alone (the others' whole is left empty). Every rank calls it; a rank that cannot
-// allocate it fails all before any data moves.
-static int zero_collect(TrainRun *run, Sharding *zero, Optimizer *whole, int all, Error *error) {
+// The whole state from the shards into rank 0's `whole` (n_trainable; the other ranks' is left
+// empty). Every rank calls it; when rank 0 cannot allocate it every rank fails before any data
+// moves.
+static int zero_collect(TrainRun *run, Optimizer *whole, Error *error) {
     const Optimizer *shard = &run->state->optimizer;
     long n = run->model->n_trainable;
-    int receives = all || rank_of(run->distributed) == 0, failed = 0;
+    int receives = rank_of(run->distributed) == 0, failed = 0;
     Error local;
     memset(whole, 0, sizeof *whole);
     if (receives) failed = optimizer_init(whole, &shard->config, n, &local);
@@ -513,16 +518,8 @@ static int zero_collect(TrainRun *run, Sharding *zero, Optimizer *whole, int all
         return -1;
     }
     whole->step = shard->step;
-    float *parts[2][2] = {{shard->m, whole->m}, {shard->v, whole->v}};
-    for (int i = 0; i < 2 && !failed; i++) {
-        if (!parts[i][0]) continue;
-        if (all) {
-            memcpy(parts[i][1] + zero->first, parts[i][0], sizeof(float) * (size_t)zero->count);
-            failed = distributed_all_gather(run->distributed, parts[i][1], n, error);
-        } else {
-            failed = distributed_gather(run->distributed, parts[i][0], parts[i][1], n, 0, error);
-        }
-    }
+    if (shard->m) failed = distributed_gather(run->distributed, shard->m, whole->m, n, 0, error);
+    if (shard->v && !failed) failed = distributed_gather(run->distributed, shard->v, whole->v, n, 0, error);
     if (failed && receives) optimizer_free(whole);
     return failed ? -1 : 0;
 }
@@ -532,7 +529,7 @@ static int zero_collect(TrainRun *run, Sharding *zero, Optimizer *whole, int all
 static int zero_gather(TrainRun *run, Sharding *zero, Error *error) {
     if (!zero) return 0;
     Optimizer whole;
-    if (zero_collect(run, zero, &whole, 0, error)) return -1;
+    if (zero_collect(run, &whole, error)) return -1;
     if (rank_of(run->distributed) != 0) return 0;
     zero->shard = run->state->optimizer;
     run->state->optimizer = whole;
@@ -547,15 +544,15 @@ static void zero_release(TrainRun *run, Sharding *zero) {
     zero->gathered = 0;
 }
 
-// At the end of the run: every rank's state holds the whole optimizer state again.
+// At the end of the run: rank 0's state holds the whole optimizer state, the other ranks' none
+// (n 0: they never need the whole state in memory; the checkpoint has it).
 static int zero_end(TrainRun *run, Sharding *zero, Error *error) {
     zero_release(run, zero);
     Optimizer whole;
-    int status = zero_collect(run, zero, &whole, 1, error);
-    if (status == 0) {
-        optimizer_free(&run->state->optimizer);
-        run->state->optimizer = whole;
-    }
+    int status = zero_collect(run, &whole, error);
+    optimizer_free(&run->state->optimizer);
+    run->state->optimizer.n = 0;
+    if (status == 0 && rank_of(run->distributed) == 0) run->state->optimizer = whole;
     free(zero->gradient);
     return status;
 }
@@ -575,15 +572,13 @@ static int zero_step(TrainRun *run, Sharding *zero, float lr, float *grad_norm, 
     double start = clock_seconds();
     run->wait_seconds += start - waiting;
     if (distributed_reduce_scatter(run->distributed, model->grads, model->n_trainable, g, error)) return -1;
-    float scale = 1.0f / (float)ranks_of(run->distributed);
-    for (long i = 0; i < n; i++) g[i] *= scale;
+    scale_floats(g, n, 1.0f / (float)ranks_of(run->distributed));
     if (c->l1 > 0.0f) gradient_add_l1(g, p, n, c->l1);
     double local_norm = gradient_global_norm(g, n), squares = local_norm * local_norm;
     if (distributed_sum(run->distributed, &squares, 1, error)) return -1;
     *grad_norm = (float)sqrt(squares);
     if (c->grad_clip > 0.0f && *grad_norm > c->grad_clip) {
-        float clip = c->grad_clip / *grad_norm;
-        for (long i = 0; i < n; i++) g[i] *= clip;
+        scale_floats(g, n, c->grad_clip / *grad_norm);
     } else if (c->grad_clip <= 0.0f && c->grad_clip_value > 0.0f) {
         gradient_clip_value(g, n, c->grad_clip_value);
     }
@@ -622,8 +617,7 @@ static int local_gradient(TrainRun *run, Buckets *buckets, long *starts, int *in
         *loss += model->loss;
     }
     *loss /= K;
-    if (K > 1 && !buckets)
-        for (long i = 0; i < model->n_trainable; i++) model->grads[i] *= 1.0f / (float)K;
+    if (K > 1 && !buckets) scale_floats(model->grads, model->n_trainable, 1.0f / (float)K);
     return 0;
 }
 

@@ -44,7 +44,9 @@
 // the same update as above (the reduce-scatter and the all-gather move what one all-reduce
 // does), with 2n/N floats of state per rank instead of 2n. Checkpoints stay independent of N:
 // the state is gathered to rank 0 to be saved, and a run started from any checkpoint keeps
-// each rank's shard of it; when train_run returns every rank holds the whole state again.
+// each rank's shard of it. When train_run returns, rank 0's state holds the whole optimizer
+// state again and the other ranks' none (n 0: resume from the checkpoint), so that only rank 0,
+// while saving, ever holds it whole.
 // Batch normalisation (the MLP's --batch-norm) normalises over a share, not the global
 // batch, so it is not equal across N and K; its running statistics are averaged each step.
 //
