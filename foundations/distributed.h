@@ -116,8 +116,9 @@ void distributed_requests_free(DistributedRequests *requests);
 void distributed_shard(const Distributed *distributed, long n, int rank, long *first, long *count);
 
 // shard (this rank's count) <- this rank's part of the element-wise sum of every rank's buffer
-// (n floats): MPI_Reduce_scatter, half the traffic of an all-reduce. n must fit an int.
-// Alone: shard <- buffer. Errors: out of memory, n too large, MPI's.
+// (n floats): a reduce-scatter (half the traffic of an all-reduce), in rounds of at most 1 M
+// floats per rank so that no temporary as large as the buffer is needed. Alone: shard <- buffer.
+// Errors: out of memory, MPI's.
 int distributed_reduce_scatter(const Distributed *distributed, const float *buffer, long n, float *shard,
                                Error *error);
 

@@ -403,6 +403,18 @@ static void shards_tile_and_move(void) {
         CHECK(buffer[i] == (float)(-i), "all-gathered %d: %g", i, buffer[i]);
         if (job.rank == 0) CHECK(whole[i] == (float)(-i), "gathered %d: %g", i, whole[i]);
     }
+    // Past a round of 1 M floats per rank: 2 M + 3 floats of small integers (exact sums).
+    long big = (2L << 20) + 3;
+    float *values = malloc(sizeof(float) * (size_t)big), *part = malloc(sizeof(float) * (size_t)big);
+    REQUIRE(values && part, "out of memory");
+    for (long i = 0; i < big; i++) values[i] = (float)(i % 7 + job.rank);
+    REQUIRE(distributed_reduce_scatter(&job, values, big, part, &error) == 0, "%s", error.message);
+    distributed_shard(&job, big, job.rank, &first, &count);
+    long wrong = 0;
+    for (long i = 0; i < count; i++)
+        wrong += part[i] != (float)(job.size * ((first + i) % 7) + job.size * (job.size - 1) / 2);
+    CHECK(wrong == 0, "%ld of %ld sums wrong in rounds", wrong, count);
+    free(values), free(part);
     double sums[2] = {1.0, job.rank};
     REQUIRE(distributed_sum(&job, sums, 2, &error) == 0, "%s", error.message);
     CHECK(sums[0] == job.size && sums[1] == job.size * (job.size - 1) / 2.0, "sums %g %g", sums[0], sums[1]);
