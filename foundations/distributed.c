@@ -261,7 +261,9 @@ static int shard_table(const Distributed *distributed, long n, int **counts, int
 // Open MPI's reduce-scatter allocates a temporary as large as the whole buffer, which would
 // cost what sharding the optimizer saves. So it goes in rounds: round k reduces piece k (at most
 // 1 M floats) of every rank's part, packed side by side (a rank whose part is shorter sends
-// zeros), with MPI_Reduce_scatter_block; N + 1 pieces of memory, the same traffic.
+// zeros), with MPI_Reduce_scatter_block; N + 1 pieces of memory, the same traffic. In place
+// works: round k writes this rank's piece k after every rank's piece k was packed, and later
+// rounds read only later pieces.
 int distributed_reduce_scatter(const Distributed *distributed, const float *buffer, long n, float *shard,
                                Error *error) {
     if (!distributed || distributed->size == 1) {

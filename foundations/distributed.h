@@ -117,8 +117,8 @@ void distributed_shard(const Distributed *distributed, long n, int rank, long *f
 
 // shard (this rank's count) <- this rank's part of the element-wise sum of every rank's buffer
 // (n floats): a reduce-scatter (half the traffic of an all-reduce), in rounds of at most 1 M
-// floats per rank so that no temporary as large as the buffer is needed. Alone: shard <- buffer.
-// Errors: out of memory, MPI's.
+// floats per rank so that no temporary as large as the buffer is needed. shard may be this
+// rank's part of buffer itself (in place). Alone: shard <- buffer. Errors: out of memory, MPI's.
 int distributed_reduce_scatter(const Distributed *distributed, const float *buffer, long n, float *shard,
                                Error *error);
 

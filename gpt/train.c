@@ -475,7 +475,6 @@ static int buckets_finish(Buckets *buckets, float scale, Error *error) {
 
 typedef struct Sharding {
     long first, count;  // this rank's shard of the trained parameters (foundations/distributed.h)
-    float *gradient;    // (count) its part of the averaged gradient
     Optimizer shard;    // rank 0 while the whole state is in the run's state for a save
     int gathered;
 } Sharding;
@@ -488,12 +487,7 @@ static int zero_begin(TrainRun *run, Sharding *zero, Error *error) {
     distributed_shard(run->distributed, run->model->n_trainable, rank_of(run->distributed), &zero->first,
                       &zero->count);
     Optimizer shard;
-    zero->gradient = malloc(sizeof(float) * (size_t)zero->count);
-    if (!zero->gradient) return error_set(error, "out of memory for a gradient shard of %ld", zero->count);
-    if (optimizer_init(&shard, &s->optimizer.config, zero->count, error)) {
-        free(zero->gradient);
-        return -1;
-    }
+    if (optimizer_init(&shard, &s->optimizer.config, zero->count, error)) return -1;
     shard.step = s->optimizer.step;
     if (shard.m) memcpy(shard.m, s->optimizer.m + zero->first, sizeof(float) * (size_t)zero->count);
     if (shard.v) memcpy(shard.v, s->optimizer.v + zero->first, sizeof(float) * (size_t)zero->count);
@@ -502,59 +496,49 @@ static int zero_begin(TrainRun *run, Sharding *zero, Error *error) {
     return 0;
 }
 
-// The whole state from the shards into rank 0's `whole` (n_trainable; the other ranks' is left
-// empty). Every rank calls it; when rank 0 cannot allocate it every rank fails before any data
-// moves.
-static int zero_collect(TrainRun *run, Optimizer *whole, Error *error) {
-    const Optimizer *shard = &run->state->optimizer;
-    long n = run->model->n_trainable;
-    int receives = rank_of(run->distributed) == 0, failed = 0;
-    Error local;
-    memset(whole, 0, sizeof *whole);
-    if (receives) failed = optimizer_init(whole, &shard->config, n, &local);
-    DistributedAgreement agreed;
-    if (agree(run, 0, failed ? &local : NULL, &agreed, error)) {
-        if (!failed) optimizer_free(whole);
-        return -1;
-    }
-    whole->step = shard->step;
-    if (shard->m) failed = distributed_gather(run->distributed, shard->m, whole->m, n, 0, error);
-    if (shard->v && !failed) failed = distributed_gather(run->distributed, shard->v, whole->v, n, 0, error);
-    if (failed && receives) optimizer_free(whole);
-    return failed ? -1 : 0;
-}
-
-// Around a save (every rank calls both): rank 0's state holds the whole optimizer state, then
-// its shard again.
+// Around a save (every rank calls both): rank 0's state holds the whole optimizer state,
+// gathered from the shards, then its shard again. Its first moments borrow the gradient buffer,
+// which no one needs between a step and the next one's backward, so that rank 0 never holds
+// more than plain data parallel does. When rank 0 cannot allocate the rest, every rank fails
+// before any data moves.
 static int zero_gather(TrainRun *run, Sharding *zero, Error *error) {
     if (!zero) return 0;
-    Optimizer whole;
-    if (zero_collect(run, &whole, error)) return -1;
-    if (rank_of(run->distributed) != 0) return 0;
-    zero->shard = run->state->optimizer;
-    run->state->optimizer = whole;
+    Optimizer *state = &run->state->optimizer, whole = *state;
+    long n = run->model->n_trainable;
+    int root = rank_of(run->distributed) == 0, failed = 0;
+    Error local;
+    if (root) {
+        whole.n = n;
+        whole.m = state->m ? run->model->grads : NULL;
+        whole.v = state->v ? malloc(sizeof(float) * (size_t)n) : NULL;
+        if (state->v && !whole.v) failed = error_set(&local, "out of memory for the optimizer's state of %ld", n);
+    }
+    DistributedAgreement agreed;
+    if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
+    if ((state->m && distributed_gather(run->distributed, state->m, whole.m, n, 0, error)) ||
+        (state->v && distributed_gather(run->distributed, state->v, whole.v, n, 0, error))) {
+        if (root) free(whole.v);
+        return -1;
+    }
+    if (!root) return 0;
+    zero->shard = *state;
+    *state = whole;
     zero->gathered = 1;
     return 0;
 }
 
 static void zero_release(TrainRun *run, Sharding *zero) {
     if (!zero || !zero->gathered) return;
-    optimizer_free(&run->state->optimizer);
+    free(run->state->optimizer.v);  // m is the gradient buffer
     run->state->optimizer = zero->shard;
     zero->gathered = 0;
 }
 
-// At the end of the run: rank 0's state holds the whole optimizer state, the other ranks' none
-// (n 0: they never need the whole state in memory; the checkpoint has it).
-static int zero_end(TrainRun *run, Sharding *zero, Error *error) {
+// At the end of the run no rank holds the optimizer's state (n 0): the checkpoint has it whole.
+static void zero_end(TrainRun *run, Sharding *zero) {
     zero_release(run, zero);
-    Optimizer whole;
-    int status = zero_collect(run, &whole, error);
     optimizer_free(&run->state->optimizer);
     run->state->optimizer.n = 0;
-    if (status == 0 && rank_of(run->distributed) == 0) run->state->optimizer = whole;
-    free(zero->gradient);
-    return status;
 }
 
 // The step's tail on this rank's shard: the sum of the gradients' shards (reduce-scatter),
@@ -564,7 +548,7 @@ static int zero_end(TrainRun *run, Sharding *zero, Error *error) {
 static int zero_step(TrainRun *run, Sharding *zero, float lr, float *grad_norm, Error *error) {
     Model *model = run->model;
     const TrainConfig *c = &run->state->config;
-    float *g = zero->gradient;
+    float *g = model->grads + zero->first;  // the reduce-scatter sums into this rank's part
     const float *p = model->params + zero->first;
     long n = zero->count;
     double ignored = 0.0, waiting = clock_seconds();  // timed as average_over_ranks
@@ -777,6 +761,7 @@ static int train_loop(TrainRun *run, Buckets *buckets, Sharding *zero, Error *er
     int B = c->batch_size, T = c->seq_len;
     int share = B / (ranks_of(run->distributed) * (run->grad_accum > 1 ? run->grad_accum : 1));
     if (model_prepare(model, share, T, 1, error)) return -1;
+    run->optimizer_floats = s->optimizer.n * ((s->optimizer.m != NULL) + (s->optimizer.v != NULL));
     int *inputs = malloc(sizeof(int) * (size_t)share * T), *targets = malloc(sizeof(int) * (size_t)share * T);
     long *starts = malloc(sizeof(long) * (size_t)B);
     if (!inputs || !targets || !starts) {
@@ -850,6 +835,6 @@ int train_run(TrainRun *run, Error *error) {
     }
     int result = train_loop(run, buckets, zero, error);
     if (buckets) buckets_free(buckets);
-    if (zero && zero_end(run, zero, result < 0 ? &(Error){{0}} : error)) result = -1;
+    if (zero) zero_end(run, zero);
     return result;
 }

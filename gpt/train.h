@@ -44,9 +44,9 @@
 // the same update as above (the reduce-scatter and the all-gather move what one all-reduce
 // does), with 2n/N floats of state per rank instead of 2n. Checkpoints stay independent of N:
 // the state is gathered to rank 0 to be saved, and a run started from any checkpoint keeps
-// each rank's shard of it. When train_run returns, rank 0's state holds the whole optimizer
-// state again and the other ranks' none (n 0: resume from the checkpoint), so that only rank 0,
-// while saving, ever holds it whole.
+// each rank's shard of it. Rank 0, while saving, holds the whole state (its first moments in
+// the gradient buffer, free between steps: no more than plain data parallel holds). When
+// train_run returns no rank holds the optimizer's state (n 0): resume from the checkpoint.
 // Batch normalisation (the MLP's --batch-norm) normalises over a share, not the global
 // batch, so it is not equal across N and K; its running statistics are averaged each step.
 //
@@ -181,6 +181,7 @@ typedef struct TrainRun {
     double reduce_seconds;           // time spent averaging gradients across ranks (this run)
     double wait_seconds;             // time spent waiting for the slowest rank before that
     double step_seconds;             // time of the steps (this run), the averaging included
+    long optimizer_floats;           // the optimizer's state this rank held during the steps (ZeRO: its shard's)
 } TrainRun;
 
 // Result of train_run beyond its status.

@@ -331,11 +331,14 @@ static void record_state_size(void *context, const TrainProgress *progress) {
 
 // ZeRO stage 1 (each rank updates its shard with its shard of AdamW's state) is plain data
 // parallel: the same losses and parameters within 1e-5 over 20 steps, with the gradients
-// clipped by their global norm (clip 0.5 bites) or by value, and with an L1 term; and the
-// whole optimizer state is back on every rank at the end.
+// clipped by their global norm (clip 0.5 bites) or by value, and with an L1 term; the
+// checkpoint at the end holds the whole optimizer state, as plain data parallel's.
 static void zero_equals_plain_data_parallel(void) {
     Names names;
     REQUIRE(names_load(&names) == 0, "cannot load the names");
+    REQUIRE(check_directory()[0], "no temporary directory");
+    char path[256];
+    shared_path("zero.ckpt", path, sizeof path);
     for (int variant = 0; variant < 2; variant++) {
         Model models[2];
         TrainState states[2];
@@ -348,12 +351,14 @@ static void zero_equals_plain_data_parallel(void) {
             StateSize size = {&states[zero], 0};
             TrainRun run = {.model = &models[zero], .tokenizer = &names.tokenizer, .data = &names.data,
                             .state = &states[zero], .distributed = &job, .zero = zero, .callback = record_state_size,
-                            .callback_context = &size};
+                            .callback_context = &size, .out_path = zero ? path : NULL};
             CHECK(train_run(&run, &error) == TRAIN_FINISHED, "zero %d: %s", zero, error.message);
-            long first, count;
-            distributed_shard(&job, models[zero].n_trainable, job.rank, &first, &count);
-            CHECK(size.largest == (zero ? count : models[zero].n_trainable), "zero %d: state of %ld during the run",
-                  zero, size.largest);
+            long first, count, n = models[zero].n_trainable;
+            distributed_shard(&job, n, job.rank, &first, &count);
+            CHECK(size.largest == (zero ? count : n) && run.optimizer_floats == 2 * size.largest,
+                  "zero %d: state of %ld (%ld floats) during the run", zero, size.largest, run.optimizer_floats);
+            CHECK(states[zero].optimizer.n == (zero && job.size > 1 ? 0 : n), "zero %d: %ld at the end", zero,
+                  states[zero].optimizer.n);
         }
         if (variant == 0) CHECK(states[0].norm_curve.losses[0] > 0.5f, "clipping bites: %g", states[0].norm_curve.losses[0]);
         const char *what = variant == 0 ? "ZeRO-1, clipped by norm" : "ZeRO-1, clipped by value, L1";
@@ -361,15 +366,25 @@ static void zero_equals_plain_data_parallel(void) {
         double norms = relative_difference(states[0].norm_curve.losses, states[1].norm_curve.losses,
                                            states[0].norm_curve.n, 1e-30);
         CHECK(states[1].norm_curve.n == STEPS && norms <= 1e-5, "%s: gradient norms differ by %.3g", what, norms);
-        // Rank 0 holds the whole state at the end; the others none (alone: the plain run).
-        const Optimizer *plain = &states[0].optimizer, *sharded = &states[1].optimizer;
-        long want = job.rank == 0 ? plain->n : 0;
-        CHECK(sharded->n == want && (want == 0 || sharded->step == STEPS), "%s: the state at the end: %ld (want %ld), step %ld",
-              what, sharded->n, want, sharded->step);
+        // The checkpoint (rank 0 wrote it; every rank reads it) against plain's state.
+        Error ignored;
+        double barrier = 0;
+        distributed_max(&job, &barrier, &ignored);
+        Model saved;
+        TextTokenizer tokenizer;
+        TrainState saved_state;
+        int has_training = 0;
+        const Optimizer *plain = &states[0].optimizer, *sharded = &saved_state.optimizer;
+        REQUIRE(checkpoint_load(path, &saved, &tokenizer, &saved_state, &has_training, &error) == 0 && has_training,
+                "%s", error.message);
+        CHECK(sharded->n == plain->n && sharded->step == STEPS, "%s: the saved state: %ld of %ld, step %ld", what,
+              sharded->n, plain->n, sharded->step);
         if (sharded->n == plain->n) {
             double m = distance_in_norm(plain->m, sharded->m, plain->n), v = distance_in_norm(plain->v, sharded->v, plain->n);
             CHECK(m <= 1e-5 && v <= 1e-5, "%s: optimizer state differs by %.3g (m), %.3g (v)", what, m, v);
         }
+        model_free(&saved), text_tokenizer_free(&tokenizer), train_state_free(&saved_state);
+        distributed_max(&job, &barrier, &ignored);  // all have read it before the next run writes it
         for (int zero = 0; zero < 2; zero++) model_free(&models[zero]), train_state_free(&states[zero]);
     }
     names_free(&names);

@@ -275,13 +275,13 @@ agree:
         fprintf(stderr, "all-reduce of the gradients (%s): %.1f ms per step of %.1f ms (%.1f%%), and %.1f ms waiting for the "
                 "slowest rank\n", zero ? "zero-1" : allreduce_name, 1e3 * run.reduce_seconds / steps_run, 1e3 * run.step_seconds / steps_run,
                 100.0 * run.reduce_seconds / run.step_seconds, 1e3 * run.wait_seconds / steps_run);
-    if (job.size > 1 && zero) {
+    if (job.size > 1 && zero && run.optimizer_floats > 0) {
         long first, count;  // rank 0's shard is the largest
         distributed_shard(&job, model.n_trainable, 0, &first, &count);
-        int buffers = (state.optimizer.m != NULL) + (state.optimizer.v != NULL);
         fprintf(stderr, "ZeRO stage 1: the optimizer's state is %.1f MB per rank (%.1f MB whole); reduce-scatter, "
                 "update and all-gather of the parameters timed as the all-reduce\n",
-                1e-6 * sizeof(float) * buffers * count, 1e-6 * sizeof(float) * buffers * model.n_trainable);
+                1e-6 * sizeof(float) * run.optimizer_floats,
+                1e-6 * sizeof(float) * run.optimizer_floats / count * model.n_trainable);
     }
 
     const LossCurve *val_curve = &state.val_curve, *train_curve = &state.train_curve;
