@@ -253,14 +253,23 @@ static void stop_at(void *context, const TrainProgress *progress) {
     if (progress->event == TRAIN_EVENT_STEP && progress->step == s->step) s->flag = 1;
 }
 
-// Loads path and trains it to the end, alone or by the job; the result into model/state.
-static int resume(const char *path, Model *model, TrainState *state, const Names *names, const Distributed *distributed,
-                  int zero, Error *error) {
+// Every rank waits for rank 0's file, then reads it: the model and its training state (the
+// tokenizer dropped); no training state is an error.
+static int load_when_written(const char *path, Model *model, TrainState *state, Error *error) {
+    Error ignored;
+    double barrier = 0;
+    distributed_max(&job, &barrier, &ignored);
     TextTokenizer tokenizer;
     int has_training = 0;
     if (checkpoint_load(path, model, &tokenizer, state, &has_training, error)) return -1;
     text_tokenizer_free(&tokenizer);
-    if (!has_training) return error_set(error, "%s: no training state", path);
+    return has_training ? 0 : error_set(error, "%s: no training state", path);
+}
+
+// Loads path and trains it to the end, alone or by the job; the result into model/state.
+static int resume(const char *path, Model *model, TrainState *state, const Names *names, const Distributed *distributed,
+                  int zero, Error *error) {
+    if (load_when_written(path, model, state, error)) return -1;
     TrainRun run = {.model = model, .tokenizer = &names->tokenizer, .data = &names->data, .state = state,
                     .distributed = distributed, .zero = zero};
     return train_run(&run, error);
@@ -297,9 +306,6 @@ static void resumes_on_other_rank_counts(int zero) {
         CHECK(train_run(&run, &error) == TRAIN_STOPPED && first_state.step == 8, "stopped at %ld: %s", first_state.step,
               error.message);
         if (!writer_alone) CHECK(run.stop_rank == 0, "every rank asked; the lowest is named: %d", run.stop_rank);
-        Error ignored;
-        double barrier = 0;  // every rank waits for rank 0's file
-        distributed_max(&job, &barrier, &ignored);
         memset(&resumed, 0, sizeof resumed), memset(&resumed_state, 0, sizeof resumed_state);
         int status = resume(path, &resumed, &resumed_state, &names, writer_alone ? &job : NULL, zero, &error);
         CHECK(status == TRAIN_FINISHED, "%s", error.message);
@@ -367,23 +373,19 @@ static void zero_equals_plain_data_parallel(void) {
                                            states[0].norm_curve.n, 1e-30);
         CHECK(states[1].norm_curve.n == STEPS && norms <= 1e-5, "%s: gradient norms differ by %.3g", what, norms);
         // The checkpoint (rank 0 wrote it; every rank reads it) against plain's state.
-        Error ignored;
-        double barrier = 0;
-        distributed_max(&job, &barrier, &ignored);
         Model saved;
-        TextTokenizer tokenizer;
         TrainState saved_state;
-        int has_training = 0;
         const Optimizer *plain = &states[0].optimizer, *sharded = &saved_state.optimizer;
-        REQUIRE(checkpoint_load(path, &saved, &tokenizer, &saved_state, &has_training, &error) == 0 && has_training,
-                "%s", error.message);
+        REQUIRE(load_when_written(path, &saved, &saved_state, &error) == 0, "%s", error.message);
         CHECK(sharded->n == plain->n && sharded->step == STEPS, "%s: the saved state: %ld of %ld, step %ld", what,
               sharded->n, plain->n, sharded->step);
         if (sharded->n == plain->n) {
             double m = distance_in_norm(plain->m, sharded->m, plain->n), v = distance_in_norm(plain->v, sharded->v, plain->n);
             CHECK(m <= 1e-5 && v <= 1e-5, "%s: optimizer state differs by %.3g (m), %.3g (v)", what, m, v);
         }
-        model_free(&saved), text_tokenizer_free(&tokenizer), train_state_free(&saved_state);
+        model_free(&saved), train_state_free(&saved_state);
+        Error ignored;
+        double barrier = 0;
         distributed_max(&job, &barrier, &ignored);  // all have read it before the next run writes it
         for (int zero = 0; zero < 2; zero++) model_free(&models[zero]), train_state_free(&states[zero]);
     }
@@ -525,19 +527,15 @@ static void trouble_on_one_rank_ends_every_rank(void) {
                   "drift: %s", error.message);
         if (kind == 2 && job.size == 1) CHECK(result == TRAIN_FINISHED, "alone nothing can drift: %s", error.message);
         // The checkpoint of step 5 (kind 0: step 6, saved on the stop) is there and whole.
+        Model saved;
+        TrainState saved_state;
+        long want = kind == 0 ? 6 : kind == 1 ? 5 : job.size > 1 ? 5 : STEPS;
+        CHECK(load_when_written(path, &saved, &saved_state, &error) == 0 && saved_state.step == want,
+              "kind %d: the checkpoint of step %ld (has %ld): %s", kind, want, saved_state.step, error.message);
+        model_free(&saved), train_state_free(&saved_state);
+        model_free(&model), train_state_free(&state);
         Error ignored;
         double barrier = 0;
-        distributed_max(&job, &barrier, &ignored);
-        Model saved;
-        TextTokenizer tokenizer;
-        TrainState saved_state;
-        int has_training = 0;
-        long want = kind == 0 ? 6 : kind == 1 ? 5 : job.size > 1 ? 5 : STEPS;
-        CHECK(checkpoint_load(path, &saved, &tokenizer, &saved_state, &has_training, &error) == 0 && has_training &&
-                  saved_state.step == want,
-              "kind %d: the checkpoint of step %ld (has %ld): %s", kind, want, saved_state.step, error.message);
-        model_free(&saved), text_tokenizer_free(&tokenizer), train_state_free(&saved_state);
-        model_free(&model), train_state_free(&state);
         distributed_max(&job, &barrier, &ignored);  // nobody writes the next run's file before all read this one
     }
     names_free(&names);
