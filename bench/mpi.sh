@@ -12,7 +12,8 @@
 # T 128) and GPT-2 124M's (12 layers of 768, 12 heads, GPT-2's tokenizer; T 64, B 4 to keep a
 # step within seconds here), on the first 400 KB of Moby-Dick, one validation batch at the end.
 # Usage: bash bench/mpi.sh [repetitions] [steps] [shapes]   (from the repository root, after the
-# build; defaults 3, 6, "default 124M"; a few minutes on 2 cores)
+# build; defaults 3, 6, "default 124M": about 10 minutes on a quiet 2-core machine, most of it
+# 124M's; `bash bench/mpi.sh 3 6 default` takes about 2; KINDS="single zero" picks 2-rank rows)
 set -euo pipefail
 G=./build/groundup
 R=${1:-3}
