@@ -173,7 +173,167 @@ int distributed_max(const Distributed *distributed, double *value, Error *error)
     return 0;
 }
 
-// ---- mpi-nn: the classifier trainer's (nn/trainer.c) --------------------------------------
+// ---- nonblocking sums --------------------------------------------------------------------
+
+int distributed_sum_start(const Distributed *distributed, float *buffer, long n, DistributedRequests *requests,
+                          Error *error) {
+    if (!distributed || distributed->size == 1) return 0;
+#if GROUNDUP_MPI
+    for (long done = 0; done < n;) {
+        int count = n - done > (1L << 30) ? 1 << 30 : (int)(n - done);
+        if (requests->n == requests->capacity) {
+            int capacity = requests->capacity ? 2 * requests->capacity : 16;
+            void *grown = realloc(requests->requests, sizeof(MPI_Request) * (size_t)capacity);
+            if (!grown) return error_set(error, "out of memory for %d pending reductions", capacity);
+            requests->requests = grown;
+            requests->capacity = capacity;
+        }
+        MPI_Request *request = (MPI_Request *)requests->requests + requests->n;
+        int code = MPI_Iallreduce(MPI_IN_PLACE, buffer + done, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, request);
+        if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Iallreduce", code);
+        requests->n++;
+        done += count;
+    }
+#else
+    (void)buffer, (void)n, (void)requests, (void)error;
+#endif
+    return 0;
+}
+
+int distributed_progress(const Distributed *distributed, DistributedRequests *requests, Error *error) {
+    if (!distributed || distributed->size == 1 || requests->n == 0) return 0;
+#if GROUNDUP_MPI
+    int done = 0;
+    int code = MPI_Testall(requests->n, requests->requests, &done, MPI_STATUSES_IGNORE);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Testall", code);
+    if (done) requests->n = 0;
+#else
+    (void)error;
+#endif
+    return 0;
+}
+
+int distributed_wait(const Distributed *distributed, DistributedRequests *requests, Error *error) {
+    if (!distributed || distributed->size == 1 || requests->n == 0) return 0;
+#if GROUNDUP_MPI
+    int code = MPI_Waitall(requests->n, requests->requests, MPI_STATUSES_IGNORE);
+    requests->n = 0;
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Waitall", code);
+#else
+    (void)error;
+#endif
+    return 0;
+}
+
+void distributed_requests_free(DistributedRequests *requests) {
+    free(requests->requests);
+    memset(requests, 0, sizeof *requests);
+}
+
+// ---- shards ------------------------------------------------------------------------------
+
+void distributed_shard(const Distributed *distributed, long n, int rank, long *first, long *count) {
+    int size = distributed ? distributed->size : 1;
+    long part = (n + size - 1) / size;
+    *first = (long)rank * part < n ? (long)rank * part : n;
+    *count = n - *first < part ? n - *first : part;
+}
+
+#if GROUNDUP_MPI
+// Every rank's count and first element of n values, as MPI's ints.
+static int shard_table(const Distributed *distributed, long n, int **counts, int **firsts, Error *error) {
+    if (n > INT_MAX) return error_set(error, "%ld values: a sharded buffer holds at most %d", n, INT_MAX);
+    *counts = malloc(sizeof(int) * (size_t)distributed->size);
+    *firsts = malloc(sizeof(int) * (size_t)distributed->size);
+    if (!*counts || !*firsts) {
+        free(*counts), free(*firsts);
+        return error_set(error, "out of memory for %d shards", distributed->size);
+    }
+    for (int r = 0; r < distributed->size; r++) {
+        long first, count;
+        distributed_shard(distributed, n, r, &first, &count);
+        (*counts)[r] = (int)count, (*firsts)[r] = (int)first;
+    }
+    return 0;
+}
+#endif
+
+// Open MPI's reduce-scatter allocates a temporary as large as the whole buffer, which would
+// cost what sharding the optimizer saves. So it goes in rounds: round k reduces piece k (at most
+// 1 M floats) of every rank's part, packed side by side (a rank whose part is shorter sends
+// zeros), with MPI_Reduce_scatter_block; N + 1 pieces of memory, the same traffic. In place
+// works: round k writes this rank's piece k after every rank's piece k was packed, and later
+// rounds read only later pieces.
+int distributed_reduce_scatter(const Distributed *distributed, const float *buffer, long n, float *shard,
+                               Error *error) {
+    if (!distributed || distributed->size == 1) {
+        memmove(shard, buffer, sizeof(float) * (size_t)n);
+        return 0;
+    }
+#if GROUNDUP_MPI
+    int size = distributed->size;
+    long part = (n + size - 1) / size, piece = part < (1L << 20) ? part : 1L << 20, mine_first, mine;
+    distributed_shard(distributed, n, distributed->rank, &mine_first, &mine);
+    float *packed = malloc(sizeof(float) * (size_t)(piece * (size + 1)));
+    if (!packed) return error_set(error, "out of memory for %d pieces of %ld floats", size + 1, piece);
+    float *received = packed + piece * size;
+    int status = 0;
+    for (long offset = 0; offset < part && status == 0; offset += piece) {
+        long m = part - offset < piece ? part - offset : piece;
+        for (int r = 0; r < size; r++) {
+            long first, count;
+            distributed_shard(distributed, n, r, &first, &count);
+            long have = count - offset < 0 ? 0 : count - offset < m ? count - offset : m;
+            memcpy(packed + r * m, buffer + first + offset, sizeof(float) * (size_t)have);
+            memset(packed + r * m + have, 0, sizeof(float) * (size_t)(m - have));
+        }
+        int code = MPI_Reduce_scatter_block(packed, received, (int)m, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        if (code != MPI_SUCCESS) status = mpi_failed(error, "MPI_Reduce_scatter_block", code);
+        long have = mine - offset < 0 ? 0 : mine - offset < m ? mine - offset : m;
+        if (status == 0) memcpy(shard + offset, received, sizeof(float) * (size_t)have);
+    }
+    free(packed);
+    return status;
+#else
+    (void)error;
+    return 0;
+#endif
+}
+
+int distributed_all_gather(const Distributed *distributed, float *buffer, long n, Error *error) {
+    if (!distributed || distributed->size == 1) return 0;
+#if GROUNDUP_MPI
+    int *counts, *firsts;
+    if (shard_table(distributed, n, &counts, &firsts, error)) return -1;
+    int code = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buffer, counts, firsts, MPI_FLOAT, MPI_COMM_WORLD);
+    free(counts), free(firsts);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Allgatherv", code);
+#else
+    (void)buffer, (void)n, (void)error;
+#endif
+    return 0;
+}
+
+int distributed_gather(const Distributed *distributed, const float *shard, float *buffer, long n, int root,
+                       Error *error) {
+    if (!distributed || distributed->size == 1) {
+        memmove(buffer, shard, sizeof(float) * (size_t)n);
+        return 0;
+    }
+#if GROUNDUP_MPI
+    int *counts, *firsts;
+    if (shard_table(distributed, n, &counts, &firsts, error)) return -1;
+    int code = MPI_Gatherv(shard, counts[distributed->rank], MPI_FLOAT, buffer, counts, firsts, MPI_FLOAT, root,
+                           MPI_COMM_WORLD);
+    free(counts), free(firsts);
+    if (code != MPI_SUCCESS) return mpi_failed(error, "MPI_Gatherv", code);
+#else
+    (void)root, (void)error;
+#endif
+    return 0;
+}
+
+// ---- sums in double precision ------------------------------------------------------------
 
 int distributed_sum(const Distributed *distributed, double *values, long n, Error *error) {
     if (!distributed || distributed->size == 1 || n == 0) return 0;

@@ -81,7 +81,57 @@ int distributed_check_same(const Distributed *distributed, const void *bytes, si
 // The largest of every rank's value (for timings: a collective step takes the slowest rank's time).
 int distributed_max(const Distributed *distributed, double *value, Error *error);
 
-// ---- mpi-nn: the classifier trainer's (nn/trainer.c) --------------------------------------
+// ---- nonblocking sums (gpt/train.c's bucketed all-reduce) -------------------------------
+// Sums started as soon as a part of a buffer is final and waited for together: a training
+// step starts reducing the top layers' gradients while the backward computes the layers
+// below, so the communication hides behind computation.
+
+// The sums started and not yet waited for.
+typedef struct DistributedRequests {
+    void *requests;  // MPI_Request (capacity) in MPI builds
+    int n, capacity;
+} DistributedRequests;
+
+// Starts buffer (n floats) <- the element-wise sum of every rank's buffer (MPI_Iallreduce, in
+// place). The buffer must not be read or written until distributed_wait returns. Every rank
+// starts the same sums (the same n) in the same order, and no rank calls another collective
+// in between with a different one. Alone: nothing to do. Errors: out of memory, MPI's.
+int distributed_sum_start(const Distributed *distributed, float *buffer, long n, DistributedRequests *requests,
+                          Error *error);
+
+// Lets MPI move the started sums on (MPI_Testall) without waiting: Open MPI progresses a
+// nonblocking collective only inside MPI calls, so a long computation calls this now and then.
+int distributed_progress(const Distributed *distributed, DistributedRequests *requests, Error *error);
+
+// Waits for every started sum (MPI_Waitall); requests is empty after it.
+int distributed_wait(const Distributed *distributed, DistributedRequests *requests, Error *error);
+
+void distributed_requests_free(DistributedRequests *requests);
+
+// ---- shards (ZeRO stage 1: gpt/train.c's --zero 1) ---------------------------------------
+// A buffer of n values split across the ranks: rank r owns [first_r, first_r + count_r), equal
+// parts of ceil(n/N) values in rank order, the last ones shorter (or empty when n < N).
+
+// Rank `rank`'s part of n values (alone: all of them).
+void distributed_shard(const Distributed *distributed, long n, int rank, long *first, long *count);
+
+// shard (this rank's count) <- this rank's part of the element-wise sum of every rank's buffer
+// (n floats): a reduce-scatter (half the traffic of an all-reduce), in rounds of at most 1 M
+// floats per rank so that no temporary as large as the buffer is needed. shard may be this
+// rank's part of buffer itself (in place). Alone: shard <- buffer. Errors: out of memory, MPI's.
+int distributed_reduce_scatter(const Distributed *distributed, const float *buffer, long n, float *shard,
+                               Error *error);
+
+// buffer (n floats) on every rank <- each rank's part of it, from that rank's buffer
+// (MPI_Allgatherv in place). Alone: unchanged.
+int distributed_all_gather(const Distributed *distributed, float *buffer, long n, Error *error);
+
+// buffer (n floats) on root <- each rank's part, sent from shard (this rank's count floats)
+// (MPI_Gatherv). buffer is only read on root (NULL elsewhere). Alone: buffer <- shard.
+int distributed_gather(const Distributed *distributed, const float *shard, float *buffer, long n, int root,
+                       Error *error);
+
+// ---- sums in double precision ------------------------------------------------------------
 
 // values (n doubles) <- the element-wise sum of every rank's values: one MPI_Allreduce in
 // double precision (counts and sums of losses, exact where a float average would round).

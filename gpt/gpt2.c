@@ -490,10 +490,22 @@ static int gpt2_backward(Model *model, Error *error) {
         if (linear_backward_of(g->d_ln, g->d_qkv, ln1, model, QKVW, QKVB, l, BT, error)) return -1;
         layernorm_grads(model, LN1W, LN1B, l, &d_weight, &d_bias);
         layernorm_backward(g->d_residual, d_weight, d_bias, g->d_ln, residual, ln1w, ln1_mean, ln1_rstd, (int)BT, C);
+        if (model->layer_gradients_final) model->layer_gradients_final(model->layer_gradients_context, l);
     }
     float *d_wte = grad_of(model, WTE, 0), *d_wpe = grad_of(model, WPE, 0);
     if (d_wte) encoder_backward(d_wte, d_wpe, g->d_residual, state->inputs, B, T, C);
     return 0;
+}
+
+// Block l's parameters are one row of each of the twelve (L, ...) tensors.
+int gpt2_layer_gradients(const Model *model, int layer, long offsets[GPT2_LAYER_TENSORS],
+                         long counts[GPT2_LAYER_TENSORS]) {
+    for (int i = 0; i < GPT2_LAYER_TENSORS; i++) {
+        const TensorInfo *t = &model->tensors[LN1W + i];
+        counts[i] = t->size / model->config.n_layers;
+        offsets[i] = t->offset + (long)layer * counts[i];
+    }
+    return GPT2_LAYER_TENSORS;
 }
 
 // ----------------------------------------------------------------------------

@@ -38,6 +38,13 @@ void gpt2_matrix_shape(const ModelConfig *config, Gpt2Matrix matrix, int *N, int
 // The base's tensor index of a matrix (into model->tensors).
 int gpt2_matrix_tensor(Gpt2Matrix matrix);
 
+// Where block `layer`'s parameters (and their gradients) are: GPT2_LAYER_TENSORS ranges of
+// counts[i] floats from offsets[i] of model->params (ln1w ... fcprojb, one row of each);
+// returns their number. Consecutive blocks' ranges are adjacent. fp32 tensors only.
+enum { GPT2_LAYER_TENSORS = 12 };
+int gpt2_layer_gradients(const Model *model, int layer, long offsets[GPT2_LAYER_TENSORS],
+                         long counts[GPT2_LAYER_TENSORS]);
+
 // Makes a GPT-2 model's linear layers add adapters (NULL: none again). The pointer is kept:
 // the caller may change what it points to between calls (new buffers, trained values); the
 // rank must stay the same. Drops the key/value cache.

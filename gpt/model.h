@@ -122,6 +122,12 @@ struct Model {
     // that is a function of the targets' log-probabilities, L(log p), differentiates this way with
     // w = −∂L/∂log p (gpt/dpo.h). Read by the backward, so it may be set after the forward.
     const float *loss_weights;
+    // Told by the backward (GPT-2's) as soon as the gradients of block `layer`'s parameters are
+    // final (nothing later in this backward adds to them), top block first, so that the caller
+    // can start sending them while the blocks below are computed (gpt/train.c's bucketed
+    // all-reduce). NULL: not told. gpt2_layer_gradients says where they are.
+    void (*layer_gradients_final)(void *context, int layer);
+    void *layer_gradients_context;
     void *state;    // the stage's activations and caches
 };
 

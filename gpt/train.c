@@ -11,6 +11,7 @@
 #include "foundations/clock.h"
 #include "foundations/plot.h"
 #include "gpt/checkpoint.h"
+#include "gpt/gpt2.h"
 
 TrainConfig train_default_config(void) {
     TrainConfig c;
@@ -322,6 +323,16 @@ int train_check(const TrainRun *run, Error *error) {
     if (run->grad_accum < 0 || run->grad_accum > 1 << 16)
         return error_set(error, "gradient accumulation of %d steps must be in [1, 65536]", run->grad_accum);
     if (run->check_every < 0) return error_set(error, "parameter checks every %d steps must be >= 0", run->check_every);
+    if (run->allreduce != TRAIN_ALLREDUCE_SINGLE && run->allreduce != TRAIN_ALLREDUCE_BUCKETS)
+        return error_set(error, "unknown all-reduce kind %d", (int)run->allreduce);
+    if (run->zero != 0 && run->zero != 1) return error_set(error, "ZeRO stage %d: only 0 and 1 are implemented", run->zero);
+    if (run->zero && run->allreduce == TRAIN_ALLREDUCE_BUCKETS)
+        return error_set(error, "ZeRO stage 1 reduces the gradients by a reduce-scatter; buckets are for plain data parallel");
+    if (run->zero && run->model->n_trainable < ranks_of(run->distributed))
+        return error_set(error, "ZeRO stage 1: %ld parameters for %d ranks", run->model->n_trainable,
+                         ranks_of(run->distributed));
+    if (!(run->bucket_mb >= 0.0 && run->bucket_mb <= 1e6))
+        return error_set(error, "buckets of %g MB must be in [0, 1e6] (0: the default)", run->bucket_mb);
     if (c->batch_size % ((long)ranks * accumulation) != 0)
         return error_set(error, "the global batch of %d sequences is not divisible by %d ranks x %d accumulation steps",
                          c->batch_size, ranks, accumulation);
@@ -359,10 +370,216 @@ static int check_ranks_agree(TrainRun *run, Error *error) {
     return 0;
 }
 
+// x (n) *= factor.
+static void scale_floats(float *x, long n, float factor) {
+    for (long i = 0; i < n; i++) x[i] *= factor;
+}
+
+// ----------------------------------------------------------------------------
+// the bucketed all-reduce (train.h): buckets of GPT-2 blocks sent during the backward
+
+// The plan, the same on every rank: bucket i holds blocks [bottom[i], top[i]] and starts when
+// block bottom[i] is final; buckets are numbered in the order they start (top blocks first).
+typedef struct Buckets {
+    TrainRun *run;
+    int n, *bottom, *top;
+    int started;                  // buckets started this step
+    DistributedRequests requests;
+    int failed;                   // an MPI call in the backward's callback failed (error)
+    Error error;
+} Buckets;
+
+static void buckets_free(Buckets *buckets) {
+    free(buckets->bottom), free(buckets->top);
+    distributed_requests_free(&buckets->requests);
+    memset(buckets, 0, sizeof *buckets);
+}
+
+// Blocks from the top, a bucket closed once it holds bucket_mb MB. Other models: no buckets.
+static int buckets_plan(Buckets *buckets, TrainRun *run, Error *error) {
+    memset(buckets, 0, sizeof *buckets);
+    buckets->run = run;
+    const Model *model = run->model;
+    if (model->config.arch != ARCH_GPT2 || model->quantized) return 0;
+    int L = model->config.n_layers;
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS], layer_floats = 0;
+    int n_ranges = gpt2_layer_gradients(model, 0, offsets, counts);
+    for (int i = 0; i < n_ranges; i++) layer_floats += counts[i];
+    double mb = run->bucket_mb > 0 ? run->bucket_mb : TRAIN_DEFAULT_BUCKET_MB;
+    long per_bucket = (long)ceil(mb * 1e6 / (sizeof(float) * (double)layer_floats));  // blocks
+    if (per_bucket < 1) per_bucket = 1;
+    buckets->bottom = malloc(sizeof(int) * (size_t)L), buckets->top = malloc(sizeof(int) * (size_t)L);
+    if (!buckets->bottom || !buckets->top) {
+        buckets_free(buckets);
+        return error_set(error, "out of memory for %d buckets", L);
+    }
+    for (int top = L - 1; top >= 0; top -= (int)per_bucket, buckets->n++) {
+        buckets->top[buckets->n] = top;
+        buckets->bottom[buckets->n] = top - per_bucket + 1 > 0 ? top - (int)per_bucket + 1 : 0;
+    }
+    return 0;
+}
+
+// Starts the sum of bucket i's gradients: one contiguous range per tensor (consecutive blocks
+// are adjacent in each).
+static int bucket_start(Buckets *buckets, int i, Error *error) {
+    Model *model = buckets->run->model;
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS];
+    int n_ranges = gpt2_layer_gradients(model, buckets->bottom[i], offsets, counts);
+    int blocks = buckets->top[i] - buckets->bottom[i] + 1;
+    for (int r = 0; r < n_ranges; r++)
+        if (distributed_sum_start(buckets->run->distributed, model->grads + offsets[r], counts[r] * blocks,
+                                  &buckets->requests, error))
+            return -1;
+    return 0;
+}
+
+// Model's layer_gradients_final: start the buckets whose blocks are all final; let MPI progress.
+static void bucket_layer_final(void *context, int layer) {
+    Buckets *buckets = context;
+    if (buckets->failed) return;
+    while (buckets->started < buckets->n && buckets->bottom[buckets->started] >= layer)
+        if (bucket_start(buckets, buckets->started++, &buckets->error)) {
+            buckets->failed = 1;
+            return;
+        }
+    if (distributed_progress(buckets->run->distributed, &buckets->requests, &buckets->error)) buckets->failed = 1;
+}
+
+// After the backward (finished or failed: every rank starts the same sums in the same order):
+// the buckets not yet started, then everything outside the blocks (the embeddings, the final
+// LayerNorm), then the wait; the sums are scaled by `scale`.
+static int buckets_finish(Buckets *buckets, float scale, Error *error) {
+    TrainRun *run = buckets->run;
+    Model *model = run->model;
+    const Distributed *job = run->distributed;
+    int status = buckets->failed ? (*error = buckets->error, -1) : 0;
+    while (status == 0 && buckets->started < buckets->n) status = bucket_start(buckets, buckets->started++, error);
+    // The blocks fill whole tensors: the rest is what lies between and around them.
+    long offsets[GPT2_LAYER_TENSORS], counts[GPT2_LAYER_TENSORS], from = 0;
+    int n_ranges = buckets->n > 0 ? gpt2_layer_gradients(model, 0, offsets, counts) : 0;
+    for (int r = 0; r <= n_ranges && status == 0; r++) {
+        long to = r < n_ranges ? offsets[r] : model->n_trainable;
+        if (to > from) status = distributed_sum_start(job, model->grads + from, to - from, &buckets->requests, error);
+        if (r < n_ranges) from = offsets[r] + counts[r] * model->config.n_layers;
+    }
+    if (distributed_wait(job, &buckets->requests, status ? &(Error){{0}} : error)) status = -1;
+    buckets->started = 0;
+    buckets->failed = 0;
+    if (status == 0) scale_floats(model->grads, model->n_trainable, scale);
+    return status;
+}
+
+// ----------------------------------------------------------------------------
+// ZeRO stage 1 (train.h): each rank keeps the optimizer's state of its shard of the parameters
+
+typedef struct Sharding {
+    long first, count;  // this rank's shard of the trained parameters (foundations/distributed.h)
+    Optimizer shard;    // rank 0 while the whole state is in the run's state for a save
+    int gathered;
+} Sharding;
+
+// The run's optimizer state (whole: fresh or loaded from any checkpoint) becomes this rank's
+// shard of it, and the whole state is freed.
+static int zero_begin(TrainRun *run, Sharding *zero, Error *error) {
+    TrainState *s = run->state;
+    memset(zero, 0, sizeof *zero);
+    distributed_shard(run->distributed, run->model->n_trainable, rank_of(run->distributed), &zero->first,
+                      &zero->count);
+    Optimizer shard;
+    if (optimizer_init(&shard, &s->optimizer.config, zero->count, error)) return -1;
+    shard.step = s->optimizer.step;
+    if (shard.m) memcpy(shard.m, s->optimizer.m + zero->first, sizeof(float) * (size_t)zero->count);
+    if (shard.v) memcpy(shard.v, s->optimizer.v + zero->first, sizeof(float) * (size_t)zero->count);
+    optimizer_free(&s->optimizer);
+    s->optimizer = shard;
+    return 0;
+}
+
+// Around a save (every rank calls both): rank 0's state holds the whole optimizer state,
+// gathered from the shards, then its shard again. Its first moments borrow the gradient buffer,
+// which no one needs between a step and the next one's backward, so that rank 0 never holds
+// more than plain data parallel does. When rank 0 cannot allocate the rest, every rank fails
+// before any data moves.
+static int zero_gather(TrainRun *run, Sharding *zero, Error *error) {
+    if (!zero) return 0;
+    Optimizer *state = &run->state->optimizer, whole = *state;
+    long n = run->model->n_trainable;
+    int root = rank_of(run->distributed) == 0, failed = 0;
+    Error local;
+    if (root) {
+        whole.n = n;
+        whole.m = state->m ? run->model->grads : NULL;
+        whole.v = state->v ? malloc(sizeof(float) * (size_t)n) : NULL;
+        if (state->v && !whole.v) failed = error_set(&local, "out of memory for the optimizer's state of %ld", n);
+    }
+    DistributedAgreement agreed;
+    if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
+    if ((state->m && distributed_gather(run->distributed, state->m, whole.m, n, 0, error)) ||
+        (state->v && distributed_gather(run->distributed, state->v, whole.v, n, 0, error))) {
+        if (root) free(whole.v);
+        return -1;
+    }
+    if (!root) return 0;
+    zero->shard = *state;
+    *state = whole;
+    zero->gathered = 1;
+    return 0;
+}
+
+static void zero_release(TrainRun *run, Sharding *zero) {
+    if (!zero || !zero->gathered) return;
+    free(run->state->optimizer.v);  // m is the gradient buffer
+    run->state->optimizer = zero->shard;
+    zero->gathered = 0;
+}
+
+// At the end of the run no rank holds the optimizer's state (n 0): the checkpoint has it whole.
+static void zero_end(TrainRun *run, Sharding *zero) {
+    zero_release(run, zero);
+    optimizer_free(&run->state->optimizer);
+    run->state->optimizer.n = 0;
+}
+
+// The step's tail on this rank's shard: the sum of the gradients' shards (reduce-scatter),
+// scaled to the mean; the L1 term, clipping by the global norm (the shards' squared norms
+// summed over the ranks) or by value; the optimizer on the shard; then every rank's updated
+// shard to every rank (all-gather). Returns the norm before clipping in *grad_norm.
+static int zero_step(TrainRun *run, Sharding *zero, float lr, float *grad_norm, Error *error) {
+    Model *model = run->model;
+    const TrainConfig *c = &run->state->config;
+    float *g = model->grads + zero->first;  // the reduce-scatter sums into this rank's part
+    const float *p = model->params + zero->first;
+    long n = zero->count;
+    double ignored = 0.0, waiting = clock_seconds();  // timed as average_over_ranks
+    if (distributed_max(run->distributed, &ignored, error)) return -1;
+    double start = clock_seconds();
+    run->wait_seconds += start - waiting;
+    if (distributed_reduce_scatter(run->distributed, model->grads, model->n_trainable, g, error)) return -1;
+    scale_floats(g, n, 1.0f / (float)ranks_of(run->distributed));
+    if (c->l1 > 0.0f) gradient_add_l1(g, p, n, c->l1);
+    double local_norm = gradient_global_norm(g, n), squares = local_norm * local_norm;
+    if (distributed_sum(run->distributed, &squares, 1, error)) return -1;
+    *grad_norm = (float)sqrt(squares);
+    if (c->grad_clip > 0.0f && *grad_norm > c->grad_clip) {
+        scale_floats(g, n, c->grad_clip / *grad_norm);
+    } else if (c->grad_clip <= 0.0f && c->grad_clip_value > 0.0f) {
+        gradient_clip_value(g, n, c->grad_clip_value);
+    }
+    double middle = clock_seconds();
+    optimizer_step(&run->state->optimizer, model->params + zero->first, g, n, lr);
+    double gather = clock_seconds();
+    if (distributed_all_gather(run->distributed, model->params, model->n_trainable, error)) return -1;
+    run->reduce_seconds += (middle - start) + (clock_seconds() - gather);
+    return 0;
+}
+
 // This rank's gradient for one step: its K shares of the global batch (windows drawn from the
 // run's generator, starts (B)), forward and backward each, the gradients summed and scaled by
-// 1/K; *loss the mean of the shares' losses. The gradient buffer is zeroed first.
-static int local_gradient(TrainRun *run, long *starts, int *inputs, int *targets, double *loss, Error *error) {
+// 1/K; *loss the mean of the shares' losses. The gradient buffer is zeroed first. With
+// buckets, the last share's backward starts their sums, and the scaling is left to them.
+static int local_gradient(TrainRun *run, Buckets *buckets, long *starts, int *inputs, int *targets, double *loss,
+                          Error *error) {
     Model *model = run->model;
     TrainState *s = run->state;
     const Dataset *data = run->data;
@@ -373,12 +590,18 @@ static int local_gradient(TrainRun *run, long *starts, int *inputs, int *targets
     *loss = 0.0;
     for (int k = 0; k < K; k++) {
         data_copy_windows(data->train, starts + ((long)rank * K + k) * share, share, T, inputs, targets);
-        if (model->ops->forward(model, inputs, targets, share, T, error) || model_backward(model, error)) return -1;
+        if (buckets && k == K - 1) {
+            model->layer_gradients_final = bucket_layer_final;
+            model->layer_gradients_context = buckets;
+        }
+        int failed = model->ops->forward(model, inputs, targets, share, T, error) || model_backward(model, error);
+        model->layer_gradients_final = NULL;
+        model->layer_gradients_context = NULL;
+        if (failed) return -1;
         *loss += model->loss;
     }
     *loss /= K;
-    if (K > 1)
-        for (long i = 0; i < model->n_trainable; i++) model->grads[i] *= 1.0f / (float)K;
+    if (K > 1 && !buckets) scale_floats(model->grads, model->n_trainable, 1.0f / (float)K);
     return 0;
 }
 
@@ -442,22 +665,39 @@ static void report_step(TrainRun *run, TrainProgress *progress, long first_step,
 
 // One optimizer step on every rank: the local gradient, the agreement on failures, the
 // average, the update. *loss is the global batch's mean loss.
-static int train_step(TrainRun *run, long *starts, int *inputs, int *targets, const TrainProgress *progress,
-                      float *loss, float *lr, float *grad_norm, Error *error) {
+static int train_step(TrainRun *run, Buckets *buckets, Sharding *zero, long *starts, int *inputs, int *targets,
+                      const TrainProgress *progress, float *loss, float *lr, float *grad_norm, Error *error) {
     Model *model = run->model;
     TrainState *s = run->state;
     const TrainConfig *c = &s->config;
     *lr = train_learning_rate(c, s->step, s->elapsed_seconds);
     double local_loss = 0.0;
     Error local;
-    int failed = local_gradient(run, starts, inputs, targets, &local_loss, &local);
+    int failed = local_gradient(run, buckets, starts, inputs, targets, &local_loss, &local);
+    if (buckets) {  // the sums the backward started, and the rest, on every rank before anything else
+        // Timed as average_over_ranks: the wait for the slowest rank, then what is left to send.
+        int K = run->grad_accum > 1 ? run->grad_accum : 1;
+        double start = clock_seconds(), ignored = 0.0;
+        Error mpi, *failure = failed ? &mpi : &local;
+        if (distributed_max(run->distributed, &ignored, failure)) failed = -1;
+        double reduce_start = clock_seconds();
+        if (buckets_finish(buckets, 1.0f / ((float)ranks_of(run->distributed) * (float)K), failed ? &mpi : &local))
+            failed = -1;
+        run->wait_seconds += reduce_start - start;
+        run->reduce_seconds += clock_seconds() - reduce_start;
+    }
     DistributedAgreement agreed;
     if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     *loss = (float)local_loss;
-    if (average_over_ranks(run, loss, error)) return -1;
+    if (buckets || zero ? distributed_average(run->distributed, loss, 1, error) : average_over_ranks(run, loss, error))
+        return -1;
     if (!isfinite(*loss)) return diverged(run, progress, *loss, error);
-    *grad_norm = regularise_and_clip(c, model);
-    optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, *lr);
+    if (zero) {
+        if (zero_step(run, zero, *lr, grad_norm, error)) return -1;
+    } else {
+        *grad_norm = regularise_and_clip(c, model);
+        optimizer_step(&s->optimizer, model->params, model->grads, model->n_trainable, *lr);
+    }
     if (average_running_statistics(run, error)) return -1;
     s->step++;
     if (run->check_every > 0 && s->step % run->check_every == 0) {
@@ -472,14 +712,15 @@ static int train_step(TrainRun *run, long *starts, int *inputs, int *targets, co
 // Validation on every rank (each its chunks), the curve, the best loss (rank 0 saves it) and,
 // unless the run ends here, a checkpoint (rank 0). A failed save is returned in *save_failed
 // (0 or -1, the error in save_error), for the ranks to agree on before the next step.
-static int validate(TrainRun *run, TrainProgress *progress, int *save_failed, Error *save_error, Error *error) {
+static int validate(TrainRun *run, Sharding *zero, TrainProgress *progress, int *save_failed, Error *save_error,
+                    Error *error) {
     TrainState *s = run->state;
     const TrainConfig *c = &s->config;
     int share = c->batch_size / (ranks_of(run->distributed) * (run->grad_accum > 1 ? run->grad_accum : 1));
     float val_loss = 0.0f;
     if (fixed_windows_loss(run->model, run->data->val, run->data->n_val, c->batch_size, c->seq_len, c->eval_batches,
                            share, run->distributed, &val_loss, error) ||
-        loss_curve_add(&s->val_curve, (float)s->step, val_loss, error))
+        loss_curve_add(&s->val_curve, (float)s->step, val_loss, error) || zero_gather(run, zero, error))
         return -1;
     if (track_best(run, val_loss, save_error)) *save_failed = -1;
     int last = finished(c, s);  // the patience may have run out
@@ -490,37 +731,37 @@ static int validate(TrainRun *run, TrainProgress *progress, int *save_failed, Er
     progress->stopped_early = s->stopped_early;
     notify(run, progress);
     if (!last && !*save_failed) *save_failed = save(run, progress, save_error);
+    zero_release(run, zero);
     return 0;
 }
 
 // Before a step: the ranks agree on a stop and on a failed save of the previous step.
 // Returns 1 to stop (saved), 0 to go on, -1 on a failure.
-static int stop_or_go_on(TrainRun *run, TrainProgress *progress, int save_failed, const Error *save_error,
-                         Error *error) {
+static int stop_or_go_on(TrainRun *run, Sharding *zero, TrainProgress *progress, int save_failed,
+                         const Error *save_error, Error *error) {
     int stop = run->stop && *run->stop;
     DistributedAgreement agreed;
     if (agree(run, stop, save_failed ? save_error : NULL, &agreed, error)) return -1;
     if (!agreed.stop) return 0;
     run->stop_rank = agreed.stop_rank;
+    if (zero_gather(run, zero, error)) return -1;
     Error local;
     int failed = save(run, progress, &local) || write_svg(run, &local);
+    zero_release(run, zero);
     if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     return 1;
 }
 
-int train_run(TrainRun *run, Error *error) {
+// The steps, validations and saves of train_run (its setup done).
+static int train_loop(TrainRun *run, Buckets *buckets, Sharding *zero, Error *error) {
     Model *model = run->model;
     TrainState *s = run->state;
     TrainConfig *c = &s->config;
     const Dataset *data = run->data;
-    run->stop_rank = -1;
-    run->reduce_seconds = run->wait_seconds = run->step_seconds = 0.0;
-    if (train_check(run, error)) return -1;
-    if (model->ops->fit) return fit_counting(run, error);
-
     int B = c->batch_size, T = c->seq_len;
     int share = B / (ranks_of(run->distributed) * (run->grad_accum > 1 ? run->grad_accum : 1));
-    if (check_ranks_agree(run, error) || model_prepare(model, share, T, 1, error)) return -1;
+    if (model_prepare(model, share, T, 1, error)) return -1;
+    run->optimizer_floats = s->optimizer.n * ((s->optimizer.m != NULL) + (s->optimizer.v != NULL));
     int *inputs = malloc(sizeof(int) * (size_t)share * T), *targets = malloc(sizeof(int) * (size_t)share * T);
     long *starts = malloc(sizeof(long) * (size_t)B);
     if (!inputs || !targets || !starts) {
@@ -541,10 +782,12 @@ int train_run(TrainRun *run, Error *error) {
         if (status == 0) status = loss_curve_add(&s->val_curve, 0.0f, val_loss, error);
     }
     while (status == 0 && !finished(c, s)) {
-        if ((stopped = stop_or_go_on(run, &progress, save_failed, &save_error, error))) break;
+        if ((stopped = stop_or_go_on(run, zero, &progress, save_failed, &save_error, error))) break;
         double start = clock_seconds();
         float loss = 0.0f, lr = 0.0f, grad_norm = 0.0f;
-        if ((status = train_step(run, starts, inputs, targets, &progress, &loss, &lr, &grad_norm, error))) break;
+        if ((status = train_step(run, buckets, zero, starts, inputs, targets, &progress, &loss, &lr, &grad_norm,
+                                 error)))
+            break;
         // The slowest rank's time, so that every rank agrees on a time budget.
         double seconds = clock_seconds() - start;
         if ((status = distributed_max(run->distributed, &seconds, error))) break;
@@ -556,14 +799,42 @@ int train_run(TrainRun *run, Error *error) {
         report_step(run, &progress, first_step, run->step_seconds, loss, lr, grad_norm);
 
         if ((c->eval_every > 0 && s->step % c->eval_every == 0) || finished(c, s))
-            status = validate(run, &progress, &save_failed, &save_error, error);
+            status = validate(run, zero, &progress, &save_failed, &save_error, error);
     }
     free(inputs), free(targets), free(starts);
     if (stopped) return stopped < 0 ? -1 : TRAIN_STOPPED;
     if (status) return -1;
     Error local;
+    if (zero_gather(run, zero, error)) return -1;  // on every rank, rank 0's failed save or not
     int failed = save_failed ? (local = save_error, -1) : save(run, &progress, &local) || write_svg(run, &local);
+    zero_release(run, zero);
     DistributedAgreement agreed;
     if (agree(run, 0, failed ? &local : NULL, &agreed, error)) return -1;
     return TRAIN_FINISHED;
+}
+
+int train_run(TrainRun *run, Error *error) {
+    run->stop_rank = -1;
+    run->reduce_seconds = run->wait_seconds = run->step_seconds = 0.0;
+    if (train_check(run, error)) return -1;
+    if (run->model->ops->fit) return fit_counting(run, error);
+    if (check_ranks_agree(run, error)) return -1;
+    int several = ranks_of(run->distributed) > 1;
+    Buckets plan, *buckets = NULL;  // NULL: one all-reduce after the backward
+    Sharding shards, *zero = NULL;  // NULL: every rank keeps the whole optimizer state
+    if (run->allreduce == TRAIN_ALLREDUCE_BUCKETS && several) {
+        if (buckets_plan(&plan, run, error)) return -1;
+        buckets = &plan;
+    }
+    if (run->zero && several) {
+        if (zero_begin(run, &shards, error)) {
+            if (buckets) buckets_free(buckets);
+            return -1;
+        }
+        zero = &shards;
+    }
+    int result = train_loop(run, buckets, zero, error);
+    if (buckets) buckets_free(buckets);
+    if (zero) zero_end(run, zero);
+    return result;
 }

@@ -26,13 +26,27 @@
 // grad_accum steps per rank); every rank draws the same B window starts from the same
 // generator and takes its own shares (gpt/data.h), sums the gradients of its K shares,
 //   g = (1/(N K)) Σ_{r,k} ∇ mean loss(share r,k)  = ∇ mean loss(global batch),
-// averages them across ranks (one all-reduce over the flat gradient buffer), and applies the
-// same update. So the run — losses, parameters, checkpoints — is the same, up to the order of
+// averages them across ranks (one all-reduce over the flat gradient buffer, or buckets of it
+// sent during the backward: TrainAllreduce), and applies the same update. So the run — losses, parameters, checkpoints — is the same, up to the order of
 // the float sums, whatever N and K are: a checkpoint written by N ranks resumes on M. The
 // training state (generator, optimizer, curves, validation) is kept identically on every
 // rank; validation splits its windows across the ranks; rank 0 alone writes files. The ranks
 // agree before each step on a stop (any rank's Ctrl-C stops all) and after each local
 // backward on failures (the lowest failing rank's error, named, ends every rank).
+//
+// ZeRO stage 1 (Rajbhandari et al. 2020, "ZeRO: memory optimizations toward training trillion
+// parameter models"; TrainRun's zero = 1): the optimizer's state (AdamW's m and v, 2 floats per
+// parameter) is split across the ranks instead of kept whole on each. Rank r owns the shard
+// [first_r, first_r + n/N) of the trained parameters (foundations/distributed.h); per step
+//   ĝ_r = (1/N) Σ_ranks g[shard r]            (reduce-scatter: each rank gets its shard's sum)
+//   ‖g‖² = Σ_r ‖ĝ_r‖²                         (the global norm for clipping: one sum of doubles)
+//   p[shard r] <- AdamW(p[shard r], ĝ_r, m_r, v_r)   then every shard to every rank (all-gather)
+// the same update as above (the reduce-scatter and the all-gather move what one all-reduce
+// does), with 2n/N floats of state per rank instead of 2n. Checkpoints stay independent of N:
+// the state is gathered to rank 0 to be saved, and a run started from any checkpoint keeps
+// each rank's shard of it. Rank 0, while saving, holds the whole state (its first moments in
+// the gradient buffer, free between steps: no more than plain data parallel holds). When
+// train_run returns no rank holds the optimizer's state (n 0): resume from the checkpoint.
 // Batch normalisation (the MLP's --batch-norm) normalises over a share, not the global
 // batch, so it is not equal across N and K; its running statistics are averaged each step.
 //
@@ -134,6 +148,16 @@ typedef struct TrainProgress {
 
 typedef void (*TrainCallback)(void *context, const TrainProgress *progress);
 
+// The averaging of the gradients across ranks. SINGLE: one all-reduce over the flat gradient
+// buffer after the backward. BUCKETS: GPT-2's blocks, top first, grouped into buckets of
+// about bucket_mb MB; a bucket's nonblocking all-reduce starts as soon as the backward has
+// finished its lowest block (Model's layer_gradients_final), so it travels while the blocks
+// below are computed; the embeddings and the final LayerNorm (final only at the end of the
+// backward) go last, and the step waits for all before the update. The same sums either way
+// (element by element the same ranks' values are added). Other models: one all-reduce.
+typedef enum { TRAIN_ALLREDUCE_SINGLE = 0, TRAIN_ALLREDUCE_BUCKETS = 1 } TrainAllreduce;
+enum { TRAIN_DEFAULT_BUCKET_MB = 8 };
+
 typedef struct TrainRun {
     Model *model;
     const TextTokenizer *tokenizer;  // saved into the checkpoints
@@ -149,11 +173,15 @@ typedef struct TrainRun {
     const Distributed *distributed;  // the job (NULL: alone); rank 0 alone writes files
     int grad_accum;                  // K shares per rank and step (0 or 1: the whole share at once)
     int check_every;                 // compare the parameters' checksum across ranks every K steps (0: never)
+    TrainAllreduce allreduce;        // how the gradients are averaged (see above)
+    double bucket_mb;                // TRAIN_ALLREDUCE_BUCKETS: about this many MB per bucket (0: the default)
+    int zero;                        // ZeRO stage: 0 none, 1 the optimizer's state sharded (see above)
     // Filled by train_run:
     int stop_rank;                   // TRAIN_STOPPED: the lowest rank that asked to stop
     double reduce_seconds;           // time spent averaging gradients across ranks (this run)
     double wait_seconds;             // time spent waiting for the slowest rank before that
     double step_seconds;             // time of the steps (this run), the averaging included
+    long optimizer_floats;           // the optimizer's state this rank held during the steps (ZeRO: its shard's)
 } TrainRun;
 
 // Result of train_run beyond its status.

@@ -1,6 +1,7 @@
 #!/bin/bash
-# groundup train as several processes (mpirun): the same run as one process, resumable on
-# another number of processes; bad input (ranks requested without MPI or without mpirun, a
+# groundup train as several processes (mpirun): the same run as one process (with the one
+# all-reduce, with buckets sent during the backward, with ZeRO stage 1), resumable on another
+# number of processes; bad input (ranks requested without MPI or without mpirun, a
 # global batch that does not split, more ranks than windows, a rank whose data is missing) is
 # one line from rank 0 and a non-zero exit on every rank; a stop asked by one rank (SIGTERM)
 # or by mpirun (Ctrl-C) stops all with a checkpoint that resumes.
@@ -23,17 +24,27 @@ GPT=(train --arch gpt2 --data data/names.txt --tokenizer char --context 16 --lay
 "$G" "${GPT[@]}" --steps 20 --out "$D/one.ckpt" >"$D/one.out" 2>"$D/one.err" || fail "1 process: $(cat "$D/one.err")"
 $RUN -np 2 "$G" "${GPT[@]}" --steps 20 --check-every 5 --out "$D/two.ckpt" >"$D/two.out" 2>"$D/two.err" ||
     fail "2 ranks: $(cat "$D/two.err")"
+$RUN -np 2 "$G" "${GPT[@]}" --steps 20 --allreduce buckets --bucket-mb 0.01 --out "$D/buckets.ckpt" \
+    >"$D/buckets.out" 2>"$D/buckets.err" || fail "2 ranks, buckets: $(cat "$D/buckets.err")"
+$RUN -np 2 "$G" "${GPT[@]}" --steps 20 --zero 1 --out "$D/zero.ckpt" >"$D/zero.out" 2>"$D/zero.err" ||
+    fail "2 ranks, ZeRO-1: $(cat "$D/zero.err")"
 "$G" "${GPT[@]}" --steps 20 --grad-accum 4 --out "$D/accum.ckpt" >"$D/accum.out" 2>"$D/accum.err" ||
     fail "accumulation: $(cat "$D/accum.err")"
 one=$(grep "^step 20: train loss" "$D/one.out")
 [ -n "$one" ] || fail "1 process prints its losses: $(cat "$D/one.out")"
 [ "$(grep "^step 20: train loss" "$D/two.out")" = "$one" ] || fail "2 ranks: $(grep "^step" "$D/two.out") != $one"
+[ "$(grep "^step 20: train loss" "$D/buckets.out")" = "$one" ] || fail "2 ranks, buckets: $(grep "^step" "$D/buckets.out") != $one"
+grep -q "all-reduce of the gradients (buckets): " "$D/buckets.err" || fail "the bucketed all-reduce's time is shown"
+[ "$(grep "^step 20: train loss" "$D/zero.out")" = "$one" ] || fail "2 ranks, ZeRO-1: $(grep "^step" "$D/zero.out") != $one"
+grep -q "^ZeRO stage 1: the optimizer's state is [0-9.]* MB per rank ([0-9.]* MB whole)" "$D/zero.err" ||
+    fail "ZeRO's memory is shown: $(tail -3 "$D/zero.err")"
+grep -q "^time per step: [0-9.]* ms (mean of 20 steps)" "$D/one.err" || fail "the step time is shown: $(tail -2 "$D/one.err")"
 [ "$(grep "^step 20: train loss" "$D/accum.out")" = "$one" ] || fail "4 accumulation steps: $(grep "^step" "$D/accum.out") != $one"
 [ "$(grep -c "^gpt2, " "$D/two.out")" -eq 1 ] || fail "rank 0 alone prints the results: $(cat "$D/two.out")"
 [ "$(grep -c "^step 10/20" "$D/two.err")" -eq 1 ] || fail "rank 0 alone prints progress: $(cat "$D/two.err")"
 grep -q "data parallel: 2 ranks x 1 accumulation steps of 4 sequences (global batch 8)" "$D/two.err" ||
     fail "the split is shown: $(cat "$D/two.err")"
-grep -q "all-reduce of the gradients: " "$D/two.err" || fail "the all-reduce time is shown"
+grep -q "all-reduce of the gradients (single): " "$D/two.err" || fail "the all-reduce time is shown"
 [ -s "$D/two.ckpt" ] && [ -s "$D/two.svg" ] || fail "rank 0 writes the checkpoint and the SVG"
 
 # A run of 10 steps continued to 20 (its schedule is the 10-step run's): written by 2 ranks
@@ -46,9 +57,15 @@ $RUN -np 2 "$G" "${GPT[@]}" --steps 10 --out "$D/half2.ckpt" >/dev/null 2>"$D/ha
     fail "resume alone: $(cat "$D/r2.err")"
 $RUN -np 2 "$G" train --resume "$D/half1.ckpt" --out "$D/r3.ckpt" --steps 20 --samples 0 >"$D/r3.out" 2>"$D/r3.err" ||
     fail "resume on 2 ranks: $(cat "$D/r3.err")"
+# ZeRO-1's checkpoint (the optimizer's state gathered) resumes alone.
+$RUN -np 2 "$G" "${GPT[@]}" --steps 10 --zero 1 --out "$D/half3.ckpt" >/dev/null 2>"$D/half3.err" ||
+    fail "10 steps, ZeRO-1: $(cat "$D/half3.err")"
+"$G" train --resume "$D/half3.ckpt" --out "$D/r4.ckpt" --steps 20 --samples 0 >"$D/r4.out" 2>"$D/r4.err" ||
+    fail "ZeRO-1's checkpoint resumed alone: $(cat "$D/r4.err")"
 resumed=$(grep "^step 20: train loss" "$D/r1.out")
 [ -n "$resumed" ] || fail "the resumed run prints its losses: $(cat "$D/r1.out")"
 [ "$(grep "^step 20: train loss" "$D/r2.out")" = "$resumed" ] || fail "2 ranks' checkpoint resumed alone: $(grep "^step" "$D/r2.out") != $resumed"
+[ "$(grep "^step 20: train loss" "$D/r4.out")" = "$resumed" ] || fail "ZeRO-1's checkpoint resumed alone: $(grep "^step" "$D/r4.out") != $resumed"
 [ "$(grep "^step 20: train loss" "$D/r3.out")" = "$resumed" ] || fail "1 process's checkpoint on 2 ranks: $(grep "^step" "$D/r3.out") != $resumed"
 
 # --- bad input -------------------------------------------------------------------------
@@ -61,6 +78,10 @@ every_rank_fails "more ranks than windows" "fewer than the 3 ranks" 3 \
     "${MLP[@]}" --data "$D/tiny.txt" --batch 3 --steps 5 --out "$D/x.ckpt"
 every_rank_fails "--ranks against the job" "--ranks 3, but the job has 2" 2 "${MLP[@]}" --ranks 3 --out "$D/x.ckpt"
 every_rank_fails "a wrong option" "unknown option" 2 "${MLP[@]}" --bogus 1
+every_rank_fails "an unknown all-reduce" "--allreduce must be single or buckets" 2 "${MLP[@]}" --allreduce ring
+every_rank_fails "an empty bucket" "--bucket-mb must be in (0, 1e6]" 2 "${MLP[@]}" --bucket-mb 0
+every_rank_fails "ZeRO stage 2" "--zero must be 0 or 1" 2 "${MLP[@]}" --zero 2
+every_rank_fails "ZeRO with buckets" "--allreduce buckets is without it" 2 "${MLP[@]}" --zero 1 --allreduce buckets
 every_rank_fails "a command that runs alone" "runs as one process" 2 generate --model "$D/one.ckpt" -n 5
 every_rank_fails "a unet" "this model trains as one process" 2 train --arch unet --data "$D" --out "$D/x.ckpt"
 [ ! -e "$D/x.ckpt" ] || fail "bad input writes nothing"

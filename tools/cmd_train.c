@@ -76,6 +76,9 @@ int command_train(int argc, char **argv) {
     int counting = 0;                                            // bigram
     float smoothing = 1.0f;
     int ranks = 0, grad_accum = 1, check_every = 0;                 // data parallel
+    const char *allreduce_name = "single";
+    double bucket_mb = TRAIN_DEFAULT_BUCKET_MB;
+    int zero = 0;
     const Option own[] = {
         {"--arch", OPTION_STRING, &arch_name, "bigram | mlp | gpt2 (default gpt2; on --resume, the checkpoint's); each has its own defaults for the options not given. Masked LM: --arch bert (see --arch bert --help). Images: --arch mlp|lenet5|resnet|alexnet|vit|unet --data DIR (see --arch lenet5 --help)"},
         {"--data", OPTION_STRING, &data_path, "text file or llm.c token file (default data/mobydick.txt)"},
@@ -97,6 +100,9 @@ int command_train(int argc, char **argv) {
         {"--grad-accum", OPTION_INT, &grad_accum, "K: each step's batch in K sequential shares, gradients summed (less memory, same run)"},
         {"--ranks", OPTION_INT, &ranks, "the run must have N processes (mpirun -np N groundup train ...); --batch is the global batch"},
         {"--check-every", OPTION_INT, &check_every, "with ranks: compare a checksum of the parameters across ranks every K steps (0: never)"},
+        {"--allreduce", OPTION_STRING, &allreduce_name, "with ranks: single (one all-reduce of the gradients after the backward) | buckets (GPT-2's blocks sent during the backward)"},
+        {"--bucket-mb", OPTION_DOUBLE, &bucket_mb, "--allreduce buckets: about this many MB of gradients per bucket"},
+        {"--zero", OPTION_INT, &zero, "with ranks: 1 = ZeRO stage 1, each rank keeps the optimizer's state of its shard of the parameters only (0: none)"},
     };
     const char *usage = "groundup train --arch bigram|mlp|gpt2 [--data FILE] [--tokenizer char|bpe:N|FILE|gpt2] "
                         "[--steps N | --time SECONDS] [--batch B] [--context T] [--lr X] [--optimizer NAME] "
@@ -114,6 +120,13 @@ int command_train(int argc, char **argv) {
     if (train_options_check(&train, argc, argv, &error)) return fail_with(error.message);
     if (n_samples < 0 || sample_tokens < 0) return fail_with("--samples and --sample-tokens must be >= 0");
     if (grad_accum < 1 || check_every < 0) return fail_with("--grad-accum must be >= 1 and --check-every >= 0");
+    TrainAllreduce allreduce = TRAIN_ALLREDUCE_SINGLE;
+    if (strcmp(allreduce_name, "buckets") == 0) allreduce = TRAIN_ALLREDUCE_BUCKETS;
+    else if (strcmp(allreduce_name, "single") != 0) return fail_with("--allreduce must be single or buckets");
+    if (!(bucket_mb > 0.0 && bucket_mb <= 1e6)) return fail_with("--bucket-mb must be in (0, 1e6]");
+    if (zero != 0 && zero != 1) return fail_with("--zero must be 0 or 1 (stage 1: the optimizer's state sharded)");
+    if (zero && allreduce == TRAIN_ALLREDUCE_BUCKETS)
+        return fail_with("--zero 1 reduces the gradients by a reduce-scatter; --allreduce buckets is without it");
     if (train.threads > 0) omp_set_num_threads(train.threads);
 
     Distributed job;
@@ -228,6 +241,9 @@ int command_train(int argc, char **argv) {
     run.distributed = &job;
     run.grad_accum = grad_accum;
     run.check_every = check_every;
+    run.allreduce = allreduce;
+    run.bucket_mb = bucket_mb;
+    run.zero = zero;
     if (train_check(&run, &error)) goto agree;
     set_up = 1;
 agree:
@@ -254,10 +270,20 @@ agree:
         goto done;
     }
     long steps_run = state.train_curve.n - first_curve_point;
+    if (run.step_seconds > 0 && steps_run > 0)
+        fprintf(stderr, "time per step: %.1f ms (mean of %ld steps)\n", 1e3 * run.step_seconds / steps_run, steps_run);
     if (job.size > 1 && run.step_seconds > 0 && steps_run > 0)
-        fprintf(stderr, "all-reduce of the gradients: %.1f ms per step of %.1f ms (%.1f%%), and %.1f ms waiting for the "
-                "slowest rank\n", 1e3 * run.reduce_seconds / steps_run, 1e3 * run.step_seconds / steps_run,
+        fprintf(stderr, "all-reduce of the gradients (%s): %.1f ms per step of %.1f ms (%.1f%%), and %.1f ms waiting for the "
+                "slowest rank\n", zero ? "zero-1" : allreduce_name, 1e3 * run.reduce_seconds / steps_run, 1e3 * run.step_seconds / steps_run,
                 100.0 * run.reduce_seconds / run.step_seconds, 1e3 * run.wait_seconds / steps_run);
+    if (job.size > 1 && zero && run.optimizer_floats > 0) {
+        long first, count;  // rank 0's shard is the largest
+        distributed_shard(&job, model.n_trainable, 0, &first, &count);
+        fprintf(stderr, "ZeRO stage 1: the optimizer's state is %.1f MB per rank (%.1f MB whole); reduce-scatter, "
+                "update and all-gather of the parameters timed as the all-reduce\n",
+                1e-6 * sizeof(float) * run.optimizer_floats,
+                1e-6 * sizeof(float) * run.optimizer_floats / count * model.n_trainable);
+    }
 
     const LossCurve *val_curve = &state.val_curve, *train_curve = &state.train_curve;
     printf("%s, %ld parameters, tokenizer %s\n", architecture_name(model.config.arch), model_count_parameters(&model), description);
