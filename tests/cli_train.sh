@@ -101,7 +101,8 @@ expect_error "negative clip norm" "--clip-norm" "$G" "${T[@]}" --clip-norm -1
 expect_error "clip by norm and by value" "contradict" "$G" "${T[@]}" --clip-norm 1 --clip-value 0.5
 expect_error "--clip and --clip-value" "contradict" "$G" "${T[@]}" --clip 1 --clip-value 0.5
 expect_error "patience 0" "--early-stop" "$G" "${T[@]}" --early-stop 0
-expect_error "dropout on a language model" "--dropout is not implemented" "$G" "${T[@]}" --dropout 0.1
+expect_error "dropout on the mlp language model" "the mlp model has no dropout layers" "$G" "${T[@]}" --dropout 0.1
+expect_error "dropout of 1" "--dropout must be in \[0, 1)" "$G" "${T[@]}" --dropout 1
 expect_error "a warmup without a warming schedule" "warmup" "$G" "${T[@]}" --schedule constant --warmup 3
 expect_error "step decay by time without a step size" "step size" "$G" train --arch mlp --data data/names.txt \
     --time 1 --schedule step --out "$D/x.ckpt"
