@@ -202,6 +202,7 @@ for run in "plain" "zero --dropout 0" "drop --dropout 0.2" "part --dropout 0.2 -
 done
 "$G" train --resume "$D/dropout-part.ckpt" --steps 6 --out "$D/dropout-part.ckpt" --samples 0 --threads 1 \
     >"$D/dropout-resumed.out" 2>"$D/dropout-resumed.err" || fail "gpt2 dropout resumed: $(tail -n 2 "$D/dropout-resumed.err")"
+grep -q "^dropout 0.2 on the embeddings" "$D/dropout-resumed.err" || fail "the resumed run keeps and says its dropout"
 losses() { grep -E "^step [0-9]+: train loss|^held-out text" "$1"; }
 [ -n "$(losses "$D/dropout-plain.out")" ] && [ "$(losses "$D/dropout-plain.out")" = "$(losses "$D/dropout-zero.out")" ] ||
     fail "--dropout 0 gives the run without it: $(losses "$D/dropout-plain.out") / $(losses "$D/dropout-zero.out")"
