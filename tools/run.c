@@ -85,7 +85,7 @@ int train_options_table(TrainOptions *train, Option *table) {
         {"--clip-value", OPTION_FLOAT, &train->clip_value, "clamp every gradient to [-v, v] instead (0: none)"},
         {"--dropout", OPTION_FLOAT, &train->dropout, "gpt2: dropout p in [0, 1) on the embeddings, the attention probabilities and the residual projections, while training (default 0)"},
         {"--early-stop", OPTION_INT, &train->early_stop, "stop after this many validations without a better loss; the best is kept in <out>.best.ckpt"},
-        {"--seed", OPTION_LONG, &train->seed, "seed of the initialisation and the batches"},
+        {"--seed", OPTION_LONG, &train->seed, "seed of the initialisation, the batches and the dropout masks"},
         {"--eval-every", OPTION_INT, &train->eval_every, "validation loss and a save every K steps (0: at the end only)"},
         {"--eval-batches", OPTION_INT, &train->eval_batches, "validation batches averaged"},
         {"--threads", OPTION_INT, &train->threads, "OpenMP threads (0: OpenMP's default)"},
