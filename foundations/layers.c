@@ -361,6 +361,22 @@ static const unsigned char *padding_of(const Attention *a, int b) {
     return a->key_padding ? a->key_padding + (long)b * a->Tk : NULL;
 }
 
+// The dropout flags of the probabilities starting at index row of att (B,NH,Tq,Tk), or NULL.
+static const unsigned char *keep_of(const Attention *a, long row) {
+    return a->dropout_keep ? a->dropout_keep + row : NULL;
+}
+
+// The factor dropout leaves on probability s of a row: 1 without dropout (multiplying by it
+// is exact, so no dropout gives the same bits as before there was any), else the scale or 0.
+static inline float dropout_factor(const unsigned char *keep, int s, float scale) {
+    return !keep ? 1.0f : keep[s] ? scale : 0.0f;
+}
+
+// One (Tq,Tk) head of dropped probabilities: dropped = m ∘ probs (the rows t < Tq, keys s < Tk).
+static void dropout_head(float *dropped, const float *probs, const unsigned char *keep, float scale, long n) {
+    for (long i = 0; i < n; i++) dropped[i] = keep[i] ? probs[i] * scale : 0.0f;
+}
+
 Attention attention_self(const float *qkv, int B, int T, int C, int NH) {
     Attention a = {.q = qkv, .k = qkv + C, .v = qkv + 2 * C, .q_stride = 3L * C, .kv_stride = 3L * C,
                    .B = B, .Tq = T, .Tk = T, .C = C, .NH = NH, .causal = 1, .key_padding = NULL};
@@ -390,21 +406,23 @@ static void attention_forward_rows(float *out, float *att, const Attention *a) {
                     probs[s] = dot;
                 }
                 masked_softmax_row(probs, visible, Tk, scale, padding_of(a, b));
-                // weighted sum of the values
+                // weighted sum of the values, by the probabilities dropout leaves
+                const unsigned char *keep = keep_of(a, probs - att);
                 float *o = out + ((long)b * Tq + t) * C + h * HS;
                 for (int i = 0; i < HS; i++) o[i] = 0.0f;
                 for (int s = 0; s < visible; s++) {
                     const float *value = a->v + ((long)b * Tk + s) * a->kv_stride + h * HS;
-                    for (int i = 0; i < HS; i++) o[i] += probs[s] * value[i];
+                    float weight = probs[s] * dropout_factor(keep, s, a->dropout_scale);
+                    for (int i = 0; i < HS; i++) o[i] += weight * value[i];
                 }
             }
         }
     }
 }
 
-// Forward, per head: score_ts = q_t · k_s * scale, att_t = softmax(score_t), out_t = sum_s att_ts v_s.
-// Backward:
-//   d_v_s   += sum_t att_ts d_out_t          d_att_ts = d_out_t · v_s
+// Forward, per head: score_ts = q_t · k_s * scale, att_t = softmax(score_t), out_t = sum_s m_ts att_ts v_s
+// (m the dropout's factors, all 1 without it). Backward:
+//   d_v_s   += sum_t m_ts att_ts d_out_t          d_att_ts = m_ts d_out_t · v_s
 //   d_score_ts = att_ts (d_att_ts - sum_r att_tr d_att_tr)          (softmax backward)
 //   d_q_t   += scale * sum_s d_score_ts k_s    d_k_s += scale * sum_t d_score_ts q_t
 // A hidden key has att_ts = 0, so it gets no gradient. Each (b, h) touches only its own
@@ -422,26 +440,28 @@ static void attention_backward_rows(float *d_q, float *d_k, float *d_v, const fl
                 const float *dy = d_out + ((long)b * Tq + t) * C + h * HS;
                 const float *query = a->q + ((long)b * Tq + t) * q_stride + h * HS;
                 float *d_query = d_q + ((long)b * Tq + t) * q_stride + h * HS;
+                const unsigned char *keep = keep_of(a, probs - att);
                 int visible = attention_visible(a, t);
                 // d_att_ts, then sum_s att_ts d_att_ts
                 float weighted = 0.0f;
                 for (int s = 0; s < visible; s++) {
                     const float *value = a->v + ((long)b * Tk + s) * kv_stride + h * HS;
                     float *d_value = d_v + ((long)b * Tk + s) * kv_stride + h * HS;
+                    float factor = dropout_factor(keep, s, a->dropout_scale), weight = probs[s] * factor;
                     float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
                     for (int i = 0; i < HS; i++) {
                         dot += dy[i] * value[i];
-                        d_value[i] += probs[s] * dy[i];
+                        d_value[i] += weight * dy[i];
                     }
-                    weighted += probs[s] * dot;
+                    weighted += probs[s] * (dot * factor);
                 }
                 for (int s = 0; s < visible; s++) {
                     const float *value = a->v + ((long)b * Tk + s) * kv_stride + h * HS;
                     float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
                     for (int i = 0; i < HS; i++) dot += dy[i] * value[i];
-                    float d_score = probs[s] * (dot - weighted) * scale;
+                    float d_score = probs[s] * (dot * dropout_factor(keep, s, a->dropout_scale) - weighted) * scale;
                     const float *key = a->k + ((long)b * Tk + s) * kv_stride + h * HS;
                     float *d_key = d_k + ((long)b * Tk + s) * kv_stride + h * HS;
                     for (int i = 0; i < HS; i++) {
@@ -471,15 +491,19 @@ static int attention_by_rows(const Attention *a) {
     return a->Tq < ATTENTION_GEMM_MIN_QUERIES || (long)a->Tk * (a->C / a->NH) <= ATTENTION_ROWS_MAX_KEY_VALUES;
 }
 
-void attention_forward(float *out, float *att, const Attention *a) {
+int attention_forward(float *out, float *att, const Attention *a) {
     if (attention_by_rows(a)) {
         attention_forward_rows(out, att, a);
-        return;
+        return 0;
     }
     int B = a->B, Tq = a->Tq, Tk = a->Tk, C = a->C, NH = a->NH, HS = C / NH;
     long q_stride = a->q_stride, kv_stride = a->kv_stride;
     float scale = 1.0f / sqrtf((float)HS);
-#pragma omp parallel for collapse(2) schedule(dynamic)
+    // With dropout, each thread's (Tq,Tk) matrix of the probabilities it leaves.
+    int threads = omp_get_max_threads();
+    float *dropped = a->dropout_keep ? malloc(sizeof(float) * (size_t)threads * (size_t)Tq * (size_t)Tk) : NULL;
+    if (a->dropout_keep && !dropped) return -1;
+#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
             const float *query = a->q + (long)b * Tq * q_stride + h * HS;
@@ -489,14 +513,23 @@ void attention_forward(float *out, float *att, const Attention *a) {
             gemm(Tq, Tk, HS, query, q_stride, 1, key, 1, kv_stride, probs, Tk, 0);
             for (int t = 0; t < Tq; t++)
                 masked_softmax_row(probs + (long)t * Tk, attention_visible(a, t), Tk, scale, padding_of(a, b));
-            // O (Tq,HS) = P (Tq,Tk) · V (Tk,HS)
-            gemm(Tq, HS, Tk, probs, Tk, 1, value, kv_stride, 1, out + (long)b * Tq * C + h * HS, C, 0);
+            // O (Tq,HS) = P (Tq,Tk) · V (Tk,HS), P with dropout's zeros and scale
+            const float *weights = probs;
+            if (dropped) {
+                float *mine = dropped + (long)omp_get_thread_num() * Tq * Tk;
+                dropout_head(mine, probs, keep_of(a, probs - att), a->dropout_scale, (long)Tq * Tk);
+                weights = mine;
+            }
+            gemm(Tq, HS, Tk, weights, Tk, 1, value, kv_stride, 1, out + (long)b * Tq * C + h * HS, C, 0);
         }
     }
+    free(dropped);
+    return 0;
 }
 
-// Per head, with S, P, O as in the forward:
-//   dP = dO Vᵀ,   dV += Pᵀ dO,   dS = P ∘ (dP - rowsum(P ∘ dP)) / sqrt(HS)   (softmax backward),
+// Per head, with S, P, O as in the forward and P' = m ∘ P the probabilities dropout leaves (P' = P
+// without it):
+//   dP = m ∘ (dO Vᵀ),   dV += P'ᵀ dO,   dS = P ∘ (dP - rowsum(P ∘ dP)) / sqrt(HS)   (softmax backward),
 //   dQ += dS K,   dK += dSᵀ Q
 // Hidden keys have P = 0 and so dS = 0.
 int attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att, const Attention *a) {
@@ -509,22 +542,30 @@ int attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, c
     float scale = 1.0f / sqrtf((float)HS);
     // dP, then dS in place: one (Tq,Tk) buffer per thread, allocated here rather than inside
     // the parallel region, where a failure could not be reported.
-    int threads = omp_get_max_threads();
-    float *d_scores = malloc(sizeof(float) * (size_t)threads * (size_t)Tq * (size_t)Tk);
+    // With dropout, a second matrix per thread for P'.
+    int threads = omp_get_max_threads(), matrices = a->dropout_keep ? 2 : 1;
+    float *d_scores = malloc(sizeof(float) * (size_t)(threads * matrices) * (size_t)Tq * (size_t)Tk);
     if (!d_scores) return -1;
 #pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < NH; h++) {
             long q_offset = (long)b * Tq * q_stride + h * HS, kv_offset = (long)b * Tk * kv_stride + h * HS;
-            const float *probs = att + ((long)b * NH + h) * Tq * Tk;
+            const float *probs = att + ((long)b * NH + h) * Tq * Tk, *weights = probs;
+            const unsigned char *keep = keep_of(a, probs - att);
             const float *dy = d_out + (long)b * Tq * C + h * HS;
-            float *d_s = d_scores + (long)omp_get_thread_num() * Tq * Tk;
+            float *d_s = d_scores + (long)omp_get_thread_num() * matrices * Tq * Tk;
+            if (keep) {
+                dropout_head(d_s + (long)Tq * Tk, probs, keep, a->dropout_scale, (long)Tq * Tk);
+                weights = d_s + (long)Tq * Tk;
+            }
             gemm(Tq, Tk, HS, dy, C, 1, a->v + kv_offset, 1, kv_stride, d_s, Tk, 0);
-            gemm(Tk, HS, Tq, probs, 1, Tk, dy, C, 1, d_v + kv_offset, kv_stride, 1);
+            gemm(Tk, HS, Tq, weights, 1, Tk, dy, C, 1, d_v + kv_offset, kv_stride, 1);
             for (int t = 0; t < Tq; t++) {
                 const float *p = probs + (long)t * Tk;
                 float *d = d_s + (long)t * Tk;
                 int visible = attention_visible(a, t);
+                if (keep)  // dP = m ∘ (dO Vᵀ)
+                    for (int s = 0; s < visible; s++) d[s] *= dropout_factor(keep + (long)t * Tk, s, a->dropout_scale);
                 float weighted = 0.0f;
                 for (int s = 0; s < visible; s++) weighted += p[s] * d[s];
                 for (int s = 0; s < visible; s++) d[s] = p[s] * (d[s] - weighted) * scale;

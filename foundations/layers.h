@@ -106,6 +106,10 @@ void dropout_backward(float *d_inp, const float *d_out, const float *mask, long 
 // path: how it is computed. AUTO (0, the default) takes matrix products per head, or query
 // by query for few queries or small heads (Tk · HS <= 1024), where the products' packing
 // costs more than it saves; ROWS and GEMM force one (the tests compare them).
+// dropout_keep (B,NH,Tq,Tk), or NULL: dropout on the probabilities (GPT-2's attn_pdrop), out =
+// (m ∘ att) v with m_ts = dropout_scale (1/(1-p), inverted dropout) where keep_ts is 1 and 0
+// where it is 0. att stays the softmax's probabilities (the backward needs them); the
+// backward applies the same m.
 typedef enum { ATTENTION_PATH_AUTO, ATTENTION_PATH_ROWS, ATTENTION_PATH_GEMM } AttentionPath;
 typedef struct Attention {
     const float *q, *k, *v;
@@ -114,14 +118,19 @@ typedef struct Attention {
     int causal;
     const unsigned char *key_padding;
     AttentionPath path;
+    const unsigned char *dropout_keep;
+    float dropout_scale;
 } Attention;
 
 // Causal self-attention over a packed qkv (B,T,3C), the case of GPT-2's blocks.
 Attention attention_self(const float *qkv, int B, int T, int C, int NH);
-void attention_forward(float *out, float *att, const Attention *attention);
+// out (B,Tq,C), att (B,NH,Tq,Tk). Returns 0, or -1 when out of memory for the dropout's
+// scratch (one (Tq,Tk) matrix per thread, on the matrix-product path); without dropout it
+// cannot fail.
+int attention_forward(float *out, float *att, const Attention *attention);
 // d_q has q's layout, d_k and d_v have k's and v's (strides q_stride and kv_stride); they
 // may point into one packed buffer, as q, k and v may. Returns 0, or -1 when out of memory
-// for its scratch (one (Tq,Tk) matrix per thread).
+// for its scratch (one (Tq,Tk) matrix per thread, two with dropout).
 int attention_backward(float *d_q, float *d_k, float *d_v, const float *d_out, const float *att,
                         const Attention *attention);
 

@@ -120,3 +120,24 @@ double random_beta(Random *rng, double a, double b) {
     double x = random_gamma(rng, a, 1.0), y = random_gamma(rng, b, 1.0);
     return x + y > 0.0 ? x / (x + y) : (a >= b ? 1.0 : 0.0);  // both underflowed: only for tiny a and b
 }
+
+// ----------------------------------------------------------------------------
+// Philox4x32-10
+
+// One round: (c0, c1, c2, c3) -> (hi(M1 c2) ^ c1 ^ k0, lo(M1 c2), hi(M0 c0) ^ c3 ^ k1, lo(M0 c0)).
+static void philox_round(uint32_t x[4], uint32_t k0, uint32_t k1) {
+    uint64_t product0 = (uint64_t)0xD2511F53u * x[0], product1 = (uint64_t)0xCD9E8D57u * x[2];
+    uint32_t y0 = (uint32_t)(product1 >> 32) ^ x[1] ^ k0, y1 = (uint32_t)product1;
+    uint32_t y2 = (uint32_t)(product0 >> 32) ^ x[3] ^ k1, y3 = (uint32_t)product0;
+    x[0] = y0, x[1] = y1, x[2] = y2, x[3] = y3;
+}
+
+void random_philox(const uint32_t counter[4], uint64_t key, uint32_t out[4]) {
+    uint32_t x[4] = {counter[0], counter[1], counter[2], counter[3]};
+    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;  // the golden ratio's and sqrt(3)-1's bits
+        philox_round(x, k0, k1);
+    }
+    out[0] = x[0], out[1] = x[1], out[2] = x[2], out[3] = x[3];
+}

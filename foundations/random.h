@@ -49,4 +49,15 @@ double random_gamma(Random *rng, double shape, double scale);
 // Beta(a, b), a > 0, b > 0, as X / (X + Y) with X ~ Gamma(a, 1), Y ~ Gamma(b, 1).
 double random_beta(Random *rng, double a, double b);
 
+// Counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror and Shaw 2011, "Parallel
+// random numbers: as easy as 1, 2, 3"). out (4) is a bijection of the 128-bit counter (4) under
+// the 64-bit key (its low word first): ten rounds, each multiplying two words by fixed odd
+// constants and xoring the products' high halves, with the key, into the other two words; the
+// key is bumped by two Weyl constants between rounds. There is no state: the numbers of
+// counter n are the same whatever was drawn before, in whatever order, on any thread or
+// process, so a computation split across workers (or resumed later) draws the same numbers
+// by naming them (a dropout mask by step, sample, layer and position). Checked against the
+// paper's Random123 known answers (tests/test_random.c).
+void random_philox(const uint32_t counter[4], uint64_t key, uint32_t out[4]);
+
 #endif

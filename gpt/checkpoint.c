@@ -181,8 +181,9 @@ _Static_assert(sizeof(OptimizerKind) == 4, "the optimizer kind is a 4-byte field
 
 // The extension after the data path: u32 version, these fields, the gradient-norm curve.
 // Files written before the optimizer and the schedule could be chosen have none: they
-// trained AdamW with warmup + cosine, and get train_default_config's values.
-enum { TRAINING_EXTENSION_VERSION = 1 };
+// trained AdamW with warmup + cosine, and get train_default_config's values. Version 1 ends
+// before the dropout (those runs had none: 0); version 2 has every field.
+enum { TRAINING_EXTENSION_VERSION = 2, TRAINING_EXTENSION_V1_FIELDS = 12 };
 static const Field TRAINING_EXTENSION_FIELDS[] = {
     {"the schedule", FIELD_U32, offsetof(TrainState, config.schedule)},
     {"the step size", FIELD_I64, offsetof(TrainState, config.step_size)},
@@ -196,9 +197,11 @@ static const Field TRAINING_EXTENSION_FIELDS[] = {
     {"the best step", FIELD_I64, offsetof(TrainState, best_step)},
     {"the validations since the best", FIELD_I32, offsetof(TrainState, evals_since_best)},
     {"the early stop", FIELD_I32, offsetof(TrainState, stopped_early)},
+    {"the dropout", FIELD_F32, offsetof(TrainState, config.dropout)},  // version 2
 };
 enum { N_TRAINING_EXTENSION_FIELDS = sizeof TRAINING_EXTENSION_FIELDS / sizeof TRAINING_EXTENSION_FIELDS[0] };
 _Static_assert(sizeof(ScheduleKind) == 4, "the schedule is a 4-byte field");
+_Static_assert(N_TRAINING_EXTENSION_FIELDS == TRAINING_EXTENSION_V1_FIELDS + 1, "version 2 adds the dropout");
 
 static uint64_t training_bytes(const TrainState *s) {
     return fields_bytes(TRAINING_FIELDS, N_TRAINING_FIELDS) + 8 * (uint64_t)s->optimizer.n + 4 +
@@ -693,20 +696,22 @@ static int read_training_extension(SectionReader *r, TrainState *s, int full, Er
     unsigned char fixed[256];
     uint32_t version;
     TrainState extension = *s;
-    if (section_read(r, &version, 4, "the training extension", error) ||
-        section_read(r, fixed, fields_bytes(TRAINING_EXTENSION_FIELDS, N_TRAINING_EXTENSION_FIELDS),
-                     "the training extension", error))
-        return -1;
-    if (version != TRAINING_EXTENSION_VERSION)
-        return error_set(error, "%s: training extension version %u, this program reads %d", r->path, version,
+    extension.config.dropout = 0.0f;
+    if (section_read(r, &version, 4, "the training extension", error)) return -1;
+    if (version != 1 && version != TRAINING_EXTENSION_VERSION)
+        return error_set(error, "%s: training extension version %u, this program reads 1 to %d", r->path, version,
                          TRAINING_EXTENSION_VERSION);
-    fields_decode(&extension, TRAINING_EXTENSION_FIELDS, N_TRAINING_EXTENSION_FIELDS, fixed);
+    int n_fields = version == 1 ? TRAINING_EXTENSION_V1_FIELDS : N_TRAINING_EXTENSION_FIELDS;
+    if (section_read(r, fixed, fields_bytes(TRAINING_EXTENSION_FIELDS, n_fields), "the training extension", error))
+        return -1;
+    fields_decode(&extension, TRAINING_EXTENSION_FIELDS, n_fields, fixed);
     const OptimizerConfig *o = &extension.optimizer.config;
     if ((unsigned)extension.config.schedule >= N_SCHEDULE_KINDS || !(o->momentum >= 0.0f && o->momentum < 1.0f) ||
-        !(o->rms_decay >= 0.0f && o->rms_decay < 1.0f) || extension.config.patience < 0)
-        return error_set(error, "%s: training extension inconsistent (schedule %u, momentum %g, rho %g, patience %d)",
-                         r->path, (unsigned)extension.config.schedule, (double)o->momentum, (double)o->rms_decay,
-                         extension.config.patience);
+        !(o->rms_decay >= 0.0f && o->rms_decay < 1.0f) || extension.config.patience < 0 ||
+        !(extension.config.dropout >= 0.0f && extension.config.dropout < 1.0f))
+        return error_set(error, "%s: training extension inconsistent (schedule %u, momentum %g, rho %g, patience %d, "
+                         "dropout %g)", r->path, (unsigned)extension.config.schedule, (double)o->momentum,
+                         (double)o->rms_decay, extension.config.patience, (double)extension.config.dropout);
     // Only the extension's fields are taken: the optimizer's buffers stay this state's.
     s->config = extension.config;
     s->best_val_loss = extension.best_val_loss;

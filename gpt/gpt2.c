@@ -13,7 +13,16 @@
 // Each linear layer is one call (gpt/linear_layer.h hides whether its weight is fp32 or
 // quantized and whether it carries a LoRA adapter); attention is foundations/layers.h's.
 // llm.c's file formats, which load the released GPT-2 weights, are in gpt/llmc.c.
-// Not here: dropout (GPT-2 fine-tuning rarely needs it at this scale), mixed precision.
+//
+// Dropout while training (model.h's ModelDropout; GPT-2's code: embd_pdrop, attn_pdrop,
+// resid_pdrop), inverted, m = keep/(1-p) with keep ~ Bernoulli(1-p):
+//   x = m_e ∘ (wte[token] + wpe[position])
+//   att = m_a ∘ softmax(q kᵀ/√HS + mask)           (the probabilities, per head)
+//   x = x + m_r ∘ attention_projection(...),  x = x + m_r' ∘ mlp_projection(...)
+// and each backward is the same mask times the upstream gradient. The masks are stored as
+// bytes (one per value, a quarter of the attention matrix they go with) rather than drawn again
+// in the backward: drawing costs a Philox call per four values, and the bytes are small next to
+// the activations kept anyway. Not here: mixed precision.
 //
 // Size letters: B batch, T time, C channels (d_model), NH heads, HS = C/NH head size,
 // L layers, V vocabulary, maxT the context length.
@@ -28,6 +37,7 @@
 
 #include "foundations/layers.h"
 #include "foundations/matmul.h"
+#include "foundations/random.h"
 #include "gpt/linear_layer.h"
 
 // ----------------------------------------------------------------------------
@@ -153,6 +163,10 @@ typedef struct Gpt2State {
     const Gpt2Adapters *adapters;
     float *adapter_scratch;
     long adapter_scratch_floats;
+    // Dropout: the last forward's (all zero when it had none, or was not training), and its
+    // keep flags (gpt2_dropout_mask gives the layout), allocated by the first forward that needs them.
+    ModelDropout dropout;
+    unsigned char *dropout_memory;
 } Gpt2State;
 
 static void free_activations(Gpt2State *state) {
@@ -160,6 +174,9 @@ static void free_activations(Gpt2State *state) {
     free(state->grad_memory);
     free(state->inputs);
     free(state->targets);
+    free(state->dropout_memory);
+    state->dropout_memory = NULL;
+    memset(&state->dropout, 0, sizeof state->dropout);
     state->activation_memory = state->grad_memory = NULL;
     state->inputs = state->targets = NULL;
 }
@@ -366,6 +383,85 @@ static void encoder_backward(float *d_wte, float *d_wpe, const float *d_out, con
 }
 
 // ----------------------------------------------------------------------------
+// dropout: masks drawn by name (model.h), kept as bytes for the backward
+
+// The probability of a site.
+static float dropout_p(const ModelDropout *d, Gpt2DropoutSite site) {
+    return site == GPT2_DROPOUT_EMBEDDING ? d->embedding : site == GPT2_DROPOUT_ATTENTION ? d->attention : d->residual;
+}
+
+// Where the keep flags of a site and layer are for the last forward's B x T (see gpt2.h).
+static unsigned char *dropout_keep(const Model *model, Gpt2DropoutSite site, int layer) {
+    const Gpt2State *state = model->state;
+    long L = model->config.n_layers, C = model->config.d_model, NH = model->config.n_heads, B = state->B, T = state->T;
+    long BTC = B * T * C, attention = B * NH * T * T;
+    unsigned char *m = state->dropout_memory;
+    switch (site) {
+    case GPT2_DROPOUT_EMBEDDING: return m;
+    case GPT2_DROPOUT_ATTENTION: return m + BTC + layer * attention;
+    case GPT2_DROPOUT_ATTPROJ: return m + BTC + L * attention + layer * BTC;
+    default: return m + BTC + L * attention + L * BTC + layer * BTC;
+    }
+}
+
+const unsigned char *gpt2_dropout_mask(const Model *model, Gpt2DropoutSite site, int layer) {
+    const Gpt2State *state = model->state;
+    if (!state || !state->dropout_memory || !(dropout_p(&state->dropout, site) > 0.0f)) return NULL;
+    return dropout_keep(model, site, layer);
+}
+
+// Checks the probabilities and allocates the flags for the prepared B x T (once).
+static int dropout_prepare(Model *model, const ModelDropout *d, Error *error) {
+    Gpt2State *state = model->state;
+    float p[3] = {d->embedding, d->attention, d->residual};
+    for (int i = 0; i < 3; i++)
+        if (!(p[i] >= 0.0f && p[i] < 1.0f)) return error_set(error, "gpt2: dropout probability %g outside [0, 1)", (double)p[i]);
+    if (state->dropout_memory) return 0;
+    const ModelConfig *cfg = &model->config;
+    long L = cfg->n_layers, C = cfg->d_model, NH = cfg->n_heads, B = model->batch_size, T = model->seq_len;
+    size_t bytes = (size_t)(B * T * C * (1 + 2 * L) + L * B * NH * T * T);
+    state->dropout_memory = malloc(bytes);
+    if (!state->dropout_memory) return error_set(error, "gpt2: out of memory for %zu bytes of dropout masks", bytes);
+    return 0;
+}
+
+// keep (B, n): keep[b][i] = 0 with probability p. The flag is Philox's (foundations/random.h)
+// word i mod 4 for the counter (step, first_sample + b, site, i / 4) under the seed, 0 when
+// below p·2^32; site is 0 for the embedding and 4 (layer + 1) + site for the others. Each
+// sample's flags depend on its global index alone, whoever draws them.
+static void dropout_draw(unsigned char *keep, const ModelDropout *d, Gpt2DropoutSite site, int layer, int B, long n) {
+    double below = (double)dropout_p(d, site) * 4294967296.0;
+    uint32_t threshold = below < 4294967295.0 ? (uint32_t)below : 4294967295u;
+    uint32_t site_word = site == GPT2_DROPOUT_EMBEDDING ? 0u : (uint32_t)(4 * (layer + 1) + (int)site);
+#pragma omp parallel for if ((long)B * n > 65536)
+    for (int b = 0; b < B; b++) {
+        unsigned char *row = keep + (long)b * n;
+        for (long i = 0; i < n; i += 4) {
+            uint32_t counter[4] = {(uint32_t)d->step, (uint32_t)(d->first_sample + b), site_word, (uint32_t)(i / 4)};
+            uint32_t words[4];
+            random_philox(counter, d->seed, words);
+            for (long j = 0; j < 4 && i + j < n; j++) row[i + j] = words[j] >= threshold;
+        }
+    }
+}
+
+// out (n) = m ∘ x with m = keep/(1-p): the forward on activations and the backward on
+// gradients alike (out may be x).
+static void dropout_apply(float *out, const float *x, const unsigned char *keep, float p, long n) {
+    float scale = 1.0f / (1.0f - p);
+    for (long i = 0; i < n; i++) out[i] = keep[i] ? x[i] * scale : 0.0f;
+}
+
+// The forward's dropout at a (B,T,C)-shaped site: draws the flags and applies them to x in place.
+static void dropout_forward_site(Model *model, float *x, Gpt2DropoutSite site, int layer) {
+    const Gpt2State *state = model->state;
+    long n = (long)model->config.d_model * state->T;
+    unsigned char *keep = dropout_keep(model, site, layer);
+    dropout_draw(keep, &state->dropout, site, layer, state->B, n);
+    dropout_apply(x, x, keep, dropout_p(&state->dropout, site), state->B * n);
+}
+
+// ----------------------------------------------------------------------------
 // forward and backward over a batch (training and evaluation)
 
 static int gpt2_forward(Model *model, const int *inputs, const int *targets, int B, int T, Error *error) {
@@ -380,13 +476,20 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
         if (targets && (targets[i] < 0 || targets[i] >= V))
             return error_set(error, "gpt2: target token %d outside [0, %d)", targets[i], V);
     }
+    // dropout only while training, and only at the sites whose p is not 0
+    ModelDropout dropout = {0};
+    if (model->training) dropout = model->dropout;
+    int drops = dropout.embedding != 0.0f || dropout.attention != 0.0f || dropout.residual != 0.0f;
+    if (drops && dropout_prepare(model, &dropout, error)) return -1;
     memcpy(state->inputs, inputs, sizeof(int) * (size_t)BT);
     if (targets) memcpy(state->targets, targets, sizeof(int) * (size_t)BT);
     state->B = B, state->T = T;
+    state->dropout = dropout;
 
     Weights w = weights_of(model, model->params);
     Activations *a = &state->acts;
     encoder_forward(a->encoded, inputs, model, B, T, C, 0);
+    if (dropout.embedding > 0.0f) dropout_forward_site(model, a->encoded, GPT2_DROPOUT_EMBEDDING, 0);
     for (int l = 0; l < L; l++) {
         const float *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
         // this layer's weights
@@ -404,13 +507,22 @@ static int gpt2_forward(Model *model, const int *inputs, const int *targets, int
         layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, ln1w, ln1b, (int)BT, C);
         linear_forward_of(qkv, ln1, model, QKVW, QKVB, l, BT);
         Attention attention = attention_self(qkv, B, T, C, NH);
-        attention_forward(atty, att, &attention);
+        if (dropout.attention > 0.0f) {
+            unsigned char *keep = dropout_keep(model, GPT2_DROPOUT_ATTENTION, l);
+            dropout_draw(keep, &dropout, GPT2_DROPOUT_ATTENTION, l, B, (long)NH * T * T);
+            attention.dropout_keep = keep;
+            attention.dropout_scale = 1.0f / (1.0f - dropout.attention);
+        }
+        if (attention_forward(atty, att, &attention))
+            return error_set(error, "gpt2: out of memory for the attention's dropout");
         linear_forward_of(attproj, atty, model, ATTPROJW, ATTPROJB, l, BT);
+        if (dropout.residual > 0.0f) dropout_forward_site(model, attproj, GPT2_DROPOUT_ATTPROJ, l);
         residual_forward(residual2, residual, attproj, BT * C);
         layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, ln2w, ln2b, (int)BT, C);
         linear_forward_of(fch, ln2, model, FCW, FCB, l, BT);
         gelu_forward(fch_gelu, fch, BT * 4 * C);
         linear_forward_of(fcproj, fch_gelu, model, FCPROJW, FCPROJB, l, BT);
+        if (dropout.residual > 0.0f) dropout_forward_site(model, fcproj, GPT2_DROPOUT_FCPROJ, l);
         residual_forward(residual3, residual2, fcproj, BT * C);
     }
     const float *last = a->residual3 + (L - 1) * BT * C;
@@ -442,6 +554,7 @@ static int gpt2_backward(Model *model, Error *error) {
     Activations *a = &state->acts;
     ActivationGrads *g = &state->grads;
     float *d_weight, *d_bias;
+    float p_residual = state->dropout.residual, p_attention = state->dropout.attention;
 
     // the mean loss: each position's loss has weight 1/(B T); or the caller's weights (model.h)
     memset(g->d_logits, 0, sizeof(float) * (size_t)(BT * V));
@@ -469,21 +582,35 @@ static int gpt2_backward(Model *model, Error *error) {
         const float *ln2 = a->ln2 + l * BT * C, *ln2_mean = a->ln2_mean + l * BT, *ln2_rstd = a->ln2_rstd + l * BT;
         const float *fch = a->fch + l * BT * 4 * C, *fch_gelu = a->fch_gelu + l * BT * 4 * C;
 
-        // residual3 = residual2 + fcproj: d_residual reaches both unchanged, so it stays
-        // where it is for residual2 and is read as d_fcproj.
+        // residual3 = residual2 + m ∘ fcproj: d_residual reaches residual2 unchanged, so it stays
+        // where it is, and is d_fcproj (after the mask, in d_ln, which is free until below).
+        const float *d_fcproj = g->d_residual;
+        if (p_residual > 0.0f) {
+            dropout_apply(g->d_ln, g->d_residual, dropout_keep(model, GPT2_DROPOUT_FCPROJ, l), p_residual, BT * C);
+            d_fcproj = g->d_ln;
+        }
         memset(g->d_fch_gelu, 0, sizeof(float) * (size_t)(BT * 4 * C));
-        if (linear_backward_of(g->d_fch_gelu, g->d_residual, fch_gelu, model, FCPROJW, FCPROJB, l, BT, error)) return -1;
+        if (linear_backward_of(g->d_fch_gelu, d_fcproj, fch_gelu, model, FCPROJW, FCPROJB, l, BT, error)) return -1;
         memset(g->d_fch, 0, sizeof(float) * (size_t)(BT * 4 * C));
         gelu_backward(g->d_fch, g->d_fch_gelu, fch, BT * 4 * C);
         memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
         if (linear_backward_of(g->d_ln, g->d_fch, ln2, model, FCW, FCB, l, BT, error)) return -1;
         layernorm_grads(model, LN2W, LN2B, l, &d_weight, &d_bias);
         layernorm_backward(g->d_residual, d_weight, d_bias, g->d_ln, residual2, ln2w, ln2_mean, ln2_rstd, (int)BT, C);
-        // residual2 = residual + attproj: the same trick.
+        // residual2 = residual + m ∘ attproj: the same trick.
+        const float *d_attproj = g->d_residual;
+        if (p_residual > 0.0f) {
+            dropout_apply(g->d_ln, g->d_residual, dropout_keep(model, GPT2_DROPOUT_ATTPROJ, l), p_residual, BT * C);
+            d_attproj = g->d_ln;
+        }
         memset(g->d_atty, 0, sizeof(float) * (size_t)(BT * C));
-        if (linear_backward_of(g->d_atty, g->d_residual, atty, model, ATTPROJW, ATTPROJB, l, BT, error)) return -1;
+        if (linear_backward_of(g->d_atty, d_attproj, atty, model, ATTPROJW, ATTPROJB, l, BT, error)) return -1;
         memset(g->d_qkv, 0, sizeof(float) * (size_t)(BT * 3 * C));
         Attention attention = attention_self(qkv, B, T, C, NH);
+        if (p_attention > 0.0f) {
+            attention.dropout_keep = dropout_keep(model, GPT2_DROPOUT_ATTENTION, l);
+            attention.dropout_scale = 1.0f / (1.0f - p_attention);
+        }
         if (attention_backward(g->d_qkv, g->d_qkv + C, g->d_qkv + 2 * C, g->d_atty, att, &attention))
             return error_set(error, "gpt2: out of memory in attention's backward");
         memset(g->d_ln, 0, sizeof(float) * (size_t)(BT * C));
@@ -493,6 +620,9 @@ static int gpt2_backward(Model *model, Error *error) {
         if (model->layer_gradients_final) model->layer_gradients_final(model->layer_gradients_context, l);
     }
     float *d_wte = grad_of(model, WTE, 0), *d_wpe = grad_of(model, WPE, 0);
+    if (d_wte && state->dropout.embedding > 0.0f)
+        dropout_apply(g->d_residual, g->d_residual, dropout_keep(model, GPT2_DROPOUT_EMBEDDING, 0),
+                      state->dropout.embedding, BT * C);
     if (d_wte) encoder_backward(d_wte, d_wpe, g->d_residual, state->inputs, B, T, C);
     return 0;
 }

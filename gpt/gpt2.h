@@ -50,6 +50,14 @@ int gpt2_layer_gradients(const Model *model, int layer, long offsets[GPT2_LAYER_
 // rank must stay the same. Drops the key/value cache.
 int gpt2_set_adapters(Model *model, const Gpt2Adapters *adapters, Error *error);
 
+// Dropout while training (model.h's ModelDropout; gpt2.c applies it): the sites, and the keep
+// flags (1 kept, 0 dropped) the last forward drew at one, for a layer (0 for the embedding):
+// EMBEDDING (B,T,C), ATTENTION (B,NH,T,T) the probabilities, ATTPROJ and FCPROJ (B,T,C) the
+// two projections before their residual adds; B x T the forward's. NULL when that forward had
+// no dropout there (p 0, or not training). For tests and the PyTorch reference.
+typedef enum { GPT2_DROPOUT_EMBEDDING, GPT2_DROPOUT_ATTENTION, GPT2_DROPOUT_ATTPROJ, GPT2_DROPOUT_FCPROJ } Gpt2DropoutSite;
+const unsigned char *gpt2_dropout_mask(const Model *model, Gpt2DropoutSite site, int layer);
+
 // The first int32 of llm.c's GPT-2 checkpoint, which tells it from groundup's ("groundup").
 enum { LLMC_CHECKPOINT_MAGIC = 20240326 };
 

@@ -65,6 +65,22 @@ typedef struct TensorInfo {
 
 typedef struct Model Model;
 
+// Dropout while training (Srivastava et al. 2014), inverted: a kept value is scaled by
+// 1/(1-p), so evaluation needs no change. GPT-2 has three (its code's embd_pdrop, attn_pdrop,
+// resid_pdrop); the other stages have none and ignore this. Each mask is a function of
+// (seed; step, the sample's index in the global batch, layer and site, position) through a
+// counter-based generator (foundations/random.h's random_philox), not of any state, so a batch
+// split across processes or accumulation steps, or a run resumed from a checkpoint, draws the
+// same masks. All zero (the default): no dropout, and nothing spent on it.
+typedef struct ModelDropout {
+    float embedding;    // p on wte[token] + wpe[position]
+    float attention;    // p on the attention probabilities
+    float residual;     // p on each attention and MLP projection, before its residual add
+    uint64_t seed;
+    long step;          // the optimizer step (0-based)
+    long first_sample;  // the global batch index of the forward's sample 0
+} ModelDropout;
+
 // What a stage provides. Every function that can fail on user data returns 0 / -1 + Error.
 typedef struct ModelOps {
     // Allocates (or reallocates) the stage's activations for up to B x T; when
@@ -115,6 +131,7 @@ struct Model {
     float loss;     // mean loss of the last forward with targets, -1 otherwise (no backward then)
     int batch_size, seq_len;  // B, T the activations are allocated for
     int training;   // activations for backward (and dropout / batch-norm statistics) wanted
+    ModelDropout dropout;  // applied by forwards with training set (GPT-2 only)
     // What the backward differentiates (GPT-2 and LoRA; NULL for the others): NULL, the mean
     // cross-entropy (each of the B·T positions weighted 1/(B·T)); else weights (B,T) of the last
     // forward's positions, so the gradient is that of Σ w[b,t]·CE[b,t]. A weight may be 0 (the

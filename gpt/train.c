@@ -115,6 +115,10 @@ static int config_check(const TrainConfig *c, const Model *model, Error *error) 
     if (c->eval_every < 0 || c->eval_batches < 1)
         return error_set(error, "validation every %d steps over %d batches: need >= 0 and >= 1", c->eval_every, c->eval_batches);
     if (c->patience < 0) return error_set(error, "patience %d must be >= 1 (0: no early stopping)", c->patience);
+    if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) return error_set(error, "dropout %g must be in [0, 1)", (double)c->dropout);
+    if (c->dropout > 0.0f && model->config.arch != ARCH_GPT2)
+        return error_set(error, "dropout %g: the %s model has no dropout layers (gpt2 has)", (double)c->dropout,
+                         architecture_name(model->config.arch));
     if ((int)c->optimizer < 0 || (int)c->optimizer >= N_OPTIMIZER_KINDS)
         return error_set(error, "unknown optimizer kind %d", (int)c->optimizer);
     if ((int)c->schedule < 0 || (int)c->schedule >= N_SCHEDULE_KINDS)
@@ -590,6 +594,8 @@ static int local_gradient(TrainRun *run, Buckets *buckets, long *starts, int *in
     *loss = 0.0;
     for (int k = 0; k < K; k++) {
         data_copy_windows(data->train, starts + ((long)rank * K + k) * share, share, T, inputs, targets);
+        float p = s->config.dropout;  // masks by the step and the windows' places in the global batch
+        model->dropout = (ModelDropout){p, p, p, s->config.seed, s->step, ((long)rank * K + k) * share};
         if (buckets && k == K - 1) {
             model->layer_gradients_final = bucket_layer_final;
             model->layer_gradients_context = buckets;

@@ -87,6 +87,10 @@ typedef struct TrainConfig {
     float grad_clip_value;    // clamp every gradient to [-v, v]; 0 = none (not with grad_clip)
     float l1;                 // λ of the penalty λ Σ|p| on every trained parameter
     int patience;             // early stopping: validations without a better loss; 0 = never
+    // Dropout p in [0, 1) at GPT-2's three sites (model.h's ModelDropout), training steps only;
+    // the masks are keyed on (seed; step, the window's index in the global batch, layer,
+    // position), so ranks, accumulation and resuming leave them as they are. gpt2 only.
+    float dropout;
 } TrainConfig;
 
 // Defaults: B 32, T 64, lr 1e-3 (min lr/10), warmup 10% of the steps up to 100, wd 0,

@@ -440,7 +440,7 @@ Tensor *nn_batch_norm(Tape *tape, Tensor *x, Tensor *weight, Tensor *bias, Tenso
 static Attention describe(const Tensor *q, const Tensor *k, const Tensor *v, int NH, int causal,
                           const unsigned char *key_padding) {
     Attention a = {q->data, k->data, v->data, q->shape[2], k->shape[2], q->shape[0], q->shape[1], k->shape[1],
-                   q->shape[2], NH, causal, key_padding, ATTENTION_PATH_AUTO};
+                   q->shape[2], NH, causal, key_padding, ATTENTION_PATH_AUTO, NULL, 0.0f};
     return a;
 }
 

@@ -101,7 +101,8 @@ expect_error "negative clip norm" "--clip-norm" "$G" "${T[@]}" --clip-norm -1
 expect_error "clip by norm and by value" "contradict" "$G" "${T[@]}" --clip-norm 1 --clip-value 0.5
 expect_error "--clip and --clip-value" "contradict" "$G" "${T[@]}" --clip 1 --clip-value 0.5
 expect_error "patience 0" "--early-stop" "$G" "${T[@]}" --early-stop 0
-expect_error "dropout on a language model" "--dropout is not implemented" "$G" "${T[@]}" --dropout 0.1
+expect_error "dropout on the mlp language model" "the mlp model has no dropout layers" "$G" "${T[@]}" --dropout 0.1
+expect_error "dropout of 1" "--dropout must be in \[0, 1)" "$G" "${T[@]}" --dropout 1
 expect_error "a warmup without a warming schedule" "warmup" "$G" "${T[@]}" --schedule constant --warmup 3
 expect_error "step decay by time without a step size" "step size" "$G" train --arch mlp --data data/names.txt \
     --time 1 --schedule step --out "$D/x.ckpt"
@@ -185,6 +186,29 @@ head -c 30000 data/mobydick.txt > "$D/notes.txt"
 grep -q "defaults for a [0-9]* KB text: tokenizer bpe:640, 2 layers of width 128, context 64" "$D/notes.err" ||
     fail "the small-text defaults are said: $(grep defaults "$D/notes.err")"
 grep -q "bits per byte" "$D/notes.out" || fail "the small-text run evaluates its held-out text"
+
+# --- gpt2 dropout ---------------------------------------------------------------------
+# --dropout 0 is the run without it, number for number; a run with --dropout 0.2 is another run,
+# and stopped and resumed (constant rate, so the length does not change the schedule) it ends
+# where the uninterrupted one ends: the masks are keyed on the step, not drawn from a state.
+small_gpt2=(train --arch gpt2 --data data/names.txt --tokenizer char --layers 1 --heads 2 --dim 16 --context 16
+    --batch 4 --eval-every 3 --eval-batches 2 --schedule constant --samples 0 --threads 1)
+for run in "plain" "zero --dropout 0" "drop --dropout 0.2" "part --dropout 0.2 --steps 3"; do
+    set -- $run
+    name=$1 && shift
+    steps=(--steps 6) && [ "$name" = part ] && steps=()
+    "$G" "${small_gpt2[@]}" "${steps[@]}" "$@" --out "$D/dropout-$name.ckpt" >"$D/dropout-$name.out" \
+        2>"$D/dropout-$name.err" || fail "gpt2 $run: $(tail -n 2 "$D/dropout-$name.err")"
+done
+"$G" train --resume "$D/dropout-part.ckpt" --steps 6 --out "$D/dropout-part.ckpt" --samples 0 --threads 1 \
+    >"$D/dropout-resumed.out" 2>"$D/dropout-resumed.err" || fail "gpt2 dropout resumed: $(tail -n 2 "$D/dropout-resumed.err")"
+grep -q "^dropout 0.2 on the embeddings" "$D/dropout-resumed.err" || fail "the resumed run keeps and says its dropout"
+losses() { grep -E "^step [0-9]+: train loss|^held-out text" "$1"; }
+[ -n "$(losses "$D/dropout-plain.out")" ] && [ "$(losses "$D/dropout-plain.out")" = "$(losses "$D/dropout-zero.out")" ] ||
+    fail "--dropout 0 gives the run without it: $(losses "$D/dropout-plain.out") / $(losses "$D/dropout-zero.out")"
+[ "$(losses "$D/dropout-plain.out")" != "$(losses "$D/dropout-drop.out")" ] || fail "--dropout 0.2 changes the run"
+[ "$(losses "$D/dropout-drop.out")" = "$(losses "$D/dropout-resumed.out")" ] ||
+    fail "dropout resumed as uninterrupted: $(losses "$D/dropout-drop.out") / $(losses "$D/dropout-resumed.out")"
 
 # Every successful command's results (stdout) hold finite numbers only.
 finite_outputs "$D"/*.out

@@ -58,20 +58,20 @@ static void forward(Case *c) {
         dropout_forward(c->out, c->cache1, c->x, N * C, 0.3f, &rng);
         break;
     case ATTENTION:  // packed qkv (B,T,3C)
-        attention_forward(c->out, c->cache1, &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, NULL, ATTENTION_PATH_GEMM});
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, NULL, ATTENTION_PATH_GEMM, NULL, 0.0f});
         break;
     case CROSS_ATTENTION:  // q (B,T,C) from x, k/v (B,TK,2C) packed in y, no mask
-        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, T, TK, C, NH, 0, NULL, ATTENTION_PATH_GEMM});
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, T, TK, C, NH, 0, NULL, ATTENTION_PATH_GEMM, NULL, 0.0f});
         break;
     case ATTENTION_FEW_QUERIES:  // the last TF queries of a causal sequence of T keys
-        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, NULL, ATTENTION_PATH_ROWS});
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, NULL, ATTENTION_PATH_ROWS, NULL, 0.0f});
         break;
     case ATTENTION_PADDING:  // causal self-attention with hidden keys, matrix-product path
         attention_forward(c->out, c->cache1,
-                          &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_GEMM});
+                          &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_GEMM, NULL, 0.0f});
         break;
     case ATTENTION_PADDING_FEW:  // the last TF queries against T keys with hidden ones, row-by-row path
-        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_ROWS});
+        attention_forward(c->out, c->cache1, &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_ROWS, NULL, 0.0f});
         break;
     case BATCHNORM:
     case BATCHNORM_EVAL:
@@ -113,23 +113,23 @@ static void backward(Case *c, float *d_x, float *d_y, float *d_w, float *d_b) {
     case DROPOUT: dropout_backward(d_x, d_out, c->cache1, N * C); break;
     case ATTENTION:
         attention_backward(d_x, d_x + C, d_x + 2 * C, d_out, c->cache1,
-                           &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, NULL, ATTENTION_PATH_GEMM});
+                           &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, NULL, ATTENTION_PATH_GEMM, NULL, 0.0f});
         break;
     case CROSS_ATTENTION:
         attention_backward(d_x, d_y, d_y + C, d_out, c->cache1,
-                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, T, TK, C, NH, 0, NULL, ATTENTION_PATH_GEMM});
+                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, T, TK, C, NH, 0, NULL, ATTENTION_PATH_GEMM, NULL, 0.0f});
         break;
     case ATTENTION_FEW_QUERIES:
         attention_backward(d_x, d_y, d_y + C, d_out, c->cache1,
-                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, NULL, ATTENTION_PATH_ROWS});
+                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, NULL, ATTENTION_PATH_ROWS, NULL, 0.0f});
         break;
     case ATTENTION_PADDING:
         attention_backward(d_x, d_x + C, d_x + 2 * C, d_out, c->cache1,
-                           &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_GEMM});
+                           &(Attention){c->x, c->x + C, c->x + 2 * C, 3 * C, 3 * C, B, T, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_GEMM, NULL, 0.0f});
         break;
     case ATTENTION_PADDING_FEW:
         attention_backward(d_x, d_y, d_y + C, d_out, c->cache1,
-                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_ROWS});
+                           &(Attention){c->x, c->y, c->y + C, C, 2 * C, B, TF, T, C, NH, 1, KEY_PADDING, ATTENTION_PATH_ROWS, NULL, 0.0f});
         break;
     case BATCHNORM:
     case BATCHNORM_EVAL:
@@ -234,9 +234,9 @@ static void key_padding_hides_keys(void) {
     float kv2[2 * 8], out2[3 * 4], att2[2 * 3 * 2];
     for (int i = 0; i < 4; i++) kv2[i] = qkv[4 + i], kv2[4 + i] = qkv[8 + i], kv2[8 + i] = qkv[24 + 4 + i], kv2[12 + i] = qkv[24 + 8 + i];
     const unsigned char hide_key_1[3] = {0, 1, 0};
-    Attention padded = {qkv, qkv + 4, qkv + 8, 12, 12, 1, 3, 3, 4, 2, 0, hide_key_1, ATTENTION_PATH_AUTO};
+    Attention padded = {qkv, qkv + 4, qkv + 8, 12, 12, 1, 3, 3, 4, 2, 0, hide_key_1, ATTENTION_PATH_AUTO, NULL, 0.0f};
     attention_forward(out, att, &padded);
-    Attention two_keys = {qkv, kv2, kv2 + 4, 12, 8, 1, 3, 2, 4, 2, 0, NULL, ATTENTION_PATH_AUTO};
+    Attention two_keys = {qkv, kv2, kv2 + 4, 12, 8, 1, 3, 2, 4, 2, 0, NULL, ATTENTION_PATH_AUTO, NULL, 0.0f};
     attention_forward(out2, att2, &two_keys);
     for (int i = 0; i < 12; i++) CHECK_NEAR(out[i], out2[i], 1e-6);
     for (int t = 0; t < 6; t++) CHECK_NEAR(att[t * 3 + 1], 0.0, 0.0);

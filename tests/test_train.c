@@ -31,6 +31,11 @@ static ModelConfig tiny_mlp(int V) {
     return c;
 }
 
+static ModelConfig tiny_gpt2(int V) {
+    ModelConfig c = {.arch = ARCH_GPT2, .vocab_size = V, .context_length = 16, .n_layers = 2, .n_heads = 2, .d_model = 16};
+    return c;
+}
+
 static TrainConfig tiny_run(void) {
     TrainConfig c = train_default_config();
     c.batch_size = 4;
@@ -52,11 +57,11 @@ static long file_bytes(const char *path, unsigned char **bytes) {
     return file_read_all(path, bytes, &n, &error) == 0 ? (long)n : -1;
 }
 
-// Run A: the tiny MLP (initialised from seed 99), trained by train_config without a break,
-// saved to path.
-static int run_a(Model *a, TrainState *state_a, Names *names, TrainConfig train_config, const char *path) {
+// Run A: the tiny model of config (initialised from seed 99), trained by train_config without
+// a break, saved to path.
+static int run_a(Model *a, TrainState *state_a, Names *names, ModelConfig config, TrainConfig train_config,
+                 const char *path) {
     Error error = {{0}};
-    ModelConfig config = tiny_mlp(text_vocab_size(&names->tokenizer));
     Random init;
     random_seed(&init, 99);
     int ok = model_init(a, &config, &init, &error) == 0 &&
@@ -78,7 +83,7 @@ static int same_curve(const LossCurve *a, const LossCurve *b) {
 
 // Run B, the same as A, stopped after step 13 and resumed from its checkpoint, ends with
 // bit-identical losses, gradient norms and parameters. what names the run in messages.
-static void check_resume_is_exact(Names *names, TrainConfig train_config, const char *what) {
+static void check_resume_is_exact(Names *names, ModelConfig config, TrainConfig train_config, const char *what) {
     Error error = {{0}};
     char path_a[256], path_b[256], svg[256];
     snprintf(path_a, sizeof path_a, "%s/a.ckpt", check_directory());
@@ -86,12 +91,11 @@ static void check_resume_is_exact(Names *names, TrainConfig train_config, const 
     snprintf(svg, sizeof svg, "%s/b.svg", check_directory());
     Model a;
     TrainState state_a;
-    REQUIRE(run_a(&a, &state_a, names, train_config, path_a) == 0, "%s: run A failed", what);
+    REQUIRE(run_a(&a, &state_a, names, config, train_config, path_a) == 0, "%s: run A failed", what);
     long steps = train_config.max_steps;
     CHECK(state_a.step == steps && state_a.train_curve.n == steps && state_a.norm_curve.n == steps,
           "%s: %ld steps recorded", what, steps);
 
-    ModelConfig config = tiny_mlp(text_vocab_size(&names->tokenizer));
     Random init;
     random_seed(&init, 99);
     Model b;
@@ -118,8 +122,9 @@ static void check_resume_is_exact(Names *names, TrainConfig train_config, const 
               resumed_state.optimizer.config.kind == train_config.optimizer &&
               resumed_state.config.schedule == train_config.schedule &&
               resumed_state.config.grad_clip_value == train_config.grad_clip_value &&
-              resumed_state.config.l1 == train_config.l1 && resumed_state.config.patience == train_config.patience,
-          "%s: the checkpoint keeps the optimizer, schedule, clipping, L1 and patience", what);
+              resumed_state.config.l1 == train_config.l1 && resumed_state.config.patience == train_config.patience &&
+              resumed_state.config.dropout == train_config.dropout,
+          "%s: the checkpoint keeps the optimizer, schedule, clipping, L1, patience and dropout", what);
     TrainRun run_c = {.model = &resumed, .tokenizer = &resumed_tokenizer, .data = &names->data,
                       .state = &resumed_state, .out_path = path_b, .svg_path = svg};
     CHECK(train_run(&run_c, &error) == TRAIN_FINISHED, "%s: %s", what, error.message);
@@ -147,7 +152,7 @@ static void stopped_and_resumed_equals_uninterrupted(void) {
     Names names;
     REQUIRE(names_load(&names) == 0, "cannot load the names");
     TrainConfig c = tiny_run();
-    check_resume_is_exact(&names, c, "AdamW, warmup-cosine");
+    check_resume_is_exact(&names, tiny_mlp(names.V), c, "AdamW, warmup-cosine");
     CHECK(c.max_steps == 30 && c.eval_every == 10, "the run the comments describe");
     names_free(&names);
 }
@@ -174,8 +179,50 @@ static void every_optimizer_resumes_exactly(void) {
         c.patience = 3;
         char what[96];
         snprintf(what, sizeof what, "%s, %s", optimizer_kind_name(c.optimizer), schedule_kind_name(c.schedule));
-        check_resume_is_exact(&names, c, what);
+        check_resume_is_exact(&names, tiny_mlp(names.V), c, what);
     }
+    names_free(&names);
+}
+
+// GPT-2 with dropout: its masks are keyed on the seed and the step, not drawn from a state,
+// so the resumed run draws the ones the uninterrupted run drew (and keeps p).
+static void gpt2_with_dropout_resumes_exactly(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    TrainConfig c = tiny_run();
+    c.dropout = 0.2f;
+    check_resume_is_exact(&names, tiny_gpt2(names.V), c, "gpt2, dropout 0.2, AdamW");
+    names_free(&names);
+}
+
+// A GPT-2 checkpoint written before dropout (training extension version 1) loads with dropout
+// 0, resumes, and is saved again with it.
+static void a_checkpoint_before_dropout_resumes(void) {
+    REQUIRE(check_directory()[0], "no temporary directory");
+    Names names;
+    REQUIRE(names_load(&names) == 0, "cannot load the names");
+    Error error = {{0}};
+    Model model;
+    TextTokenizer tokenizer;
+    TrainState state;
+    int has_training = 0;
+    REQUIRE(checkpoint_load("tests/fixtures/checkpoint/before_dropout.ckpt", &model, &tokenizer, &state, &has_training,
+                            &error) == 0,
+            "%s", error.message);
+    CHECK(has_training && state.step == 6 && model.config.arch == ARCH_GPT2 && state.config.dropout == 0.0f &&
+              state.config.schedule == SCHEDULE_WARMUP_COSINE && state.norm_curve.n == 6,
+          "step %ld, dropout %g, %d gradient norms", state.step, (double)state.config.dropout, state.norm_curve.n);
+    state.config.max_steps = 9;
+    char path[256];
+    snprintf(path, sizeof path, "%s/before_dropout.ckpt", check_directory());
+    TrainRun run = {.model = &model, .tokenizer = &tokenizer, .data = &names.data, .state = &state, .out_path = path};
+    CHECK(train_run(&run, &error) == TRAIN_FINISHED && state.step == 9, "resumed: %s", error.message);
+    model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
+    REQUIRE(checkpoint_load(path, &model, &tokenizer, &state, &has_training, &error) == 0, "%s", error.message);
+    CHECK(state.step == 9 && state.config.dropout == 0.0f && state.norm_curve.n == 9, "saved again in the new format");
+    model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
+    remove(path);
     names_free(&names);
 }
 
@@ -188,7 +235,7 @@ static void a_nan_loss_stops_and_keeps_the_checkpoint(void) {
     snprintf(path_a, sizeof path_a, "%s/nan.ckpt", check_directory());
     Model a;
     TrainState state_a;
-    REQUIRE(run_a(&a, &state_a, &names, tiny_run(), path_a) == 0, "run A failed");
+    REQUIRE(run_a(&a, &state_a, &names, tiny_mlp(names.V), tiny_run(), path_a) == 0, "run A failed");
     unsigned char *before = NULL, *after = NULL;
     long before_size = file_bytes(path_a, &before);
     TrainConfig wild = tiny_run();
@@ -620,6 +667,8 @@ static const CheckCase CASES[] = {
     {"stopped and resumed equals uninterrupted", stopped_and_resumed_equals_uninterrupted},
     {"every optimizer resumes exactly", every_optimizer_resumes_exactly},
     {"an older checkpoint resumes", an_older_checkpoint_resumes},
+    {"gpt2 with dropout resumes exactly", gpt2_with_dropout_resumes_exactly},
+    {"a checkpoint before dropout resumes", a_checkpoint_before_dropout_resumes},
     {"early stopping keeps the best", early_stopping_keeps_the_best},
     {"the loop clips by value and adds L1", the_loop_clips_by_value_and_adds_l1},
     {"a NaN loss stops the run and keeps the checkpoint", a_nan_loss_stops_and_keeps_the_checkpoint},

@@ -259,6 +259,9 @@ agree:
         if (job.size > 1 || grad_accum > 1)
             fprintf(stderr, "data parallel: %d ranks x %d accumulation steps of %d sequences (global batch %d)\n",
                     job.size, grad_accum, state.config.batch_size / (job.size * grad_accum), state.config.batch_size);
+        if (state.config.dropout > 0.0f)
+            fprintf(stderr, "dropout %g on the embeddings, the attention probabilities and the residual projections "
+                    "(training steps only)\n", (double)state.config.dropout);
         if (resume_path) fprintf(stderr, "resuming %s at step %ld\n", resume_path, state.step);
     }
 

@@ -83,9 +83,9 @@ int train_options_table(TrainOptions *train, Option *table) {
         {"--clip-norm", OPTION_FLOAT, &train->clip, "clip gradients to this global norm (0: no clipping)"},
         {"--clip", OPTION_FLOAT, &train->clip, "the same as --clip-norm"},
         {"--clip-value", OPTION_FLOAT, &train->clip_value, "clamp every gradient to [-v, v] instead (0: none)"},
-        {"--dropout", OPTION_FLOAT, &train->dropout, "dropout probability (not for the language models yet: an error)"},
+        {"--dropout", OPTION_FLOAT, &train->dropout, "gpt2: dropout p in [0, 1) on the embeddings, the attention probabilities and the residual projections, while training (default 0)"},
         {"--early-stop", OPTION_INT, &train->early_stop, "stop after this many validations without a better loss; the best is kept in <out>.best.ckpt"},
-        {"--seed", OPTION_LONG, &train->seed, "seed of the initialisation and the batches"},
+        {"--seed", OPTION_LONG, &train->seed, "seed of the initialisation, the batches and the dropout masks"},
         {"--eval-every", OPTION_INT, &train->eval_every, "validation loss and a save every K steps (0: at the end only)"},
         {"--eval-batches", OPTION_INT, &train->eval_batches, "validation batches averaged"},
         {"--threads", OPTION_INT, &train->threads, "OpenMP threads (0: OpenMP's default)"},
@@ -111,8 +111,8 @@ int train_options_check(const TrainOptions *train, int argc, char **argv, Error 
     if (train->step_size < 0) return error_set(error, "--step-size must be >= 1");
     if (option_given(argc, argv, "--early-stop") && train->early_stop < 1)
         return error_set(error, "--early-stop must be at least 1 (validations without a better loss)");
-    if (option_given(argc, argv, "--dropout"))
-        return error_set(error, "--dropout is not implemented for the language models (bigram, mlp, gpt2): the GPT-2 forward and backward have no dropout layers");
+    if (option_given(argc, argv, "--dropout") && !(train->dropout >= 0.0f && train->dropout < 1.0f))
+        return error_set(error, "--dropout must be in [0, 1)");
     // The names now, before any data is read; train_config_from parses them again.
     TrainConfig config;
     return train_config_from(train, 1, &config, error);
@@ -140,6 +140,7 @@ int train_config_from(const TrainOptions *options, long default_steps, TrainConf
     config.gamma = options->gamma;
     config.step_size = options->step_size;
     config.patience = options->early_stop > 0 ? options->early_stop : 0;
+    config.dropout = options->dropout > 0.0f ? options->dropout : 0.0f;
     config.eval_every = options->eval_every;
     config.eval_batches = options->eval_batches;
     config.seed = (uint64_t)options->seed;
