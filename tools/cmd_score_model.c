@@ -17,6 +17,7 @@
 #include "foundations/plane_plot.h"
 #include "models/score_model.h"
 #include "models/toy2d.h"
+#include "models/toy2d_quality.h"
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/plane_pictures.h"
@@ -51,13 +52,31 @@ static int write_field_svg(const ScoreModel *model, float sigma, const float *da
     return make_parent_directory(path, error) || plane_plot_write_svg(path, &picture, error);
 }
 
-static int write_samples(const ScoreModel *model, const LangevinConfig *langevin, int n, uint64_t seed, const char *path,
-                         const char *title, Error *error) {
+// Prints the samples' MMD² to fresh draws of the data beside a second draw's and a fitted
+// Gaussian's (models/toy2d_quality.h); the draws come from seed + 1000 on, not the training seed.
+static int print_quality(Toy2dKind kind, const float *samples, int n, uint64_t seed, Toy2dQuality *quality,
+                         Error *error) {
+    if (toy2d_quality(kind, samples, n, seed + 1000, quality, error)) return -1;
+    const Toy2dQuality *q = quality;
+    printf("sample quality, MMD^2 to %d fresh %s points (Gaussian kernel, median-distance bandwidth h = %.3f):\n", n,
+           toy2d_name(kind), q->bandwidth);
+    printf("  at h:   samples %.5f, a second draw of the data %.5f (floor), the fitted Gaussian %.5f (baseline)\n",
+           q->samples, q->floor, q->gaussian);
+    printf("  at h/4: samples %.5f, a second draw of the data %.5f (floor), the fitted Gaussian %.5f (baseline)\n",
+           q->samples_fine, q->floor_fine, q->gaussian_fine);
+    return 0;
+}
+
+// Draws n samples, prints their moments and (when kind is a toy data set, not -1) their quality
+// into *quality, and draws them into an SVG at path.
+static int write_samples(const ScoreModel *model, const LangevinConfig *langevin, int n, uint64_t seed, int kind,
+                         const char *path, const char *title, Toy2dQuality *quality, Error *error) {
     float *samples = malloc(sizeof(float) * 2 * (size_t)n);
     if (!samples) return error_set(error, "score-model: out of memory for %d samples", n);
     int status = annealed_langevin(score_model_function, (void *)model, model->sigmas, model->config.n_sigmas, langevin,
                                    n, seed, samples, error);
     if (!status) print_point_statistics("samples", samples, n);
+    if (!status && kind >= 0 && n >= 2) status = print_quality((Toy2dKind)kind, samples, n, seed, quality, error);
     if (!status) status = make_parent_directory(path, error) || write_points_svg(path, title, samples, n, error);
     free(samples);
     return status;
@@ -105,6 +124,7 @@ static int score_train(int argc, char **argv) {
     training.seed = (uint64_t)seed;
     ScoreModel model;
     float loss = 0.0f;
+    Toy2dQuality quality = {0};
     double start = clock_seconds();
     int status = score_model_init(&model, &config, (uint64_t)seed, &error);
     if (!status) {
@@ -123,17 +143,18 @@ static int score_train(int argc, char **argv) {
         status = make_parent_directory(out, &error) || score_model_save(&model, out, data, &error) ||
                  write_field_svg(&model, model.sigmas[field_level], train_points, points < 1000 ? points : 1000, field,
                                  &error) ||
-                 write_samples(&model, &langevin, samples, (uint64_t)seed, samples_path, title, &error);
+                 write_samples(&model, &langevin, samples, (uint64_t)seed, (int)kind, samples_path, title, &quality, &error);
         if (!status) printf("checkpoint %s, score field %s, samples %s\n", out, field, samples_path);
-        // The command measures no held-out quality of the samples: the record holds the training
-        // objective it prints, the denoising score matching loss of the last 100 steps.
+        // The headline: the samples' MMD² to fresh data (the floor and the Gaussian baseline are
+        // printed beside it); with fewer than 2 samples, the training objective.
         char name[80], command[1024], dataset[96];
         snprintf(name, sizeof name, "score-model-%s", data);
         snprintf(dataset, sizeof dataset, "%s: %d points", data, points);
         RunRecord record = {.name = name, .command = run_record_subcommand("score-model", argc, argv, command, sizeof command),
                             .dataset = dataset, .parameters = parameters_count(&model.params), .train_seconds = seconds,
-                            .metric = "denoising score matching loss, last 100 steps", .value = loss, .checkpoint = out,
-                            .figures = {field, samples_path}};
+                            .metric = "samples' MMD^2 to fresh data (median-distance bandwidth)", .value = quality.samples,
+                            .checkpoint = out, .figures = {field, samples_path}};
+        if (quality.n == 0) record.metric = "denoising score matching loss, last 100 steps", record.value = loss;
         if (!status) record_run("score-model train", "score_model", &record);
     }
     score_model_free(&model);
@@ -163,10 +184,14 @@ static int score_sample(int argc, char **argv) {
     Error error = {{0}};
     ScoreModel model;
     char data[64];
+    Toy2dQuality quality;
     if (score_model_load(&model, model_path, data, sizeof data, &error)) return fail("score-model", error.message);
     char title[96];
     snprintf(title, sizeof title, "annealed Langevin samples (%s)", data);
-    int status = write_samples(&model, &langevin, n, (uint64_t)seed, svg, title, &error);
+    Toy2dKind kind;
+    Error unknown;  // a checkpoint of other data: samples without a score
+    int known = toy2d_parse(data, &kind, &unknown) == 0;
+    int status = write_samples(&model, &langevin, n, (uint64_t)seed, known ? (int)kind : -1, svg, title, &quality, &error);
     if (!status) printf("%d samples: %s\n", n, svg);
     score_model_free(&model);
     return status ? fail("score-model", error.message) : 0;
