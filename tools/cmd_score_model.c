@@ -2,12 +2,15 @@
 // on a 2-D toy data set (models/toy2d.h), sampled by annealed Langevin dynamics.
 //
 //   groundup score-model train [--data moons] [--hidden 128 --levels 10 --sigma-max 2 --sigma-min 0.05]
-//                              [--steps 5000 --batch 256 --lr 1e-3] [--out out/score_model.safetensors]
+//                              [--activation relu] [--steps 15000 --batch 256 --lr 1e-3]
+//                              [--out out/score_model.safetensors]
 //                              [--field out/score_field.svg] [--samples out/score_samples.svg]
-//   groundup score-model sample --model M [--n 2000] [--steps-per-level 100] [--step-size 2e-3] [--svg S]
+//   groundup score-model sample --model M [--n 2000] [--steps-per-level 100] [--step-size 1e-4] [--svg S]
 //
-// train prints the denoising score matching loss and the samples' mean and covariance beside
-// the data's; the field SVG draws s_θ(x, σ) as arrows at one noise level over the data.
+// train prints the denoising score matching loss, the samples' mean and covariance beside the
+// data's, and their MMD² to fresh data beside a second draw's (the floor) and a fitted
+// Gaussian's (the baseline), which is the run record's value; the field SVG draws s_θ(x, σ) as
+// arrows at one noise level over the data.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,9 +90,10 @@ static int score_train(int argc, char **argv) {
     const char *samples_path = "out/score_samples.svg";
     int points = 4000, samples = 2000, field_level = -1;
     long seed = 1;
-    ScoreConfig config = {128, 10, 2.0f, 0.05f};
-    ScoreTraining training = {5000, 256, 1e-3f, 1};
-    LangevinConfig langevin = {100, 2e-3f, 1, -PLANE_WINDOW, PLANE_WINDOW};
+    const char *activation = "relu";
+    ScoreConfig config = {128, 10, 2.0f, 0.05f, SCORE_RELU};
+    ScoreTraining training = {15000, 256, 1e-3f, 1};
+    LangevinConfig langevin = {100, 1e-4f, 1, -PLANE_WINDOW, PLANE_WINDOW};
     const Option options[] = {
         {"--data", OPTION_STRING, &data, "moons, spirals or gaussians"},
         {"--points", OPTION_INT, &points, "training points"},
@@ -97,6 +101,7 @@ static int score_train(int argc, char **argv) {
         {"--levels", OPTION_INT, &config.n_sigmas, "noise levels L"},
         {"--sigma-max", OPTION_FLOAT, &config.sigma_max, "the largest noise level"},
         {"--sigma-min", OPTION_FLOAT, &config.sigma_min, "the smallest noise level"},
+        {"--activation", OPTION_STRING, &activation, "relu, or softplus (the first version's)"},
         {"--steps", OPTION_INT, &training.steps, "Adam steps"},
         {"--batch", OPTION_INT, &training.batch, "points per step"},
         {"--lr", OPTION_FLOAT, &training.lr, "learning rate"},
@@ -109,11 +114,12 @@ static int score_train(int argc, char **argv) {
         {"--steps-per-level", OPTION_INT, &langevin.steps_per_sigma, "Langevin steps at each noise level"},
         {"--step-size", OPTION_FLOAT, &langevin.step_size, "Langevin step at the last level"},
     };
-    int parsed = options_parse(argc, argv, "groundup score-model train [options]", options, 17, NULL, 0, NULL);
+    int parsed = options_parse(argc, argv, "groundup score-model train [options]", options, 18, NULL, 0, NULL);
     if (parsed != OPTIONS_OK) return parsed == OPTIONS_HELP ? 0 : 2;
     Error error = {{0}};
     Toy2dKind kind;
-    if (toy2d_parse(data, &kind, &error)) return fail("score-model", error.message);
+    if (toy2d_parse(data, &kind, &error) || score_activation_parse(activation, &config.activation, &error))
+        return fail("score-model", error.message);
     if (points < 1 || samples < 1 || training.steps < 1 || training.batch < 1 || langevin.steps_per_sigma < 1)
         return fail("score-model", "--points, --n, --steps, --batch and --steps-per-level must be at least 1");
     if (field_level < 0) field_level = config.n_sigmas / 2;
@@ -133,8 +139,8 @@ static int score_train(int argc, char **argv) {
     }
     double seconds = clock_seconds() - start;
     if (!status) {
-        printf("score model on %s: width %d, %d noise levels %.3g .. %.3g, %ld parameters, %d steps in %.1f s\n", data,
-               config.hidden, config.n_sigmas, (double)config.sigma_max, (double)config.sigma_min,
+        printf("score model on %s: width %d (%s), %d noise levels %.3g .. %.3g, %ld parameters, %d steps in %.1f s\n",
+               data, config.hidden, activation, config.n_sigmas, (double)config.sigma_max, (double)config.sigma_min,
                parameters_count(&model.params), training.steps, seconds);
         printf("denoising score matching loss (last 100 steps): %.4f\n", (double)loss);
         print_point_statistics("data", train_points, points);
@@ -166,7 +172,7 @@ static int score_sample(int argc, char **argv) {
     const char *model_path = NULL, *svg = "out/score_samples.svg";
     int n = 2000;
     long seed = 1;
-    LangevinConfig langevin = {100, 2e-3f, 1, -PLANE_WINDOW, PLANE_WINDOW};
+    LangevinConfig langevin = {100, 1e-4f, 1, -PLANE_WINDOW, PLANE_WINDOW};
     const Option options[] = {
         {"--model", OPTION_STRING, &model_path, "a checkpoint of score-model train"},
         {"--n", OPTION_INT, &n, "samples"},
