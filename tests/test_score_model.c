@@ -1,11 +1,13 @@
 // The score model (models/score_model.c): annealed Langevin dynamics with the exact score of a
 // noised Gaussian samples that Gaussian; denoising score matching on Gaussian data learns the
 // known optimum, the score of N(μ, Σ + σ²I); the learned model's samples have the data's
-// moments; the checkpoint keeps the noise levels and refuses another model's file.
+// moments; the checkpoint keeps the noise levels and refuses another model's file; on two moons
+// a small model's samples are far closer to fresh data than the fitted Gaussian (MMD²).
 #include <math.h>
 #include <string.h>
 
 #include "models/score_model.h"
+#include "models/toy2d_quality.h"
 #include "nn/state_dict.h"
 #include "tests/check.h"
 
@@ -42,7 +44,7 @@ static void moments_match(const float *xy, int n, double tolerance) {
 static void langevin_with_the_exact_score_samples_the_gaussian(void) {
     ScoreModel model;
     Error error;
-    ScoreConfig config = {8, 10, 2.0f, 0.05f};
+    ScoreConfig config = {8, 10, 2.0f, 0.05f, SCORE_RELU};
     REQUIRE(score_model_init(&model, &config, 1, &error) == 0, "%s", error.message);
     static float samples[2 * N];
     LangevinConfig langevin = {100, 2e-3f, 1, -3.0f, 3.0f};
@@ -64,7 +66,7 @@ static void dsm_learns_the_gaussian_score(void) {
     gaussian_data(data, N, 1);
     ScoreModel model;
     Error error;
-    ScoreConfig config = {64, 6, 2.0f, 0.1f};
+    ScoreConfig config = {64, 6, 2.0f, 0.1f, SCORE_RELU};
     REQUIRE(score_model_init(&model, &config, 1, &error) == 0, "%s", error.message);
     ScoreTraining training = {2500, 128, 2e-3f, 1};
     float loss;
@@ -103,9 +105,42 @@ static void dsm_learns_the_gaussian_score(void) {
     score_model_free(&model);
 }
 
+// Two moons, a model small enough for a test (width 64, 6,000 steps of 128: 0.7 s of CPU in
+// Release) sampled with T = 30: the samples' MMD² to fresh data is below the fitted Gaussian's at
+// the median-distance bandwidth, and below a quarter of it at h/4, which sees the moons' width
+// (measured: 0.0006–0.0024 against 0.004–0.005, and 0.004–0.007 against 0.033, over seeds). A
+// sampler that does not move the points, drops the noise or follows the score the wrong way
+// lands far above the Gaussian.
+static void moons_samples_beat_the_gaussian(void) {
+    enum { POINTS = 2000, SAMPLES = 500 };
+    static float data[2 * POINTS], samples[2 * SAMPLES];
+    toy2d_sample(TOY2D_MOONS, POINTS, 1, data, NULL);
+    ScoreModel model;
+    Error error;
+    ScoreConfig config = {64, 10, 2.0f, 0.05f, SCORE_RELU};
+    REQUIRE(score_model_init(&model, &config, 1, &error) == 0, "%s", error.message);
+    ScoreTraining training = {6000, 128, 1e-3f, 1};
+    float loss;
+    LangevinConfig langevin = {30, 1e-4f, 1, -3.0f, 3.0f};
+    Toy2dQuality q;
+    int status = score_model_train(&model, data, POINTS, &training, &loss, &error) ||
+                 annealed_langevin(score_model_function, &model, model.sigmas, config.n_sigmas, &langevin, SAMPLES, 1,
+                                   samples, &error) ||
+                 toy2d_quality(TOY2D_MOONS, samples, SAMPLES, 1001, &q, &error);
+    score_model_free(&model);
+    REQUIRE(status == 0, "%s", error.message);
+    CHECK(q.samples < q.gaussian, "MMD² at h = %.3f: samples %g, the Gaussian %g, floor %g", q.bandwidth, q.samples,
+          q.gaussian, q.floor);
+    CHECK(q.samples_fine < q.gaussian_fine / 4, "MMD² at h/4: samples %g, the Gaussian %g, floor %g", q.samples_fine,
+          q.gaussian_fine, q.floor_fine);
+    CHECK(fabs(q.floor) < q.gaussian / 2 && fabs(q.floor_fine) < q.gaussian_fine / 10, "floors %g and %g", q.floor,
+          q.floor_fine);
+}
+
 static const CheckCase CASES[] = {
     {"langevin with the exact score samples the gaussian", langevin_with_the_exact_score_samples_the_gaussian},
     {"dsm learns the gaussian score", dsm_learns_the_gaussian_score},
+    {"moons samples beat the gaussian", moons_samples_beat_the_gaussian},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }
