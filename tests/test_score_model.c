@@ -98,6 +98,17 @@ static void dsm_learns_the_gaussian_score(void) {
     score_model_score(&loaded, data, 1, 0.3f, b, &error);
     CHECK(a[0] == b[0] && a[1] == b[1], "scores differ after loading");
     score_model_free(&loaded);
+    // a checkpoint without "activation" is the softplus version's; an unknown one is refused
+    SafetensorsMetadata before[] = {{"arch", "score_model"}, {"hidden", "64"}, {"n_sigmas", "6"}, {"sigma_max", "2"},
+                                    {"sigma_min", "0.1"}, {"activation", "tanh"}};
+    REQUIRE(state_dict_save(&model.params, path, before, 5, &error) == 0, "%s", error.message);
+    REQUIRE(score_model_load(&loaded, path, NULL, 0, &error) == 0, "%s", error.message);
+    CHECK(loaded.config.activation == SCORE_SOFTPLUS, "a checkpoint without an activation loads as %s",
+          score_activation_name(loaded.config.activation));
+    score_model_free(&loaded);
+    REQUIRE(state_dict_save(&model.params, path, before, 6, &error) == 0, "%s", error.message);
+    CHECK(score_model_load(&loaded, path, NULL, 0, &error) != 0 && strstr(error.message, "unknown activation 'tanh'") &&
+              strstr(error.message, path), "%s", error.message);
     SafetensorsMetadata metadata[] = {{"arch", "realnvp"}};
     REQUIRE(state_dict_save(&model.params, path, metadata, 1, &error) == 0, "%s", error.message);
     CHECK(score_model_load(&loaded, path, NULL, 0, &error) != 0 &&
