@@ -59,6 +59,16 @@ static void langevin_with_the_exact_score_samples_the_gaussian(void) {
     score_model_free(&model);
 }
 
+// A model of config initialised from seed 1 and trained on data (n,2); freed on failure.
+static int trained_model(ScoreModel *model, const ScoreConfig *config, const float *data, int n,
+                         const ScoreTraining *training, Error *error) {
+    float loss;
+    if (score_model_init(model, config, 1, error)) return -1;
+    if (!score_model_train(model, data, n, training, &loss, error)) return 0;
+    score_model_free(model);
+    return -1;
+}
+
 // The DSM optimum on N(μ, diag(s²)) at level σ is −(x − μ)/(s² + σ²): the trained network's
 // score at points within two standard deviations is within 15% (mean relative error).
 static void dsm_learns_the_gaussian_score(void) {
@@ -67,10 +77,8 @@ static void dsm_learns_the_gaussian_score(void) {
     ScoreModel model;
     Error error;
     ScoreConfig config = {64, 6, 2.0f, 0.1f, SCORE_RELU};
-    REQUIRE(score_model_init(&model, &config, 1, &error) == 0, "%s", error.message);
     ScoreTraining training = {2500, 128, 2e-3f, 1};
-    float loss;
-    REQUIRE(score_model_train(&model, data, N, &training, &loss, &error) == 0, "%s", error.message);
+    REQUIRE(trained_model(&model, &config, data, N, &training, &error) == 0, "%s", error.message);
     for (int level = 0; level < config.n_sigmas; level += 2) {
         float sigma = model.sigmas[level], points[2 * 25], learned[2 * 25], exact[2 * 25];
         for (int i = 0; i < 25; i++)
@@ -129,13 +137,11 @@ static void moons_samples_beat_the_gaussian(void) {
     ScoreModel model;
     Error error;
     ScoreConfig config = {64, 10, 2.0f, 0.05f, SCORE_RELU};
-    REQUIRE(score_model_init(&model, &config, 1, &error) == 0, "%s", error.message);
     ScoreTraining training = {6000, 128, 1e-3f, 1};
-    float loss;
+    REQUIRE(trained_model(&model, &config, data, POINTS, &training, &error) == 0, "%s", error.message);
     LangevinConfig langevin = {30, 1e-4f, 1, -3.0f, 3.0f};
     Toy2dQuality q;
-    int status = score_model_train(&model, data, POINTS, &training, &loss, &error) ||
-                 annealed_langevin(score_model_function, &model, model.sigmas, config.n_sigmas, &langevin, SAMPLES, 1,
+    int status = annealed_langevin(score_model_function, &model, model.sigmas, config.n_sigmas, &langevin, SAMPLES, 1,
                                    samples, &error) ||
                  toy2d_quality(TOY2D_MOONS, samples, SAMPLES, 1001, &q, &error);
     score_model_free(&model);
