@@ -104,7 +104,7 @@ static int score_train(int argc, char **argv) {
         {"--activation", OPTION_STRING, &activation, "relu, or softplus (the first version's)"},
         {"--steps", OPTION_INT, &training.steps, "Adam steps"},
         {"--batch", OPTION_INT, &training.batch, "points per step"},
-        {"--lr", OPTION_FLOAT, &training.lr, "learning rate"},
+        {"--lr", OPTION_FLOAT, &training.lr, "peak learning rate (a cosine takes it to lr/100)"},
         {"--seed", OPTION_LONG, &seed, "seed of the data, initialisation, noise and sampling"},
         {"--out", OPTION_STRING, &out, "the checkpoint"},
         {"--field", OPTION_STRING, &field, "the score field as arrows (SVG)"},
