@@ -6,15 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foundations/optimizer.h"
 #include "models/model_checkpoint.h"
 #include "nn/optim.h"
 #include "nn/state_dict.h"
+
+static const char *const activation_names[] = {"relu", "softplus"};
+
+const char *score_activation_name(ScoreActivation activation) {
+    return activation == SCORE_SOFTPLUS ? activation_names[1] : activation_names[0];
+}
+
+int score_activation_parse(const char *name, ScoreActivation *activation, Error *error) {
+    for (int k = 0; k < 2; k++)
+        if (!strcmp(name, activation_names[k])) return *activation = (ScoreActivation)k, 0;
+    return error_set(error, "unknown activation '%s' (relu or softplus)", name);
+}
 
 int score_model_init(ScoreModel *model, const ScoreConfig *config, uint64_t seed, Error *error) {
     memset(model, 0, sizeof *model);
     const ScoreConfig *c = config;
     if (c->hidden < 1 || c->hidden > 4096 || c->n_sigmas < 1 || c->n_sigmas > SCORE_MAX_SIGMAS ||
-        !(c->sigma_min > 0.0f) || !(c->sigma_max >= c->sigma_min) || !isfinite(c->sigma_max))
+        !(c->sigma_min > 0.0f) || !(c->sigma_max >= c->sigma_min) || !isfinite(c->sigma_max) ||
+        (c->activation != SCORE_RELU && c->activation != SCORE_SOFTPLUS))
         return error_set(error, "score model: width %d, %d noise levels from %g to %g (width 1..4096, 1..%d levels, "
                                 "0 < sigma_min <= sigma_max)",
                          c->hidden, c->n_sigmas, (double)c->sigma_max, (double)c->sigma_min, SCORE_MAX_SIGMAS);
@@ -39,10 +53,14 @@ void score_model_free(ScoreModel *model) {
     memset(model, 0, sizeof *model);
 }
 
+static Tensor *activate(Tape *tape, const ScoreModel *model, Tensor *x) {
+    return model->config.activation == SCORE_SOFTPLUS ? nn_softplus(tape, x) : nn_relu(tape, x);
+}
+
 Tensor *score_model_scaled_score(Tape *tape, const ScoreModel *model, Tensor *x, Tensor *log_sigma) {
     Tensor *inputs[2] = {x, log_sigma};
-    Tensor *h = nn_softplus(tape, linear_apply(tape, &model->fc1, nn_concat(tape, inputs, 2, 1)));
-    h = nn_softplus(tape, linear_apply(tape, &model->fc2, h));
+    Tensor *h = activate(tape, model, linear_apply(tape, &model->fc1, nn_concat(tape, inputs, 2, 1)));
+    h = activate(tape, model, linear_apply(tape, &model->fc2, h));
     return linear_apply(tape, &model->fc3, h);  // f_θ(x, log σ) = σ s_θ(x, σ)
 }
 
@@ -104,6 +122,10 @@ int score_model_train(ScoreModel *model, const float *data, int n, const ScoreTr
     tape_init(&tape);
     int status = 0, tail = training->steps < 100 ? training->steps : 100;
     double tail_sum = 0.0;
+    // A cosine from lr to lr/100 (Loshchilov & Hutter 2017): the last steps settle the weights
+    // instead of leaving them jittering, which at the small noise levels is a jittering field.
+    Schedule schedule = {.kind = SCHEDULE_COSINE, .base_lr = training->lr, .total_steps = training->steps,
+                         .min_lr = training->lr / 100};
     for (int step = 0; step < training->steps && !status; step++) {
         tape_reset(&tape);
         Tensor *loss = dsm_loss(&tape, model, data, n, training->batch, &rng);
@@ -111,7 +133,7 @@ int score_model_train(ScoreModel *model, const float *data, int n, const ScoreTr
         if (!loss) status = tape_error(&tape, error);
         else if (!isfinite(loss->data[0])) status = error_set(error, "score model: the loss is %g at step %d", (double)loss->data[0], step);
         else if (!(status = tape_backward(&tape, loss, error))) {
-            param_optimizer_step(&optimizer, training->lr);
+            param_optimizer_step(&optimizer, schedule_lr(&schedule, step));
             if (step >= training->steps - tail) tail_sum += loss->data[0];
         }
     }
@@ -159,15 +181,21 @@ int score_model_save(const ScoreModel *model, const char *path, const char *data
     snprintf(high, sizeof high, "%.9g", (double)model->config.sigma_max);
     snprintf(low, sizeof low, "%.9g", (double)model->config.sigma_min);
     SafetensorsMetadata metadata[] = {{"arch", "score_model"}, {"hidden", hidden}, {"n_sigmas", levels},
-                                      {"sigma_max", high}, {"sigma_min", low}, {"data", data_name ? data_name : ""}};
-    return state_dict_save(&model->params, path, metadata, 6, error);
+                                      {"sigma_max", high}, {"sigma_min", low},
+                                      {"activation", score_activation_name(model->config.activation)},
+                                      {"data", data_name ? data_name : ""}};
+    return state_dict_save(&model->params, path, metadata, 7, error);
 }
 
 int score_model_load(ScoreModel *model, const char *path, char *data_name, int data_name_size, Error *error) {
     Safetensors file;
     if (model_checkpoint_open(&file, path, "score_model", error)) return -1;
-    ScoreConfig c;
-    int status = model_checkpoint_int(&file, path, "hidden", 1, 4096, &c.hidden, error) ||
+    ScoreConfig c = {0};
+    const char *activation = safetensors_metadata(&file, "activation");  // none: the softplus version
+    c.activation = SCORE_SOFTPLUS;
+    int status = activation && score_activation_parse(activation, &c.activation, error);
+    if (status) error_prefix(error, "%s", path);
+    status = status || model_checkpoint_int(&file, path, "hidden", 1, 4096, &c.hidden, error) ||
                  model_checkpoint_int(&file, path, "n_sigmas", 1, SCORE_MAX_SIGMAS, &c.n_sigmas, error) ||
                  model_checkpoint_float(&file, path, "sigma_max", 1e-6f, 1e6f, &c.sigma_max, error) ||
                  model_checkpoint_float(&file, path, "sigma_min", 1e-6f, 1e6f, &c.sigma_min, error);

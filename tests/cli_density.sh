@@ -29,6 +29,9 @@ finite_outputs "$tmp/flow" "$tmp/sample"
     > "$tmp/score" 2> "$tmp/err" || { fail "score-model train failed"; cat "$tmp/err" >&2; }
 grep -q '^denoising score matching loss (last 100 steps): [0-9.]*$' "$tmp/score" || fail "score-model: no loss line"
 [ "$(grep -c 'class="arrow"' "$tmp/field.svg")" -eq 441 ] || fail "score-model: not 21x21 arrows"
+grep -q '^  at h:   samples [-0-9.]*, a second draw of the data [-0-9.]* (floor), the fitted Gaussian [-0-9.]* (baseline)$' \
+    "$tmp/score" || fail "score-model: no sample quality (MMD) line"
+expect_error "score-model: an unknown activation" "unknown activation 'tanh'" "$groundup" score-model train --activation tanh
 "$groundup" score-model sample --model "$tmp/score.safetensors" --n 30 --steps-per-level 5 --svg "$tmp/s.svg" > "$tmp/sample" ||
     fail "score-model sample failed"
 finite_outputs "$tmp/score" "$tmp/sample"

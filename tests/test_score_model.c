@@ -1,11 +1,13 @@
 // The score model (models/score_model.c): annealed Langevin dynamics with the exact score of a
 // noised Gaussian samples that Gaussian; denoising score matching on Gaussian data learns the
 // known optimum, the score of N(μ, Σ + σ²I); the learned model's samples have the data's
-// moments; the checkpoint keeps the noise levels and refuses another model's file.
+// moments; the checkpoint keeps the noise levels and refuses another model's file; on two moons
+// a small model's samples are far closer to fresh data than the fitted Gaussian (MMD²).
 #include <math.h>
 #include <string.h>
 
 #include "models/score_model.h"
+#include "models/toy2d_quality.h"
 #include "nn/state_dict.h"
 #include "tests/check.h"
 
@@ -42,7 +44,7 @@ static void moments_match(const float *xy, int n, double tolerance) {
 static void langevin_with_the_exact_score_samples_the_gaussian(void) {
     ScoreModel model;
     Error error;
-    ScoreConfig config = {8, 10, 2.0f, 0.05f};
+    ScoreConfig config = {8, 10, 2.0f, 0.05f, SCORE_RELU};
     REQUIRE(score_model_init(&model, &config, 1, &error) == 0, "%s", error.message);
     static float samples[2 * N];
     LangevinConfig langevin = {100, 2e-3f, 1, -3.0f, 3.0f};
@@ -57,6 +59,16 @@ static void langevin_with_the_exact_score_samples_the_gaussian(void) {
     score_model_free(&model);
 }
 
+// A model of config initialised from seed 1 and trained on data (n,2); freed on failure.
+static int trained_model(ScoreModel *model, const ScoreConfig *config, const float *data, int n,
+                         const ScoreTraining *training, Error *error) {
+    float loss;
+    if (score_model_init(model, config, 1, error)) return -1;
+    if (!score_model_train(model, data, n, training, &loss, error)) return 0;
+    score_model_free(model);
+    return -1;
+}
+
 // The DSM optimum on N(μ, diag(s²)) at level σ is −(x − μ)/(s² + σ²): the trained network's
 // score at points within two standard deviations is within 15% (mean relative error).
 static void dsm_learns_the_gaussian_score(void) {
@@ -64,11 +76,9 @@ static void dsm_learns_the_gaussian_score(void) {
     gaussian_data(data, N, 1);
     ScoreModel model;
     Error error;
-    ScoreConfig config = {64, 6, 2.0f, 0.1f};
-    REQUIRE(score_model_init(&model, &config, 1, &error) == 0, "%s", error.message);
+    ScoreConfig config = {64, 6, 2.0f, 0.1f, SCORE_RELU};
     ScoreTraining training = {2500, 128, 2e-3f, 1};
-    float loss;
-    REQUIRE(score_model_train(&model, data, N, &training, &loss, &error) == 0, "%s", error.message);
+    REQUIRE(trained_model(&model, &config, data, N, &training, &error) == 0, "%s", error.message);
     for (int level = 0; level < config.n_sigmas; level += 2) {
         float sigma = model.sigmas[level], points[2 * 25], learned[2 * 25], exact[2 * 25];
         for (int i = 0; i < 25; i++)
@@ -96,6 +106,17 @@ static void dsm_learns_the_gaussian_score(void) {
     score_model_score(&loaded, data, 1, 0.3f, b, &error);
     CHECK(a[0] == b[0] && a[1] == b[1], "scores differ after loading");
     score_model_free(&loaded);
+    // a checkpoint without "activation" is the softplus version's; an unknown one is refused
+    SafetensorsMetadata before[] = {{"arch", "score_model"}, {"hidden", "64"}, {"n_sigmas", "6"}, {"sigma_max", "2"},
+                                    {"sigma_min", "0.1"}, {"activation", "tanh"}};
+    REQUIRE(state_dict_save(&model.params, path, before, 5, &error) == 0, "%s", error.message);
+    REQUIRE(score_model_load(&loaded, path, NULL, 0, &error) == 0, "%s", error.message);
+    CHECK(loaded.config.activation == SCORE_SOFTPLUS, "a checkpoint without an activation loads as %s",
+          score_activation_name(loaded.config.activation));
+    score_model_free(&loaded);
+    REQUIRE(state_dict_save(&model.params, path, before, 6, &error) == 0, "%s", error.message);
+    CHECK(score_model_load(&loaded, path, NULL, 0, &error) != 0 && strstr(error.message, "unknown activation 'tanh'") &&
+              strstr(error.message, path), "%s", error.message);
     SafetensorsMetadata metadata[] = {{"arch", "realnvp"}};
     REQUIRE(state_dict_save(&model.params, path, metadata, 1, &error) == 0, "%s", error.message);
     CHECK(score_model_load(&loaded, path, NULL, 0, &error) != 0 &&
@@ -103,9 +124,38 @@ static void dsm_learns_the_gaussian_score(void) {
     score_model_free(&model);
 }
 
+// Two moons, a model small enough for a test (width 64, 3,000 steps of 128 at a peak rate of
+// 3e-3: 0.4 s of CPU in Release) sampled with T = 30: the samples' MMD² to fresh data at h/4,
+// which sees the moons' width, is below a quarter of the fitted Gaussian's (measured over seeds
+// 1–3: 0.0048–0.0063 against 0.032–0.034). At h itself 500 points are too few to tell them apart
+// reliably (floors from −0.0010 to +0.0007 against the Gaussian's 0.002–0.004), so it is not
+// asserted. A sampler that does not move the points, drops the noise or follows the score the
+// wrong way lands far above the Gaussian.
+static void moons_samples_beat_the_gaussian(void) {
+    enum { POINTS = 2000, SAMPLES = 500 };
+    static float data[2 * POINTS], samples[2 * SAMPLES];
+    toy2d_sample(TOY2D_MOONS, POINTS, 1, data, NULL);
+    ScoreModel model;
+    Error error;
+    ScoreConfig config = {64, 10, 2.0f, 0.05f, SCORE_RELU};
+    ScoreTraining training = {3000, 128, 3e-3f, 1};
+    REQUIRE(trained_model(&model, &config, data, POINTS, &training, &error) == 0, "%s", error.message);
+    LangevinConfig langevin = {30, 1e-4f, 1, -3.0f, 3.0f};
+    Toy2dQuality q;
+    int status = annealed_langevin(score_model_function, &model, model.sigmas, config.n_sigmas, &langevin, SAMPLES, 1,
+                                   samples, &error) ||
+                 toy2d_quality(TOY2D_MOONS, samples, SAMPLES, 1001, &q, &error);
+    score_model_free(&model);
+    REQUIRE(status == 0, "%s", error.message);
+    CHECK(q.samples_fine < q.gaussian_fine / 4, "MMD² at h/4: samples %g, the Gaussian %g, floor %g", q.samples_fine,
+          q.gaussian_fine, q.floor_fine);
+    CHECK(fabs(q.floor_fine) < q.gaussian_fine / 10, "floor %g against the Gaussian's %g", q.floor_fine, q.gaussian_fine);
+}
+
 static const CheckCase CASES[] = {
     {"langevin with the exact score samples the gaussian", langevin_with_the_exact_score_samples_the_gaussian},
     {"dsm learns the gaussian score", dsm_learns_the_gaussian_score},
+    {"moons samples beat the gaussian", moons_samples_beat_the_gaussian},
 };
 
 int main(int argc, char **argv) { return check_run(argc, argv, CASES, sizeof CASES / sizeof *CASES); }

@@ -21,6 +21,7 @@
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 // ----------------------------------------------------------------------------
 // training
@@ -70,6 +71,21 @@ static int load_policy(const char *base_path, int rank, float alpha, const char 
     model_free(model);
     text_tokenizer_free(tokenizer);
     return -1;
+}
+
+// The run record (tools/run_record.h): the fraction of the pairs the implicit reward ranks right
+// at the end, what the command measures (the pairs are its training set; the held-out measure
+// is `dpo eval`'s samples). Named dpo-full-<pairs> or dpo-lora<rank>-<pairs>.
+static void record_dpo(int argc, char **argv, int rank, const char *pairs_path, long trained, double seconds,
+                       const DpoStats *last, const char *out_path) {
+    char prefix[32], name[96], command[1024];
+    snprintf(prefix, sizeof prefix, rank ? "dpo-lora%d" : "dpo-full", rank);
+    RunRecord record = {.name = record_name_from_file(prefix, pairs_path, name, sizeof name),
+                        .command = run_record_command(argc, argv, command, sizeof command), .dataset = pairs_path,
+                        .parameters = trained, .train_seconds = seconds,
+                        .metric = "training pairs ranked right by the implicit reward (fraction)",
+                        .value = last->accuracy, .higher_is_better = 1, .checkpoint = out_path};
+    record_run("dpo", "dpo", &record);
 }
 
 static int dpo_train_command(int argc, char **argv) {
@@ -139,6 +155,7 @@ static int dpo_train_command(int argc, char **argv) {
            first.loss, last.loss, first.accuracy, last.accuracy, last.chosen_reward, last.rejected_reward,
            last.chosen_reward - last.rejected_reward);
     printf("wrote %s (%s)\n", out_path, rank ? "adapters: use with --lora beside the base" : "a GPT-2 checkpoint");
+    record_dpo(argc, argv, rank, pairs_path, trained, seconds, &last, out_path);
     status = 0;
 done:
     if (status) fail("dpo", error.message);

@@ -22,6 +22,7 @@
 #include "tools/commands.h"
 #include "tools/options.h"
 #include "tools/run.h"
+#include "tools/run_record.h"
 
 static double file_megabytes(const char *path) {
     struct stat info;
@@ -29,6 +30,22 @@ static double file_megabytes(const char *path) {
 }
 
 static const char *weight_type_name(int type) { return type == TENSOR_F32 ? "fp32" : quant_type_name((QuantType)type); }
+
+// The run record of a fine-tuning (tools/run_record.h): the held-out bits per byte after it, with
+// the trained parameters (the adapters', or every one with --full). Named lora-r<rank>-<data>
+// or full-finetune-<data>.
+static void record_finetuning(int argc, char **argv, int full, int rank, const char *data_path, long trained,
+                              double seconds, const EvalResult *after, const char *out_path, const char *svg_path) {
+    char prefix[32], name[96], command[1024];
+    snprintf(prefix, sizeof prefix, full ? "full-finetune" : "lora-r%d", rank);
+    RunRecord record = {.name = record_name_from_file(prefix, data_path, name, sizeof name),
+                        .model = full ? "GPT-2, full fine-tuning" : NULL,
+                        .command = run_record_subcommand("lora", argc, argv, command, sizeof command),
+                        .dataset = data_path, .parameters = trained, .train_seconds = seconds,
+                        .metric = "held-out bits per byte after fine-tuning", .value = after->bits_per_byte,
+                        .checkpoint = out_path, .figures = {svg_path}};
+    record_run("lora train", full ? "gpt2" : "lora", &record);
+}
 
 // ----------------------------------------------------------------------------
 // lora train
@@ -159,6 +176,7 @@ static int lora_train(int argc, char **argv) {
     printf("%ld steps in %.1f s; %s %s: %.2f MB (base %s: %.2f MB)\nloss curves %s\n", state.step, train_seconds,
            full ? "checkpoint" : "adapters", out_path, file_megabytes(out_path), base_path, file_megabytes(base_path),
            svg_path);
+    record_finetuning(argc, argv, full, rank, data_path, trained, train_seconds, &after, out_path, svg_path);
     status = 0;
 done:
     if (status == 1) fail("lora train", error.message);

@@ -54,6 +54,9 @@ struct RunRecord;
 // stderr, "run record <path>". A failure to write is a warning on stderr naming command, not
 // the command's failure: the model is trained and saved.
 void record_run(const char *command, const char *key, struct RunRecord *record);
+// run_record_name_from (tools/run_record.h) without the file's extension: ("lora-r8",
+// "data/names.txt") -> "lora-r8-names"; returns name.
+const char *record_name_from_file(const char *prefix, const char *path, char *name, int size);
 // `groundup train`'s record of a language model (record_run.c): the held-out bits per byte
 // (heldout NULL: the last validation loss), named lm-<arch>-<data file's stem>.
 struct Model;

@@ -22,14 +22,19 @@ void record_run(const char *command, const char *key, RunRecord *record) {
         fprintf(stderr, "run record %s/%s.json\n", run_record_directory(), record->name);
 }
 
+const char *record_name_from_file(const char *prefix, const char *path, char *name, int size) {
+    run_record_name_from(prefix, path, name, size);
+    char *extension = strrchr(name, '.');  // "lm-gpt2-mobydick.txt" -> "lm-gpt2-mobydick"
+    if (extension && extension > name + strlen(prefix)) *extension = '\0';
+    return name;
+}
+
 void record_language_model(const Model *model, int argc, char **argv, const char *data_path, const TrainState *state,
                            const EvalResult *heldout, const char *out_path, const char *svg_path) {
     const char *arch = architecture_name(model->config.arch);
     char name[96], stem[96], command[1024], dataset[1100];
     snprintf(stem, sizeof stem, "lm-%s", arch);
-    run_record_name_from(stem, data_path, name, sizeof name);
-    char *extension = strrchr(name, '.');  // "lm-gpt2-mobydick.txt" -> "lm-gpt2-mobydick"
-    if (extension && extension > name + strlen(stem)) *extension = '\0';
+    record_name_from_file(stem, data_path, name, sizeof name);
     snprintf(dataset, sizeof dataset, "%s", data_path);
     RunRecord record = {.name = name, .command = run_record_command(argc, argv, command, sizeof command), .dataset = dataset,
                         .parameters = model_count_parameters(model), .train_seconds = state->elapsed_seconds,

@@ -18,6 +18,8 @@ static const RunRecordModel MODELS[] = {
     {"bigram", "bigram language model", "Shannon", 1948},
     {"lm-mlp", "MLP language model", "Bengio et al.", 2003},
     {"gpt2", "GPT-2", "Radford et al.", 2019},
+    {"lora", "LoRA on GPT-2", "Hu et al.", 2021},
+    {"dpo", "DPO on GPT-2", "Rafailov et al.", 2023},
     {"mlp", "MLP", "Rumelhart, Hinton & Williams", 1986},
     {"lenet5", "LeNet-5", "LeCun et al.", 1998},
     {"alexnet", "AlexNet", "Krizhevsky, Sutskever & Hinton", 2012},
