@@ -103,6 +103,15 @@ static inline void check_remove_directory(void) {
     check_directory_path[0] = '\0';
 }
 
+// 1 when GROUNDUP_TEST_QUICK is set (tests/CMakeLists.txt sets it in the sanitizer build, which
+// runs 5-20x slower): a case whose size serves only a statistic (a sample's moments) then takes
+// fewer samples, with its tolerance widened by the square root of the ratio. Never for a size
+// an assertion needs (a model that must learn, a bug that shows only at a size).
+static inline int check_quick(void) {
+    const char *quick = getenv("GROUNDUP_TEST_QUICK");
+    return quick && quick[0] && strcmp(quick, "0") != 0;
+}
+
 static inline int check_selected(const char *name, int argc, char **argv) {
     if (argc < 2) return 1;
     for (int i = 1; i < argc; i++)

@@ -5,16 +5,11 @@
 # with an edge to a missing node (and the reader's other promises). Each is one line
 # "groundup: <command>: ..." naming what is wrong, a non-zero exit, and no output file left.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
-export GROUNDUP_RUNS=$tmp/runs
+cli_start "$@"
 
 small=$tmp/small
-mkdir -p "$small"
-mnist_subset "$small" train 60
-mnist_subset "$small" t10k 20
+mnist_small "$small" 60 20
 
 quiet() { "$@" > /dev/null 2> "$tmp/err" || { fail "setup: $* failed"; cat "$tmp/err" >&2; }; }
 # 20 test images: fewer than 32 and not rows of 8 (the reconstruction grid once wrote past its buffer)
@@ -106,5 +101,4 @@ printf '0 0\n1 0\n2 1\n3 1\n' > "$tmp/labels.txt"
 expect_error "a missing edges file" "$tmp/none.txt" "$groundup" gcn --edges "$tmp/none.txt" --labels "$tmp/labels.txt" --svg "$tmp/x.svg"
 
 [ ! -e "$tmp/x.png" ] && [ ! -e "$tmp/x.svg" ] && [ ! -e "$tmp/x.safetensors" ] || fail "a failed command left an output file"
-[ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
-echo "cli_bad_input: ok"
+cli_finish

@@ -2,10 +2,9 @@
 # Every `groundup bench` subcommand runs on a small shape and prints its figures (finite
 # numbers in the rows it promises); a bad option is a one-line error.
 set -u
-G=$1
-D=$(mktemp -d)
-trap 'rm -rf "$D"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
+G=$groundup D=$tmp  # this script's short names
 
 # bench NAME PATTERN ARGS...: runs, exits 0, and its stdout has a line matching PATTERN.
 bench() {
@@ -30,5 +29,4 @@ finite_outputs "$D"/*.out
 expect_error "an unknown benchmark" "unknown" "$G" bench frobnicate
 expect_error "a bad option" "unknown option" "$G" bench matmul --rowz 4
 
-[ "$failures" -eq 0 ] && echo "cli_bench: all checks passed" >&2
-[ "$failures" -eq 0 ]
+cli_finish

@@ -4,10 +4,8 @@
 # without [MASK], a text longer than the model's maximum, a missing, truncated or foreign
 # model file, bad options.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 # A small text: the first 40 KB of Moby-Dick; a tiny model for 40 steps.
 head -c 40000 data/mobydick.txt > "$tmp/text.txt"
@@ -50,4 +48,4 @@ expect_error "bad tokenizer" "bpe:N" "$groundup" train --arch bert --tokenizer g
 [ ! -e "$tmp/x.safetensors" ] || fail "a failed run wrote a model"
 
 finite_outputs "$tmp"/*.out
-exit $((failures > 0))
+cli_finish

@@ -3,11 +3,9 @@
 # (tests/fixtures/mlp, tools/reference/mlp_reference.py), train / eval / predict on the bundled
 # MNIST subset, resume and early stopping, and the errors on bad files and options.
 set -u
-groundup=$1
-fixture=tests/fixtures/mlp
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
+fixture=tests/fixtures/mlp
 
 # --- verify: logits, loss, 6 gradients and 10 AdamW steps agree with PyTorch
 if ! "$groundup" verify --arch mlp --model $fixture/PARAMS.safetensors --state $fixture/STATE.safetensors \
@@ -126,4 +124,4 @@ expect_error "an image of the wrong size" "4x4" "$groundup" predict --model "$tm
 expect_error "predict without a model" "cannot open\|No such" "$groundup" predict --model "$tmp/none" --image "$tmp/first.pgm"
 expect_error "eval of a truncated model" "cut.safetensors" "$groundup" eval --model "$tmp/cut.safetensors" --data data/mnist
 
-exit $((failures > 0))
+cli_finish

@@ -5,10 +5,8 @@
 # widths: seconds even under the sanitizers), and the one-line errors: a checkpoint of another
 # architecture, images of the wrong size or channel count, bad sizes.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 # --- verify: the values printed, checked here against the stated tolerances
 # at_most FILE PATTERN FIELD LIMIT: each line matching PATTERN has a number <= LIMIT in FIELD
@@ -145,4 +143,4 @@ expect_error "an unknown architecture" "unknown architecture \"vgg16\"" "$ground
 head -c 3000 "$tmp/lenet5.safetensors" > "$tmp/cut.safetensors"
 expect_error "a truncated checkpoint" "cut.safetensors" "$groundup" eval --model "$tmp/cut.safetensors" --data data/mnist
 
-exit $((failures > 0))
+cli_finish

@@ -1,6 +1,33 @@
-# Sourced by the tests/cli_*.sh scripts: a failure counter and the check that a command
-# fails the way groundup promises (named .bash so the cli_*.sh glob does not run it).
+# Sourced by the tests/cli_*.sh scripts: the start every script shares, a failure counter, the
+# check that a command fails the way groundup promises and the closing summary (named .bash so
+# the cli_*.sh glob does not run it). A script begins
+#     set -u
+#     source "$(dirname "$0")/cli_common.bash"
+#     cli_start "$@"
+# and ends with cli_finish.
 failures=0
+
+# cli_start [PROGRAM]: $groundup, the program's path (default ./build/groundup), and $tmp, a
+# temporary directory removed when the script exits; the run records the training commands
+# leave (tools/run_record.h) go to $tmp/runs ($GROUNDUP_RUNS), not to out/runs.
+cli_start() {
+    groundup=${1:-./build/groundup}
+    tmp=$(mktemp -d /tmp/groundup_cli_XXXXXX)
+    trap 'rm -rf "$tmp"' EXIT
+    export GROUNDUP_RUNS=$tmp/runs
+}
+
+# cli_finish: one line saying whether every check passed, and the exit: 0 when none failed.
+cli_finish() {
+    local name
+    name=$(basename "$0" .sh)
+    if [ "$failures" -ne 0 ]; then
+        echo "$name: $failures failure(s)" >&2
+        exit 1
+    fi
+    echo "$name: all checks passed" >&2
+    exit 0
+}
 
 fail() {
     echo "FAIL: $*" >&2
@@ -32,6 +59,14 @@ finite_outputs() {
             fail "$file holds a non-finite number: $(grep -a -i -E -m 1 '(^|[^a-z_])[-+]?(nan|inf(inity)?)([^a-z_]|$)' "$file")"
         fi
     done
+}
+
+# mnist_small DIR TRAIN TEST: DIR made, holding the first TRAIN training and TEST test images of
+# data/mnist (mnist_subset).
+mnist_small() {
+    mkdir -p "$1"
+    mnist_subset "$1" train "$2"
+    mnist_subset "$1" t10k "$3"
 }
 
 # mnist_subset DIR SPLIT COUNT: the first COUNT (< 65536) images and labels of data/mnist's

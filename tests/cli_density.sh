@@ -5,10 +5,8 @@
 # model, sampling steps of 0, counts <= 0, an unknown data set, and graph files with an edge
 # to a missing node or a malformed line.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 # --- RealNVP
 "$groundup" flow train --data gaussians --points 500 --layers 4 --hidden 16 --steps 100 --batch 64 --n 300 \
@@ -81,4 +79,4 @@ expect_error "neural-ode adjoint with dopri5" "--adjoint needs --solver rk4" "$g
 expect_error "neural-ode zero points" "--points must be at least 2" "$groundup" neural-ode --points 0
 [ ! -e "$tmp/x.svg" ] || fail "a failed command left $tmp/x.svg"
 
-exit $((failures > 0))
+cli_finish

@@ -6,16 +6,11 @@
 # ancestral sampler, an unknown sampler, another model's checkpoint, missing data, a missing
 # classifier.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
-export GROUNDUP_RUNS=$tmp/runs
+cli_start "$@"
 
 small=$tmp/small
-mkdir -p "$small"
-mnist_subset "$small" train 100
-mnist_subset "$small" t10k 40
+mnist_small "$small" 100 40
 "$groundup" train --arch lenet5 --data "$small" --epochs 1 --out "$tmp/lenet5.safetensors" > /dev/null 2>&1 ||
     fail "train --arch lenet5 failed"
 
@@ -77,5 +72,4 @@ expect_error "steps 0" "--steps >= 1" \
 expect_error "an unknown sub-command" "unknown sub-command 'eval'" "$groundup" diffusion eval
 [ ! -e "$tmp/x.safetensors" ] || fail "a failed train wrote a checkpoint"
 
-[ "$failures" -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
-echo "cli_diffusion: ok"
+cli_finish

@@ -5,10 +5,9 @@
 # than the context, beta <= 0, ...) giving one line "groundup: dpo...: ..." and a non-zero exit.
 # Usage: bash tests/cli_dpo.sh path/to/groundup   (from the repository root)
 set -u
-G=${1:-./build/groundup}
-D=$(mktemp -d /tmp/groundup_cli_dpo_XXXXXX)
-trap 'rm -rf "$D"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
+G=$groundup D=$tmp  # this script's short names
 
 # --- a tiny base on a text where about half the lines mention the sea -----------------------
 for i in $(seq 1 150); do
@@ -86,5 +85,4 @@ expect_error "eval: a missing tuned model" "cannot open" "$G" dpo eval --base "$
 "$G" dpo --help >/dev/null && "$G" dpo pairs --help >/dev/null && "$G" dpo eval --help >/dev/null &&
     "$G" dpo --base x --help >/dev/null || fail "--help"
 
-[ "$failures" -eq 0 ] || exit 1
-echo "cli_dpo: ok"
+cli_finish

@@ -3,10 +3,8 @@
 # curve per series; bad input (an unknown topic, counts of 0 or below, a parameter outside its
 # domain, an unwritable file) is one 'groundup:' line, a non-zero exit and nothing on stdout.
 set -u
-groundup="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 source "$(dirname "$0")/cli_explore_common.bash"
 
 explore_topic finite-differences '| h | forward, float64 | central, float64 | forward, float32 | central, float32 |' 4 --per-decade 2
@@ -39,5 +37,4 @@ explore_bad "unwritable SVG" "nonexistent" chain-rule --out /nonexistent-groundu
 # checks of derivatives train nothing: no run record
 ! compgen -G "$tmp/runs/*.json" >/dev/null || fail "a calculus topic left a run record"
 
-[ "$failures" -eq 0 ] && echo "cli_explore_calculus: all checks passed" >&2
-exit $((failures > 0))
+cli_finish

@@ -6,15 +6,11 @@
 # directory) is a one-line error with a non-zero exit and nothing on stdout. The claims
 # themselves are asserted by tests/test_explore_generalisation.c and tests/test_augment.c.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 source "$(dirname "$0")/cli_explore_common.bash"
 
-mkdir "$tmp/mnist"
-mnist_subset "$tmp/mnist" train 1200
-mnist_subset "$tmp/mnist" t10k 300
+mnist_small "$tmp/mnist" 1200 300
 small=(--data "$tmp/mnist" --train 400 --test 300 --hidden1 32 --hidden2 0 --epochs 2)
 
 "$groundup" explore --help > "$tmp/topics" || fail "explore --help"
@@ -76,5 +72,4 @@ explore_bad "threads -1" "threads" l1-l2 --threads -1
 # an unwritable figure: an error, and stdout stays empty
 explore_bad "unwritable figure" "/nonexistent" dropout-ensemble "${small[@]}" --k 2 --out /nonexistent/d.svg
 
-[ "$failures" -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
-echo "cli_explore_generalisation: ok"
+cli_finish

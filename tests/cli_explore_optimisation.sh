@@ -3,10 +3,8 @@
 # writes a complete SVG; bad input (unknown optimizer, bad rates, counts of 0) is one
 # 'groundup:' line, a non-zero exit and nothing on stdout.
 set -u
-groundup="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 source "$(dirname "$0")/cli_explore_common.bash"
 
 explore_topic lr-range '| lr | batch loss | smoothed |' 3 --steps 30 --train 500 --batch 16 --gpt-batch 4 --text data/names.txt
@@ -32,8 +30,4 @@ explore_bad "zero depth" "--depth must be at least 1" clipping --depth 0 --out "
 explore_bad "a negative gain" "--gain" clipping --gain -1 --out "$tmp/x.svg"
 explore_bad "missing MNIST" "nowhere" clipping --data "$tmp/nowhere" --out "$tmp/x.svg"
 
-if [ $failures -ne 0 ]; then
-    echo "cli_explore_optimisation: $failures failure(s)"
-    exit 1
-fi
-echo "cli_explore_optimisation: all checks passed"
+cli_finish

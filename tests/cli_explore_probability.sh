@@ -5,10 +5,8 @@
 # files) is a one-line error with a non-zero exit and no figure. The numbers themselves are
 # asserted by tests/test_explore_probability.c and tests/test_explore_information.c.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 source "$(dirname "$0")/cli_explore_common.bash"
 
 lines() { grep -o 'class="series"' "$1" | wc -l; }
@@ -97,5 +95,4 @@ explore_bad "unwritable SVG" "$tmp/no/dir" bayes --population 10 --out "$tmp/no/
 [ -e "$tmp/x.svg" ] && fail "a failed run wrote its SVG"
 [ -e "$tmp/x.png" ] && fail "a failed run wrote its PNG"
 
-[ "$failures" -eq 0 ] && echo "cli_explore_probability: all checks passed" >&2
-exit $((failures > 0))
+cli_finish

@@ -4,10 +4,8 @@
 # them; bad input is a one-line error with a non-zero exit and nothing on stdout. The numbers
 # themselves are asserted by tests/test_explore_second_order.c.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 source "$(dirname "$0")/cli_explore_common.bash"
 
 "$groundup" explore --help > "$tmp/topics" || fail "explore --help"
@@ -61,5 +59,4 @@ explore_bad "double-descent, unwritable figure" "nonexistent" double-descent --t
     --out /nonexistent-groundup/x.svg
 [ ! -e "$tmp/bad.svg" ] || fail "a failed run left a figure"
 
-[ "$failures" -eq 0 ] && echo "cli_explore_second_order: all checks passed" >&2
-exit $((failures > 0))
+cli_finish

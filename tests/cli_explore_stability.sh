@@ -3,10 +3,8 @@
 # SVG; bad input (counts of 0 or below, parameters outside their domain, an unwritable file) is
 # one 'groundup:' line, a non-zero exit and nothing on stdout.
 set -u
-groundup="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 source "$(dirname "$0")/cli_explore_common.bash"
 
 explore_topic softmax-stability '| scale | naive lse | stable lse | naive softmax | stable softmax |' 4 --per-decade 2 --rows 16
@@ -29,5 +27,4 @@ explore_bad "Hilbert too small" "--max-n must be at least 2" ill-conditioning --
 explore_bad "Hilbert too large" "--max-n must be in \[2, 20\]" ill-conditioning --max-n 50 --out "$tmp/x.svg"
 explore_bad "unwritable SVG" "nonexistent" summation --n 1000 --out /nonexistent-groundup-directory/x.svg
 
-[ "$failures" -eq 0 ] && echo "cli_explore_stability: all checks passed" >&2
-exit $((failures > 0))
+cli_finish

@@ -4,10 +4,9 @@
 # and SIGINT during training, and kill -9 in the middle of saves: each leaves the previous
 # checkpoint intact (it loads, its CRC checks) and says why on one line.
 set -u
-G=$1
-D=$(mktemp -d)
-trap 'rm -rf "$D"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
+G=$groundup D=$tmp  # this script's short names
 
 # A small MLP run whose checkpoint is the "previous" one below. (An array, not a function:
 # a function run in the background would be a subshell, and $! its pid, not groundup's.)
@@ -56,5 +55,4 @@ for delay in 0.3 0.7 1.1; do
         fail "after kill -9 at ${delay}s the checkpoint does not load: $(cat "$D/killed.err")"
 done
 
-[ "$failures" -eq 0 ] && echo "cli_failures: all checks passed" >&2
-[ "$failures" -eq 0 ]
+cli_finish

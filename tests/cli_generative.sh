@@ -7,15 +7,11 @@
 # errors: a checkpoint of another model, a latent size that does not match, bad counts and
 # options, a sample file that is not one.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 small=$tmp/small
-mkdir -p "$small"
-mnist_subset "$small" train 150
-mnist_subset "$small" t10k 40
+mnist_small "$small" 150 40
 
 # --- VAE: latent 2, two epochs
 "$groundup" vae train --data "$small" --epochs 2 --hidden 32 --latent 2 --batch 25 --importance-samples 5 \
@@ -111,5 +107,4 @@ expect_error "an unwritable grid" "cannot" \
 "$groundup" vae --help | grep -q '^usage: groundup vae train|eval|sample' || fail "vae --help"
 "$groundup" gan train --help | grep -q -- '--variant' || fail "gan train --help"
 
-[ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
-echo "cli_generative: ok"
+cli_finish

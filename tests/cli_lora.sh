@@ -5,10 +5,9 @@
 # and a non-zero exit.
 # Usage: bash tests/cli_lora.sh path/to/groundup   (from the repository root)
 set -u
-G=${1:-./build/groundup}
-D=$(mktemp -d /tmp/groundup_cli_lora_XXXXXX)
-trap 'rm -rf "$D"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
+G=$groundup D=$tmp  # this script's short names
 
 # --- a tiny base, its quantized copies, and a second base ---------------------------------
 # A fifth of the names keeps the evaluations (each held-out token scored) fast under ASan.
@@ -82,8 +81,4 @@ expect_error "unknown sub-command" "unknown sub-command" "$G" lora fit
 # Every successful command's results (stdout) hold finite numbers only.
 finite_outputs "$D"/*.out
 
-if [ $failures -ne 0 ]; then
-    echo "cli_lora: $failures failure(s)"
-    exit 1
-fi
-echo "cli_lora: all checks passed"
+cli_finish

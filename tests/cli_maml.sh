@@ -4,11 +4,8 @@
 # run record per method; the one-line errors: an unknown method, counts out of range, a
 # learning rate that is not a number, a run that diverges, an unwritable output.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
-export GROUNDUP_RUNS=$tmp/runs
+cli_start "$@"
 
 "$groundup" maml --meta-steps 40 --meta-batch 4 --hidden 10 --test-tasks 6 --out "$tmp/maml.safetensors" \
     --svg "$tmp/curves.svg" --fits-svg "$tmp/fits.svg" > "$tmp/out" 2> "$tmp/err" ||
@@ -45,4 +42,4 @@ expect_error "unwritable output" "x.safetensors" "$groundup" maml --meta-steps 2
     --out /dev/null/x.safetensors --svg "$tmp/x.svg" --fits-svg "$tmp/x.svg"
 [ ! -e "$tmp/x.svg" ] && [ ! -e "$tmp/x.safetensors" ] || fail "a failed command left a file behind"
 
-exit $((failures > 0))
+cli_finish

@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
 # groundup optimizers: the table on stdout, the SVG written, bad options rejected cleanly.
 set -u
-groundup="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 # A short run (the full default is the README's demo); every optimizer on every problem.
 if "$groundup" optimizers --out "$tmp/x.svg" --steps 300 --seed 3 >"$tmp/out" 2>"$tmp/err"; then :; else fail "exit status $?"; fi
@@ -45,5 +42,4 @@ check_bad --steps 0
 check_bad --steps
 check_bad --out /nonexistent-groundup-directory/x.svg --steps 10
 
-[ "$failures" -eq 0 ] && echo "cli_optimizers: all checks passed" >&2
-exit $((failures > 0))
+cli_finish

@@ -6,16 +6,11 @@
 # foreign JSON file are skipped with one warning line each; no records, a missing directory and
 # an unwritable --out are one-line errors that leave an existing report as it was.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
-export GROUNDUP_RUNS=$tmp/runs
+cli_start "$@"
 
 small=$tmp/small
-mkdir -p "$small"
-mnist_subset "$small" train 100
-mnist_subset "$small" t10k 40
+mnist_small "$small" 100 40
 
 # run NAME COMMAND...: the command succeeds and says where its record went.
 run() {
@@ -127,5 +122,4 @@ grep -q "^groundup: gcn: warning: no run record: .*a-file/runs" "$tmp/err" || fa
 [ -s "$tmp/gcn2.svg" ] || fail "gcn wrote no embedding when its record could not be written"
 
 [ -z "${SHOW_REPORT:-}" ] || cat "$tmp/report.md" >&2
-[ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
-echo "cli_report: ok"
+cli_finish

@@ -5,10 +5,8 @@
 # a source longer than the model's maximum, a character or id outside the vocabulary, a
 # target longer than the model's maximum (another task), a beam width of 0, damaged files.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 # verify: the values themselves, read from what it prints (not its own "ok")
 for case in "transformer 2 68" "transformer_prenorm 4 56"; do
@@ -72,4 +70,4 @@ expect_error "a classifier, not a seq2seq model" "arch" "$groundup" seq2seq eval
 expect_error "no subcommand" "train, eval or translate" "$groundup" seq2seq
 [ ! -e "$tmp/x.safetensors" ] || fail "a failed train wrote a model"
 
-exit $((failures > 0))
+cli_finish

@@ -6,10 +6,8 @@
 # text with a character outside the vocabulary or longer than the model takes, a model file of
 # another architecture.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 tiny=(--task reverse --train 300 --test 20 --steps 20 --warmup 2 --batch 16 --embedding 8 --hidden 8 --examples 2)
 for arch in gru lstm; do
@@ -41,4 +39,4 @@ grep -q "Attention of the decoder over the encoder's annotations" "$tmp/a.svg" |
 expect_error "character outside the vocabulary" "'X'" "$groundup" seq2seq translate --model "$model" --text 12X4
 expect_error "text too long" 'the model takes 1 to 16' "$groundup" seq2seq translate --model "$model" --text 12345678901234567
 expect_error "another architecture" 'unet' "$groundup" seq2seq eval --model tests/fixtures/unet/PARAMS.safetensors
-[ $failures -eq 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
+cli_finish

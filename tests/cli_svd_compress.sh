@@ -5,13 +5,10 @@
 # 'groundup:' error line.
 # Run from the source root: bash tests/cli_svd_compress.sh path/to/groundup
 set -u
-groundup="$1"
+source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 root=$(pwd)
 image="$root/data/black-canyon.pgm"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # Rank 5 with --out: the file is a 512 x 375 PGM; storage and PSNR printed.
 "$groundup" svd-compress --in "$image" --rank 5 --out "$tmp/rank5.pgm" >"$tmp/out" 2>"$tmp/err" || fail "rank 5: exit status"
@@ -81,5 +78,4 @@ check_bad --in "$small" --rank 2 --out /nonexistent-groundup-directory/x.pgm
 "$groundup" svd-compress --help >"$tmp/help" 2>&1 || fail "--help exit status"
 grep -q -- '--sweep' "$tmp/help" || fail "--help does not list --sweep"
 
-[ "$failures" -eq 0 ] && echo "cli_svd_compress: all checks passed" >&2
-exit $((failures > 0))
+cli_finish

@@ -3,11 +3,8 @@
 # ids equal to tiktoken's fixture, and bad input rejected with one error line and a
 # non-zero exit (never a crash). Run from the source root: bash tests/cli_tokenizer.sh groundup
 set -u
-groundup="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 cases=tests/fixtures/tokenizer/cases
 
 # Encode with GPT-2: ids one per line, equal to tiktoken's; decode gives the text back.
@@ -90,5 +87,4 @@ there=$(cd "$tmp" && env -u GROUNDUP_DATA "$program" tokenizer encode --tokenize
 [ "$here" = "15496 11 995 " ] || fail "GPT-2 ids of 'Hello, world': $here"
 [ "$there" = "$here" ] || fail "from another folder: '$there', expected '$here'"
 
-[ "$failures" -eq 0 ] && echo "cli_tokenizer: all checks passed" >&2
-[ "$failures" -eq 0 ]
+cli_finish

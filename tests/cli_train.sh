@@ -4,10 +4,9 @@
 # "groundup: <command>: ..." and a non-zero exit without damaging existing files.
 # Usage: bash tests/cli_train.sh path/to/groundup   (from the repository root)
 set -u
-G=${1:-./build/groundup}
-D=$(mktemp -d /tmp/groundup_cli_train_XXXXXX)
-trap 'rm -rf "$D"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
+G=$groundup D=$tmp  # this script's short names
 
 # --- the stages work -----------------------------------------------------------------
 "$G" train --arch bigram --counting --data data/names.txt --context 16 --out "$D/bigram.ckpt" --samples 1 \
@@ -213,8 +212,4 @@ losses() { grep -E "^step [0-9]+: train loss|^held-out text" "$1"; }
 # Every successful command's results (stdout) hold finite numbers only.
 finite_outputs "$D"/*.out
 
-if [ $failures -ne 0 ]; then
-    echo "cli_train: $failures failure(s)"
-    exit 1
-fi
-echo "cli_train: all checks passed"
+cli_finish

@@ -2,11 +2,9 @@
 # groundup verify on the committed PyTorch fixture (tests/fixtures/gpt2, made by
 # tools/reference/gpt2_reference.py), and its errors on damaged files.
 set -u
-groundup=$1
-fixture=tests/fixtures/gpt2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
+fixture=tests/fixtures/gpt2
 
 # The C model agrees with PyTorch: logits, loss, gradients, and 10 AdamW steps.
 if ! "$groundup" verify --model $fixture/model.bin --state $fixture/state.bin --steps 10 \
@@ -60,4 +58,4 @@ expect_error "no --state" "required" "$groundup" verify --model $fixture/model.b
 expect_error "unknown option" "unknown option" "$groundup" verify --modle x
 expect_error "non-numeric steps" "expects an integer" "$groundup" verify --model $fixture/model.bin --state $fixture/state.bin --steps ten
 
-exit $((failures > 0))
+cli_finish

@@ -4,10 +4,8 @@
 # even under the sanitizers); U-Net's IoU and Dice, its masks and example grid, a resumed epoch;
 # the one-line errors: images of a wrong size, a checkpoint of another architecture, bad options.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 # --- AlexNet against PyTorch (dropout 0 in the fixture; evaluation mode after the steps)
 fixture=tests/fixtures/alexnet
@@ -19,9 +17,7 @@ grep -q '^OK: the alexnet matches the reference' "$tmp/verify" || fail "alexnet 
 
 # --- the first 150 training and 40 test images of data/mnist as IDX files
 small=$tmp/small
-mkdir -p "$small"
-mnist_subset "$small" train 150
-mnist_subset "$small" t10k 40
+mnist_small "$small" 150 40
 { printf 'P5\n28 28\n255\n'; gzip -dc data/mnist/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c 784; } > "$tmp/first.pgm"
 
 # --- AlexNet: one epoch at small widths, eval agrees with train, predict, the metadata
@@ -93,4 +89,4 @@ expect_error "four alexnet sizes" "seven sizes" "$groundup" train --arch alexnet
 expect_error "an alexnet dropout of 1" "dropout" "$groundup" train --arch alexnet --data "$small" --dropout 1
 [ ! -e "$tmp/x.safetensors" ] || fail "a failed train wrote a checkpoint"
 
-exit $((failures > 0))
+cli_finish

@@ -4,10 +4,8 @@
 # one line per series; bad options and a missing data directory are one-line errors. The numbers
 # themselves are asserted by tests/test_vision_experiments.c.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 rows() { grep -c "^| $2" "$1"; }
 lines() { grep -o 'class="series"' "$1" | wc -l; }
@@ -48,4 +46,4 @@ expect_error "an unwritable SVG" "$tmp/no/dir" "$groundup" gradient-flow --train
 [ -e "$tmp/x.svg" ] && fail "a failed run wrote its SVG"
 for c in normalization gradient-flow dropout; do "$groundup" $c --help | grep -q -- '--out' || fail "$c --help lacks --out"; done
 
-exit $((failures > 0))
+cli_finish

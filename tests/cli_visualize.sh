@@ -5,10 +5,8 @@
 # as a PGM; and the one-line errors: a model without convolutions, a missing file,
 # an image of the wrong size, a bad index, --image with --index.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
+cli_start "$@"
 
 # png_ok FILE WIDTH HEIGHT: a PNG signature, an IHDR of that size, the IEND chunk last.
 png_ok() {
@@ -83,4 +81,4 @@ expect_error "no --model" "--model" "$groundup" visualize --index 0
 [ -e "$tmp/x" ] && fail "a failed run created its output directory"
 "$groundup" visualize --help | grep -q -- '--image' || fail "visualize --help does not list --image"
 
-exit $((failures > 0))
+cli_finish

@@ -6,11 +6,8 @@
 # errors: heads that do not divide the width, a patch that does not divide the image, a LeNet-5
 # checkpoint given as a vit (and the other way), an image of another size, a truncated checkpoint.
 set -u
-groundup=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source "$(dirname "$0")/cli_common.bash"
-export GROUNDUP_RUNS=$tmp/runs
+cli_start "$@"
 
 # --- verify: every line within its tolerance, and the OK line
 fixture=tests/fixtures/vit
@@ -23,9 +20,7 @@ grep -q '^OK: the vit matches the reference' "$tmp/verify" || fail "verify: no O
 
 # --- train, eval, predict, resume on the first 1,000 training and 200 test images
 small=$tmp/small
-mkdir -p "$small"
-mnist_subset "$small" train 1000
-mnist_subset "$small" t10k 200
+mnist_small "$small" 1000 200
 "$groundup" train --arch vit --data "$small" --epochs 1 --dim 16 --depth 1 --heads 2 --batch 32 --lr 3e-3 \
     --out "$tmp/vit.safetensors" > "$tmp/train" 2> "$tmp/err" || { fail "train --arch vit failed"; cat "$tmp/err" >&2; }
 grep -q '^vit patch 7 dim 16 depth 1 heads 2 mlp 32: 3514 parameters' "$tmp/err" ||
@@ -75,4 +70,4 @@ expect_error "a 4x4 image for the vit" "small.pgm: a 4x4 image with 1 channel(s)
 head -c 3000 "$tmp/vit.safetensors" > "$tmp/cut.safetensors"
 expect_error "a truncated vit checkpoint" "cut.safetensors" "$groundup" eval --model "$tmp/cut.safetensors" --data "$small"
 
-exit $((failures > 0))
+cli_finish
