@@ -124,12 +124,7 @@ expect_error "a 4x4 image for lenet5" "small.pgm: a 4x4 image with 1 channel(s);
 { printf 'P6\n28 28\n255\n'; head -c 2352 /dev/zero; } > "$tmp/colour.ppm"
 expect_error "an RGB image for resnet" "colour.ppm: a 28x28 image with 3 channel(s); the resnet takes 1 channel" \
     "$groundup" predict --model "$tmp/resnet.safetensors" --image "$tmp/colour.ppm"
-# MNIST-format files of 32x32 images: two of each split
-mkdir -p "$tmp/big"
-for split in train t10k; do
-    { printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x20\x00\x00\x00\x20'; head -c 2048 /dev/zero; } > "$tmp/big/$split-images-idx3-ubyte"
-    printf '\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02' > "$tmp/big/$split-labels-idx1-ubyte"
-done
+blank_mnist "$tmp/big" 32
 expect_error "32x32 images for lenet5" "a 32x32 image with 1 channel(s); the lenet5 takes 28x28" \
     "$groundup" eval --model "$tmp/lenet5.safetensors" --data "$tmp/big"
 expect_error "resuming a 28x28 lenet5 on 32x32 images" "32x32" \

@@ -69,6 +69,19 @@ mnist_small() {
     mnist_subset "$1" t10k "$3"
 }
 
+# blank_mnist DIR SIDE: DIR made, holding MNIST-format files of two blank SIDE x SIDE images
+# (SIDE < 256) labelled 1 and 2 in each split: the wrong image size for a model's errors.
+blank_mnist() {
+    local directory=$1 side=$2 split
+    mkdir -p "$directory"
+    for split in train t10k; do
+        { printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00'; printf "\\x$(printf %02x "$side")"
+          printf '\x00\x00\x00'; printf "\\x$(printf %02x "$side")"
+          head -c $((2 * side * side)) /dev/zero; } > "$directory/$split-images-idx3-ubyte"
+        printf '\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02' > "$directory/$split-labels-idx1-ubyte"
+    done
+}
+
 # mnist_subset DIR SPLIT COUNT: the first COUNT (< 65536) images and labels of data/mnist's
 # SPLIT (train or t10k) as plain IDX files in DIR, for runs that take seconds.
 mnist_subset() {

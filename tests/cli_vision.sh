@@ -64,11 +64,7 @@ expect_error "a 30x30 image for the unet" "odd.pgm: a 30x30 image with 1 channel
 [ ! -e "$tmp/x.pgm" ] || fail "a failed predict wrote a mask"
 expect_error "a 30x30 image for alexnet" "the alexnet takes 28x28 with 1" \
     "$groundup" predict --model "$tmp/alexnet.safetensors" --image "$tmp/odd.pgm"
-mkdir -p "$tmp/odd"
-for split in train t10k; do
-    { printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1e\x00\x00\x00\x1e'; head -c 1800 /dev/zero; } > "$tmp/odd/$split-images-idx3-ubyte"
-    printf '\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02' > "$tmp/odd/$split-labels-idx1-ubyte"
-done
+blank_mnist "$tmp/odd" 30
 expect_error "30x30 images for the unet" "a 30x30 image with 1 channel(s); the unet takes" \
     "$groundup" eval --model "$tmp/unet.safetensors" --data "$tmp/odd"
 expect_error "training a unet on 30x30 images" "a 30x30 image" \
