@@ -70,17 +70,17 @@ for shape in $SHAPES; do
 done
 echo "load after: $(uptime)"
 echo
-printf "%-8s %-34s %9s %10s %7s %9s %14s\n" shape run "ms/step" "reduce ms" share "speed-up" "peak MB/rank"
+printf "%-8s %-43s %9s %10s %7s %9s %14s\n" shape run "ms/step" "reduce ms" share "speed-up" "peak MB/rank"
 for shape in $SHAPES; do
     one=$(median <"$D/$shape.one.ms")
-    printf "%-8s %-34s %9.1f %10s %7s %9s %14s\n" "$shape" "1 process x 2 threads" "$one" - - 1.00 \
+    printf "%-8s %-43s %9.1f %10s %7s %9s %14s\n" "$shape" "1 process x 2 threads" "$one" - - 1.00 \
            "$(cat "$D/$shape.one.peak")"
     for kind in $KINDS; do
         step=$(median <"$D/$shape.$kind.ms")
         reduce=$(median <"$D/$shape.$kind.reduce")
         name="2 ranks x 1 thread, --allreduce $kind"
         [ "$kind" = zero ] && name="2 ranks x 1 thread, --zero 1"
-        printf "%-8s %-34s %9.1f %10.1f %6.1f%% %9.2f %14s\n" "$shape" "$name" "$step" "$reduce" \
+        printf "%-8s %-43s %9.1f %10.1f %6.1f%% %9.2f %14s\n" "$shape" "$name" "$step" "$reduce" \
                "$(awk -v a="$reduce" -v b="$step" 'BEGIN { print 100 * a / b }')" \
                "$(awk -v a="$one" -v b="$step" 'BEGIN { print a / b }')" "$(cat "$D/$shape.$kind.peak")"
     done

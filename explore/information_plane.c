@@ -205,7 +205,7 @@ int explore_information_plane(int epochs, int bins, float lr, uint64_t seed, Inf
     for (int i = 0; i < n_train; i++) is_train[order[i]] = 1;
     int in = PLANE_INPUT_BITS;
     for (int l = 0; l < PLANE_LAYERS; l++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "hidden.%d", l);
         if (linear_init(&net.hidden[l], &net.params, name, in, WIDTHS[l], 1, &rng, error)) goto done;
         in = WIDTHS[l];

@@ -10,6 +10,6 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 # Open MPI's plugins allocate at start and are unloaded before the sanitizer build's leak check
 # runs, so their allocations show as leaks of an unknown module that no suppression can name:
 # leaks are checked in the single-process runs of the same code, not under mpirun.
-[ -n "${ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 exec "${MPIRUN:-mpirun}" "${flags[@]}" "$@"

@@ -114,7 +114,7 @@ static void every_case_matches_pytorch(void) {
         Tensor *in[3] = {NULL, NULL, NULL};
         int n_inputs = 0;
         for (; n_inputs < 3; n_inputs++) {
-            char suffix[8];
+            char suffix[16];
             snprintf(suffix, sizeof suffix, "in%d", n_inputs);
             const SafetensorsTensor *s = find(&file, name, suffix);
             if (!s) break;

@@ -224,7 +224,7 @@ static void fisher_closed_form_matches_outer_products_and_hessian(void) {
     long n = softmax_regression_parameters(&model);
     double *theta = malloc((size_t)n * sizeof(double)), *fisher = malloc((size_t)n * n * sizeof(double));
     double *outer = malloc((size_t)n * n * sizeof(double)), *empirical = malloc((size_t)n * n * sizeof(double));
-    double *hessian = malloc((size_t)n * n * sizeof(double)), *g_plus = malloc((size_t)n * sizeof(double));
+    double *hessian = calloc((size_t)n * n, sizeof(double)), *g_plus = malloc((size_t)n * sizeof(double));
     double *g_minus = malloc((size_t)n * sizeof(double)), *v = malloc((size_t)n * sizeof(double));
     double *product = malloc((size_t)n * sizeof(double)), *dense_product = malloc((size_t)n * sizeof(double));
     Random rng;

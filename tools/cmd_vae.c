@@ -40,7 +40,7 @@ static int write_latent_svg(const Vae *model, const LabelledSet *test, const cha
     float *means = malloc(sizeof(float) * (size_t)n * 2), *xy = malloc(sizeof(float) * (size_t)n * 2);
     int status = (!means || !xy) ? error_set(error, "out of memory") : vae_encode_means(model, test->inputs, n, means, NULL, error);
     PlotSeries series[10];
-    char names[10][16];
+    char names[10][24];
     int filled = 0;
     for (int digit = 0; digit < 10 && !status; digit++) {  // each digit's points, contiguous in xy
         int start = filled;
