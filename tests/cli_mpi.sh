@@ -95,7 +95,7 @@ err=$($RUN -np 1 bash -c '"$@"; echo $? > "'"$D"'/status.0"' _ "$G" "${MLP[@]}" 
 
 # --- stopping --------------------------------------------------------------------------
 # SIGTERM to rank 1 alone: every rank stops after the step, rank 0 saves and names rank 1.
-LONG=("${MLP[@]}" --batch 8 --steps 100000 --eval-every 50)
+LONG=("${MLP[@]}" --batch 8 --steps 1000000 --eval-every 50)
 rm -f "$D"/pid.*
 $RUN -np 2 bash -c 'echo $$ > "'"$D"'/pid.$OMPI_COMM_WORLD_RANK"; exec "$@"' _ "$G" "${LONG[@]}" --out "$D/stop.ckpt" \
     >/dev/null 2>"$D/stop.err" &
@@ -111,9 +111,10 @@ grep -q "^groundup: train: interrupted at step [0-9]* by rank 1; saved $D/stop.c
     fail "the stopped run resumes alone: $(cat "$D/resume.err")"
 # Ctrl-C reaches mpirun, which passes it on to every rank. Each rank writes its stderr to its own
 # file: mpirun exits as soon as its ranks do and may drop their last lines on the way. mpirun
-# sends SIGKILL to ranks still running 1 s after the signal unless told to wait longer: a step
-# under the sanitizers on a loaded machine can take that long.
-$RUN -np 2 --mca odls_base_sigkill_timeout 60 bash -c 'exec "$@" 2>"'"$D"'/int.err.$OMPI_COMM_WORLD_RANK"' _ "$G" "${LONG[@]}" --out "$D/int.ckpt" \
+# passes the signal on as SIGTERM odls_base_sigkill_timeout seconds later and sends SIGKILL as
+# long after that (default 1 s: too short for a step and a save under the sanitizers on a loaded
+# machine).
+$RUN -np 2 --mca odls_base_sigkill_timeout 5 bash -c 'exec "$@" 2>"'"$D"'/int.err.$OMPI_COMM_WORLD_RANK"' _ "$G" "${LONG[@]}" --out "$D/int.ckpt" \
     >/dev/null 2>"$D/int.err" &
 job=$!
 for _ in $(seq 600); do [ -s "$D/int.ckpt" ] && break; sleep 0.2; done
