@@ -196,33 +196,47 @@ static void gpt2_with_dropout_resumes_exactly(void) {
     names_free(&names);
 }
 
+// Loads a committed checkpoint fixture written by an older binary (REQUIREs it loads with a
+// training state).
+static void load_older_fixture(const char *fixture, Model *model, TextTokenizer *tokenizer, TrainState *state) {
+    Error error = {{0}};
+    int has_training = 0;
+    REQUIRE(checkpoint_load(fixture, model, tokenizer, state, &has_training, &error) == 0 && has_training,
+            "%s: %s", fixture, error.message[0] ? error.message : "no training state");
+}
+
+// Continues a loaded older checkpoint to step 9, saving into the temporary directory under name,
+// then loads what it saved back into model, tokenizer and state for the caller to check and free.
+static void resume_to_step_9_and_reload(Names *names, Model *model, TextTokenizer *tokenizer, TrainState *state,
+                                        const char *name) {
+    Error error = {{0}};
+    state->config.max_steps = 9;
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", check_directory(), name);
+    TrainRun run = {.model = model, .tokenizer = tokenizer, .data = &names->data, .state = state, .out_path = path};
+    CHECK(train_run(&run, &error) == TRAIN_FINISHED && state->step == 9, "resumed: %s", error.message);
+    model_free(model), text_tokenizer_free(tokenizer), train_state_free(state);
+    int has_training = 0;
+    REQUIRE(checkpoint_load(path, model, tokenizer, state, &has_training, &error) == 0, "%s", error.message);
+    remove(path);
+}
+
 // A GPT-2 checkpoint written before dropout (training extension version 1) loads with dropout
 // 0, resumes, and is saved again with it.
 static void a_checkpoint_before_dropout_resumes(void) {
     REQUIRE(check_directory()[0], "no temporary directory");
     Names names;
     REQUIRE(names_load(&names) == 0, "cannot load the names");
-    Error error = {{0}};
     Model model;
     TextTokenizer tokenizer;
     TrainState state;
-    int has_training = 0;
-    REQUIRE(checkpoint_load("tests/fixtures/checkpoint/before_dropout.ckpt", &model, &tokenizer, &state, &has_training,
-                            &error) == 0,
-            "%s", error.message);
-    CHECK(has_training && state.step == 6 && model.config.arch == ARCH_GPT2 && state.config.dropout == 0.0f &&
+    load_older_fixture("tests/fixtures/checkpoint/before_dropout.ckpt", &model, &tokenizer, &state);
+    CHECK(state.step == 6 && model.config.arch == ARCH_GPT2 && state.config.dropout == 0.0f &&
               state.config.schedule == SCHEDULE_WARMUP_COSINE && state.norm_curve.n == 6,
           "step %ld, dropout %g, %d gradient norms", state.step, (double)state.config.dropout, state.norm_curve.n);
-    state.config.max_steps = 9;
-    char path[256];
-    snprintf(path, sizeof path, "%s/before_dropout.ckpt", check_directory());
-    TrainRun run = {.model = &model, .tokenizer = &tokenizer, .data = &names.data, .state = &state, .out_path = path};
-    CHECK(train_run(&run, &error) == TRAIN_FINISHED && state.step == 9, "resumed: %s", error.message);
-    model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
-    REQUIRE(checkpoint_load(path, &model, &tokenizer, &state, &has_training, &error) == 0, "%s", error.message);
+    resume_to_step_9_and_reload(&names, &model, &tokenizer, &state, "before_dropout.ckpt");
     CHECK(state.step == 9 && state.config.dropout == 0.0f && state.norm_curve.n == 9, "saved again in the new format");
     model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
-    remove(path);
     names_free(&names);
 }
 
@@ -628,33 +642,21 @@ static void an_older_checkpoint_resumes(void) {
     REQUIRE(check_directory()[0], "no temporary directory");
     Names names;
     REQUIRE(names_load(&names) == 0, "cannot load the names");
-    Error error = {{0}};
     Model model;
     TextTokenizer tokenizer;
     TrainState state;
-    int has_training = 0;
-    REQUIRE(checkpoint_load("tests/fixtures/checkpoint/before_optimizer_choice.ckpt", &model, &tokenizer, &state,
-                            &has_training, &error) == 0,
-            "%s", error.message);
-    CHECK(has_training && state.step == 6 && state.config.optimizer == OPTIMIZER_ADAMW &&
+    load_older_fixture("tests/fixtures/checkpoint/before_optimizer_choice.ckpt", &model, &tokenizer, &state);
+    CHECK(state.step == 6 && state.config.optimizer == OPTIMIZER_ADAMW &&
               state.optimizer.config.kind == OPTIMIZER_ADAMW && state.config.schedule == SCHEDULE_WARMUP_COSINE,
           "step %ld, optimizer %d, schedule %d", state.step, (int)state.config.optimizer, (int)state.config.schedule);
     CHECK(state.config.patience == 0 && state.config.l1 == 0.0f && state.config.grad_clip_value == 0.0f &&
               state.config.grad_clip == 1.0f && state.norm_curve.n == 0 && isinf(state.best_val_loss),
           "the defaults for what the file does not have");
     CHECK(state.optimizer.config.momentum == 0.9f && state.optimizer.config.rms_decay == 0.99f, "foundations' defaults");
-    state.config.max_steps = 9;
-    char path[256];
-    snprintf(path, sizeof path, "%s/older.ckpt", check_directory());
-    TrainRun run = {.model = &model, .tokenizer = &tokenizer, .data = &names.data, .state = &state, .out_path = path};
-    CHECK(train_run(&run, &error) == TRAIN_FINISHED && state.step == 9 && state.norm_curve.n == 3, "resumed: %s",
-          error.message);
-    model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
-    REQUIRE(checkpoint_load(path, &model, &tokenizer, &state, &has_training, &error) == 0, "%s", error.message);
+    resume_to_step_9_and_reload(&names, &model, &tokenizer, &state, "older.ckpt");
     CHECK(state.step == 9 && state.norm_curve.n == 3 && state.config.schedule == SCHEDULE_WARMUP_COSINE,
           "saved again in the new format");
     model_free(&model), text_tokenizer_free(&tokenizer), train_state_free(&state);
-    remove(path);
     names_free(&names);
 }
 
