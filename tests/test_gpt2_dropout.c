@@ -185,13 +185,7 @@ static void gradients_with_dropout_match_finite_differences(void) {
     ModelLoss context = {&model, inputs, targets, B, T};
     float *analytic = malloc(sizeof(float) * (size_t)model.n_params);
     loss_and_gradients(&model, inputs, targets, B, T, analytic);
-    for (int t = 0; t < model.n_tensors; t++) {
-        const TensorInfo *tensor = &model.tensors[t];
-        GradcheckResult r = gradcheck(model_loss, &context, model.params + tensor->offset, analytic + tensor->offset,
-                                      tensor->size, 1e-2f, 1e-2);
-        CHECK(r.max_rel_error < 2e-2, "d_%s: relative error %g at %ld (abs %g)", tensor->name, r.max_rel_error,
-              r.worst_index, r.max_abs_error);
-    }
+    check_gradients_by_tensor(&context, analytic);
     free(analytic);
     model_free(&model);
 }
