@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt2_reference import GPT2, write_checkpoint, write_tensors  # noqa: E402
+from gpt2_reference import GPT2, write_checkpoint, write_state  # noqa: E402
 
 MASKS_MAGIC = 20261130
 
@@ -130,15 +130,7 @@ def main():
 
     logits, loss = forward(model, x, y, masks, h)
     loss.backward()
-    header = np.zeros(256, dtype="<i4")
-    header[:4] = [20240327, 2, args.batch, args.seq]
-    with open(os.path.join(args.out, "state.bin"), "wb") as f:
-        f.write(header.tobytes())
-        f.write(x.numpy().astype("<i4").tobytes())
-        f.write(y.numpy().astype("<i4").tobytes())
-        f.write(logits.detach().numpy().astype("<f4").tobytes())
-        f.write(np.array([loss.item()], dtype="<f4").tobytes())
-        write_tensors(f, model.llmc_grads(), args.vocab)
+    write_state(os.path.join(args.out, "state.bin"), x, y, logits, loss, model, args.vocab)
 
     kept = {name: float(np.mean([m.mean().item() for m in (v if isinstance(v, list) else [v])]))
             for name, v in masks.items()}

@@ -124,6 +124,21 @@ def write_tensors(f, tensors, V):
         f.write(a.tobytes())
 
 
+def write_state(path, x, y, logits, loss, model, V):
+    """llm.c's debug state: header (magic 20240327, version 2, B, T), inputs and targets (B,T)
+    int32, logits (B,T,Vp), the loss, then the gradients in checkpoint order."""
+    B, T = x.shape
+    header = np.zeros(256, dtype="<i4")
+    header[:4] = [20240327, 2, B, T]
+    with open(path, "wb") as f:
+        f.write(header.tobytes())
+        f.write(x.numpy().astype("<i4").tobytes())
+        f.write(y.numpy().astype("<i4").tobytes())
+        f.write(logits.detach().numpy().astype("<f4").tobytes())
+        f.write(np.array([loss.item()], dtype="<f4").tobytes())
+        write_tensors(f, model.llmc_grads(), V)
+
+
 def write_checkpoint(path, model, args):
     header = np.zeros(256, dtype="<i4")
     header[:8] = [20240326, 3, args.context, args.vocab, args.layers, args.heads, args.dim, padded(args.vocab)]
@@ -141,15 +156,7 @@ def make_fixture(args):
     y = torch.randint(0, args.vocab, (args.batch, args.seq))
     logits, loss = model(x, y)
     loss.backward()
-    header = np.zeros(256, dtype="<i4")
-    header[:4] = [20240327, 2, args.batch, args.seq]
-    with open(os.path.join(args.out, "state.bin"), "wb") as f:
-        f.write(header.tobytes())
-        f.write(x.numpy().astype("<i4").tobytes())
-        f.write(y.numpy().astype("<i4").tobytes())
-        f.write(logits.detach().numpy().astype("<f4").tobytes())
-        f.write(np.array([loss.item()], dtype="<f4").tobytes())
-        write_tensors(f, model.llmc_grads(), args.vocab)
+    write_state(os.path.join(args.out, "state.bin"), x, y, logits, loss, model, args.vocab)
     # AdamW on the same batch, weight decay on every parameter (llm.c's choice)
     model.zero_grad()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
