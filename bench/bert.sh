@@ -15,14 +15,8 @@ build=${1:-build}
 rounds=${2:-2}
 threads=${3:-2}
 seconds=${4:-300}
-export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
-source "$(dirname "$0")/openblas_core.sh"
-if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
-    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy >/dev/null
-fi
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/pytorch_setup.bash"
+echo "load before: $load"
 for seed in $(seq 1 "$rounds"); do
     "$build/groundup" train --arch bert --time "$seconds" --seed "$seed" --threads "$threads" \
         --out "$tmp/bert.safetensors" --export "$tmp/data.safetensors" > "$tmp/groundup.$seed" 2>/dev/null

@@ -8,20 +8,14 @@
 #   bench/mnist_mlp.sh [BUILD_DIR] [ROUNDS] [THREADS]
 #
 # Both run with OMP_WAIT_POLICY=PASSIVE and THREADS threads (default 2); PyTorch's OpenBLAS is
-# told its core (OPENBLAS_CORETYPE, default SKYLAKEX: Debian's OpenBLAS may not recognise a new
-# CPU and fall back to SSE3; HASWELL or ZEN on AVX2 machines) and the core it reports with
+# told its core (OPENBLAS_CORETYPE from the CPU's flags unless set, bench/openblas_core.sh:
+# Debian's OpenBLAS may not recognise a new CPU and fall back to SSE3) and the core it reports with
 # OPENBLAS_VERBOSE=2 is printed. PyTorch (Debian's python3-torch) is installed if missing.
 set -euo pipefail
 build=${1:-build}
 rounds=${2:-5}
 threads=${3:-2}
-export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SKYLAKEX}
-if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
-    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy >/dev/null
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/pytorch_setup.bash"
 core=$(OPENBLAS_VERBOSE=2 /usr/bin/python3 -c "import torch; torch.ones(64, 64) @ torch.ones(64, 64)" 2>&1 |
     sed -n 's/^Core: //p' | head -1)
 for seed in $(seq 1 "$rounds"); do

@@ -16,14 +16,7 @@ build=${1:-build}
 rounds=${2:-2}
 threads=${3:-2}
 epochs=${4:-2}
-export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
-source "$(dirname "$0")/openblas_core.sh"
-if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
-    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy >/dev/null
-fi
-load=$(cut -d' ' -f1-3 /proc/loadavg)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/pytorch_setup.bash"
 for seed in $(seq 1 "$rounds"); do
     /usr/bin/time -f "%U %S" -o "$tmp/groundup-cpu.$seed" "$build/groundup" train --arch unet --data data/mnist \
         --epochs "$epochs" --seed "$seed" --out "$tmp/model.safetensors" > "$tmp/groundup.$seed" 2>/dev/null

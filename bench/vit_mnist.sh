@@ -19,14 +19,7 @@ rounds=${2:-3}
 threads=${3:-2}
 epochs=${4:-20}
 pytorch=${5:-pytorch}
-export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
-source "$(dirname "$0")/openblas_core.sh"
-if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
-    apt-get update -qq && apt-get install -y -qq python3-torch python3-numpy >/dev/null
-fi
-load=$(cut -d' ' -f1-3 /proc/loadavg)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/pytorch_setup.bash"
 warmup=$((epochs * 125 / 10))  # 125 steps of 64 per epoch of 8,000 images: the vit's default
 recipe=(--optimizer adamw --weight-decay 0.05 --schedule cosine --warmup "$warmup")
 run() {  # NAME SEED COMMAND...: CPU seconds to $tmp/NAME-cpu.SEED, output to $tmp/NAME.SEED
